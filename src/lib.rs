@@ -1,3 +1,27 @@
-//! actix-cherrypy: read CherryPy config files exactly as CherryPy does.
+//! # actix-cherrypy
+//!
+//! Read CherryPy config files exactly as CherryPy 18 reads them, so a CherryPy site can move
+//! to actix-web without touching its config files.
+//!
+//! The pipeline runs one way, each layer in its own module:
+//! [`source`] (text, spans) → [`ini`] (configparser's dialect, lossless) → [`unrepr`] (the value
+//! language, never executed) → [`config`] (CherryPy's sections, per-path merge, presets).
+//!
+//! ```
+//! use actix_cherrypy::config::Config;
+//!
+//! let loaded = Config::load(&["fixtures/site.conf"]).expect("a valid config");
+//! let admin = loaded.value.for_path("/admin/users");
+//! assert!(admin.get("tools.sessions.on").is_some());
+//! ```
+//!
+//! Nothing in a config file is ever executed: where CherryPy would import a module or call a
+//! function (`os.getcwd()`), the value is kept as an unevaluated expression.
 
+pub mod config;
+pub mod diagnostic;
+pub mod ini;
+pub mod source;
 pub mod unrepr;
+
+pub use diagnostic::{Diagnostic, Loaded, Severity};

@@ -1,0 +1,38 @@
+//! Reading a 10,000-line config: the INI layer, interpolation and every value.
+
+use actix_cherrypy::config::read_source;
+use actix_cherrypy::source::SourceFile;
+use criterion::{Criterion, criterion_group, criterion_main};
+
+/// A config shaped like real ones: many path sections, typical values, some comments.
+fn ten_thousand_lines() -> String {
+    let mut text =
+        String::from("[DEFAULT]\nroot = \"/srv/site\"\n\n[global]\nserver.socket_port = 8080\n");
+    let mut section = 0;
+    while text.lines().count() < 10_000 {
+        section += 1;
+        text.push_str(&format!("\n# section {section}\n[/app{section}]\n"));
+        text.push_str("tools.sessions.on = True\n");
+        text.push_str("tools.sessions.timeout = 60 * 24\n");
+        text.push_str("tools.sessions.storage_class = cherrypy.lib.sessions.FileSession\n");
+        text.push_str("tools.staticdir.dir = %(root)s + \"/static\"\n");
+        text.push_str("request.methods_with_bodies = (\"POST\", \"PUT\",\n    \"PATCH\")\n");
+        text.push_str("tools.response_headers.headers = [('X-Frame-Options', 'DENY')]\n");
+    }
+    text
+}
+
+fn bench(c: &mut Criterion) {
+    let text = ten_thousand_lines();
+    c.bench_function("read 10,000-line config", |b| {
+        b.iter(|| {
+            let source = SourceFile::new("bench.conf", text.clone());
+            let report = read_source(&source);
+            assert!(report.first_error().is_none());
+            report
+        })
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Every check CI runs, in order. Sets up the CherryPy oracle (compat/.venv) when it is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+compat/setup.sh
+cargo fmt --all -- --check
+cargo clippy --all-targets --all-features -- -D warnings
+cargo check --no-default-features
+INSTA_UPDATE=no cargo test --all-features
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features

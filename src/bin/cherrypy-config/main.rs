@@ -1,0 +1,157 @@
+//! `cherrypy-config`: check and show CherryPy config files the way CherryPy reads them.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod render;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use actix_cherrypy::Diagnostic;
+use actix_cherrypy::config::{self, Config, FileReport};
+use actix_cherrypy::source::{SourceError, SourceFile};
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Read CherryPy config files exactly as CherryPy 18 does.
+#[derive(Parser)]
+#[command(name = "cherrypy-config", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Report every error and warning (exit 0: clean or warnings only, 1: errors, 2: unreadable).
+    Check {
+        /// Config files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Print each file's sections and values as CherryPy reads them.
+    Dump {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Config files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+/// Exit codes: the worst outcome over all files.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Outcome {
+    Clean = 0,
+    Errors = 1,
+    Unreadable = 2,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Check { files } => files.iter().map(check).max(),
+        Command::Dump { format, files } => files.iter().map(|f| dump(f, format)).max(),
+    };
+    ExitCode::from(outcome.unwrap_or(Outcome::Clean) as u8)
+}
+
+fn read(path: &PathBuf) -> Result<FileReport, SourceError> {
+    SourceFile::read(path).map(|source| config::read_source(&source))
+}
+
+fn check(path: &PathBuf) -> Outcome {
+    let report = match read(path) {
+        Ok(report) => report,
+        Err(err) => return report_unreadable(err),
+    };
+    let mut diagnostics = report.diagnostics;
+    if let Some(file) = report
+        .file
+        .filter(|_| !diagnostics.iter().any(Diagnostic::is_error))
+    {
+        match Config::from_files(std::slice::from_ref(&file)) {
+            Ok(loaded) => diagnostics.extend(loaded.warnings),
+            Err(error) => diagnostics.push(error.into_diagnostic()),
+        }
+    }
+    let mut stderr = std::io::stderr().lock();
+    for d in &diagnostics {
+        let _ = write!(stderr, "{}", render::render(d));
+    }
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = diagnostics.len() - errors;
+    let _ = writeln!(
+        stderr,
+        "{}: {errors} error{}, {warnings} warning{}",
+        path.display(),
+        plural(errors),
+        plural(warnings)
+    );
+    if errors > 0 {
+        Outcome::Errors
+    } else {
+        Outcome::Clean
+    }
+}
+
+fn dump(path: &PathBuf, format: Format) -> Outcome {
+    let name = path.display().to_string();
+    let report = match read(path) {
+        Ok(report) => report,
+        Err(err) => {
+            if let Format::Json = format {
+                let outcome = source_error_outcome(&err);
+                println!("{}", config::error_json(&name, &Diagnostic::from(err)));
+                return outcome;
+            }
+            return report_unreadable(err);
+        }
+    };
+    match format {
+        Format::Json => println!("{}", config::report_json(&name, &report)),
+        Format::Text => match (&report.file, report.first_error()) {
+            (Some(file), None) => {
+                println!("# {name}");
+                for (section, settings) in file.sections() {
+                    println!("[{section}]");
+                    for (key, setting) in settings.iter() {
+                        println!("{key} = {}", setting.value.python_repr());
+                    }
+                }
+            }
+            (_, Some(error)) => eprint!("{}", render::render(error)),
+            (None, None) => unreachable!("a report without a file has an error"),
+        },
+    }
+    if report.first_error().is_some() {
+        Outcome::Errors
+    } else {
+        Outcome::Clean
+    }
+}
+
+fn report_unreadable(err: SourceError) -> Outcome {
+    let outcome = source_error_outcome(&err);
+    eprint!("{}", render::render(&Diagnostic::from(err)));
+    outcome
+}
+
+/// A file that cannot be opened is a usage problem; one that is not UTF-8 is a config error.
+fn source_error_outcome(err: &SourceError) -> Outcome {
+    match err {
+        SourceError::Io { .. } => Outcome::Unreadable,
+        _ => Outcome::Errors,
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

@@ -1,0 +1,97 @@
+//! CherryPy's view of config files: `[global]`, path sections (`[/]`, `[/admin]`), per-path
+//! inheritance, `environment` presets, and the namespaces CherryPy knows (spec: config-format
+//! §1, §3, §6, §7).
+
+mod environment;
+mod json;
+mod model;
+mod namespaces;
+mod origin;
+mod read;
+
+use indexmap::IndexMap;
+
+pub use json::{error_json, report_json};
+pub use model::{Config, GLOBAL_SECTION};
+pub use origin::{FilePlace, Origin};
+pub use read::{ConfigFile, FileReport, read_source};
+
+use crate::diagnostic::Diagnostic;
+use crate::unrepr::Value;
+
+/// One setting: its value and where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigValue {
+    /// The value, as CherryPy's `unrepr` reads it (never executed).
+    pub value: Value,
+    /// Where it was written.
+    pub origin: Origin,
+}
+
+/// The keys of one section (or of a merged view), in CherryPy's order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Settings {
+    entries: IndexMap<String, ConfigValue>,
+}
+
+impl Settings {
+    /// The setting for a key.
+    pub fn get(&self, key: &str) -> Option<&ConfigValue> {
+        self.entries.get(key)
+    }
+
+    /// Sets a key; an existing key keeps its position, as a Python dict update does.
+    pub fn insert(&mut self, key: String, value: ConfigValue) {
+        self.entries.insert(key, value);
+    }
+
+    /// Adds every key of `other`, later wins (Python's `dict.update`).
+    pub fn update(&mut self, other: &Settings) {
+        for (k, v) in &other.entries {
+            self.entries.insert(k.clone(), v.clone());
+        }
+    }
+
+    /// Keys and settings in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &ConfigValue)> {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Whether a key is set.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.entries.contains_key(key)
+    }
+
+    /// How many keys.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there are no keys.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// A config that cannot be used: the first error CherryPy would raise, located.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(Box<Diagnostic>);
+
+impl ConfigError {
+    /// The located diagnostic.
+    pub fn diagnostic(&self) -> &Diagnostic {
+        &self.0
+    }
+
+    /// Takes the diagnostic out.
+    pub fn into_diagnostic(self) -> Diagnostic {
+        *self.0
+    }
+}
+
+impl From<Diagnostic> for ConfigError {
+    fn from(d: Diagnostic) -> Self {
+        Self(Box::new(d))
+    }
+}

@@ -1,0 +1,204 @@
+//! One file read the way CherryPy's `reprconf.Parser.as_dict` reads it: every section but
+//! `[DEFAULT]`, in file order; in each, its own keys and then the `[DEFAULT]` keys it does not
+//! define; every value interpolated, then parsed as a Python literal (spec: config-format §2, §4).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+
+use super::origin::{FilePlace, Origin};
+use super::{ConfigValue, Settings};
+use crate::diagnostic::Diagnostic;
+use crate::ini::{self, DEFAULT_SECTION, Document, Entry};
+use crate::source::{SourceFile, Span};
+use crate::unrepr;
+
+/// A config file as CherryPy reads it.
+#[derive(Debug, Clone)]
+pub struct ConfigFile {
+    document: Document,
+    sections: IndexMap<String, Settings>,
+}
+
+impl ConfigFile {
+    /// The file's text.
+    pub fn source(&self) -> &Arc<SourceFile> {
+        self.document.source()
+    }
+
+    /// The lossless document the values were read from.
+    pub fn document(&self) -> &Document {
+        &self.document
+    }
+
+    /// Sections in file order, `[DEFAULT]` merged into each and not listed itself.
+    pub fn sections(&self) -> &IndexMap<String, Settings> {
+        &self.sections
+    }
+}
+
+/// What reading a file found: the file (unless the INI layer failed), and every diagnostic.
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    /// The values, when the INI structure could be read. With value errors, the bad keys are
+    /// missing.
+    pub file: Option<ConfigFile>,
+    /// Errors and warnings in CherryPy's reading order; the first error is the one CherryPy
+    /// would raise.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl FileReport {
+    /// The error CherryPy would raise first, if any.
+    pub fn first_error(&self) -> Option<&Diagnostic> {
+        self.diagnostics.iter().find(|d| d.is_error())
+    }
+}
+
+/// Reads a file and reports everything wrong with it (the `check` view).
+pub fn read_source(source: &Arc<SourceFile>) -> FileReport {
+    let parsed = ini::parse(source);
+    let mut diagnostics = Vec::new();
+    if let Some(first) = parsed.first_error() {
+        // The one CherryPy raises first, then the rest in file order.
+        diagnostics.push(first.clone());
+        diagnostics.extend(parsed.errors.iter().filter(|d| *d != first).cloned());
+        return FileReport {
+            file: None,
+            diagnostics,
+        };
+    }
+    let document = parsed.document;
+    let sections = evaluate(&document, &mut diagnostics);
+    FileReport {
+        file: Some(ConfigFile { document, sections }),
+        diagnostics,
+    }
+}
+
+fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<String, Settings> {
+    let source = document.source();
+    let mut defaults: IndexMap<&str, &Entry> = IndexMap::new();
+    let mut named: IndexMap<&str, IndexMap<&str, &Entry>> = IndexMap::new();
+    for section in document.sections() {
+        let target = if section.name == DEFAULT_SECTION {
+            &mut defaults
+        } else {
+            named.entry(section.name.as_str()).or_default()
+        };
+        for entry in &section.entries {
+            target.insert(entry.key.as_str(), entry);
+        }
+    }
+    // A `[DEFAULT]` value without `%` reads the same in every section: parse it once.
+    let mut default_cache: HashMap<&str, Result<unrepr::Parsed, unrepr::ValueError>> =
+        HashMap::new();
+    let mut reported: HashSet<(Span, &'static str)> = HashSet::new();
+    let mut sections = IndexMap::with_capacity(named.len());
+    for (name, own) in &named {
+        let mut settings = Settings::default();
+        let keys = own.iter().map(|(k, e)| (*k, *e, name.to_string())).chain(
+            defaults
+                .iter()
+                .filter(|(k, _)| !own.contains_key(*k))
+                .map(|(k, e)| (*k, *e, DEFAULT_SECTION.to_owned())),
+        );
+        for (key, entry, written_in) in keys {
+            let lookup = |var: &str| {
+                own.get(var)
+                    .or_else(|| defaults.get(var))
+                    .map(|e| e.value.text.as_str())
+            };
+            let raw = entry.value.text.as_str();
+            let text = match ini::interpolate(raw, &lookup) {
+                Ok(text) => text,
+                Err(err) => {
+                    let d = Diagnostic::error(err.code(), err.to_string())
+                        .at(source, entry.key_span)
+                        .in_entry(name, Some(key));
+                    push_once(diagnostics, &mut reported, inherited(d, &written_in));
+                    continue;
+                }
+            };
+            let interpolated = raw.contains('%');
+            let parsed = if written_in == DEFAULT_SECTION && !raw.contains('%') {
+                default_cache
+                    .entry(key)
+                    .or_insert_with(|| unrepr::parse(raw))
+                    .clone()
+            } else {
+                unrepr::parse(&text)
+            };
+            // Spans inside an interpolated value do not map back to the file: use the key.
+            let locate = |range: std::ops::Range<usize>| {
+                if interpolated {
+                    entry.key_span
+                } else {
+                    entry.value.source_span(range)
+                }
+            };
+            match parsed {
+                Ok(parsed) => {
+                    for w in parsed.warnings {
+                        let mut d = Diagnostic::warning(w.code, w.message)
+                            .at(source, locate(w.span))
+                            .in_entry(name, Some(key));
+                        if let Some(help) = w.help {
+                            d = d.with_help(help);
+                        }
+                        push_once(diagnostics, &mut reported, inherited(d, &written_in));
+                    }
+                    let place = FilePlace {
+                        file: Arc::clone(source),
+                        section: written_in,
+                        key: key.to_owned(),
+                        key_span: entry.key_span,
+                        value_span: entry.value.source_span(0..entry.value.text.len()),
+                    };
+                    settings.insert(
+                        key.to_owned(),
+                        ConfigValue {
+                            value: parsed.value,
+                            origin: Origin::File(place),
+                        },
+                    );
+                }
+                Err(err) => {
+                    let mut d = Diagnostic::error(err.code, err.message)
+                        .at(source, locate(err.span))
+                        .in_entry(name, Some(key));
+                    if let Some(help) = err.help {
+                        d = d.with_help(help);
+                    }
+                    push_once(diagnostics, &mut reported, inherited(d, &written_in));
+                }
+            }
+        }
+        sections.insert(name.to_string(), settings);
+    }
+    sections
+}
+
+fn inherited(d: Diagnostic, written_in: &str) -> Diagnostic {
+    if written_in == DEFAULT_SECTION {
+        d.with_note("the key is inherited from [DEFAULT]")
+    } else {
+        d
+    }
+}
+
+/// A `[DEFAULT]` key is read once per section; say what is wrong with it once.
+fn push_once(
+    diagnostics: &mut Vec<Diagnostic>,
+    reported: &mut HashSet<(Span, &'static str)>,
+    d: Diagnostic,
+) {
+    let id = (
+        d.location.as_ref().map(|l| l.span).unwrap_or_default(),
+        d.code,
+    );
+    if reported.insert(id) {
+        diagnostics.push(d);
+    }
+}

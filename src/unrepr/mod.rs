@@ -1,0 +1,210 @@
+//! The CherryPy config *value language* (`cherrypy.lib.reprconf.unrepr`).
+//!
+//! CherryPy reads every config value as Python: it parses `'__tempvalue__ = ' + text` with
+//! `ast.parse` and evaluates the first statement's value with a whitelist builder
+//! (spec: config-format §4). [`parse`] reproduces that reading for CPython 3.11 and
+//! CherryPy 18.10, without executing anything:
+//!
+//! - the whole text must be valid Python (`60 # min` and `2 ; x = 1` are fine, `2 ; two words`
+//!   is a syntax error), which needs a real tokenizer and parser (`lexer.rs`, `parser.rs`);
+//! - literals and `+`, `*`, unary `-` and subscripts on literals are computed with Python's
+//!   rules (`60 * 24`, `"ab" * 2`, `{1: 'a', True: 'b'}` → `{1: 'b'}`);
+//! - names, attributes and calls, which CherryPy would import, look up or call, are kept as
+//!   [`Expr`]s; a name that is neither a builtin, a standard-library module nor `cherrypy` also
+//!   gives an `unresolved-name` warning;
+//! - everything else CherryPy rejects (`-`, `/`, comparisons, sets, lambdas, ...) is an error,
+//!   and the error reported first is the one CherryPy reports first.
+//!
+//! # Error codes
+//!
+//! | code | CherryPy / Python |
+//! |---|---|
+//! | `value-syntax` | `SyntaxError` from `ast.parse` (incl. "too many nested parentheses") |
+//! | `unsupported-expression` | `TypeError: unrepr does not recognize 'Sub'` |
+//! | `value-type` | any other `TypeError` while building (bad operands, unhashable key, bad index type) |
+//! | `value-index` | `IndexError` / `KeyError` from a subscript |
+//! | `value-too-large` | `OverflowError`, `MemoryError`, `RecursionError`, or our size bounds |
+//! | `lone-surrogate` | none: see below |
+//!
+//! # Limits and divergences from CPython
+//!
+//! - Results are bounded: strings, lists, ... heavier than 16 MiB (16 bytes per item, see
+//!   `ops::MAX_WEIGHT`), and integers above 2²³ bits, are `value-too-large`, where Python would
+//!   build them or fail with `MemoryError`.
+//! - Depth, all `value-too-large` as in CPython (`RecursionError`/`MemoryError`), at
+//!   approximately CPython's thresholds: trees deeper than 2975 levels (CPython fails while
+//!   building its AST); parser recursion past CPython's 6000-level parser stack, estimated per
+//!   construct (`lambda a=lambda a=...` fails near 745 levels; 200 nested brackets, the
+//!   tokenizer's limit, always fit); and a builder recursion past Python's 1000 frames,
+//!   counted per node kind with an allowance for the caller's frames (5) and for the import
+//!   attempt a name costs (12 frames; a module that is already imported costs 3, so such
+//!   names get a few levels less than in CPython). Deeper nesting than the default thread
+//!   stack allows is handled by growing the stack (`stacker`), never by overflowing it.
+//! - A string with a lone surrogate escape (`"\ud800"`) is valid Python but cannot be a Rust
+//!   `String`: it is reported as `lone-surrogate` (a deliberate divergence) when the builder
+//!   would evaluate it.
+//! - `\N{...}` names are looked up in `unicode_names2`'s Unicode version (newer than Python
+//!   3.11's 14.0), and identifiers are checked with `unicode-ident`: characters added to
+//!   Unicode after 14.0 are accepted where CPython 3.11 rejects them.
+//! - `match` statements after the value are not recognised (`value-syntax`). They need an
+//!   indented block, which a config file cannot hold (configparser strips continuation lines).
+//! - Syntax errors have CPython's verdict and line, but not always its wording or column:
+//!   CPython picks a specific message from a second parser pass; we recognise the common cases.
+//! - Dict keys that are expressions are never merged with other keys except an identical
+//!   dotted name (`{os: 1, os: 2}` → `{os: 2}`): their Python values are unknown. Likewise a
+//!   subscript of a dict with expression keys stays an expression when no literal key matches.
+//! - A call's `*args` and `**kwargs` are kept as written (CherryPy 18.10 passes `*x` as one
+//!   argument; we keep `Starred` so later layers can tell). Calls are never made, so errors a
+//!   call would raise are not reported, except those Python raises before calling: a literal
+//!   callee (`"a"(1)`), `**` of a non-mapping literal, `**` of a dict with non-string keys.
+
+use std::ops::Range;
+
+mod atom;
+mod compound;
+mod display;
+mod eval;
+mod expr;
+mod fstring;
+mod hints;
+mod json;
+mod keys;
+mod known_names;
+mod lexer;
+mod number;
+mod ops;
+mod parser;
+mod printable;
+mod repr;
+mod stmt;
+mod string;
+mod syntax;
+mod tokens;
+mod value;
+
+#[cfg(test)]
+mod tests;
+
+pub use value::{BinOp, Expr, Value};
+
+/// The error and warning codes this module produces (as in `compat/FORMAT.md`).
+pub mod codes {
+    /// A Python `SyntaxError` (CherryPy: `ast.parse` fails).
+    pub const SYNTAX: &str = "value-syntax";
+    /// A construct CherryPy's builder does not recognise (`unrepr does not recognize 'Sub'`).
+    pub const UNSUPPORTED: &str = "unsupported-expression";
+    /// A `TypeError` while building (bad operand types, unhashable key, bad index type, ...).
+    pub const TYPE: &str = "value-type";
+    /// An `IndexError` or `KeyError` from a subscript.
+    pub const INDEX: &str = "value-index";
+    /// `OverflowError`, `MemoryError`, `RecursionError`, or one of our size bounds.
+    pub const TOO_LARGE: &str = "value-too-large";
+    /// A `str` literal with a lone surrogate escape, which Rust text cannot hold (our own
+    /// code: CherryPy accepts it).
+    pub const LONE_SURROGATE: &str = "lone-surrogate";
+    /// Warning: a name CherryPy could only resolve with the application's help.
+    pub const UNRESOLVED_NAME: &str = "unresolved-name";
+}
+
+/// A successfully read value, with the warnings found on the way.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parsed {
+    /// The value.
+    pub value: Value,
+    /// Warnings, in the order CherryPy's builder would meet their causes.
+    pub warnings: Vec<ValueWarning>,
+}
+
+/// Something that reads but probably does not mean what was intended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValueWarning {
+    /// A stable code, e.g. `unresolved-name` (see [`codes`]).
+    pub code: &'static str,
+    /// What is wrong, in one sentence.
+    pub message: String,
+    /// A suggested fix, if there is an obvious one.
+    pub help: Option<String>,
+    /// The byte range, in the text given to [`parse`], of the construct concerned.
+    pub span: Range<usize>,
+}
+
+/// Why a value cannot be read the way CherryPy would read it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct ValueError {
+    /// A stable code (see [`codes`]): `value-syntax`, `unsupported-expression`, ...
+    pub code: &'static str,
+    /// What is wrong, in one sentence.
+    pub message: String,
+    /// A suggested fix, if there is an obvious one.
+    pub help: Option<String>,
+    /// The byte range, in the text given to [`parse`], of the offending construct.
+    pub span: Range<usize>,
+}
+
+/// Reads one config value (after INI interpolation) as CherryPy 18.10 on Python 3.11 would.
+///
+/// ```
+/// use actix_cherrypy::unrepr::{parse, Value};
+///
+/// let parsed = parse("60 * 24  # minutes").unwrap();
+/// assert_eq!(parsed.value, Value::Int(1440.into()));
+/// assert_eq!(parse("utf-8").unwrap_err().code, "unsupported-expression");
+/// ```
+pub fn parse(text: &str) -> Result<Parsed, ValueError> {
+    // spec: config-format §4, "Empty text is returned as ''".
+    if text.is_empty() {
+        return Ok(Parsed {
+            value: Value::Str(String::new()),
+            warnings: Vec::new(),
+        });
+    }
+    if let Some(at) = text.find('\0') {
+        // CPython 3.11 refuses the whole source before tokenizing.
+        return Err(syntax_error(
+            "source code string cannot contain null bytes".into(),
+            at..at + 1,
+            text,
+        ));
+    }
+    let lexed = lexer::tokenize(text);
+    let mut p = parser::Parser::new(text, &lexed.tokens, 0);
+    let mut node = match p.module() {
+        Ok(node) => node,
+        Err(fail) => {
+            return Err(match p.resolve(fail, &lexed) {
+                parser::ParseError::Syntax(e) => syntax_error(e.message, e.span, text),
+                parser::ParseError::TooDeep(span) => ValueError {
+                    code: codes::TOO_LARGE,
+                    message: "the value is nested too deeply: Python's parser would fail (MemoryError/RecursionError)".into(),
+                    help: None,
+                    span: clamp(span, text),
+                },
+            });
+        }
+    };
+    let mut builder = eval::Builder::new(text);
+    let value = builder.build_root(&mut node).map_err(|mut e| {
+        e.span = clamp(e.span, text);
+        e
+    })?;
+    Ok(Parsed {
+        value,
+        warnings: builder.warnings,
+    })
+}
+
+fn syntax_error(message: String, span: Range<usize>, text: &str) -> ValueError {
+    ValueError {
+        code: codes::SYNTAX,
+        message,
+        help: hints::quote_help(text),
+        span: clamp(span, text),
+    }
+}
+
+/// Keeps a span inside the text (errors at the implicit final newline point past its end).
+fn clamp(span: Range<usize>, text: &str) -> Range<usize> {
+    let end = span.end.min(text.len());
+    span.start.min(end)..end
+}

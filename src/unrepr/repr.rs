@@ -1,0 +1,257 @@
+//! Python's `repr()` of literal values, and source-like text for expressions.
+
+use std::fmt::Write;
+
+use super::printable::is_printable;
+use super::value::{BinOp, Expr, Value};
+
+/// Python's `repr(float)`: the shortest digits that round-trip, in fixed notation for
+/// exponents -4 ≤ e < 16 (with `.0` when integral), else `1e+16` / `1.5e-05`.
+pub(super) fn float_repr(f: f64) -> String {
+    format_float(f, true)
+}
+
+/// `add_dot_0` is false inside complex reprs, where CPython writes `1` rather than `1.0`.
+fn format_float(f: f64, add_dot_0: bool) -> String {
+    if f.is_nan() {
+        return "nan".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    // CPython's `repr` (dtoa mode 0) gives the shortest digits that round-trip and, of two
+    // such strings, the nearer, ties to even. Rust's `{:e}` finds the shortest length but may
+    // break an exact tie upwards (`900719925474099.25` → `...3`); the correctly rounded
+    // (half-even) string of that length is CPython's choice whenever it round-trips.
+    let shortest = format!("{f:e}");
+    let digits = shortest
+        .split_once('e')
+        .map_or(1, |(m, _)| m.bytes().filter(u8::is_ascii_digit).count());
+    let nearest = format!("{:.*e}", digits.saturating_sub(1), f);
+    let sci = if nearest.parse::<f64>() == Ok(f) {
+        nearest
+    } else {
+        shortest
+    };
+    let (mantissa, exp) = sci.split_once('e').expect("`{:e}` always has an exponent");
+    let exp: i32 = exp.parse().expect("integer exponent");
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", mantissa),
+    };
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let n = digits.len() as i32;
+    let decpt = exp + 1;
+    let mut out = String::from(sign);
+    if decpt > -4 && decpt <= 16 {
+        if decpt <= 0 {
+            out.push_str("0.");
+            out.extend(std::iter::repeat_n('0', (-decpt) as usize));
+            out.push_str(&digits);
+        } else if decpt >= n {
+            out.push_str(&digits);
+            out.extend(std::iter::repeat_n('0', (decpt - n) as usize));
+            if add_dot_0 {
+                out.push_str(".0");
+            }
+        } else {
+            out.push_str(&digits[..decpt as usize]);
+            out.push('.');
+            out.push_str(&digits[decpt as usize..]);
+        }
+    } else {
+        out.push_str(&digits[..1]);
+        if n > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        let e = decpt - 1;
+        let _ = write!(out, "e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs());
+    }
+    out
+}
+
+/// Python's `repr(complex)`: `1j`, `(1+2j)`, `(-0-1j)`, `(nan+infj)`.
+pub(super) fn complex_repr(re: f64, im: f64) -> String {
+    let im_text = format_float(im, false);
+    if re == 0.0 && re.is_sign_positive() {
+        return format!("{im_text}j");
+    }
+    let sign = if im_text.starts_with('-') { "" } else { "+" };
+    format!("({}{sign}{im_text}j)", format_float(re, false))
+}
+
+/// Python's `repr(str)`: quote choice and escapes as CPython 3.11.
+pub(super) fn str_repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if c.is_ascii() || is_printable(c) => out.push(c),
+            c if (c as u32) < 0x100 => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if (c as u32) < 0x10000 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => {
+                let _ = write!(out, "\\U{:08x}", c as u32);
+            }
+        }
+    }
+    out.push(quote);
+    out
+}
+
+/// Python's `repr(bytes)`.
+pub(super) fn bytes_repr(b: &[u8]) -> String {
+    let quote = if b.contains(&b'\'') && !b.contains(&b'"') {
+        b'"'
+    } else {
+        b'\''
+    };
+    let mut out = String::with_capacity(b.len() + 3);
+    out.push('b');
+    out.push(quote as char);
+    for &c in b {
+        match c {
+            b'\\' => out.push_str("\\\\"),
+            b'\t' => out.push_str("\\t"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c as char);
+            }
+            0x20..=0x7e => out.push(c as char),
+            c => {
+                let _ = write!(out, "\\x{c:02x}");
+            }
+        }
+    }
+    out.push(quote as char);
+    out
+}
+
+/// Binding strength of rendered text, to know where parentheses are needed.
+fn precedence(v: &Value) -> u8 {
+    match v {
+        Value::Expr(e) => match **e {
+            Expr::BinOp { op: BinOp::Add, .. } => 1,
+            Expr::BinOp { op: BinOp::Mul, .. } => 2,
+            Expr::Neg(_) => 3,
+            Expr::Starred(_) => 0,
+            _ => 4,
+        },
+        Value::Int(i) if i.sign() == num_bigint::Sign::Minus => 3,
+        Value::Float(f) if f.is_sign_negative() => 3,
+        _ => 4,
+    }
+}
+
+/// `v` rendered, in parentheses if it binds less tightly than `min`.
+fn operand(v: &Value, min: u8) -> String {
+    let text = v.python_repr();
+    if precedence(v) < min {
+        format!("({text})")
+    } else {
+        text
+    }
+}
+
+pub(super) fn expr_repr(e: &Expr) -> String {
+    match e {
+        Expr::Name { dotted, .. } => dotted.clone(),
+        Expr::Attribute { object, attr } => {
+            let obj = match object {
+                // `1.real` would read as a float.
+                Value::Int(_) => format!("({})", object.python_repr()),
+                _ => operand(object, 4),
+            };
+            format!("{obj}.{attr}")
+        }
+        Expr::Call { func, args, kwargs } => {
+            let mut parts: Vec<String> = args.iter().map(Value::python_repr).collect();
+            for (name, v) in kwargs {
+                parts.push(match name {
+                    Some(n) => format!("{n}={}", v.python_repr()),
+                    None => format!("**{}", operand(v, 3)),
+                });
+            }
+            format!("{}({})", operand(func, 4), parts.join(", "))
+        }
+        Expr::Starred(v) => format!("*{}", operand(v, 3)),
+        Expr::BinOp { op, left, right } => {
+            let p = if *op == BinOp::Add { 1 } else { 2 };
+            format!(
+                "{} {} {}",
+                operand(left, p),
+                op.symbol(),
+                operand(right, p + 1)
+            )
+        }
+        Expr::Neg(v) => format!("-{}", operand(v, 3)),
+        Expr::Subscript { value, index } => {
+            format!("{}[{}]", operand(value, 4), index.python_repr())
+        }
+    }
+}
+
+impl Value {
+    /// Python's `repr()` of a literal (`'a'`, `1e+16`, `(1+2j)`, `b'\x00'`, `{1: 'b'}`);
+    /// expressions are rendered as source text (`os.getcwd()`, `a.b + '/x'`).
+    pub fn python_repr(&self) -> String {
+        match self {
+            Value::None => "None".into(),
+            Value::Bool(true) => "True".into(),
+            Value::Bool(false) => "False".into(),
+            Value::Int(i) => i.to_string(),
+            Value::Float(f) => float_repr(*f),
+            Value::Complex { re, im } => complex_repr(*re, *im),
+            Value::Str(s) => str_repr(s),
+            Value::Bytes(b) => bytes_repr(b),
+            Value::List(items) => format!(
+                "[{}]",
+                items
+                    .iter()
+                    .map(Value::python_repr)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Value::Tuple(items) if items.len() == 1 => format!("({},)", items[0].python_repr()),
+            Value::Tuple(items) => format!(
+                "({})",
+                items
+                    .iter()
+                    .map(Value::python_repr)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Value::Dict(items) => {
+                let parts: Vec<String> = items
+                    .iter()
+                    .map(|(k, v)| format!("{}: {}", k.python_repr(), v.python_repr()))
+                    .collect();
+                format!("{{{}}}", parts.join(", "))
+            }
+            Value::Ellipsis => "Ellipsis".into(),
+            Value::Expr(e) => expr_repr(e),
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! The `cherrypy-config` command as a user runs it: exit codes, `dump` text and rendered
+//! diagnostics (snapshots, reviewed like UI text), and every invalid fixture's location.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value as Json;
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cherrypy-config"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+/// Paths relative to the repository, as a user would type them.
+fn relative(path: &Path) -> String {
+    path.strip_prefix(env!("CARGO_MANIFEST_DIR"))
+        .unwrap()
+        .display()
+        .to_string()
+}
+
+#[test]
+fn dump_text_of_every_valid_fixture() {
+    insta::glob!("../fixtures", "valid/*.conf", |path| {
+        let file = relative(path);
+        let out = run(&["dump", &file]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{file}: {stderr}");
+        insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
+    });
+}
+
+#[test]
+fn check_output_of_every_fixture() {
+    insta::glob!("../fixtures", "{valid,invalid}/*.conf", |path| {
+        let file = relative(path);
+        let out = run(&["check", &file]);
+        let code = out.status.code().expect("exited");
+        let expected = if file.contains("/invalid/") { 1 } else { 0 };
+        assert_eq!(code, expected, "{file}");
+        insta::assert_snapshot!(String::from_utf8_lossy(&out.stderr));
+    });
+}
+
+/// `fixtures/expected-errors.tsv`: `name, code, line, column` for every file in `fixtures/invalid/`.
+#[test]
+fn every_invalid_fixture_is_located() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let table = std::fs::read_to_string(root.join("fixtures/expected-errors.tsv")).unwrap();
+    let mut listed = Vec::new();
+    for row in table
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let cols: Vec<&str> = row.split('\t').collect();
+        let [name, code, line, column] = cols[..] else {
+            panic!("bad row {row:?}");
+        };
+        let file = &format!("fixtures/invalid/{name}");
+        let out = run(&["dump", "--format", "json", file]);
+        assert_eq!(out.status.code(), Some(1), "{file}");
+        let json: Json = serde_json::from_slice(&out.stdout).expect("one JSON object");
+        let error = &json["error"];
+        assert_eq!(error["code"], code, "{file}: {error}");
+        assert_eq!(error["line"].to_string(), line, "{file}: {error}");
+        assert_eq!(error["column"].to_string(), column, "{file}: {error}");
+        listed.push(file.clone());
+    }
+    for entry in std::fs::read_dir(root.join("fixtures/invalid")).unwrap() {
+        let file = relative(&entry.unwrap().path());
+        assert!(
+            listed.contains(&file),
+            "{file} is not in fixtures/expected-errors.tsv"
+        );
+    }
+}
+
+#[test]
+fn exit_codes() {
+    assert_eq!(run(&["check", "fixtures/site.conf"]).status.code(), Some(0));
+    assert_eq!(
+        run(&["check", "fixtures/no-such-file.conf"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(run(&["check"]).status.code(), Some(2));
+    assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
+    // The worst outcome over all files wins.
+    let both = run(&[
+        "check",
+        "fixtures/site.conf",
+        "fixtures/invalid/duplicate-option.conf",
+    ]);
+    assert_eq!(both.status.code(), Some(1));
+}
+
+#[test]
+fn dump_json_is_one_line_per_file() {
+    let out = run(&[
+        "dump",
+        "--format",
+        "json",
+        "fixtures/site.conf",
+        "fixtures/invalid/duplicate-option.conf",
+    ]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<Json> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["ok"], true);
+    assert_eq!(lines[0]["file"], "fixtures/site.conf");
+    assert_eq!(lines[1]["ok"], false);
+}
