@@ -153,7 +153,14 @@ impl Parser<'_> {
         }
         let first = self.star_named_expression()?;
         if self.is_op(":") && !is_starred(&first) {
-            if matches!(first.kind, NodeKind::Rejected("NamedExpr")) && !first.parenthesized {
+            if matches!(
+                first.kind,
+                NodeKind::Rejected {
+                    class: "NamedExpr",
+                    ..
+                }
+            ) && !first.parenthesized
+            {
                 return Err(Fail::Generic);
             }
             self.advance();

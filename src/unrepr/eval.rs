@@ -37,7 +37,7 @@ const NAME_FRAMES: u32 = 12;
 fn frames(kind: &NodeKind) -> u32 {
     match kind {
         NodeKind::Name(_) => NAME_FRAMES,
-        NodeKind::Rejected(_) | NodeKind::Starred(_) => 1,
+        NodeKind::Rejected { .. } | NodeKind::Starred(_) => 1,
         NodeKind::Tuple(_) | NodeKind::Dict(_) | NodeKind::Call { .. } => 3,
         _ => 2,
     }
@@ -80,11 +80,12 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn too_deep(&self, span: Range<usize>) -> ValueError {
+    /// Reported at the start of the value: the whole nesting is the problem.
+    fn too_deep(&self) -> ValueError {
         let message =
             "the value is nested too deeply: CherryPy's builder would fail with RecursionError"
                 .to_string();
-        self.error(codes::TOO_LARGE, message, span)
+        self.error(codes::TOO_LARGE, message, super::value_start(self.text))
     }
 
     fn op_error(&self, e: OpError, span: Range<usize>) -> ValueError {
@@ -117,7 +118,7 @@ impl<'a> Builder<'a> {
     fn build_node(&mut self, node: &mut Node, used: u32) -> BResult {
         let d = used + frames(&node.kind);
         if d > FRAME_LIMIT {
-            return Err(self.too_deep(node.span.clone()));
+            return Err(self.too_deep());
         }
         let span = node.span.clone();
         match &mut node.kind {
@@ -149,15 +150,23 @@ impl<'a> Builder<'a> {
                 keywords,
             } => self.call(func, args, keywords, d, span),
             NodeKind::Subscript { value, index } => {
+                let index_span = index.span.clone();
                 let value = self.build(value, d)?;
                 let index = self.build(index, d)?;
                 if value.is_expr() || index.is_expr() {
                     return Ok(Value::expr(Expr::Subscript { value, index }));
                 }
+                // A missing or ill-typed index is the index's fault; a value that cannot be
+                // subscripted at all is the whole subscript's.
+                let at = if keys::is_subscriptable(&value) {
+                    index_span
+                } else {
+                    span
+                };
                 match keys::subscript(&value, &index) {
                     Ok(Some(v)) => Ok(v),
                     Ok(None) => Ok(Value::expr(Expr::Subscript { value, index })),
-                    Err(e) => Err(self.op_error(e, span)),
+                    Err(e) => Err(self.op_error(e, at)),
                 }
             }
             NodeKind::Starred(_) => Err(self.unsupported("Starred", span)),
@@ -165,29 +174,37 @@ impl<'a> Builder<'a> {
             NodeKind::Tuple(items) => Ok(Value::Tuple(self.build_all(items, d)?)),
             NodeKind::Dict(items) => {
                 let mut pairs = Vec::with_capacity(items.len());
-                for (k, v) in items {
+                for (k, v) in items.iter_mut() {
                     // `{**m}` has no key node; the builder builds `None` for it, so the
                     // entry becomes `None: m`.
                     let key = match k {
                         Some(k) => self.build(k, d)?,
-                        None if d + 2 > FRAME_LIMIT => return Err(self.too_deep(v.span.clone())),
+                        None if d + 2 > FRAME_LIMIT => return Err(self.too_deep()),
                         None => Value::None,
                     };
                     pairs.push((key, self.build(v, d)?));
                 }
-                keys::build_dict(pairs)
-                    .map(Value::Dict)
-                    .map_err(|e| self.op_error(e, span))
+                keys::build_dict(pairs).map(Value::Dict).map_err(|(i, e)| {
+                    // Only a key can be unhashable, and `None` (for `**m`) never is.
+                    let key = items[i].0.as_ref().map_or(span, |k| k.span.clone());
+                    self.op_error(e, key)
+                })
             }
-            NodeKind::BinOp { left, op, right } => {
+            NodeKind::BinOp {
+                left,
+                op,
+                op_span,
+                right,
+            } => {
                 let l = self.build(left, d)?;
                 if d + 2 > FRAME_LIMIT {
-                    return Err(self.too_deep(span));
+                    return Err(self.too_deep());
                 }
+                let op_span = op_span.clone();
                 let op = match op {
                     Operator::Add => BinOp::Add,
                     Operator::Mult => BinOp::Mul,
-                    other => return Err(self.unsupported(other.class_name(), span)),
+                    other => return Err(self.unsupported(other.class_name(), op_span)),
                 };
                 let r = self.build(right, d)?;
                 if l.is_expr() || r.is_expr() {
@@ -202,19 +219,21 @@ impl<'a> Builder<'a> {
                 } else {
                     ops::mul(l, r)
                 };
-                result.map_err(|e| self.op_error(e, span))
+                result.map_err(|e| self.op_error(e, op_span))
             }
             NodeKind::Neg(operand) => {
                 if d + 2 > FRAME_LIMIT {
-                    return Err(self.too_deep(span));
+                    return Err(self.too_deep());
                 }
                 let v = self.build(operand, d)?;
                 if v.is_expr() {
                     return Ok(Value::expr(Expr::Neg(v)));
                 }
-                ops::neg(v).map_err(|e| self.op_error(e, span))
+                // The node starts with its one-byte `-` token.
+                let minus = span.start..span.start + 1;
+                ops::neg(v).map_err(|e| self.op_error(e, minus))
             }
-            NodeKind::Rejected(class) => Err(self.unsupported(class, span)),
+            NodeKind::Rejected { class, at } => Err(self.unsupported(class, at.clone())),
         }
     }
 

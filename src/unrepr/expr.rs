@@ -1,5 +1,7 @@
 //! Expressions: Python 3.11's grammar from `star_expressions` down to atoms.
 
+use std::ops::Range;
+
 use super::lexer::Kind;
 use super::parser::{EXPRESSION_LEVELS, PResult, Parser, is_keyword};
 use super::syntax::{Node, NodeKind, Operator, SyntaxError};
@@ -8,11 +10,14 @@ fn is_legacy_print(node: &Node) -> bool {
     matches!(&node.kind, NodeKind::Name(n) if n == "print" || n == "exec")
 }
 
+/// A unary prefix operator (`"USub"`, `"UAdd"` or `"Invert"`) and its token's span.
+type Prefix = (&'static str, Range<usize>);
+
 /// A pending wrapper while parsing the right-nested chains of `expression` iteratively.
 enum Pending {
     Lambda(usize),
-    /// Start offset, and the depth of the true branch and condition.
-    IfExp(usize, u32),
+    /// Start offset, the `if` token's span, and the depth of the true branch and condition.
+    IfExp(usize, Range<usize>, u32),
 }
 
 impl Parser<'_> {
@@ -75,14 +80,10 @@ impl Parser<'_> {
     pub(super) fn named_expression(&mut self) -> PResult<Node> {
         if self.is_name() && self.is_op_at(1, ":=") {
             let name = self.advance();
-            self.advance();
+            let walrus = self.advance().span();
             let value = self.expression()?;
-            let end = value.span.end;
-            return self.checked(Node::rejected(
-                "NamedExpr",
-                name.start..end,
-                value.depth + 1,
-            ));
+            let (span, below) = (name.start..value.span.end, value.depth + 1);
+            return self.checked(Node::rejected_op("NamedExpr", span, walrus, below));
         }
         self.expression()
     }
@@ -129,7 +130,7 @@ impl Parser<'_> {
                 let body = p.bool_chain("or", pre.take())?;
                 p.legacy_print(&body)?;
                 if p.is_kw("if") {
-                    p.advance();
+                    let kw = p.advance();
                     let cond = p.disjunction()?;
                     if !p.eat_kw("else") {
                         let t = p.peek();
@@ -139,18 +140,21 @@ impl Parser<'_> {
                         )
                         .into());
                     }
-                    pending.push(Pending::IfExp(body.span.start, body.depth.max(cond.depth)));
+                    let below = body.depth.max(cond.depth);
+                    pending.push(Pending::IfExp(body.span.start, kw.span(), below));
                     continue;
                 }
                 break body;
             };
             while let Some(w) = pending.pop() {
-                let (class, start, below) = match w {
-                    Pending::Lambda(start) => ("Lambda", start, 0),
-                    Pending::IfExp(start, below) => ("IfExp", start, below),
-                };
                 let end = result.span.end;
-                result = p.checked(Node::rejected(class, start..end, result.depth.max(below)))?;
+                let node = match w {
+                    Pending::Lambda(start) => Node::rejected("Lambda", start..end, result.depth),
+                    Pending::IfExp(start, kw, below) => {
+                        Node::rejected_op("IfExp", start..end, kw, result.depth.max(below))
+                    }
+                };
+                result = p.checked(node)?;
             }
             Ok(result)
         })
@@ -224,6 +228,8 @@ impl Parser<'_> {
         if !self.is_kw(kw) {
             return Ok(first);
         }
+        // The builder meets the outermost chain first; it is reported at its first operator.
+        let op = self.peek().span();
         let (start, mut depth) = (first.span.start, first.depth);
         while self.eat_kw(kw) {
             let next = if kw == "or" {
@@ -233,19 +239,20 @@ impl Parser<'_> {
             };
             depth = depth.max(next.depth);
         }
-        self.checked(Node::rejected("BoolOp", start..self.prev_end(), depth))
+        let span = start..self.prev_end();
+        self.checked(Node::rejected_op("BoolOp", span, op, depth))
     }
 
     /// `inversion`: any number of `not` (a loop, not recursion) before a comparison.
     fn inversion(&mut self, pre: Option<Node>) -> PResult<Node> {
         let mut nots = Vec::new();
         while pre.is_none() && self.is_kw("not") {
-            nots.push(self.advance().start);
+            nots.push(self.advance().span());
         }
         let mut node = self.comparison(pre)?;
-        while let Some(start) = nots.pop() {
-            let end = node.span.end;
-            node = self.checked(Node::rejected("Not", start..end, node.depth))?;
+        while let Some(kw) = nots.pop() {
+            let span = kw.start..node.span.end;
+            node = self.checked(Node::rejected_op("Not", span, kw, node.depth))?;
         }
         Ok(node)
     }
@@ -265,18 +272,21 @@ impl Parser<'_> {
     fn comparison(&mut self, pre: Option<Node>) -> PResult<Node> {
         let first = self.binary(1, pre)?;
         let (start, mut depth) = (first.span.start, first.depth);
-        let mut any = false;
+        // The first operator (`not in` and `is not` are two tokens), where it is reported.
+        let mut op = None;
         while let Some(n) = self.comparison_op() {
+            let op_start = self.peek().start;
             for _ in 0..n {
                 self.advance();
             }
+            op.get_or_insert(op_start..self.prev_end());
             depth = depth.max(self.bitwise_or()?.depth);
-            any = true;
         }
-        if !any {
+        let Some(op) = op else {
             return Ok(first);
-        }
-        self.checked(Node::rejected("Compare", start..self.prev_end(), depth))
+        };
+        let span = start..self.prev_end();
+        self.checked(Node::rejected_op("Compare", span, op, depth))
     }
 
     /// `bitwise_or` and everything below it down to `term`, by precedence climbing.
@@ -299,13 +309,14 @@ impl Parser<'_> {
             if prec < min_prec {
                 break;
             }
-            self.advance();
+            let op_span = self.advance().span();
             let right = self.binary(prec + 1, None)?;
             let span = left.span.start..right.span.end;
             left = self.node(
                 NodeKind::BinOp {
                     left: Box::new(left),
                     op,
+                    op_span,
                     right: Box::new(right),
                 },
                 span,
@@ -317,14 +328,15 @@ impl Parser<'_> {
     /// `factor` and `power`: unary `+ - ~` prefixes and right-associative `**`, parsed in a
     /// loop so that long chains do not recurse.
     fn factor(&mut self, mut pre: Option<Node>) -> PResult<Node> {
-        let mut frames: Vec<(Vec<(&'static str, usize)>, Node)> = Vec::new();
+        // Each pending `**`: the prefixes before its base, the base, and the `**` token.
+        let mut frames: Vec<(Vec<Prefix>, Node, Range<usize>)> = Vec::new();
         loop {
             if let Some(base) = pre.take() {
                 if !self.is_op("**") {
                     return Ok(base);
                 }
-                self.advance();
-                frames.push((Vec::new(), base));
+                let pow = self.advance().span();
+                frames.push((Vec::new(), base, pow));
                 continue;
             }
             let mut prefixes = Vec::new();
@@ -336,21 +348,23 @@ impl Parser<'_> {
                     (Kind::Op, "~") => "Invert",
                     _ => break,
                 };
-                prefixes.push((class, t.start));
+                prefixes.push((class, t.span()));
                 self.advance();
             }
             let base = self.await_primary()?;
-            if self.eat_op("**") {
-                frames.push((prefixes, base));
+            if self.is_op("**") {
+                let pow = self.advance().span();
+                frames.push((prefixes, base, pow));
                 continue;
             }
             let mut result = self.apply_prefixes(prefixes, base)?;
-            while let Some((prefixes, base)) = frames.pop() {
+            while let Some((prefixes, base, op_span)) = frames.pop() {
                 let span = base.span.start..result.span.end;
                 let pow = self.node(
                     NodeKind::BinOp {
                         left: Box::new(base),
                         op: Operator::Pow,
+                        op_span,
                         right: Box::new(result),
                     },
                     span,
@@ -361,19 +375,15 @@ impl Parser<'_> {
         }
     }
 
-    fn apply_prefixes(
-        &mut self,
-        mut prefixes: Vec<(&'static str, usize)>,
-        mut node: Node,
-    ) -> PResult<Node> {
-        while let Some((class, start)) = prefixes.pop() {
-            let span = start..node.span.end;
+    fn apply_prefixes(&mut self, mut prefixes: Vec<Prefix>, mut node: Node) -> PResult<Node> {
+        while let Some((class, op)) = prefixes.pop() {
+            let span = op.start..node.span.end;
             node = if class == "USub" {
                 self.node(NodeKind::Neg(Box::new(node)), span)?
             } else {
                 // The builder looks at the operator before the operand, so `+x` and `~x` are
                 // rejected whatever `x` is.
-                self.checked(Node::rejected(class, span, node.depth))?
+                self.checked(Node::rejected_op(class, span, op, node.depth))?
             };
         }
         Ok(node)

@@ -66,7 +66,7 @@ fn check_expression(expr: &str, depth: u32) -> FResult<()> {
     })();
     result.map_err(|fail| match parser.resolve(fail, &lexed) {
         ParseError::Syntax(e) => format!("f-string: {}", e.message),
-        ParseError::TooDeep(_) => "f-string: expression too complex".to_string(),
+        ParseError::TooDeep => "f-string: expression too complex".to_string(),
     })
 }
 

@@ -72,13 +72,16 @@ pub(super) fn hash_key(v: &Value, unique: &mut usize) -> Result<HashKey, OpError
     })
 }
 
-/// `dict(pairs)`: the first of equal keys is kept, with the last value.
-pub(super) fn build_dict(pairs: Vec<(Value, Value)>) -> Result<Vec<(Value, Value)>, OpError> {
+/// `dict(pairs)`: the first of equal keys is kept, with the last value. An error comes with
+/// the position in `pairs` of the key that caused it.
+pub(super) fn build_dict(
+    pairs: Vec<(Value, Value)>,
+) -> Result<Vec<(Value, Value)>, (usize, OpError)> {
     let mut unique = 0;
     let mut index: HashMap<HashKey, usize> = HashMap::with_capacity(pairs.len());
     let mut out: Vec<(Value, Value)> = Vec::with_capacity(pairs.len());
-    for (k, v) in pairs {
-        let key = hash_key(&k, &mut unique)?;
+    for (pos, (k, v)) in pairs.into_iter().enumerate() {
+        let key = hash_key(&k, &mut unique).map_err(|e| (pos, e))?;
         match index.get(&key) {
             Some(&i) => out[i].1 = v,
             None => {
@@ -100,6 +103,14 @@ fn contains_expr(v: &Value) -> bool {
             .any(|(k, v)| contains_expr(k) || contains_expr(v)),
         _ => false,
     }
+}
+
+/// Whether `value[...]` can work for some index (the types [`subscript`] handles).
+pub(super) fn is_subscriptable(value: &Value) -> bool {
+    matches!(
+        value,
+        Value::List(_) | Value::Tuple(_) | Value::Str(_) | Value::Bytes(_) | Value::Dict(_)
+    )
 }
 
 /// `value[index]` on literals. `Ok(None)` when the answer depends on an expression (a dict

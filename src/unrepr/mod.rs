@@ -174,11 +174,11 @@ pub fn parse(text: &str) -> Result<Parsed, ValueError> {
         Err(fail) => {
             return Err(match p.resolve(fail, &lexed) {
                 parser::ParseError::Syntax(e) => syntax_error(e.message, e.span, text),
-                parser::ParseError::TooDeep(span) => ValueError {
+                parser::ParseError::TooDeep => ValueError {
                     code: codes::TOO_LARGE,
                     message: "the value is nested too deeply: Python's parser would fail (MemoryError/RecursionError)".into(),
                     help: None,
-                    span: clamp(span, text),
+                    span: value_start(text),
                 },
             });
         }
@@ -201,6 +201,12 @@ fn syntax_error(message: String, span: Range<usize>, text: &str) -> ValueError {
         help: hints::quote_help(text),
         span: clamp(span, text),
     }
+}
+
+/// The first character of the value, where errors about the value as a whole (too deep
+/// nesting) are reported.
+fn value_start(text: &str) -> Range<usize> {
+    0..text.chars().next().map_or(0, char::len_utf8)
 }
 
 /// Keeps a span inside the text (errors at the implicit final newline point past its end).

@@ -93,7 +93,7 @@ pub(super) enum Fail {
     /// A specific `SyntaxError`.
     Syntax(SyntaxError),
     /// The input is nested too deeply (CPython: `MemoryError` / `RecursionError`).
-    TooDeep(Range<usize>),
+    TooDeep,
 }
 
 impl From<SyntaxError> for Fail {
@@ -108,7 +108,8 @@ pub(super) type PResult<T> = Result<T, Fail>;
 #[derive(Debug)]
 pub(super) enum ParseError {
     Syntax(SyntaxError),
-    TooDeep(Range<usize>),
+    /// Nested too deeply, reported at the start of the value (no one place is to blame).
+    TooDeep,
 }
 
 pub(super) struct Parser<'a> {
@@ -235,7 +236,7 @@ impl<'a> Parser<'a> {
 
     pub(super) fn checked(&self, node: Node) -> PResult<Node> {
         if node.depth > MAX_TREE_DEPTH {
-            return Err(Fail::TooDeep(node.span.clone()));
+            return Err(Fail::TooDeep);
         }
         Ok(node)
     }
@@ -248,8 +249,7 @@ impl<'a> Parser<'a> {
         f: impl FnOnce(&mut Self) -> PResult<T>,
     ) -> PResult<T> {
         if self.depth + levels > MAX_PARSER_LEVELS {
-            let t = self.peek();
-            return Err(Fail::TooDeep(t.span()));
+            return Err(Fail::TooDeep);
         }
         self.depth += levels;
         // Shallow levels cannot exhaust any sane stack; skip the check there.
@@ -336,12 +336,10 @@ impl<'a> Parser<'a> {
             Stop::Unclosed => unclosed(),
             _ => ParseError::Syntax(SyntaxError::new(stop.message(), at.span())),
         };
-        if let Fail::TooDeep(span) = &fail {
-            // A `MemoryError` from CPython's parser is not a `SyntaxError` and is not replaced,
-            // unless the tokenizer failed first.
-            if far.kind != Kind::Hard {
-                return ParseError::TooDeep(span.clone());
-            }
+        // A `MemoryError` from CPython's parser is not a `SyntaxError` and is not replaced,
+        // unless the tokenizer failed first.
+        if matches!(fail, Fail::TooDeep) && far.kind != Kind::Hard {
+            return ParseError::TooDeep;
         }
         if let Some(e) = &lexed.hard_error {
             return ParseError::Syntax(e.clone());
@@ -364,7 +362,7 @@ impl<'a> Parser<'a> {
         }
         match fail {
             Fail::Syntax(e) => ParseError::Syntax(e),
-            Fail::TooDeep(span) => ParseError::TooDeep(span),
+            Fail::TooDeep => ParseError::TooDeep,
             Fail::Generic => {
                 match far.kind {
                     Kind::Indent => {

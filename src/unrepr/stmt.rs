@@ -38,7 +38,13 @@ impl Parser<'_> {
     fn assignment_chain(&mut self) -> PResult<Node> {
         let mut value = self.annotated_rhs()?;
         while self.is_op("=") {
-            if matches!(value.kind, NodeKind::Rejected("Yield" | "YieldFrom")) {
+            if matches!(
+                value.kind,
+                NodeKind::Rejected {
+                    class: "Yield" | "YieldFrom",
+                    ..
+                }
+            ) {
                 return Err(SyntaxError::new(
                     "assignment to yield expression not possible",
                     value.span.clone(),

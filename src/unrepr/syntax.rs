@@ -150,16 +150,23 @@ pub(super) enum NodeKind {
     Tuple(Vec<Node>),
     /// `ast.Dict`; a `None` key is a `**mapping` entry.
     Dict(Vec<(Option<Node>, Node)>),
+    /// `op_span` is the operator token's, where errors about the operation are reported.
     BinOp {
         left: Box<Node>,
         op: Operator,
+        op_span: Range<usize>,
         right: Box<Node>,
     },
-    /// Unary minus, the only unary operator the builder accepts.
+    /// Unary minus, the only unary operator the builder accepts. The node starts with its
+    /// `-` token.
     Neg(Box<Node>),
     /// A node the builder rejects on sight, by Python's class name (`"Compare"`, `"UAdd"`,
-    /// `"Lambda"`, `"JoinedStr"`, `"Slice"`, ...).
-    Rejected(&'static str),
+    /// `"Lambda"`, `"JoinedStr"`, `"Slice"`, ...). `at` is where the error is reported: the
+    /// operator token of an operator (`<`, `and`, `if`, `:=`, `not`, ...), else the node.
+    Rejected {
+        class: &'static str,
+        at: Range<usize>,
+    },
 }
 
 /// An expression with its span. `depth` is the height of the tree below (bounded, so that
@@ -178,7 +185,7 @@ impl Node {
     pub(super) fn new(kind: NodeKind, span: Range<usize>) -> Node {
         let child = |n: &Node| n.depth;
         let below = match &kind {
-            NodeKind::Const(_) | NodeKind::Name(_) | NodeKind::Rejected(_) => 0,
+            NodeKind::Const(_) | NodeKind::Name(_) | NodeKind::Rejected { .. } => 0,
             NodeKind::Attribute { value, .. } | NodeKind::Starred(value) | NodeKind::Neg(value) => {
                 child(value)
             }
@@ -210,11 +217,22 @@ impl Node {
         }
     }
 
-    /// A node the builder rejects; `below` is the depth of the children it had in Python's
+    /// A node the builder rejects, reported as a whole; `below` is the depth of the children it had in Python's
     /// tree (kept so that the depth guard sees the same tree height as CPython).
     pub(super) fn rejected(class: &'static str, span: Range<usize>, below: u32) -> Node {
+        Node::rejected_op(class, span.clone(), span, below)
+    }
+
+    /// A rejected operator node (`Compare`, `BoolOp`, `IfExp`, `NamedExpr`, a unary operator),
+    /// reported at its operator token `op`.
+    pub(super) fn rejected_op(
+        class: &'static str,
+        span: Range<usize>,
+        op: Range<usize>,
+        below: u32,
+    ) -> Node {
         Node {
-            kind: NodeKind::Rejected(class),
+            kind: NodeKind::Rejected { class, at: op },
             span,
             depth: below + 1,
             parenthesized: false,
@@ -238,7 +256,7 @@ impl Node {
             NodeKind::Tuple(_) => "tuple",
             NodeKind::Dict(_) => "dict literal",
             NodeKind::BinOp { .. } | NodeKind::Neg(_) => "expression",
-            NodeKind::Rejected(class) => match *class {
+            NodeKind::Rejected { class, .. } => match *class {
                 "Compare" => "comparison",
                 "BoolOp" | "UAdd" | "Invert" | "Not" => "expression",
                 "IfExp" => "conditional expression",
@@ -265,10 +283,11 @@ impl Drop for Node {
         if self.depth < 64 {
             return;
         }
-        let mut stack = vec![std::mem::replace(&mut self.kind, NodeKind::Rejected(""))];
+        // Any leaf will do as the placeholder left behind.
+        let leaf = || NodeKind::Const(Const::None);
+        let mut stack = vec![std::mem::replace(&mut self.kind, leaf())];
         while let Some(kind) = stack.pop() {
-            let mut take =
-                |n: &mut Node| stack.push(std::mem::replace(&mut n.kind, NodeKind::Rejected("")));
+            let mut take = |n: &mut Node| stack.push(std::mem::replace(&mut n.kind, leaf()));
             match kind {
                 NodeKind::Attribute { mut value, .. }
                 | NodeKind::Starred(mut value)
@@ -308,7 +327,7 @@ impl Drop for Node {
                         take(&mut v);
                     }
                 }
-                NodeKind::Const(_) | NodeKind::Name(_) | NodeKind::Rejected(_) => {}
+                NodeKind::Const(_) | NodeKind::Name(_) | NodeKind::Rejected { .. } => {}
             }
         }
     }

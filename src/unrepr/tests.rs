@@ -462,7 +462,7 @@ fn errors_name_the_construct_and_the_fix() {
         e.message,
         "subtraction (`-`) is not supported in config values; CherryPy allows only `+`, `*` and unary `-`"
     );
-    assert_eq!(e.span, 0..4);
+    assert_eq!(e.span, 2..3); // the `-`
     for text in ["utf-8", "/tmp/x", "log/cherrypy.log"] {
         let e = error(text);
         assert_eq!(
@@ -477,6 +477,59 @@ fn errors_name_the_construct_and_the_fix() {
     assert!(error("x(1)(y=(1/2))").message.starts_with("division"));
     // Syntax errors come before builder errors.
     assert_eq!(error("(1-2) + (").code, "value-syntax");
+}
+
+#[test]
+fn builder_errors_point_at_the_offending_construct() {
+    // `(text, construct)`: the error's span is the construct's first occurrence in the text.
+    let cases = [
+        // Operators: the operator token, of the outermost node the builder meets first.
+        ("60 - 1", "-"),
+        ("x.y / 2", "/"),
+        ("2 ** 3 ** 4", "**"),
+        ("1 < 2 < 3", "<"),
+        ("a not in b", "not in"),
+        ("a and b or c", "or"),
+        ("a or b and c", "or"),
+        ("'a' if x else 'b'", "if"),
+        ("(n := 10)", ":="),
+        ("[+1]", "+"),
+        ("[not x]", "not"),
+        ("None + 1", "+"),
+        ("-'a'", "-"),
+        ("[1,\n 2 - 3]", "-"),
+        // Overflow: the operator that overflows.
+        ("[0] * 99999999999999999999", "*"),
+        // Subscripts: the index; unhashable dict keys: the key.
+        ("[1, 2][5]", "5"),
+        ("{'a': 1}['b']", "'b'"),
+        ("'ab'['x']", "'x'"),
+        ("{1: 2, (1, [2]): 3}", "(1, [2])"),
+        // Other constructs: the whole construct.
+        ("1[0]", "1[0]"),
+        ("[lambda: 1]", "lambda: 1"),
+        ("f'{x}'", "f'{x}'"),
+    ];
+    for (text, construct) in cases {
+        let at = text.find(construct).unwrap();
+        assert_eq!(error(text).span, at..at + construct.len(), "{text:?}");
+    }
+    // int too large to convert to float.
+    let e = error(&format!("1.0 * 1{}", "0".repeat(400)));
+    assert_eq!((e.code, e.span), ("value-too-large", 4..5));
+}
+
+#[test]
+fn too_deep_nesting_points_at_the_value() {
+    let deep = [
+        "-".repeat(600) + "1",     // the builder's RecursionError
+        "not ".repeat(3000) + "1", // CPython's AST depth
+        "lambda a=".repeat(800) + "1" + &": 1".repeat(800), // CPython's parser stack
+    ];
+    for text in deep {
+        let e = error(&text);
+        assert_eq!((e.code, e.span), ("value-too-large", 0..1));
+    }
 }
 
 #[test]
