@@ -22,7 +22,7 @@ const KNOWN: &[&str] = &[
 /// Namespaces that only mean something in `[global]`.
 const GLOBAL_ONLY: &[&str] = &["checker", "engine", "server", "tree"];
 
-/// The tools CherryPy 18 ships (`dir(cherrypy.tools)`).
+/// The tools CherryPy 18.10 ships (`dir(cherrypy.tools)`, without its methods).
 const TOOLS: &[&str] = &[
     "accept",
     "allow",
@@ -30,11 +30,10 @@ const TOOLS: &[&str] = &[
     "auth_digest",
     "autovary",
     "caching",
-    "cpstats",
     "decode",
     "encode",
     "err_redirect",
-    "etag",
+    "etags",
     "expires",
     "flatten",
     "gzip",
@@ -42,6 +41,7 @@ const TOOLS: &[&str] = &[
     "json_in",
     "json_out",
     "log_headers",
+    "log_hooks",
     "log_tracebacks",
     "params",
     "proxy",
