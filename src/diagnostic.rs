@@ -60,7 +60,7 @@ pub struct Diagnostic {
     pub location: Option<Location>,
     /// How to fix it, where that is obvious.
     pub help: Option<String>,
-    /// Further context (e.g. "inherited from [DEFAULT]").
+    /// Further context (e.g. "inherited from `[DEFAULT]`").
     pub notes: Vec<String>,
 }
 

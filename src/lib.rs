@@ -25,3 +25,8 @@ pub mod source;
 pub mod unrepr;
 
 pub use diagnostic::{Diagnostic, Loaded, Severity};
+
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
