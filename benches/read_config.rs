@@ -32,6 +32,20 @@ fn bench(c: &mut Criterion) {
             report
         })
     });
+    c.bench_function("INI layer alone, 10,000 lines", |b| {
+        b.iter(|| actix_cherrypy::ini::parse(&SourceFile::new("bench.conf", text.clone())))
+    });
+    let values: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split_once(" = ").map(|(_, v)| v))
+        .collect();
+    c.bench_function("value language alone, every value of it", |b| {
+        b.iter(|| {
+            for v in &values {
+                let _ = actix_cherrypy::unrepr::parse(v);
+            }
+        })
+    });
 }
 
 criterion_group!(benches, bench);

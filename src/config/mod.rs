@@ -10,6 +10,7 @@ mod origin;
 mod read;
 
 use indexmap::IndexMap;
+use rustc_hash::FxBuildHasher;
 
 pub use json::{error_json, report_json};
 pub use model::{Config, GLOBAL_SECTION};
@@ -31,7 +32,7 @@ pub struct ConfigValue {
 /// The keys of one section (or of a merged view), in CherryPy's order.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Settings {
-    entries: IndexMap<String, ConfigValue>,
+    entries: IndexMap<String, ConfigValue, FxBuildHasher>,
 }
 
 impl Settings {

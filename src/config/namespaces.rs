@@ -62,7 +62,7 @@ pub(super) fn check(section: &str, settings: &Settings, out: &mut Vec<Diagnostic
     for (key, setting) in settings.iter() {
         let place = setting.origin.place();
         // `[DEFAULT]` keys are copied everywhere; warn where they are written, not per section.
-        if place.section != section {
+        if *place.section != *section {
             continue;
         }
         let Some((namespace, rest)) = key.split_once('.') else {

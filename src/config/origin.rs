@@ -24,10 +24,9 @@ pub enum Origin {
 pub struct FilePlace {
     /// The file.
     pub file: Arc<SourceFile>,
-    /// The section the key is written in (`DEFAULT` when inherited from there).
-    pub section: String,
-    /// The key as written.
-    pub key: String,
+    /// The section the key is written in (`DEFAULT` when inherited from there); shared by
+    /// every key of the section.
+    pub section: Arc<str>,
     /// The key's bytes.
     pub key_span: Span,
     /// The value's bytes on the key's line.
@@ -35,6 +34,11 @@ pub struct FilePlace {
 }
 
 impl FilePlace {
+    /// The key as written.
+    pub fn key(&self) -> &str {
+        self.file.slice(self.key_span)
+    }
+
     /// `site.conf:12:5`
     pub fn position(&self) -> String {
         let (line, column) = self.file.line_column(self.key_span.start);

@@ -2,10 +2,10 @@
 //! `[DEFAULT]`, in file order; in each, its own keys and then the `[DEFAULT]` keys it does not
 //! define; every value interpolated, then parsed as a Python literal (spec: config-format §2, §4).
 
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use indexmap::IndexMap;
+use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
 use super::origin::{FilePlace, Origin};
 use super::{ConfigValue, Settings};
@@ -79,8 +79,9 @@ pub fn read_source(source: &Arc<SourceFile>) -> FileReport {
 
 fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<String, Settings> {
     let source = document.source();
-    let mut defaults: IndexMap<&str, &Entry> = IndexMap::new();
-    let mut named: IndexMap<&str, IndexMap<&str, &Entry>> = IndexMap::new();
+    type Keys<'d> = IndexMap<&'d str, &'d Entry, FxBuildHasher>;
+    let mut defaults = Keys::default();
+    let mut named: IndexMap<&str, Keys<'_>, FxBuildHasher> = IndexMap::default();
     for section in document.sections() {
         let target = if section.name == DEFAULT_SECTION {
             &mut defaults
@@ -92,17 +93,19 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
         }
     }
     // A `[DEFAULT]` value without `%` reads the same in every section: parse it once.
-    let mut default_cache: HashMap<&str, Result<unrepr::Parsed, unrepr::ValueError>> =
-        HashMap::new();
-    let mut reported: HashSet<(Span, &'static str)> = HashSet::new();
+    let mut default_cache: FxHashMap<&str, Result<unrepr::Parsed, unrepr::ValueError>> =
+        FxHashMap::default();
+    let mut reported: FxHashSet<(Span, &'static str)> = FxHashSet::default();
+    let default_name: Arc<str> = Arc::from(DEFAULT_SECTION);
     let mut sections = IndexMap::with_capacity(named.len());
     for (name, own) in &named {
         let mut settings = Settings::default();
-        let keys = own.iter().map(|(k, e)| (*k, *e, name.to_string())).chain(
+        let section_name: Arc<str> = Arc::from(*name);
+        let keys = own.iter().map(|(k, e)| (*k, *e, &section_name)).chain(
             defaults
                 .iter()
                 .filter(|(k, _)| !own.contains_key(*k))
-                .map(|(k, e)| (*k, *e, DEFAULT_SECTION.to_owned())),
+                .map(|(k, e)| (*k, *e, &default_name)),
         );
         for (key, entry, written_in) in keys {
             let lookup = |var: &str| {
@@ -111,18 +114,19 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
                     .map(|e| e.value.text.as_str())
             };
             let raw = entry.value.text.as_str();
+            let from_default = Arc::ptr_eq(written_in, &default_name);
             let text = match ini::interpolate(raw, &lookup) {
                 Ok(text) => text,
                 Err(err) => {
                     let d = Diagnostic::error(err.code(), err.to_string())
                         .at(source, entry.key_span)
                         .in_entry(name, Some(key));
-                    push_once(diagnostics, &mut reported, inherited(d, &written_in));
+                    push_once(diagnostics, &mut reported, inherited(d, from_default));
                     continue;
                 }
             };
             let interpolated = raw.contains('%');
-            let parsed = if written_in == DEFAULT_SECTION && !raw.contains('%') {
+            let parsed = if from_default && !raw.contains('%') {
                 default_cache
                     .entry(key)
                     .or_insert_with(|| unrepr::parse(raw))
@@ -147,12 +151,11 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
                         if let Some(help) = w.help {
                             d = d.with_help(help);
                         }
-                        push_once(diagnostics, &mut reported, inherited(d, &written_in));
+                        push_once(diagnostics, &mut reported, inherited(d, from_default));
                     }
                     let place = FilePlace {
                         file: Arc::clone(source),
-                        section: written_in,
-                        key: key.to_owned(),
+                        section: Arc::clone(written_in),
                         key_span: entry.key_span,
                         value_span: entry.value.source_span(0..entry.value.text.len()),
                     };
@@ -171,7 +174,7 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
                     if let Some(help) = err.help {
                         d = d.with_help(help);
                     }
-                    push_once(diagnostics, &mut reported, inherited(d, &written_in));
+                    push_once(diagnostics, &mut reported, inherited(d, from_default));
                 }
             }
         }
@@ -180,8 +183,8 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
     sections
 }
 
-fn inherited(d: Diagnostic, written_in: &str) -> Diagnostic {
-    if written_in == DEFAULT_SECTION {
+fn inherited(d: Diagnostic, from_default: bool) -> Diagnostic {
+    if from_default {
         d.with_note("the key is inherited from [DEFAULT]")
     } else {
         d
@@ -191,7 +194,7 @@ fn inherited(d: Diagnostic, written_in: &str) -> Diagnostic {
 /// A `[DEFAULT]` key is read once per section; say what is wrong with it once.
 fn push_once(
     diagnostics: &mut Vec<Diagnostic>,
-    reported: &mut HashSet<(Span, &'static str)>,
+    reported: &mut FxHashSet<(Span, &'static str)>,
     d: Diagnostic,
 ) {
     let id = (

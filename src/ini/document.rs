@@ -3,6 +3,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+use smallvec::SmallVec;
+
 use crate::source::{SourceFile, Span};
 
 /// What a physical line is, as configparser classified it.
@@ -54,7 +56,8 @@ pub struct ValueText {
     /// The joined text.
     pub text: String,
     /// `(offset in text, offset in the source)` where each joined piece starts.
-    pieces: Vec<(usize, usize)>,
+    // One piece per line: most values have one, kept inline.
+    pieces: SmallVec<[(usize, usize); 1]>,
 }
 
 impl ValueText {
@@ -69,7 +72,7 @@ impl ValueText {
     pub(crate) fn finish(&mut self) {
         let trimmed = self.text.trim_end_matches(super::is_py_space).len();
         self.text.truncate(trimmed);
-        self.pieces.retain(|&(at, _)| at <= trimmed);
+        self.pieces.retain(|&mut (at, _)| at <= trimmed);
     }
 
     /// The source offset of a byte offset in the joined text.

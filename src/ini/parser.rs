@@ -1,7 +1,8 @@
 //! configparser's reading loop, step for step (spec: config-format §2).
 
-use std::collections::HashSet;
 use std::sync::Arc;
+
+use rustc_hash::FxHashSet;
 
 use super::document::{Document, Entry, Line, LineKind, Section, ValueText};
 use super::{DEFAULT_SECTION, Parsed, is_py_space};
@@ -24,8 +25,9 @@ struct Reader<'a> {
     sections: Vec<Section>,
     errors: Vec<Diagnostic>,
     /// Section names and (section, key) pairs seen so far: strict mode's duplicate check.
-    seen_sections: HashSet<String>,
-    seen_keys: HashSet<(String, String)>,
+    /// Names are slices of the text, so the check allocates nothing.
+    seen_sections: FxHashSet<&'a str>,
+    seen_keys: FxHashSet<(&'a str, &'a str)>,
     cursor: Option<Cursor>,
     /// Indentation of the last header or entry line; deeper lines continue its value.
     indent_level: usize,
@@ -41,8 +43,8 @@ pub(super) fn parse(source: &Arc<SourceFile>) -> Parsed {
         lines: Vec::with_capacity(source.line_starts().len()),
         sections: Vec::new(),
         errors: Vec::new(),
-        seen_sections: HashSet::new(),
-        seen_keys: HashSet::new(),
+        seen_sections: FxHashSet::default(),
+        seen_keys: FxHashSet::default(),
         cursor: None,
         indent_level: 0,
         reported_missing_header: false,
@@ -71,7 +73,7 @@ pub(super) fn parse(source: &Arc<SourceFile>) -> Parsed {
     }
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
     fn read_line(&mut self, span: Span) -> LineKind {
         let line = &self.text[span.range()];
         let stripped = super::py_strip(line);
@@ -135,7 +137,7 @@ impl Reader<'_> {
             self.open_section(name, name_span);
             return LineKind::Header { name: name_span };
         }
-        if !self.seen_sections.insert(name.to_owned()) {
+        if !self.seen_sections.insert(&self.text[name_span.range()]) {
             // configparser stops here; reading on (into a second block of the same name)
             // lets `check` report what else is wrong.
             self.errors.push(
@@ -193,10 +195,10 @@ impl Reader<'_> {
             });
             return LineKind::Invalid;
         }
-        let section_name = self.sections[cursor.section].name.clone();
+        let section_name = &self.text[self.sections[cursor.section].name_span.range()];
         if !self
             .seen_keys
-            .insert((section_name.clone(), key.to_owned()))
+            .insert((section_name, &self.text[key_span.range()]))
         {
             // configparser stops here; the entry is kept so its continuation lines stay its own.
             self.errors.push(
@@ -205,7 +207,7 @@ impl Reader<'_> {
                     format!("key `{key}` is already set in this section"),
                 )
                 .at(self.source, key_span)
-                .in_entry(&section_name, Some(key))
+                .in_entry(section_name, Some(key))
                 .with_help("CherryPy refuses duplicate keys; keep one of them"),
             );
         }

@@ -167,6 +167,12 @@ pub fn parse(text: &str) -> Result<Parsed, ValueError> {
             text,
         ));
     }
+    if let Some(value) = plain_literal(text) {
+        return Ok(Parsed {
+            value,
+            warnings: Vec::new(),
+        });
+    }
     let lexed = lexer::tokenize(text);
     let mut p = parser::Parser::new(text, &lexed.tokens, 0);
     let mut node = match p.module() {
@@ -213,4 +219,37 @@ fn value_start(text: &str) -> Range<usize> {
 fn clamp(span: Range<usize>, text: &str) -> Range<usize> {
     let end = span.end.min(text.len());
     span.start.min(end)..end
+}
+
+/// Most config values are a plain number, constant or string. Reading those without the
+/// tokenizer gives the same value (nothing in them can mean anything else to Python) and
+/// keeps a 10,000-line config fast. Anything less plain takes the full path.
+fn plain_literal(text: &str) -> Option<Value> {
+    match text {
+        "True" => return Some(Value::Bool(true)),
+        "False" => return Some(Value::Bool(false)),
+        "None" => return Some(Value::None),
+        _ => {}
+    }
+    let bytes = text.as_bytes();
+    // A decimal integer: no sign, no underscore, no leading zero, small enough for u64.
+    if bytes.len() <= 18
+        && bytes.iter().all(u8::is_ascii_digit)
+        && (bytes[0] != b'0' || bytes.len() == 1)
+    {
+        return text.parse::<u64>().ok().map(|n| Value::Int(n.into()));
+    }
+    // A one-line string in quotes with no backslash and no quote of its kind inside.
+    let quote = *bytes.first()?;
+    if (quote == b'"' || quote == b'\'') && bytes.len() >= 2 && bytes[bytes.len() - 1] == quote {
+        let inner = &text[1..text.len() - 1];
+        let plain = !inner
+            .bytes()
+            .any(|b| b == quote || b == b'\\' || b == b'\n' || b == b'\r');
+        // `""` followed by more quotes would be a triple-quoted string: leave it to the parser.
+        if plain && !(inner.is_empty() && text.len() != 2) {
+            return Some(Value::Str(inner.to_owned()));
+        }
+    }
+    None
 }
