@@ -4,8 +4,23 @@ use actix_cherrypy::config::read_source;
 use actix_cherrypy::source::SourceFile;
 use criterion::{Criterion, criterion_group, criterion_main};
 
-/// A config shaped like real ones: many path sections, typical values, some comments.
-fn ten_thousand_lines() -> String {
+/// The demo site's config (comments, plain values, a few sections) repeated with its path
+/// sections renamed until it is 10,000 lines long: what a large real config looks like.
+fn typical_ten_thousand_lines() -> String {
+    let site = std::fs::read_to_string("fixtures/site.conf").expect("run from the crate root");
+    let (global, paths) = site.split_at(site.find("\n[/]").expect("a [/] section") + 1);
+    let mut text = global.to_owned();
+    let mut copy = 0;
+    while text.lines().count() < 10_000 {
+        copy += 1;
+        text.push_str(&paths.replace("[/", &format!("[/copy{copy}")));
+    }
+    text
+}
+
+/// Every section full of expressions: dotted names, arithmetic, interpolation, multi-line
+/// tuples and lists of tuples. A worst case rather than a typical file.
+fn expression_heavy_ten_thousand_lines() -> String {
     let mut text =
         String::from("[DEFAULT]\nroot = \"/srv/site\"\n\n[global]\nserver.socket_port = 8080\n");
     let mut section = 0;
@@ -23,8 +38,17 @@ fn ten_thousand_lines() -> String {
 }
 
 fn bench(c: &mut Criterion) {
-    let text = ten_thousand_lines();
-    c.bench_function("read 10,000-line config", |b| {
+    let typical = typical_ten_thousand_lines();
+    c.bench_function("read typical 10,000-line config", |b| {
+        b.iter(|| {
+            let source = SourceFile::new("bench.conf", typical.clone());
+            let report = read_source(&source);
+            assert!(report.first_error().is_none());
+            report
+        })
+    });
+    let text = expression_heavy_ten_thousand_lines();
+    c.bench_function("read expression-heavy 10,000-line config", |b| {
         b.iter(|| {
             let source = SourceFile::new("bench.conf", text.clone());
             let report = read_source(&source);
