@@ -61,9 +61,11 @@ pub fn read_source(source: &Arc<SourceFile>) -> FileReport {
     let parsed = ini::parse(source);
     let mut diagnostics = Vec::new();
     if let Some(first) = parsed.first_error() {
-        // The one CherryPy raises first, then the rest in file order.
+        // The one CherryPy raises first, then the rest in file order, then what is wrong
+        // with the values that could be read, so `check` shows everything at once.
         diagnostics.push(first.clone());
         diagnostics.extend(parsed.errors.iter().filter(|d| *d != first).cloned());
+        evaluate(&parsed.document, &mut diagnostics);
         return FileReport {
             file: None,
             diagnostics,
