@@ -19,8 +19,10 @@
 //! function (`os.getcwd()`), the value is kept as an unevaluated expression.
 
 pub mod config;
+pub mod cookie;
 pub mod diagnostic;
 pub mod ini;
+pub mod session_id;
 pub mod source;
 pub mod unrepr;
 

@@ -1,0 +1,143 @@
+//! The `Set-Cookie` header CherryPy 18 writes for the session (spec: sessions §7).
+
+use std::fmt::Write;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use chrono::{DateTime, Utc};
+
+/// `Max-Age` as Python prints `timeout * 60`: an int stays an int (`3600`), a float keeps
+/// its repr (`30.0`, `90.5`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum MaxAge {
+    /// From an int timeout.
+    Int(i64),
+    /// From a float timeout; printed with Python's `repr`.
+    Float(f64),
+}
+
+/// One `Set-Cookie` value, printed with attributes in CherryPy's (Python's `Morsel`) order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SetCookie {
+    /// Cookie name (`session_id`).
+    pub name: String,
+    /// Cookie value (the session id).
+    pub value: String,
+    /// `Domain=`, when configured.
+    pub domain: Option<String>,
+    /// `expires=` in RFC 1123 form, when the cookie is persistent.
+    pub expires: Option<SystemTime>,
+    /// `HttpOnly`.
+    pub http_only: bool,
+    /// `Max-Age=`.
+    pub max_age: Option<MaxAge>,
+    /// `Path=`.
+    pub path: String,
+    /// `SameSite=` (our extension; CherryPy has no setting for it).
+    pub same_site: Option<String>,
+    /// `Secure`.
+    pub secure: bool,
+}
+
+impl SetCookie {
+    /// The header value: `name=value; Domain=…; expires=…; HttpOnly; Max-Age=…; Path=…;
+    /// SameSite=…; Secure` (attributes sorted by their lower-case names, as `Morsel` sorts
+    /// them; empty ones left out).
+    pub fn header_value(&self) -> String {
+        let mut out = format!("{}={}", self.name, self.value);
+        let mut attr = |text: &str| {
+            out.push_str("; ");
+            out.push_str(text);
+        };
+        if let Some(domain) = self.domain.as_deref().filter(|d| !d.is_empty()) {
+            attr(&format!("Domain={domain}"));
+        }
+        if let Some(expires) = self.expires {
+            attr(&format!("expires={}", http_date(expires)));
+        }
+        if self.http_only {
+            attr("HttpOnly");
+        }
+        match self.max_age {
+            Some(MaxAge::Int(n)) => attr(&format!("Max-Age={n}")),
+            Some(MaxAge::Float(f)) => {
+                let mut text = String::from("Max-Age=");
+                let _ = write!(text, "{}", crate::unrepr::Value::Float(f).python_repr());
+                attr(&text);
+            }
+            None => {}
+        }
+        if !self.path.is_empty() {
+            attr(&format!("Path={}", self.path));
+        }
+        if let Some(same_site) = self.same_site.as_deref().filter(|s| !s.is_empty()) {
+            attr(&format!("SameSite={same_site}"));
+        }
+        if self.secure {
+            attr("Secure");
+        }
+        out
+    }
+}
+
+/// `email.utils.formatdate(t, usegmt=True)`: `Fri, 28 Nov 2025 03:20:48 GMT`, seconds
+/// truncated as Python's `time.gmtime` truncates them.
+pub fn http_date(t: SystemTime) -> String {
+    let since = t.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
+    let secs = i64::try_from(since.as_secs()).unwrap_or(i64::MAX);
+    let date = DateTime::<Utc>::from_timestamp(secs, 0).unwrap_or_default();
+    date.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn dates_are_rfc_1123_gmt() {
+        // email.utils.formatdate(1764300048.9, usegmt=True)
+        assert_eq!(
+            http_date(at(1_764_300_048) + Duration::from_millis(900)),
+            "Fri, 28 Nov 2025 03:20:48 GMT"
+        );
+    }
+
+    #[test]
+    fn default_cookie_is_cherrypys() {
+        let c = SetCookie {
+            name: "session_id".into(),
+            value: "ab".into(),
+            expires: Some(at(1_764_300_048)),
+            max_age: Some(MaxAge::Int(3600)),
+            path: "/".into(),
+            ..SetCookie::default()
+        };
+        assert_eq!(
+            c.header_value(),
+            "session_id=ab; expires=Fri, 28 Nov 2025 03:20:48 GMT; Max-Age=3600; Path=/"
+        );
+    }
+
+    #[test]
+    fn every_attribute_in_cherrypys_order() {
+        let c = SetCookie {
+            name: "session_id".into(),
+            value: "ab".into(),
+            domain: Some("example.com".into()),
+            expires: Some(at(1_764_300_048)),
+            http_only: true,
+            max_age: Some(MaxAge::Float(30.0)),
+            path: "/admin".into(),
+            same_site: Some("Lax".into()),
+            secure: true,
+        };
+        assert_eq!(
+            c.header_value(),
+            "session_id=ab; Domain=example.com; expires=Fri, 28 Nov 2025 03:20:48 GMT; HttpOnly; Max-Age=30.0; Path=/admin; SameSite=Lax; Secure"
+        );
+    }
+}

@@ -1,0 +1,90 @@
+//! Session ids as CherryPy makes them: 20 bytes from the operating system's random source,
+//! written as 40 lowercase hex digits (spec: sessions §4).
+//!
+//! An id from a cookie is accepted only in exactly that form. CherryPy looks any value up
+//! as-is (and its file store builds a path from it, CVE-2008-0252); we treat anything else as
+//! an unknown session, which gets a new id, as CherryPy does for ids it does not know.
+
+use std::fmt;
+
+/// A well-formed session id: 40 lowercase hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SessionId([u8; 40]);
+
+impl SessionId {
+    /// A fresh id from the OS random source (20 bytes, as CherryPy's `os.urandom(20)`).
+    ///
+    /// # Panics
+    /// If the operating system cannot provide randomness, which leaves no safe way to go on.
+    pub fn generate() -> Self {
+        let mut raw = [0u8; 20];
+        getrandom::fill(&mut raw).expect("the OS random source is available");
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 40];
+        for (i, byte) in raw.iter().enumerate() {
+            out[2 * i] = HEX[usize::from(byte >> 4)];
+            out[2 * i + 1] = HEX[usize::from(byte & 0x0f)];
+        }
+        Self(out)
+    }
+
+    /// Accepts exactly 40 lowercase hex digits; anything else (upper case, other lengths,
+    /// `../`, NUL, …) is `None`, so no other text ever reaches a store or a file name.
+    pub fn parse(text: &str) -> Option<Self> {
+        let bytes: [u8; 40] = text.as_bytes().try_into().ok()?;
+        bytes
+            .iter()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            .then_some(Self(bytes))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII hex digits are ever stored.
+        std::str::from_utf8(&self.0).expect("hex digits are ASCII")
+    }
+}
+
+impl fmt::Display for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SessionId({})", self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SessionId;
+
+    #[test]
+    fn generated_ids_are_40_lowercase_hex_and_differ() {
+        let a = SessionId::generate();
+        let b = SessionId::generate();
+        assert_ne!(a, b);
+        assert_eq!(a.as_str().len(), 40);
+        assert_eq!(SessionId::parse(a.as_str()), Some(a));
+    }
+
+    #[test]
+    fn only_exact_ids_parse() {
+        let good = "0123456789abcdef0123456789abcdef01234567";
+        assert!(SessionId::parse(good).is_some());
+        for bad in [
+            "",
+            &good[..39],
+            &format!("{good}0"),
+            &good.to_uppercase(),
+            "../../../../../../../../../../etc/passwd",
+            "0123456789abcdef0123456789abcdef0123456\0",
+            "0123456789abcdef0123456789abcdef0123456é",
+            &"a".repeat(4096),
+        ] {
+            assert_eq!(SessionId::parse(bad), None, "{bad:?}");
+        }
+    }
+}
