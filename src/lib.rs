@@ -22,6 +22,7 @@ pub mod config;
 pub mod cookie;
 pub mod diagnostic;
 pub mod ini;
+pub mod session_config;
 pub mod session_id;
 pub mod source;
 pub mod unrepr;

@@ -13,6 +13,7 @@ use indexmap::IndexMap;
 use rustc_hash::FxBuildHasher;
 
 pub use json::{error_json, report_json};
+pub(crate) use model::path_prefixes;
 pub use model::{Config, GLOBAL_SECTION};
 pub use origin::{FilePlace, Origin};
 pub use read::{ConfigFile, FileReport, read_source};

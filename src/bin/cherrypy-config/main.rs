@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use actix_cherrypy::Diagnostic;
 use actix_cherrypy::config::{self, Config, FileReport};
+use actix_cherrypy::session_config::{self, SessionConfigs};
 use actix_cherrypy::source::{SourceError, SourceFile};
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -25,6 +26,18 @@ struct Cli {
 enum Command {
     /// Report every error and warning (exit 0: clean or warnings only, 1: errors, 2: unreadable).
     Check {
+        /// Config files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Show the effective session settings of a request path, each with its origin.
+    Explain {
+        /// The request path (relative to the application's mount point).
+        #[arg(long, default_value = "/")]
+        path: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
         /// Config files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -59,6 +72,11 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Check { files } => files.iter().map(check).max(),
         Command::Dump { format, files } => files.iter().map(|f| dump(f, format)).max(),
+        Command::Explain {
+            path,
+            format,
+            files,
+        } => files.iter().map(|f| explain(f, &path, format)).max(),
     };
     ExitCode::from(outcome.unwrap_or(Outcome::Clean) as u8)
 }
@@ -78,7 +96,15 @@ fn check(path: &PathBuf) -> Outcome {
         .filter(|_| !diagnostics.iter().any(Diagnostic::is_error))
     {
         match Config::from_files(std::slice::from_ref(&file)) {
-            Ok(loaded) => diagnostics.extend(loaded.warnings),
+            Ok(loaded) => {
+                diagnostics.extend(loaded.warnings);
+                // What the session settings make of the values (bad timeouts, legacy names).
+                for d in SessionConfigs::check_sources(std::slice::from_ref(file.source())) {
+                    if !diagnostics.contains(&d) {
+                        diagnostics.push(d);
+                    }
+                }
+            }
             Err(error) => diagnostics.push(error.into_diagnostic()),
         }
     }
@@ -135,6 +161,32 @@ fn dump(path: &PathBuf, format: Format) -> Outcome {
         Outcome::Errors
     } else {
         Outcome::Clean
+    }
+}
+
+fn explain(file: &PathBuf, path: &str, format: Format) -> Outcome {
+    let source = match SourceFile::read(file) {
+        Ok(source) => source,
+        Err(err) => return report_unreadable(err),
+    };
+    match session_config::explain(&source, path) {
+        Ok(explanation) => {
+            match format {
+                Format::Json => println!("{}", explanation.to_json()),
+                Format::Text => print!("{}", explanation.to_text()),
+            }
+            Outcome::Clean
+        }
+        Err(err) => {
+            if let Format::Json = format {
+                println!(
+                    "{}",
+                    config::error_json(&file.display().to_string(), err.diagnostic())
+                );
+            }
+            eprint!("{}", render::render(err.diagnostic()));
+            Outcome::Errors
+        }
     }
 }
 

@@ -1,0 +1,394 @@
+//! [`SessionConfigs`]: every section's keys read once into typed slots, merged per path
+//! by the era's lookup rule, and precomputed per section.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::config::{Config, ConfigError, ConfigFile, FilePlace, Settings};
+use crate::source::SourceFile;
+use crate::{Diagnostic, Loaded};
+
+use super::codes;
+use super::era::{Era, EraReport, SECTIONS_2_0};
+use super::input::{Raw, RawEntry, read_tolerant};
+use super::keys::{Classified, Opt, Target, classify, classify_2_0};
+use super::legacy;
+use super::origin::SettingOrigin;
+use super::paths::{path_prefixes, static_url, under, walk_2x};
+use super::resolve::resolve;
+use super::types::SessionConfig;
+use super::values::{Sink, Typed, at_key, interpret};
+
+/// One setting as written at one node.
+#[derive(Debug, Clone)]
+pub(super) struct Slot {
+    pub(super) typed: Typed,
+    pub(super) origin: SettingOrigin,
+    pub(super) rank: u8,
+    pub(super) place: FilePlace,
+}
+
+/// The settings written at one node (a section), the winning spelling of each.
+pub(super) type Node = BTreeMap<Opt, Slot>;
+
+/// How a request path finds its nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lookup {
+    /// 3.x: global, `[/]`, then each section named by a prefix of the path, ending with the
+    /// implicit `index` segment; later wins (spec: config-format §3).
+    Modern,
+    /// 2.x: the nearest of the path, its parents up to `/`, then global (spec:
+    /// config-format §8).
+    Walk,
+}
+
+/// The effective session settings of every path of a config, precomputed per section.
+#[derive(Debug, Clone)]
+pub struct SessionConfigs {
+    era: EraReport,
+    lookup: Lookup,
+    root: Arc<SessionConfig>,
+    sections: HashMap<String, Arc<SessionConfig>>,
+    /// 2.0 `[staticContent]` URLs, which had no sessions.
+    static_2_0: Vec<(String, Arc<SessionConfig>)>,
+}
+
+impl SessionConfigs {
+    /// Reads the session settings of a merged config. 2.0 files are better read with
+    /// [`SessionConfigs::from_sources`]: CherryPy 18 rejects most of their raw values, so a
+    /// [`Config`] lacks those keys.
+    pub fn from_config(config: &Config) -> Result<Loaded<Self>, ConfigError> {
+        Self::build(config, &Raw::from_config(config))
+    }
+
+    /// Reads the session settings of files read already (2.0 values are taken raw from
+    /// their documents).
+    pub fn from_files(files: &[ConfigFile]) -> Result<Loaded<Self>, ConfigError> {
+        let config = Config::from_files(files)?;
+        let raw = Raw::from_files(files);
+        let mut loaded = Self::build(&config.value, &raw)?;
+        let era = loaded.value.era.clone();
+        let mut warnings: Vec<Diagnostic> = config
+            .warnings
+            .into_iter()
+            .filter(|d| keep_config_warning(d, &era))
+            .collect();
+        warnings.append(&mut loaded.warnings);
+        loaded.warnings = warnings;
+        Ok(loaded)
+    }
+
+    /// Reads files from text; stops at the first error CherryPy 18 would raise, except for
+    /// the raw values of 2.0 sections, which are read the 2.0 way.
+    pub fn from_sources(sources: &[Arc<SourceFile>]) -> Result<Loaded<Self>, ConfigError> {
+        let (files, read_warnings) = read_tolerant(sources)?;
+        let mut loaded = Self::from_files(&files)?;
+        let era = loaded.value.era.clone();
+        let mut warnings: Vec<Diagnostic> = read_warnings
+            .into_iter()
+            .filter(|d| keep_config_warning(d, &era))
+            .collect();
+        warnings.append(&mut loaded.warnings);
+        loaded.warnings = warnings;
+        Ok(loaded)
+    }
+
+    /// Reads files from disk (see [`SessionConfigs::from_sources`]).
+    pub fn load<P: AsRef<Path>>(paths: &[P]) -> Result<Loaded<Self>, ConfigError> {
+        let sources = paths
+            .iter()
+            .map(|p| SourceFile::read(p).map_err(|e| ConfigError::from(Diagnostic::from(e))))
+            .collect::<Result<Vec<_>, _>>()?;
+        Self::from_sources(&sources)
+    }
+
+    /// The era the files were written for; its defaults fill what they do not set.
+    pub fn era(&self) -> &EraReport {
+        &self.era
+    }
+
+    /// The settings of the application root (`/`).
+    pub fn root(&self) -> &SessionConfig {
+        &self.root
+    }
+
+    /// The effective settings for a request path (relative to the application's mount
+    /// point), by the era's merge rules.
+    pub fn session_for_path(&self, path: &str) -> &SessionConfig {
+        for (url, config) in &self.static_2_0 {
+            if under(path, url) {
+                return config;
+            }
+        }
+        match self.lookup {
+            Lookup::Modern => path_prefixes(path)
+                .iter()
+                .rev()
+                .find_map(|p| self.sections.get(p.as_str()))
+                .unwrap_or(&self.root),
+            Lookup::Walk => walk_2x(path)
+                .iter()
+                .find_map(|p| self.sections.get(p.as_str()))
+                .unwrap_or(&self.root),
+        }
+    }
+
+    /// Every session diagnostic of the files, errors and warnings in the order found (the
+    /// `check` view: it does not stop at the first error). Errors of the layers below stop
+    /// it and are returned alone.
+    pub fn check_sources(sources: &[Arc<SourceFile>]) -> Vec<Diagnostic> {
+        let files = match read_tolerant(sources) {
+            Ok((files, _)) => files,
+            Err(e) => return vec![e.into_diagnostic()],
+        };
+        match Config::from_files(&files) {
+            Ok(config) => Self::collect(&config.value, &Raw::from_files(&files)).1,
+            Err(e) => vec![e.into_diagnostic()],
+        }
+    }
+
+    fn build(config: &Config, raw: &Raw) -> Result<Loaded<Self>, ConfigError> {
+        let (value, diagnostics) = Self::collect(config, raw);
+        if let Some(first) = diagnostics.iter().find(|d| d.is_error()) {
+            return Err(first.clone().into());
+        }
+        Ok(Loaded {
+            value,
+            warnings: diagnostics,
+        })
+    }
+
+    fn collect(config: &Config, raw: &Raw) -> (Self, Vec<Diagnostic>) {
+        let era = EraReport::detect(raw.keys.iter().map(|(s, k)| (s.as_str(), k.as_str())));
+        let mut sink = Sink::default();
+        let mut global = node_from_settings(config.global(), &era, &mut sink);
+        for (opt, slot) in node_from_raw(&raw.session, &era, &mut sink) {
+            insert(&mut global, opt, slot, &mut sink);
+        }
+        let mut nodes: Vec<(String, Node)> = Vec::new();
+        for (name, settings) in config.sections() {
+            if name.starts_with('/') {
+                nodes.push((
+                    name.to_owned(),
+                    node_from_settings(settings, &era, &mut sink),
+                ));
+            }
+        }
+        let by_name: HashMap<&str, &Node> =
+            nodes.iter().map(|(n, node)| (n.as_str(), node)).collect();
+        let lookup = if era.defaults == Era::V3 {
+            Lookup::Modern
+        } else {
+            Lookup::Walk
+        };
+        let mut root_chain = vec![&global];
+        root_chain.extend(by_name.get("/").copied());
+        let root = Arc::new(resolve(&merge(&root_chain), &era, &mut sink));
+        let mut sections = HashMap::new();
+        for (name, _) in &nodes {
+            let chain: Vec<&Node> = match lookup {
+                Lookup::Modern => {
+                    let prefixes = path_prefixes(name);
+                    // `[/admin/]` and the like are never applied (spec: config-format §3).
+                    if name == "/" || prefixes.len() < 2 || prefixes[prefixes.len() - 2] != *name {
+                        continue;
+                    }
+                    let mut chain = root_chain.clone();
+                    chain.extend(
+                        prefixes[..prefixes.len() - 1]
+                            .iter()
+                            .filter_map(|p| by_name.get(p.as_str()).copied()),
+                    );
+                    chain
+                }
+                Lookup::Walk => {
+                    if name == "/" {
+                        continue;
+                    }
+                    let mut chain = vec![&global];
+                    chain.extend(
+                        walk_2x(name)
+                            .iter()
+                            .rev()
+                            .filter_map(|p| by_name.get(p.as_str()).copied()),
+                    );
+                    chain
+                }
+            };
+            let resolved = resolve(&merge(&chain), &era, &mut sink);
+            sections.insert(name.clone(), Arc::new(resolved));
+        }
+        let static_2_0 = raw
+            .static_content
+            .iter()
+            .map(|entry| {
+                (
+                    static_url(&entry.raw_key()),
+                    Arc::new(static_off(&root, entry)),
+                )
+            })
+            .collect();
+        let value = SessionConfigs {
+            era,
+            lookup,
+            root,
+            sections,
+            static_2_0,
+        };
+        (value, sink.diagnostics)
+    }
+}
+
+impl RawEntry {
+    fn raw_key(&self) -> String {
+        self.place.key().to_owned()
+    }
+}
+
+/// The config layer's warnings that `explain` keeps: not those about session keys (this
+/// layer says more), not value errors of 2.0 sections, and no "unknown namespace" for the
+/// 2.x names of a legacy file (renaming them is `migrate`'s job).
+pub(super) fn keep_config_warning(d: &Diagnostic, era: &EraReport) -> bool {
+    let Some(loc) = &d.location else { return true };
+    if loc.key.as_deref().is_some_and(|k| classify(k).is_some()) {
+        return false;
+    }
+    if loc
+        .section
+        .as_deref()
+        .is_some_and(|s| SECTIONS_2_0.contains(&s))
+        && era.evidence.contains(&Era::V2_0)
+    {
+        return false;
+    }
+    let namespace = matches!(
+        d.code,
+        "unknown-namespace" | "unknown-tool" | "global-only-namespace"
+    );
+    !(namespace && era.defaults != Era::V3)
+}
+
+fn node_from_settings(settings: &Settings, era: &EraReport, sink: &mut Sink) -> Node {
+    let mut node = Node::new();
+    for (key, setting) in settings.iter() {
+        let Some(classified) = classify(key) else {
+            continue;
+        };
+        let place = setting.origin.place();
+        let spelling = match classified {
+            Classified::Known(spelling) => spelling,
+            unknown => {
+                legacy::unknown_key(&unknown, place, sink);
+                continue;
+            }
+        };
+        // Only 2.1 turned sessions off on static paths (legacy-names §1, `sessionFilter.on`).
+        if spelling.target == Target::Opt(Opt::StaticOn) && era.defaults != Era::V2_1 {
+            continue;
+        }
+        legacy::key_diagnostic(&spelling, place, era, sink);
+        let Target::Opt(opt) = spelling.target else {
+            continue;
+        };
+        let Some(typed) = interpret(opt, spelling.era, &setting.value, place, sink) else {
+            continue;
+        };
+        let origin = if spelling.era == Era::V3 {
+            SettingOrigin::from_config(&setting.origin)
+        } else {
+            SettingOrigin::LegacyAlias {
+                era: spelling.era,
+                place: place.clone(),
+            }
+        };
+        let slot = Slot {
+            typed,
+            origin,
+            rank: spelling.rank,
+            place: place.clone(),
+        };
+        insert(&mut node, opt, slot, sink);
+    }
+    node
+}
+
+fn node_from_raw(entries: &[RawEntry], era: &EraReport, sink: &mut Sink) -> Node {
+    let mut node = Node::new();
+    for entry in entries {
+        let spelling = match classify_2_0(entry.place.key()) {
+            Classified::Known(spelling) => spelling,
+            unknown => {
+                legacy::unknown_key(&unknown, &entry.place, sink);
+                continue;
+            }
+        };
+        legacy::key_diagnostic(&spelling, &entry.place, era, sink);
+        for (opt, typed, origin) in legacy::raw_2_0(spelling.target, &entry.raw, &entry.place, sink)
+        {
+            let slot = Slot {
+                typed,
+                origin,
+                rank: spelling.rank,
+                place: entry.place.clone(),
+            };
+            insert(&mut node, opt, slot, sink);
+        }
+    }
+    node
+}
+
+/// Two spellings of one setting at one node: the better rank wins (`tools.sessions.*`, then
+/// camelCase, which 2.2 tried first); at equal rank the later one (2.0 `timeout` and
+/// `TIMEOUT` are one key to 2.0's ConfigParser).
+fn insert(node: &mut Node, opt: Opt, slot: Slot, sink: &mut Sink) {
+    let Some(old) = node.get(&opt) else {
+        node.insert(opt, slot);
+        return;
+    };
+    if old.place == slot.place {
+        node.insert(opt, slot);
+        return;
+    }
+    let (winner, loser) = if slot.rank <= old.rank {
+        (&slot, old)
+    } else {
+        (old, &slot)
+    };
+    let (line, _) = winner.place.file.line_column(winner.place.key_span.start);
+    sink.push(at_key(
+        &loser.place,
+        Diagnostic::warning(
+            codes::SHADOWED_KEY,
+            format!(
+                "not used: `{}` (line {line}) sets the same setting in this section and wins",
+                winner.place.key()
+            ),
+        ),
+    ));
+    if slot.rank <= old.rank {
+        node.insert(opt, slot);
+    }
+}
+
+/// Later nodes win, per setting.
+fn merge(chain: &[&Node]) -> Node {
+    let mut merged = Node::new();
+    for node in chain {
+        for (opt, slot) in *node {
+            merged.insert(*opt, slot.clone());
+        }
+    }
+    merged
+}
+
+fn static_off(root: &SessionConfig, entry: &RawEntry) -> SessionConfig {
+    let mut config = root.clone();
+    config.on.value = false;
+    config.on.origin = SettingOrigin::LegacyBehaviour {
+        era: Era::V2_0,
+        place: entry.place.clone(),
+        rule: "no sessions for static content",
+    };
+    config
+}

@@ -1,0 +1,132 @@
+//! What the session layer reads: the merged [`Config`], plus the raw text of 2.0 sections,
+//! whose values are not Python (spec: config-format §8) and so cannot come from the config
+//! layer's evaluated values.
+
+use std::sync::Arc;
+
+use crate::config::{Config, ConfigError, ConfigFile, FilePlace, read_source};
+use crate::source::{SourceFile, Span};
+use crate::{Diagnostic, ini};
+
+use super::era::SECTIONS_2_0;
+
+/// A 2.0 `key = value`, value as written.
+#[derive(Debug, Clone)]
+pub(super) struct RawEntry {
+    pub(super) raw: String,
+    pub(super) place: FilePlace,
+}
+
+/// 2.0 sections and every key name, next to the merged config.
+#[derive(Debug, Default)]
+pub(super) struct Raw {
+    /// `[session]` entries, in file order.
+    pub(super) session: Vec<RawEntry>,
+    /// `[staticContent]` entries (`url = directory`).
+    pub(super) static_content: Vec<RawEntry>,
+    /// `(section, key)` of every entry, for era detection.
+    pub(super) keys: Vec<(String, String)>,
+}
+
+impl Raw {
+    /// From documents: exact raw text of every entry.
+    pub(super) fn from_files(files: &[ConfigFile]) -> Self {
+        let mut raw = Raw::default();
+        for file in files {
+            raw.add_document(file.document());
+        }
+        raw
+    }
+
+    fn add_document(&mut self, document: &ini::Document) {
+        let source = document.source();
+        for section in document.sections() {
+            let section_name: Arc<str> = Arc::from(section.name.as_str());
+            for entry in &section.entries {
+                self.keys.push((section.name.clone(), entry.key.clone()));
+                let target = match section.name.as_str() {
+                    "session" => &mut self.session,
+                    "staticContent" => &mut self.static_content,
+                    _ => continue,
+                };
+                let value_span = if entry.value.text.is_empty() {
+                    Span::new(entry.key_span.end, entry.key_span.end)
+                } else {
+                    entry.value.source_span(0..entry.value.text.len())
+                };
+                target.push(RawEntry {
+                    raw: entry.value.text.clone(),
+                    place: FilePlace {
+                        file: Arc::clone(source),
+                        section: Arc::clone(&section_name),
+                        key_span: entry.key_span,
+                        value_span,
+                    },
+                });
+            }
+        }
+    }
+
+    /// From a merged config only: 2.0 values are recovered from their spans. Keys whose
+    /// value CherryPy 18 cannot read (an unquoted path) are missing from a [`Config`]; read
+    /// 2.0 files with [`read_tolerant`] instead.
+    pub(super) fn from_config(config: &Config) -> Self {
+        let mut raw = Raw::default();
+        for (name, settings) in config.sections() {
+            for (key, setting) in settings.iter() {
+                raw.keys.push((name.to_owned(), key.to_owned()));
+                let target = match name {
+                    "session" => &mut raw.session,
+                    "staticContent" => &mut raw.static_content,
+                    _ => continue,
+                };
+                let place = setting.origin.place().clone();
+                target.push(RawEntry {
+                    raw: place.file.slice(place.value_span).trim().to_owned(),
+                    place,
+                });
+            }
+        }
+        raw
+    }
+}
+
+/// Reads files as CherryPy 18 does, except that the values of 2.0 sections are not
+/// Python: their value errors and warnings are dropped (the session layer reads them raw).
+/// Stops at the first other error. Returns the files and the config layer's warnings.
+pub(super) fn read_tolerant(
+    sources: &[Arc<SourceFile>],
+) -> Result<(Vec<ConfigFile>, Vec<Diagnostic>), ConfigError> {
+    let mut files = Vec::with_capacity(sources.len());
+    let mut warnings = Vec::new();
+    for source in sources {
+        let report = read_source(source);
+        let Some(file) = report.file else {
+            let first = report.diagnostics.into_iter().find(Diagnostic::is_error);
+            return Err(first
+                .unwrap_or_else(|| Diagnostic::error("ini-syntax", "the file cannot be read"))
+                .into());
+        };
+        let is_2_0 = file
+            .document()
+            .sections()
+            .iter()
+            .any(|s| SECTIONS_2_0.contains(&s.name.as_str()));
+        let kept = report.diagnostics.into_iter().filter(|d| {
+            let in_2_0 = d
+                .location
+                .as_ref()
+                .and_then(|l| l.section.as_deref())
+                .is_some_and(|s| SECTIONS_2_0.contains(&s));
+            !(is_2_0 && in_2_0)
+        });
+        for d in kept {
+            if d.is_error() {
+                return Err(d.into());
+            }
+            warnings.push(d);
+        }
+        files.push(file);
+    }
+    Ok((files, warnings))
+}

@@ -1,0 +1,36 @@
+//! How a request path names config sections: CherryPy 3's prefixes with the implicit
+//! `index`, 2.x's walk up to `/`, and 2.0's static URLs.
+
+/// A 2.0 `[staticContent]` key (`static`, lower-cased by 2.0) as a URL path.
+pub(super) fn static_url(key: &str) -> String {
+    format!("/{}", key.trim_matches('/'))
+}
+
+/// Whether `path` is `url` or below it. 2.0 compared with `startswith` (unverified); the
+/// segment check avoids `/staticky` counting as static.
+pub(super) fn under(path: &str, url: &str) -> bool {
+    path.strip_prefix(url)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+pub(super) use crate::config::path_prefixes;
+
+/// 2.1/2.2 `config.get`: the path, then each parent cut at the last `/`, ending with `/`.
+pub(super) fn walk_2x(path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut p = path.to_owned();
+    loop {
+        if p.is_empty() {
+            p.push('/');
+        }
+        out.push(p.clone());
+        if p == "/" {
+            break;
+        }
+        match p.rfind('/') {
+            Some(i) => p.truncate(i),
+            None => break,
+        }
+    }
+    out
+}

@@ -1,0 +1,490 @@
+use crate::config::{Config, ConfigError, read_source};
+use crate::source::SourceFile;
+use crate::{Diagnostic, Loaded};
+
+use super::keys::{did_you_mean, edit_distance, lower_to_camel};
+use super::*;
+
+fn load(text: &str) -> Result<Loaded<SessionConfigs>, ConfigError> {
+    SessionConfigs::from_sources(&[SourceFile::new("t.conf", text)])
+}
+
+fn ok(text: &str) -> Loaded<SessionConfigs> {
+    load(text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn err(text: &str) -> Diagnostic {
+    load(text).expect_err("an error").into_diagnostic()
+}
+
+fn line(d: &Diagnostic) -> usize {
+    d.line_column().unwrap().0
+}
+
+fn warning<'a>(loaded: &'a Loaded<SessionConfigs>, code: &str) -> &'a Diagnostic {
+    loaded
+        .warnings
+        .iter()
+        .find(|d| d.code == code)
+        .unwrap_or_else(|| panic!("no {code} in {:#?}", loaded.warnings))
+}
+
+#[test]
+fn defaults_are_cherrypy_18s() {
+    let loaded = ok("[global]\nserver.socket_port = 8080\n");
+    let s = loaded.value.root();
+    assert_eq!(loaded.value.era().label(), "3.x");
+    assert!(!s.on.value);
+    assert_eq!(s.storage.value, StorageKind::Ram);
+    assert_eq!(s.timeout.value, Minutes::int(60));
+    assert_eq!(s.locking.value, LockingMode::Implicit);
+    assert_eq!(s.name.value, "session_id");
+    assert!(s.persistent.value && !s.secure.value && !s.httponly.value && !s.debug.value);
+    assert_eq!(s.clean_freq.value, Minutes::int(5));
+    assert_eq!(s.lock_timeout.value, None);
+    assert_eq!(s.servers.value, ["localhost:11211"]);
+    assert_eq!(s.on.origin, SettingOrigin::BuiltinDefault);
+}
+
+#[test]
+fn quoted_false_is_on_with_a_warning() {
+    let loaded = ok("[global]\n\ntools.sessions.on = \"False\"\n");
+    assert!(loaded.value.root().on.value);
+    let d = warning(&loaded, codes::QUOTED_BOOL);
+    assert_eq!(line(d), 3);
+    assert_eq!(d.help.as_deref(), Some("write False without quotes"));
+}
+
+#[test]
+fn locking_is_compared_exactly() {
+    let loaded = ok("[global]\ntools.sessions.locking = 'Implicit'\n");
+    assert_eq!(loaded.value.root().locking.value, LockingMode::Explicit);
+    let d = warning(&loaded, codes::LOCKING_NOT_RECOGNISED);
+    assert_eq!(d.help.as_deref(), Some("did you mean \"implicit\"?"));
+    let early = ok("[global]\ntools.sessions.locking = 'early'\n");
+    assert_eq!(early.value.root().locking.value, LockingMode::Early);
+    assert!(early.warnings.is_empty());
+}
+
+#[test]
+fn unknown_session_keys_are_accepted_with_did_you_mean() {
+    let loaded = ok("[global]\ntools.sessions.timout = 30\ntools.sessions.pickle_protocol = 2\n");
+    assert_eq!(loaded.value.root().timeout.value, Minutes::int(60));
+    let unknown: Vec<_> = loaded
+        .warnings
+        .iter()
+        .filter(|d| d.code == codes::UNKNOWN_SESSION_KEY)
+        .collect();
+    assert_eq!(unknown.len(), 2);
+    assert_eq!(unknown[0].help.as_deref(), Some("did you mean `timeout`?"));
+    assert_eq!(unknown[1].help, None);
+}
+
+#[test]
+fn values_that_cannot_work_are_located_errors() {
+    let d = err("[global]\ntools.sessions.timeout = \"60\"\n");
+    assert_eq!((d.code, line(&d)), (codes::QUOTED_NUMBER, 2));
+    assert_eq!(d.help.as_deref(), Some("remove the quotes: 60"));
+
+    let d = err("[global]\ntools.sessions.storage_type = ram\n");
+    assert_eq!(d.code, codes::UNRESOLVED_NAME);
+    assert_eq!(d.help.as_deref(), Some("write it as a string: \"ram\""));
+    assert_eq!(d.line_column(), Some((2, 31)));
+
+    let d = err("[global]\ntools.sessions.storage_type = \"memcache\"\n");
+    assert_eq!(d.code, codes::UNKNOWN_STORAGE);
+    assert_eq!(d.help.as_deref(), Some("did you mean \"memcached\"?"));
+
+    let d = err("[global]\ntools.sessions.storage_type = \"postgresql\"\n");
+    assert_eq!(d.code, codes::POSTGRESQL_STORAGE);
+
+    let d = err("[/]\ntools.sessions.on = True\ntools.sessions.storage_type = \"file\"\n");
+    assert_eq!((d.code, line(&d)), (codes::FILE_STORAGE_WITHOUT_PATH, 3));
+
+    let d = err("[global]\ntools.sessions.timeout = None\n");
+    assert_eq!(d.code, codes::VALUE_TYPE);
+
+    let d = err("[global]\ntools.sessions.samesite = 'sometimes'\n");
+    assert_eq!(d.code, codes::SAMESITE_VALUE);
+}
+
+#[test]
+fn file_storage_without_a_path_is_fine_where_sessions_are_off() {
+    let loaded = ok(
+        "[global]\ntools.sessions.storage_type = \"file\"\n[/app]\ntools.sessions.on = True\ntools.sessions.storage_path = \"/tmp/s\"\n",
+    );
+    let app = loaded.value.session_for_path("/app/x");
+    assert_eq!(app.storage.value, StorageKind::File);
+    assert!(!loaded.value.root().on.value);
+}
+
+#[test]
+fn storage_type_is_case_insensitive_and_beats_storage_class() {
+    let loaded = ok("[global]\ntools.sessions.storage_type = \"RAM\"\n");
+    assert_eq!(loaded.value.root().storage.value, StorageKind::Ram);
+
+    let loaded =
+        ok("[global]\ntools.sessions.storage_class = cherrypy.lib.sessions.MemcachedSession\n");
+    assert_eq!(loaded.value.root().storage.value, StorageKind::Memcached);
+
+    let loaded = ok(
+        "[global]\ntools.sessions.storage_class = cherrypy.lib.sessions.FileSession\ntools.sessions.storage_type = \"ram\"\n",
+    );
+    assert_eq!(loaded.value.root().storage.value, StorageKind::Ram);
+    assert_eq!(
+        line(warning(&loaded, codes::STORAGE_TYPE_OVERRIDES_CLASS)),
+        2
+    );
+
+    // A false storage_type leaves storage_class in charge (18.x).
+    let loaded = ok(
+        "[global]\ntools.sessions.storage_class = cherrypy.lib.sessions.FileSession\ntools.sessions.storage_type = None\ntools.sessions.storage_path = '/s'\n",
+    );
+    assert_eq!(loaded.value.root().storage.value, StorageKind::File);
+
+    let d = err("[global]\ntools.sessions.storage_class = 'cherrypy.lib.sessions.FileSession'\n");
+    assert_eq!(d.code, codes::STORAGE_CLASS_QUOTED);
+    let d = err("[global]\ntools.sessions.storage_class = myapp.RedisSession\n");
+    assert_eq!(d.code, codes::CUSTOM_STORAGE_CLASS);
+
+    let loaded = ok("[global]\ntools.sessions.storage_type = 'redis'\n");
+    assert_eq!(loaded.value.root().storage.value, StorageKind::Redis);
+    warning(&loaded, codes::STORAGE_EXTENSION);
+}
+
+#[test]
+fn lock_timeout_takes_seconds_or_a_timedelta() {
+    let seconds = |v: &str| {
+        ok(&format!("[global]\ntools.sessions.lock_timeout = {v}\n"))
+            .value
+            .root()
+            .lock_timeout
+            .value
+    };
+    assert_eq!(seconds("10"), Some(10.0));
+    assert_eq!(seconds("2.5"), Some(2.5));
+    assert_eq!(seconds("None"), None);
+    assert_eq!(seconds("datetime.timedelta(minutes=5)"), Some(300.0));
+    assert_eq!(seconds("datetime.timedelta(1, 30)"), Some(86_430.0));
+    assert_eq!(
+        seconds("datetime.timedelta(hours=1, milliseconds=500)"),
+        Some(3600.5)
+    );
+    for bad in [
+        "datetime.timedelta(fortnights=1)",
+        "datetime.timedelta('5')",
+        "datetime.timedelta(1, seconds=2, days=3)",
+        "[1]",
+    ] {
+        let d = err(&format!("[global]\ntools.sessions.lock_timeout = {bad}\n"));
+        assert_eq!(d.code, codes::LOCK_TIMEOUT_INVALID, "{bad}");
+    }
+    assert_eq!(
+        err("[global]\ntools.sessions.lock_timeout = '5'\n").code,
+        codes::QUOTED_NUMBER
+    );
+}
+
+#[test]
+fn max_age_prints_as_python_does() {
+    assert_eq!(Minutes::int(60).python_seconds(), "3600");
+    assert_eq!(Minutes::float(0.5).python_seconds(), "30.0");
+    assert_eq!(Minutes::float(1.0).python_seconds(), "60.0");
+    let loaded = ok("[global]\ntools.sessions.timeout = 0.5\ntools.sessions.clean_freq = None\n");
+    let s = loaded.value.root();
+    assert!(!s.timeout.value.is_int());
+    assert_eq!(s.timeout.value.python_seconds(), "30.0");
+    assert!(s.clean_freq.value.is_zero());
+    assert_eq!(types::python_float_repr(1e16), "1e+16");
+}
+
+#[test]
+fn other_fields_are_read() {
+    let loaded = ok(
+        "[global]\ntools.sessions.servers = ['mc1:11211', 'mc2:11211']\ntools.sessions.samesite = 'lax'\ntools.sessions.httponly = True\ntools.sessions.debug = 1\ntools.sessions.domain = 'example.com'\ntools.sessions.path_header = 'X-Path'\ntools.sessions.priority = 40\n",
+    );
+    let s = loaded.value.root();
+    assert_eq!(s.servers.value, ["mc1:11211", "mc2:11211"]);
+    assert_eq!(s.samesite.value, Some(SameSite::Lax));
+    assert!(s.httponly.value && s.debug.value);
+    assert_eq!(s.domain.value.as_deref(), Some("example.com"));
+    assert_eq!(s.path_header.value.as_deref(), Some("X-Path"));
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+}
+
+#[test]
+fn modern_per_path_merge() {
+    let loaded = ok(
+        "[global]\ntools.sessions.on = True\n[/]\ntools.sessions.timeout = 30\n[/admin]\ntools.sessions.name = 'adm'\n[/admin/]\ntools.sessions.name = 'never'\n[/admin/x/index]\ntools.sessions.timeout = 5\n[/index]\ntools.sessions.secure = True\n",
+    );
+    let c = &loaded.value;
+    assert_eq!(c.session_for_path("/admin").name.value, "adm");
+    assert_eq!(c.session_for_path("/admin/").name.value, "adm");
+    assert_eq!(
+        c.session_for_path("/admin/y").timeout.value,
+        Minutes::int(30)
+    );
+    // `/admin/x` gets the implicit `index` segment; `/admin/x/z` does not.
+    assert_eq!(
+        c.session_for_path("/admin/x").timeout.value,
+        Minutes::int(5)
+    );
+    assert_eq!(
+        c.session_for_path("/admin/x/z").timeout.value,
+        Minutes::int(30)
+    );
+    assert!(c.session_for_path("/").secure.value);
+    assert!(c.session_for_path("").secure.value);
+    assert!(!c.session_for_path("/other").secure.value);
+    assert_eq!(
+        c.session_for_path("/admin//x").timeout.value,
+        Minutes::int(5)
+    );
+}
+
+#[test]
+fn legacy_walk_takes_the_nearest_node() {
+    let loaded = ok(
+        "[global]\nsession_filter.on = True\nsession_filter.timeout = 10\n[/a]\nsession_filter.timeout = 20\n[/a/b]\nsession_filter.cookie_name = 'ab'\n",
+    );
+    let c = &loaded.value;
+    assert_eq!(c.era().label(), "2.2");
+    let ab = c.session_for_path("/a/b/c");
+    assert_eq!(
+        (ab.timeout.value, ab.name.value.as_str()),
+        (Minutes::int(20), "ab")
+    );
+    assert_eq!(c.session_for_path("/ab").timeout.value, Minutes::int(10));
+    assert_eq!(c.session_for_path("/a/").timeout.value, Minutes::int(20));
+}
+
+#[test]
+fn two_one_timeout_beats_capital_timeout() {
+    let loaded = ok("[global]\nsessionFilter.Timeout = 30\nsessionFilter.timeout = 45\n");
+    assert_eq!(loaded.value.root().timeout.value, Minutes::int(45));
+    assert_eq!(line(warning(&loaded, codes::SHADOWED_KEY)), 2);
+    assert_eq!(loaded.value.root().name.value, "sessionID");
+}
+
+#[test]
+fn two_two_reads_the_camel_case_of_its_new_keys() {
+    let loaded = ok(
+        "[global]\nsession_filter.on = True\nsessionFilter.cookieDomain = 'x.org'\nsessionFilter.getDb = app.db\n",
+    );
+    assert_eq!(loaded.value.root().domain.value.as_deref(), Some("x.org"));
+    warning(&loaded, codes::LEGACY_GET_DB);
+}
+
+#[test]
+fn two_two_secure_only_for_true_itself() {
+    let loaded = ok("[global]\nsession_filter.cookie_secure = 1\n");
+    assert!(!loaded.value.root().secure.value);
+    warning(&loaded, codes::LEGACY_COOKIE_SECURE);
+    let loaded = ok("[global]\ntools.sessions.secure = 1\n");
+    assert!(loaded.value.root().secure.value);
+}
+
+#[test]
+fn unknown_legacy_keys() {
+    let loaded = ok(
+        "[global]\nsessionFilter.on = True\nsessionFilter.new = 'sessionMap'\nsession_filter.storage_table = 'x'\nsessionFilter.cookiName = 'x'\n",
+    );
+    let unknown: Vec<_> = loaded
+        .warnings
+        .iter()
+        .filter(|d| d.code == codes::LEGACY_UNKNOWN_KEY)
+        .collect();
+    assert_eq!(unknown.len(), 3);
+    assert!(unknown[0].message.contains("pre-release"));
+    assert_eq!(
+        unknown[2].help.as_deref(),
+        Some("did you mean `cookieName`?")
+    );
+}
+
+#[test]
+fn two_oh_raw_values() {
+    let d = err("[session]\nstorageType = ram\ntimeout = 2h\n");
+    assert_eq!((d.code, line(&d)), (codes::LEGACY_NUMBER, 3));
+    let d = err("[session]\nstorageType = file\n");
+    assert_eq!(d.code, codes::FILE_STORAGE_WITHOUT_PATH);
+    assert!(d.help.unwrap().contains("storageFileDir"));
+    let loaded = ok("[session]\nstorageType = ram\ncookieName = 'x'\n");
+    assert_eq!(loaded.value.root().name.value, "'x'");
+    warning(&loaded, codes::LEGACY_RAW_QUOTES);
+}
+
+#[test]
+fn two_oh_static_content_has_no_sessions() {
+    let loaded = ok("[session]\nstorageType=ram\n[staticContent]\nstatic=/srv/s\n");
+    let c = &loaded.value;
+    assert!(!c.session_for_path("/static/a.css").on.value);
+    assert!(!c.session_for_path("/static").on.value);
+    assert!(c.session_for_path("/staticky").on.value);
+    assert!(matches!(
+        c.session_for_path("/static").on.origin,
+        SettingOrigin::LegacyBehaviour { era: Era::V2_0, .. }
+    ));
+}
+
+#[test]
+fn two_one_static_filter_turns_sessions_off_but_not_in_two_two() {
+    let text = "[global]\nsessionFilter.on = True\n[/s]\nstaticFilter.on = True\n";
+    assert!(!ok(text).value.session_for_path("/s/x").on.value);
+    let mixed = format!("{text}[/t]\nsession_filter.on = True\n");
+    assert!(ok(&mixed).value.session_for_path("/s/x").on.value);
+}
+
+#[test]
+fn era_detection() {
+    let era = |text: &str| ok(text).value.era().label();
+    assert_eq!(era("[global]\nserver.socket_port = 80\n"), "3.x");
+    assert_eq!(
+        era("[global]\nserver.socket_port = 80\nsession_filter.on = True\n"),
+        "2.2"
+    );
+    assert_eq!(
+        era("[global]\nserver.socket_port = 80\nsessionFilter.on = True\n"),
+        "mixed"
+    );
+    assert_eq!(
+        era("[global]\nserver.socketPort = 80\nsessionFilter.on = True\n"),
+        "2.1"
+    );
+    assert_eq!(era("[global]\nserver.log_to_screen = False\n"), "2.2");
+    assert_eq!(era("[server]\nsocketPort = 80\n"), "2.0");
+    assert_eq!(
+        era("[global]\nsessionFilter.on = True\nlog.screen = True\n"),
+        "mixed"
+    );
+    let mixed = ok("[global]\nsessionFilter.on = True\nlog.screen = True\n");
+    assert_eq!(mixed.value.era().defaults, Era::V3);
+}
+
+#[test]
+fn default_section_keys_warn_once() {
+    let loaded = ok("[DEFAULT]\ntools.sessions.on = 'yes'\n[/a]\nx.y = 1\n[/b]\nx.y = 2\n");
+    let n = loaded
+        .warnings
+        .iter()
+        .filter(|d| d.code == codes::QUOTED_BOOL)
+        .count();
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn from_config_reads_a_modern_config() {
+    let source = SourceFile::new(
+        "t.conf",
+        "[global]\ntools.sessions.on = True\n[/a]\ntools.sessions.timeout = 3\n",
+    );
+    let file = read_source(&source).file.unwrap();
+    let config = Config::from_files(&[file]).unwrap().value;
+    let loaded = SessionConfigs::from_config(&config).unwrap();
+    assert_eq!(
+        loaded.value.session_for_path("/a").timeout.value,
+        Minutes::int(3)
+    );
+}
+
+#[test]
+fn explain_json_has_the_issues_shape() {
+    let source = SourceFile::new(
+        "t.conf",
+        "[global]\ntools.sessions.on = 'no'\ntools.sessions.timeout = 7.5\n",
+    );
+    let e = explain(&source, "/x").unwrap();
+    let json = e.to_json();
+    let keys: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, ["file", "path", "era", "session", "warnings"]);
+    let session: Vec<&str> = json["session"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        session,
+        [
+            "on",
+            "storage",
+            "storage_path",
+            "timeout_minutes",
+            "locking",
+            "name",
+            "domain",
+            "path",
+            "path_header",
+            "secure",
+            "httponly",
+            "persistent",
+            "samesite",
+            "clean_freq_minutes",
+            "lock_timeout_seconds",
+            "servers"
+        ]
+    );
+    assert_eq!(json["session"]["timeout_minutes"].to_string(), "7.5");
+    assert_eq!(json["session"]["clean_freq_minutes"].to_string(), "5");
+    assert_eq!(json["warnings"][0]["line"], 2);
+    let text = e.to_text();
+    assert!(
+        text.contains("timeout_minutes = 7.5    (t.conf:3 [global] tools.sessions.timeout)\n"),
+        "{text}"
+    );
+    assert!(text.contains("locking = \"implicit\"    (built-in default)\n"));
+}
+
+#[test]
+fn helpers() {
+    assert_eq!(edit_distance("timout", "timeout"), 1);
+    assert_eq!(
+        did_you_mean("Locking", ["locking"].into_iter()).as_deref(),
+        Some("locking")
+    );
+    assert_eq!(did_you_mean("zzz", ["locking"].into_iter()), None);
+    assert_eq!(
+        lower_to_camel("cookie_path_from_header"),
+        "cookiePathFromHeader"
+    );
+    assert_eq!(lower_to_camel("get_db"), "getDb");
+}
+
+#[test]
+fn check_collects_every_diagnostic() {
+    let source = SourceFile::new(
+        "t.conf",
+        "[session]\nstorageType = \"file\"\nstorageFileDir = \"/var/s\"\ntimeout = x\n",
+    );
+    let all = SessionConfigs::check_sources(&[source]);
+    let found: Vec<(&str, usize)> = all.iter().map(|d| (d.code, line(d))).collect();
+    assert!(
+        found.contains(&(codes::LEGACY_STORAGE_VALUE, 2)),
+        "{found:?}"
+    );
+    assert!(found.contains(&(codes::LEGACY_RAW_QUOTES, 3)), "{found:?}");
+    assert!(found.contains(&(codes::LEGACY_NUMBER, 4)), "{found:?}");
+}
+
+#[test]
+fn storage_path_from_os_path_join() {
+    let loaded =
+        ok("[global]\ntools.sessions.storage_path = os.path.join(os.getcwd(), 'sessions')\n");
+    assert_eq!(
+        loaded.value.root().storage_path.value.as_deref(),
+        Some("./sessions")
+    );
+    warning(&loaded, codes::COMPUTED_PATH);
+    let loaded = ok("[global]\ntools.sessions.storage_path = os.path.join('/a', 'b', '/c', 'd')\n");
+    assert_eq!(
+        loaded.value.root().storage_path.value.as_deref(),
+        Some("/c/d")
+    );
+    let d = err("[global]\ntools.sessions.storage_path = os.path.dirname(__file__)\n");
+    assert_eq!(d.code, codes::NOT_LITERAL);
+}

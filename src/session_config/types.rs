@@ -1,0 +1,225 @@
+//! The typed session settings and their value types.
+
+use std::fmt;
+
+use super::origin::Setting;
+
+/// Where session data is kept.
+///
+/// Never behind a feature flag: a config may ask for any backend, and a build without it
+/// reports that at startup (house style 9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StorageKind {
+    /// `RamSession` (`storage_type = "ram"`), the default.
+    Ram,
+    /// `FileSession` (`storage_type = "file"`); needs `storage_path`.
+    File,
+    /// `MemcachedSession` (`storage_type = "memcached"`); uses `servers`.
+    Memcached,
+    /// Redis: this crate's extension (`storage_type = "redis"`); CherryPy has no such backend.
+    Redis,
+}
+
+impl StorageKind {
+    /// The lower-case name used by `explain` and `storage_type`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StorageKind::Ram => "ram",
+            StorageKind::File => "file",
+            StorageKind::Memcached => "memcached",
+            StorageKind::Redis => "redis",
+        }
+    }
+}
+
+/// When the session lock is taken (spec: cherrypy-sessions §8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LockingMode {
+    /// `'implicit'`: locked before the handler, after the body is read (the 3.x default).
+    Implicit,
+    /// `'early'`: locked right after the session is loaded, before the body is read.
+    Early,
+    /// Anything else: never locked automatically; the application calls `acquire_lock()`.
+    Explicit,
+}
+
+impl LockingMode {
+    /// `"implicit"`, `"early"` or `"explicit"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LockingMode::Implicit => "implicit",
+            LockingMode::Early => "early",
+            LockingMode::Explicit => "explicit",
+        }
+    }
+}
+
+/// The cookie's `SameSite` attribute: our extension (CherryPy has none, issue #1767).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SameSite {
+    /// `SameSite=Strict`.
+    Strict,
+    /// `SameSite=Lax`.
+    Lax,
+    /// `SameSite=None` (browsers require `Secure` with it).
+    None,
+}
+
+impl SameSite {
+    /// The attribute value as sent: `"Strict"`, `"Lax"` or `"None"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SameSite::Strict => "Strict",
+            SameSite::Lax => "Lax",
+            SameSite::None => "None",
+        }
+    }
+}
+
+/// A number of minutes as CherryPy holds it: a Python `int` or `float`.
+///
+/// The distinction is visible on the wire: the cookie's `Max-Age` is `timeout * 60`, which
+/// Python prints as `3600` for an int and `30.0` for `0.5` (spec: cherrypy-sessions §7).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Minutes {
+    value: f64,
+    is_int: bool,
+}
+
+impl Minutes {
+    /// Whole minutes, a Python `int`.
+    pub fn int(minutes: i64) -> Self {
+        Self {
+            value: minutes as f64,
+            is_int: true,
+        }
+    }
+
+    /// A Python `float`.
+    pub fn float(minutes: f64) -> Self {
+        Self {
+            value: minutes,
+            is_int: false,
+        }
+    }
+
+    /// The value in minutes.
+    pub fn as_f64(self) -> f64 {
+        self.value
+    }
+
+    /// Whether it was written as an integer.
+    pub fn is_int(self) -> bool {
+        self.is_int
+    }
+
+    /// Whether it is zero (no cookie expiry for `timeout`, no clean-up for `clean_freq`).
+    pub fn is_zero(self) -> bool {
+        self.value == 0.0
+    }
+
+    /// `value * 60` as Python prints it, i.e. the cookie's `Max-Age`: `3600`, `30.0`.
+    pub fn python_seconds(self) -> String {
+        let seconds = self.value * 60.0;
+        if self.is_int {
+            // Saturates for absurd values; an int this large is no real timeout.
+            format!("{}", seconds as i64)
+        } else {
+            python_float_repr(seconds)
+        }
+    }
+
+    /// The value as a JSON number: an integer when written as one.
+    pub(super) fn to_json(self) -> serde_json::Value {
+        json_number(self.value, self.is_int)
+    }
+}
+
+impl fmt::Display for Minutes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_int {
+            write!(f, "{}", self.value as i64)
+        } else {
+            f.write_str(&python_float_repr(self.value))
+        }
+    }
+}
+
+/// Python's `repr(float)` for the values a config holds (`30.0`, `7.5`, `1e+16`).
+pub(super) fn python_float_repr(x: f64) -> String {
+    if x.is_nan() {
+        return "nan".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "inf" } else { "-inf" }.into();
+    }
+    if x != 0.0 && (x.abs() >= 1e16 || x.abs() < 1e-4) {
+        // Python switches to exponent form here and always signs the exponent.
+        let s = format!("{x:e}");
+        let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
+        let exp: i32 = exp.parse().unwrap_or(0);
+        return format!(
+            "{mantissa}e{}{:02}",
+            if exp < 0 { '-' } else { '+' },
+            exp.abs()
+        );
+    }
+    format!("{x:?}")
+}
+
+pub(super) fn json_number(value: f64, is_int: bool) -> serde_json::Value {
+    if is_int && value.abs() < 9.0e15 {
+        serde_json::Value::from(value as i64)
+    } else {
+        serde_json::Number::from_f64(value).map_or(serde_json::Value::Null, Into::into)
+    }
+}
+
+/// The effective session settings for one request path, as CherryPy's session tool would
+/// see them (spec: cherrypy-sessions §2). Every field remembers where it came from.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct SessionConfig {
+    /// `tools.sessions.on`: whether the tool runs (Python truthiness; default off).
+    pub on: Setting<bool>,
+    /// The backend: `storage_type` (case-insensitive) or the dotted `storage_class`; a true
+    /// `storage_type` wins, as in 18.x. Default RAM.
+    pub storage: Setting<StorageKind>,
+    /// `tools.sessions.storage_path`: directory of file sessions (no default; required for
+    /// file storage).
+    pub storage_path: Setting<Option<String>>,
+    /// `tools.sessions.timeout`: session lifetime in minutes (default 60).
+    pub timeout: Setting<Minutes>,
+    /// `tools.sessions.locking` (default implicit).
+    pub locking: Setting<LockingMode>,
+    /// `tools.sessions.name`: the cookie name (default `session_id`).
+    pub name: Setting<String>,
+    /// `tools.sessions.domain`: the cookie's `Domain` (default none).
+    pub domain: Setting<Option<String>>,
+    /// `tools.sessions.path`: the cookie's `Path` (default none → `path_header` → `/`).
+    pub path: Setting<Option<String>>,
+    /// `tools.sessions.path_header`: request header giving the cookie path (default none).
+    pub path_header: Setting<Option<String>>,
+    /// `tools.sessions.secure`: the `Secure` flag (default false).
+    pub secure: Setting<bool>,
+    /// `tools.sessions.httponly`: the `HttpOnly` flag (default false).
+    pub httponly: Setting<bool>,
+    /// `tools.sessions.persistent`: whether the cookie gets `expires`/`Max-Age` (default
+    /// true).
+    pub persistent: Setting<bool>,
+    /// `tools.sessions.clean_freq`: minutes between clean-ups; 0 or `None` = none
+    /// (default 5).
+    pub clean_freq: Setting<Minutes>,
+    /// `tools.sessions.debug`: log to the error log (default false).
+    pub debug: Setting<bool>,
+    /// `tools.sessions.lock_timeout`: seconds to wait for a file lock; `None` or 0 = forever
+    /// (default none).
+    pub lock_timeout: Setting<Option<f64>>,
+    /// `tools.sessions.servers`: memcached `host:port` list (default `localhost:11211`).
+    pub servers: Setting<Vec<String>>,
+    /// `tools.sessions.samesite`: our extension (default none).
+    pub samesite: Setting<Option<SameSite>>,
+}
