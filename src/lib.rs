@@ -24,7 +24,9 @@ pub mod diagnostic;
 pub mod ini;
 pub mod session_config;
 pub mod session_id;
+pub mod session_value;
 pub mod source;
+pub mod store;
 pub mod unrepr;
 
 pub use diagnostic::{Diagnostic, Loaded, Severity};

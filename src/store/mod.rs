@@ -1,0 +1,79 @@
+//! Where sessions live. A small async trait shaped like CherryPy's backends (load, save,
+//! delete, exists, lock, clean-up), and the stores that implement it.
+//!
+//! Stores are cheap `Clone` handles; build one per process and share it (spec: sessions §11).
+
+mod lock_table;
+mod ram;
+
+use std::future::Future;
+use std::time::{Duration, SystemTime};
+
+pub use lock_table::{LockTable, SessionLock};
+pub use ram::RamStore;
+
+use crate::session_id::SessionId;
+use crate::session_value::SessionData;
+
+/// A stored session: its data and when it expires (save time + timeout).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// The session dict.
+    pub data: SessionData,
+    /// When the data stops being valid.
+    pub expires: SystemTime,
+}
+
+impl Record {
+    /// CherryPy's `load` treats data whose expiration is before now as gone.
+    pub fn is_expired(&self, now: SystemTime) -> bool {
+        self.expires < now
+    }
+}
+
+/// Why a store operation failed. The middleware answers any of these with an opaque 500.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The session's lock was not free within `lock_timeout`.
+    #[error("timeout acquiring lock for session {0}")]
+    LockTimeout(SessionId),
+    /// The backend failed (I/O, network, encoding).
+    #[error("session store failed: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// A session backend. Every method is one of CherryPy's backend operations.
+pub trait SessionStore: Clone + Send + Sync + 'static {
+    /// The data stored under `id`, or `None` when there is none or it has expired (the id
+    /// may still [`exist`](Self::exists): an expired session keeps its id with empty data).
+    fn load(
+        &self,
+        id: &SessionId,
+    ) -> impl Future<Output = Result<Option<Record>, StoreError>> + Send;
+
+    /// Stores `record` under `id`, replacing what was there.
+    fn save(
+        &self,
+        id: &SessionId,
+        record: Record,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Removes what is stored under `id`, if anything.
+    fn delete(&self, id: &SessionId) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Whether anything is stored under `id`, expired or not (CherryPy's `_exists`, which
+    /// decides whether a cookie's id is kept or replaced).
+    fn exists(&self, id: &SessionId) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Waits for the session's lock; `None` waits for ever. The lock is released when the
+    /// returned guard is dropped, on every path (error, panic, dropped request).
+    fn lock(
+        &self,
+        id: &SessionId,
+        timeout: Option<Duration>,
+    ) -> impl Future<Output = Result<SessionLock, StoreError>> + Send;
+
+    /// Removes every session expired at `now`; returns how many.
+    fn clean_up(&self, now: SystemTime) -> impl Future<Output = Result<usize, StoreError>> + Send;
+}

@@ -1,0 +1,164 @@
+//! Sessions in this process's memory, like CherryPy's `RamSession` (spec: sessions §10–11).
+
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock, Weak};
+use std::time::{Duration, SystemTime};
+
+use super::{LockTable, Record, SessionLock, SessionStore, StoreError};
+use crate::session_id::SessionId;
+
+/// One process's sessions in memory. Clones share the same sessions, so build it once and
+/// hand clones to every worker.
+#[derive(Clone, Debug, Default)]
+pub struct RamStore {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    sessions: RwLock<HashMap<SessionId, Record>>,
+    locks: LockTable,
+}
+
+impl RamStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Starts CherryPy's clean-up: every `every`, expired sessions are removed. The task
+    /// ends by itself once every clone of the store is dropped. Needs a Tokio runtime.
+    pub fn spawn_clean_up(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        let weak: Weak<Inner> = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            // The first tick is immediate; CherryPy's first run is one interval after start.
+            ticks.tick().await;
+            loop {
+                ticks.tick().await;
+                let Some(inner) = weak.upgrade() else { break };
+                RamStore { inner }.remove_expired(SystemTime::now());
+            }
+        })
+    }
+
+    /// How many sessions are stored (CherryPy's `len(session)` counts sessions, not keys).
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    /// Whether no session is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many sessions have a lock that is held or awaited.
+    pub fn locks_in_use(&self) -> usize {
+        self.inner.locks.len()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<SessionId, Record>> {
+        self.inner
+            .sessions
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<SessionId, Record>> {
+        self.inner
+            .sessions
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// CherryPy's RAM clean-up removes `expiration <= now` (load uses `<`).
+    fn remove_expired(&self, now: SystemTime) -> usize {
+        let mut sessions = self.write();
+        let before = sessions.len();
+        sessions.retain(|_, record| record.expires > now);
+        before - sessions.len()
+    }
+}
+
+impl SessionStore for RamStore {
+    async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
+        let now = SystemTime::now();
+        Ok(self.read().get(id).filter(|r| !r.is_expired(now)).cloned())
+    }
+
+    async fn save(&self, id: &SessionId, record: Record) -> Result<(), StoreError> {
+        self.write().insert(*id, record);
+        Ok(())
+    }
+
+    async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        self.write().remove(id);
+        Ok(())
+    }
+
+    async fn exists(&self, id: &SessionId) -> Result<bool, StoreError> {
+        Ok(self.read().contains_key(id))
+    }
+
+    async fn lock(
+        &self,
+        id: &SessionId,
+        timeout: Option<Duration>,
+    ) -> Result<SessionLock, StoreError> {
+        self.inner.locks.lock(id, timeout).await
+    }
+
+    async fn clean_up(&self, now: SystemTime) -> Result<usize, StoreError> {
+        Ok(self.remove_expired(now))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session_value::{SessionData, SessionValue};
+
+    fn record(n: i64, expires: SystemTime) -> Record {
+        let mut data = SessionData::default();
+        data.insert("n".into(), SessionValue::Int(n));
+        Record { data, expires }
+    }
+
+    #[tokio::test]
+    async fn expired_data_is_gone_but_the_id_still_exists_until_clean_up() {
+        let store = RamStore::new();
+        let id = SessionId::generate();
+        let past = SystemTime::now() - Duration::from_secs(1);
+        store.save(&id, record(1, past)).await.unwrap();
+        assert_eq!(store.load(&id).await.unwrap(), None);
+        assert!(store.exists(&id).await.unwrap());
+        assert_eq!(store.clean_up(SystemTime::now()).await.unwrap(), 1);
+        assert!(!store.exists(&id).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn clones_share_sessions() {
+        let a = RamStore::new();
+        let b = a.clone();
+        let id = SessionId::generate();
+        let later = SystemTime::now() + Duration::from_secs(60);
+        a.save(&id, record(7, later)).await.unwrap();
+        assert_eq!(b.load(&id).await.unwrap(), Some(record(7, later)));
+        b.delete(&id).await.unwrap();
+        assert!(a.is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_sweeper_runs_every_interval_and_stops_with_the_store() {
+        let store = RamStore::new();
+        let id = SessionId::generate();
+        store.save(&id, record(1, SystemTime::now())).await.unwrap();
+        let task = store.spawn_clean_up(Duration::from_secs(300));
+        tokio::time::sleep(Duration::from_secs(301)).await;
+        tokio::task::yield_now().await;
+        assert!(store.is_empty());
+        drop(store);
+        tokio::time::sleep(Duration::from_secs(301)).await;
+        task.await.unwrap();
+    }
+}
