@@ -22,6 +22,8 @@ pub mod config;
 pub mod cookie;
 pub mod diagnostic;
 pub mod ini;
+pub mod middleware;
+pub mod session;
 pub mod session_config;
 pub mod session_id;
 pub mod session_value;

@@ -116,6 +116,19 @@ impl SessionConfigs {
     /// The effective settings for a request path (relative to the application's mount
     /// point), by the era's merge rules.
     pub fn session_for_path(&self, path: &str) -> &SessionConfig {
+        self.shared_for_path(path)
+    }
+
+    /// Every distinct settings of the file: the root's and each section's.
+    pub fn all(&self) -> impl Iterator<Item = &SessionConfig> {
+        std::iter::once(&self.root)
+            .chain(self.sections.values())
+            .chain(self.static_2_0.iter().map(|(_, c)| c))
+            .map(|c| c.as_ref())
+    }
+
+    /// [`Self::session_for_path`] as a shared handle, for code that keeps it per request.
+    pub fn shared_for_path(&self, path: &str) -> &Arc<SessionConfig> {
         for (url, config) in &self.static_2_0 {
             if under(path, url) {
                 return config;

@@ -45,8 +45,10 @@ pub enum StoreError {
 
 /// A session backend. Every method is one of CherryPy's backend operations.
 pub trait SessionStore: Clone + Send + Sync + 'static {
-    /// The data stored under `id`, or `None` when there is none or it has expired (the id
-    /// may still [`exist`](Self::exists): an expired session keeps its id with empty data).
+    /// The record stored under `id`, expired or not: `Some` means the id exists (CherryPy's
+    /// `_exists`, which decides whether a cookie's id is kept), and an expired record's data
+    /// reads as empty (CherryPy's `load`). One call answers both, so a request costs one
+    /// round trip to the store.
     fn load(
         &self,
         id: &SessionId,

@@ -1,0 +1,235 @@
+//! One request through CherryPy's session tool, step by step.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse};
+
+use super::Shared;
+use crate::cookie::{MaxAge, SetCookie, cookie_value};
+use crate::session::{Session, State, lock_timeout};
+use crate::session_config::{LockingMode, SessionConfig};
+use crate::session_id::SessionId;
+use crate::store::{Record, SessionStore, StoreError};
+
+/// The middleware service [`super::CherryPySessions`] builds for each worker.
+pub struct SessionMiddleware<S> {
+    service: Rc<S>,
+    shared: Arc<Shared>,
+}
+
+impl<S> SessionMiddleware<S> {
+    pub(super) fn new(service: S, shared: Arc<Shared>) -> Self {
+        Self {
+            service: Rc::new(service),
+            shared,
+        }
+    }
+}
+
+impl<S, B> Service<ServiceRequest> for SessionMiddleware<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>>>>;
+
+    actix_web::dev::forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let service = Rc::clone(&self.service);
+        let shared = Arc::clone(&self.shared);
+        Box::pin(async move {
+            let config = Arc::clone(shared.configs.for_path(req.path()));
+            if !config.on.value {
+                return service
+                    .call(req)
+                    .await
+                    .map(ServiceResponse::map_into_left_body);
+            }
+            let session = match open(&shared, &config, &req).await {
+                Ok(session) => session,
+                Err(err) => return Ok(opaque_500(req.into_parts().0, &err)),
+            };
+            req.extensions_mut().insert(session.clone());
+            let outcome = service.call(req).await;
+            finish(&session, &config, outcome).await
+        })
+    }
+}
+
+/// `init`: the cookie's id if the store knows it, else a new one; the data fetched; the lock
+/// taken for `implicit` and `early` locking.
+async fn open(
+    shared: &Shared,
+    config: &Arc<SessionConfig>,
+    req: &ServiceRequest,
+) -> Result<Session, StoreError> {
+    let store = shared.store.clone();
+    let cookies = req
+        .headers()
+        .get_all(header::COOKIE)
+        .filter_map(|v| v.to_str().ok());
+    // A malformed, hostile or unknown id is an unknown session: a new id (fixation
+    // protection, spec: sessions §5).
+    let candidate = cookie_value(cookies, &config.name.value).and_then(|v| SessionId::parse(&v));
+    let lock = match config.locking.value {
+        LockingMode::Implicit | LockingMode::Early => match candidate {
+            Some(id) => Some(store.lock(&id, lock_timeout(config)).await?),
+            None => None,
+        },
+        _ => None,
+    };
+    let mut fetched = None;
+    let id = match candidate {
+        Some(id) => match store.load(&id).await? {
+            Some(record) => {
+                let now = SystemTime::now();
+                fetched = (!record.is_expired(now)).then_some(record.data);
+                Some(id)
+            }
+            None => None,
+        },
+        None => None,
+    };
+    let (id, lock) = match id {
+        Some(id) => (id, lock),
+        None => {
+            drop(lock);
+            let id = new_id(&store).await?;
+            let lock = match config.locking.value {
+                LockingMode::Implicit | LockingMode::Early => {
+                    Some(store.lock(&id, lock_timeout(config)).await?)
+                }
+                _ => None,
+            };
+            (id, lock)
+        }
+    };
+    let mut state = State::new(Arc::clone(config), store, id);
+    state.fetched = fetched;
+    state.lock = lock;
+    Ok(Session::new(state))
+}
+
+/// A fresh id the store does not know (CherryPy loops the same way).
+async fn new_id(store: &impl SessionStore) -> Result<SessionId, StoreError> {
+    loop {
+        let id = SessionId::generate();
+        if !store.exists(&id).await? {
+            return Ok(id);
+        }
+    }
+}
+
+/// `save` after responses below 500 (CherryPy saves after HTTPError and HTTPRedirect, not
+/// after other exceptions), then the lock is released and the cookie set on every response,
+/// error responses included.
+async fn finish<B: MessageBody + 'static>(
+    session: &Session,
+    config: &SessionConfig,
+    outcome: Result<ServiceResponse<B>, Error>,
+) -> Result<ServiceResponse<EitherBody<B>>, Error> {
+    let status = match &outcome {
+        Ok(res) => res.status(),
+        Err(err) => err.as_response_error().status_code(),
+    };
+    let saved = if status.as_u16() < 500 {
+        save(session, config).await
+    } else {
+        Ok(())
+    };
+    session.release_lock();
+    // Handler errors reach here as responses; an `Err` comes from an inner middleware and
+    // carries no request to answer with, so it goes on without a cookie.
+    let res = outcome?;
+    let mut res = match saved {
+        Ok(()) => res.map_into_left_body(),
+        Err(err) => opaque_500(res.into_parts().0, &err),
+    };
+    let value = set_cookie(session, config, res.request()).header_value();
+    if let Ok(value) = HeaderValue::from_str(&value) {
+        res.headers_mut().append(header::SET_COOKIE, value);
+    }
+    Ok(res)
+}
+
+/// A store failure is an opaque 500 with an empty body: its details go to the log, never
+/// to the client.
+fn opaque_500<B>(request: HttpRequest, err: &StoreError) -> ServiceResponse<EitherBody<B>> {
+    log::error!("session store failed: {err}");
+    ServiceResponse::new(request, HttpResponse::InternalServerError().finish())
+        .map_into_right_body()
+}
+
+/// The cookie as CherryPy sets it (spec: sessions §7): path from `path`, else the request
+/// header named by `path_header`, else `/`; `expires`/`Max-Age` only when persistent with a
+/// non-zero timeout; after `expire()`, one year in the past and no `Max-Age`.
+fn set_cookie(session: &Session, config: &SessionConfig, req: &HttpRequest) -> SetCookie {
+    let state = session.state();
+    let path = config
+        .path
+        .value
+        .clone()
+        .filter(|p| !p.is_empty())
+        .or_else(|| {
+            let name = config.path_header.value.as_deref()?;
+            let value = req.headers().get(name)?.to_str().ok()?;
+            (!value.is_empty()).then(|| value.to_owned())
+        })
+        .unwrap_or_else(|| "/".to_owned());
+    let timeout = config.timeout.value;
+    let (expires, max_age) = if state.cookie_expired {
+        let year = Duration::from_secs(60 * 60 * 24 * 365);
+        (Some(SystemTime::now() - year), None)
+    } else if config.persistent.value && !timeout.is_zero() {
+        let seconds = timeout.as_f64() * 60.0;
+        let max_age = if timeout.is_int() {
+            MaxAge::Int(seconds as i64)
+        } else {
+            MaxAge::Float(seconds)
+        };
+        (
+            Some(SystemTime::now() + Duration::from_secs_f64(seconds.max(0.0))),
+            Some(max_age),
+        )
+    } else {
+        (None, None)
+    };
+    SetCookie {
+        name: config.name.value.clone(),
+        value: state.id.to_string(),
+        domain: config.domain.value.clone(),
+        expires,
+        http_only: config.httponly.value,
+        max_age,
+        path,
+        same_site: config.samesite.value.map(|s| s.as_str().to_owned()),
+        secure: config.secure.value,
+    }
+}
+
+async fn save(session: &Session, config: &SessionConfig) -> Result<(), StoreError> {
+    let (store, id, data, delete) = {
+        let mut state = session.state();
+        let delete = std::mem::take(&mut state.delete);
+        (state.store.clone(), state.id, state.data.take(), delete)
+    };
+    for old in delete {
+        store.delete(&old).await?;
+    }
+    if let Some(data) = data {
+        let timeout = Duration::from_secs_f64((config.timeout.value.as_f64() * 60.0).max(0.0));
+        let expires = SystemTime::now() + timeout;
+        store.save(&id, Record { data, expires }).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,248 @@
+//! The `Session` extractor: the request's CherryPy session, with actix-session's method names
+//! (`get`, `insert`, `remove`, `clear`, `purge`, `renew`, `entries`, `status`) and CherryPy's
+//! (`id`, `expire`, `regenerate`, `delete`, `acquire_lock`, `release_lock`, `locked`,
+//! `loaded`).
+//!
+//! Data is fetched before the handler runs but counts as *loaded* only once the handler reads
+//! or writes it: only a loaded session is saved, and only a save extends its expiry (spec:
+//! sessions §6).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::session_config::SessionConfig;
+use crate::session_id::SessionId;
+use crate::session_value::{SessionData, SessionValue};
+use crate::store::{RamStore, SessionLock, SessionStore, StoreError};
+
+mod convert;
+
+pub use convert::ValueError;
+
+/// What happened to the session in this request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionStatus {
+    /// Data was read or written: it will be saved.
+    Changed,
+    /// `purge()`: data deleted and the cookie expired.
+    Purged,
+    /// `regenerate()`/`renew()`: a new id.
+    Renewed,
+    /// Untouched: nothing is saved.
+    Unchanged,
+}
+
+/// The request's session. Cheap to clone; clones share the state.
+#[derive(Clone)]
+pub struct Session(Rc<RefCell<State>>);
+
+pub(crate) struct State {
+    pub(crate) config: Arc<SessionConfig>,
+    pub(crate) store: RamStore,
+    pub(crate) id: SessionId,
+    /// Fetched before the handler; `None` for a new or expired session.
+    pub(crate) fetched: Option<SessionData>,
+    /// The working data once loaded.
+    pub(crate) data: Option<SessionData>,
+    pub(crate) status: SessionStatus,
+    pub(crate) lock: Option<SessionLock>,
+    /// `expire()`: the cookie goes out expired.
+    pub(crate) cookie_expired: bool,
+    /// Ids whose stored data must be deleted before the save (`regenerate`, `delete`).
+    pub(crate) delete: Vec<SessionId>,
+}
+
+impl State {
+    pub(crate) fn new(config: Arc<SessionConfig>, store: RamStore, id: SessionId) -> Self {
+        Self {
+            config,
+            store,
+            id,
+            fetched: None,
+            data: None,
+            status: SessionStatus::Unchanged,
+            lock: None,
+            cookie_expired: false,
+            delete: Vec::new(),
+        }
+    }
+
+    /// CherryPy's lazy `load()`: the first access takes the fetched data.
+    fn data(&mut self) -> &mut SessionData {
+        if self.status == SessionStatus::Unchanged {
+            self.status = SessionStatus::Changed;
+        }
+        let fetched = &mut self.fetched;
+        self.data
+            .get_or_insert_with(|| fetched.take().unwrap_or_default())
+    }
+}
+
+impl Session {
+    pub(crate) fn new(state: State) -> Self {
+        Self(Rc::new(RefCell::new(state)))
+    }
+
+    pub(crate) fn state(&self) -> std::cell::RefMut<'_, State> {
+        self.0.borrow_mut()
+    }
+
+    /// The session id, without loading the data.
+    pub fn id(&self) -> SessionId {
+        self.0.borrow().id
+    }
+
+    /// Whether the data has been read or written in this request (it will be saved).
+    pub fn loaded(&self) -> bool {
+        self.0.borrow().data.is_some()
+    }
+
+    /// Whether this request holds the session's lock.
+    pub fn locked(&self) -> bool {
+        self.0.borrow().lock.is_some()
+    }
+
+    /// What happened to the session so far.
+    pub fn status(&self) -> SessionStatus {
+        self.0.borrow().status
+    }
+
+    /// The value under `key`, converted with serde.
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, ValueError> {
+        self.get_value(key)
+            .map(|v| convert::from_value(&v))
+            .transpose()
+    }
+
+    /// The raw value under `key`.
+    pub fn get_value(&self, key: &str) -> Option<SessionValue> {
+        self.0.borrow_mut().data().get(key).cloned()
+    }
+
+    /// Stores `value` under `key`, converted with serde.
+    pub fn insert<T: Serialize>(&self, key: impl Into<String>, value: T) -> Result<(), ValueError> {
+        let value = convert::to_value(&value)?;
+        self.insert_value(key, value);
+        Ok(())
+    }
+
+    /// Stores a raw value under `key`.
+    pub fn insert_value(&self, key: impl Into<String>, value: SessionValue) {
+        self.0.borrow_mut().data().insert(key.into(), value);
+    }
+
+    /// Removes `key`, returning its value.
+    pub fn remove(&self, key: &str) -> Option<SessionValue> {
+        self.0.borrow_mut().data().shift_remove(key)
+    }
+
+    /// Removes every key (the empty session is still saved).
+    pub fn clear(&self) {
+        self.0.borrow_mut().data().clear();
+    }
+
+    /// A copy of the whole session dict (loads it).
+    pub fn entries(&self) -> SessionData {
+        self.0.borrow_mut().data().clone()
+    }
+
+    /// CherryPy's `delete()`: removes the stored data. If the data was loaded in this
+    /// request it is saved again at the end, as in CherryPy.
+    pub fn delete(&self) {
+        let mut state = self.0.borrow_mut();
+        let id = state.id;
+        state.delete.push(id);
+        state.fetched = None;
+    }
+
+    /// CherryPy's `expire()`: the response's cookie expires (one year in the past, no
+    /// `Max-Age`); the stored data is kept.
+    pub fn expire(&self) {
+        self.0.borrow_mut().cookie_expired = true;
+    }
+
+    /// CherryPy's `regenerate()`: a new id; the old id's data is deleted, and data that was
+    /// loaded in this request moves to the new id. Returns the new id.
+    pub fn regenerate(&self) -> SessionId {
+        let mut state = self.0.borrow_mut();
+        let old = state.id;
+        state.delete.push(old);
+        state.fetched = None;
+        // 160 random bits: a collision with a stored id is not a practical concern, so the
+        // new id is not checked against the store here (CherryPy loops until it is unused).
+        state.id = SessionId::generate();
+        state.status = SessionStatus::Renewed;
+        state.id
+    }
+
+    /// actix-session's `renew()`: [`Session::regenerate`].
+    pub fn renew(&self) {
+        self.regenerate();
+    }
+
+    /// actix-session's `purge()`: clears the data, deletes it from the store and expires
+    /// the cookie.
+    pub fn purge(&self) {
+        self.delete();
+        let mut state = self.0.borrow_mut();
+        state.data = None;
+        state.cookie_expired = true;
+        state.status = SessionStatus::Purged;
+    }
+
+    /// Explicit locking: waits for the session's lock (`lock_timeout` applies). Data not yet
+    /// loaded is fetched again under the lock, so it is current.
+    pub async fn acquire_lock(&self) -> Result<(), StoreError> {
+        let (store, id, timeout) = {
+            let state = self.0.borrow();
+            if state.lock.is_some() {
+                return Ok(());
+            }
+            (state.store.clone(), state.id, lock_timeout(&state.config))
+        };
+        let lock = store.lock(&id, timeout).await?;
+        let record = store.load(&id).await?;
+        let mut state = self.0.borrow_mut();
+        state.lock = Some(lock);
+        if state.data.is_none() {
+            let now = std::time::SystemTime::now();
+            state.fetched = record.filter(|r| !r.is_expired(now)).map(|r| r.data);
+        }
+        Ok(())
+    }
+
+    /// Explicit locking: releases the lock now (otherwise it is released after the save).
+    pub fn release_lock(&self) {
+        self.0.borrow_mut().lock = None;
+    }
+}
+
+pub(crate) fn lock_timeout(config: &SessionConfig) -> Option<std::time::Duration> {
+    // CherryPy: None or 0 waits for ever.
+    config
+        .lock_timeout
+        .value
+        .filter(|s| *s > 0.0)
+        .map(std::time::Duration::from_secs_f64)
+}
+
+impl FromRequest for Session {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let session = req.extensions().get::<Session>().cloned();
+        std::future::ready(session.ok_or_else(|| {
+            actix_web::error::ErrorInternalServerError(
+                "no session here: tools.sessions.on is false for this path, or the CherryPySessions middleware is not installed",
+            )
+        }))
+    }
+}

@@ -1,0 +1,373 @@
+//! The session middleware's request semantics, against a real actix-web server on loopback
+//! (spec: sessions §3–9). Each test writes its own config file.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use actix_cherrypy::middleware::{CherryPySessions, from_cherrypy_config};
+use actix_cherrypy::session::Session;
+use actix_cherrypy::session_value::SessionValue;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct Q {
+    key: Option<String>,
+    value: Option<String>,
+    ms: Option<u64>,
+    touch: Option<u8>,
+}
+
+async fn set(s: Session, q: web::Query<Q>) -> HttpResponse {
+    let (k, v) = (q.key.clone().unwrap(), q.value.clone().unwrap());
+    s.insert(k, &v).unwrap();
+    HttpResponse::Ok().body(v)
+}
+
+async fn get(s: Session, q: web::Query<Q>) -> HttpResponse {
+    let body = match s.get_value(q.key.as_deref().unwrap()) {
+        Some(SessionValue::Str(v)) => v,
+        Some(other) => format!("{other:?}"),
+        None => String::new(),
+    };
+    HttpResponse::Ok().body(body)
+}
+
+async fn noop() -> HttpResponse {
+    HttpResponse::Ok().body("noop")
+}
+
+async fn id(s: Session) -> HttpResponse {
+    HttpResponse::Ok().body(s.id().to_string())
+}
+
+async fn expire(s: Session) -> HttpResponse {
+    s.expire();
+    HttpResponse::Ok().body("expired")
+}
+
+async fn regenerate(s: Session, q: web::Query<Q>) -> HttpResponse {
+    if q.touch == Some(1) {
+        let _ = s.entries();
+    }
+    let old = s.id();
+    let new = s.regenerate();
+    HttpResponse::Ok().body(format!("{old} {new}"))
+}
+
+async fn slow_incr(s: Session, q: web::Query<Q>) -> HttpResponse {
+    let key = q.key.clone().unwrap_or_else(|| "n".into());
+    let n: i64 = s.get(&key).unwrap().unwrap_or(0);
+    actix_web::rt::time::sleep(Duration::from_millis(q.ms.unwrap_or(100))).await;
+    s.insert(&key, n + 1).unwrap();
+    HttpResponse::Ok().body(format!("{n}->{}", n + 1))
+}
+
+async fn lock_explicit(s: Session, q: web::Query<Q>) -> HttpResponse {
+    s.acquire_lock().await.unwrap();
+    let resp = slow_incr(s.clone(), q).await;
+    s.release_lock();
+    resp
+}
+
+async fn fail_after_set(s: Session) -> HttpResponse {
+    s.insert("lost", 1).unwrap();
+    HttpResponse::InternalServerError().finish()
+}
+
+async fn panic_while_locked(s: Session) -> HttpResponse {
+    s.insert("x", 1).unwrap();
+    panic!("handler bug");
+}
+
+fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/set", web::get().to(set))
+        .route("/get", web::get().to(get))
+        .route("/noop", web::get().to(noop))
+        .route("/id", web::get().to(id))
+        .route("/expire", web::get().to(expire))
+        .route("/regenerate", web::get().to(regenerate))
+        .route("/slow_incr", web::get().to(slow_incr))
+        .route("/lock_explicit", web::get().to(lock_explicit))
+        .route("/fail", web::get().to(fail_after_set))
+        .route("/panic", web::get().to(panic_while_locked));
+}
+
+/// A config file of its own for each test.
+fn config(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("actix-cherrypy-mw-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Starts a real server with `workers` workers; returns its port.
+fn serve(conf: PathBuf, workers: usize) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            // Inside the closure on purpose: every worker must still share one store.
+            HttpServer::new(move || {
+                App::new()
+                    .wrap(from_cherrypy_config(&conf))
+                    .configure(routes)
+                    .service(web::scope("/admin").configure(routes))
+            })
+            .workers(workers)
+            .listen(listener)
+            .unwrap()
+            .run()
+            .await
+            .unwrap()
+        })
+    });
+    port
+}
+
+struct Reply {
+    status: u16,
+    set_cookie: Vec<String>,
+    body: String,
+}
+
+impl Reply {
+    /// The session id the response's cookie carries.
+    fn cookie_id(&self) -> String {
+        let c = &self.set_cookie[0];
+        c[c.find('=').unwrap() + 1..c.find(';').unwrap_or(c.len())].to_owned()
+    }
+}
+
+fn request(port: u16, path: &str, cookie: Option<&str>) -> Reply {
+    let mut stream = loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(s) => break s,
+            Err(_) => std::thread::sleep(Duration::from_millis(20)),
+        }
+    };
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let cookie = cookie
+        .map(|c| format!("Cookie: {c}\r\n"))
+        .unwrap_or_default();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\n{cookie}Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let set_cookie = lines
+        .filter_map(|l| {
+            l.strip_prefix("set-cookie: ")
+                .or_else(|| l.strip_prefix("Set-Cookie: "))
+        })
+        .map(str::to_owned)
+        .collect();
+    Reply {
+        status,
+        set_cookie,
+        body: body.to_owned(),
+    }
+}
+
+fn is_id(text: &str) -> bool {
+    text.len() == 40 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+#[test]
+fn cookie_lazy_save_and_fixation_protection() {
+    let port = serve(config("basic.conf", "[/]\ntools.sessions.on = True\n"), 1);
+    let first = request(port, "/noop", None);
+    assert_eq!(first.status, 200);
+    let id = first.cookie_id();
+    assert!(is_id(&id));
+    let cookie = &first.set_cookie[0];
+    assert!(
+        cookie.starts_with(&format!("session_id={id}; expires=")),
+        "{cookie}"
+    );
+    assert!(cookie.ends_with(" GMT; Max-Age=3600; Path=/"), "{cookie}");
+    // Never stored: the id is unknown next time, so a new one is given.
+    let second = request(port, "/noop", Some(&format!("session_id={id}")));
+    assert_ne!(second.cookie_id(), id);
+    // Stored once touched; the same id comes back.
+    let set = request(port, "/set?key=a&value=1", None);
+    let sid = set.cookie_id();
+    let got = request(port, "/get?key=a", Some(&format!("session_id={sid}")));
+    assert_eq!((got.body.as_str(), got.cookie_id()), ("1", sid.clone()));
+    // A quoted value is the id (SimpleCookie unquotes it).
+    let quoted = request(port, "/get?key=a", Some(&format!("session_id=\"{sid}\"")));
+    assert_eq!(quoted.body, "1");
+    // The last of duplicate names wins.
+    let dup = request(
+        port,
+        "/get?key=a",
+        Some(&format!("session_id=zz; session_id={sid}")),
+    );
+    assert_eq!(dup.body, "1");
+    // Hostile ids are unknown sessions: a new id, never an error.
+    for hostile in [
+        "session_id=../../../../etc/passwd".to_owned(),
+        "session_id=".to_owned(),
+        format!("session_id={}", sid.to_uppercase()),
+        format!("session_id={}", "a".repeat(4096)),
+        "session_id=\"\\000\"".to_owned(),
+    ] {
+        let r = request(port, "/get?key=a", Some(&hostile));
+        assert_eq!(r.status, 200, "{hostile}");
+        assert_eq!(r.body, "", "{hostile}");
+        assert!(is_id(&r.cookie_id()) && r.cookie_id() != sid, "{hostile}");
+    }
+}
+
+#[test]
+fn expire_and_regenerate() {
+    let port = serve(config("regen.conf", "[/]\ntools.sessions.on = True\n"), 1);
+    let sid = request(port, "/set?key=a&value=1", None).cookie_id();
+    let cookie = format!("session_id={sid}");
+    let expired = request(port, "/expire", Some(&cookie));
+    let c = &expired.set_cookie[0];
+    assert!(!c.contains("Max-Age"), "{c}");
+    let year: i32 = c.split(' ').nth(4).unwrap().parse().unwrap();
+    let now_year: i32 = 1970
+        + (std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            / 31_557_600) as i32;
+    assert!(year < now_year, "{c}");
+    // The data is kept by expire().
+    assert_eq!(request(port, "/get?key=a", Some(&cookie)).body, "1");
+    // Without loading first, regenerate leaves an empty session under the new id.
+    let r = request(port, "/regenerate?touch=0", Some(&cookie));
+    let (old, new) = r.body.split_once(' ').unwrap();
+    assert_eq!((old, new), (sid.as_str(), r.cookie_id().as_str()));
+    assert_eq!(request(port, "/get?key=a", Some(&cookie)).body, "");
+    // With the data loaded, it moves to the new id.
+    let sid = request(port, "/set?key=b&value=2", None).cookie_id();
+    let r = request(
+        port,
+        "/regenerate?touch=1",
+        Some(&format!("session_id={sid}")),
+    );
+    let new = r.cookie_id();
+    assert_eq!(
+        request(port, "/get?key=b", Some(&format!("session_id={new}"))).body,
+        "2"
+    );
+    assert_eq!(
+        request(port, "/get?key=b", Some(&format!("session_id={sid}"))).body,
+        ""
+    );
+}
+
+#[test]
+fn a_500_does_not_save_and_a_panic_does_not_leave_the_session_locked() {
+    let port = serve(config("fail.conf", "[/]\ntools.sessions.on = True\n"), 1);
+    let sid = request(port, "/set?key=a&value=1", None).cookie_id();
+    let cookie = format!("session_id={sid}");
+    let failed = request(port, "/fail", Some(&cookie));
+    assert_eq!(failed.status, 500);
+    assert_eq!(
+        failed.cookie_id(),
+        sid,
+        "the cookie goes out on error responses too"
+    );
+    let panicked = request(port, "/panic", Some(&cookie));
+    assert_ne!(panicked.status, 200);
+    // Implicit locking: had the panic kept the lock, this would wait for ever.
+    let after = request(port, "/get?key=a", Some(&cookie));
+    assert_eq!(after.body, "1");
+    // Neither the 500 nor the panic saved what their handler wrote.
+    assert_eq!(request(port, "/get?key=lost", Some(&cookie)).body, "");
+    assert_eq!(request(port, "/get?key=x", Some(&cookie)).body, "");
+}
+
+#[test]
+fn implicit_locking_serialises_and_explicit_without_a_lock_loses_updates() {
+    let implicit = serve(
+        config("implicit.conf", "[/]\ntools.sessions.on = True\n"),
+        2,
+    );
+    let explicit = serve(
+        config(
+            "explicit.conf",
+            "[/]\ntools.sessions.on = True\ntools.sessions.locking = 'explicit'\n",
+        ),
+        2,
+    );
+    for (port, path, expected_all) in [
+        (implicit, "/slow_incr?ms=100", true),
+        (explicit, "/lock_explicit?ms=100", true),
+        (explicit, "/slow_incr?ms=100", false),
+    ] {
+        let sid = request(port, "/set?key=n_seed&value=x", None).cookie_id();
+        let cookie = format!("session_id={sid}");
+        let threads: Vec<_> = (0..5)
+            .map(|_| {
+                let (cookie, path) = (cookie.clone(), path.to_owned());
+                std::thread::spawn(move || request(port, &path, Some(&cookie)).body)
+            })
+            .collect();
+        let mut bodies: Vec<String> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        bodies.sort();
+        let all = bodies == ["0->1", "1->2", "2->3", "3->4", "4->5"];
+        assert_eq!(all, expected_all, "{path}: {bodies:?}");
+    }
+}
+
+#[test]
+fn sessions_off_means_no_cookie_and_per_path_settings_apply() {
+    let port = serve(
+        config(
+            "paths.conf",
+            "[/]\ntools.sessions.on = True\n[/admin]\ntools.sessions.name = 'admin_sid'\ntools.sessions.timeout = 5\ntools.sessions.httponly = True\n[/admin/noop]\ntools.sessions.on = False\n",
+        ),
+        1,
+    );
+    let admin = request(port, "/admin/id", None);
+    let c = &admin.set_cookie[0];
+    assert!(c.starts_with("admin_sid="), "{c}");
+    assert!(c.contains("; HttpOnly; Max-Age=300; Path=/"), "{c}");
+    assert!(request(port, "/admin/noop", None).set_cookie.is_empty());
+}
+
+#[test]
+fn several_workers_share_one_store() {
+    let port = serve(config("workers.conf", "[/]\ntools.sessions.on = True\n"), 4);
+    let sid = request(port, "/set?key=a&value=shared", None).cookie_id();
+    for _ in 0..20 {
+        assert_eq!(
+            request(port, "/get?key=a", Some(&format!("session_id={sid}"))).body,
+            "shared"
+        );
+    }
+}
+
+#[test]
+fn a_bad_config_is_a_located_startup_error() {
+    let path = config(
+        "bad.conf",
+        "[/]\ntools.sessions.on = True\ntools.sessions.timeout = \"60\"\n",
+    );
+    let err = CherryPySessions::from_file(&path).unwrap_err();
+    let text = err.diagnostic().to_string();
+    assert!(text.contains("bad.conf:3:26"), "{text}");
+    let panic = std::panic::catch_unwind(|| from_cherrypy_config(&path)).unwrap_err();
+    let message = panic.downcast_ref::<String>().unwrap();
+    assert!(message.contains("bad.conf:3:26"), "{message}");
+}
