@@ -32,3 +32,50 @@ pub enum SessionValue {
 
 /// A session's data: CherryPy's dict, with string keys, in insertion order.
 pub type SessionData = IndexMap<String, SessionValue>;
+
+impl SessionValue {
+    /// Python's `repr()` of the value, as CherryPy would print it (`{'a': '1', 'n': 5}`).
+    pub fn python_repr(&self) -> String {
+        crate::unrepr::Value::from(self).python_repr()
+    }
+
+    /// Python's `str()`: a str as it is, anything else as its repr.
+    pub fn python_str(&self) -> String {
+        match self {
+            SessionValue::Str(s) => s.clone(),
+            other => other.python_repr(),
+        }
+    }
+}
+
+/// The session dict as Python's `repr()` prints it, in insertion order.
+pub fn dict_repr(data: &SessionData) -> String {
+    let items = data
+        .iter()
+        .map(|(k, v)| (SessionValue::Str(k.clone()), v.clone()))
+        .collect();
+    SessionValue::Dict(items).python_repr()
+}
+
+impl From<&SessionValue> for crate::unrepr::Value {
+    fn from(value: &SessionValue) -> Self {
+        use crate::unrepr::Value;
+        match value {
+            SessionValue::None => Value::None,
+            SessionValue::Bool(b) => Value::Bool(*b),
+            SessionValue::Int(i) => Value::Int((*i).into()),
+            SessionValue::BigInt(b) => Value::Int(b.clone()),
+            SessionValue::Float(f) => Value::Float(*f),
+            SessionValue::Str(s) => Value::Str(s.clone()),
+            SessionValue::Bytes(b) => Value::Bytes(b.clone()),
+            SessionValue::List(items) => Value::List(items.iter().map(Value::from).collect()),
+            SessionValue::Tuple(items) => Value::Tuple(items.iter().map(Value::from).collect()),
+            SessionValue::Dict(items) => Value::Dict(
+                items
+                    .iter()
+                    .map(|(k, v)| (Value::from(k), Value::from(v)))
+                    .collect(),
+            ),
+        }
+    }
+}

@@ -72,8 +72,15 @@ async fn lock_explicit(s: Session, q: web::Query<Q>) -> HttpResponse {
     resp
 }
 
-async fn fail_after_set(s: Session) -> HttpResponse {
+/// An unexpected failure (CherryPy: an exception) after writing a new key.
+async fn fail_after_set(s: Session) -> actix_web::Result<HttpResponse> {
     s.insert("lost", 1).unwrap();
+    Err(actix_web::error::ErrorInternalServerError("handler failed"))
+}
+
+/// A deliberate 500 response (CherryPy: `raise HTTPError(500)`), which is saved.
+async fn deliberate_500(s: Session) -> HttpResponse {
+    s.insert("kept", 1).unwrap();
     HttpResponse::InternalServerError().finish()
 }
 
@@ -92,6 +99,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/slow_incr", web::get().to(slow_incr))
         .route("/lock_explicit", web::get().to(lock_explicit))
         .route("/fail", web::get().to(fail_after_set))
+        .route("/deliberate500", web::get().to(deliberate_500))
         .route("/panic", web::get().to(panic_while_locked));
 }
 
@@ -276,7 +284,7 @@ fn expire_and_regenerate() {
 }
 
 #[test]
-fn a_500_does_not_save_and_a_panic_does_not_leave_the_session_locked() {
+fn failures_keep_cherrypys_ram_semantics_and_a_panic_does_not_leave_the_session_locked() {
     let port = serve(config("fail.conf", "[/]\ntools.sessions.on = True\n"), 1);
     let sid = request(port, "/set?key=a&value=1", None).cookie_id();
     let cookie = format!("session_id={sid}");
@@ -292,9 +300,18 @@ fn a_500_does_not_save_and_a_panic_does_not_leave_the_session_locked() {
     // Implicit locking: had the panic kept the lock, this would wait for ever.
     let after = request(port, "/get?key=a", Some(&cookie));
     assert_eq!(after.body, "1");
-    // Neither the 500 nor the panic saved what their handler wrote.
-    assert_eq!(request(port, "/get?key=lost", Some(&cookie)).body, "");
-    assert_eq!(request(port, "/get?key=x", Some(&cookie)).body, "");
+    // As with CherryPy's RAM store, a failed handler's changes to an existing session stay
+    // (the handler changed the stored dict); a deliberate 500 response is saved.
+    assert_eq!(request(port, "/get?key=lost", Some(&cookie)).body, "Int(1)");
+    assert_eq!(request(port, "/deliberate500", Some(&cookie)).status, 500);
+    assert_eq!(request(port, "/get?key=kept", Some(&cookie)).body, "Int(1)");
+    // A new session whose handler fails is never stored.
+    let fresh = request(port, "/fail", None);
+    let fresh_cookie = format!("session_id={}", fresh.cookie_id());
+    assert_ne!(
+        request(port, "/id", Some(&fresh_cookie)).cookie_id(),
+        fresh.cookie_id()
+    );
 }
 
 #[test]

@@ -89,10 +89,12 @@ async fn open(
         _ => None,
     };
     let mut fetched = None;
+    let mut stored_expiry = None;
     let id = match candidate {
         Some(id) => match store.load(&id).await? {
             Some(record) => {
                 let now = SystemTime::now();
+                stored_expiry = Some(record.expires);
                 fetched = (!record.is_expired(now)).then_some(record.data);
                 Some(id)
             }
@@ -116,6 +118,7 @@ async fn open(
     };
     let mut state = State::new(Arc::clone(config), store, id);
     state.fetched = fetched;
+    state.stored_expiry = stored_expiry;
     state.lock = lock;
     Ok(Session::new(state))
 }
@@ -130,22 +133,23 @@ async fn new_id(store: &impl SessionStore) -> Result<SessionId, StoreError> {
     }
 }
 
-/// `save` after responses below 500 (CherryPy saves after HTTPError and HTTPRedirect, not
-/// after other exceptions), then the lock is released and the cookie set on every response,
-/// error responses included.
+/// `save` unless the handler failed: CherryPy saves after any response a handler gives,
+/// `HTTPError` and `HTTPRedirect` included, and skips the save only when the handler raised
+/// an unexpected exception (an `Err` or a panic here). Then the lock is released and the
+/// cookie set on every response, error responses included.
 async fn finish<B: MessageBody + 'static>(
     session: &Session,
     config: &SessionConfig,
     outcome: Result<ServiceResponse<B>, Error>,
 ) -> Result<ServiceResponse<EitherBody<B>>, Error> {
-    let status = match &outcome {
-        Ok(res) => res.status(),
-        Err(err) => err.as_response_error().status_code(),
+    let failed = match &outcome {
+        Ok(res) => res.response().error().is_some() && res.status().is_server_error(),
+        Err(_) => true,
     };
-    let saved = if status.as_u16() < 500 {
-        save(session, config).await
+    let saved = if failed {
+        keep_failed_changes(session).await
     } else {
-        Ok(())
+        save(session, config).await
     };
     session.release_lock();
     // Handler errors reach here as responses; an `Err` comes from an inner middleware and
@@ -190,7 +194,9 @@ fn set_cookie(session: &Session, config: &SessionConfig, req: &HttpRequest) -> S
     let (expires, max_age) = if state.cookie_expired {
         let year = Duration::from_secs(60 * 60 * 24 * 365);
         (Some(SystemTime::now() - year), None)
-    } else if config.persistent.value && !timeout.is_zero() {
+    } else if (config.persistent.value || state.regenerated) && !timeout.is_zero() {
+        // CherryPy's regenerate() re-sets the cookie from `timeout` alone, ignoring
+        // `persistent` (spec: sessions §9; checked against CherryPy 18.10).
         let seconds = timeout.as_f64() * 60.0;
         let max_age = if timeout.is_int() {
             MaxAge::Int(seconds as i64)
@@ -214,6 +220,25 @@ fn set_cookie(session: &Session, config: &SessionConfig, req: &HttpRequest) -> S
         path,
         same_site: config.samesite.value.map(|s| s.as_str().to_owned()),
         secure: config.secure.value,
+    }
+}
+
+/// CherryPy's RAM store hands the handler the stored dict itself, so what a failing handler
+/// changed in an existing session stays visible, without a save extending its expiry
+/// (spec: sessions §6, checked against CherryPy 18.10). A new session is not stored.
+async fn keep_failed_changes(session: &Session) -> Result<(), StoreError> {
+    let (store, id, data, expires) = {
+        let mut state = session.state();
+        (
+            state.store.clone(),
+            state.id,
+            state.data.take(),
+            state.stored_expiry,
+        )
+    };
+    match (data, expires) {
+        (Some(data), Some(expires)) => store.save(&id, Record { data, expires }).await,
+        _ => Ok(()),
     }
 }
 

@@ -67,3 +67,6 @@ fn to_json(value: &SessionValue) -> Json {
         ),
     }
 }
+
+/// A handler that lets a conversion error bubble up answers 500.
+impl actix_web::ResponseError for ValueError {}

@@ -49,12 +49,17 @@ pub(crate) struct State {
     pub(crate) id: SessionId,
     /// Fetched before the handler; `None` for a new or expired session.
     pub(crate) fetched: Option<SessionData>,
+    /// When the stored session expires, if one was stored (kept when a failed request's
+    /// changes are stored without extending the expiry).
+    pub(crate) stored_expiry: Option<std::time::SystemTime>,
     /// The working data once loaded.
     pub(crate) data: Option<SessionData>,
     pub(crate) status: SessionStatus,
     pub(crate) lock: Option<SessionLock>,
     /// `expire()`: the cookie goes out expired.
     pub(crate) cookie_expired: bool,
+    /// `regenerate()` ran: CherryPy then re-sets the cookie without `persistent`.
+    pub(crate) regenerated: bool,
     /// Ids whose stored data must be deleted before the save (`regenerate`, `delete`).
     pub(crate) delete: Vec<SessionId>,
 }
@@ -66,10 +71,12 @@ impl State {
             store,
             id,
             fetched: None,
+            stored_expiry: None,
             data: None,
             status: SessionStatus::Unchanged,
             lock: None,
             cookie_expired: false,
+            regenerated: false,
             delete: Vec::new(),
         }
     }
@@ -179,6 +186,7 @@ impl Session {
         // new id is not checked against the store here (CherryPy loops until it is unused).
         state.id = SessionId::generate();
         state.status = SessionStatus::Renewed;
+        state.regenerated = true;
         state.id
     }
 
