@@ -388,3 +388,34 @@ fn a_bad_config_is_a_located_startup_error() {
     let message = panic.downcast_ref::<String>().unwrap();
     assert!(message.contains("bad.conf:3:26"), "{message}");
 }
+
+#[test]
+fn expired_sessions_are_cleaned_up_every_clean_freq() {
+    let path = config(
+        "sweep.conf",
+        "[/]\ntools.sessions.on = True\ntools.sessions.timeout = 0.005\ntools.sessions.clean_freq = 0.005\n",
+    );
+    let sessions = CherryPySessions::from_file(&path).unwrap();
+    let store = sessions.ram_store().clone();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            HttpServer::new(move || App::new().wrap(sessions.clone()).configure(routes))
+                .workers(1)
+                .listen(listener)
+                .unwrap()
+                .run()
+                .await
+                .unwrap()
+        })
+    });
+    request(port, "/set?key=a&value=1", None);
+    assert_eq!(store.len(), 1);
+    // timeout and clean_freq are 0.3 s: within a second the sweeper has removed it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !store.is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(store.is_empty(), "the expired session is still stored");
+}

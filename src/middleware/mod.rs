@@ -48,6 +48,22 @@ pub struct CherryPySessions {
 pub(crate) struct Shared {
     pub(crate) configs: Settings,
     pub(crate) store: RamStore,
+    /// The clean-up task starts with the first worker (it needs a running runtime).
+    sweeper: std::sync::Once,
+}
+
+impl Shared {
+    /// CherryPy's clean-up every `clean_freq` minutes of the site's root settings;
+    /// `clean_freq = 0` turns it off (spec: sessions §10).
+    fn start_clean_up(&self) {
+        self.sweeper.call_once(|| {
+            let freq = self.configs.for_path("/").clean_freq.value;
+            if !freq.is_zero() && freq.as_f64() > 0.0 {
+                let every = std::time::Duration::from_secs_f64(freq.as_f64() * 60.0);
+                drop(self.store.spawn_clean_up(every));
+            }
+        });
+    }
 }
 
 /// Where each path's settings come from.
@@ -93,7 +109,11 @@ impl CherryPySessions {
     fn with_settings(configs: Settings) -> Self {
         let store = RamStore::new();
         Self {
-            shared: Arc::new(Shared { configs, store }),
+            shared: Arc::new(Shared {
+                configs,
+                store,
+                sweeper: std::sync::Once::new(),
+            }),
         }
     }
 
@@ -161,6 +181,7 @@ where
     type Future = std::future::Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
+        self.shared.start_clean_up();
         std::future::ready(Ok(SessionMiddleware::new(
             service,
             Arc::clone(&self.shared),
