@@ -18,6 +18,9 @@
 //! Nothing in a config file is ever executed: where CherryPy would import a module or call a
 //! function (`os.getcwd()`), the value is kept as an unevaluated expression.
 
+#[cfg(feature = "actix-session")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix-session")))]
+pub mod bridge;
 pub mod config;
 pub mod cookie;
 pub mod diagnostic;
