@@ -7,5 +7,6 @@ compat/setup.sh
 cargo fmt --all -- --check
 cargo clippy --all-targets --all-features -- -D warnings
 cargo check --no-default-features
+cargo check --no-default-features --features actix-session
 INSTA_UPDATE=no cargo test --all-features
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features
