@@ -1,11 +1,39 @@
 //! # actix-cherrypy
 //!
-//! Read CherryPy config files exactly as CherryPy 18 reads them, so a CherryPy site can move
-//! to actix-web without touching its config files.
+//! Move a CherryPy site to actix-web without touching its config files: read CherryPy config
+//! files exactly as CherryPy 18 reads them, and serve sessions with CherryPy's semantics.
 //!
-//! The pipeline runs one way, each layer in its own module:
-//! [`source`] (text, spans) → [`ini`] (configparser's dialect, lossless) → [`unrepr`] (the value
-//! language, never executed) → [`config`] (CherryPy's sections, per-path merge, presets).
+//! ```no_run
+//! use actix_cherrypy::middleware::from_cherrypy_config;
+//! use actix_cherrypy::session::Session;
+//! use actix_web::{App, HttpServer, web};
+//!
+//! async fn count(session: Session) -> actix_web::Result<String> {
+//!     let n: i64 = session.get("n")?.unwrap_or(0) + 1;
+//!     session.insert("n", n)?;
+//!     Ok(format!("{n} visits"))
+//! }
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! HttpServer::new(|| {
+//!     App::new()
+//!         .wrap(from_cherrypy_config("site.conf"))
+//!         .route("/", web::get().to(count))
+//! })
+//! .bind(("127.0.0.1", 8080))?
+//! .run()
+//! .await
+//! # }
+//! ```
+//!
+//! `from_cherrypy_config` reads the file once per process, so every worker shares one
+//! session store; [`middleware::CherryPySessions::from_file`] returns the located error
+//! instead of panicking.
+//!
+//! The layers run one way, each in its own module: [`source`] (text, spans) → [`ini`]
+//! (configparser's dialect, lossless) → [`unrepr`] (the value language, never executed) →
+//! [`config`] (CherryPy's sections, per-path merge, presets) → [`session_config`] (typed
+//! session settings from every CherryPy era) → [`middleware`], [`session`] and [`store`].
 //!
 //! ```
 //! use actix_cherrypy::config::Config;
@@ -17,6 +45,11 @@
 //!
 //! Nothing in a config file is ever executed: where CherryPy would import a module or call a
 //! function (`os.getcwd()`), the value is kept as an unevaluated expression.
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `cli` (default) | the `cherrypy-config` command (`check`, `dump`, `explain`) |
+//! | `actix-session` | `bridge`: the same settings on actix-session's middleware |
 
 #[cfg(feature = "actix-session")]
 #[cfg_attr(docsrs, doc(cfg(feature = "actix-session")))]
