@@ -419,3 +419,103 @@ fn expired_sessions_are_cleaned_up_every_clean_freq() {
     }
     assert!(store.is_empty(), "the expired session is still stored");
 }
+
+#[test]
+fn lock_timeout_answers_500_after_the_timeout() {
+    let port = serve(
+        config(
+            "timeout.conf",
+            "[/]\ntools.sessions.on = True\ntools.sessions.lock_timeout = 0.2\n",
+        ),
+        2,
+    );
+    let sid = request(port, "/set?key=seed&value=x", None).cookie_id();
+    let cookie = format!("session_id={sid}");
+    let slow = {
+        let cookie = cookie.clone();
+        std::thread::spawn(move || request(port, "/slow_incr?ms=1500", Some(&cookie)))
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    let waited = request(port, "/get?key=n", Some(&cookie));
+    assert_eq!(waited.status, 500);
+    assert_eq!(waited.body, "", "a store failure is an opaque 500");
+    assert!(
+        started.elapsed() < Duration::from_millis(1200),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(slow.join().unwrap().body, "0->1");
+}
+
+#[test]
+fn a_client_that_disconnects_does_not_leave_the_session_locked() {
+    let port = serve(
+        config("disconnect.conf", "[/]\ntools.sessions.on = True\n"),
+        2,
+    );
+    let sid = request(port, "/set?key=seed&value=x", None).cookie_id();
+    let cookie = format!("session_id={sid}");
+    {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        write!(
+            stream,
+            "GET /slow_incr?ms=1000 HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\n\r\n"
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+        // The client goes away; actix-web lets the handler finish (as CherryPy's thread
+        // does), and the lock is released when it has.
+    }
+    let started = std::time::Instant::now();
+    let after = request(port, "/get?key=n", Some(&cookie));
+    assert_eq!(after.body, "Int(1)");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "waited {:?}",
+        started.elapsed()
+    );
+}
+
+/// Where the request's future itself is dropped (a timeout, a server shutting down), the
+/// lock goes with it.
+#[actix_web::test]
+async fn a_dropped_request_future_releases_the_lock() {
+    let sessions =
+        CherryPySessions::from_file(config("dropped.conf", "[/]\ntools.sessions.on = True\n"))
+            .unwrap();
+    let app = actix_web::test::init_service(App::new().wrap(sessions).configure(routes)).await;
+    let set = actix_web::test::TestRequest::get()
+        .uri("/set?key=seed&value=x")
+        .to_request();
+    let res = actix_web::test::call_service(&app, set).await;
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let slow = actix_web::test::TestRequest::get()
+        .uri("/slow_incr?ms=5000")
+        .insert_header(("Cookie", cookie.as_str()))
+        .to_request();
+    let dropped = actix_web::rt::time::timeout(
+        Duration::from_millis(200),
+        actix_web::test::call_service(&app, slow),
+    )
+    .await;
+    assert!(dropped.is_err(), "the slow request was cut short");
+    let get = actix_web::test::TestRequest::get()
+        .uri("/get?key=seed")
+        .insert_header(("Cookie", cookie.as_str()))
+        .to_request();
+    let res = actix_web::rt::time::timeout(
+        Duration::from_secs(1),
+        actix_web::test::call_service(&app, get),
+    )
+    .await
+    .expect("the lock was released when the request future was dropped");
+    assert_eq!(actix_web::test::read_body(res).await, "x");
+}

@@ -151,7 +151,8 @@ async fn finish<B: MessageBody + 'static>(
     } else {
         save(session, config).await
     };
-    session.release_lock();
+    // The save above already stored the data: just let go of the lock.
+    session.state().lock = None;
     // Handler errors reach here as responses; an `Err` comes from an inner middleware and
     // carries no request to answer with, so it goes on without a cookie.
     let res = outcome?;

@@ -227,8 +227,24 @@ impl Session {
     }
 
     /// Explicit locking: releases the lock now (otherwise it is released after the save).
+    ///
+    /// What this request changed becomes visible to the next holder of the lock at once,
+    /// as with CherryPy's RAM sessions, where every request shares the stored dict; the
+    /// save at the end of the request still extends the expiry. (Otherwise the next holder
+    /// could read the data from before this request and lose its update.)
     pub fn release_lock(&self) {
-        self.0.borrow_mut().lock = None;
+        let mut state = self.0.borrow_mut();
+        if state.lock.is_none() {
+            return;
+        }
+        if let (Some(data), Some(expires)) = (&state.data, state.stored_expiry) {
+            let record = crate::store::Record {
+                data: data.clone(),
+                expires,
+            };
+            state.store.put(&state.id, record);
+        }
+        state.lock = None;
     }
 }
 

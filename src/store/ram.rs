@@ -52,6 +52,11 @@ impl RamStore {
         self.len() == 0
     }
 
+    /// Stores a record at once (no `.await`), for callers that cannot wait.
+    pub(crate) fn put(&self, id: &SessionId, record: Record) {
+        self.write().insert(*id, record);
+    }
+
     /// How many sessions have a lock that is held or awaited.
     pub fn locks_in_use(&self) -> usize {
         self.inner.locks.len()
