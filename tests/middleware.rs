@@ -352,14 +352,19 @@ fn sessions_off_means_no_cookie_and_per_path_settings_apply() {
     let port = serve(
         config(
             "paths.conf",
-            "[/]\ntools.sessions.on = True\n[/admin]\ntools.sessions.name = 'admin_sid'\ntools.sessions.timeout = 5\ntools.sessions.httponly = True\n[/admin/noop]\ntools.sessions.on = False\n",
+            "[/]\ntools.sessions.on = True\n[/admin]\ntools.sessions.name = 'admin_sid'\ntools.sessions.timeout = 5\ntools.sessions.httponly = True\ntools.sessions.samesite = 'Strict'\n[/admin/noop]\ntools.sessions.on = False\n",
         ),
         1,
     );
     let admin = request(port, "/admin/id", None);
     let c = &admin.set_cookie[0];
     assert!(c.starts_with("admin_sid="), "{c}");
-    assert!(c.contains("; HttpOnly; Max-Age=300; Path=/"), "{c}");
+    // SameSite (our extension) sits where Python's Morsel would sort it: after Path.
+    assert!(
+        c.contains("; HttpOnly; Max-Age=300; Path=/; SameSite=Strict"),
+        "{c}"
+    );
+    assert!(!request(port, "/id", None).set_cookie[0].contains("SameSite"));
     assert!(request(port, "/admin/noop", None).set_cookie.is_empty());
 }
 
