@@ -524,3 +524,34 @@ async fn a_dropped_request_future_releases_the_lock() {
     .expect("the lock was released when the request future was dropped");
     assert_eq!(actix_web::test::read_body(res).await, "x");
 }
+
+#[actix_web::test]
+async fn a_code_only_config_from_the_builder() {
+    use actix_cherrypy::session_config::SessionConfig;
+    let config = SessionConfig::default()
+        .on(true)
+        .name("sid")
+        .timeout_minutes_float(0.5)
+        .httponly(true);
+    let sessions = CherryPySessions::from_session_config(config).unwrap();
+    let app = actix_web::test::init_service(App::new().wrap(sessions).configure(routes)).await;
+    let req = actix_web::test::TestRequest::get().uri("/id").to_request();
+    let res = actix_web::test::call_service(&app, req).await;
+    let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap();
+    assert!(cookie.starts_with("sid="), "{cookie}");
+    assert!(
+        cookie.ends_with(" GMT; HttpOnly; Max-Age=30.0; Path=/"),
+        "{cookie}"
+    );
+    // The default is CherryPy's: sessions off, so no cookie at all.
+    let off = CherryPySessions::from_session_config(SessionConfig::default()).unwrap();
+    let app = actix_web::test::init_service(App::new().wrap(off).configure(routes)).await;
+    let res = actix_web::test::call_service(
+        &app,
+        actix_web::test::TestRequest::get()
+            .uri("/noop")
+            .to_request(),
+    )
+    .await;
+    assert!(res.headers().get("set-cookie").is_none());
+}

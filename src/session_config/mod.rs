@@ -13,6 +13,7 @@
 //! built-in default it fell back to.
 
 mod build;
+mod builder;
 mod era;
 mod explain;
 mod input;

@@ -57,6 +57,8 @@ pub enum SettingOrigin {
     EraDefault(Era),
     /// CherryPy 18's default (or ours, for the extensions).
     BuiltinDefault,
+    /// Set by the application's code (the builder).
+    Code,
 }
 
 impl SettingOrigin {
@@ -67,7 +69,9 @@ impl SettingOrigin {
             | SettingOrigin::LegacyAlias { place, .. }
             | SettingOrigin::LegacyBehaviour { place, .. } => Some(place),
             SettingOrigin::Environment { set_at, .. } => Some(set_at),
-            SettingOrigin::EraDefault(_) | SettingOrigin::BuiltinDefault => None,
+            SettingOrigin::EraDefault(_) | SettingOrigin::BuiltinDefault | SettingOrigin::Code => {
+                None
+            }
         }
     }
 
@@ -116,6 +120,7 @@ impl fmt::Display for SettingOrigin {
             }
             SettingOrigin::EraDefault(era) => write!(f, "CherryPy {} default", era.label()),
             SettingOrigin::BuiltinDefault => f.write_str("built-in default"),
+            SettingOrigin::Code => f.write_str("set in code"),
         }
     }
 }
