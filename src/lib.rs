@@ -48,7 +48,7 @@
 //!
 //! | feature | what it adds |
 //! |---|---|
-//! | `cli` (default) | the `cherrypy-config` command (`check`, `dump`, `explain`) |
+//! | `cli` (default) | the `cherrypy-config` command (`check`, `dump`, `explain`, `migrate`) |
 //! | `actix-session` | `bridge`: the same settings on actix-session's middleware |
 
 #[cfg(feature = "actix-session")]
@@ -59,6 +59,7 @@ pub mod cookie;
 pub mod diagnostic;
 pub mod ini;
 pub mod middleware;
+pub mod migrate;
 pub mod session;
 pub mod session_config;
 pub mod session_id;

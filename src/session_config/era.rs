@@ -90,7 +90,7 @@ enum Evidence {
 }
 
 /// 2.0 section names (CherryPy 2.0's `_cpconfig.py`).
-pub(super) const SECTIONS_2_0: &[&str] = &["server", "session", "staticContent"];
+pub(crate) const SECTIONS_2_0: &[&str] = &["server", "session", "staticContent"];
 
 /// 3.x namespaces that did not exist in 2.x.
 const NAMESPACES_3: &[&str] = &[

@@ -5,7 +5,7 @@ use super::era::Era;
 
 /// A session setting, whatever its spelling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(super) enum Opt {
+pub(crate) enum Opt {
     On,
     StorageType,
     StorageClass,
@@ -31,7 +31,7 @@ pub(super) enum Opt {
 
 impl Opt {
     /// The 3.x key (`tools.sessions.timeout`).
-    pub(super) fn modern(self) -> &'static str {
+    pub(crate) fn modern(self) -> &'static str {
         match self {
             Opt::On => "tools.sessions.on",
             Opt::StorageType => "tools.sessions.storage_type",
@@ -59,7 +59,7 @@ impl Opt {
 
 /// What a key does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Target {
+pub(crate) enum Target {
     /// Sets a setting.
     Opt(Opt),
     /// 2.0 `storageType`: sessions on when not empty, and the storage.
@@ -76,21 +76,21 @@ pub(super) enum Target {
 
 /// A recognised spelling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Spelling {
+pub(crate) struct Spelling {
     /// The era that read this spelling (its value rules are that era's).
-    pub(super) era: Era,
+    pub(crate) era: Era,
     /// Priority at one node, lower wins: `tools.sessions.*` 0, camelCase 1 (2.2 tries it
     /// first), 2.2 spelling 3, `sessionFilter.Timeout` 4 (2.1 never read it); 2.0: the short
     /// name 0, `session*` 1, `cpg.configOption.session*` 2.
-    pub(super) rank: u8,
-    pub(super) target: Target,
+    pub(crate) rank: u8,
+    pub(crate) target: Target,
     /// A 2.0 attribute name, or the migration table's `Timeout`: read, with a warning.
-    pub(super) doubtful: bool,
+    pub(crate) doubtful: bool,
 }
 
 /// How a key was classified.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Classified {
+pub(crate) enum Classified {
     Known(Spelling),
     /// A key in a session namespace that no release read; `suggestion` is a close known
     /// spelling, `prerelease` says it was a 2.1 pre-release design.
@@ -101,7 +101,7 @@ pub(super) enum Classified {
     },
 }
 
-pub(super) const MODERN_PREFIX: &str = "tools.sessions.";
+pub(crate) const MODERN_PREFIX: &str = "tools.sessions.";
 const PREFIX_2_1: &str = "sessionFilter.";
 const PREFIX_2_2: &str = "session_filter.";
 
@@ -187,7 +187,7 @@ const KEYS_2_0: &[(&str, Target)] = &[
 ];
 
 /// Classifies a key of a `[global]` or path section.
-pub(super) fn classify(key: &str) -> Option<Classified> {
+pub(crate) fn classify(key: &str) -> Option<Classified> {
     if let Some(rest) = key.strip_prefix(MODERN_PREFIX) {
         if let Some((_, opt)) = MODERN.iter().find(|(k, _)| *k == rest) {
             return Some(known(Era::V3, 0, Target::Opt(*opt), false));
@@ -236,7 +236,7 @@ pub(super) fn classify(key: &str) -> Option<Classified> {
 }
 
 /// Classifies a key of a 2.0 `[session]` section (case-insensitive).
-pub(super) fn classify_2_0(key: &str) -> Classified {
+pub(crate) fn classify_2_0(key: &str) -> Classified {
     let lower = key.to_ascii_lowercase();
     let (rank, short) = if let Some(rest) = lower.strip_prefix("cpg.configoption.session") {
         (2, rest)

@@ -14,14 +14,14 @@
 
 mod build;
 mod builder;
-mod era;
+pub(crate) mod era;
 mod explain;
 mod input;
-mod keys;
+pub(crate) mod keys;
 mod legacy;
 mod origin;
 mod pathexpr;
-mod paths;
+pub(crate) mod paths;
 mod resolve;
 mod storage;
 mod timedelta;

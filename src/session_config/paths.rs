@@ -2,7 +2,7 @@
 //! `index`, 2.x's walk up to `/`, and 2.0's static URLs.
 
 /// A 2.0 `[staticContent]` key (`static`, lower-cased by 2.0) as a URL path.
-pub(super) fn static_url(key: &str) -> String {
+pub(crate) fn static_url(key: &str) -> String {
     format!("/{}", key.trim_matches('/'))
 }
 

@@ -1,4 +1,4 @@
-//! `cherrypy-config`: check and show CherryPy config files the way CherryPy reads them.
+//! `cherrypy-config`: check, show and migrate CherryPy config files the way CherryPy reads them.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -42,6 +42,18 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Rewrite a legacy CherryPy 2.x file in CherryPy 3.x/18.x syntax (exit 0: done or
+    /// nothing to do, 1: errors, or with --check: the file needs migrating, 2: unreadable).
+    Migrate {
+        /// Write the result to FILE and keep the original as FILE.bak.
+        #[arg(long, conflicts_with = "check")]
+        in_place: bool,
+        /// Write nothing; exit 1 when the file needs migrating.
+        #[arg(long)]
+        check: bool,
+        /// The config file.
+        file: PathBuf,
+    },
     /// Print each file's sections and values as CherryPy reads them.
     Dump {
         /// Output format.
@@ -77,6 +89,11 @@ fn main() -> ExitCode {
             format,
             files,
         } => files.iter().map(|f| explain(f, &path, format)).max(),
+        Command::Migrate {
+            in_place,
+            check,
+            file,
+        } => Some(migrate(&file, in_place, check)),
     };
     ExitCode::from(outcome.unwrap_or(Outcome::Clean) as u8)
 }
@@ -186,6 +203,68 @@ fn explain(file: &PathBuf, path: &str, format: Format) -> Outcome {
             }
             eprint!("{}", render::render(err.diagnostic()));
             Outcome::Errors
+        }
+    }
+}
+
+fn migrate(file: &PathBuf, in_place: bool, check: bool) -> Outcome {
+    let source = match SourceFile::read(file) {
+        Ok(source) => source,
+        Err(err) => return report_unreadable(err),
+    };
+    let migration = match actix_cherrypy::migrate::migrate(&source) {
+        Ok(migration) => migration,
+        Err(err) => {
+            eprint!("{}", render::render(err.diagnostic()));
+            return Outcome::Errors;
+        }
+    };
+    let mut stderr = std::io::stderr().lock();
+    for d in &migration.warnings {
+        let _ = write!(stderr, "{}", render::render(d));
+    }
+    if check {
+        let _ = writeln!(
+            stderr,
+            "{}: {}",
+            file.display(),
+            if migration.changed {
+                "needs migrating"
+            } else {
+                "nothing to migrate"
+            }
+        );
+        return if migration.changed {
+            Outcome::Errors
+        } else {
+            Outcome::Clean
+        };
+    }
+    if !in_place {
+        print!("{}", migration.text);
+        return Outcome::Clean;
+    }
+    if !migration.changed {
+        let _ = writeln!(stderr, "{}: nothing to migrate", file.display());
+        return Outcome::Clean;
+    }
+    let mut backup = file.clone().into_os_string();
+    backup.push(".bak");
+    // The backup is made before the file is overwritten, so a failed write loses nothing.
+    let written = std::fs::copy(file, &backup).and_then(|_| std::fs::write(file, &migration.text));
+    match written {
+        Ok(()) => {
+            let _ = writeln!(
+                stderr,
+                "{}: migrated (original kept as {})",
+                file.display(),
+                PathBuf::from(backup).display()
+            );
+            Outcome::Clean
+        }
+        Err(err) => {
+            let _ = writeln!(stderr, "{}: cannot write: {err}", file.display());
+            Outcome::Unreadable
         }
     }
 }

@@ -1,0 +1,179 @@
+//! 2.0's sections in 3.x form: `[server]` and `[session]` become one `[global]`, and each
+//! `[staticContent]` entry becomes a `[/url]` section (MIGRATION.md §5, "2.0 sections").
+
+use crate::Diagnostic;
+use crate::config::ConfigError;
+use crate::ini::{Document, LineKind};
+use crate::session_config::era::Era;
+use crate::session_config::paths::static_url;
+
+use super::codes;
+use super::edit::Edits;
+use super::literal;
+
+/// What becomes of a section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// Kept, with its own name.
+    Plain,
+    /// The first 2.0 `[server]`/`[session]`: renamed `[global]`.
+    Opener,
+    /// A later 2.0 `[server]`/`[session]`: its header becomes a comment, so its entries join
+    /// the `[global]` above it.
+    Merged,
+    /// 2.0 `[staticContent]`.
+    Static,
+}
+
+/// The roles of a document's sections.
+#[derive(Debug)]
+pub(crate) struct Layout {
+    roles: Vec<Role>,
+    /// `[staticContent]` is followed by a merged section: its `[/url]` sections go to the end
+    /// of the file, or the merged entries would land in the last of them.
+    moved_static: bool,
+}
+
+impl Layout {
+    /// Works out the roles; a 2.0 layout that cannot be merged in place is an error.
+    pub(crate) fn new(
+        doc: &Document,
+        era: &crate::session_config::EraReport,
+    ) -> Result<Self, ConfigError> {
+        let sections = doc.sections();
+        let is_2_0 = era.evidence.contains(&Era::V2_0);
+        let has_global = sections.iter().any(|s| s.name == "global");
+        let mut opened = has_global;
+        let roles: Vec<Role> = sections
+            .iter()
+            .map(|s| match s.name.as_str() {
+                "server" | "session" if is_2_0 => {
+                    if opened {
+                        Role::Merged
+                    } else {
+                        opened = true;
+                        Role::Opener
+                    }
+                }
+                "staticContent" if is_2_0 => Role::Static,
+                _ => Role::Plain,
+            })
+            .collect();
+        let moved_static =
+            (1..roles.len()).any(|i| roles[i] == Role::Merged && roles[i - 1] == Role::Static);
+        let layout = Layout {
+            roles,
+            moved_static,
+        };
+        for (i, role) in layout.roles.iter().enumerate() {
+            if *role == Role::Merged && !layout.global_before(doc, i) {
+                let section = &sections[i];
+                return Err(Diagnostic::error(
+                    codes::LAYOUT_2_0,
+                    format!(
+                        "cherrypy-config migrate cannot merge [{}] into [global]: the section above it is not [global], [server] or [session]",
+                        section.name
+                    ),
+                )
+                .at(doc.source(), section.name_span)
+                .with_help("move the 2.0 [server] and [session] sections next to each other (or next to [global]), then migrate")
+                .into());
+            }
+        }
+        Ok(layout)
+    }
+
+    /// Whether the entries that follow section `i`'s header, once it is a comment, belong
+    /// to `[global]`.
+    fn global_before(&self, doc: &Document, i: usize) -> bool {
+        let sections = doc.sections();
+        let mut j = i;
+        while j > 0 {
+            j -= 1;
+            match self.roles[j] {
+                Role::Opener | Role::Merged => return true,
+                Role::Static if self.moved_static || sections[j].entries.is_empty() => continue,
+                Role::Static => return false,
+                Role::Plain => return sections[j].name == "global",
+            }
+        }
+        false
+    }
+
+    /// The role of section `i`.
+    pub(crate) fn role(&self, i: usize) -> Role {
+        self.roles[i]
+    }
+
+    /// The section the entries of section `i` end up in.
+    pub(crate) fn target<'a>(&self, i: usize, name: &'a str) -> &'a str {
+        match self.roles[i] {
+            Role::Opener | Role::Merged => "global",
+            _ => name,
+        }
+    }
+
+    /// Edits the 2.0 headers, and writes the `[/url]` sections of `[staticContent]` (with
+    /// `tools.sessions.on = False` when `sessions_off`: 2.0 had no sessions there).
+    pub(crate) fn apply(&self, doc: &Document, edits: &mut Edits<'_>, sessions_off: bool) {
+        for (i, section) in doc.sections().iter().enumerate() {
+            let header = section.header_line;
+            match self.roles[i] {
+                Role::Plain => {}
+                Role::Opener => edits.rename_section(header, "global"),
+                Role::Merged => edits.comment_out(
+                    header,
+                    header,
+                    "merged into [global] by cherrypy-config migrate",
+                ),
+                Role::Static => self.static_sections(doc, i, edits, sessions_off),
+            }
+        }
+    }
+
+    fn static_sections(&self, doc: &Document, i: usize, edits: &mut Edits<'_>, off: bool) {
+        let section = &doc.sections()[i];
+        let header = section.header_line;
+        let reason = if self.moved_static {
+            "one section per URL at the end of the file, cherrypy-config migrate"
+        } else {
+            "one section per URL below, cherrypy-config migrate"
+        };
+        edits.comment_out(header, header, reason);
+        let mut appended = Vec::new();
+        for entry in &section.entries {
+            let url = static_url(&entry.key);
+            let first = entry.first_line;
+            let mut lines = vec![
+                edits.entry_like(first, "tools.staticdir.on", "True"),
+                edits.entry_like(
+                    first,
+                    "tools.staticdir.dir",
+                    &literal::py_str(&entry.value.text),
+                ),
+            ];
+            if off {
+                lines.push(edits.entry_like(first, "tools.sessions.on", "False"));
+            }
+            if self.moved_static {
+                edits.comment_out(
+                    first,
+                    entry.last_line,
+                    &format!("moved to [{url}] at the end of the file by cherrypy-config migrate"),
+                );
+                appended.push(String::new());
+                appended.push(format!("[{url}]"));
+                appended.append(&mut lines);
+            } else {
+                edits.replace_line(first, &format!("[{url}]"));
+                for line in first + 1..=entry.last_line {
+                    if doc.lines()[line].kind != LineKind::Comment {
+                        edits.delete_line(line);
+                    }
+                }
+                edits.insert_after(entry.last_line, &lines);
+            }
+        }
+        edits.append(&appended);
+    }
+}

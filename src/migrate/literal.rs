@@ -1,0 +1,138 @@
+//! Writing values: 2.0 raw text as Python literals, and the few 2.x values whose meaning
+//! changed in 3.x (MIGRATION.md §1).
+
+use super::names::RawType;
+
+/// A Python string literal CherryPy 18 reads back as `s`, with `%` doubled because
+/// CherryPy's configparser interpolates every value.
+pub(crate) fn py_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '%' => out.push_str("%%"),
+            c if (c as u32) < 0x20 || c == '\x7f' => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A 2.0 number (2.0 converted with `int()`/`float()`) as a Python literal: `+5` and `010`
+/// are not Python 3 literals, so integers are written out again.
+pub(crate) fn number_2_0(raw: &str) -> Option<String> {
+    let t = raw.trim();
+    if let Ok(n) = t.parse::<i64>() {
+        return Some(n.to_string());
+    }
+    let f = t.parse::<f64>().ok().filter(|f| f.is_finite())?;
+    let t = t.strip_prefix('+').unwrap_or(t);
+    // Rust accepts "1." and ".5" like Python does; anything odd is written from the number.
+    let plain = t
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'));
+    Some(if plain {
+        t.to_owned()
+    } else {
+        format!("{f:?}")
+    })
+}
+
+/// A 2.0 `[server]` value as a Python literal of its type.
+pub(crate) fn raw_2_0(raw: &str, ty: RawType) -> String {
+    match ty {
+        RawType::Int => number_2_0(raw)
+            .filter(|n| !n.contains(['.', 'e', 'E']))
+            .unwrap_or_else(|| py_str(raw)),
+        RawType::Bool => match raw.trim().to_ascii_lowercase().as_str() {
+            "0" | "false" | "no" | "off" | "" => "False".to_owned(),
+            _ => "True".to_owned(),
+        },
+        RawType::Str => py_str(raw),
+    }
+}
+
+/// The text inside a simple quoted literal (`"File"`, `'Ram'`) and its quote character.
+pub(crate) fn unquote(value: &str) -> Option<(char, &str)> {
+    let q = value.chars().next()?;
+    if !matches!(q, '"' | '\'') || value.len() < 2 || !value.ends_with(q) {
+        return None;
+    }
+    let inner = &value[1..value.len() - 1];
+    (!inner.contains([q, '\\'])).then_some((q, inner))
+}
+
+/// A simple string literal with the given quote.
+pub(crate) fn quoted(q: char, inner: &str) -> String {
+    format!("{q}{inner}{q}")
+}
+
+/// 2.1/2.2 storage types are case-insensitive in their first letter only; 3.x wants
+/// lower case (`"File"` → `"file"`).
+pub(crate) fn storage_type(value: &str) -> Option<String> {
+    let (q, inner) = unquote(value)?;
+    let lower = inner.to_ascii_lowercase();
+    (lower != inner).then(|| quoted(q, &lower))
+}
+
+/// 2.x `'implicit'` locked before the body was read: 3.x `'early'`. Any other 2.x value
+/// meant no automatic lock: `'explicit'`.
+pub(crate) fn locking_2x(value: &str) -> String {
+    match unquote(value) {
+        Some((q, "implicit")) => quoted(q, "early"),
+        Some((q, _)) => quoted(q, "explicit"),
+        None => "\"explicit\"".to_owned(),
+    }
+}
+
+/// 2.2 set Secure only for the value `True` itself.
+pub(crate) fn secure_2_2(value: &str) -> Option<String> {
+    (value != "True" && value != "False").then(|| "False".to_owned())
+}
+
+/// Whether a 2.x Python value is true, for `staticFilter.on` (a literal, as 2.x files write
+/// it).
+pub(crate) fn truthy(value: &str) -> bool {
+    !matches!(
+        value.trim(),
+        "False" | "0" | "None" | "''" | "\"\"" | "0.0" | "[]" | "()" | "{}"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped_for_python_and_configparser() {
+        assert_eq!(py_str(r"C:\s"), r#""C:\\s""#);
+        assert_eq!(py_str("100%"), "\"100%%\"");
+        assert_eq!(py_str("a\"b"), "\"a\\\"b\"");
+    }
+
+    #[test]
+    fn numbers_of_2_0() {
+        assert_eq!(number_2_0("+5").as_deref(), Some("5"));
+        assert_eq!(number_2_0("010").as_deref(), Some("10"));
+        assert_eq!(number_2_0("7.5").as_deref(), Some("7.5"));
+        assert_eq!(number_2_0("2h"), None);
+    }
+
+    #[test]
+    fn values_of_2x() {
+        assert_eq!(storage_type("\"File\"").as_deref(), Some("\"file\""));
+        assert_eq!(storage_type("'ram'"), None);
+        assert_eq!(locking_2x("'implicit'"), "'early'");
+        assert_eq!(locking_2x("\"Implicit\""), "\"explicit\"");
+        assert_eq!(secure_2_2("1").as_deref(), Some("False"));
+        assert_eq!(secure_2_2("True"), None);
+        assert_eq!(raw_2_0("1", RawType::Bool), "True");
+        assert_eq!(raw_2_0("8080", RawType::Int), "8080");
+    }
+}

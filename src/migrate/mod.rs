@@ -1,0 +1,252 @@
+//! `cherrypy-config migrate`: a legacy CherryPy 2.0/2.1/2.2 config file rewritten in
+//! CherryPy 3.x/18.x syntax, touching only what changes (issue 3, item 5; MIGRATION.md §5).
+//!
+//! Legacy keys are renamed in place, keeping their separator and spacing; values whose
+//! meaning changed are translated; the era defaults the site relied on are written out, so
+//! that [`explain`](crate::session_config::explain) gives the same session settings before
+//! and after; what cannot be carried over is commented out with the reason. Comments, blank
+//! lines, order and every other line stay byte for byte. A file with no legacy names comes
+//! back unchanged.
+//!
+//! ```
+//! use actix_cherrypy::migrate::migrate;
+//! use actix_cherrypy::source::SourceFile;
+//!
+//! let source = SourceFile::new("old.conf", "[global]\nsession_filter.on = True\n");
+//! let migration = migrate(&source).expect("a file migrate can rewrite");
+//! assert!(migration.changed);
+//! assert!(migration.text.starts_with("[global]\ntools.sessions.on = True\n"));
+//! ```
+
+mod defaults;
+mod edit;
+mod layout;
+mod literal;
+mod names;
+mod plan;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::Diagnostic;
+use crate::config::ConfigError;
+use crate::ini::{self, Document};
+use crate::session_config::era::Era;
+use crate::session_config::{SessionConfigs, codes as session_codes};
+use crate::source::SourceFile;
+
+use edit::Edits;
+use layout::{Layout, Role};
+use plan::{Action, Item};
+
+/// The stable codes of the diagnostics only `migrate` produces.
+pub mod codes {
+    /// Warning: a line commented out or left unchanged because it has no 3.x counterpart.
+    pub const NOT_CARRIED_OVER: &str = "migrate-not-carried-over";
+    /// Warning: a value rewritten because 3.x rejects the 2.x one (`''` host, pool 0).
+    pub const VALUE_CHANGED: &str = "migrate-value-changed";
+    /// Warning: a static directory that is relative, which CherryPy 3's staticdir rejects.
+    pub const RELATIVE_STATIC_DIR: &str = "migrate-relative-static-dir";
+    /// Error: 2.0 `[server]`/`[session]` sections that cannot be merged into `[global]` in
+    /// place.
+    pub const LAYOUT_2_0: &str = "migrate-2.0-layout";
+}
+
+/// The result of [`migrate`].
+#[derive(Debug, Clone)]
+pub struct Migration {
+    /// The migrated file.
+    pub text: String,
+    /// Whether `text` differs from the input.
+    pub changed: bool,
+    /// What the migrated site does differently, and what was not carried over, in file order.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// The warnings of the session layer that still matter after migration (the others are
+/// about names that migrate renames or comments out).
+const KEPT_WARNINGS: &[&str] = &[
+    session_codes::FILE_STORAGE_EXPLICIT_LOCKING,
+    session_codes::LEGACY_ATTRIBUTE_SPELLING,
+    session_codes::LEGACY_CAPITAL_TIMEOUT,
+    session_codes::LEGACY_KEY_IGNORED,
+    session_codes::LEGACY_COOKIE_SECURE,
+    session_codes::LEGACY_RAW_QUOTES,
+    session_codes::LOCKING_NOT_RECOGNISED,
+    session_codes::QUOTED_BOOL,
+];
+
+/// Rewrites a legacy config file in CherryPy 3.x/18.x syntax. Errors are those the session
+/// layer stops at (PostgreSQL storage, a 2.x `storage_class`, `"RAM"` in 2.1/2.2, a bad 2.0
+/// value, ...), located; nothing is rewritten then.
+pub fn migrate(source: &Arc<SourceFile>) -> Result<Migration, ConfigError> {
+    let loaded = SessionConfigs::from_sources(std::slice::from_ref(source))?;
+    let era = loaded.value.era().clone();
+    if !era.evidence.iter().any(|e| *e < Era::V3) {
+        return Ok(Migration {
+            text: source.text().to_owned(),
+            changed: false,
+            warnings: Vec::new(),
+        });
+    }
+    let document = ini::parse(source).document;
+    let layout = Layout::new(&document, &era)?;
+    let (mut items, static_off) = plan_items(&document, &layout, era.defaults);
+    resolve_duplicates(&document, &mut items);
+    let has_session_key = items.iter().any(|i| i.session);
+
+    let mut edits = Edits::new(&document);
+    let mut warnings: Vec<Diagnostic> = loaded
+        .warnings
+        .into_iter()
+        .filter(|d| KEPT_WARNINGS.contains(&d.code))
+        .collect();
+    for item in &items {
+        apply_item(&document, item, &mut edits, &mut warnings);
+    }
+    layout.apply(&document, &mut edits, has_session_key);
+    for section in static_off {
+        static_sessions_off(&document, &items, section, &mut edits);
+    }
+    if has_session_key && era.defaults < Era::V3 {
+        let lines = defaults::lines(loaded.value.root());
+        if !lines.is_empty() {
+            defaults::insert(&document, &items, &lines, era.defaults, &mut edits);
+        }
+    }
+    let text = edits.apply();
+    warnings.sort_by_key(|d| d.location.as_ref().map(|l| l.span.start));
+    warnings.dedup();
+    Ok(Migration {
+        changed: text != source.text(),
+        text,
+        warnings,
+    })
+}
+
+fn plan_items(doc: &Document, layout: &Layout, era_defaults: Era) -> (Vec<Item>, Vec<usize>) {
+    let mut items = Vec::new();
+    let mut static_off = Vec::new();
+    for (s, section) in doc.sections().iter().enumerate() {
+        let target = layout.target(s, &section.name);
+        for (e, entry) in section.entries.iter().enumerate() {
+            let mut item = Item::new(s, e, target);
+            match (layout.role(s), section.name.as_str()) {
+                (Role::Static, _) => continue,
+                (Role::Opener | Role::Merged, "server") => plan::entry_2_0_server(&mut item, entry),
+                (Role::Opener | Role::Merged, _) => plan::entry_2_0_session(&mut item, entry),
+                (Role::Plain, _) => {
+                    if plan::entry_2x(&mut item, section, entry, era_defaults).is_some()
+                        && !static_off.contains(&s)
+                    {
+                        static_off.push(s);
+                    }
+                }
+            }
+            items.push(item);
+        }
+    }
+    (items, static_off)
+}
+
+/// Two entries that end up with the same key in one section: CherryPy 18 would refuse the
+/// file (DuplicateOptionError), so the one that did not win in 2.x is commented out.
+fn resolve_duplicates(doc: &Document, items: &mut [Item]) {
+    let mut seen: HashMap<(String, String), usize> = HashMap::new();
+    for i in 0..items.len() {
+        let keys: Vec<String> = items[i]
+            .final_keys(&entry_of(doc, &items[i]).key)
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        for key in keys {
+            let slot = (items[i].target.clone(), key);
+            let Some(&old) = seen.get(&slot) else {
+                seen.insert(slot, i);
+                continue;
+            };
+            if matches!(items[old].action, Action::CommentOut { .. }) {
+                seen.insert(slot, i);
+                continue;
+            }
+            let (winner, loser) = if items[i].rank <= items[old].rank {
+                (i, old)
+            } else {
+                (old, i)
+            };
+            let w = entry_of(doc, &items[winner]);
+            let line = doc.source().line_column(w.key_span.start).0;
+            items[loser].action = Action::CommentOut {
+                reason: format!(
+                    "not used: `{}` (line {line}) sets the same setting in this section and wins",
+                    w.key
+                ),
+                code: session_codes::SHADOWED_KEY,
+            };
+            seen.insert(slot, winner);
+        }
+    }
+}
+
+fn entry_of<'d>(doc: &'d Document, item: &Item) -> &'d ini::Entry {
+    &doc.sections()[item.section].entries[item.entry]
+}
+
+fn apply_item(doc: &Document, item: &Item, edits: &mut Edits<'_>, warnings: &mut Vec<Diagnostic>) {
+    let section = &doc.sections()[item.section];
+    let entry = &section.entries[item.entry];
+    let warn = |code: &'static str, message: &str| {
+        Diagnostic::warning(code, message)
+            .at(doc.source(), entry.key_span)
+            .in_entry(&section.name, Some(&entry.key))
+    };
+    for (code, message) in &item.notes {
+        warnings.push(warn(code, message));
+    }
+    match &item.action {
+        Action::Keep => {}
+        Action::CommentOut { reason, code } => {
+            edits.comment_out(entry.first_line, entry.last_line, reason);
+            warnings.push(warn(code, &format!("commented out, {reason}")));
+        }
+        Action::Write { key, value, extra } => {
+            if *key != entry.key {
+                edits.rename_key(entry.first_line, key);
+            }
+            if let Some(value) = value.as_deref().filter(|v| *v != entry.value.text) {
+                edits.replace_value(entry.first_line, value);
+                for line in entry.first_line + 1..=entry.last_line {
+                    if matches!(doc.lines()[line].kind, ini::LineKind::Continuation { .. }) {
+                        edits.delete_line(line);
+                    }
+                }
+            }
+            let lines: Vec<String> = extra
+                .iter()
+                .map(|(k, v)| edits.entry_like(entry.first_line, k, v))
+                .collect();
+            edits.insert_after(entry.last_line, &lines);
+        }
+    }
+}
+
+/// 2.1 had no sessions where `staticFilter.on` was true; 3.x needs it said.
+fn static_sessions_off(doc: &Document, items: &[Item], s: usize, edits: &mut Edits<'_>) {
+    let in_section = || items.iter().filter(|i| i.section == s);
+    let sets_on = in_section().any(|i| {
+        i.final_keys(&entry_of(doc, i).key)
+            .contains(&"tools.sessions.on")
+    });
+    if sets_on || !items.iter().any(|i| i.session) {
+        return;
+    }
+    let Some(last) = in_section().next_back() else {
+        return;
+    };
+    let entry = entry_of(doc, last);
+    let line = edits.entry_like(entry.first_line, "tools.sessions.on", "False");
+    edits.insert_after(entry.last_line, &[line]);
+}
+
+#[cfg(test)]
+mod tests;

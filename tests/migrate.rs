@@ -1,0 +1,472 @@
+//! `cherrypy-config migrate` (issue 3, item 5): snapshots of every legacy fixture before
+//! (`explain`) and after (the migrated text); modern files come back unchanged; the migrated
+//! file gives the same session settings as the original; the binary's `--in-place` and
+//! `--check`; and real CherryPy 18 (`compat/oracle.py`) reads every migrated file and finds
+//! the settings `explain` promised.
+
+#![allow(clippy::print_stdout)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use actix_cherrypy::migrate::{Migration, migrate};
+use actix_cherrypy::session_config::explain;
+use actix_cherrypy::source::SourceFile;
+use anyhow::{Context, Result, bail};
+use serde_json::Value as Json;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn corpus_dir() -> PathBuf {
+    std::env::var_os("CHERRYPY_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared/corpus/real"))
+}
+
+fn conf_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(conf_files(&path));
+        } else if path.extension().is_some_and(|e| e == "conf") {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A file read under a stable name (its path from the repo root, or the corpus file name).
+fn source(path: &Path) -> Arc<SourceFile> {
+    let name = path
+        .strip_prefix(root())
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| format!("corpus/{}", path.file_name().unwrap().to_string_lossy()));
+    let bytes = std::fs::read(path).unwrap();
+    SourceFile::from_bytes(name, bytes).unwrap()
+}
+
+fn legacy_fixtures() -> Vec<PathBuf> {
+    conf_files(&root().join("fixtures/legacy"))
+}
+
+fn render(migration: &Result<Migration, actix_cherrypy::config::ConfigError>) -> String {
+    match migration {
+        Ok(m) => {
+            let mut out = m.text.clone();
+            out.push_str("\n----- warnings -----\n");
+            for d in &m.warnings {
+                out.push_str(&format!("{d}\n"));
+            }
+            out
+        }
+        Err(e) => format!("{}\n", e.diagnostic()),
+    }
+}
+
+#[test]
+fn migrated_text_of_every_legacy_fixture() {
+    insta::glob!("../fixtures", "legacy/*/*.conf", |path| {
+        insta::assert_snapshot!(render(&migrate(&source(path))));
+    });
+}
+
+#[test]
+fn explain_of_every_legacy_fixture_before_migration() {
+    insta::glob!("../fixtures", "legacy/*/*.conf", |path| {
+        let text = match explain(&source(path), "/") {
+            Ok(e) => e.to_text(),
+            Err(e) => format!("{}\n", e.diagnostic()),
+        };
+        insta::assert_snapshot!(text);
+    });
+}
+
+/// The corpus files with legacy names, before and after.
+#[test]
+fn legacy_corpus_files_before_and_after() {
+    let mut count = 0;
+    for path in conf_files(&corpus_dir()) {
+        let source = source(&path);
+        let Ok(m) = migrate(&source) else { continue };
+        if !m.changed {
+            continue;
+        }
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let before = explain(&source, "/").unwrap().to_text();
+        insta::assert_snapshot!(format!("corpus-{stem}-explain"), before);
+        insta::assert_snapshot!(format!("corpus-{stem}-migrated"), render(&Ok(m)));
+        count += 1;
+    }
+    assert!(count >= 10, "only {count} corpus files migrate");
+}
+
+#[test]
+fn modern_files_are_unchanged() {
+    let mut files = conf_files(&root().join("fixtures/valid"));
+    files.push(root().join("fixtures/site.conf"));
+    files.extend(conf_files(&corpus_dir()));
+    let mut checked = 0;
+    for path in files {
+        let source = source(&path);
+        let Ok(report) = explain(&source, "/") else {
+            continue;
+        };
+        let legacy = report.era.evidence.iter().any(|e| e.label() != "3.x");
+        if legacy {
+            // One valid fixture holds 2.x names on purpose (CherryPy 18 reads and ignores
+            // them); migrate rewrites it like any mixed file.
+            assert!(
+                !path.starts_with(root().join("fixtures"))
+                    || path.ends_with("fixtures/valid/unknown-namespaces.conf"),
+                "{}: a fixture outside legacy/ reads as legacy",
+                path.display()
+            );
+            continue;
+        }
+        let m = migrate(&source).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+        assert!(!m.changed, "{}", path.display());
+        assert_eq!(m.text, source.text(), "{}", path.display());
+        checked += 1;
+    }
+    assert!(checked > 50, "only {checked} modern files checked");
+}
+
+/// `/`, `/admin`, `/static` and every path section of the original and the migrated file.
+fn paths_of(texts: &[&str]) -> Vec<String> {
+    let mut paths: Vec<String> = ["/", "/admin", "/static", "/admin/x", "/static/x/y"]
+        .map(str::to_owned)
+        .to_vec();
+    for text in texts {
+        for line in text.lines() {
+            let line = line.trim();
+            if let Some(name) = line.strip_prefix("[/").and_then(|l| l.strip_suffix(']')) {
+                paths.push(format!("/{name}"));
+            }
+        }
+    }
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
+fn session_json(source: &Arc<SourceFile>, path: &str) -> Json {
+    explain(source, path)
+        .unwrap_or_else(|e| panic!("{} {path}: {:?}", source.name(), e.diagnostic()))
+        .to_json()["session"]
+        .clone()
+}
+
+/// The files `migrate` rewrites: every legacy fixture that is not an error, and every corpus
+/// file with legacy names.
+fn migratable() -> Vec<(PathBuf, Arc<SourceFile>, Migration)> {
+    let mut out = Vec::new();
+    for path in legacy_fixtures()
+        .into_iter()
+        .chain(conf_files(&corpus_dir()))
+    {
+        let source = source(&path);
+        if let Ok(m) = migrate(&source) {
+            if m.changed {
+                out.push((path, source, m));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn migrated_files_explain_the_same_settings() {
+    let files = migratable();
+    assert!(files.len() >= 30, "only {} files migrate", files.len());
+    for (path, original, m) in files {
+        let migrated = SourceFile::new(original.name(), m.text.clone());
+        // A file that never names a session setting relied on no session default: its
+        // sessions stay off, and migrate writes no defaults for it.
+        let names_sessions = m.text.contains("tools.sessions.");
+        let view = |j: Json| if names_sessions { j } else { j["on"].clone() };
+        for p in paths_of(&[original.text(), &m.text]) {
+            assert_eq!(
+                view(session_json(&original, &p)),
+                view(session_json(&migrated, &p)),
+                "{} path {p}\n{}",
+                path.display(),
+                m.text
+            );
+        }
+        // Migrating twice changes nothing more.
+        let again = migrate(&migrated).unwrap();
+        assert!(
+            !again.changed,
+            "{}: second migrate changed\n{}",
+            path.display(),
+            again.text
+        );
+    }
+}
+
+#[test]
+fn every_legacy_fixture_migrates_or_is_a_located_error() {
+    for path in legacy_fixtures() {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        match migrate(&source(&path)) {
+            Ok(m) => {
+                assert!(
+                    !name.contains("problem") || name.contains("generate-session-id"),
+                    "{name}"
+                );
+                assert!(m.changed, "{name}");
+            }
+            Err(e) => {
+                assert!(name.contains("problem"), "{name}: {:?}", e.diagnostic());
+                assert!(e.diagnostic().line_column().is_some(), "{name}");
+            }
+        }
+    }
+}
+
+// --- the binary ----------------------------------------------------------------------
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_cherrypy-config"))
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("migrate-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn cli_in_place_keeps_a_backup() {
+    let dir = temp_dir("in-place");
+    let file = dir.join("site.conf");
+    let original = std::fs::read(root().join("fixtures/legacy/2.1/01-on-only.conf")).unwrap();
+    std::fs::write(&file, &original).unwrap();
+    let out = bin()
+        .args(["migrate", "--in-place"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+    assert_eq!(std::fs::read(dir.join("site.conf.bak")).unwrap(), original);
+    let migrated = std::fs::read_to_string(&file).unwrap();
+    assert!(migrated.contains("tools.sessions.name = \"sessionID\""));
+
+    // Now it is modern: --check passes, a second --in-place changes nothing.
+    let check = bin()
+        .args(["migrate", "--check"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(0));
+    let again = bin()
+        .args(["migrate", "--in-place"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), migrated);
+    assert_eq!(std::fs::read(dir.join("site.conf.bak")).unwrap(), original);
+}
+
+#[test]
+fn cli_check_and_stdout() {
+    let dir = temp_dir("check");
+    let legacy = dir.join("legacy.conf");
+    std::fs::copy(
+        root().join("fixtures/legacy/2.2/02-turbogears-file.conf"),
+        &legacy,
+    )
+    .unwrap();
+    let before = std::fs::read(&legacy).unwrap();
+    let check = bin()
+        .args(["migrate", "--check"])
+        .arg(&legacy)
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(1));
+    assert!(check.stdout.is_empty());
+    assert_eq!(
+        std::fs::read(&legacy).unwrap(),
+        before,
+        "--check wrote the file"
+    );
+    assert!(!dir.join("legacy.conf.bak").exists());
+
+    let plain = bin().arg("migrate").arg(&legacy).output().unwrap();
+    assert_eq!(plain.status.code(), Some(0));
+    let expected = migrate(&source(&legacy)).unwrap();
+    assert_eq!(String::from_utf8(plain.stdout).unwrap(), expected.text);
+    // The file + explicit locking warning goes to stderr.
+    assert!(String::from_utf8_lossy(&plain.stderr).contains("file-storage-explicit-locking"));
+
+    let modern = bin()
+        .args(["migrate", "--check"])
+        .arg(root().join("fixtures/site.conf"))
+        .output()
+        .unwrap();
+    assert_eq!(modern.status.code(), Some(0));
+
+    let error = bin()
+        .args(["migrate"])
+        .arg(root().join("fixtures/legacy/2.1/07-problem-RAM.conf"))
+        .output()
+        .unwrap();
+    assert_eq!(error.status.code(), Some(1));
+    assert!(error.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&error.stderr);
+    assert!(stderr.contains("07-problem-RAM.conf:8:"), "{stderr}");
+
+    let missing = bin()
+        .args(["migrate"])
+        .arg(dir.join("nope.conf"))
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+// --- real CherryPy ---------------------------------------------------------------------
+
+fn oracle(files: &[PathBuf]) -> Result<Vec<Json>> {
+    let python = root().join("compat/.venv/bin/python");
+    if !python.exists() {
+        bail!("{} is missing: run compat/setup.sh first", python.display());
+    }
+    let output = Command::new(&python)
+        .arg(root().join("compat/oracle.py"))
+        .args(files)
+        .output()
+        .context("running compat/oracle.py")?;
+    if !output.status.success() {
+        bail!("oracle failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    let lines: Vec<Json> = String::from_utf8(output.stdout)?
+        .lines()
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()?;
+    if lines.len() != files.len() {
+        bail!(
+            "oracle printed {} lines for {} files",
+            lines.len(),
+            files.len()
+        );
+    }
+    Ok(lines)
+}
+
+/// The plain JSON of one oracle value (`{"type":"int","value":5}` → `5`).
+fn plain(v: &Json) -> Json {
+    match v["type"].as_str() {
+        Some("none") => Json::Null,
+        Some("float") => v["value"].as_f64().map_or(Json::Null, |f| {
+            if f.fract() == 0.0 {
+                Json::from(f as i64)
+            } else {
+                Json::from(f)
+            }
+        }),
+        _ => v["value"].clone(),
+    }
+}
+
+/// The number of a JSON value, for comparing `30` with `30.0`.
+fn number(v: &Json) -> Option<f64> {
+    v.as_f64().or_else(|| v.to_string().parse().ok())
+}
+
+#[test]
+fn real_cherrypy_reads_every_migrated_file_with_the_same_settings() -> Result<()> {
+    let files = migratable();
+    let dir = temp_dir("oracle");
+    let mut written = Vec::new();
+    for (i, (path, _, m)) in files.iter().enumerate() {
+        let name = format!("{i:02}-{}", path.file_name().unwrap().to_string_lossy());
+        let out = dir.join(name);
+        std::fs::write(&out, &m.text)?;
+        written.push(out);
+    }
+    let results = oracle(&written)?;
+    let mut failures = Vec::new();
+    for ((path, original, _), result) in files.iter().zip(&results) {
+        let name = path.display();
+        if result["ok"] != Json::Bool(true) {
+            failures.push(format!(
+                "{name}: CherryPy 18 rejects the migrated file: {result}"
+            ));
+            continue;
+        }
+        if let Some(err) = result.get("cherrypy_error") {
+            // Only an application module the original already named may be missing.
+            let message = err["message"].as_str().unwrap_or("");
+            let module = message.split('\'').nth(1).unwrap_or("");
+            let root_module = module.split('.').next().unwrap_or("");
+            if root_module.is_empty() || !original.text().contains(root_module) {
+                failures.push(format!("{name}: real CherryPy fails: {err}"));
+            }
+        }
+        // What CherryPy reads for `/`: [global], then [/] on top.
+        let sections = &result["sections"];
+        let mut read = serde_json::Map::new();
+        for section in ["global", "/"] {
+            if let Some(keys) = sections.get(section).and_then(Json::as_object) {
+                for (k, v) in keys {
+                    if let Some(opt) = k.strip_prefix("tools.sessions.") {
+                        read.insert(opt.to_owned(), plain(v));
+                    }
+                }
+            }
+        }
+        let ours = session_json(original, "/");
+        for (opt, field) in [
+            ("on", "on"),
+            ("storage_type", "storage"),
+            ("storage_path", "storage_path"),
+            ("timeout", "timeout_minutes"),
+            ("locking", "locking"),
+            ("name", "name"),
+            ("domain", "domain"),
+            ("path", "path"),
+            ("path_header", "path_header"),
+            ("secure", "secure"),
+            ("persistent", "persistent"),
+            ("clean_freq", "clean_freq_minutes"),
+            ("lock_timeout", "lock_timeout_seconds"),
+        ] {
+            let Some(theirs) = read.get(opt) else {
+                continue;
+            };
+            let want = &ours[field];
+            let same = match (number(theirs), number(want)) {
+                (Some(a), Some(b)) if !theirs.is_boolean() => a == b,
+                _ => theirs == want,
+            };
+            if !same {
+                failures.push(format!(
+                    "{name}: tools.sessions.{opt}: CherryPy reads {theirs}, explain of the original says {want}"
+                ));
+            }
+        }
+        if !read.is_empty() && read.get("on").is_none() && ours["on"] == Json::Bool(true) {
+            failures.push(format!(
+                "{name}: sessions are on, but CherryPy reads no tools.sessions.on"
+            ));
+        }
+    }
+    if !failures.is_empty() {
+        bail!("{}", failures.join("\n"));
+    }
+    println!("{} migrated files read by real CherryPy", written.len());
+    Ok(())
+}
