@@ -170,10 +170,10 @@ fn migratable() -> Vec<(PathBuf, Arc<SourceFile>, Migration)> {
         .chain(conf_files(&corpus_dir()))
     {
         let source = source(&path);
-        if let Ok(m) = migrate(&source) {
-            if m.changed {
-                out.push((path, source, m));
-            }
+        if let Ok(m) = migrate(&source)
+            && m.changed
+        {
+            out.push((path, source, m));
         }
     }
     out

@@ -93,17 +93,17 @@ impl<'a> Reader<'a> {
         let start = span.start + lead;
         let stripped_span = Span::new(start, start + stripped.len());
 
-        if indent > self.indent_level {
+        if indent > self.indent_level
+            && let Some(entry) = self.current_entry()
+        {
+            entry.value.push_piece(stripped, stripped_span.start);
+            let line_index = self.lines.len();
             if let Some(entry) = self.current_entry() {
-                entry.value.push_piece(stripped, stripped_span.start);
-                let line_index = self.lines.len();
-                if let Some(entry) = self.current_entry() {
-                    entry.last_line = line_index;
-                }
-                return LineKind::Continuation {
-                    value: stripped_span,
-                };
+                entry.last_line = line_index;
             }
+            return LineKind::Continuation {
+                value: stripped_span,
+            };
         }
         self.indent_level = indent;
         if let Some(name) = header_name(stripped) {

@@ -23,15 +23,15 @@ pub(crate) fn lines(root: &SessionConfig) -> Vec<(&'static str, String)> {
             py_str(root.locking.value.as_str()),
         ));
     }
-    if from_era(&root.lock_timeout.origin) {
-        if let Some(seconds) = root.lock_timeout.value {
-            let text = if seconds.fract() == 0.0 {
-                format!("{}", seconds as i64)
-            } else {
-                format!("{seconds:?}")
-            };
-            out.push(("tools.sessions.lock_timeout", text));
-        }
+    if from_era(&root.lock_timeout.origin)
+        && let Some(seconds) = root.lock_timeout.value
+    {
+        let text = if seconds.fract() == 0.0 {
+            format!("{}", seconds as i64)
+        } else {
+            format!("{seconds:?}")
+        };
+        out.push(("tools.sessions.lock_timeout", text));
     }
     if from_era(&root.clean_freq.origin) && root.clean_freq.value.as_f64() != 5.0 {
         out.push((

@@ -19,17 +19,18 @@ pub(super) fn resolve(merged: &Node, era: &EraReport, sink: &mut Sink) -> Sessio
         _ => None,
     });
     // 2.1 skipped sessions wherever staticFilter.on was true.
-    if let Some(slot) = merged.get(&Opt::StaticOn) {
-        if on.value && slot.typed == Typed::Bool(true) {
-            on = Setting::new(
-                false,
-                SettingOrigin::LegacyBehaviour {
-                    era: Era::V2_1,
-                    place: slot.place.clone(),
-                    rule: "no sessions where staticFilter.on is true",
-                },
-            );
-        }
+    if let Some(slot) = merged.get(&Opt::StaticOn)
+        && on.value
+        && slot.typed == Typed::Bool(true)
+    {
+        on = Setting::new(
+            false,
+            SettingOrigin::LegacyBehaviour {
+                era: Era::V2_1,
+                place: slot.place.clone(),
+                rule: "no sessions where staticFilter.on is true",
+            },
+        );
     }
     let config = SessionConfig {
         on,
@@ -92,10 +93,10 @@ fn boolean(t: &Typed) -> Option<bool> {
 
 /// The written value, else the era's default.
 fn pick<T>(merged: &Node, opt: Opt, era: Era, get: impl Fn(&Typed) -> Option<T>) -> Setting<T> {
-    if let Some(slot) = merged.get(&opt) {
-        if let Some(v) = get(&slot.typed) {
-            return Setting::new(v, slot.origin.clone());
-        }
+    if let Some(slot) = merged.get(&opt)
+        && let Some(v) = get(&slot.typed)
+    {
+        return Setting::new(v, slot.origin.clone());
     }
     let (typed, origin) = default(era, opt);
     let value = get(&typed).expect("each default has its setting's type");

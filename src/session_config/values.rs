@@ -293,10 +293,10 @@ fn locking(value: &Value, place: &FilePlace, sink: &mut Sink) -> LockingMode {
         codes::LOCKING_NOT_RECOGNISED,
         "CherryPy compares locking exactly with 'implicit' and 'early'; anything else means explicit: no automatic lock",
     );
-    if let Value::Str(s) = value {
-        if let Some(near) = did_you_mean(s, ["implicit", "early", "explicit"].into_iter()) {
-            d = d.with_help(format!("did you mean \"{near}\"?"));
-        }
+    if let Value::Str(s) = value
+        && let Some(near) = did_you_mean(s, ["implicit", "early", "explicit"].into_iter())
+    {
+        d = d.with_help(format!("did you mean \"{near}\"?"));
     }
     sink.push(at_value(place, d));
     LockingMode::Explicit
