@@ -401,7 +401,7 @@ fn expired_sessions_are_cleaned_up_every_clean_freq() {
         "[/]\ntools.sessions.on = True\ntools.sessions.timeout = 0.005\ntools.sessions.clean_freq = 0.005\n",
     );
     let sessions = CherryPySessions::from_file(&path).unwrap();
-    let store = sessions.ram_store().clone();
+    let store = sessions.ram_store().unwrap().clone();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {

@@ -34,7 +34,7 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
 use crate::config::ConfigError;
 use crate::diagnostic::Diagnostic;
 use crate::session_config::{SessionConfig, SessionConfigs, StorageKind};
-use crate::store::RamStore;
+use crate::store::{AnyStore, FileStore, RamStore};
 
 pub use service::SessionMiddleware;
 
@@ -47,12 +47,25 @@ pub struct CherryPySessions {
 
 pub(crate) struct Shared {
     pub(crate) configs: Settings,
-    pub(crate) store: RamStore,
+    /// One store per distinct storage (kind and directory), shared by the paths using it.
+    stores: Vec<((StorageKind, Option<String>), AnyStore)>,
+    /// Each settings' store, by the settings' address (looked up on every request).
+    by_config: HashMap<usize, usize>,
     /// The clean-up task starts with the first worker (it needs a running runtime).
     sweeper: std::sync::Once,
 }
 
 impl Shared {
+    /// The store of a path's settings.
+    pub(crate) fn store_for(&self, config: &Arc<SessionConfig>) -> &AnyStore {
+        let at = self
+            .by_config
+            .get(&(Arc::as_ptr(config) as usize))
+            .copied()
+            .unwrap_or(0);
+        &self.stores[at].1
+    }
+
     /// CherryPy's clean-up every `clean_freq` minutes of the site's root settings;
     /// `clean_freq = 0` turns it off (spec: sessions §10).
     fn start_clean_up(&self) {
@@ -60,7 +73,9 @@ impl Shared {
             let freq = self.configs.for_path("/").clean_freq.value;
             if !freq.is_zero() && freq.as_f64() > 0.0 {
                 let every = std::time::Duration::from_secs_f64(freq.as_f64() * 60.0);
-                drop(self.store.spawn_clean_up(every));
+                for (_, store) in &self.stores {
+                    drop(store.spawn_clean_up(every));
+                }
             }
         });
     }
@@ -93,53 +108,92 @@ impl CherryPySessions {
     /// Reads a CherryPy config file; its first error is returned, located.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
         let loaded = SessionConfigs::load(&[path.as_ref()])?;
-        let configs = loaded.value;
-        for config in configs.all().filter(|c| c.on.value) {
-            check_storage(config)?;
-        }
-        Ok(Self::with_settings(Settings::Files(configs)))
+        Self::with_settings(Settings::Files(loaded.value))
     }
 
     /// Every path uses `config` (for code-only setups).
     pub fn from_session_config(config: SessionConfig) -> Result<Self, ConfigError> {
-        check_storage(&config)?;
-        Ok(Self::with_settings(Settings::Single(Arc::new(config))))
+        Self::with_settings(Settings::Single(Arc::new(config)))
     }
 
-    fn with_settings(configs: Settings) -> Self {
-        let store = RamStore::new();
-        Self {
+    fn with_settings(configs: Settings) -> Result<Self, ConfigError> {
+        let all: Vec<Arc<SessionConfig>> = match &configs {
+            Settings::Files(files) => files.all_shared().cloned().collect(),
+            Settings::Single(config) => vec![Arc::clone(config)],
+        };
+        let mut stores: Vec<((StorageKind, Option<String>), AnyStore)> = Vec::new();
+        let mut by_config = HashMap::new();
+        for config in &all {
+            let key = (config.storage.value, config.storage_path.value.clone());
+            let at = match stores.iter().position(|(k, _)| *k == key) {
+                Some(at) => at,
+                None if config.on.value => {
+                    stores.push((key, open_store(config)?));
+                    stores.len() - 1
+                }
+                // Sessions are off here: no store is needed (or checked).
+                None => continue,
+            };
+            by_config.insert(Arc::as_ptr(config) as usize, at);
+        }
+        if stores.is_empty() {
+            stores.push(((StorageKind::Ram, None), AnyStore::Ram(RamStore::new())));
+        }
+        Ok(Self {
             shared: Arc::new(Shared {
                 configs,
-                store,
+                stores,
+                by_config,
                 sweeper: std::sync::Once::new(),
             }),
-        }
+        })
     }
 
-    /// The RAM store behind these sessions (for tests and tooling).
-    pub fn ram_store(&self) -> &RamStore {
-        &self.shared.store
+    /// The RAM store behind these sessions, if they use one (for tests and tooling).
+    pub fn ram_store(&self) -> Option<&RamStore> {
+        self.shared.stores.iter().find_map(|(_, s)| match s {
+            AnyStore::Ram(ram) => Some(ram),
+            _ => None,
+        })
     }
 }
 
-/// Only the RAM store exists so far; any other storage is a located startup error rather
+/// The store a path's settings ask for; what cannot work is a located startup error rather
 /// than a 500 on every request.
-fn check_storage(config: &SessionConfig) -> Result<(), ConfigError> {
-    match config.storage.value {
-        StorageKind::Ram => Ok(()),
-        other => {
-            let mut d = Diagnostic::error(
-                "storage-not-available",
-                format!("session storage {other:?} is not available in this version yet"),
-            );
-            if let Some(place) = config.storage.origin.place() {
+fn open_store(config: &SessionConfig) -> Result<AnyStore, ConfigError> {
+    let error =
+        |code: &'static str, message: String, origin: &crate::session_config::SettingOrigin| {
+            let mut d = Diagnostic::error(code, message);
+            if let Some(place) = origin.place() {
                 d = d
                     .at(&place.file, place.value_span)
                     .in_entry(&place.section, Some(place.key()));
             }
-            Err(d.into())
+            ConfigError::from(d)
+        };
+    match config.storage.value {
+        StorageKind::Ram => Ok(AnyStore::Ram(RamStore::new())),
+        StorageKind::File => {
+            let Some(dir) = config.storage_path.value.as_deref() else {
+                return Err(error(
+                    "missing-storage-path",
+                    "file storage needs tools.sessions.storage_path".into(),
+                    &config.storage.origin,
+                ));
+            };
+            FileStore::new(dir).map(AnyStore::File).map_err(|e| {
+                error(
+                    "storage-path",
+                    format!("the session directory {dir:?} cannot be used: {e} (CherryPy never creates it)"),
+                    &config.storage_path.origin,
+                )
+            })
         }
+        other => Err(error(
+            "storage-not-available",
+            format!("session storage {other:?} is not available in this version yet"),
+            &config.storage.origin,
+        )),
     }
 }
 

@@ -73,7 +73,7 @@ async fn open(
     config: &Arc<SessionConfig>,
     req: &ServiceRequest,
 ) -> Result<Session, StoreError> {
-    let store = shared.store.clone();
+    let store = shared.store_for(config).clone();
     let cookies = req
         .headers()
         .get_all(header::COOKIE)

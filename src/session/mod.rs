@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 use crate::session_config::SessionConfig;
 use crate::session_id::SessionId;
 use crate::session_value::{SessionData, SessionValue};
-use crate::store::{RamStore, SessionLock, SessionStore, StoreError};
+use crate::store::{AnyStore, SessionLock, SessionStore, StoreError};
 
 mod convert;
 
@@ -45,7 +45,7 @@ pub struct Session(Rc<RefCell<State>>);
 
 pub(crate) struct State {
     pub(crate) config: Arc<SessionConfig>,
-    pub(crate) store: RamStore,
+    pub(crate) store: AnyStore,
     pub(crate) id: SessionId,
     /// Fetched before the handler; `None` for a new or expired session.
     pub(crate) fetched: Option<SessionData>,
@@ -65,7 +65,7 @@ pub(crate) struct State {
 }
 
 impl State {
-    pub(crate) fn new(config: Arc<SessionConfig>, store: RamStore, id: SessionId) -> Self {
+    pub(crate) fn new(config: Arc<SessionConfig>, store: AnyStore, id: SessionId) -> Self {
         Self {
             config,
             store,
@@ -242,7 +242,7 @@ impl Session {
                 data: data.clone(),
                 expires,
             };
-            state.store.put(&state.id, record);
+            state.store.put_now(&state.id, record);
         }
         state.lock = None;
     }

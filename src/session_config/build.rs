@@ -127,6 +127,13 @@ impl SessionConfigs {
             .map(|c| c.as_ref())
     }
 
+    /// [`Self::all`] as shared handles (the same ones [`Self::shared_for_path`] gives).
+    pub fn all_shared(&self) -> impl Iterator<Item = &Arc<SessionConfig>> {
+        std::iter::once(&self.root)
+            .chain(self.sections.values())
+            .chain(self.static_2_0.iter().map(|(_, c)| c))
+    }
+
     /// [`Self::session_for_path`] as a shared handle, for code that keeps it per request.
     pub fn shared_for_path(&self, path: &str) -> &Arc<SessionConfig> {
         for (url, config) in &self.static_2_0 {

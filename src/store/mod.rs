@@ -3,13 +3,19 @@
 //!
 //! Stores are cheap `Clone` handles; build one per process and share it (spec: sessions §11).
 
+mod any;
+mod file;
 mod lock_table;
+mod pickle;
 mod ram;
 
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
+pub use any::AnyStore;
+pub use file::FileStore;
 pub use lock_table::{LockTable, SessionLock};
+pub use pickle::PickleError;
 pub use ram::RamStore;
 
 use crate::session_id::SessionId;

@@ -1,0 +1,260 @@
+//! Sessions as files, compatible with CherryPy 18's `FileSession` (spec: sessions §8, §10–12):
+//! `session-<id>` in the storage directory holds a pickle of `(data, expiration)` with a naive
+//! local-time `datetime`; `session-<id>.lock` is locked with `flock`, as CherryPy's lock-file
+//! library does, so a CherryPy process and ours exclude each other on the same directory.
+//!
+//! Unlike CherryPy, writes are atomic (a temporary file in the same directory, fsync,
+//! rename), and lock files are removed when their session is deleted or cleaned up.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use chrono::{Local, NaiveDateTime, TimeZone};
+
+use super::{Record, SessionLock, SessionStore, StoreError, pickle};
+use crate::session_id::SessionId;
+
+/// CherryPy's file names: `session-<id>` and `session-<id>.lock`.
+const PREFIX: &str = "session-";
+const LOCK_SUFFIX: &str = ".lock";
+
+/// Sessions in a directory, shared with any CherryPy process that uses the same one.
+#[derive(Clone, Debug)]
+pub struct FileStore {
+    dir: Arc<PathBuf>,
+}
+
+impl FileStore {
+    /// A store in `dir`, made absolute against the working directory (as CherryPy does).
+    /// The directory must exist: CherryPy never creates it.
+    pub fn new(dir: impl AsRef<Path>) -> std::io::Result<Self> {
+        let dir = std::path::absolute(dir.as_ref())?;
+        if !dir.is_dir() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("{} is not a directory", dir.display()),
+            ));
+        }
+        Ok(Self { dir: Arc::new(dir) })
+    }
+
+    /// Starts CherryPy's clean-up: every `every`, expired sessions (and their lock files) are
+    /// removed under their locks. The task ends by itself once every clone is dropped.
+    pub fn spawn_clean_up(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        let weak = Arc::downgrade(&self.dir);
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            ticks.tick().await;
+            loop {
+                ticks.tick().await;
+                let Some(dir) = weak.upgrade() else { break };
+                let store = FileStore { dir };
+                if let Err(err) = store.clean_up(SystemTime::now()).await {
+                    log::error!(
+                        "session clean-up in {} failed: {err}",
+                        store.dir().display()
+                    );
+                }
+            }
+        })
+    }
+
+    /// The storage directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The data file of a session. Only a validated 40-hex id ever reaches a path, so no
+    /// cookie can name a file outside the directory (CherryPy's CVE-2008-0252).
+    fn data_path(&self, id: &SessionId) -> PathBuf {
+        self.dir.join(format!("{PREFIX}{id}"))
+    }
+
+    fn lock_path(&self, id: &SessionId) -> PathBuf {
+        self.dir.join(format!("{PREFIX}{id}{LOCK_SUFFIX}"))
+    }
+
+    fn read(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
+        let bytes = match fs::read(self.data_path(id)) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(backend(e)),
+        };
+        match pickle::decode(&bytes) {
+            Ok((data, expires)) => Ok(Some(Record {
+                data,
+                expires: from_local(expires),
+            })),
+            Err(err) => {
+                // CherryPy reads an empty or truncated file as no data; so do we, loudly.
+                log::warn!(
+                    "session file {} cannot be read ({err}); treated as empty",
+                    self.data_path(id).display()
+                );
+                Ok(Some(Record {
+                    data: Default::default(),
+                    expires: SystemTime::UNIX_EPOCH,
+                }))
+            }
+        }
+    }
+
+    pub(crate) fn write_now(&self, id: &SessionId, record: &Record) -> Result<(), StoreError> {
+        self.write(id, record)
+    }
+
+    fn write(&self, id: &SessionId, record: &Record) -> Result<(), StoreError> {
+        let bytes = pickle::encode(&record.data, to_local(record.expires)).map_err(backend)?;
+        let path = self.data_path(id);
+        let tmp = self
+            .dir
+            .join(format!(".{PREFIX}{id}.{}.tmp", std::process::id()));
+        let result = (|| {
+            let mut file = File::create(&tmp)?;
+            file.write_all(&bytes)?;
+            file.sync_all()?;
+            fs::rename(&tmp, &path)
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result.map_err(backend)
+    }
+
+    fn remove(&self, id: &SessionId) -> Result<(), StoreError> {
+        match fs::remove_file(self.data_path(id)) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(backend(e)),
+        }
+    }
+}
+
+fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Backend(Box::new(e))
+}
+
+/// CherryPy stores `datetime.now() + timeout`: naive local time.
+fn to_local(t: SystemTime) -> NaiveDateTime {
+    chrono::DateTime::<Local>::from(t).naive_local()
+}
+
+fn from_local(t: NaiveDateTime) -> SystemTime {
+    Local
+        .from_local_datetime(&t)
+        .earliest()
+        .map_or(SystemTime::UNIX_EPOCH, SystemTime::from)
+}
+
+/// A held `flock` on `session-<id>.lock`; closing the file releases it.
+struct FileLock {
+    _file: File,
+}
+
+/// Takes the lock file's `flock` on a blocking thread: the wait is the kernel's, with no
+/// polling. If the caller gives up (timeout, dropped request), a lock obtained later is
+/// released at once.
+async fn flock(path: PathBuf, timeout: Option<Duration>) -> Result<File, std::io::Error> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    tokio::task::spawn_blocking(move || {
+        // Nobody waiting any more: dropping the file releases the lock.
+        let _ = tx.send(lock_file(&path));
+    });
+    let received = match timeout {
+        None => rx.await,
+        Some(limit) => tokio::time::timeout(limit, rx)
+            .await
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "lock timeout"))?,
+    };
+    received.map_err(|_| std::io::Error::other("the lock thread ended"))?
+}
+
+/// Opens and locks the lock file. A lock file removed (by a clean-up) while we waited for
+/// it is no longer the one others lock, so the lock is taken again on the current file.
+fn lock_file(path: &Path) -> std::io::Result<File> {
+    loop {
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)?;
+        file.lock()?;
+        if same_file(&file, path) {
+            return Ok(file);
+        }
+    }
+}
+
+#[cfg(unix)]
+fn same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &File, path: &Path) -> bool {
+    path.exists()
+}
+
+impl SessionStore for FileStore {
+    async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
+        self.read(id)
+    }
+
+    async fn save(&self, id: &SessionId, record: Record) -> Result<(), StoreError> {
+        self.write(id, &record)
+    }
+
+    async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        self.remove(id)
+    }
+
+    async fn exists(&self, id: &SessionId) -> Result<bool, StoreError> {
+        Ok(self.data_path(id).exists())
+    }
+
+    async fn lock(
+        &self,
+        id: &SessionId,
+        timeout: Option<Duration>,
+    ) -> Result<SessionLock, StoreError> {
+        match flock(self.lock_path(id), timeout).await {
+            Ok(file) => Ok(SessionLock::new(FileLock { _file: file })),
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => Err(StoreError::LockTimeout(*id)),
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    async fn clean_up(&self, now: SystemTime) -> Result<usize, StoreError> {
+        let mut removed = 0;
+        for entry in fs::read_dir(&*self.dir).map_err(backend)? {
+            let name = entry.map_err(backend)?.file_name();
+            let Some(id) = name
+                .to_str()
+                .and_then(|n| n.strip_prefix(PREFIX))
+                .and_then(SessionId::parse)
+            else {
+                continue;
+            };
+            // Under the session's lock, as CherryPy does, so a request using it is not cut off.
+            let lock = self.lock(&id, None).await?;
+            if let Some(record) = self.read(&id)?
+                && record.expires < now
+            {
+                self.remove(&id)?;
+                // Nobody holds the lock but us: the lock file can go too (CherryPy 18.2+
+                // leaves them for ever, its issue #1855).
+                let _ = fs::remove_file(self.lock_path(&id));
+                removed += 1;
+            }
+            drop(lock);
+        }
+        Ok(removed)
+    }
+}

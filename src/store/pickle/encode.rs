@@ -1,0 +1,187 @@
+//! The pickler: protocol 4, no memo and no frames (both optional for readers), the same
+//! opcodes Python picks for each value.
+
+use chrono::{Datelike, NaiveDateTime, Timelike};
+use num_bigint::BigInt;
+use num_traits::ToPrimitive;
+
+use super::{MAX_DEPTH, PickleError, grow_stack, op};
+use crate::session_value::{SessionData, SessionValue};
+
+/// Python batches `APPENDS`/`SETITEMS` by this many items, so its unpickler's stack stays
+/// small; we do the same.
+const BATCH: usize = 1000;
+
+pub(super) fn encode(data: &SessionData, expires: NaiveDateTime) -> Result<Vec<u8>, PickleError> {
+    let mut out = vec![op::PROTO, 4];
+    out.push(op::EMPTY_DICT);
+    let items: Vec<_> = data.iter().collect();
+    for batch in items.chunks(BATCH) {
+        out.push(op::MARK);
+        for (k, v) in batch {
+            str(&mut out, k);
+            value(&mut out, v, 1)?;
+        }
+        out.push(op::SETITEMS);
+    }
+    datetime(&mut out, expires)?;
+    out.extend([op::TUPLE2, op::STOP]);
+    Ok(out)
+}
+
+fn value(out: &mut Vec<u8>, v: &SessionValue, depth: usize) -> Result<(), PickleError> {
+    if depth > MAX_DEPTH {
+        return Err(PickleError::TooDeep(MAX_DEPTH));
+    }
+    match v {
+        SessionValue::None => out.push(op::NONE),
+        SessionValue::Bool(b) => out.push(if *b { op::NEWTRUE } else { op::NEWFALSE }),
+        SessionValue::Int(i) => int(out, *i),
+        SessionValue::BigInt(b) => match b.to_i64() {
+            Some(i) => int(out, i),
+            None => long(out, b),
+        },
+        SessionValue::Float(f) => {
+            out.push(op::BINFLOAT);
+            out.extend(f.to_be_bytes());
+        }
+        SessionValue::Str(s) => str(out, s),
+        SessionValue::Bytes(b) => {
+            sized(
+                out,
+                b.len(),
+                [op::SHORT_BINBYTES, op::BINBYTES, op::BINBYTES8],
+            );
+            out.extend_from_slice(b);
+        }
+        SessionValue::List(items) => {
+            out.push(op::EMPTY_LIST);
+            for batch in items.chunks(BATCH) {
+                out.push(op::MARK);
+                for item in batch {
+                    grow_stack(|| value(out, item, depth + 1))?;
+                }
+                out.push(op::APPENDS);
+            }
+        }
+        SessionValue::Tuple(items) => match items.len() {
+            0 => out.push(op::EMPTY_TUPLE),
+            n @ 1..=3 => {
+                for item in items {
+                    grow_stack(|| value(out, item, depth + 1))?;
+                }
+                out.push(op::TUPLE1 + (n as u8 - 1));
+            }
+            _ => {
+                out.push(op::MARK);
+                for item in items {
+                    grow_stack(|| value(out, item, depth + 1))?;
+                }
+                out.push(op::TUPLE);
+            }
+        },
+        SessionValue::Dict(items) => {
+            out.push(op::EMPTY_DICT);
+            for batch in items.chunks(BATCH) {
+                out.push(op::MARK);
+                for (k, v) in batch {
+                    // Python could not load a dict keyed by a list: refuse to write one.
+                    hashable(k, depth + 1)?;
+                    grow_stack(|| value(out, k, depth + 1))?;
+                    grow_stack(|| value(out, v, depth + 1))?;
+                }
+                out.push(op::SETITEMS);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn hashable(k: &SessionValue, depth: usize) -> Result<(), PickleError> {
+    if depth > MAX_DEPTH {
+        return Err(PickleError::TooDeep(MAX_DEPTH));
+    }
+    match k {
+        SessionValue::List(_) => Err(PickleError::UnhashableKey("a list")),
+        SessionValue::Dict(_) => Err(PickleError::UnhashableKey("a dict")),
+        SessionValue::Tuple(items) => items
+            .iter()
+            .try_for_each(|i| grow_stack(|| hashable(i, depth + 1))),
+        _ => Ok(()),
+    }
+}
+
+/// Python's choice: the smallest of `BININT1`, `BININT2`, `BININT`, else `LONG1`.
+fn int(out: &mut Vec<u8>, i: i64) {
+    if let Ok(b) = u8::try_from(i) {
+        out.extend([op::BININT1, b]);
+    } else if let Ok(h) = u16::try_from(i) {
+        out.push(op::BININT2);
+        out.extend(h.to_le_bytes());
+    } else if let Ok(w) = i32::try_from(i) {
+        out.push(op::BININT);
+        out.extend(w.to_le_bytes());
+    } else {
+        long(out, &BigInt::from(i));
+    }
+}
+
+/// Minimal two's complement, little-endian: the same bytes as Python's `encode_long`.
+fn long(out: &mut Vec<u8>, b: &BigInt) {
+    let bytes = b.to_signed_bytes_le();
+    match u8::try_from(bytes.len()) {
+        Ok(n) => out.extend([op::LONG1, n]),
+        Err(_) => {
+            out.push(op::LONG4);
+            // A 2 GiB int is not a session value anyone can build; saturate rather than wrap.
+            out.extend(i32::try_from(bytes.len()).unwrap_or(i32::MAX).to_le_bytes());
+        }
+    }
+    out.extend(bytes);
+}
+
+fn str(out: &mut Vec<u8>, s: &str) {
+    sized(
+        out,
+        s.len(),
+        [op::SHORT_BINUNICODE, op::BINUNICODE, op::BINUNICODE8],
+    );
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// The opcode and length for a 1-byte, 4-byte or 8-byte length prefix.
+fn sized(out: &mut Vec<u8>, len: usize, [short, long, huge]: [u8; 3]) {
+    if let Ok(n) = u8::try_from(len) {
+        out.extend([short, n]);
+    } else if let Ok(n) = u32::try_from(len) {
+        out.push(long);
+        out.extend(n.to_le_bytes());
+    } else {
+        out.push(huge);
+        out.extend((len as u64).to_le_bytes());
+    }
+}
+
+/// `datetime.datetime(state)` as Python 3 pickles it with protocol 4: `STACK_GLOBAL` of
+/// `datetime.datetime`, called (`REDUCE`) with one 10-byte state. Sub-microsecond precision
+/// is dropped, as Python has none.
+fn datetime(out: &mut Vec<u8>, t: NaiveDateTime) -> Result<(), PickleError> {
+    let year = u16::try_from(t.year())
+        .ok()
+        .filter(|y| (1..=9999).contains(y))
+        .ok_or_else(|| {
+            PickleError::InvalidDateTime(format!("year {} outside 1..=9999", t.year()))
+        })?;
+    // A leap second (nanosecond >= 1e9) becomes the last microsecond of its second.
+    let micro = (t.nanosecond() / 1000).min(999_999);
+    str(out, "datetime");
+    str(out, "datetime");
+    out.push(op::STACK_GLOBAL);
+    let [y1, y0] = year.to_be_bytes();
+    let [_, m2, m1, m0] = micro.to_be_bytes();
+    let fields = [t.month(), t.day(), t.hour(), t.minute(), t.second()].map(|f| f as u8);
+    out.extend([op::SHORT_BINBYTES, 10, y1, y0]);
+    out.extend(fields);
+    out.extend([m2, m1, m0, op::TUPLE1, op::REDUCE]);
+    Ok(())
+}

@@ -1,0 +1,214 @@
+//! The file store through the middleware: CherryPy's file layout, pickles Python reads,
+//! locks across requests, hostile cookies kept inside the directory, and clean-up.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use actix_cherrypy::middleware::CherryPySessions;
+use actix_cherrypy::session::Session;
+use actix_cherrypy::session_value::SessionValue;
+use actix_web::{App, HttpResponse, HttpServer, web};
+
+async fn set(s: Session, q: web::Query<Vec<(String, String)>>) -> HttpResponse {
+    for (k, v) in q.into_inner() {
+        s.insert_value(k, SessionValue::Str(v));
+    }
+    s.insert_value("n", SessionValue::Int(5));
+    s.insert_value(
+        "t",
+        SessionValue::Tuple(vec![SessionValue::Float(0.5), SessionValue::None]),
+    );
+    HttpResponse::Ok().body(s.id().to_string())
+}
+
+async fn incr(s: Session) -> HttpResponse {
+    let n = match s.get_value("c") {
+        Some(SessionValue::Int(n)) => n,
+        _ => 0,
+    };
+    actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    s.insert_value("c", SessionValue::Int(n + 1));
+    HttpResponse::Ok().body(format!("{n}->{}", n + 1))
+}
+
+fn dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("actix-cherrypy-fs-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(d.join("sessions")).unwrap();
+    d
+}
+
+fn serve(root: &Path, extra: &str) -> u16 {
+    let conf = root.join("site.conf");
+    let sessions_dir = root.join("sessions");
+    std::fs::write(
+        &conf,
+        format!(
+            "[/]\ntools.sessions.on = True\ntools.sessions.storage_type = \"file\"\ntools.sessions.storage_path = {:?}\n{extra}",
+            sessions_dir.display().to_string()
+        ),
+    )
+    .unwrap();
+    let sessions = CherryPySessions::from_file(&conf).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            HttpServer::new(move || {
+                App::new()
+                    .wrap(sessions.clone())
+                    .route("/set", web::get().to(set))
+                    .route("/incr", web::get().to(incr))
+            })
+            .workers(2)
+            .listen(listener)
+            .unwrap()
+            .run()
+            .await
+            .unwrap()
+        })
+    });
+    port
+}
+
+fn get(port: u16, path: &str, cookie: Option<&str>) -> (String, String) {
+    let mut stream = loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(s) => break s,
+            Err(_) => std::thread::sleep(Duration::from_millis(20)),
+        }
+    };
+    let cookie = cookie
+        .map(|c| format!("Cookie: {c}\r\n"))
+        .unwrap_or_default();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: x\r\n{cookie}Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let set_cookie = head
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .unwrap_or_default()
+        .to_owned();
+    (set_cookie, body.to_owned())
+}
+
+#[test]
+fn python_reads_what_we_write() {
+    let root = dir("pickle");
+    let port = serve(&root, "");
+    let (_, id) = get(port, "/set?a=%C3%A9t%C3%A9", None);
+    let file = root.join("sessions").join(format!("session-{id}"));
+    assert!(file.exists(), "CherryPy's file name: {}", file.display());
+    let out = Command::new("python3")
+        .args(["-c", "import pickle,sys; d,e=pickle.load(open(sys.argv[1],'rb')); print(repr(d), type(e).__name__)"])
+        .arg(&file)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim(),
+        "{'a': 'été', 'n': 5, 't': (0.5, None)} datetime"
+    );
+}
+
+#[test]
+fn implicit_locking_serialises_requests_on_one_session() {
+    let root = dir("lock");
+    let port = serve(&root, "");
+    let (cookie, _) = get(port, "/set", None);
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let cookie = cookie.clone();
+            std::thread::spawn(move || get(port, "/incr", Some(&cookie)).1)
+        })
+        .collect();
+    let mut bodies: Vec<String> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    bodies.sort();
+    assert_eq!(
+        bodies,
+        (0..8)
+            .map(|n| format!("{n}->{}", n + 1))
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn hostile_cookies_never_touch_files_outside_the_directory() {
+    let root = dir("hostile");
+    let port = serve(&root, "");
+    let before: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    for hostile in [
+        "../site.conf",
+        "../../etc/passwd",
+        "/etc/passwd",
+        "..",
+        "x/../../y",
+        "é",
+    ] {
+        let (cookie, body) = get(port, "/set", Some(&format!("session_id={hostile}")));
+        assert!(cookie.starts_with("session_id="), "{hostile}: {cookie}");
+        assert_eq!(body.len(), 40, "{hostile}: a new id");
+    }
+    let after: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        before, after,
+        "nothing was created, read or removed beside the directory"
+    );
+    assert!(
+        std::fs::read_to_string(root.join("site.conf"))
+            .unwrap()
+            .contains("storage_path")
+    );
+}
+
+#[test]
+fn clean_up_removes_expired_sessions_and_their_lock_files() {
+    let root = dir("clean");
+    let port = serve(
+        &root,
+        "tools.sessions.timeout = 0.005\ntools.sessions.clean_freq = 0.005\n",
+    );
+    get(port, "/set", None);
+    let sessions = root.join("sessions");
+    let count = || std::fs::read_dir(&sessions).unwrap().count();
+    assert!(count() >= 1);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while count() > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let left: Vec<_> = std::fs::read_dir(&sessions)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn a_missing_directory_is_a_located_startup_error() {
+    let root = dir("missing");
+    let conf = root.join("bad.conf");
+    std::fs::write(&conf, "[/]\ntools.sessions.on = True\ntools.sessions.storage_type = 'file'\ntools.sessions.storage_path = '/nonexistent/sessions'\n").unwrap();
+    let err = CherryPySessions::from_file(&conf).unwrap_err();
+    let text = err.diagnostic().to_string();
+    assert!(text.contains("bad.conf:4:"), "{text}");
+    assert!(text.contains("never creates it"), "{text}");
+}
