@@ -212,3 +212,47 @@ fn a_missing_directory_is_a_located_startup_error() {
     assert!(text.contains("bad.conf:4:"), "{text}");
     assert!(text.contains("never creates it"), "{text}");
 }
+
+#[test]
+fn unreadable_and_foreign_session_files() {
+    let root = dir("foreign");
+    let port = serve(&root, "");
+    let sessions = root.join("sessions");
+    // A truncated file reads as no data (as in CherryPy) and is replaced on save.
+    let truncated = "a".repeat(40);
+    std::fs::write(
+        sessions.join(format!("session-{truncated}")),
+        b"\x80\x05\x95",
+    )
+    .unwrap();
+    let (cookie, body) = get(port, "/set", Some(&format!("session_id={truncated}")));
+    assert!(
+        cookie.contains(&truncated),
+        "the id exists, so it is kept: {cookie}"
+    );
+    assert_eq!(body, truncated);
+    // A real session holding a value outside our model (a set, as CherryPy could store):
+    // the request fails and the file is left exactly as it was.
+    let foreign = "b".repeat(40);
+    let path = sessions.join(format!("session-{foreign}"));
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import pickle,sys,datetime; open(sys.argv[1],'wb').write(pickle.dumps(({'s': {1, 2}}, datetime.datetime.now() + datetime.timedelta(hours=1)), protocol=5))",
+        ])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let before = std::fs::read(&path).unwrap();
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "GET /set HTTP/1.1\r\nHost: x\r\nCookie: session_id={foreign}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    assert!(text.starts_with("HTTP/1.1 500"), "{text}");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}

@@ -88,7 +88,7 @@ impl FileStore {
                 data,
                 expires: from_local(expires),
             })),
-            Err(err) => {
+            Err(err) if is_garbage(&err) => {
                 // CherryPy reads an empty or truncated file as no data; so do we, loudly.
                 log::warn!(
                     "session file {} cannot be read ({err}); treated as empty",
@@ -98,6 +98,15 @@ impl FileStore {
                     data: Default::default(),
                     expires: SystemTime::UNIX_EPOCH,
                 }))
+            }
+            // A real session whose values we cannot represent (CherryPy stored an object):
+            // refuse the request rather than overwrite CherryPy's data with less.
+            Err(err) => {
+                log::error!(
+                    "session file {} holds data this crate cannot represent ({err}); not touching it",
+                    self.data_path(id).display()
+                );
+                Err(backend(err))
             }
         }
     }
@@ -131,6 +140,20 @@ impl FileStore {
             Err(e) => Err(backend(e)),
         }
     }
+}
+
+/// Broken bytes (truncated, not a pickle, not a session pair) as opposed to a well-formed
+/// pickle of values outside our data model.
+fn is_garbage(err: &pickle::PickleError) -> bool {
+    use pickle::PickleError as E;
+    matches!(
+        err,
+        E::Truncated { .. }
+            | E::UnknownOpcode { .. }
+            | E::Malformed { .. }
+            | E::NotASession(_)
+            | E::InvalidDateTime(_)
+    )
 }
 
 fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
@@ -256,5 +279,27 @@ impl SessionStore for FileStore {
             drop(lock);
         }
         Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// `pickle.dumps(({'s': {1, 2}}, datetime.datetime(2026, 11, 28, 6, 20, 30, 573855)), protocol=5)`
+    #[test]
+    fn a_set_is_outside_the_model() {
+        let bytes = hex(
+            "8005953b000000000000007d948c0173948f94284b014b0290738c086461746574696d65948c086461746574696d65949394430a07ea0b1c06141e08bd9f948594529486942e",
+        );
+        let err = pickle::decode(&bytes).unwrap_err();
+        assert!(!is_garbage(&err), "{err}");
     }
 }
