@@ -106,7 +106,7 @@ pub enum PickleError {
     /// A dict key Python could not hash either (a list, a dict, a tuple holding one).
     #[error("a dict key is unhashable ({0})")]
     UnhashableKey(&'static str),
-    /// Containers nested deeper than [`MAX_DEPTH`] (or, when reading, a recursive one).
+    /// Containers nested deeper than the limit, 1,000 levels (or, when reading, a recursive one).
     #[error("data nests deeper than {0} levels")]
     TooDeep(usize),
     /// The decoded data would be larger than the budget, in bytes.
