@@ -67,31 +67,16 @@ impl SessionConfigs {
     pub fn from_files(files: &[ConfigFile]) -> Result<Loaded<Self>, ConfigError> {
         let config = Config::from_files(files)?;
         let raw = Raw::from_files(files);
-        let mut loaded = Self::build(&config.value, &raw)?;
-        let era = loaded.value.era.clone();
-        let mut warnings: Vec<Diagnostic> = config
-            .warnings
-            .into_iter()
-            .filter(|d| keep_config_warning(d, &era))
-            .collect();
-        warnings.append(&mut loaded.warnings);
-        loaded.warnings = warnings;
-        Ok(loaded)
+        let loaded = Self::build(&config.value, &raw)?;
+        Ok(with_earlier_warnings(loaded, config.warnings))
     }
 
     /// Reads files from text; stops at the first error CherryPy 18 would raise, except for
     /// the raw values of 2.0 sections, which are read the 2.0 way.
     pub fn from_sources(sources: &[Arc<SourceFile>]) -> Result<Loaded<Self>, ConfigError> {
         let (files, read_warnings) = read_tolerant(sources)?;
-        let mut loaded = Self::from_files(&files)?;
-        let era = loaded.value.era.clone();
-        let mut warnings: Vec<Diagnostic> = read_warnings
-            .into_iter()
-            .filter(|d| keep_config_warning(d, &era))
-            .collect();
-        warnings.append(&mut loaded.warnings);
-        loaded.warnings = warnings;
-        Ok(loaded)
+        let loaded = Self::from_files(&files)?;
+        Ok(with_earlier_warnings(loaded, read_warnings))
     }
 
     /// Reads files from disk (see [`SessionConfigs::from_sources`]).
@@ -121,10 +106,7 @@ impl SessionConfigs {
 
     /// Every distinct settings of the file: the root's and each section's.
     pub fn all(&self) -> impl Iterator<Item = &SessionConfig> {
-        std::iter::once(&self.root)
-            .chain(self.sections.values())
-            .chain(self.static_2_0.iter().map(|(_, c)| c))
-            .map(|c| c.as_ref())
+        self.all_shared().map(Arc::as_ref)
     }
 
     /// [`Self::all`] as shared handles (the same ones [`Self::shared_for_path`] gives).
@@ -411,4 +393,20 @@ fn static_off(root: &SessionConfig, entry: &RawEntry) -> SessionConfig {
         rule: "no sessions for static content",
     };
     config
+}
+
+/// Puts the warnings of an earlier layer first (in reading order), keeping those that
+/// matter for the file's era.
+fn with_earlier_warnings(
+    mut loaded: Loaded<SessionConfigs>,
+    earlier: Vec<Diagnostic>,
+) -> Loaded<SessionConfigs> {
+    let era = loaded.value.era.clone();
+    let mut warnings: Vec<Diagnostic> = earlier
+        .into_iter()
+        .filter(|d| keep_config_warning(d, &era))
+        .collect();
+    warnings.append(&mut loaded.warnings);
+    loaded.warnings = warnings;
+    loaded
 }
