@@ -12,9 +12,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use chrono::{Local, NaiveDateTime, TimeZone};
-
-use super::{Record, SessionLock, SessionStore, StoreError, pickle};
+use super::codec::{self, backend, is_garbage};
+use super::{Record, SessionLock, SessionStore, StoreError};
 use crate::session_id::SessionId;
 
 /// CherryPy's file names: `session-<id>` and `session-<id>.lock`.
@@ -83,11 +82,8 @@ impl FileStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(backend(e)),
         };
-        match pickle::decode(&bytes) {
-            Ok((data, expires)) => Ok(Some(Record {
-                data,
-                expires: from_local(expires),
-            })),
+        match codec::decode(&bytes) {
+            Ok(record) => Ok(Some(record)),
             Err(err) if is_garbage(&err) => {
                 // CherryPy reads an empty or truncated file as no data; so do we, loudly.
                 log::warn!(
@@ -116,7 +112,7 @@ impl FileStore {
     }
 
     fn write(&self, id: &SessionId, record: &Record) -> Result<(), StoreError> {
-        let bytes = pickle::encode(&record.data, to_local(record.expires)).map_err(backend)?;
+        let bytes = codec::encode(record)?;
         let path = self.data_path(id);
         let tmp = self
             .dir
@@ -140,36 +136,6 @@ impl FileStore {
             Err(e) => Err(backend(e)),
         }
     }
-}
-
-/// Broken bytes (truncated, not a pickle, not a session pair) as opposed to a well-formed
-/// pickle of values outside our data model.
-fn is_garbage(err: &pickle::PickleError) -> bool {
-    use pickle::PickleError as E;
-    matches!(
-        err,
-        E::Truncated { .. }
-            | E::UnknownOpcode { .. }
-            | E::Malformed { .. }
-            | E::NotASession(_)
-            | E::InvalidDateTime(_)
-    )
-}
-
-fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
-    StoreError::Backend(Box::new(e))
-}
-
-/// CherryPy stores `datetime.now() + timeout`: naive local time.
-fn to_local(t: SystemTime) -> NaiveDateTime {
-    chrono::DateTime::<Local>::from(t).naive_local()
-}
-
-fn from_local(t: NaiveDateTime) -> SystemTime {
-    Local
-        .from_local_datetime(&t)
-        .earliest()
-        .map_or(SystemTime::UNIX_EPOCH, SystemTime::from)
 }
 
 /// A held `flock` on `session-<id>.lock`; closing the file releases it.
@@ -299,7 +265,7 @@ mod tests {
         let bytes = hex(
             "8005953b000000000000007d948c0173948f94284b014b0290738c086461746574696d65948c086461746574696d65949394430a07ea0b1c06141e08bd9f948594529486942e",
         );
-        let err = pickle::decode(&bytes).unwrap_err();
+        let err = codec::decode(&bytes).unwrap_err();
         assert!(!is_garbage(&err), "{err}");
     }
 }

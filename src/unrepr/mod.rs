@@ -87,6 +87,8 @@ mod tests;
 
 pub use value::{BinOp, Expr, Value};
 
+pub(crate) use repr::float_repr;
+
 /// The error and warning codes this module produces (as in `compat/FORMAT.md`).
 pub mod codes {
     /// A Python `SyntaxError` (CherryPy: `ast.parse` fails).

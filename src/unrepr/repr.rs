@@ -7,7 +7,7 @@ use super::value::{BinOp, Expr, Value};
 
 /// Python's `repr(float)`: the shortest digits that round-trip, in fixed notation for
 /// exponents -4 ≤ e < 16 (with `.0` when integral), else `1e+16` / `1.5e-05`.
-pub(super) fn float_repr(f: f64) -> String {
+pub(crate) fn float_repr(f: f64) -> String {
     format_float(f, true)
 }
 

@@ -163,9 +163,21 @@ fn sized(out: &mut Vec<u8>, len: usize, [short, long, huge]: [u8; 3]) {
 }
 
 /// `datetime.datetime(state)` as Python 3 pickles it with protocol 4: `STACK_GLOBAL` of
-/// `datetime.datetime`, called (`REDUCE`) with one 10-byte state. Sub-microsecond precision
-/// is dropped, as Python has none.
+/// `datetime.datetime`, called (`REDUCE`) with one 10-byte state.
 fn datetime(out: &mut Vec<u8>, t: NaiveDateTime) -> Result<(), PickleError> {
+    let state = datetime_state(t)?;
+    str(out, "datetime");
+    str(out, "datetime");
+    out.push(op::STACK_GLOBAL);
+    out.extend([op::SHORT_BINBYTES, 10]);
+    out.extend(state);
+    out.extend([op::TUPLE1, op::REDUCE]);
+    Ok(())
+}
+
+/// A naive datetime's pickled state: year (2 bytes, big-endian), month, day, hour, minute,
+/// second, microsecond (3 bytes). Sub-microsecond precision is dropped, as Python has none.
+pub(super) fn datetime_state(t: NaiveDateTime) -> Result<[u8; 10], PickleError> {
     let year = u16::try_from(t.year())
         .ok()
         .filter(|y| (1..=9999).contains(y))
@@ -174,14 +186,9 @@ fn datetime(out: &mut Vec<u8>, t: NaiveDateTime) -> Result<(), PickleError> {
         })?;
     // A leap second (nanosecond >= 1e9) becomes the last microsecond of its second.
     let micro = (t.nanosecond() / 1000).min(999_999);
-    str(out, "datetime");
-    str(out, "datetime");
-    out.push(op::STACK_GLOBAL);
     let [y1, y0] = year.to_be_bytes();
     let [_, m2, m1, m0] = micro.to_be_bytes();
-    let fields = [t.month(), t.day(), t.hour(), t.minute(), t.second()].map(|f| f as u8);
-    out.extend([op::SHORT_BINBYTES, 10, y1, y0]);
-    out.extend(fields);
-    out.extend([m2, m1, m0, op::TUPLE1, op::REDUCE]);
-    Ok(())
+    let [month, day, hour, minute, second] =
+        [t.month(), t.day(), t.hour(), t.minute(), t.second()].map(|f| f as u8);
+    Ok([y1, y0, month, day, hour, minute, second, m2, m1, m0])
 }

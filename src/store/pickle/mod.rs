@@ -24,6 +24,8 @@
 mod decode;
 mod encode;
 mod op;
+#[cfg(any(feature = "memcached", test))]
+mod protocol0;
 #[cfg(test)]
 mod tests;
 
@@ -55,6 +57,16 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(SessionData, NaiveDateTime), Pickl
 /// Writes `(data, expires)` as CherryPy does, with protocol 4 (readable by Python 3.4+).
 pub(crate) fn encode(data: &SessionData, expires: NaiveDateTime) -> Result<Vec<u8>, PickleError> {
     encode::encode(data, expires)
+}
+
+/// Writes `(data, expires)` with protocol 0, the same bytes as python-memcached's pickler
+/// (CherryPy's MemcachedSession).
+#[cfg(feature = "memcached")]
+pub(crate) fn encode_protocol0(
+    data: &SessionData,
+    expires: NaiveDateTime,
+) -> Result<Vec<u8>, PickleError> {
+    protocol0::encode(data, expires)
 }
 
 /// Why a session pickle could not be read or written.
