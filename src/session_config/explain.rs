@@ -12,7 +12,7 @@ use serde_json::{Value as Json, json};
 use super::build::SessionConfigs;
 use super::era::EraReport;
 use super::origin::Setting;
-use super::types::{SessionConfig, json_number};
+use super::types::{SessionConfig, StorageKind, json_number};
 
 /// What `explain` reports for one file and one path.
 #[derive(Debug, Clone)]
@@ -107,7 +107,7 @@ impl Explanation {
             .lock_timeout
             .value
             .map_or(Json::Null, |v| json_number(v, v.fract() == 0.0));
-        vec![
+        let mut rows = vec![
             row("on", &s.on, json!(s.on.value)),
             row("storage", &s.storage, json!(s.storage.value.as_str())),
             row("storage_path", &s.storage_path, json!(s.storage_path.value)),
@@ -132,6 +132,20 @@ impl Explanation {
             ),
             row("lock_timeout_seconds", &s.lock_timeout, seconds),
             row("servers", &s.servers, json!(s.servers.value)),
-        ]
+        ];
+        if s.storage.value == StorageKind::Redis {
+            // A password is shown as set or not, never printed.
+            let password = s.redis_password.value.as_ref().map(|_| "********");
+            rows.extend([
+                row("url", &s.redis_url, json!(s.redis_url.value)),
+                row("host", &s.redis_host, json!(s.redis_host.value)),
+                row("port", &s.redis_port, json!(s.redis_port.value)),
+                row("db", &s.redis_db, json!(s.redis_db.value)),
+                row("user", &s.redis_user, json!(s.redis_user.value)),
+                row("password", &s.redis_password, json!(password)),
+                row("prefix", &s.redis_prefix, json!(s.redis_prefix.value)),
+            ]);
+        }
+        rows
     }
 }

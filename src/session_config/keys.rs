@@ -25,6 +25,14 @@ pub(crate) enum Opt {
     Servers,
     Samesite,
     Priority,
+    /// The Redis store's options, as the `cherrys` package spells them.
+    RedisUrl,
+    RedisHost,
+    RedisPort,
+    RedisDb,
+    RedisUser,
+    RedisPassword,
+    RedisPrefix,
     /// 2.1's `staticFilter.on`, which turns sessions off (legacy-names §1, `sessionFilter.on`).
     StaticOn,
 }
@@ -52,6 +60,13 @@ impl Opt {
             Opt::Servers => "tools.sessions.servers",
             Opt::Samesite => "tools.sessions.samesite",
             Opt::Priority => "tools.sessions.priority",
+            Opt::RedisUrl => "tools.sessions.url",
+            Opt::RedisHost => "tools.sessions.host",
+            Opt::RedisPort => "tools.sessions.port",
+            Opt::RedisDb => "tools.sessions.db",
+            Opt::RedisUser => "tools.sessions.user",
+            Opt::RedisPassword => "tools.sessions.password",
+            Opt::RedisPrefix => "tools.sessions.prefix",
             Opt::StaticOn => "tools.staticdir.on",
         }
     }
@@ -125,6 +140,13 @@ const MODERN: &[(&str, Opt)] = &[
     ("servers", Opt::Servers),
     ("samesite", Opt::Samesite),
     ("priority", Opt::Priority),
+    ("url", Opt::RedisUrl),
+    ("host", Opt::RedisHost),
+    ("port", Opt::RedisPort),
+    ("db", Opt::RedisDb),
+    ("user", Opt::RedisUser),
+    ("password", Opt::RedisPassword),
+    ("prefix", Opt::RedisPrefix),
 ];
 
 /// 2.2/2.3 `session_filter.*` (cherrypy-2.2.1 `filters/sessionfilter.py`).

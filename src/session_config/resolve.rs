@@ -41,10 +41,7 @@ pub(super) fn resolve(merged: &Node, era: &EraReport, sink: &mut Sink) -> Sessio
             Typed::Locking(l) => Some(*l),
             _ => None,
         }),
-        name: pick(merged, Opt::Name, e, |t| match t {
-            Typed::Text(s) => Some(s.clone()),
-            _ => None,
-        }),
+        name: pick(merged, Opt::Name, e, text),
         domain: pick(merged, Opt::Domain, e, opt_text),
         path: pick(merged, Opt::Path, e, opt_text),
         path_header: pick(merged, Opt::PathHeader, e, opt_text),
@@ -65,6 +62,13 @@ pub(super) fn resolve(merged: &Node, era: &EraReport, sink: &mut Sink) -> Sessio
             Typed::SameSite(s) => Some(*s),
             _ => None,
         }),
+        redis_url: pick(merged, Opt::RedisUrl, e, opt_text),
+        redis_host: pick(merged, Opt::RedisHost, e, text),
+        redis_port: pick(merged, Opt::RedisPort, e, int),
+        redis_db: pick(merged, Opt::RedisDb, e, int),
+        redis_user: pick(merged, Opt::RedisUser, e, opt_text),
+        redis_password: pick(merged, Opt::RedisPassword, e, opt_text),
+        redis_prefix: pick(merged, Opt::RedisPrefix, e, text),
     };
     check(&config, era, sink);
     config
@@ -73,6 +77,20 @@ pub(super) fn resolve(merged: &Node, era: &EraReport, sink: &mut Sink) -> Sessio
 fn opt_text(t: &Typed) -> Option<Option<String>> {
     match t {
         Typed::OptText(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn text(t: &Typed) -> Option<String> {
+    match t {
+        Typed::Text(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn int(t: &Typed) -> Option<i64> {
+    match t {
+        Typed::Int(i) => Some(*i),
         _ => None,
     }
 }
@@ -215,6 +233,19 @@ fn default(era: Era, opt: Opt) -> (Typed, SettingOrigin) {
             );
         }
         Opt::Samesite => return (Typed::SameSite(None), SettingOrigin::BuiltinDefault),
+        // Our Redis store's defaults, those of the `cherrys` package.
+        Opt::RedisUrl | Opt::RedisUser | Opt::RedisPassword => {
+            return (Typed::OptText(None), SettingOrigin::BuiltinDefault);
+        }
+        Opt::RedisHost => {
+            return (
+                Typed::Text("127.0.0.1".to_owned()),
+                SettingOrigin::BuiltinDefault,
+            );
+        }
+        Opt::RedisPort => return (Typed::Int(6379), SettingOrigin::BuiltinDefault),
+        Opt::RedisDb => return (Typed::Int(0), SettingOrigin::BuiltinDefault),
+        Opt::RedisPrefix => return (Typed::Text(String::new()), SettingOrigin::BuiltinDefault),
         Opt::StorageType | Opt::StorageClass => Typed::Storage(None),
         Opt::Priority => Typed::Ignored,
     };

@@ -195,7 +195,7 @@ fn max_age_prints_as_python_does() {
     assert!(!s.timeout.value.is_int());
     assert_eq!(s.timeout.value.python_seconds(), "30.0");
     assert!(s.clean_freq.value.is_zero());
-    assert_eq!(types::python_float_repr(1e16), "1e+16");
+    assert_eq!(crate::unrepr::float_repr(1e16), "1e+16");
 }
 
 #[test]

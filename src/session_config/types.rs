@@ -128,7 +128,7 @@ impl Minutes {
             // Saturates for absurd values; an int this large is no real timeout.
             format!("{}", seconds as i64)
         } else {
-            python_float_repr(seconds)
+            crate::unrepr::float_repr(seconds)
         }
     }
 
@@ -143,31 +143,9 @@ impl fmt::Display for Minutes {
         if self.is_int {
             write!(f, "{}", self.value as i64)
         } else {
-            f.write_str(&python_float_repr(self.value))
+            f.write_str(&crate::unrepr::float_repr(self.value))
         }
     }
-}
-
-/// Python's `repr(float)` for the values a config holds (`30.0`, `7.5`, `1e+16`).
-pub(super) fn python_float_repr(x: f64) -> String {
-    if x.is_nan() {
-        return "nan".into();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "inf" } else { "-inf" }.into();
-    }
-    if x != 0.0 && (x.abs() >= 1e16 || x.abs() < 1e-4) {
-        // Python switches to exponent form here and always signs the exponent.
-        let s = format!("{x:e}");
-        let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
-        let exp: i32 = exp.parse().unwrap_or(0);
-        return format!(
-            "{mantissa}e{}{:02}",
-            if exp < 0 { '-' } else { '+' },
-            exp.abs()
-        );
-    }
-    format!("{x:?}")
 }
 
 pub(super) fn json_number(value: f64, is_int: bool) -> serde_json::Value {
@@ -222,4 +200,21 @@ pub struct SessionConfig {
     pub servers: Setting<Vec<String>>,
     /// `tools.sessions.samesite`: our extension (default none).
     pub samesite: Setting<Option<SameSite>>,
+    /// `tools.sessions.url`: the Redis server as a `redis://` URL; overrides the host, port,
+    /// db, user and password settings (default none). Option names are those of the
+    /// `cherrys` package, CherryPy's best-known Redis backend.
+    pub redis_url: Setting<Option<String>>,
+    /// `tools.sessions.host`: the Redis host (default `127.0.0.1`).
+    pub redis_host: Setting<String>,
+    /// `tools.sessions.port`: the Redis port (default 6379).
+    pub redis_port: Setting<i64>,
+    /// `tools.sessions.db`: the Redis database number (default 0).
+    pub redis_db: Setting<i64>,
+    /// `tools.sessions.user`: the Redis ACL user (default none).
+    pub redis_user: Setting<Option<String>>,
+    /// `tools.sessions.password`: the Redis password (default none).
+    pub redis_password: Setting<Option<String>>,
+    /// `tools.sessions.prefix`: prepended to the session id to make the Redis key
+    /// (default empty).
+    pub redis_prefix: Setting<String>,
 }

@@ -29,6 +29,7 @@ pub(super) enum Typed {
     Seconds(Option<f64>),
     Servers(Vec<String>),
     SameSite(Option<SameSite>),
+    Int(i64),
     /// Read but without effect here (`priority`).
     Ignored,
 }
@@ -116,6 +117,12 @@ pub(super) fn interpret(
         }
         Opt::Servers => Typed::Servers(servers(value, place, sink)?),
         Opt::Samesite => Typed::SameSite(samesite(value, place, sink)?),
+        Opt::RedisHost | Opt::RedisPrefix => Typed::Text(text(value, place, sink)?),
+        Opt::RedisUrl | Opt::RedisUser | Opt::RedisPassword => {
+            Typed::OptText(optional_text(value, place, sink)?)
+        }
+        Opt::RedisPort => Typed::Int(int_in(value, 1..=65535, place, sink)?),
+        Opt::RedisDb => Typed::Int(int_in(value, 0..=i64::MAX, place, sink)?),
         Opt::Priority | Opt::StorageClass => Typed::Ignored,
     })
 }
@@ -265,6 +272,32 @@ fn text(value: &Value, place: &FilePlace, sink: &mut Sink) -> Option<String> {
         Value::Str(s) => Some(s.clone()),
         other => {
             type_error(place, "a string", other, sink);
+            None
+        }
+    }
+}
+
+/// An int (not a bool) within `range`.
+fn int_in(
+    value: &Value,
+    range: std::ops::RangeInclusive<i64>,
+    place: &FilePlace,
+    sink: &mut Sink,
+) -> Option<i64> {
+    let Value::Int(i) = value else {
+        type_error(place, "an integer", value, sink);
+        return None;
+    };
+    match num_traits::ToPrimitive::to_i64(i).filter(|i| range.contains(i)) {
+        Some(i) => Some(i),
+        None => {
+            sink.push(at_value(
+                place,
+                Diagnostic::error(
+                    codes::VALUE_TYPE,
+                    format!("{i} is outside {}..={}", range.start(), range.end()),
+                ),
+            ));
             None
         }
     }
