@@ -47,8 +47,8 @@ pub struct CherryPySessions {
 
 pub(crate) struct Shared {
     pub(crate) configs: Settings,
-    /// One store per distinct storage (kind and directory), shared by the paths using it.
-    stores: Vec<((StorageKind, Option<String>), AnyStore)>,
+    /// One store per distinct storage (kind and where), shared by the paths using it.
+    stores: Vec<(StoreKey, AnyStore)>,
     /// Each settings' store, by the settings' address (looked up on every request).
     by_config: HashMap<usize, usize>,
     /// The clean-up task starts with the first worker (it needs a running runtime).
@@ -121,10 +121,10 @@ impl CherryPySessions {
             Settings::Files(files) => files.all_shared().cloned().collect(),
             Settings::Single(config) => vec![Arc::clone(config)],
         };
-        let mut stores: Vec<((StorageKind, Option<String>), AnyStore)> = Vec::new();
+        let mut stores: Vec<(StoreKey, AnyStore)> = Vec::new();
         let mut by_config = HashMap::new();
         for config in &all {
-            let key = (config.storage.value, config.storage_path.value.clone());
+            let key = store_key(config);
             let at = match stores.iter().position(|(k, _)| *k == key) {
                 Some(at) => at,
                 None if config.on.value => {
@@ -137,7 +137,10 @@ impl CherryPySessions {
             by_config.insert(Arc::as_ptr(config) as usize, at);
         }
         if stores.is_empty() {
-            stores.push(((StorageKind::Ram, None), AnyStore::Ram(RamStore::new())));
+            stores.push((
+                (StorageKind::Ram, String::new()),
+                AnyStore::Ram(RamStore::new()),
+            ));
         }
         Ok(Self {
             shared: Arc::new(Shared {
@@ -158,43 +161,124 @@ impl CherryPySessions {
     }
 }
 
+/// Which store a path's settings use: paths with equal keys share one.
+type StoreKey = (StorageKind, String);
+
+fn store_key(config: &SessionConfig) -> StoreKey {
+    let kind = config.storage.value;
+    let place = match kind {
+        StorageKind::Ram => String::new(),
+        StorageKind::File => config.storage_path.value.clone().unwrap_or_default(),
+        StorageKind::Memcached => config.servers.value.join(","),
+        StorageKind::Redis => format!(
+            "{:?} {}:{}/{} {:?} {:?} {}",
+            config.redis_url.value,
+            config.redis_host.value,
+            config.redis_port.value,
+            config.redis_db.value,
+            config.redis_user.value,
+            config.redis_password.value,
+            config.redis_prefix.value,
+        ),
+    };
+    (kind, place)
+}
+
+/// A startup error at the place a setting was written.
+fn located(
+    code: &'static str,
+    message: String,
+    origin: &crate::session_config::SettingOrigin,
+) -> ConfigError {
+    let mut d = Diagnostic::error(code, message);
+    if let Some(place) = origin.place() {
+        d = d
+            .at(&place.file, place.value_span)
+            .in_entry(&place.section, Some(place.key()));
+    }
+    ConfigError::from(d)
+}
+
 /// The store a path's settings ask for; what cannot work is a located startup error rather
 /// than a 500 on every request.
 fn open_store(config: &SessionConfig) -> Result<AnyStore, ConfigError> {
-    let error =
-        |code: &'static str, message: String, origin: &crate::session_config::SettingOrigin| {
-            let mut d = Diagnostic::error(code, message);
-            if let Some(place) = origin.place() {
-                d = d
-                    .at(&place.file, place.value_span)
-                    .in_entry(&place.section, Some(place.key()));
-            }
-            ConfigError::from(d)
-        };
     match config.storage.value {
         StorageKind::Ram => Ok(AnyStore::Ram(RamStore::new())),
         StorageKind::File => {
             let Some(dir) = config.storage_path.value.as_deref() else {
-                return Err(error(
+                return Err(located(
                     "missing-storage-path",
                     "file storage needs tools.sessions.storage_path".into(),
                     &config.storage.origin,
                 ));
             };
             FileStore::new(dir).map(AnyStore::File).map_err(|e| {
-                error(
+                located(
                     "storage-path",
                     format!("the session directory {dir:?} cannot be used: {e} (CherryPy never creates it)"),
                     &config.storage_path.origin,
                 )
             })
         }
-        other => Err(error(
-            "storage-not-available",
-            format!("session storage {other:?} is not available in this version yet"),
-            &config.storage.origin,
-        )),
+        StorageKind::Memcached => open_memcached(config),
+        StorageKind::Redis => open_redis(config),
     }
+}
+
+#[cfg(feature = "memcached")]
+fn open_memcached(config: &SessionConfig) -> Result<AnyStore, ConfigError> {
+    crate::store::MemcachedStore::new(&config.servers.value)
+        .map(AnyStore::Memcached)
+        .map_err(|e| located("memcached-servers", e.to_string(), &config.servers.origin))
+}
+
+#[cfg(not(feature = "memcached"))]
+fn open_memcached(config: &SessionConfig) -> Result<AnyStore, ConfigError> {
+    Err(missing_feature("memcached", config))
+}
+
+#[cfg(feature = "redis")]
+fn open_redis(config: &SessionConfig) -> Result<AnyStore, ConfigError> {
+    let prefix = config.redis_prefix.value.clone();
+    let store = match &config.redis_url.value {
+        Some(url) => crate::store::RedisStore::new(url, prefix)
+            .map_err(|e| located("redis-url", format!("{e}"), &config.redis_url.origin))?,
+        None => {
+            let port = u16::try_from(config.redis_port.value).map_err(|_| {
+                located(
+                    "redis-port",
+                    format!("{} is not a port", config.redis_port.value),
+                    &config.redis_port.origin,
+                )
+            })?;
+            crate::store::RedisStore::from_parts(
+                &config.redis_host.value,
+                port,
+                config.redis_db.value,
+                config.redis_user.value.as_deref(),
+                config.redis_password.value.as_deref(),
+                prefix,
+            )
+            .map_err(|e| located("redis-host", format!("{e}"), &config.redis_host.origin))?
+        }
+    };
+    Ok(AnyStore::Redis(store))
+}
+
+#[cfg(not(feature = "redis"))]
+fn open_redis(config: &SessionConfig) -> Result<AnyStore, ConfigError> {
+    Err(missing_feature("redis", config))
+}
+
+#[cfg(not(all(feature = "memcached", feature = "redis")))]
+fn missing_feature(feature: &str, config: &SessionConfig) -> ConfigError {
+    located(
+        "storage-feature-missing",
+        format!(
+            "{feature} session storage is not in this build: enable the `{feature}` feature of actix-cherrypy (cargo add actix-cherrypy --features {feature})"
+        ),
+        &config.storage.origin,
+    )
 }
 
 /// `App::new().wrap(from_cherrypy_config("site.conf"))`. Each file is read once per process

@@ -234,17 +234,19 @@ impl Session {
     /// could read the data from before this request and lose its update.)
     pub fn release_lock(&self) {
         let mut state = self.0.borrow_mut();
-        if state.lock.is_none() {
+        let Some(lock) = state.lock.take() else {
             return;
-        }
-        if let (Some(data), Some(expires)) = (&state.data, state.stored_expiry) {
-            let record = crate::store::Record {
+        };
+        let record = match (&state.data, state.stored_expiry) {
+            (Some(data), Some(expires)) => Some(crate::store::Record {
                 data: data.clone(),
                 expires,
-            };
-            state.store.put_now(&state.id, record);
-        }
-        state.lock = None;
+            }),
+            _ => None,
+        };
+        state
+            .store
+            .write_through_and_release(&state.id, record, lock);
     }
 }
 

@@ -2,6 +2,10 @@
 
 use std::time::{Duration, SystemTime};
 
+#[cfg(feature = "memcached")]
+use super::MemcachedStore;
+#[cfg(feature = "redis")]
+use super::RedisStore;
 use super::{FileStore, RamStore, Record, SessionLock, SessionStore, StoreError};
 use crate::session_id::SessionId;
 
@@ -13,20 +17,41 @@ pub enum AnyStore {
     Ram(RamStore),
     /// [`FileStore`].
     File(FileStore),
+    /// [`MemcachedStore`].
+    #[cfg(feature = "memcached")]
+    Memcached(MemcachedStore),
+    /// [`RedisStore`].
+    #[cfg(feature = "redis")]
+    Redis(RedisStore),
 }
 
 impl AnyStore {
-    /// Starts CherryPy's clean-up every `every`; the task ends with the store.
-    pub(crate) fn spawn_clean_up(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+    /// Starts CherryPy's clean-up every `every`; the servers (memcached, Redis) expire
+    /// sessions themselves and need none.
+    pub(crate) fn spawn_clean_up(&self, every: Duration) -> Option<tokio::task::JoinHandle<()>> {
         match self {
-            AnyStore::Ram(store) => store.spawn_clean_up(every),
-            AnyStore::File(store) => store.spawn_clean_up(every),
+            AnyStore::Ram(store) => Some(store.spawn_clean_up(every)),
+            AnyStore::File(store) => Some(store.spawn_clean_up(every)),
+            #[cfg(feature = "memcached")]
+            AnyStore::Memcached(_) => None,
+            #[cfg(feature = "redis")]
+            AnyStore::Redis(_) => None,
         }
     }
 
-    /// Stores a record without waiting (both stores do their work synchronously), for
-    /// `release_lock()`, which is not async.
-    pub(crate) fn put_now(&self, id: &SessionId, record: Record) {
+    /// `release_lock()`, which is not async: stores `record` (if any) and then releases
+    /// `lock`, so the next holder reads this request's changes. The local stores write at
+    /// once; the servers' write runs on a task that releases the lock when it is done.
+    pub(crate) fn write_through_and_release(
+        &self,
+        id: &SessionId,
+        record: Option<Record>,
+        lock: SessionLock,
+    ) {
+        let Some(record) = record else {
+            drop(lock);
+            return;
+        };
         match self {
             AnyStore::Ram(store) => store.put(id, record),
             AnyStore::File(store) => {
@@ -34,7 +59,20 @@ impl AnyStore {
                     log::error!("session {id}: writing on release_lock failed: {err}");
                 }
             }
+            #[cfg(any(feature = "memcached", feature = "redis"))]
+            #[allow(unreachable_patterns)]
+            networked => {
+                let (store, id) = (networked.clone(), *id);
+                drop(tokio::spawn(async move {
+                    if let Err(err) = store.save(&id, record).await {
+                        log::error!("session {id}: writing on release_lock failed: {err}");
+                    }
+                    drop(lock);
+                }));
+                return;
+            }
         }
+        drop(lock);
     }
 }
 
@@ -43,6 +81,10 @@ macro_rules! dispatch {
         match $self {
             AnyStore::Ram($store) => $call.await,
             AnyStore::File($store) => $call.await,
+            #[cfg(feature = "memcached")]
+            AnyStore::Memcached($store) => $call.await,
+            #[cfg(feature = "redis")]
+            AnyStore::Redis($store) => $call.await,
         }
     };
 }

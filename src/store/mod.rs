@@ -4,10 +4,17 @@
 //! Stores are cheap `Clone` handles; build one per process and share it (spec: sessions §11).
 
 mod any;
+mod codec;
 mod file;
 mod lock_table;
+#[cfg(feature = "memcached")]
+mod memcached;
 mod pickle;
 mod ram;
+#[cfg(feature = "redis")]
+mod redis;
+#[cfg(any(feature = "memcached", feature = "redis"))]
+mod shared_lock;
 
 use std::future::Future;
 use std::time::{Duration, SystemTime};
@@ -15,8 +22,12 @@ use std::time::{Duration, SystemTime};
 pub use any::AnyStore;
 pub use file::FileStore;
 pub use lock_table::{LockTable, SessionLock};
+#[cfg(feature = "memcached")]
+pub use memcached::MemcachedStore;
 pub use pickle::PickleError;
 pub use ram::RamStore;
+#[cfg(feature = "redis")]
+pub use redis::RedisStore;
 
 use crate::session_id::SessionId;
 use crate::session_value::SessionData;

@@ -1,0 +1,242 @@
+//! Redis sessions (`storage_type = "redis"`), this crate's extension: CherryPy has no Redis
+//! backend. The format is that of `cherrys`, the best-known CherryPy Redis package, so a
+//! CherryPy site using it shares sessions with this crate: key `prefix + id`, value a
+//! pickle of `(data, expiration)`, the key's TTL the session's timeout.
+//!
+//! One multiplexed connection per process (redis-rs' `ConnectionManager`), opened on first
+//! use and reopened after an outage; each command has a time limit, so requests fail with an
+//! error during an outage rather than hang. Locks span processes ([`super::shared_lock`]).
+
+use std::sync::{Arc, LazyLock};
+use std::time::{Duration, SystemTime};
+
+use redis::AsyncCommands;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use tokio::sync::OnceCell;
+
+use super::codec::{self, backend, is_garbage};
+use super::shared_lock::{self, LockServer};
+use super::{LockTable, Record, SessionLock, SessionStore, StoreError};
+use crate::session_id::SessionId;
+
+/// The longest a command may take before the request fails.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
+/// The longest a (re)connection may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// A Redis server holding sessions. Cheap to clone; clones share the connection.
+#[derive(Clone)]
+pub struct RedisStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: redis::Client,
+    connection: OnceCell<ConnectionManager>,
+    prefix: String,
+    locks: LockTable,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("server", &self.inner.client.get_connection_info().addr)
+            .field("db", &self.inner.client.get_connection_info().redis.db)
+            .field("prefix", &self.inner.prefix)
+            .finish()
+    }
+}
+
+impl RedisStore {
+    /// A store on the server at `url` (`redis://[user:password@]host:port/db`), keys starting
+    /// with `prefix`. Nothing is connected until the first request, so a server that is down
+    /// at startup fails requests, not the startup; a malformed URL is an error here.
+    pub fn new(url: &str, prefix: impl Into<String>) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url).map_err(backend)?;
+        Ok(Self::with_client(client, prefix.into()))
+    }
+
+    /// A store on `host:port`, database `db`, with optional ACL user and password (the
+    /// `cherrys` options).
+    pub fn from_parts(
+        host: &str,
+        port: u16,
+        db: i64,
+        user: Option<&str>,
+        password: Option<&str>,
+        prefix: impl Into<String>,
+    ) -> Result<Self, StoreError> {
+        let info = redis::ConnectionInfo {
+            addr: redis::ConnectionAddr::Tcp(host.to_owned(), port),
+            redis: redis::RedisConnectionInfo {
+                db,
+                username: user.map(str::to_owned),
+                password: password.map(str::to_owned),
+                ..Default::default()
+            },
+        };
+        let client = redis::Client::open(info).map_err(backend)?;
+        Ok(Self::with_client(client, prefix.into()))
+    }
+
+    fn with_client(client: redis::Client, prefix: String) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                client,
+                connection: OnceCell::new(),
+                prefix,
+                locks: LockTable::default(),
+            }),
+        }
+    }
+
+    async fn connection(&self) -> Result<ConnectionManager, StoreError> {
+        let manager = self
+            .inner
+            .connection
+            .get_or_try_init(|| async {
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(CONNECT_TIMEOUT)
+                    .set_response_timeout(RESPONSE_TIMEOUT)
+                    .set_number_of_retries(1)
+                    .set_max_delay(200);
+                ConnectionManager::new_with_config(self.inner.client.clone(), config).await
+            })
+            .await
+            .map_err(backend)?;
+        Ok(manager.clone())
+    }
+
+    fn key(&self, id: &SessionId) -> String {
+        format!("{}{id}", self.inner.prefix)
+    }
+}
+
+impl SessionStore for RedisStore {
+    async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
+        let mut redis = self.connection().await?;
+        let bytes: Option<Vec<u8>> = redis.get(self.key(id)).await.map_err(backend)?;
+        let Some(bytes) = bytes else {
+            return Ok(None);
+        };
+        match codec::decode(&bytes) {
+            Ok(record) => Ok(Some(record)),
+            Err(err) if is_garbage(&err) => {
+                log::warn!(
+                    "redis session {} cannot be read ({err}); treated as empty",
+                    self.key(id)
+                );
+                Ok(Some(Record {
+                    data: Default::default(),
+                    expires: SystemTime::UNIX_EPOCH,
+                }))
+            }
+            Err(err) => {
+                log::error!(
+                    "redis session {} holds data this crate cannot represent ({err}); not touching it",
+                    self.key(id)
+                );
+                Err(backend(err))
+            }
+        }
+    }
+
+    async fn save(&self, id: &SessionId, record: Record) -> Result<(), StoreError> {
+        let ttl = record
+            .expires
+            .duration_since(SystemTime::now())
+            .unwrap_or_default();
+        if ttl.is_zero() {
+            return self.delete(id).await;
+        }
+        let bytes = codec::encode(&record)?;
+        let mut redis = self.connection().await?;
+        // Milliseconds, so a fractional timeout (`timeout = 0.5`) is kept exactly.
+        let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        redis
+            .pset_ex::<_, _, ()>(self.key(id), bytes, millis)
+            .await
+            .map_err(backend)
+    }
+
+    async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        let mut redis = self.connection().await?;
+        redis.del::<_, ()>(self.key(id)).await.map_err(backend)
+    }
+
+    async fn exists(&self, id: &SessionId) -> Result<bool, StoreError> {
+        let mut redis = self.connection().await?;
+        redis.exists(self.key(id)).await.map_err(backend)
+    }
+
+    async fn lock(
+        &self,
+        id: &SessionId,
+        timeout: Option<Duration>,
+    ) -> Result<SessionLock, StoreError> {
+        let key = format!("{}:lock", self.key(id));
+        shared_lock::acquire(self, &self.inner.locks, id, key, timeout).await
+    }
+
+    /// Redis expires sessions itself (each key's TTL is its timeout).
+    async fn clean_up(&self, _now: SystemTime) -> Result<usize, StoreError> {
+        Ok(0)
+    }
+}
+
+/// Extends the lease only while the key holds our token.
+static RENEW: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end",
+    )
+});
+/// Deletes the key only while it holds our token.
+static RELEASE: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end",
+    )
+});
+
+impl LockServer for RedisStore {
+    async fn try_acquire(
+        &self,
+        key: &str,
+        token: &str,
+        lease: Duration,
+    ) -> Result<bool, StoreError> {
+        let mut redis = self.connection().await?;
+        let set: Option<String> = redis::cmd("SET")
+            .arg(key)
+            .arg(token)
+            .arg("NX")
+            .arg("PX")
+            .arg(lease.as_millis() as u64)
+            .query_async(&mut redis)
+            .await
+            .map_err(backend)?;
+        Ok(set.is_some())
+    }
+
+    async fn renew(&self, key: &str, token: &str, lease: Duration) -> Result<bool, StoreError> {
+        let mut redis = self.connection().await?;
+        let renewed: i64 = RENEW
+            .key(key)
+            .arg(token)
+            .arg(lease.as_millis() as u64)
+            .invoke_async(&mut redis)
+            .await
+            .map_err(backend)?;
+        Ok(renewed == 1)
+    }
+
+    async fn release(&self, key: &str, token: &str) -> Result<(), StoreError> {
+        let mut redis = self.connection().await?;
+        RELEASE
+            .key(key)
+            .arg(token)
+            .invoke_async::<i64>(&mut redis)
+            .await
+            .map(drop)
+            .map_err(backend)
+    }
+}

@@ -1,0 +1,134 @@
+//! Real `redis-server` and `memcached` processes for the tests, each on a free loopback
+//! port, stopped by process id when dropped (also when a test panics).
+
+#![allow(dead_code)] // each test file uses part of it
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A server process the test started.
+pub(crate) struct Server {
+    child: Option<Child>,
+    program: &'static str,
+    args: Vec<String>,
+    pub(crate) port: u16,
+}
+
+impl Server {
+    /// `memcached` on 127.0.0.1 (TCP only).
+    pub(crate) fn memcached() -> Self {
+        let port = free_port();
+        let user = if running_as_root() { "-u root" } else { "" };
+        let args = format!("-l 127.0.0.1 -p {port} -U 0 -m 64 {user}");
+        Self::start(
+            "memcached",
+            args.split_whitespace().map(str::to_owned).collect(),
+            port,
+        )
+    }
+
+    /// `redis-server` on 127.0.0.1, persisting to `dir` (so a restart keeps the data).
+    pub(crate) fn redis(dir: &std::path::Path) -> Self {
+        let port = free_port();
+        let args = vec![
+            "--bind".into(),
+            "127.0.0.1".into(),
+            "--port".into(),
+            port.to_string(),
+            "--dir".into(),
+            dir.display().to_string(),
+            "--save".into(),
+            "".into(),
+            "--appendonly".into(),
+            "yes".into(),
+            "--appendfsync".into(),
+            "always".into(),
+            "--daemonize".into(),
+            "no".into(),
+        ];
+        Self::start("redis-server", args, port)
+    }
+
+    fn start(program: &'static str, args: Vec<String>, port: u16) -> Self {
+        let mut server = Self {
+            child: None,
+            program,
+            args,
+            port,
+        };
+        server.restart();
+        server
+    }
+
+    /// Starts the process again (after [`Server::stop`]) on the same port.
+    pub(crate) fn restart(&mut self) {
+        let child = Command::new(self.program)
+            .args(&self.args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{} cannot be started ({e}): install it (Debian: apt-get install redis-server memcached); .ci/run does",
+                    self.program
+                )
+            });
+        self.child = Some(child);
+        wait_for_port(self.port);
+    }
+
+    /// Kills the process (SIGKILL) and waits for it.
+    pub(crate) fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// `host:port`.
+    pub(crate) fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn running_as_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+}
+
+pub(crate) fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+pub(crate) fn wait_for_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nothing listens on port {port}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A fresh directory under the system's temp dir.
+pub(crate) fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "actix-cherrypy-{name}-{}-{}",
+        std::process::id(),
+        free_port()
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}

@@ -1,0 +1,458 @@
+#![cfg(all(feature = "memcached", feature = "redis"))]
+
+//! One acceptance suite for every store (RAM, file, memcached, Redis): the same tests of
+//! load, save, expiry, locking, regenerate and clean-up, first through the store API, then
+//! through the middleware over HTTP. memcached and Redis are real servers started here.
+
+mod servers;
+
+use std::collections::HashSet;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use actix_cherrypy::middleware::CherryPySessions;
+use actix_cherrypy::session::Session;
+use actix_cherrypy::session_id::SessionId;
+use actix_cherrypy::session_value::{SessionData, SessionValue};
+use actix_cherrypy::store::{
+    FileStore, MemcachedStore, RamStore, Record, RedisStore, SessionStore, StoreError,
+};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use servers::{Server, temp_dir};
+
+/// A store under test, with what keeps its backend alive and the config lines selecting it.
+struct Backend {
+    name: &'static str,
+    config: String,
+    _server: Option<Server>,
+    dir: PathBuf,
+    /// The RAM store lives in the process: every handle is this one.
+    ram: RamStore,
+}
+
+impl Backend {
+    fn ram() -> Self {
+        Self {
+            name: "ram",
+            config: "tools.sessions.storage_type = \"ram\"\n".into(),
+            _server: None,
+            dir: temp_dir("ram"),
+            ram: RamStore::new(),
+        }
+    }
+
+    fn file() -> Self {
+        let dir = temp_dir("file");
+        Self {
+            name: "file",
+            config: format!(
+                "tools.sessions.storage_type = \"file\"\ntools.sessions.storage_path = {:?}\n",
+                dir.display().to_string()
+            ),
+            _server: None,
+            dir,
+            ram: RamStore::new(),
+        }
+    }
+
+    fn memcached() -> Self {
+        let server = Server::memcached();
+        Self {
+            name: "memcached",
+            config: format!(
+                "tools.sessions.storage_type = \"memcached\"\ntools.sessions.servers = [{:?}]\n",
+                server.address()
+            ),
+            _server: Some(server),
+            dir: temp_dir("memcached"),
+            ram: RamStore::new(),
+        }
+    }
+
+    fn redis() -> Self {
+        let dir = temp_dir("redis");
+        let server = Server::redis(&dir);
+        Self {
+            name: "redis",
+            config: format!(
+                "tools.sessions.storage_type = \"redis\"\ntools.sessions.port = {}\ntools.sessions.prefix = \"test:\"\n",
+                server.port
+            ),
+            _server: Some(server),
+            dir,
+            ram: RamStore::new(),
+        }
+    }
+
+    /// A new handle on the backend, as a second process would open it.
+    fn open(&self) -> Box<dyn Fn() -> Store> {
+        match self.name {
+            "ram" => {
+                let one = self.ram.clone();
+                Box::new(move || Store::Ram(one.clone()))
+            }
+            "file" => {
+                let dir = self.dir.clone();
+                Box::new(move || Store::File(FileStore::new(&dir).unwrap()))
+            }
+            "memcached" => {
+                let address = self._server.as_ref().unwrap().address();
+                Box::new(move || Store::Memcached(MemcachedStore::new(&[&address]).unwrap()))
+            }
+            _ => {
+                let url = format!("redis://{}/0", self._server.as_ref().unwrap().address());
+                Box::new(move || Store::Redis(RedisStore::new(&url, "test:").unwrap()))
+            }
+        }
+    }
+
+    /// Whether two handles are two processes' views of one storage (all but RAM).
+    fn shared(&self) -> bool {
+        self.name != "ram"
+    }
+}
+
+/// The public store types, so one suite drives them all.
+enum Store {
+    Ram(RamStore),
+    File(FileStore),
+    Memcached(MemcachedStore),
+    Redis(RedisStore),
+}
+
+macro_rules! each {
+    ($store:expr, $s:ident => $call:expr) => {
+        match $store {
+            Store::Ram($s) => $call.await,
+            Store::File($s) => $call.await,
+            Store::Memcached($s) => $call.await,
+            Store::Redis($s) => $call.await,
+        }
+    };
+}
+
+impl Store {
+    async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
+        each!(self, s => s.load(id))
+    }
+    async fn save(&self, id: &SessionId, r: Record) -> Result<(), StoreError> {
+        each!(self, s => s.save(id, r))
+    }
+    async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        each!(self, s => s.delete(id))
+    }
+    async fn exists(&self, id: &SessionId) -> Result<bool, StoreError> {
+        each!(self, s => s.exists(id))
+    }
+    async fn lock(
+        &self,
+        id: &SessionId,
+        t: Option<Duration>,
+    ) -> Result<actix_cherrypy::store::SessionLock, StoreError> {
+        each!(self, s => s.lock(id, t))
+    }
+    async fn clean_up(&self, now: SystemTime) -> Result<usize, StoreError> {
+        each!(self, s => s.clean_up(now))
+    }
+}
+
+fn sample() -> SessionData {
+    let mut data = SessionData::new();
+    data.insert("user".into(), SessionValue::Str("zoë ✓".into()));
+    data.insert("n".into(), SessionValue::Int(-7));
+    data.insert("big".into(), SessionValue::Int(1 << 40));
+    data.insert("ratio".into(), SessionValue::Float(0.1));
+    data.insert("raw".into(), SessionValue::Bytes(b"\0\xff\n".to_vec()));
+    data.insert(
+        "nested".into(),
+        SessionValue::Dict(vec![(
+            SessionValue::Tuple(vec![SessionValue::Int(1), SessionValue::Bool(true)]),
+            SessionValue::List(vec![SessionValue::None, SessionValue::Str(String::new())]),
+        )]),
+    );
+    data
+}
+
+/// Microseconds, the precision of the datetime CherryPy stores.
+fn micros(t: SystemTime) -> u128 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_micros()
+}
+
+async fn round_trip(backend: Backend) {
+    let store = backend.open()();
+    let id = SessionId::generate();
+    assert_eq!(store.load(&id).await.unwrap(), None, "{}", backend.name);
+    assert!(!store.exists(&id).await.unwrap());
+    let expires = SystemTime::now() + Duration::from_secs(600);
+    store
+        .save(
+            &id,
+            Record {
+                data: sample(),
+                expires,
+            },
+        )
+        .await
+        .unwrap();
+    let back = store.load(&id).await.unwrap().expect("saved");
+    assert_eq!(back.data, sample(), "{}", backend.name);
+    assert_eq!(micros(back.expires), micros(expires), "{}", backend.name);
+    assert!(store.exists(&id).await.unwrap());
+    // Another handle (another process) sees it too.
+    if backend.shared() {
+        let other = backend.open()();
+        assert_eq!(other.load(&id).await.unwrap().unwrap().data, sample());
+    }
+    store.delete(&id).await.unwrap();
+    assert_eq!(store.load(&id).await.unwrap(), None);
+    assert!(!store.exists(&id).await.unwrap());
+    // Deleting what is not there is no error.
+    store.delete(&id).await.unwrap();
+}
+
+async fn expiry_and_clean_up(backend: Backend) {
+    let store = backend.open()();
+    let (short, long) = (SessionId::generate(), SessionId::generate());
+    let now = SystemTime::now();
+    let record = |secs| Record {
+        data: sample(),
+        expires: now + Duration::from_millis(secs),
+    };
+    store.save(&short, record(1_500)).await.unwrap();
+    store.save(&long, record(600_000)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(2_600)).await;
+    let later = SystemTime::now();
+    // CherryPy: an expired session's data reads as empty until the clean-up removes it.
+    let expired = store.load(&short).await.unwrap();
+    assert!(
+        expired.as_ref().is_none_or(|r| r.is_expired(later)),
+        "{}: {expired:?}",
+        backend.name
+    );
+    store.clean_up(later).await.unwrap();
+    assert!(!store.exists(&short).await.unwrap(), "{}", backend.name);
+    assert_eq!(store.load(&long).await.unwrap().unwrap().data, sample());
+}
+
+async fn locking(backend: Backend) {
+    let store = backend.open()();
+    let id = SessionId::generate();
+    let held = store.lock(&id, None).await.unwrap();
+    let short = Some(Duration::from_millis(150));
+    let refused = store.lock(&id, short).await;
+    assert!(
+        matches!(refused, Err(StoreError::LockTimeout(_))),
+        "{}: {refused:?}",
+        backend.name
+    );
+    if backend.shared() {
+        // A second process is kept out as well.
+        let other = backend.open()();
+        let refused = other.lock(&id, short).await;
+        assert!(
+            matches!(refused, Err(StoreError::LockTimeout(_))),
+            "{}",
+            backend.name
+        );
+    }
+    // Another session is not affected.
+    drop(store.lock(&SessionId::generate(), short).await.unwrap());
+    // A waiter gets the lock once it is released.
+    let waiter = {
+        let store = backend.open()();
+        tokio::spawn(async move {
+            store
+                .lock(&id, Some(Duration::from_secs(5)))
+                .await
+                .map(drop)
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!waiter.is_finished(), "{}", backend.name);
+    drop(held);
+    waiter.await.unwrap().unwrap();
+}
+
+// ---- through the middleware ------------------------------------------------------------
+
+async fn set(s: Session, q: web::Query<Vec<(String, String)>>) -> HttpResponse {
+    for (k, v) in q.into_inner() {
+        s.insert_value(k, SessionValue::Str(v));
+    }
+    HttpResponse::Ok().body(s.id().to_string())
+}
+
+async fn get(s: Session) -> HttpResponse {
+    let v = s.get_value("k").map(|v| v.python_str()).unwrap_or_default();
+    HttpResponse::Ok().body(v)
+}
+
+async fn incr(s: Session) -> HttpResponse {
+    let n = match s.get_value("c") {
+        Some(SessionValue::Int(n)) => n,
+        _ => 0,
+    };
+    actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    s.insert_value("c", SessionValue::Int(n + 1));
+    HttpResponse::Ok().body((n + 1).to_string())
+}
+
+/// As at a login: the data is read, then the id changes (CherryPy saves only loaded data,
+/// so a regenerate without touching the data starts an empty session).
+async fn regenerate(s: Session) -> HttpResponse {
+    let _ = s.get_value("k");
+    s.regenerate();
+    HttpResponse::Ok().body(s.id().to_string())
+}
+
+async fn expire(s: Session) -> HttpResponse {
+    s.expire();
+    HttpResponse::Ok().finish()
+}
+
+fn serve(backend: &Backend) -> u16 {
+    let conf = backend.dir.join("site.conf");
+    std::fs::write(
+        &conf,
+        format!("[/]\ntools.sessions.on = True\n{}", backend.config),
+    )
+    .unwrap();
+    let sessions = CherryPySessions::from_file(&conf).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            HttpServer::new(move || {
+                App::new()
+                    .wrap(sessions.clone())
+                    .route("/set", web::get().to(set))
+                    .route("/get", web::get().to(get))
+                    .route("/incr", web::get().to(incr))
+                    .route("/regenerate", web::get().to(regenerate))
+                    .route("/expire", web::get().to(expire))
+            })
+            .workers(2)
+            .listen(listener)
+            .unwrap()
+            .run()
+            .await
+            .unwrap()
+        })
+    });
+    port
+}
+
+/// `(status, Set-Cookie session id or "", body)`.
+fn request(port: u16, path: &str, id: Option<&str>) -> (u16, String, String) {
+    let mut stream = loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(s) => break s,
+            Err(_) => std::thread::sleep(Duration::from_millis(20)),
+        }
+    };
+    let cookie = id
+        .map(|c| format!("Cookie: session_id={c}\r\n"))
+        .unwrap_or_default();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: x\r\n{cookie}Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let status = head[9..12].parse().unwrap();
+    let set_id = head
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: session_id="))
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+        .unwrap_or_default();
+    (status, set_id, body.to_owned())
+}
+
+fn http_semantics(backend: Backend) {
+    let port = serve(&backend);
+    let name = backend.name;
+    // A new session, then read back with its cookie.
+    let (status, id, body) = request(port, "/set?k=v1", None);
+    assert_eq!((status, id.len()), (200, 40), "{name}");
+    assert_eq!(body, id);
+    assert_eq!(request(port, "/get", Some(&id)).2, "v1", "{name}");
+    // An unknown id is replaced (fixation protection).
+    let forged = "ab".repeat(20);
+    let (_, fresh, body) = request(port, "/get", Some(&forged));
+    assert_eq!(body, "", "{name}");
+    assert!(fresh.len() == 40 && fresh != forged, "{name}");
+    // Regenerate: a new id with the same data; the old id is gone.
+    let (_, new_id, body) = request(port, "/regenerate", Some(&id));
+    assert_eq!(new_id, body);
+    assert_ne!(new_id, id, "{name}");
+    assert_eq!(request(port, "/get", Some(&new_id)).2, "v1", "{name}");
+    let (_, replaced, body) = request(port, "/get", Some(&id));
+    assert_eq!(body, "", "{name}: the old id still reads the data");
+    assert!(replaced.len() == 40 && replaced != id);
+    // expire(): the browser is told to drop the cookie; the stored data stays, as in
+    // CherryPy (a client that keeps sending the id still reads it).
+    let (status, expired, _) = request(port, "/expire", Some(&new_id));
+    assert_eq!((status, expired.as_str()), (200, new_id.as_str()), "{name}");
+    assert_eq!(request(port, "/get", Some(&new_id)).2, "v1", "{name}");
+}
+
+fn concurrent_increments(backend: Backend) {
+    let port = serve(&backend);
+    let (_, id, _) = request(port, "/set?k=x", None);
+    let threads: Vec<_> = (0..20)
+        .map(|_| {
+            let id = id.clone();
+            std::thread::spawn(move || request(port, "/incr", Some(&id)).2)
+        })
+        .collect();
+    let seen: HashSet<String> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    // Implicit locking: each request saw the previous one's write.
+    assert_eq!(seen.len(), 20, "{}: {seen:?}", backend.name);
+    assert_eq!(
+        request(port, "/incr", Some(&id)).2,
+        "21",
+        "{}",
+        backend.name
+    );
+}
+
+macro_rules! suite {
+    ($($store:ident),*) => {$(
+        mod $store {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn round_trip() {
+                super::round_trip(Backend::$store()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn expiry_and_clean_up() {
+                super::expiry_and_clean_up(Backend::$store()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn locking() {
+                super::locking(Backend::$store()).await;
+            }
+
+            #[test]
+            fn http_semantics() {
+                super::http_semantics(Backend::$store());
+            }
+
+            #[test]
+            fn concurrent_increments() {
+                super::concurrent_increments(Backend::$store());
+            }
+        }
+    )*};
+}
+
+suite!(ram, file, memcached, redis);
