@@ -7,6 +7,8 @@ compat/setup.sh
 cargo fmt --all -- --check
 cargo clippy --all-targets --all-features -- -D warnings
 cargo check --no-default-features
+# Without the store features: a config asking for memcached/redis is a located error.
+cargo test --no-default-features --lib --quiet missing_features
 cargo check --no-default-features --features actix-session
 INSTA_UPDATE=no cargo test --all-features
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features

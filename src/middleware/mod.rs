@@ -326,3 +326,39 @@ where
         )))
     }
 }
+
+/// Run by `cargo test --no-default-features --lib` (scripts/test.sh): a build without a
+/// store's feature rejects a config that asks for it, at startup, where it is written.
+#[cfg(all(test, not(feature = "memcached"), not(feature = "redis")))]
+mod missing_features {
+    use super::*;
+
+    #[test]
+    fn a_store_the_build_lacks_is_a_located_startup_error() {
+        for (storage, feature) in [("memcached", "memcached"), ("redis", "redis")] {
+            let dir = std::env::temp_dir().join(format!(
+                "actix-cherrypy-missing-{feature}-{}",
+                std::process::id()
+            ));
+            std::fs::create_dir_all(&dir).unwrap();
+            let conf = dir.join("site.conf");
+            std::fs::write(
+                &conf,
+                format!(
+                    "[/]\ntools.sessions.on = True\ntools.sessions.storage_type = '{storage}'\n"
+                ),
+            )
+            .unwrap();
+            let err = CherryPySessions::from_file(&conf).unwrap_err();
+            let d = err.diagnostic();
+            assert_eq!(d.code, "storage-feature-missing");
+            assert!(
+                d.message.contains(&format!("`{feature}` feature")),
+                "{}",
+                d.message
+            );
+            let location = d.location.as_ref().expect("located");
+            assert_eq!(location.line_column(), (3, 31), "{d}");
+        }
+    }
+}

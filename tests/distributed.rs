@@ -1,0 +1,370 @@
+#![cfg(all(feature = "memcached", feature = "redis"))]
+
+//! Sites that outgrow one machine: several processes on one memcached or Redis server.
+//! Our probe server runs as separate processes (`examples/probe_server.rs`), CherryPy 18 as
+//! itself (`compat/http/probe_app.py`), memcached and Redis as real servers.
+
+mod servers;
+
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use servers::{Server, free_port, temp_dir, wait_for_port};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The probe server binary, built with every feature beside this test binary.
+fn probe_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>");
+    let binary = profile_dir.join("examples").join("probe_server");
+    // `cargo test` builds the examples with the tests, but not for `--test distributed`.
+    let status = Command::new(option_env!("CARGO").unwrap_or("cargo"))
+        .args([
+            "build",
+            "--quiet",
+            "--example",
+            "probe_server",
+            "--all-features",
+        ])
+        .current_dir(root())
+        .env(
+            "CARGO_TARGET_DIR",
+            profile_dir.parent().expect("target dir"),
+        )
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building examples/probe_server failed");
+    binary
+}
+
+/// A server process; killed when dropped.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn ours(binary: &Path, config: &Path) -> (Process, u16) {
+    let port = free_port();
+    let child = Command::new(binary)
+        .arg(config)
+        .arg(port.to_string())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("probe_server starts");
+    wait_for_port(port);
+    (Process(child), port)
+}
+
+fn cherrypy(config: &Path) -> (Process, u16) {
+    let python = root().join("compat/.venv/bin/python");
+    assert!(
+        python.exists(),
+        "run compat/setup.sh first (the CherryPy venv)"
+    );
+    let port = free_port();
+    let child = Command::new(python)
+        .arg(root().join("compat/http/probe_app.py"))
+        .arg(config)
+        .arg(port.to_string())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("CherryPy starts");
+    wait_for_port(port);
+    (Process(child), port)
+}
+
+/// `(status, session id from Set-Cookie or "", body)`.
+fn request(port: u16, path: &str, id: Option<&str>) -> (u16, String, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let cookie = id
+        .map(|c| format!("Cookie: session_id={c}\r\n"))
+        .unwrap_or_default();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: x\r\n{cookie}Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP response");
+    let status = head[9..12].parse().unwrap();
+    let set_id = head
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(": ")?;
+            name.eq_ignore_ascii_case("set-cookie")
+                .then(|| value.strip_prefix("session_id="))?
+        })
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+        .unwrap_or_default();
+    (status, set_id, body.to_owned())
+}
+
+fn write_config(dir: &Path, storage: &str) -> PathBuf {
+    let conf = dir.join("site.conf");
+    std::fs::write(
+        &conf,
+        format!("[/]\ntools.sessions.on = True\ntools.sessions.locking = \"implicit\"\n{storage}"),
+    )
+    .unwrap();
+    conf
+}
+
+/// 200 read-sleep-write increments of one session, spread over `ports` by 16 clients at
+/// once: only a lock that spans the processes keeps every update.
+fn increments_over(ports: &[u16]) {
+    let (_, id, _) = request(ports[0], "/set?key=other&value=x", None);
+    assert_eq!(id.len(), 40);
+    let next = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::new(Mutex::new(BTreeSet::new()));
+    let clients: Vec<_> = (0..16)
+        .map(|_| {
+            let (next, seen, id, ports) = (next.clone(), seen.clone(), id.clone(), ports.to_vec());
+            std::thread::spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= 200 {
+                        break;
+                    }
+                    let port = ports[i % ports.len()];
+                    let (status, _, body) = request(port, "/slow_incr?key=c&ms=2", Some(&id));
+                    assert_eq!(status, 200, "{body}");
+                    seen.lock().unwrap().insert(body);
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.join().unwrap();
+    }
+    // Each request saw exactly the previous one's write: 0->1, 1->2, ... 199->200.
+    let seen = seen.lock().unwrap();
+    let expected: BTreeSet<String> = (0..200).map(|n| format!("{n}->{}", n + 1)).collect();
+    let lost: Vec<_> = expected.difference(&seen).take(5).collect();
+    assert!(
+        lost.is_empty(),
+        "updates lost: {} distinct results of 200, missing {lost:?}...",
+        seen.len()
+    );
+    assert_eq!(request(ports[1], "/get?key=c", Some(&id)).2, "200");
+}
+
+#[test]
+fn two_processes_on_one_redis_keep_every_update() {
+    let dir = temp_dir("two-on-redis");
+    let redis = Server::redis(&dir);
+    let conf = write_config(
+        &dir,
+        &format!(
+            "tools.sessions.storage_type = \"redis\"\ntools.sessions.url = \"redis://{}/3\"\n",
+            redis.address()
+        ),
+    );
+    let binary = probe_binary();
+    let (_a, a) = ours(&binary, &conf);
+    let (_b, b) = ours(&binary, &conf);
+    increments_over(&[a, b]);
+}
+
+#[test]
+fn two_processes_on_one_memcached_keep_every_update() {
+    let dir = temp_dir("two-on-memcached");
+    let memcached = Server::memcached();
+    let conf = write_config(
+        &dir,
+        &format!(
+            "tools.sessions.storage_type = \"memcached\"\ntools.sessions.servers = [{:?}]\n",
+            memcached.address()
+        ),
+    );
+    let binary = probe_binary();
+    let (_a, a) = ours(&binary, &conf);
+    let (_b, b) = ours(&binary, &conf);
+    increments_over(&[a, b]);
+}
+
+#[test]
+fn cherrypy_and_this_crate_share_memcached_sessions_both_ways() {
+    let dir = temp_dir("cherrypy-memcached");
+    let memcached = Server::memcached();
+    let conf = write_config(
+        &dir,
+        &format!(
+            "tools.sessions.storage_type = \"memcached\"\ntools.sessions.servers = [{:?}]\n",
+            memcached.address()
+        ),
+    );
+    let (_cp, cp) = cherrypy(&conf);
+    let (_us, us) = ours(&probe_binary(), &conf);
+
+    // Set in CherryPy, read here: the id is kept (it exists), the value is CherryPy's.
+    let (status, id, _) = request(cp, "/set?key=who&value=caf%C3%A9+cherrypy", None);
+    assert_eq!((status, id.len()), (200, 40));
+    let (status, kept, body) = request(us, "/get?key=who", Some(&id));
+    assert_eq!(
+        (status, kept.as_str(), body.as_str()),
+        (200, id.as_str(), "café cherrypy")
+    );
+
+    // Set here, read in CherryPy, on the same session.
+    let (_, kept, _) = request(us, "/slow_incr?key=n&ms=1", Some(&id));
+    assert_eq!(kept, id);
+    request(us, "/set?key=from&value=actix", Some(&id));
+    assert_eq!(request(cp, "/get?key=from", Some(&id)).2, "actix");
+    assert_eq!(request(cp, "/get?key=n", Some(&id)).2, "1");
+    assert_eq!(request(cp, "/get?key=who", Some(&id)).2, "café cherrypy");
+
+    // A session started here is known to CherryPy (its id is not replaced).
+    let (_, ours_id, _) = request(us, "/set?key=k&value=v", None);
+    let (_, kept, body) = request(cp, "/get?key=k", Some(&ours_id));
+    assert_eq!((kept.as_str(), body.as_str()), (ours_id.as_str(), "v"));
+}
+
+/// The value this crate writes for a session is byte for byte what CherryPy's
+/// MemcachedSession writes (python-memcached's protocol-0 pickle, flag 1, same expiry).
+#[test]
+fn memcached_values_are_cherrypys_bytes() {
+    let memcached = Server::memcached();
+    let python = root().join("compat/.venv/bin/python");
+    // Each value a distinct object, as in a session filled from requests (Python memoizes
+    // shared objects, which a session built here never has).
+    let script = r#"
+import datetime, sys, memcache
+c = memcache.Client([sys.argv[1]])
+exp = datetime.datetime.now().replace(microsecond=654321) + datetime.timedelta(minutes=60)
+data = {'user': 'zo\u00eb', 'count': 3, 'big': 2**70, 'neg': -2**40, 'ratio': 0.1,
+        'flags': [True, False, None], 'pair': (1, 'two'), 'raw': b'\x00\xff\n',
+        'empty': b'', 'nested': {(1, 2): ['x'], 'k': {}}, 'unit': (), 'sym': '\u20ac\U0001f600\\'}
+td = int(__import__('time').mktime(exp.timetuple()))
+assert c.set(sys.argv[2], (data, exp), td)
+"#;
+    let theirs = "c".repeat(40);
+    let status = Command::new(&python)
+        .args(["-c", script, &memcached.address(), &theirs])
+        .status()
+        .expect("python runs");
+    assert!(status.success());
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mine = "d".repeat(40);
+    runtime.block_on(async {
+        use actix_cherrypy::session_id::SessionId;
+        use actix_cherrypy::store::{MemcachedStore, SessionStore};
+        let store = MemcachedStore::new(&[memcached.address()]).unwrap();
+        let record = store
+            .load(&SessionId::parse(&theirs).unwrap())
+            .await
+            .unwrap()
+            .expect("CherryPy's session reads");
+        store
+            .save(&SessionId::parse(&mine).unwrap(), record)
+            .await
+            .unwrap();
+    });
+    let raw = |key: &str| {
+        let mut s = TcpStream::connect(("127.0.0.1", memcached.port)).unwrap();
+        write!(s, "mg {key} v f t\r\n").unwrap();
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4096];
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !out.ends_with(b"\r\n") || out.iter().filter(|&&b| b == b'\n').count() < 2 {
+            let n = s.read(&mut buf).unwrap();
+            out.extend_from_slice(&buf[..n]);
+            assert!(
+                Instant::now() < deadline && n > 0,
+                "memcached answered {out:?}"
+            );
+        }
+        out
+    };
+    let (theirs_raw, mine_raw) = (raw(&theirs), raw(&mine));
+    let split = |raw: &[u8]| -> (String, Vec<u8>) {
+        let at = raw.iter().position(|&b| b == b'\n').unwrap();
+        (
+            String::from_utf8_lossy(&raw[..at]).into_owned(),
+            raw[at + 1..].to_vec(),
+        )
+    };
+    let ((their_head, their_value), (my_head, my_value)) = (split(&theirs_raw), split(&mine_raw));
+    assert_eq!(
+        String::from_utf8_lossy(&my_value),
+        String::from_utf8_lossy(&their_value)
+    );
+    // `VA <len> f<flags> t<ttl>`: same length and flag; the TTLs agree within a second.
+    let fields =
+        |head: &str| -> Vec<String> { head.split_whitespace().map(str::to_owned).collect() };
+    let (theirs_f, mine_f) = (fields(&their_head), fields(&my_head));
+    assert_eq!(theirs_f[..3], mine_f[..3], "{their_head} / {my_head}");
+    let ttl = |f: &[String]| f[3].trim_start_matches('t').parse::<i64>().unwrap();
+    assert!(
+        (ttl(&theirs_f) - ttl(&mine_f)).abs() <= 1,
+        "{their_head} / {my_head}"
+    );
+}
+
+#[test]
+fn a_redis_outage_fails_requests_quickly_and_sessions_resume_after_it() {
+    let dir = temp_dir("redis-restart");
+    let mut redis = Server::redis(&dir);
+    let conf = write_config(
+        &dir,
+        &format!(
+            "tools.sessions.storage_type = \"redis\"\ntools.sessions.port = {}\n",
+            redis.port
+        ),
+    );
+    let (_us, us) = ours(&probe_binary(), &conf);
+    let (_, id, _) = request(us, "/set?key=k&value=before", None);
+    assert_eq!(request(us, "/get?key=k", Some(&id)).2, "before");
+
+    redis.stop();
+    for _ in 0..3 {
+        let started = Instant::now();
+        let (status, _, _) = request(us, "/get?key=k", Some(&id));
+        assert_eq!(status, 500);
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "a request during the outage took {:?}",
+            started.elapsed()
+        );
+    }
+
+    redis.restart();
+    // The connection is reopened on demand; the data survived (append-only file).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let body = loop {
+        let (status, kept, body) = request(us, "/get?key=k", Some(&id));
+        if status == 200 {
+            assert_eq!(kept, id);
+            break body;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "sessions did not resume after the restart"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(body, "before");
+    let (status, new_id, _) = request(us, "/set?key=k&value=after", None);
+    assert_eq!(status, 200);
+    assert_eq!(request(us, "/get?key=k", Some(&new_id)).2, "after");
+}
