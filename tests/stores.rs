@@ -22,6 +22,10 @@ use actix_cherrypy::store::{
 use actix_web::{App, HttpResponse, HttpServer, web};
 use servers::{Server, temp_dir};
 
+/// The lease of the servers' locks in these tests: short, so that renewal and a crashed
+/// holder's expiry show within seconds.
+const LEASE: Duration = Duration::from_secs(2);
+
 /// A store under test, with what keeps its backend alive and the config lines selecting it.
 struct Backend {
     name: &'static str,
@@ -87,7 +91,7 @@ impl Backend {
     }
 
     /// A new handle on the backend, as a second process would open it.
-    fn open(&self) -> Box<dyn Fn() -> Store> {
+    fn open(&self) -> Box<dyn Fn() -> Store + Send> {
         match self.name {
             "ram" => {
                 let one = self.ram.clone();
@@ -99,11 +103,17 @@ impl Backend {
             }
             "memcached" => {
                 let address = self._server.as_ref().unwrap().address();
-                Box::new(move || Store::Memcached(MemcachedStore::new(&[&address]).unwrap()))
+                Box::new(move || {
+                    let store = MemcachedStore::new(&[&address]).unwrap();
+                    Store::Memcached(store.with_lock_lease(LEASE))
+                })
             }
             _ => {
                 let url = format!("redis://{}/0", self._server.as_ref().unwrap().address());
-                Box::new(move || Store::Redis(RedisStore::new(&url, "test:").unwrap()))
+                Box::new(move || {
+                    let store = RedisStore::new(&url, "test:").unwrap();
+                    Store::Redis(store.with_lock_lease(LEASE))
+                })
             }
         }
     }
@@ -275,6 +285,47 @@ async fn locking(backend: Backend) {
     assert!(!waiter.is_finished(), "{}", backend.name);
     drop(held);
     waiter.await.unwrap().unwrap();
+}
+
+/// Server locks (memcached, Redis): a holder keeps its lock past the lease by renewing it,
+/// and a holder that dies without releasing frees it when the lease runs out.
+async fn lease(backend: Backend) {
+    let (store, other) = (backend.open()(), backend.open()());
+    let id = SessionId::generate();
+    let held = store.lock(&id, None).await.unwrap();
+    tokio::time::sleep(LEASE * 2).await;
+    let refused = other.lock(&id, Some(Duration::from_millis(200))).await;
+    assert!(
+        matches!(refused, Err(StoreError::LockTimeout(_))),
+        "{}: the lock was lost while held",
+        backend.name
+    );
+    drop(held);
+    drop(other.lock(&id, Some(LEASE)).await.unwrap());
+
+    // A process that dies holding the lock: its runtime (and renewal task) stops, and
+    // nothing releases the key.
+    let open = backend.open();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let crashed = open();
+        let guard = runtime.block_on(crashed.lock(&id, None)).unwrap();
+        std::mem::forget(guard);
+    })
+    .join()
+    .unwrap();
+    let started = std::time::Instant::now();
+    let taken = other.lock(&id, Some(LEASE * 3)).await;
+    assert!(taken.is_ok(), "{}: {taken:?}", backend.name);
+    assert!(
+        started.elapsed() <= LEASE + Duration::from_secs(1),
+        "{}: took {:?}",
+        backend.name,
+        started.elapsed()
+    );
 }
 
 // ---- through the middleware ------------------------------------------------------------
@@ -456,3 +507,17 @@ macro_rules! suite {
 }
 
 suite!(ram, file, memcached, redis);
+
+mod leases {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn memcached() {
+        super::lease(Backend::memcached()).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn redis() {
+        super::lease(Backend::redis()).await;
+    }
+}

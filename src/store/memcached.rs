@@ -31,6 +31,7 @@ const POOL_SIZE: usize = 32;
 #[derive(Clone)]
 pub struct MemcachedStore {
     inner: Arc<Inner>,
+    lease: Duration,
 }
 
 struct Inner {
@@ -60,6 +61,14 @@ impl std::fmt::Debug for MemcachedStore {
 pub struct BadServer(pub String);
 
 impl MemcachedStore {
+    /// How long a session lock outlives a holder that stops renewing it (a process that
+    /// crashed while holding it); the holder renews it every third of that. Default 30 s.
+    #[must_use]
+    pub fn with_lock_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
     /// A store on `servers` (CherryPy's `tools.sessions.servers` entries). Nothing is
     /// connected until the first request.
     pub fn new<S: AsRef<str>>(servers: &[S]) -> Result<Self, BadServer> {
@@ -88,6 +97,7 @@ impl MemcachedStore {
                 servers,
                 locks: LockTable::default(),
             }),
+            lease: shared_lock::DEFAULT_LEASE,
         })
     }
 
@@ -239,7 +249,7 @@ impl SessionStore for MemcachedStore {
         timeout: Option<Duration>,
     ) -> Result<SessionLock, StoreError> {
         let key = format!("{id}.lock");
-        shared_lock::acquire(self, &self.inner.locks, id, key, timeout).await
+        shared_lock::acquire(self, &self.inner.locks, id, key, timeout, self.lease).await
     }
 
     /// Memcached expires sessions itself (each value's expiry is its expiration).

@@ -28,6 +28,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 #[derive(Clone)]
 pub struct RedisStore {
     inner: Arc<Inner>,
+    lease: Duration,
 }
 
 struct Inner {
@@ -48,6 +49,14 @@ impl std::fmt::Debug for RedisStore {
 }
 
 impl RedisStore {
+    /// How long a session lock outlives a holder that stops renewing it (a process that
+    /// crashed while holding it); the holder renews it every third of that. Default 30 s.
+    #[must_use]
+    pub fn with_lock_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
     /// A store on the server at `url` (`redis://[user:password@]host:port/db`), keys starting
     /// with `prefix`. Nothing is connected until the first request, so a server that is down
     /// at startup fails requests, not the startup; a malformed URL is an error here.
@@ -87,6 +96,7 @@ impl RedisStore {
                 prefix,
                 locks: LockTable::default(),
             }),
+            lease: shared_lock::DEFAULT_LEASE,
         }
     }
 
@@ -175,7 +185,7 @@ impl SessionStore for RedisStore {
         timeout: Option<Duration>,
     ) -> Result<SessionLock, StoreError> {
         let key = format!("{}:lock", self.key(id));
-        shared_lock::acquire(self, &self.inner.locks, id, key, timeout).await
+        shared_lock::acquire(self, &self.inner.locks, id, key, timeout, self.lease).await
     }
 
     /// Redis expires sessions itself (each key's TTL is its timeout).

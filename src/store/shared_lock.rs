@@ -15,8 +15,9 @@ use std::time::{Duration, Instant};
 use super::{LockTable, SessionLock, StoreError};
 use crate::session_id::SessionId;
 
-/// How long a lock outlives a holder that stopped renewing it (a crashed process).
-pub(crate) const LEASE: Duration = Duration::from_secs(30);
+/// How long a lock outlives a holder that stopped renewing it (a crashed process), unless
+/// the store is given another lease.
+pub(crate) const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 
 /// The longest pause between two attempts to take a lock held by another process.
 const MAX_BACKOFF: Duration = Duration::from_millis(20);
@@ -47,13 +48,15 @@ pub(crate) trait LockServer: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
-/// Takes `id`'s lock: this process's lock first, then the server's `key`.
+/// Takes `id`'s lock: this process's lock first, then the server's `key`, leased for
+/// `lease` and renewed every third of it while held.
 pub(crate) async fn acquire<S: LockServer>(
     server: &S,
     local: &LockTable,
     id: &SessionId,
     key: String,
     timeout: Option<Duration>,
+    lease: Duration,
 ) -> Result<SessionLock, StoreError> {
     let deadline = timeout.map(|t| Instant::now() + t);
     let local_lock = local.lock(id, timeout).await?;
@@ -61,7 +64,7 @@ pub(crate) async fn acquire<S: LockServer>(
     let token = SessionId::generate().to_string();
     let mut pause = Duration::from_millis(1);
     loop {
-        if server.try_acquire(&key, &token, LEASE).await? {
+        if server.try_acquire(&key, &token, lease).await? {
             break;
         }
         let now = Instant::now();
@@ -72,7 +75,12 @@ pub(crate) async fn acquire<S: LockServer>(
         tokio::time::sleep(wait).await;
         pause = (pause * 2).min(MAX_BACKOFF);
     }
-    let renewal = tokio::spawn(renew_while_held(server.clone(), key.clone(), token.clone()));
+    let renewal = tokio::spawn(renew_while_held(
+        server.clone(),
+        key.clone(),
+        token.clone(),
+        lease,
+    ));
     Ok(SessionLock::new(Held {
         server: server.clone(),
         key,
@@ -82,10 +90,10 @@ pub(crate) async fn acquire<S: LockServer>(
     }))
 }
 
-async fn renew_while_held<S: LockServer>(server: S, key: String, token: String) {
+async fn renew_while_held<S: LockServer>(server: S, key: String, token: String, lease: Duration) {
     loop {
-        tokio::time::sleep(LEASE / 3).await;
-        match server.renew(&key, &token, LEASE).await {
+        tokio::time::sleep(lease / 3).await;
+        match server.renew(&key, &token, lease).await {
             Ok(true) => {}
             Ok(false) => {
                 log::error!(
