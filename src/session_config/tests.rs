@@ -152,6 +152,45 @@ fn storage_type_is_case_insensitive_and_beats_storage_class() {
     warning(&loaded, codes::STORAGE_EXTENSION);
 }
 
+/// cherrys' option names, its defaults when absent, and typed values.
+#[test]
+fn redis_options_as_cherrys_spells_them() {
+    let defaults = ok("[global]\ntools.sessions.storage_type = 'redis'\n");
+    let s = defaults.value.root();
+    assert_eq!(
+        (&*s.redis_host.value, s.redis_port.value, s.redis_db.value),
+        ("127.0.0.1", 6379, 0)
+    );
+    assert_eq!(
+        (
+            &s.redis_url.value,
+            &s.redis_password.value,
+            &*s.redis_prefix.value
+        ),
+        (&None, &None, "")
+    );
+
+    let written = ok(
+        "[global]\ntools.sessions.storage_type = 'redis'\ntools.sessions.host = 'cache'\ntools.sessions.port = 6380\ntools.sessions.db = 2\ntools.sessions.user = 'app'\ntools.sessions.password = 's3cret'\ntools.sessions.prefix = 'cp:'\ntools.sessions.url = 'redis://cache:6380/2'\n",
+    );
+    let s = written.value.root();
+    assert_eq!(
+        (&*s.redis_host.value, s.redis_port.value, s.redis_db.value),
+        ("cache", 6380, 2)
+    );
+    assert_eq!(s.redis_user.value.as_deref(), Some("app"));
+    assert_eq!(s.redis_password.value.as_deref(), Some("s3cret"));
+    assert_eq!(s.redis_prefix.value, "cp:");
+    assert_eq!(s.redis_url.value.as_deref(), Some("redis://cache:6380/2"));
+
+    let d = err("[global]\ntools.sessions.port = 70000\n");
+    assert_eq!((d.code, line(&d)), (codes::VALUE_TYPE, 2));
+    let d = err("[global]\ntools.sessions.db = -1\n");
+    assert_eq!(d.code, codes::VALUE_TYPE);
+    let d = err("[global]\ntools.sessions.port = '6379'\n");
+    assert_eq!(d.code, codes::VALUE_TYPE);
+}
+
 #[test]
 fn lock_timeout_takes_seconds_or_a_timedelta() {
     let seconds = |v: &str| {
@@ -487,4 +526,31 @@ fn storage_path_from_os_path_join() {
     );
     let d = err("[global]\ntools.sessions.storage_path = os.path.dirname(__file__)\n");
     assert_eq!(d.code, codes::NOT_LITERAL);
+}
+
+/// `explain` shows the Redis options only for Redis storage, and never prints a password.
+#[test]
+fn explain_masks_the_redis_password() {
+    let source = std::sync::Arc::new(SourceFile::new(
+        "redis.conf",
+        "[/]\ntools.sessions.on = True\ntools.sessions.storage_type = 'redis'\ntools.sessions.password = 's3cret'\n",
+    ));
+    let text = super::explain(&source, "/").expect("valid").to_text();
+    assert!(
+        text.contains("********") && text.contains("prefix"),
+        "{text}"
+    );
+    assert!(!text.contains("s3cret"), "{text}");
+    let json = super::explain(&source, "/")
+        .expect("valid")
+        .to_json()
+        .to_string();
+    assert!(!json.contains("s3cret"), "{json}");
+
+    let ram = std::sync::Arc::new(SourceFile::new(
+        "ram.conf",
+        "[/]\ntools.sessions.on = True\n",
+    ));
+    let text = super::explain(&ram, "/").expect("valid").to_text();
+    assert!(!text.contains("prefix"), "{text}");
 }
