@@ -124,16 +124,39 @@ impl SessionConfigs {
             }
         }
         match self.lookup {
-            Lookup::Modern => path_prefixes(path)
-                .iter()
-                .rev()
-                .find_map(|p| self.sections.get(p.as_str()))
-                .unwrap_or(&self.root),
+            Lookup::Modern => self.longest_section(path).unwrap_or(&self.root),
             Lookup::Walk => walk_2x(path)
                 .iter()
                 .find_map(|p| self.sections.get(p.as_str()))
                 .unwrap_or(&self.root),
         }
+    }
+
+    /// The section of the longest of [`path_prefixes`] that has one, tried longest first
+    /// in one buffer (this runs on every request).
+    fn longest_section(&self, path: &str) -> Option<&Arc<SessionConfig>> {
+        if self.sections.is_empty() {
+            return None;
+        }
+        let mut prefix = String::with_capacity(path.len() + "/index".len());
+        for segment in path.split('/').filter(|s| !s.is_empty()) {
+            prefix.push('/');
+            prefix.push_str(segment);
+        }
+        let whole = prefix.len();
+        prefix.push_str("/index");
+        if let Some(config) = self.sections.get(prefix.as_str()) {
+            return Some(config);
+        }
+        prefix.truncate(whole);
+        while !prefix.is_empty() {
+            if let Some(config) = self.sections.get(prefix.as_str()) {
+                return Some(config);
+            }
+            let parent = prefix.rfind('/').unwrap_or(0);
+            prefix.truncate(parent);
+        }
+        None
     }
 
     /// Every session diagnostic of the files, errors and warnings in the order found (the
@@ -409,4 +432,52 @@ fn with_earlier_warnings(
     warnings.append(&mut loaded.warnings);
     loaded.warnings = warnings;
     loaded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The per-request lookup picks the section CherryPy's prefix walk picks, for every path.
+    #[test]
+    fn per_path_lookup_matches_the_prefix_walk() {
+        let source = SourceFile::new(
+            "paths.conf",
+            "[/]\ntools.sessions.on = True\n[/a]\ntools.sessions.timeout = 1\n[/a/b/index]\ntools.sessions.timeout = 2\n[/a/b/c]\ntools.sessions.timeout = 3\n[/x/index]\ntools.sessions.timeout = 4\n",
+        );
+        let configs = SessionConfigs::from_sources(&[source])
+            .expect("valid")
+            .value;
+        let paths = [
+            "/",
+            "",
+            "/a",
+            "/a/",
+            "//a//b",
+            "/a/b",
+            "/a/b/",
+            "/a/b/index",
+            "/a/b/c",
+            "/a/b/c/d",
+            "/a/bc",
+            "/ab",
+            "/x",
+            "/x/",
+            "/x/y",
+            "/index",
+            "/a/b/index/z",
+            "/é/ü",
+        ];
+        for path in paths {
+            let walked = crate::config::path_prefixes(path)
+                .iter()
+                .rev()
+                .find_map(|p| configs.sections.get(p.as_str()))
+                .unwrap_or(&configs.root);
+            assert!(
+                std::sync::Arc::ptr_eq(configs.shared_for_path(path), walked),
+                "{path}"
+            );
+        }
+    }
 }
