@@ -3,7 +3,7 @@
 use std::fmt::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Timelike, Utc};
 
 /// `Max-Age` as Python prints `timeout * 60`: an int stays an int (`3600`), a float keeps
 /// its repr (`30.0`, `90.5`).
@@ -86,7 +86,22 @@ pub fn http_date(t: SystemTime) -> String {
     let since = t.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
     let secs = i64::try_from(since.as_secs()).unwrap_or(i64::MAX);
     let date = DateTime::<Utc>::from_timestamp(secs, 0).unwrap_or_default();
-    date.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+    // formatdate's own '%s, %02d %s %04d %02d:%02d:%02d GMT' with English names, written
+    // directly: this runs for every response that sets a cookie.
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
+        DAYS[date.weekday().num_days_from_monday() as usize],
+        date.day(),
+        MONTHS[date.month0() as usize],
+        date.year(),
+        date.hour(),
+        date.minute(),
+        date.second()
+    )
 }
 
 #[cfg(test)]
@@ -104,6 +119,14 @@ mod tests {
             http_date(at(1_764_300_048) + Duration::from_millis(900)),
             "Fri, 28 Nov 2025 03:20:48 GMT"
         );
+        // email.utils.formatdate(t, usegmt=True) for each t.
+        for (t, python) in [
+            (0, "Thu, 01 Jan 1970 00:00:00 GMT"),
+            (951_782_400, "Tue, 29 Feb 2000 00:00:00 GMT"),
+            (4_102_444_799, "Thu, 31 Dec 2099 23:59:59 GMT"),
+        ] {
+            assert_eq!(http_date(at(t)), python);
+        }
     }
 
     #[test]
