@@ -13,7 +13,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::codec::{self, backend, is_garbage};
-use super::{Record, SessionLock, SessionStore, StoreError};
+use super::lock_table::LocalLock;
+use super::{LockTable, Record, SessionLock, SessionStore, StoreError};
 use crate::session_id::SessionId;
 
 /// CherryPy's file names: `session-<id>` and `session-<id>.lock`.
@@ -23,7 +24,14 @@ const LOCK_SUFFIX: &str = ".lock";
 /// Sessions in a directory, shared with any CherryPy process that uses the same one.
 #[derive(Clone, Debug)]
 pub struct FileStore {
-    dir: Arc<PathBuf>,
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    dir: PathBuf,
+    /// Requests of this process queue here before the lock file ([`LockTable`]).
+    locks: LockTable,
 }
 
 impl FileStore {
@@ -37,20 +45,25 @@ impl FileStore {
                 format!("{} is not a directory", dir.display()),
             ));
         }
-        Ok(Self { dir: Arc::new(dir) })
+        Ok(Self {
+            inner: Arc::new(Inner {
+                dir,
+                locks: LockTable::default(),
+            }),
+        })
     }
 
     /// Starts CherryPy's clean-up: every `every`, expired sessions (and their lock files) are
     /// removed under their locks. The task ends by itself once every clone is dropped.
     pub fn spawn_clean_up(&self, every: Duration) -> tokio::task::JoinHandle<()> {
-        let weak = Arc::downgrade(&self.dir);
+        let weak = Arc::downgrade(&self.inner);
         tokio::spawn(async move {
             let mut ticks = tokio::time::interval(every);
             ticks.tick().await;
             loop {
                 ticks.tick().await;
-                let Some(dir) = weak.upgrade() else { break };
-                let store = FileStore { dir };
+                let Some(inner) = weak.upgrade() else { break };
+                let store = FileStore { inner };
                 if let Err(err) = store.clean_up(SystemTime::now()).await {
                     log::error!(
                         "session clean-up in {} failed: {err}",
@@ -63,17 +76,17 @@ impl FileStore {
 
     /// The storage directory.
     pub fn dir(&self) -> &Path {
-        &self.dir
+        &self.inner.dir
     }
 
     /// The data file of a session. Only a validated 40-hex id ever reaches a path, so no
     /// cookie can name a file outside the directory (CherryPy's CVE-2008-0252).
     fn data_path(&self, id: &SessionId) -> PathBuf {
-        self.dir.join(format!("{PREFIX}{id}"))
+        self.inner.dir.join(format!("{PREFIX}{id}"))
     }
 
     fn lock_path(&self, id: &SessionId) -> PathBuf {
-        self.dir.join(format!("{PREFIX}{id}{LOCK_SUFFIX}"))
+        self.inner.dir.join(format!("{PREFIX}{id}{LOCK_SUFFIX}"))
     }
 
     fn read(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
@@ -115,12 +128,14 @@ impl FileStore {
         let bytes = codec::encode(record)?;
         let path = self.data_path(id);
         let tmp = self
+            .inner
             .dir
             .join(format!(".{PREFIX}{id}.{}.tmp", std::process::id()));
         let result = (|| {
             let mut file = File::create(&tmp)?;
             file.write_all(&bytes)?;
-            file.sync_all()?;
+            // The data must be on disk before the rename makes it the session's.
+            file.sync_data()?;
             fs::rename(&tmp, &path)
         })();
         if result.is_err() {
@@ -191,13 +206,41 @@ fn same_file(_: &File, path: &Path) -> bool {
     path.exists()
 }
 
+impl FileStore {
+    /// This process's lock on the session, then the lock file's `flock` (unless a previous
+    /// holder in this process handed it over).
+    async fn local_and_file_lock(
+        &self,
+        id: &SessionId,
+        timeout: Option<Duration>,
+    ) -> Result<LocalLock, StoreError> {
+        let path = self.lock_path(id);
+        let id = *id;
+        let take = |left| async move {
+            match flock(path, left).await {
+                Ok(file) => Ok(SessionLock::new(FileLock { _file: file })),
+                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                    Err(StoreError::LockTimeout(id))
+                }
+                Err(e) => Err(backend(e)),
+            }
+        };
+        self.inner.locks.lock_with_outer(&id, timeout, take).await
+    }
+}
+
 impl SessionStore for FileStore {
     async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
         self.read(id)
     }
 
+    /// On a blocking thread: the `fsync` takes milliseconds, which would hold up every
+    /// other request of the worker.
     async fn save(&self, id: &SessionId, record: Record) -> Result<(), StoreError> {
-        self.write(id, &record)
+        let (store, id) = (self.clone(), *id);
+        tokio::task::spawn_blocking(move || store.write(&id, &record))
+            .await
+            .map_err(backend)?
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
@@ -213,16 +256,15 @@ impl SessionStore for FileStore {
         id: &SessionId,
         timeout: Option<Duration>,
     ) -> Result<SessionLock, StoreError> {
-        match flock(self.lock_path(id), timeout).await {
-            Ok(file) => Ok(SessionLock::new(FileLock { _file: file })),
-            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => Err(StoreError::LockTimeout(*id)),
-            Err(e) => Err(backend(e)),
-        }
+        Ok(self
+            .local_and_file_lock(id, timeout)
+            .await?
+            .into_session_lock())
     }
 
     async fn clean_up(&self, now: SystemTime) -> Result<usize, StoreError> {
         let mut removed = 0;
-        for entry in fs::read_dir(&*self.dir).map_err(backend)? {
+        for entry in fs::read_dir(&self.inner.dir).map_err(backend)? {
             let name = entry.map_err(backend)?.file_name();
             let Some(id) = name
                 .to_str()
@@ -232,13 +274,15 @@ impl SessionStore for FileStore {
                 continue;
             };
             // Under the session's lock, as CherryPy does, so a request using it is not cut off.
-            let lock = self.lock(&id, None).await?;
+            let mut lock = self.local_and_file_lock(&id, None).await?;
             if let Some(record) = self.read(&id)?
                 && record.expires < now
             {
                 self.remove(&id)?;
                 // Nobody holds the lock but us: the lock file can go too (CherryPy 18.2+
-                // leaves them for ever, its issue #1855).
+                // leaves them for ever, its issue #1855). The next holder, even one of this
+                // process, must then lock the file that replaces it.
+                lock.release_outer_on_drop();
                 let _ = fs::remove_file(self.lock_path(&id));
                 removed += 1;
             }

@@ -1,17 +1,36 @@
 //! Per-session locks inside one process: waiting is async (no polling), and a lock that
 //! nobody holds or waits for is removed, so the table never grows without bound (CherryPy's
 //! RAM locks are only swept by its clean-up thread, spec: sessions §10).
+//!
+//! Stores shared between processes (files, memcached, Redis) also need an *outer* lock that
+//! other processes see. A request takes this process's lock first and then the outer one,
+//! so requests of one process queue here, without a thread or a round trip each. When a
+//! holder finishes while another request of this process waits for the same session, the
+//! outer lock is handed over with the session instead of being released and taken again:
+//! a queue of requests on one session costs one outer acquisition, not one each. After
+//! [`MAX_HAND_OVERS`] in a row it is released anyway, so other processes get their turn.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 use super::StoreError;
 use crate::session_id::SessionId;
 
-type Entries = Mutex<HashMap<SessionId, Arc<AsyncMutex<()>>>>;
+/// Consecutive hand-overs of an outer lock inside one process before it is released.
+pub(crate) const MAX_HAND_OVERS: u32 = 16;
+
+/// What a session's in-process lock guards: the outer lock, while this process holds it.
+#[derive(Default)]
+struct Slot {
+    outer: Option<SessionLock>,
+    hand_overs: u32,
+}
+
+type Entries = Mutex<HashMap<SessionId, Arc<AsyncMutex<Slot>>>>;
 
 /// A session's lock. Dropping it releases the lock.
 #[must_use = "the session is unlocked as soon as this is dropped"]
@@ -55,15 +74,50 @@ impl LockTable {
         id: &SessionId,
         timeout: Option<Duration>,
     ) -> Result<SessionLock, StoreError> {
+        let local = self.local(id, timeout).await?;
+        Ok(SessionLock::new(local))
+    }
+
+    /// Waits for `id`'s lock in this process, then for the outer lock unless this process
+    /// already holds it (handed over by the previous holder): `take_outer` gets what is
+    /// left of `timeout`.
+    pub(crate) async fn lock_with_outer<F, Fut>(
+        &self,
+        id: &SessionId,
+        timeout: Option<Duration>,
+        take_outer: F,
+    ) -> Result<LocalLock, StoreError>
+    where
+        F: FnOnce(Option<Duration>) -> Fut,
+        Fut: Future<Output = Result<SessionLock, StoreError>>,
+    {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut local = self.local(id, timeout).await?;
+        let slot = local.guard.as_mut().expect("held until dropped");
+        if slot.outer.is_none() {
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            slot.outer = Some(take_outer(left).await?);
+            slot.hand_overs = 0;
+        }
+        Ok(local)
+    }
+
+    async fn local(
+        &self,
+        id: &SessionId,
+        timeout: Option<Duration>,
+    ) -> Result<LocalLock, StoreError> {
         let mutex = {
             let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
             Arc::clone(entries.entry(*id).or_default())
         };
-        // If this future is dropped while waiting, `Unused` still tidies the table.
-        let mut waiting = Unused {
+        // If this future is dropped while waiting, `LocalLock` still tidies the table.
+        let mut waiting = LocalLock {
             entries: Arc::clone(&self.entries),
+            mutex: Arc::clone(&mutex),
             id: *id,
             guard: None,
+            hand_over: true,
         };
         let acquire = mutex.lock_owned();
         let guard = match timeout {
@@ -73,7 +127,7 @@ impl LockTable {
                 .map_err(|_| StoreError::LockTimeout(*id))?,
         };
         waiting.guard = Some(guard);
-        Ok(SessionLock::new(waiting))
+        Ok(waiting)
     }
 
     /// How many ids have a lock that is held or awaited.
@@ -90,22 +144,50 @@ impl LockTable {
     }
 }
 
-/// Held while waiting for or holding a lock; on drop, releases it and removes the table's
-/// entry when no one else holds or awaits it.
-struct Unused {
+/// This process's lock on a session (with the outer lock, if the store has one). Held
+/// while waiting too; on drop it releases, hands the outer lock to a waiter or releases it,
+/// and removes the table's entry when no one else holds or awaits it.
+pub(crate) struct LocalLock {
     entries: Arc<Entries>,
+    mutex: Arc<AsyncMutex<Slot>>,
     id: SessionId,
-    guard: Option<OwnedMutexGuard<()>>,
+    guard: Option<OwnedMutexGuard<Slot>>,
+    hand_over: bool,
 }
 
-impl Drop for Unused {
+impl LocalLock {
+    /// Releases the outer lock with this one, even to a waiter of this process: for a
+    /// holder that removed what the outer lock is taken on (a clean-up deleting the lock
+    /// file), so the next holder takes a fresh one.
+    pub(crate) fn release_outer_on_drop(&mut self) {
+        self.hand_over = false;
+    }
+
+    /// As the store trait's lock type.
+    pub(crate) fn into_session_lock(self) -> SessionLock {
+        SessionLock::new(self)
+    }
+}
+
+impl Drop for LocalLock {
     fn drop(&mut self) {
-        drop(self.guard.take());
+        if let Some(mut slot) = self.guard.take() {
+            // The table's reference and this lock's two (field and guard); any more belong
+            // to requests waiting for the session.
+            let awaited = Arc::strong_count(&self.mutex) > 3;
+            if self.hand_over && awaited && slot.hand_overs < MAX_HAND_OVERS {
+                slot.hand_overs += 1;
+            } else {
+                slot.outer = None;
+                slot.hand_overs = 0;
+            }
+        }
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        // The table's own reference is the only one left: nobody holds or waits.
+        // Only the table's reference and ours are left: nobody else holds or waits. (An
+        // outer lock still in the slot then goes with the entry.)
         if entries
             .get(&self.id)
-            .is_some_and(|m| Arc::strong_count(m) == 1)
+            .is_some_and(|m| Arc::strong_count(m) == 2)
         {
             entries.remove(&self.id);
         }
@@ -167,5 +249,101 @@ mod tests {
         let _ = waiter.await;
         drop(held);
         assert!(table.is_empty());
+    }
+
+    /// An outer lock that counts how often it is taken and how many are held.
+    #[derive(Clone, Default)]
+    struct Outer {
+        taken: Arc<std::sync::atomic::AtomicUsize>,
+        held: Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    struct OuterGuard(Arc<std::sync::atomic::AtomicUsize>);
+
+    impl Drop for OuterGuard {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    impl Outer {
+        async fn take(self, _: Option<Duration>) -> Result<SessionLock, StoreError> {
+            use std::sync::atomic::Ordering::SeqCst;
+            self.taken.fetch_add(1, SeqCst);
+            assert_eq!(self.held.fetch_add(1, SeqCst), 0, "two outer locks at once");
+            Ok(SessionLock::new(OuterGuard(self.held)))
+        }
+
+        fn counts(&self) -> (usize, usize) {
+            use std::sync::atomic::Ordering::SeqCst;
+            (self.taken.load(SeqCst), self.held.load(SeqCst))
+        }
+    }
+
+    #[tokio::test]
+    async fn the_outer_lock_is_handed_to_waiters_then_released() {
+        let table = LockTable::default();
+        let outer = Outer::default();
+        let id = SessionId::generate();
+        let take = |o: &Outer| {
+            let o = o.clone();
+            move |left| o.take(left)
+        };
+        // Alone: taken and released each time.
+        for _ in 0..2 {
+            drop(
+                table
+                    .lock_with_outer(&id, None, take(&outer))
+                    .await
+                    .unwrap(),
+            );
+        }
+        assert_eq!(outer.counts(), (2, 0));
+        // A queue of 40 requests: one acquisition per MAX_HAND_OVERS + 1 holders.
+        let first = table
+            .lock_with_outer(&id, None, take(&outer))
+            .await
+            .unwrap();
+        let waiters: Vec<_> = (0..39)
+            .map(|_| {
+                let (table, take) = (table.clone(), take(&outer));
+                tokio::spawn(async move { table.lock_with_outer(&id, None, take).await.map(drop) })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        drop(first);
+        for w in waiters {
+            w.await.unwrap().unwrap();
+        }
+        let per_streak = MAX_HAND_OVERS as usize + 1;
+        assert_eq!(outer.counts(), (2 + 40_usize.div_ceil(per_streak), 0));
+        assert!(table.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_holder_can_refuse_to_hand_over_its_outer_lock() {
+        let table = LockTable::default();
+        let outer = Outer::default();
+        let id = SessionId::generate();
+        let o = outer.clone();
+        let mut first = table
+            .lock_with_outer(&id, None, move |l| o.take(l))
+            .await
+            .unwrap();
+        let o = outer.clone();
+        let waiter = tokio::spawn({
+            let table = table.clone();
+            async move {
+                table
+                    .lock_with_outer(&id, None, move |l| o.take(l))
+                    .await
+                    .map(drop)
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        first.release_outer_on_drop();
+        drop(first);
+        waiter.await.unwrap().unwrap();
+        assert_eq!(outer.counts(), (2, 0));
     }
 }

@@ -3,9 +3,9 @@
 //! those of Redis packages such as `cherrys`, are per process.
 //!
 //! A lock is a key holding a random token, set only if absent, with a lease. Requests of one
-//! process queue on an in-process lock first, so a hand-over inside a process costs no round
-//! trip and no polling; across processes a waiter retries with a short backoff (the servers
-//! have no blocking "set if absent"). The holder renews the lease while it holds the lock,
+//! process queue on an in-process lock first, and the server's lock passes from one to the
+//! next without a round trip ([`LockTable::lock_with_outer`]); across processes a waiter
+//! retries with a short backoff (the servers have no blocking "set if absent"). The holder renews the lease while it holds the lock,
 //! so a long request keeps it and a crashed process frees it within one lease. Release
 //! deletes the key only if it still holds the holder's token.
 
@@ -48,8 +48,8 @@ pub(crate) trait LockServer: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
-/// Takes `id`'s lock: this process's lock first, then the server's `key`, leased for
-/// `lease` and renewed every third of it while held.
+/// Takes `id`'s lock: this process's lock first, then (unless this process already holds
+/// it) the server's `key`, leased for `lease` and renewed every third of it while held.
 pub(crate) async fn acquire<S: LockServer>(
     server: &S,
     local: &LockTable,
@@ -58,8 +58,21 @@ pub(crate) async fn acquire<S: LockServer>(
     timeout: Option<Duration>,
     lease: Duration,
 ) -> Result<SessionLock, StoreError> {
+    let take = |left: Option<Duration>| acquire_on_server(server, id, key, left, lease);
+    Ok(local
+        .lock_with_outer(id, timeout, take)
+        .await?
+        .into_session_lock())
+}
+
+async fn acquire_on_server<S: LockServer>(
+    server: &S,
+    id: &SessionId,
+    key: String,
+    timeout: Option<Duration>,
+    lease: Duration,
+) -> Result<SessionLock, StoreError> {
     let deadline = timeout.map(|t| Instant::now() + t);
-    let local_lock = local.lock(id, timeout).await?;
     // A fresh random token: only this holder may renew or release the key.
     let token = SessionId::generate().to_string();
     let mut pause = Duration::from_millis(1);
@@ -86,7 +99,6 @@ pub(crate) async fn acquire<S: LockServer>(
         key,
         token,
         renewal,
-        local: Some(local_lock),
     }))
 }
 
@@ -107,13 +119,12 @@ async fn renew_while_held<S: LockServer>(server: S, key: String, token: String, 
     }
 }
 
-/// The held lock; dropping it releases the server's key, then this process's lock.
+/// The server's lock; dropping it stops the renewal and deletes the key.
 struct Held<S: LockServer> {
     server: S,
     key: String,
     token: String,
     renewal: tokio::task::JoinHandle<()>,
-    local: Option<SessionLock>,
 }
 
 impl<S: LockServer> Drop for Held<S> {
@@ -124,21 +135,17 @@ impl<S: LockServer> Drop for Held<S> {
             log::warn!("session lock {} left to expire with its lease", self.key);
             return;
         };
-        let local = self.local.take();
         let (server, key, token) = (
             self.server.clone(),
             std::mem::take(&mut self.key),
             std::mem::take(&mut self.token),
         );
-        // The in-process waiters are let in only once the server's key is gone, so they do
-        // not poll the server for a lock that this process is about to free.
         drop(runtime.spawn(async move {
             if let Err(err) = server.release(&key, &token).await {
                 log::warn!(
                     "releasing session lock {key} failed (it expires with its lease): {err}"
                 );
             }
-            drop(local);
         }));
     }
 }
