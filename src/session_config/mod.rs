@@ -23,6 +23,7 @@ mod origin;
 mod pathexpr;
 pub(crate) mod paths;
 mod resolve;
+mod servers;
 mod storage;
 mod timedelta;
 mod types;
@@ -36,6 +37,8 @@ pub use era::{Era, EraReport};
 pub use explain::{Explanation, explain, explain_file};
 pub use origin::{Setting, SettingOrigin};
 pub use types::{LockingMode, Minutes, SameSite, SessionConfig, StorageKind};
+
+pub(crate) use servers::memcached_dsn;
 
 /// The stable codes of the diagnostics this module produces.
 pub mod codes {
@@ -110,4 +113,6 @@ pub mod codes {
     pub const COMPUTED_PATH: &str = "computed-path";
     /// Error: a `samesite` value other than `"Strict"`, `"Lax"` or `"None"`.
     pub const SAMESITE_VALUE: &str = "samesite-value";
+    /// Error: a `servers` entry python-memcached cannot parse either.
+    pub const MEMCACHED_SERVER: &str = "memcached-server";
 }

@@ -192,6 +192,14 @@ fn redis_options_as_cherrys_spells_them() {
 }
 
 #[test]
+fn memcached_servers_are_checked_as_python_memcached_reads_them() {
+    let d = err("[global]\ntools.sessions.servers = ['mc1:11211', 'mc2:port']\n");
+    assert_eq!((d.code, line(&d)), (codes::MEMCACHED_SERVER, 2));
+    let loaded = ok("[global]\ntools.sessions.servers = ['mc1', 'inet:mc2:1', 'unix:/s']\n");
+    assert_eq!(loaded.value.root().servers.value.len(), 3);
+}
+
+#[test]
 fn lock_timeout_takes_seconds_or_a_timedelta() {
     let seconds = |v: &str| {
         ok(&format!("[global]\ntools.sessions.lock_timeout = {v}\n"))

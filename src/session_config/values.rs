@@ -400,6 +400,17 @@ fn servers(value: &Value, place: &FilePlace, sink: &mut Sink) -> Option<Vec<Stri
     let mut out = Vec::with_capacity(items.len());
     for item in items {
         match item {
+            Value::Str(s) if super::servers::memcached_dsn(s).is_none() => {
+                sink.push(at_value(
+                    place,
+                    Diagnostic::error(
+                        codes::MEMCACHED_SERVER,
+                        format!("{s:?} is not a memcached server (python-memcached fails on it at the first request)"),
+                    )
+                    .with_help("write \"host:port\", \"host\", \"inet:host:port\" or \"unix:/path\""),
+                ));
+                return None;
+            }
             Value::Str(s) => out.push(s.clone()),
             other => {
                 type_error(place, "a list of \"host:port\" strings", other, sink);

@@ -16,6 +16,7 @@ use deadpool::managed::{self, Metrics, Pool, RecycleError, RecycleResult};
 use super::codec::{self, backend, is_garbage};
 use super::shared_lock::{self, LockServer};
 use super::{LockTable, Record, SessionLock, SessionStore, StoreError};
+use crate::session_config::memcached_dsn;
 use crate::session_id::SessionId;
 
 /// python-memcached's flag for a pickled value.
@@ -75,7 +76,8 @@ impl MemcachedStore {
         let servers = servers
             .iter()
             .map(|s| {
-                let dsn = dsn(s.as_ref()).ok_or_else(|| BadServer(s.as_ref().to_owned()))?;
+                let dsn =
+                    memcached_dsn(s.as_ref()).ok_or_else(|| BadServer(s.as_ref().to_owned()))?;
                 let pool = Pool::builder(Connector { dsn })
                     .max_size(POOL_SIZE)
                     .wait_timeout(Some(OP_TIMEOUT))
@@ -140,20 +142,6 @@ impl MemcachedStore {
                 ))
             })?
     }
-}
-
-/// python-memcached's server spellings as async-memcached's DSN.
-fn dsn(server: &str) -> Option<String> {
-    if let Some(path) = server.strip_prefix("unix:") {
-        return (!path.is_empty()).then(|| format!("unix://{path}"));
-    }
-    let server = server.strip_prefix("inet:").unwrap_or(server);
-    let (host, port) = match server.rsplit_once(':') {
-        Some((host, port)) => (host, port.parse::<u16>().ok()?),
-        None => (server, 11211),
-    };
-    let valid = !host.is_empty() && !host.contains(['/', ' ', '[', ']']);
-    valid.then(|| format!("tcp://{host}:{port}"))
 }
 
 /// Opens and checks pooled connections.
@@ -327,22 +315,6 @@ impl LockServer for MemcachedStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn server_spellings() {
-        assert_eq!(
-            dsn("127.0.0.1:11311").as_deref(),
-            Some("tcp://127.0.0.1:11311")
-        );
-        assert_eq!(dsn("localhost").as_deref(), Some("tcp://localhost:11211"));
-        assert_eq!(dsn("inet:mc:1").as_deref(), Some("tcp://mc:1"));
-        assert_eq!(
-            dsn("unix:/run/mc.sock").as_deref(),
-            Some("unix:///run/mc.sock")
-        );
-        assert_eq!(dsn("mc:notaport"), None);
-        assert_eq!(dsn(":11211"), None);
-    }
 
     /// `memcache.cmemcache_hash(key) % 3` in python-memcached 1.62.
     #[test]
