@@ -55,22 +55,46 @@ fn transcript(mut command: Command) -> String {
 }
 
 fn conformance(name: &str) {
+    conformance_with(name, name);
+}
+
+/// The config `compat/http/configs/{config}.conf` with its `SESSIONS_DIR` (if any) made a
+/// fresh directory, so each server has its own session files.
+fn config_for_one_server(config: &str, server: &str) -> PathBuf {
+    let path = root().join(format!("compat/http/configs/{config}.conf"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    if !text.contains("SESSIONS_DIR") {
+        return path;
+    }
+    let dir = std::env::temp_dir().join(format!(
+        "actix-cherrypy-conformance-{config}-{server}-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("sessions")).unwrap();
+    let sessions = dir.join("sessions").display().to_string();
+    let own = dir.join(format!("{config}.conf"));
+    std::fs::write(&own, text.replace("SESSIONS_DIR", &sessions)).unwrap();
+    own
+}
+
+fn conformance_with(config: &str, script: &str) {
+    let name = config;
     let python = root().join("compat/.venv/bin/python");
     assert!(
         python.exists(),
         "{} is missing: run compat/setup.sh",
         python.display()
     );
-    let config = root().join(format!("compat/http/configs/{name}.conf"));
-    let script = root().join(format!("compat/http/scripts/{name}.json"));
+    let script = root().join(format!("compat/http/scripts/{script}.json"));
     let cherrypy = {
         let mut c = Command::new("bash");
         c.arg(root().join("compat/http/run_cherrypy.sh"))
-            .arg(&config)
+            .arg(config_for_one_server(config, "cherrypy"))
             .arg(&script);
         std::thread::spawn(move || transcript(c))
     };
-    let port = serve_ours(&config);
+    let port = serve_ours(&config_for_one_server(config, "ours"));
     let mut ours = Command::new(&python);
     ours.arg(root().join("compat/http/transcript.py"))
         .arg(format!("http://127.0.0.1:{port}"))
@@ -112,4 +136,14 @@ fn explicit_locking() {
 #[test]
 fn per_path_sections() {
     conformance("per_path");
+}
+
+#[test]
+fn file_storage_implicit_locking() {
+    conformance_with("file_implicit", "defaults");
+}
+
+#[test]
+fn file_storage_explicit_locking() {
+    conformance_with("file_explicit", "explicit_lock");
 }

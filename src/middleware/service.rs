@@ -16,7 +16,7 @@ use crate::cookie::{MaxAge, SetCookie, cookie_value};
 use crate::session::{Session, State, lock_timeout};
 use crate::session_config::{LockingMode, SessionConfig};
 use crate::session_id::SessionId;
-use crate::store::{Record, SessionStore, StoreError};
+use crate::store::{AnyStore, Record, SessionStore, StoreError};
 
 /// The middleware service [`super::CherryPySessions`] builds for each worker.
 pub struct SessionMiddleware<S> {
@@ -142,10 +142,12 @@ async fn finish<B: MessageBody + 'static>(
     config: &SessionConfig,
     outcome: Result<ServiceResponse<B>, Error>,
 ) -> Result<ServiceResponse<EitherBody<B>>, Error> {
-    let failed = match &outcome {
-        Ok(res) => res.response().error().is_some() && res.status().is_server_error(),
-        Err(_) => true,
-    };
+    let refused = refused_without_lock(session);
+    let failed = refused
+        || match &outcome {
+            Ok(res) => res.response().error().is_some() && res.status().is_server_error(),
+            Err(_) => true,
+        };
     let saved = if failed {
         keep_failed_changes(session).await
     } else {
@@ -157,6 +159,11 @@ async fn finish<B: MessageBody + 'static>(
     // carries no request to answer with, so it goes on without a cookie.
     let res = outcome?;
     let mut res = match saved {
+        Ok(()) if refused => ServiceResponse::new(
+            res.into_parts().0,
+            HttpResponse::InternalServerError().finish(),
+        )
+        .map_into_right_body(),
         Ok(()) => res.map_into_left_body(),
         Err(err) => opaque_500(res.into_parts().0, &err),
     };
@@ -165,6 +172,23 @@ async fn finish<B: MessageBody + 'static>(
         res.headers_mut().append(header::SET_COOKIE, value);
     }
     Ok(res)
+}
+
+/// CherryPy's FileSession asserts that the request holds the lock whenever it loads,
+/// saves or deletes a session (3.3+): a handler that used the data without it, or a save
+/// after `release_lock()`, ends in an error page and nothing is stored. We answer the same,
+/// so a site sharing files with CherryPy behaves the same on both.
+fn refused_without_lock(session: &Session) -> bool {
+    let state = session.state();
+    let unlocked_save = state.lock_guards_data && state.data.is_some() && state.lock.is_none();
+    let refused = state.used_without_lock || unlocked_save;
+    if refused {
+        log::error!(
+            "session {}: file sessions must be locked to be used (call acquire_lock() first, or use implicit locking); CherryPy fails the same way",
+            state.id
+        );
+    }
+    refused
 }
 
 /// A store failure is an opaque 500 with an empty body: its details go to the log, never
@@ -226,10 +250,14 @@ fn set_cookie(session: &Session, config: &SessionConfig, req: &HttpRequest) -> S
 
 /// CherryPy's RAM store hands the handler the stored dict itself, so what a failing handler
 /// changed in an existing session stays visible, without a save extending its expiry
-/// (spec: sessions §6, checked against CherryPy 18.10). A new session is not stored.
+/// (spec: sessions §6, checked against CherryPy 18.10). A new session is not stored, and
+/// the other stores keep nothing (their data is a copy that only a save writes).
 async fn keep_failed_changes(session: &Session) -> Result<(), StoreError> {
     let (store, id, data, expires) = {
         let mut state = session.state();
+        if !matches!(state.store, AnyStore::Ram(_)) {
+            return Ok(());
+        }
         (
             state.store.clone(),
             state.id,

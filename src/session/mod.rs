@@ -62,10 +62,17 @@ pub(crate) struct State {
     pub(crate) regenerated: bool,
     /// Ids whose stored data must be deleted before the save (`regenerate`, `delete`).
     pub(crate) delete: Vec<SessionId>,
+    /// The store is CherryPy's FileSession, which refuses (an `AssertionError`, so an
+    /// error page) to load, save or delete a session whose lock the request does not hold.
+    pub(crate) lock_guards_data: bool,
+    /// The handler loaded or deleted the session without its lock where
+    /// `lock_guards_data`: the request fails as it does in CherryPy.
+    pub(crate) used_without_lock: bool,
 }
 
 impl State {
     pub(crate) fn new(config: Arc<SessionConfig>, store: AnyStore, id: SessionId) -> Self {
+        let lock_guards_data = matches!(store, AnyStore::File(_));
         Self {
             config,
             store,
@@ -78,6 +85,15 @@ impl State {
             cookie_expired: false,
             regenerated: false,
             delete: Vec::new(),
+            lock_guards_data,
+            used_without_lock: false,
+        }
+    }
+
+    /// CherryPy's FileSession checks the lock on every load, save and delete.
+    fn check_lock(&mut self) {
+        if self.lock_guards_data && self.lock.is_none() {
+            self.used_without_lock = true;
         }
     }
 
@@ -85,6 +101,9 @@ impl State {
     fn data(&mut self) -> &mut SessionData {
         if self.status == SessionStatus::Unchanged {
             self.status = SessionStatus::Changed;
+        }
+        if self.data.is_none() {
+            self.check_lock();
         }
         let fetched = &mut self.fetched;
         self.data
@@ -164,6 +183,7 @@ impl Session {
     /// request it is saved again at the end, as in CherryPy.
     pub fn delete(&self) {
         let mut state = self.0.borrow_mut();
+        state.check_lock();
         let id = state.id;
         state.delete.push(id);
         state.fetched = None;
@@ -179,6 +199,7 @@ impl Session {
     /// loaded in this request moves to the new id. Returns the new id.
     pub fn regenerate(&self) -> SessionId {
         let mut state = self.0.borrow_mut();
+        state.check_lock();
         let old = state.id;
         state.delete.push(old);
         state.fetched = None;

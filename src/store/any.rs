@@ -40,8 +40,9 @@ impl AnyStore {
     }
 
     /// `release_lock()`, which is not async: stores `record` (if any) and then releases
-    /// `lock`, so the next holder reads this request's changes. The local stores write at
-    /// once; the servers' write runs on a task that releases the lock when it is done.
+    /// `lock`, so the next holder reads this request's changes. RAM writes at once; the
+    /// servers' write runs on a task that releases the lock when it is done; files are not
+    /// written (as in CherryPy).
     pub(crate) fn write_through_and_release(
         &self,
         id: &SessionId,
@@ -54,11 +55,9 @@ impl AnyStore {
         };
         match self {
             AnyStore::Ram(store) => store.put(id, record),
-            AnyStore::File(store) => {
-                if let Err(err) = store.write_now(id, &record) {
-                    log::error!("session {id}: writing on release_lock failed: {err}");
-                }
-            }
+            // CherryPy's FileSession writes only in the save, which then fails for want of
+            // the lock (see the middleware's `refused_without_lock`).
+            AnyStore::File(_) => {}
             #[cfg(any(feature = "memcached", feature = "redis"))]
             #[allow(unreachable_patterns)]
             networked => {

@@ -120,10 +120,6 @@ impl FileStore {
         }
     }
 
-    pub(crate) fn write_now(&self, id: &SessionId, record: &Record) -> Result<(), StoreError> {
-        self.write(id, record)
-    }
-
     fn write(&self, id: &SessionId, record: &Record) -> Result<(), StoreError> {
         let bytes = codec::encode(record)?;
         let path = self.data_path(id);
