@@ -153,17 +153,52 @@ fn hostile_cookies_never_touch_files_outside_the_directory() {
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
+    let long = "a".repeat(4096);
+    let near_id = format!("../{}", "a".repeat(37));
+    let upper = "A".repeat(40);
+    let longer = "a".repeat(41);
     for hostile in [
         "../site.conf",
         "../../etc/passwd",
         "/etc/passwd",
         "..",
         "x/../../y",
+        "..%2F..%2Fsite.conf",
+        "%2e%2e%2fsite.conf",
+        "\"../site.conf\"",
+        "session-../site.conf",
+        &near_id,
+        &upper,
+        &longer,
+        &long,
         "é",
+        "ü😀ü",
     ] {
         let (cookie, body) = get(port, "/set", Some(&format!("session_id={hostile}")));
         assert!(cookie.starts_with("session_id="), "{hostile}: {cookie}");
         assert_eq!(body.len(), 40, "{hostile}: a new id");
+        assert!(!cookie.contains(hostile), "{hostile}: the id was kept");
+    }
+    // A NUL byte: actix-web's parser refuses the header (400) before any middleware runs.
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .write_all(b"GET /set HTTP/1.1\r\nHost: x\r\nCookie: session_id=../site.conf\0\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    // Only well-formed new sessions are in the directory.
+    for entry in std::fs::read_dir(root.join("sessions")).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        let id = name.strip_prefix("session-").unwrap_or_default();
+        let id = id.strip_suffix(".lock").unwrap_or(id);
+        assert!(
+            id.len() == 40
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+            "{name}"
+        );
     }
     let after: Vec<_> = std::fs::read_dir(&root)
         .unwrap()

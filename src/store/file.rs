@@ -10,6 +10,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use super::codec::{self, backend, is_garbage};
@@ -20,6 +21,10 @@ use crate::session_id::SessionId;
 /// CherryPy's file names: `session-<id>` and `session-<id>.lock`.
 const PREFIX: &str = "session-";
 const LOCK_SUFFIX: &str = ".lock";
+/// Temporary files are `.session-<id>.<pid>.<n>.tmp`: hidden, and never a session's name.
+const TMP_SUFFIX: &str = ".tmp";
+/// A temporary file this old was left by a process killed mid-write; no write takes so long.
+const STALE_TMP: Duration = Duration::from_secs(10 * 60);
 
 /// Sessions in a directory, shared with any CherryPy process that uses the same one.
 #[derive(Clone, Debug)]
@@ -123,10 +128,13 @@ impl FileStore {
     fn write(&self, id: &SessionId, record: &Record) -> Result<(), StoreError> {
         let bytes = codec::encode(record)?;
         let path = self.data_path(id);
-        let tmp = self
-            .inner
-            .dir
-            .join(format!(".{PREFIX}{id}.{}.tmp", std::process::id()));
+        // Unique per write: two writers never share a temporary file.
+        static WRITES: AtomicU64 = AtomicU64::new(0);
+        let n = WRITES.fetch_add(1, Ordering::Relaxed);
+        let tmp = self.inner.dir.join(format!(
+            ".{PREFIX}{id}.{}.{n}{TMP_SUFFIX}",
+            std::process::id()
+        ));
         let result = (|| {
             let mut file = File::create(&tmp)?;
             file.write_all(&bytes)?;
@@ -147,6 +155,18 @@ impl FileStore {
             Err(e) => Err(backend(e)),
         }
     }
+}
+
+/// A temporary file of ours that a killed process left behind.
+fn is_stale_tmp(entry: &fs::DirEntry, now: SystemTime) -> bool {
+    let name = entry.file_name();
+    let ours = name
+        .to_str()
+        .is_some_and(|n| n.starts_with(&format!(".{PREFIX}")) && n.ends_with(TMP_SUFFIX));
+    ours && entry
+        .metadata()
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| now.duration_since(t).is_ok_and(|age| age > STALE_TMP))
 }
 
 /// A held `flock` on `session-<id>.lock`; closing the file releases it.
@@ -261,7 +281,12 @@ impl SessionStore for FileStore {
     async fn clean_up(&self, now: SystemTime) -> Result<usize, StoreError> {
         let mut removed = 0;
         for entry in fs::read_dir(&self.inner.dir).map_err(backend)? {
-            let name = entry.map_err(backend)?.file_name();
+            let entry = entry.map_err(backend)?;
+            let name = entry.file_name();
+            if is_stale_tmp(&entry, now) {
+                let _ = fs::remove_file(entry.path());
+                continue;
+            }
             let Some(id) = name
                 .to_str()
                 .and_then(|n| n.strip_prefix(PREFIX))
@@ -307,5 +332,35 @@ mod tests {
         );
         let err = codec::decode(&bytes).unwrap_err();
         assert!(!is_garbage(&err), "{err}");
+    }
+
+    /// Temporary files left by a killed writer go at the next clean-up; a fresh one (a
+    /// write in progress, maybe by another process) stays.
+    #[tokio::test]
+    async fn clean_up_removes_stale_temporary_files() {
+        let dir = std::env::temp_dir().join(format!("actix-cherrypy-tmp-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let id = SessionId::generate();
+        let stale = dir.join(format!(".{PREFIX}{id}.1.0{TMP_SUFFIX}"));
+        let fresh = dir.join(format!(".{PREFIX}{id}.1.1{TMP_SUFFIX}"));
+        let other = dir.join("notes.tmp");
+        for path in [&stale, &fresh, &other] {
+            fs::write(path, b"partial").unwrap();
+        }
+        let old = SystemTime::now() - STALE_TMP - Duration::from_secs(1);
+        for path in [&stale, &other] {
+            File::options()
+                .write(true)
+                .open(path)
+                .unwrap()
+                .set_modified(old)
+                .unwrap();
+        }
+        let store = FileStore::new(&dir).unwrap();
+        store.clean_up(SystemTime::now()).await.unwrap();
+        assert!(!stale.exists());
+        assert!(fresh.exists() && other.exists());
+        fs::remove_dir_all(&dir).unwrap();
     }
 }

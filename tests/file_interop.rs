@@ -1,0 +1,165 @@
+//! File sessions shared between processes: real CherryPy 18 and our server on one
+//! directory, two of our servers on one directory, and a server killed in the middle of
+//! its writes. The servers are separate processes (`compat/http/probe_app.py`,
+//! `examples/probe_server.rs`).
+
+mod servers;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use servers::probe::{
+    cherrypy, increments_over, ours, probe_binary, request, root, try_request, write_config,
+};
+use servers::temp_dir;
+
+fn file_config(dir: &Path) -> std::path::PathBuf {
+    let sessions = dir.join("sessions");
+    std::fs::create_dir_all(&sessions).unwrap();
+    write_config(
+        dir,
+        &format!(
+            "tools.sessions.storage_type = \"file\"\ntools.sessions.storage_path = {:?}\n",
+            sessions.display().to_string()
+        ),
+    )
+}
+
+#[test]
+fn cherrypy_and_this_crate_share_file_sessions() {
+    let dir = temp_dir("file-interop");
+    let conf = file_config(&dir);
+    let (_cp, cp) = cherrypy(&conf);
+    let (_us, us) = ours(&probe_binary(), &conf);
+
+    // Set in CherryPy, read here, and the reverse, on one session.
+    let (status, id, _) = request(cp, "/set?key=from&value=cherrypy", None);
+    assert_eq!((status, id.len()), (200, 40));
+    let (status, kept, body) = request(us, "/get?key=from", Some(&id));
+    assert_eq!(
+        (status, kept.as_str(), body.as_str()),
+        (200, id.as_str(), "cherrypy")
+    );
+    request(us, "/set?key=back&value=actix", Some(&id));
+    assert_eq!(request(cp, "/get?key=back", Some(&id)).2, "actix");
+    // A session started here is known to CherryPy.
+    let (_, ours_id, _) = request(us, "/set?key=k&value=v", None);
+    let (_, kept, body) = request(cp, "/get?key=k", Some(&ours_id));
+    assert_eq!((kept.as_str(), body.as_str()), (ours_id.as_str(), "v"));
+
+    // 20 read-sleep-write increments at once, alternating between the two servers: the
+    // lock file's flock serialises them across both.
+    let results = Arc::new(Mutex::new(BTreeSet::new()));
+    let clients: Vec<_> = (0..20)
+        .map(|i| {
+            let (id, results) = (id.clone(), results.clone());
+            let port = if i % 2 == 0 { cp } else { us };
+            std::thread::spawn(move || {
+                let (status, _, body) = request(port, "/slow_incr?key=c&ms=20", Some(&id));
+                assert_eq!(status, 200, "{body}");
+                results.lock().unwrap().insert(body);
+            })
+        })
+        .collect();
+    for client in clients {
+        client.join().unwrap();
+    }
+    let expected: BTreeSet<String> = (0..20).map(|n| format!("{n}->{}", n + 1)).collect();
+    assert_eq!(*results.lock().unwrap(), expected);
+    assert_eq!(request(cp, "/get?key=c", Some(&id)).2, "20");
+    assert_eq!(request(us, "/get?key=c", Some(&id)).2, "20");
+}
+
+#[test]
+fn two_processes_on_one_directory_keep_every_update() {
+    let dir = temp_dir("two-on-files");
+    let conf = file_config(&dir);
+    let binary = probe_binary();
+    let (_a, a) = ours(&binary, &conf);
+    let (_b, b) = ours(&binary, &conf);
+    increments_over(&[a, b]);
+}
+
+/// `kill -9` in the middle of a burst of writes, then a restart: every session file is
+/// whole (the old or the new version), for Python's pickle and for our server.
+#[test]
+fn a_kill_during_writes_leaves_every_session_file_whole() {
+    let dir = temp_dir("kill-9");
+    let conf = file_config(&dir);
+    let binary = probe_binary();
+    let (mut server, port) = ours(&binary, &conf);
+
+    // 16 clients, each with its own session, rewriting 20 KB values as fast as they can.
+    let value = "x".repeat(20_000);
+    let ids: Vec<String> = (0..16)
+        .map(|_| request(port, &format!("/set?key=v&value={value}"), None).1)
+        .collect();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writers: Vec<_> = ids
+        .iter()
+        .cloned()
+        .map(|id| {
+            let (stop, value) = (stop.clone(), value.clone());
+            std::thread::spawn(move || {
+                let mut n = 0;
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    let path = format!("/set?key=v&value={n}{value}");
+                    // Requests in flight when the server dies fail: that is the point.
+                    if try_request(port, &path, Some(&id)).is_err() {
+                        break;
+                    }
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(700));
+    server.0.kill().unwrap(); // SIGKILL
+    server.0.wait().unwrap();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let writes: usize = writers.into_iter().map(|w| w.join().unwrap_or(0)).sum();
+    assert!(writes > 16, "the burst did not get going ({writes} writes)");
+
+    let sessions = dir.join("sessions");
+    let files: Vec<String> = std::fs::read_dir(&sessions)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with("session-") && !n.ends_with(".lock"))
+        .collect();
+    assert_eq!(files.len(), ids.len(), "{files:?}");
+    // Python reads every file: a (dict, datetime) pair with the value whole.
+    let check = r#"
+import os, pickle, sys, datetime
+d = sys.argv[1]
+for name in sorted(os.listdir(d)):
+    if name.startswith('session-') and not name.endswith('.lock'):
+        with open(os.path.join(d, name), 'rb') as f:
+            data, expires = pickle.load(f)
+        assert isinstance(expires, datetime.datetime), name
+        assert data['v'].endswith('x' * 20000), (name, len(data['v']))
+print('ok')
+"#;
+    let out = Command::new(root().join("compat/.venv/bin/python"))
+        .args(["-c", check, &sessions.display().to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // A restarted server reads every session (the id is kept, the value is whole).
+    let (_server, port) = ours(&binary, &conf);
+    let started = Instant::now();
+    for id in &ids {
+        let (status, kept, body) = request(port, "/get?key=v", Some(id));
+        assert_eq!((status, kept.as_str()), (200, id.as_str()));
+        assert!(body.ends_with(&value), "{} bytes", body.len());
+    }
+    assert!(started.elapsed() < Duration::from_secs(10));
+}

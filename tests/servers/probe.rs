@@ -1,0 +1,175 @@
+//! Our probe server and real CherryPy's (`compat/http/probe_app.py`) as separate processes,
+//! and the raw HTTP client the tests drive them with.
+
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::{free_port, wait_for_port};
+
+pub(crate) fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The probe server binary, built with every feature beside this test binary.
+pub(crate) fn probe_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>");
+    let binary = profile_dir.join("examples").join("probe_server");
+    // `cargo test` builds the examples with the tests, but not for `--test distributed`.
+    let status = Command::new(option_env!("CARGO").unwrap_or("cargo"))
+        .args([
+            "build",
+            "--quiet",
+            "--example",
+            "probe_server",
+            "--all-features",
+        ])
+        .current_dir(root())
+        .env(
+            "CARGO_TARGET_DIR",
+            profile_dir.parent().expect("target dir"),
+        )
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building examples/probe_server failed");
+    binary
+}
+
+/// A server process; killed when dropped.
+pub(crate) struct Process(pub(crate) Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub(crate) fn ours(binary: &Path, config: &Path) -> (Process, u16) {
+    let port = free_port();
+    let child = Command::new(binary)
+        .arg(config)
+        .arg(port.to_string())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("probe_server starts");
+    wait_for_port(port);
+    (Process(child), port)
+}
+
+pub(crate) fn cherrypy(config: &Path) -> (Process, u16) {
+    let python = root().join("compat/.venv/bin/python");
+    assert!(
+        python.exists(),
+        "run compat/setup.sh first (the CherryPy venv)"
+    );
+    let port = free_port();
+    let child = Command::new(python)
+        .arg(root().join("compat/http/probe_app.py"))
+        .arg(config)
+        .arg(port.to_string())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("CherryPy starts");
+    wait_for_port(port);
+    (Process(child), port)
+}
+
+/// `(status, session id from Set-Cookie or "", body)`.
+pub(crate) fn request(port: u16, path: &str, id: Option<&str>) -> (u16, String, String) {
+    try_request(port, path, id).unwrap_or_else(|e| panic!("GET {path}: {e}"))
+}
+
+/// [`request`], with a connection failure as an error (for servers that may be dying).
+pub(crate) fn try_request(
+    port: u16,
+    path: &str,
+    id: Option<&str>,
+) -> std::io::Result<(u16, String, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let cookie = id
+        .map(|c| format!("Cookie: session_id={c}\r\n"))
+        .unwrap_or_default();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: x\r\n{cookie}Connection: close\r\n\r\n"
+    )?;
+    let mut text = String::new();
+    stream.read_to_string(&mut text)?;
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {text:?}")))?;
+    let status = head
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("no status: {head:?}")))?;
+    let set_id = head
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(": ")?;
+            name.eq_ignore_ascii_case("set-cookie")
+                .then(|| value.strip_prefix("session_id="))?
+        })
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+        .unwrap_or_default();
+    Ok((status, set_id, body.to_owned()))
+}
+
+pub(crate) fn write_config(dir: &Path, storage: &str) -> PathBuf {
+    let conf = dir.join("site.conf");
+    std::fs::write(
+        &conf,
+        format!("[/]\ntools.sessions.on = True\ntools.sessions.locking = \"implicit\"\n{storage}"),
+    )
+    .unwrap();
+    conf
+}
+
+/// 200 read-sleep-write increments of one session, spread over `ports` by 16 clients at
+/// once: only a lock that spans the processes keeps every update.
+pub(crate) fn increments_over(ports: &[u16]) {
+    let (_, id, _) = request(ports[0], "/set?key=other&value=x", None);
+    assert_eq!(id.len(), 40);
+    let next = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::new(Mutex::new(BTreeSet::new()));
+    let clients: Vec<_> = (0..16)
+        .map(|_| {
+            let (next, seen, id, ports) = (next.clone(), seen.clone(), id.clone(), ports.to_vec());
+            std::thread::spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= 200 {
+                        break;
+                    }
+                    let port = ports[i % ports.len()];
+                    let (status, _, body) = request(port, "/slow_incr?key=c&ms=2", Some(&id));
+                    assert_eq!(status, 200, "{body}");
+                    seen.lock().unwrap().insert(body);
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.join().unwrap();
+    }
+    // Each request saw exactly the previous one's write: 0->1, 1->2, ... 199->200.
+    let seen = seen.lock().unwrap();
+    let expected: BTreeSet<String> = (0..200).map(|n| format!("{n}->{}", n + 1)).collect();
+    let lost: Vec<_> = expected.difference(&seen).take(5).collect();
+    assert!(
+        lost.is_empty(),
+        "updates lost: {} distinct results of 200, missing {lost:?}...",
+        seen.len()
+    );
+    assert_eq!(request(ports[1], "/get?key=c", Some(&id)).2, "200");
+}
