@@ -3,6 +3,7 @@
 //! unquoted, and a header with a bad part (an attribute before any cookie, a name without
 //! a value) is ignored as a whole.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -26,8 +27,12 @@ const RESERVED: &[&str] = &[
 ];
 const FLAGS: &[&str] = &["secure", "httponly"];
 
-/// The value of cookie `name` in these `Cookie` headers, as CherryPy sees it.
-pub fn cookie_value<'h>(headers: impl IntoIterator<Item = &'h str>, name: &str) -> Option<String> {
+/// The value of cookie `name` in these `Cookie` headers, as CherryPy sees it (borrowed from
+/// the header unless it had to be unquoted).
+pub fn cookie_value<'h>(
+    headers: impl IntoIterator<Item = &'h str>,
+    name: &str,
+) -> Option<Cow<'h, str>> {
     let mut found = None;
     for header in headers {
         if let Some(value) = header_value(header, name) {
@@ -38,10 +43,10 @@ pub fn cookie_value<'h>(headers: impl IntoIterator<Item = &'h str>, name: &str) 
 }
 
 /// One header: `None` when the header does not set `name` or is rejected as a whole.
-fn header_value(header: &str, name: &str) -> Option<String> {
+fn header_value<'h>(header: &'h str, name: &str) -> Option<Cow<'h, str>> {
     match plain_header_value(header, name) {
-        Some(found) => found.map(str::to_owned),
-        None => pattern_header_value(header, name),
+        Some(found) => found.map(Cow::Borrowed),
+        None => pattern_header_value(header, name).map(Cow::Owned),
     }
 }
 
@@ -178,7 +183,7 @@ mod tests {
     /// Expected values checked with Python 3.11's `SimpleCookie`.
     #[test]
     fn reads_like_simplecookie() {
-        let one = |h: &str| cookie_value([h], "session_id");
+        let one = |h: &str| cookie_value([h], "session_id").map(|v| v.into_owned());
         assert_eq!(
             one("session_id=abc; session_id=def").as_deref(),
             Some("def")

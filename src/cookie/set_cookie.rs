@@ -44,55 +44,62 @@ impl SetCookie {
     /// SameSite=…; Secure` (attributes sorted by their lower-case names, as `Morsel` sorts
     /// them; empty ones left out).
     pub fn header_value(&self) -> String {
-        let mut out = format!("{}={}", self.name, self.value);
-        let mut attr = |text: &str| {
-            out.push_str("; ");
-            out.push_str(text);
-        };
+        // One buffer, written in place: this runs for every response of a session path.
+        let mut out =
+            String::with_capacity(self.name.len() + self.value.len() + self.path.len() + 96);
+        let _ = self.write_to(&mut out);
+        out
+    }
+
+    fn write_to(&self, out: &mut String) -> std::fmt::Result {
+        write!(out, "{}={}", self.name, self.value)?;
         if let Some(domain) = self.domain.as_deref().filter(|d| !d.is_empty()) {
-            attr(&format!("Domain={domain}"));
+            write!(out, "; Domain={domain}")?;
         }
         if let Some(expires) = self.expires {
-            attr(&format!("expires={}", http_date(expires)));
+            out.push_str("; expires=");
+            write_http_date(out, expires)?;
         }
         if self.http_only {
-            attr("HttpOnly");
+            out.push_str("; HttpOnly");
         }
         match self.max_age {
-            Some(MaxAge::Int(n)) => attr(&format!("Max-Age={n}")),
-            Some(MaxAge::Float(f)) => {
-                let mut text = String::from("Max-Age=");
-                let _ = write!(text, "{}", crate::unrepr::Value::Float(f).python_repr());
-                attr(&text);
-            }
+            Some(MaxAge::Int(n)) => write!(out, "; Max-Age={n}")?,
+            Some(MaxAge::Float(f)) => write!(out, "; Max-Age={}", crate::unrepr::float_repr(f))?,
             None => {}
         }
         if !self.path.is_empty() {
-            attr(&format!("Path={}", self.path));
+            write!(out, "; Path={}", self.path)?;
         }
         if let Some(same_site) = self.same_site.as_deref().filter(|s| !s.is_empty()) {
-            attr(&format!("SameSite={same_site}"));
+            write!(out, "; SameSite={same_site}")?;
         }
         if self.secure {
-            attr("Secure");
+            out.push_str("; Secure");
         }
-        out
+        Ok(())
     }
 }
 
 /// `email.utils.formatdate(t, usegmt=True)`: `Fri, 28 Nov 2025 03:20:48 GMT`, seconds
 /// truncated as Python's `time.gmtime` truncates them.
 pub fn http_date(t: SystemTime) -> String {
+    let mut out = String::with_capacity(29);
+    let _ = write_http_date(&mut out, t);
+    out
+}
+
+fn write_http_date(out: &mut String, t: SystemTime) -> std::fmt::Result {
     let since = t.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
     let secs = i64::try_from(since.as_secs()).unwrap_or(i64::MAX);
     let date = DateTime::<Utc>::from_timestamp(secs, 0).unwrap_or_default();
-    // formatdate's own '%s, %02d %s %04d %02d:%02d:%02d GMT' with English names, written
-    // directly: this runs for every response that sets a cookie.
+    // formatdate's own '%s, %02d %s %04d %02d:%02d:%02d GMT' with English names.
     const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
-    format!(
+    write!(
+        out,
         "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
         DAYS[date.weekday().num_days_from_monday() as usize],
         date.day(),

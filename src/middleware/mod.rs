@@ -49,8 +49,9 @@ pub(crate) struct Shared {
     pub(crate) configs: Settings,
     /// One store per distinct storage (kind and where), shared by the paths using it.
     stores: Vec<(StoreKey, AnyStore)>,
-    /// Each settings' store, by the settings' address (looked up on every request).
-    by_config: HashMap<usize, usize>,
+    /// Each settings' store, by the settings' address (looked up on every request; the
+    /// keys are our own pointers, so a fast non-keyed hash is safe).
+    by_config: rustc_hash::FxHashMap<usize, usize>,
     /// The clean-up task starts with the first worker (it needs a running runtime).
     sweeper: std::sync::Once,
 }
@@ -122,7 +123,7 @@ impl CherryPySessions {
             Settings::Single(config) => vec![Arc::clone(config)],
         };
         let mut stores: Vec<(StoreKey, AnyStore)> = Vec::new();
-        let mut by_config = HashMap::new();
+        let mut by_config = rustc_hash::FxHashMap::default();
         for config in &all {
             let key = store_key(config);
             let at = match stores.iter().position(|(k, _)| *k == key) {

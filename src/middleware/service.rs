@@ -168,7 +168,8 @@ async fn finish<B: MessageBody + 'static>(
         Err(err) => opaque_500(res.into_parts().0, &err),
     };
     let value = set_cookie(session, config, res.request()).header_value();
-    if let Ok(value) = HeaderValue::from_str(&value) {
+    // The header takes the string's buffer as it is (no copy).
+    if let Ok(value) = HeaderValue::from_maybe_shared(actix_web::web::Bytes::from(value)) {
         res.headers_mut().append(header::SET_COOKIE, value);
     }
     Ok(res)
