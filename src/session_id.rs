@@ -38,6 +38,15 @@ impl SessionId {
             .then_some(Self(bytes))
     }
 
+    /// The 20 random bytes the id spells, for compact keys.
+    pub(crate) fn to_bytes(self) -> [u8; 20] {
+        let nibble = |h: u8| match h {
+            b'0'..=b'9' => h - b'0',
+            _ => h - b'a' + 10,
+        };
+        std::array::from_fn(|i| (nibble(self.0[2 * i]) << 4) | nibble(self.0[2 * i + 1]))
+    }
+
     /// The id as text.
     pub fn as_str(&self) -> &str {
         // Only ASCII hex digits are ever stored.
@@ -86,5 +95,15 @@ mod tests {
         ] {
             assert_eq!(SessionId::parse(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn bytes_are_the_hex_digits_pairs() {
+        let id = SessionId::parse("00ff10a9b3c4d5e6f708192a3b4c5d6e7f8091a2").unwrap();
+        let bytes = id.to_bytes();
+        assert_eq!(bytes[..4], [0x00, 0xff, 0x10, 0xa9]);
+        assert_eq!(bytes[19], 0xa2);
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, id.as_str());
     }
 }

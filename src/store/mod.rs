@@ -9,7 +9,7 @@ mod file;
 mod lock_table;
 #[cfg(feature = "memcached")]
 mod memcached;
-mod pickle;
+pub mod pickle;
 mod ram;
 #[cfg(feature = "redis")]
 mod redis;

@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use super::{LockTable, Record, SessionLock, SessionStore, StoreError};
 use crate::session_id::SessionId;
+use crate::session_value::SessionValue;
 
 /// One process's sessions in memory. Clones share the same sessions, so build it once and
 /// hand clones to every worker.
@@ -16,8 +17,42 @@ pub struct RamStore {
 
 #[derive(Debug, Default)]
 struct Inner {
-    sessions: RwLock<HashMap<SessionId, Record>>,
+    sessions: RwLock<Sessions>,
     locks: LockTable,
+}
+
+/// Sessions by the 20 bytes of their id. A million small sessions must fit in a few hundred
+/// MB, so each is kept in its most compact form: the id as bytes, and the data as a boxed
+/// slice of pairs (an `IndexMap` carries a hash table and spare capacity), rebuilt into a
+/// map when a request loads it.
+type Sessions = HashMap<[u8; 20], Stored>;
+
+#[derive(Debug)]
+struct Stored {
+    /// Microseconds since the epoch (CherryPy's datetime has no finer precision).
+    expires: u64,
+    data: Box<[(String, SessionValue)]>,
+}
+
+impl Stored {
+    fn from_record(record: Record) -> Self {
+        Self {
+            expires: micros(record.expires),
+            data: record.data.into_iter().collect(),
+        }
+    }
+
+    fn to_record(&self) -> Record {
+        Record {
+            data: self.data.iter().cloned().collect(),
+            expires: SystemTime::UNIX_EPOCH + Duration::from_micros(self.expires),
+        }
+    }
+}
+
+fn micros(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }
 
 impl RamStore {
@@ -54,7 +89,8 @@ impl RamStore {
 
     /// Stores a record at once (no `.await`), for callers that cannot wait.
     pub(crate) fn put(&self, id: &SessionId, record: Record) {
-        self.write().insert(*id, record);
+        let stored = Stored::from_record(record);
+        self.write().insert(id.to_bytes(), stored);
     }
 
     /// How many sessions have a lock that is held or awaited.
@@ -62,14 +98,14 @@ impl RamStore {
         self.inner.locks.len()
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<SessionId, Record>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Sessions> {
         self.inner
             .sessions
             .read()
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<SessionId, Record>> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Sessions> {
         self.inner
             .sessions
             .write()
@@ -80,28 +116,29 @@ impl RamStore {
     fn remove_expired(&self, now: SystemTime) -> usize {
         let mut sessions = self.write();
         let before = sessions.len();
-        sessions.retain(|_, record| record.expires > now);
+        let now = micros(now);
+        sessions.retain(|_, stored| stored.expires > now);
         before - sessions.len()
     }
 }
 
 impl SessionStore for RamStore {
     async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
-        Ok(self.read().get(id).cloned())
+        Ok(self.read().get(&id.to_bytes()).map(Stored::to_record))
     }
 
     async fn save(&self, id: &SessionId, record: Record) -> Result<(), StoreError> {
-        self.write().insert(*id, record);
+        self.put(id, record);
         Ok(())
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
-        self.write().remove(id);
+        self.write().remove(&id.to_bytes());
         Ok(())
     }
 
     async fn exists(&self, id: &SessionId) -> Result<bool, StoreError> {
-        Ok(self.read().contains_key(id))
+        Ok(self.read().contains_key(&id.to_bytes()))
     }
 
     async fn lock(
@@ -120,7 +157,7 @@ impl SessionStore for RamStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session_value::{SessionData, SessionValue};
+    use crate::session_value::SessionData;
 
     fn record(n: i64, expires: SystemTime) -> Record {
         let mut data = SessionData::default();
@@ -146,7 +183,9 @@ mod tests {
         let a = RamStore::new();
         let b = a.clone();
         let id = SessionId::generate();
-        let later = SystemTime::now() + Duration::from_secs(60);
+        // Expiries are kept to the microsecond, as CherryPy's datetime keeps them.
+        let later =
+            SystemTime::UNIX_EPOCH + Duration::from_micros(micros(SystemTime::now()) + 60_000_000);
         a.save(&id, record(7, later)).await.unwrap();
         assert_eq!(b.load(&id).await.unwrap(), Some(record(7, later)));
         b.delete(&id).await.unwrap();

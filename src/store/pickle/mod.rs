@@ -11,7 +11,7 @@
 //!
 //! A hostile file cannot exhaust the stack or memory: decoding is iterative over a flat
 //! arena, declared lengths are checked against the input before anything is allocated,
-//! nesting is limited to [`MAX_DEPTH`], and the expanded result (memo references can share
+//! nesting is limited to 1,000 levels, and the expanded result (memo references can share
 //! one object many times) is limited to a budget proportional to the input.
 //!
 //! Python 2 `str` objects (`STRING`, `BINSTRING`, `SHORT_BINSTRING`; CherryPy on Python 3
@@ -50,19 +50,19 @@ fn grow_stack<R>(f: impl FnOnce() -> R) -> R {
 }
 
 /// Reads a session file's pickle: the session dict and its naive local-time expiration.
-pub(crate) fn decode(bytes: &[u8]) -> Result<(SessionData, NaiveDateTime), PickleError> {
+pub fn decode(bytes: &[u8]) -> Result<(SessionData, NaiveDateTime), PickleError> {
     decode::decode(bytes)
 }
 
 /// Writes `(data, expires)` as CherryPy does, with protocol 4 (readable by Python 3.4+).
-pub(crate) fn encode(data: &SessionData, expires: NaiveDateTime) -> Result<Vec<u8>, PickleError> {
+pub fn encode(data: &SessionData, expires: NaiveDateTime) -> Result<Vec<u8>, PickleError> {
     encode::encode(data, expires)
 }
 
 /// Writes `(data, expires)` with protocol 0, the same bytes as python-memcached's pickler
 /// (CherryPy's MemcachedSession).
 #[cfg(feature = "memcached")]
-pub(crate) fn encode_protocol0(
+pub fn encode_protocol0(
     data: &SessionData,
     expires: NaiveDateTime,
 ) -> Result<Vec<u8>, PickleError> {
