@@ -81,17 +81,22 @@ async fn open(
     // A malformed, hostile or unknown id is an unknown session: a new id (fixation
     // protection, spec: sessions §5).
     let candidate = cookie_value(cookies, &config.name.value).and_then(|v| SessionId::parse(&v));
-    let lock = match config.locking.value {
-        LockingMode::Implicit | LockingMode::Early => match candidate {
-            Some(id) => Some(store.lock(&id, lock_timeout(config)).await?),
-            None => None,
-        },
-        _ => None,
+    let locks = matches!(
+        config.locking.value,
+        LockingMode::Implicit | LockingMode::Early
+    );
+    let (lock, record) = match candidate {
+        Some(id) if locks => {
+            let (lock, record) = store.lock_and_load(&id, lock_timeout(config)).await?;
+            (Some(lock), record)
+        }
+        Some(id) => (None, store.load(&id).await?),
+        None => (None, None),
     };
     let mut fetched = None;
     let mut stored_expiry = None;
     let id = match candidate {
-        Some(id) => match store.load(&id).await? {
+        Some(id) => match record {
             Some(record) => {
                 let now = SystemTime::now();
                 stored_expiry = Some(record.expires);
@@ -107,11 +112,10 @@ async fn open(
         None => {
             drop(lock);
             let id = new_id(&store).await?;
-            let lock = match config.locking.value {
-                LockingMode::Implicit | LockingMode::Early => {
-                    Some(store.lock(&id, lock_timeout(config)).await?)
-                }
-                _ => None,
+            let lock = if locks {
+                Some(store.lock(&id, lock_timeout(config)).await?)
+            } else {
+                None
             };
             (id, lock)
         }

@@ -113,6 +113,14 @@ impl SessionStore for AnyStore {
         dispatch!(self, s => s.lock(id, timeout))
     }
 
+    async fn lock_and_load(
+        &self,
+        id: &SessionId,
+        timeout: Option<Duration>,
+    ) -> Result<(SessionLock, Option<Record>), StoreError> {
+        dispatch!(self, s => s.lock_and_load(id, timeout))
+    }
+
     async fn clean_up(&self, now: SystemTime) -> Result<usize, StoreError> {
         dispatch!(self, s => s.clean_up(now))
     }

@@ -93,6 +93,19 @@ pub trait SessionStore: Clone + Send + Sync + 'static {
         timeout: Option<Duration>,
     ) -> impl Future<Output = Result<SessionLock, StoreError>> + Send;
 
+    /// [`Self::lock`], then [`Self::load`]: a store may do both in one round trip.
+    fn lock_and_load(
+        &self,
+        id: &SessionId,
+        timeout: Option<Duration>,
+    ) -> impl Future<Output = Result<(SessionLock, Option<Record>), StoreError>> + Send {
+        async move {
+            let lock = self.lock(id, timeout).await?;
+            let record = self.load(id).await?;
+            Ok((lock, record))
+        }
+    }
+
     /// Removes every session expired at `now`; returns how many.
     fn clean_up(&self, now: SystemTime) -> impl Future<Output = Result<usize, StoreError>> + Send;
 }

@@ -122,10 +122,9 @@ impl RedisStore {
     }
 }
 
-impl SessionStore for RedisStore {
-    async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
-        let mut redis = self.connection().await?;
-        let bytes: Option<Vec<u8>> = redis.get(self.key(id)).await.map_err(backend)?;
+impl RedisStore {
+    /// A stored value as a record (`None`: nothing stored).
+    fn record(&self, id: &SessionId, bytes: Option<Vec<u8>>) -> Result<Option<Record>, StoreError> {
         let Some(bytes) = bytes else {
             return Ok(None);
         };
@@ -150,7 +149,60 @@ impl SessionStore for RedisStore {
             }
         }
     }
+}
 
+impl SessionStore for RedisStore {
+    async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
+        let mut redis = self.connection().await?;
+        let bytes: Option<Vec<u8>> = redis.get(self.key(id)).await.map_err(backend)?;
+        self.record(id, bytes)
+    }
+
+    /// The lock and the data in one round trip (`SET NX` and `GET` pipelined), unless the
+    /// lock is handed over inside this process.
+    async fn lock_and_load(
+        &self,
+        id: &SessionId,
+        timeout: Option<Duration>,
+    ) -> Result<(SessionLock, Option<Record>), StoreError> {
+        let redis = self.connection().await?;
+        let data_key = self.key(id);
+        let lease_ms = self.lease.as_millis() as u64;
+        let attempt = |lock_key: String, token: String| {
+            let (mut redis, data_key) = (redis.clone(), &data_key);
+            async move {
+                let (set, data): (Option<String>, Option<Vec<u8>>) = redis::pipe()
+                    .cmd("SET")
+                    .arg(&lock_key)
+                    .arg(&token)
+                    .arg("NX")
+                    .arg("PX")
+                    .arg(lease_ms)
+                    .cmd("GET")
+                    .arg(data_key)
+                    .query_async(&mut redis)
+                    .await
+                    .map_err(backend)?;
+                Ok(set.map(|_| data))
+            }
+        };
+        let key = format!("{data_key}:lock");
+        let (lock, fetched) = shared_lock::acquire_with(
+            self,
+            &self.inner.locks,
+            id,
+            key,
+            timeout,
+            self.lease,
+            attempt,
+        )
+        .await?;
+        let record = match fetched {
+            Some(bytes) => self.record(id, bytes)?,
+            None => self.load(id).await?,
+        };
+        Ok((lock, record))
+    }
     async fn save(&self, id: &SessionId, record: Record) -> Result<(), StoreError> {
         let ttl = record
             .expires

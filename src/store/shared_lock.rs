@@ -58,48 +58,66 @@ pub(crate) async fn acquire<S: LockServer>(
     timeout: Option<Duration>,
     lease: Duration,
 ) -> Result<SessionLock, StoreError> {
-    let take = |left: Option<Duration>| acquire_on_server(server, id, key, left, lease);
-    Ok(local
-        .lock_with_outer(id, timeout, take)
-        .await?
-        .into_session_lock())
+    let attempt = |key: String, token: String| async move {
+        Ok(server.try_acquire(&key, &token, lease).await?.then_some(()))
+    };
+    let (lock, _) = acquire_with(server, local, id, key, timeout, lease, attempt).await?;
+    Ok(lock)
 }
 
-async fn acquire_on_server<S: LockServer>(
+/// [`acquire`] with the server's side done by `attempt(key, token)`, which takes the key if
+/// it is free and may fetch something in the same round trip: `Some(payload)` when it took
+/// the key. The payload is returned when this call took the server's lock, `None` when the
+/// lock was handed over by a previous holder in this process.
+pub(crate) async fn acquire_with<S, T, A, F>(
     server: &S,
+    local: &LockTable,
     id: &SessionId,
     key: String,
     timeout: Option<Duration>,
     lease: Duration,
-) -> Result<SessionLock, StoreError> {
-    let deadline = timeout.map(|t| Instant::now() + t);
-    // A fresh random token: only this holder may renew or release the key.
-    let token = SessionId::generate().to_string();
-    let mut pause = Duration::from_millis(1);
-    loop {
-        if server.try_acquire(&key, &token, lease).await? {
-            break;
+    mut attempt: A,
+) -> Result<(SessionLock, Option<T>), StoreError>
+where
+    S: LockServer,
+    A: FnMut(String, String) -> F,
+    F: Future<Output = Result<Option<T>, StoreError>>,
+{
+    let mut payload = None;
+    let (fetched_into, key) = (&mut payload, &key);
+    let take = move |left: Option<Duration>| async move {
+        let deadline = left.map(|t| Instant::now() + t);
+        // A fresh random token: only this holder may renew or release the key.
+        let token = SessionId::generate().to_string();
+        let mut pause = Duration::from_millis(1);
+        loop {
+            if let Some(fetched) = attempt(key.clone(), token.clone()).await? {
+                *fetched_into = Some(fetched);
+                break;
+            }
+            let now = Instant::now();
+            if deadline.is_some_and(|d| now >= d) {
+                return Err(StoreError::LockTimeout(*id));
+            }
+            let wait = deadline.map_or(pause, |d| pause.min(d - now));
+            tokio::time::sleep(wait).await;
+            pause = (pause * 2).min(MAX_BACKOFF);
         }
-        let now = Instant::now();
-        if deadline.is_some_and(|d| now >= d) {
-            return Err(StoreError::LockTimeout(*id));
-        }
-        let wait = deadline.map_or(pause, |d| pause.min(d - now));
-        tokio::time::sleep(wait).await;
-        pause = (pause * 2).min(MAX_BACKOFF);
-    }
-    let renewal = tokio::spawn(renew_while_held(
-        server.clone(),
-        key.clone(),
-        token.clone(),
-        lease,
-    ));
-    Ok(SessionLock::new(Held {
-        server: server.clone(),
-        key,
-        token,
-        renewal,
-    }))
+        let renewal = tokio::spawn(renew_while_held(
+            server.clone(),
+            key.clone(),
+            token.clone(),
+            lease,
+        ));
+        Ok(SessionLock::new(Held {
+            server: server.clone(),
+            key: key.clone(),
+            token,
+            renewal,
+        }))
+    };
+    let lock = local.lock_with_outer(id, timeout, take).await?;
+    Ok((lock.into_session_lock(), payload))
 }
 
 async fn renew_while_held<S: LockServer>(server: S, key: String, token: String, lease: Duration) {
