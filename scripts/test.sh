@@ -12,3 +12,5 @@ cargo test --no-default-features --lib --quiet missing_features
 cargo check --no-default-features --features actix-session
 INSTA_UPDATE=no cargo test --all-features
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features
+# The benchmark script still runs end to end (1 s per case); the real run is bench/run.sh.
+bench/run.sh --smoke
