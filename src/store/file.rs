@@ -174,10 +174,13 @@ struct FileLock {
     _file: File,
 }
 
-/// Takes the lock file's `flock` on a blocking thread: the wait is the kernel's, with no
-/// polling. If the caller gives up (timeout, dropped request), a lock obtained later is
-/// released at once.
+/// Takes the lock file's `flock`: at once when it is free (the usual case), else on a
+/// blocking thread, where the wait is the kernel's, with no polling. If the caller gives up
+/// (timeout, dropped request), a lock obtained later is released at once.
 async fn flock(path: PathBuf, timeout: Option<Duration>) -> Result<File, std::io::Error> {
+    if let Some(file) = try_lock_file(&path)? {
+        return Ok(file);
+    }
     let (tx, rx) = tokio::sync::oneshot::channel();
     tokio::task::spawn_blocking(move || {
         // Nobody waiting any more: dropping the file releases the lock.
@@ -190,6 +193,21 @@ async fn flock(path: PathBuf, timeout: Option<Duration>) -> Result<File, std::io
             .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "lock timeout"))?,
     };
     received.map_err(|_| std::io::Error::other("the lock thread ended"))?
+}
+
+/// The lock file, locked, if no one holds it now.
+fn try_lock_file(path: &Path) -> std::io::Result<Option<File>> {
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)?;
+    match file.try_lock() {
+        Ok(()) if same_file(&file, path) => Ok(Some(file)),
+        // Removed by a clean-up meanwhile, or held: the blocking path sorts it out.
+        Ok(()) | Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
+    }
 }
 
 /// Opens and locks the lock file. A lock file removed (by a clean-up) while we waited for
