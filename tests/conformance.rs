@@ -58,24 +58,66 @@ fn conformance(name: &str) {
     conformance_with(name, name);
 }
 
-/// The config `compat/http/configs/{config}.conf` with its `SESSIONS_DIR` (if any) made a
-/// fresh directory, so each server has its own session files.
-fn config_for_one_server(config: &str, server: &str) -> PathBuf {
+/// A server's own session directory, removed once the test is done with it (kept after a
+/// failure, to look at).
+struct SessionsDir(PathBuf);
+
+impl Drop for SessionsDir {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(self.0.parent().unwrap_or(&self.0));
+        }
+    }
+}
+
+/// The config `compat/http/configs/{config}.conf`, and for a config with `SESSIONS_DIR` a
+/// copy of it naming a fresh directory: the two servers must not share session files.
+fn config_for_one_server(config: &str, server: &str) -> (PathBuf, Option<SessionsDir>) {
     let path = root().join(format!("compat/http/configs/{config}.conf"));
     let text = std::fs::read_to_string(&path).unwrap();
     if !text.contains("SESSIONS_DIR") {
-        return path;
+        return (path, None);
     }
     let dir = std::env::temp_dir().join(format!(
         "actix-cherrypy-conformance-{config}-{server}-{}",
         std::process::id()
     ));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("sessions")).unwrap();
-    let sessions = dir.join("sessions").display().to_string();
+    let sessions = dir.join("sessions");
+    std::fs::create_dir_all(&sessions).unwrap();
     let own = dir.join(format!("{config}.conf"));
-    std::fs::write(&own, text.replace("SESSIONS_DIR", &sessions)).unwrap();
-    own
+    let path_literal = sessions.display().to_string();
+    std::fs::write(&own, text.replace("SESSIONS_DIR", &path_literal)).unwrap();
+    (own, Some(SessionsDir(sessions)))
+}
+
+/// What a session directory holds, as CherryPy's own Python reads it: each session's data
+/// and expiry (minutes from now), sorted, then the number of lock files. Ids are random, so
+/// they are left out; any other file is listed by its name with ids masked.
+const STORED: &str = r#"
+import datetime, os, pickle, re, sys
+d = sys.argv[1]
+now = datetime.datetime.now()
+rows, locks = [], 0
+for name in os.listdir(d):
+    if re.fullmatch(r'session-[0-9a-f]{40}\.lock', name):
+        locks += 1
+    elif re.fullmatch(r'session-[0-9a-f]{40}', name):
+        with open(os.path.join(d, name), 'rb') as f:
+            data, expires = pickle.load(f)
+        # A naive datetime, as CherryPy writes: an aware one fails the subtraction.
+        minutes = round((expires - now).total_seconds() / 60)
+        rows.append(f'{data!r} expires {minutes:+d}m')
+    else:
+        rows.append('other file: ' + re.sub('[0-9a-f]{40}', '<id>', name))
+print('\n'.join(sorted(rows)))
+print(f'{locks} lock files')
+"#;
+
+fn stored(python: &Path, dir: &SessionsDir) -> String {
+    let mut command = Command::new(python);
+    command.args(["-c", STORED]).arg(&dir.0);
+    transcript(command)
 }
 
 fn conformance_with(config: &str, script: &str) {
@@ -87,14 +129,16 @@ fn conformance_with(config: &str, script: &str) {
         python.display()
     );
     let script = root().join(format!("compat/http/scripts/{script}.json"));
+    let (their_config, their_dir) = config_for_one_server(config, "cherrypy");
     let cherrypy = {
         let mut c = Command::new("bash");
         c.arg(root().join("compat/http/run_cherrypy.sh"))
-            .arg(config_for_one_server(config, "cherrypy"))
+            .arg(their_config)
             .arg(&script);
         std::thread::spawn(move || transcript(c))
     };
-    let port = serve_ours(&config_for_one_server(config, "ours"));
+    let (our_config, our_dir) = config_for_one_server(config, "ours");
+    let port = serve_ours(&our_config);
     let mut ours = Command::new(&python);
     ours.arg(root().join("compat/http/transcript.py"))
         .arg(format!("http://127.0.0.1:{port}"))
@@ -115,6 +159,19 @@ fn conformance_with(config: &str, script: &str) {
             .map(|(i, (a, b))| format!("line {}:\n  ours:     {a}\n  cherrypy: {b}", i + 1))
             .collect();
         panic!("{name}: transcripts differ\n{}", diff.join("\n"));
+    }
+    // What clients saw is the same; so must be what is left on disk (a session stored,
+    // deleted or kept by one server and not the other would not always show in responses).
+    if let (Some(our_dir), Some(their_dir)) = (&our_dir, &their_dir) {
+        let (ours, theirs) = (stored(&python, our_dir), stored(&python, their_dir));
+        assert!(
+            ours.lines().count() > 2,
+            "{name}: no session was stored:\n{ours}"
+        );
+        assert_eq!(
+            ours, theirs,
+            "{name}: session directories differ (ours, CherryPy's)"
+        );
     }
 }
 

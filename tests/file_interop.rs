@@ -125,26 +125,50 @@ fn a_kill_during_writes_leaves_every_session_file_whole() {
     assert!(writes > 16, "the burst did not get going ({writes} writes)");
 
     let sessions = dir.join("sessions");
-    let files: Vec<String> = std::fs::read_dir(&sessions)
+    let names: Vec<String> = std::fs::read_dir(&sessions)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    let files: Vec<&String> = names
+        .iter()
         .filter(|n| n.starts_with("session-") && !n.ends_with(".lock"))
         .collect();
     assert_eq!(files.len(), ids.len(), "{files:?}");
-    // Python reads every file: a (dict, datetime) pair with the value whole.
+    // Whatever else a killed writer left (temporary files) must be a name that neither
+    // CherryPy nor we take for a session: CherryPy counts and cleans `session-*`.
+    let leftovers: Vec<&String> = names
+        .iter()
+        .filter(|n| !n.starts_with("session-"))
+        .collect();
+    for name in &leftovers {
+        assert!(name.starts_with('.'), "{name}");
+    }
+    // CherryPy reads every file whole: under its own lock (the kill released ours, or this
+    // times out), through FileSession's `_load`, which would take a torn file for no
+    // session at all; then its clean-up thread's pass over the directory, which ends for
+    // good on the first file it cannot unpickle (spec: sessions §10).
     let check = r#"
-import os, pickle, sys, datetime
-d = sys.argv[1]
+import datetime, os, sys
+from cherrypy.lib import sessions
+d, expected = sys.argv[1], int(sys.argv[2])
+store = sessions.FileSession(storage_path=d, lock_timeout=5)
+assert len(store) == expected, (len(store), sorted(os.listdir(d)))
 for name in sorted(os.listdir(d)):
     if name.startswith('session-') and not name.endswith('.lock'):
-        with open(os.path.join(d, name), 'rb') as f:
-            data, expires = pickle.load(f)
-        assert isinstance(expires, datetime.datetime), name
+        s = sessions.FileSession(id=name[len('session-'):], storage_path=d, lock_timeout=5)
+        s.acquire_lock()
+        loaded = s._load()
+        s.release_lock()
+        assert loaded is not None, name
+        data, expires = loaded
+        assert isinstance(expires, datetime.datetime) and expires.tzinfo is None, name
         assert data['v'].endswith('x' * 20000), (name, len(data['v']))
+store.clean_up()
 print('ok')
 "#;
     let out = Command::new(root().join("compat/.venv/bin/python"))
         .args(["-c", check, &sessions.display().to_string()])
+        .arg(ids.len().to_string())
         .output()
         .unwrap();
     assert!(
@@ -153,7 +177,25 @@ print('ok')
         String::from_utf8_lossy(&out.stderr)
     );
 
-    // A restarted server reads every session (the id is kept, the value is whole).
+    // A restarted server reads every session (the id is kept, the value is whole), and its
+    // clean-up removes what the killed one left once it is old enough that no write can
+    // still be using it (10 minutes: the files are dated back).
+    let eleven_minutes_ago = std::time::SystemTime::now() - Duration::from_secs(11 * 60);
+    for name in &leftovers {
+        std::fs::File::options()
+            .write(true)
+            .open(sessions.join(name))
+            .unwrap()
+            .set_modified(eleven_minutes_ago)
+            .unwrap();
+    }
+    let conf = write_config(
+        &dir,
+        &format!(
+            "tools.sessions.storage_type = \"file\"\ntools.sessions.storage_path = {:?}\ntools.sessions.clean_freq = 0.01\n",
+            sessions.display().to_string()
+        ),
+    );
     let (_server, port) = ours(&binary, &conf);
     let started = Instant::now();
     for id in &ids {
@@ -162,4 +204,21 @@ print('ok')
         assert!(body.ends_with(&value), "{} bytes", body.len());
     }
     assert!(started.elapsed() < Duration::from_secs(10));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while leftovers.iter().any(|n| sessions.join(n).exists()) {
+        assert!(
+            Instant::now() < deadline,
+            "left by the killed server: {leftovers:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let sessions_left = std::fs::read_dir(&sessions)
+        .unwrap()
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("session-") && !name.ends_with(".lock")
+        })
+        .count();
+    assert_eq!(sessions_left, ids.len(), "the clean-up took live sessions");
 }

@@ -4,7 +4,10 @@
 //! library does, so a CherryPy process and ours exclude each other on the same directory.
 //!
 //! Unlike CherryPy, writes are atomic (a temporary file in the same directory, fsync,
-//! rename), and lock files are removed when their session is deleted or cleaned up.
+//! rename), and the clean-up removes an expired session's lock file with it.
+//! A process killed mid-write leaves its temporary file (`.session-<id>.<pid>.<n>.tmp`):
+//! hidden, so neither CherryPy (which counts and cleans `session-*`) nor we take it for a
+//! session, and removed by the clean-up once it is 10 minutes old.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
