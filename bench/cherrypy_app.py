@@ -1,8 +1,11 @@
 """CherryPy 18 with the endpoints of examples/bench_server.rs, for bench/run.sh.
 
-Usage: compat/.venv/bin/python bench/cherrypy_app.py CONFIG PORT
+Usage: compat/.venv/bin/python bench/cherrypy_app.py CONFIG PORT THREADS
 
-Written the plain CherryPy way, so what is measured is CherryPy's own session tool.
+Written the plain CherryPy way, so what is measured is CherryPy's own session tool. One
+process (the GIL lets one thread run Python at a time: one core, like the single actix-web
+worker it is compared with) with a pool of THREADS threads, so that every connection of the
+load generator can have a request in the server at once, as with actix-web.
 """
 
 import sys
@@ -40,7 +43,7 @@ class Bench:
 
 
 def main():
-    config, port = sys.argv[1], int(sys.argv[2])
+    config, port, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     cherrypy.config.update(config)
     cherrypy.config.update({
         'server.socket_host': '127.0.0.1',
@@ -50,6 +53,7 @@ def main():
         'log.error_file': '',
         'engine.autoreload.on': False,
         'environment': 'production',
+        'server.thread_pool': threads,
     })
     cherrypy.tree.mount(Bench(), '', config)
     cherrypy.engine.signals.subscribe()
