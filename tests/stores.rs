@@ -150,6 +150,9 @@ impl Store {
     async fn save(&self, id: &SessionId, r: Record) -> Result<(), StoreError> {
         each!(self, s => s.save(id, r))
     }
+    async fn touch(&self, id: &SessionId, r: Record) -> Result<(), StoreError> {
+        each!(self, s => s.touch(id, r))
+    }
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
         each!(self, s => s.delete(id))
     }
@@ -217,6 +220,21 @@ async fn round_trip(backend: Backend) {
         let other = backend.open()();
         assert_eq!(other.load(&id).await.unwrap().unwrap().data, sample());
     }
+    // touch (a read-only request's save): the same data, the new expiry.
+    let later = expires + Duration::from_secs(3_600);
+    let touched = Record {
+        data: sample(),
+        expires: later,
+    };
+    store.touch(&id, touched.clone()).await.unwrap();
+    let back = store.load(&id).await.unwrap().expect("touched");
+    assert_eq!(back.data, sample(), "{}", backend.name);
+    assert_eq!(micros(back.expires), micros(later), "{}", backend.name);
+    // ... and it stores the record when nothing is there, as save does.
+    let gone = SessionId::generate();
+    store.touch(&gone, touched).await.unwrap();
+    assert_eq!(store.load(&gone).await.unwrap().unwrap().data, sample());
+    store.delete(&gone).await.unwrap();
     store.delete(&id).await.unwrap();
     assert_eq!(store.load(&id).await.unwrap(), None);
     assert!(!store.exists(&id).await.unwrap());
@@ -366,6 +384,11 @@ async fn expire(s: Session) -> HttpResponse {
 }
 
 fn serve(backend: &Backend) -> u16 {
+    serve_with_ram(backend).0
+}
+
+/// [`serve`], and the server's RAM store when it has one (it lives in the middleware).
+fn serve_with_ram(backend: &Backend) -> (u16, Option<RamStore>) {
     let conf = backend.dir.join("site.conf");
     std::fs::write(
         &conf,
@@ -373,6 +396,7 @@ fn serve(backend: &Backend) -> u16 {
     )
     .unwrap();
     let sessions = CherryPySessions::from_file(&conf).unwrap();
+    let ram = sessions.ram_store().cloned();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
@@ -394,7 +418,7 @@ fn serve(backend: &Backend) -> u16 {
             .unwrap()
         })
     });
-    port
+    (port, ram)
 }
 
 /// `(status, Set-Cookie session id or "", body)`.
@@ -453,6 +477,51 @@ fn http_semantics(backend: Backend) {
     assert_eq!(request(port, "/get", Some(&new_id)).2, "v1", "{name}");
 }
 
+/// A request that only reads the session extends its expiry (CherryPy saves every loaded
+/// session), leaving the data as it was. The servers' write may follow the response.
+fn a_read_extends_the_expiry(backend: Backend) {
+    let name = backend.name;
+    let (port, ram) = serve_with_ram(&backend);
+    let (_, id, _) = request(port, "/set?k=v1", None);
+    let id = SessionId::parse(&id).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let store = ram.map_or_else(|| backend.open()(), Store::Ram);
+    let load = |id| runtime.block_on(store.load(&id)).unwrap().expect("stored");
+    let before = load(id);
+    let data_path = backend.dir.join(format!("session-{id}"));
+    let inode = || {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(&data_path).unwrap().ino()
+    };
+    let file_before = (name == "file").then(inode);
+    std::thread::sleep(Duration::from_millis(1_100));
+    assert_eq!(
+        request(port, "/get", Some(&id.to_string())).2,
+        "v1",
+        "{name}"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    let after = loop {
+        let after = load(id);
+        if after.expires > before.expires || std::time::Instant::now() > deadline {
+            break after;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(after.data, before.data, "{name}");
+    let gained = after.expires.duration_since(before.expires);
+    assert!(
+        gained.is_ok_and(|d| d >= Duration::from_secs(1)),
+        "{name}: expiry {:?} -> {:?}",
+        before.expires,
+        after.expires
+    );
+    // Files: the expiration's bytes were rewritten in place, not the file replaced.
+    if let Some(inode_before) = file_before {
+        assert_eq!(inode(), inode_before, "the session file was replaced");
+    }
+}
+
 fn concurrent_increments(backend: Backend) {
     let port = serve(&backend);
     let (_, id, _) = request(port, "/set?k=x", None);
@@ -496,6 +565,11 @@ macro_rules! suite {
             #[test]
             fn http_semantics() {
                 super::http_semantics(Backend::$store());
+            }
+
+            #[test]
+            fn a_read_extends_the_expiry() {
+                super::a_read_extends_the_expiry(Backend::$store());
             }
 
             #[test]

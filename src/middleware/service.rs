@@ -277,18 +277,45 @@ async fn keep_failed_changes(session: &Session) -> Result<(), StoreError> {
 }
 
 async fn save(session: &Session, config: &SessionConfig) -> Result<(), StoreError> {
-    let (store, id, data, delete) = {
+    let (store, id, data, delete, unchanged) = {
         let mut state = session.state();
+        let unchanged = state.unchanged_since_load();
         let delete = std::mem::take(&mut state.delete);
-        (state.store.clone(), state.id, state.data.take(), delete)
+        (
+            state.store.clone(),
+            state.id,
+            state.data.take(),
+            delete,
+            unchanged,
+        )
     };
     for old in delete {
         store.delete(&old).await?;
     }
-    if let Some(data) = data {
-        let timeout = Duration::from_secs_f64((config.timeout.value.as_f64() * 60.0).max(0.0));
-        let expires = SystemTime::now() + timeout;
-        store.save(&id, Record { data, expires }).await?;
+    let Some(data) = data else {
+        return Ok(());
+    };
+    let timeout = Duration::from_secs_f64((config.timeout.value.as_f64() * 60.0).max(0.0));
+    let record = Record {
+        data,
+        expires: SystemTime::now() + timeout,
+    };
+    if !unchanged {
+        return store.save(&id, record).await;
     }
+    if !store.is_remote() {
+        return store.touch(&id, record).await;
+    }
+    // A read-only request on a memcached or Redis session: the response does not wait for
+    // the round trip that extends the expiry. The lock is held until it is done, so no
+    // request (of any of our processes) can see the difference; if it fails, the session
+    // keeps its previous expiry and the failure is logged (the answer is already out).
+    let lock = session.state().lock.take();
+    drop(tokio::spawn(async move {
+        if let Err(err) = store.touch(&id, record).await {
+            log::error!("session {id}: extending the expiry failed: {err}");
+        }
+        drop(lock);
+    }));
     Ok(())
 }

@@ -54,6 +54,11 @@ pub(crate) struct State {
     pub(crate) stored_expiry: Option<std::time::SystemTime>,
     /// The working data once loaded.
     pub(crate) data: Option<SessionData>,
+    /// `data` was loaded from the store (not started empty for a new or expired session).
+    pub(crate) data_from_store: bool,
+    /// The handler inserted, removed or cleared something: the save writes the data, not
+    /// only a later expiry.
+    pub(crate) written: bool,
     pub(crate) status: SessionStatus,
     pub(crate) lock: Option<SessionLock>,
     /// `expire()`: the cookie goes out expired.
@@ -80,6 +85,8 @@ impl State {
             fetched: None,
             stored_expiry: None,
             data: None,
+            data_from_store: false,
+            written: false,
             status: SessionStatus::Unchanged,
             lock: None,
             cookie_expired: false,
@@ -105,9 +112,23 @@ impl State {
         if self.data.is_none() {
             self.check_lock();
         }
-        let fetched = &mut self.fetched;
-        self.data
-            .get_or_insert_with(|| fetched.take().unwrap_or_default())
+        let (fetched, from_store) = (&mut self.fetched, &mut self.data_from_store);
+        self.data.get_or_insert_with(|| {
+            *from_store = fetched.is_some();
+            fetched.take().unwrap_or_default()
+        })
+    }
+
+    /// [`Self::data`], to change it.
+    fn data_to_write(&mut self) -> &mut SessionData {
+        self.written = true;
+        self.data()
+    }
+
+    /// The save only has to extend the expiry: the data is the stored one, unchanged, and
+    /// stays under the same id.
+    pub(crate) fn unchanged_since_load(&self) -> bool {
+        self.data_from_store && !self.written && self.delete.is_empty()
     }
 }
 
@@ -161,17 +182,20 @@ impl Session {
 
     /// Stores a raw value under `key`.
     pub fn insert_value(&self, key: impl Into<String>, value: SessionValue) {
-        self.0.borrow_mut().data().insert(key.into(), value);
+        self.0
+            .borrow_mut()
+            .data_to_write()
+            .insert(key.into(), value);
     }
 
     /// Removes `key`, returning its value.
     pub fn remove(&self, key: &str) -> Option<SessionValue> {
-        self.0.borrow_mut().data().shift_remove(key)
+        self.0.borrow_mut().data_to_write().shift_remove(key)
     }
 
     /// Removes every key (the empty session is still saved).
     pub fn clear(&self) {
-        self.0.borrow_mut().data().clear();
+        self.0.borrow_mut().data_to_write().clear();
     }
 
     /// A copy of the whole session dict (loads it).

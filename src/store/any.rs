@@ -39,6 +39,12 @@ impl AnyStore {
         }
     }
 
+    /// Whether the store is a server reached over the network (memcached, Redis), where a
+    /// write costs a round trip.
+    pub(crate) fn is_remote(&self) -> bool {
+        !matches!(self, AnyStore::Ram(_) | AnyStore::File(_))
+    }
+
     /// `release_lock()`, which is not async: stores `record` (if any) and then releases
     /// `lock`, so the next holder reads this request's changes. RAM writes at once; the
     /// servers' write runs on a task that releases the lock when it is done; files are not
@@ -95,6 +101,10 @@ impl SessionStore for AnyStore {
 
     async fn save(&self, id: &SessionId, record: Record) -> Result<(), StoreError> {
         dispatch!(self, s => s.save(id, record))
+    }
+
+    async fn touch(&self, id: &SessionId, record: Record) -> Result<(), StoreError> {
+        dispatch!(self, s => s.touch(id, record))
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {

@@ -78,6 +78,18 @@ pub trait SessionStore: Clone + Send + Sync + 'static {
         record: Record,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// The save of a request that read the session and changed nothing: `record` is the
+    /// data as loaded with its new expiry. The stored result is the same as
+    /// [`Self::save`]'s; a store may get there by changing the expiry alone (RAM: in
+    /// place; files: the pickle's ten expiration bytes), which is why this is separate.
+    fn touch(
+        &self,
+        id: &SessionId,
+        record: Record,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.save(id, record)
+    }
+
     /// Removes what is stored under `id`, if anything.
     fn delete(&self, id: &SessionId) -> impl Future<Output = Result<(), StoreError>> + Send;
 

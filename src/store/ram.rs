@@ -132,6 +132,21 @@ impl SessionStore for RamStore {
         Ok(())
     }
 
+    /// The expiry alone, in place. If another request replaced or deleted the session
+    /// meanwhile (only possible without its lock), its data stays: CherryPy's RAM sessions
+    /// share one dict between requests, so a read-only request never writes back an older
+    /// copy there either.
+    async fn touch(&self, id: &SessionId, record: Record) -> Result<(), StoreError> {
+        let mut sessions = self.write();
+        match sessions.get_mut(&id.to_bytes()) {
+            Some(stored) => stored.expires = micros(record.expires),
+            None => {
+                sessions.insert(id.to_bytes(), Stored::from_record(record));
+            }
+        }
+        Ok(())
+    }
+
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
         self.write().remove(&id.to_bytes());
         Ok(())

@@ -638,7 +638,7 @@ fn latin1(s: &str) -> Option<Vec<u8>> {
 /// `datetime.datetime`'s pickled state: year (2 bytes, big-endian), month (the high bit is
 /// `fold`, which a naive time does not need), day, hour, minute, second, microsecond (3
 /// bytes, big-endian).
-fn datetime_from_state(b: &[u8]) -> Result<NaiveDateTime, PickleError> {
+pub(super) fn datetime_from_state(b: &[u8]) -> Result<NaiveDateTime, PickleError> {
     let bad = || PickleError::InvalidDateTime(format!("state {b:02x?}"));
     if b.len() != 10 {
         return Err(bad());

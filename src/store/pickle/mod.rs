@@ -23,6 +23,7 @@
 
 mod decode;
 mod encode;
+pub(crate) mod expiry;
 mod op;
 #[cfg(any(feature = "memcached", test))]
 mod protocol0;
