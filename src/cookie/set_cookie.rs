@@ -52,7 +52,9 @@ impl SetCookie {
     }
 
     fn write_to(&self, out: &mut String) -> std::fmt::Result {
-        write!(out, "{}={}", self.name, self.value)?;
+        out.push_str(&self.name);
+        out.push('=');
+        out.push_str(&self.value);
         if let Some(domain) = self.domain.as_deref().filter(|d| !d.is_empty()) {
             write!(out, "; Domain={domain}")?;
         }
@@ -69,7 +71,8 @@ impl SetCookie {
             None => {}
         }
         if !self.path.is_empty() {
-            write!(out, "; Path={}", self.path)?;
+            out.push_str("; Path=");
+            out.push_str(&self.path);
         }
         if let Some(same_site) = self.same_site.as_deref().filter(|s| !s.is_empty()) {
             write!(out, "; SameSite={same_site}")?;
@@ -92,6 +95,23 @@ pub fn http_date(t: SystemTime) -> String {
 fn write_http_date(out: &mut String, t: SystemTime) -> std::fmt::Result {
     let since = t.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
     let secs = i64::try_from(since.as_secs()).unwrap_or(i64::MAX);
+    // Every response of a second carries the same date: format it once per second.
+    thread_local! {
+        static LAST: std::cell::RefCell<(i64, String)> =
+            const { std::cell::RefCell::new((i64::MIN, String::new())) };
+    }
+    LAST.with_borrow_mut(|(at, text)| {
+        if *at != secs {
+            text.clear();
+            format_http_date(text, secs)?;
+            *at = secs;
+        }
+        out.push_str(text);
+        Ok(())
+    })
+}
+
+fn format_http_date(out: &mut String, secs: i64) -> std::fmt::Result {
     let date = DateTime::<Utc>::from_timestamp(secs, 0).unwrap_or_default();
     // formatdate's own '%s, %02d %s %04d %02d:%02d:%02d GMT' with English names.
     const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];

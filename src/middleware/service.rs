@@ -315,7 +315,9 @@ async fn save(session: &Session, config: &SessionConfig) -> Result<(), StoreErro
         if let Err(err) = store.touch(&id, record).await {
             log::error!("session {id}: extending the expiry failed: {err}");
         }
-        drop(lock);
+        if let Some(lock) = lock {
+            lock.release().await;
+        }
     }));
     Ok(())
 }

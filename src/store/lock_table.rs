@@ -12,6 +12,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -30,19 +31,49 @@ struct Slot {
     hand_overs: u32,
 }
 
-type Entries = Mutex<HashMap<SessionId, Arc<AsyncMutex<Slot>>>>;
+/// Keyed by ids from cookies, so with a seeded hash: a client cannot pick colliding ids.
+type Entries = Mutex<HashMap<SessionId, Arc<AsyncMutex<Slot>>, foldhash::fast::RandomState>>;
 
 /// A session's lock. Dropping it releases the lock.
 #[must_use = "the session is unlocked as soon as this is dropped"]
 pub struct SessionLock {
-    _release: Box<dyn Send + Sync>,
+    guard: Option<Box<dyn Release>>,
+}
+
+/// A lock that can be released and waited for. Dropping it releases it too, but a server's
+/// lock then needs a task of its own for the round trip.
+pub(crate) trait Release: Send + Sync + 'static {
+    /// Releases the lock; done when the future is.
+    fn release(self: Box<Self>) -> Pin<Box<dyn Future<Output = ()> + Send>>;
+}
+
+/// A guard released by its `Drop`.
+struct OnDrop<T>(T);
+
+impl<T: Send + Sync + 'static> Release for OnDrop<T> {
+    fn release(self: Box<Self>) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        drop(self);
+        Box::pin(std::future::ready(()))
+    }
 }
 
 impl SessionLock {
     /// Wraps a guard whose `Drop` releases a store's lock.
     pub fn new(guard: impl Send + Sync + 'static) -> Self {
+        Self::releasing(OnDrop(guard))
+    }
+
+    pub(crate) fn releasing(guard: impl Release) -> Self {
         Self {
-            _release: Box::new(guard),
+            guard: Some(Box::new(guard)),
+        }
+    }
+
+    /// Releases the lock and waits until it is released (for a server's lock, the round
+    /// trip), instead of leaving that to a task of its own as dropping it does.
+    pub(crate) async fn release(mut self) {
+        if let Some(guard) = self.guard.take() {
+            guard.release().await;
         }
     }
 }
@@ -165,22 +196,51 @@ impl LocalLock {
 
     /// As the store trait's lock type.
     pub(crate) fn into_session_lock(self) -> SessionLock {
-        SessionLock::new(self)
+        SessionLock::releasing(self)
+    }
+
+    /// Whether dropping this lock now hands the outer lock to a waiter of this process
+    /// rather than releasing it; counts the hand-over.
+    fn hands_over(&self, slot: &mut Slot) -> bool {
+        // The table's reference and this lock's two (field and guard); any more belong to
+        // requests waiting for the session.
+        let awaited = Arc::strong_count(&self.mutex) > 3;
+        if self.hand_over && awaited && slot.hand_overs < MAX_HAND_OVERS {
+            slot.hand_overs += 1;
+            true
+        } else {
+            slot.hand_overs = 0;
+            false
+        }
+    }
+}
+
+impl Release for LocalLock {
+    /// The outer lock, unless handed over, is released before this process's lock, so a
+    /// request of this process that comes next finds it free.
+    fn release(mut self: Box<Self>) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        Box::pin(async move {
+            let mut outer = None;
+            if let Some(mut slot) = self.guard.take() {
+                if !self.hands_over(&mut slot) {
+                    outer = slot.outer.take();
+                }
+                if let Some(outer) = outer {
+                    outer.release().await;
+                }
+                drop(slot);
+            }
+            // Drop tidies the table.
+        })
     }
 }
 
 impl Drop for LocalLock {
     fn drop(&mut self) {
-        if let Some(mut slot) = self.guard.take() {
-            // The table's reference and this lock's two (field and guard); any more belong
-            // to requests waiting for the session.
-            let awaited = Arc::strong_count(&self.mutex) > 3;
-            if self.hand_over && awaited && slot.hand_overs < MAX_HAND_OVERS {
-                slot.hand_overs += 1;
-            } else {
-                slot.outer = None;
-                slot.hand_overs = 0;
-            }
+        if let Some(mut slot) = self.guard.take()
+            && !self.hands_over(&mut slot)
+        {
+            slot.outer = None;
         }
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         // Only the table's reference and ours are left: nobody else holds or waits. (An

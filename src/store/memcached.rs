@@ -35,9 +35,11 @@ pub struct MemcachedStore {
     lease: Duration,
 }
 
-struct Inner {
+pub(crate) struct Inner {
     servers: Vec<Server>,
     locks: LockTable,
+    /// The server locks held, renewed by one task.
+    renewals: Arc<shared_lock::Renewals>,
 }
 
 struct Server {
@@ -98,6 +100,7 @@ impl MemcachedStore {
             inner: Arc::new(Inner {
                 servers,
                 locks: LockTable::default(),
+                renewals: Arc::default(),
             }),
             lease: shared_lock::DEFAULT_LEASE,
         })
@@ -261,6 +264,23 @@ impl MemcachedStore {
 }
 
 impl LockServer for MemcachedStore {
+    type Weak = (std::sync::Weak<Inner>, Duration);
+
+    fn downgrade(&self) -> Self::Weak {
+        (Arc::downgrade(&self.inner), self.lease)
+    }
+
+    fn upgrade((inner, lease): &Self::Weak) -> Option<Self> {
+        Some(Self {
+            inner: inner.upgrade()?,
+            lease: *lease,
+        })
+    }
+
+    fn renewals(&self) -> &Arc<shared_lock::Renewals> {
+        &self.inner.renewals
+    }
+
     async fn try_acquire(
         &self,
         key: &str,

@@ -25,7 +25,7 @@ struct Inner {
 /// MB, so each is kept in its most compact form: the id as bytes, and the data as a boxed
 /// slice of pairs (an `IndexMap` carries a hash table and spare capacity), rebuilt into a
 /// map when a request loads it.
-type Sessions = HashMap<[u8; 20], Stored>;
+type Sessions = HashMap<[u8; 20], Stored, foldhash::fast::RandomState>;
 
 #[derive(Debug)]
 struct Stored {

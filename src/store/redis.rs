@@ -31,11 +31,13 @@ pub struct RedisStore {
     lease: Duration,
 }
 
-struct Inner {
+pub(crate) struct Inner {
     client: redis::Client,
     connection: OnceCell<ConnectionManager>,
     prefix: String,
     locks: LockTable,
+    /// The server locks held, renewed by one task.
+    renewals: Arc<shared_lock::Renewals>,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -95,6 +97,7 @@ impl RedisStore {
                 connection: OnceCell::new(),
                 prefix,
                 locks: LockTable::default(),
+                renewals: Arc::default(),
             }),
             lease: shared_lock::DEFAULT_LEASE,
         }
@@ -260,6 +263,23 @@ static RELEASE: LazyLock<redis::Script> = LazyLock::new(|| {
 });
 
 impl LockServer for RedisStore {
+    type Weak = (std::sync::Weak<Inner>, Duration);
+
+    fn downgrade(&self) -> Self::Weak {
+        (Arc::downgrade(&self.inner), self.lease)
+    }
+
+    fn upgrade((inner, lease): &Self::Weak) -> Option<Self> {
+        Some(Self {
+            inner: inner.upgrade()?,
+            lease: *lease,
+        })
+    }
+
+    fn renewals(&self) -> &Arc<shared_lock::Renewals> {
+        &self.inner.renewals
+    }
+
     async fn try_acquire(
         &self,
         key: &str,

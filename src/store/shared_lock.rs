@@ -5,12 +5,19 @@
 //! A lock is a key holding a random token, set only if absent, with a lease. Requests of one
 //! process queue on an in-process lock first, and the server's lock passes from one to the
 //! next without a round trip ([`LockTable::lock_with_outer`]); across processes a waiter
-//! retries with a short backoff (the servers have no blocking "set if absent"). The holder renews the lease while it holds the lock,
-//! so a long request keeps it and a crashed process frees it within one lease. Release
-//! deletes the key only if it still holds the holder's token.
+//! retries with a short backoff (the servers have no blocking "set if absent"). While a lock
+//! is held its lease is renewed, so a long request keeps it and a crashed process frees it
+//! within one lease: one task per store renews every held lock ([`Renewals`]), as a task
+//! per lock would cost a spawn on every request. Release deletes the key only if it still
+//! holds the holder's token.
 
 use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::{Duration, Instant};
+
+use rustc_hash::FxHashMap;
 
 use super::{LockTable, SessionLock, StoreError};
 use crate::session_id::SessionId;
@@ -24,6 +31,18 @@ const MAX_BACKOFF: Duration = Duration::from_millis(20);
 
 /// What a server offers for locks; every method is one round trip.
 pub(crate) trait LockServer: Clone + Send + Sync + 'static {
+    /// A handle that does not keep the store alive (for its renewal task).
+    type Weak: Send + Sync + 'static;
+
+    /// This store's [`Self::Weak`].
+    fn downgrade(&self) -> Self::Weak;
+
+    /// The store again, while any clone of it is alive.
+    fn upgrade(weak: &Self::Weak) -> Option<Self>;
+
+    /// The locks this store holds, shared by its clones.
+    fn renewals(&self) -> &Arc<Renewals>;
+
     /// Sets `key` to `token` with `lease` if it is absent; whether it was set.
     fn try_acquire(
         &self,
@@ -88,7 +107,7 @@ where
     let take = move |left: Option<Duration>| async move {
         let deadline = left.map(|t| Instant::now() + t);
         // A fresh random token: only this holder may renew or release the key.
-        let token = SessionId::generate().to_string();
+        let token = new_token();
         let mut pause = Duration::from_millis(1);
         loop {
             if let Some(fetched) = attempt(key.clone(), token.clone()).await? {
@@ -103,53 +122,169 @@ where
             tokio::time::sleep(wait).await;
             pause = (pause * 2).min(MAX_BACKOFF);
         }
-        let renewal = tokio::spawn(renew_while_held(
-            server.clone(),
-            key.clone(),
-            token.clone(),
-            lease,
-        ));
-        Ok(SessionLock::new(Held {
+        let entry = Renewals::hold(server, key.clone(), token.clone(), lease);
+        Ok(SessionLock::releasing(Held {
             server: server.clone(),
             key: key.clone(),
             token,
-            renewal,
+            entry,
+            released: false,
         }))
     };
     let lock = local.lock_with_outer(id, timeout, take).await?;
     Ok((lock.into_session_lock(), payload))
 }
 
-async fn renew_while_held<S: LockServer>(server: S, key: String, token: String, lease: Duration) {
-    loop {
-        tokio::time::sleep(lease / 3).await;
-        match server.renew(&key, &token, lease).await {
-            Ok(true) => {}
-            Ok(false) => {
-                log::error!(
-                    "session lock {key} was lost (its lease ran out); another request may now change the session concurrently"
-                );
-                return;
+/// A lock token: unique across processes and time (a random prefix per process, then a
+/// counter), without a call to the OS random source per lock.
+fn new_token() -> String {
+    static PREFIX: LazyLock<String> = LazyLock::new(|| {
+        let id = SessionId::generate();
+        id.as_str()[..16].to_owned()
+    });
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!("{}{:016x}", *PREFIX, NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// The locks a store holds, renewed by one task (started with the first lock, on the
+/// runtime that took it; it ends with the store, and a later lock restarts it if that
+/// runtime went away).
+#[derive(Default)]
+pub(crate) struct Renewals {
+    held: Mutex<FxHashMap<u64, Entry>>,
+    next: AtomicU64,
+    /// The shortest lease registered, in ms: the task renews every third of it.
+    lease_ms: AtomicU64,
+    running: AtomicBool,
+}
+
+struct Entry {
+    key: String,
+    token: String,
+    lease: Duration,
+}
+
+impl Renewals {
+    fn hold<S: LockServer>(server: &S, key: String, token: String, lease: Duration) -> u64 {
+        let renewals = server.renewals();
+        let entry = renewals.next.fetch_add(1, Ordering::Relaxed);
+        let ms = u64::try_from(lease.as_millis()).unwrap_or(u64::MAX).max(3);
+        renewals.lease_ms.fetch_min(ms, Ordering::Relaxed);
+        renewals
+            .lease_ms
+            .compare_exchange(0, ms, Ordering::Relaxed, Ordering::Relaxed)
+            .ok();
+        renewals
+            .held
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(entry, Entry { key, token, lease });
+        if !renewals.running.swap(true, Ordering::AcqRel) {
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => drop(runtime.spawn(renew_held::<S>(server.downgrade()))),
+                Err(_) => {
+                    renewals.running.store(false, Ordering::Release);
+                    log::warn!("no async runtime: session locks will not be renewed");
+                }
             }
-            // The server is unreachable: keep trying while the lease lasts.
-            Err(err) => log::warn!("renewing session lock {key} failed: {err}"),
+        }
+        entry
+    }
+
+    fn release(&self, entry: u64) {
+        self.held
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&entry);
+    }
+}
+
+/// Renews every held lock every third of the lease, until the store is dropped.
+async fn renew_held<S: LockServer>(weak: S::Weak) {
+    /// Lets a later lock start the task again if this one ends with its runtime.
+    struct Running<S: LockServer>(S::Weak);
+    impl<S: LockServer> Drop for Running<S> {
+        fn drop(&mut self) {
+            if let Some(server) = S::upgrade(&self.0) {
+                server.renewals().running.store(false, Ordering::Release);
+            }
+        }
+    }
+    let running = Running::<S>(weak);
+    loop {
+        let lease_ms = match S::upgrade(&running.0) {
+            Some(server) => server.renewals().lease_ms.load(Ordering::Relaxed).max(3),
+            None => return,
+        };
+        tokio::time::sleep(Duration::from_millis(lease_ms / 3)).await;
+        let Some(server) = S::upgrade(&running.0) else {
+            return;
+        };
+        let held: Vec<(u64, String, String, Duration)> = server
+            .renewals()
+            .held
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|(n, e)| (*n, e.key.clone(), e.token.clone(), e.lease))
+            .collect();
+        for (entry, key, token, lease) in held {
+            match server.renew(&key, &token, lease).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    // Released meanwhile (no longer registered), or really lost.
+                    let still_held = server
+                        .renewals()
+                        .held
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .remove(&entry)
+                        .is_some();
+                    if still_held {
+                        log::error!(
+                            "session lock {key} was lost (its lease ran out); another request may now change the session concurrently"
+                        );
+                    }
+                }
+                Err(err) => log::warn!("renewing session lock {key} failed: {err}"),
+            }
         }
     }
 }
 
-/// The server's lock; dropping it stops the renewal and deletes the key.
+/// A held server lock; releasing or dropping it deletes the key (if still ours).
 struct Held<S: LockServer> {
     server: S,
     key: String,
     token: String,
-    renewal: tokio::task::JoinHandle<()>,
+    entry: u64,
+    released: bool,
 }
 
+impl<S: LockServer> super::lock_table::Release for Held<S> {
+    fn release(mut self: Box<Self>) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        Box::pin(async move {
+            self.released = true;
+            self.server.renewals().release(self.entry);
+            if let Err(err) = self.server.release(&self.key, &self.token).await {
+                log::warn!(
+                    "releasing session lock {} failed (it expires with its lease): {err}",
+                    self.key
+                );
+            }
+        })
+    }
+}
+
+/// Dropped without [`super::lock_table::Release::release`] (an error path, a dropped
+/// request): the release runs on a task of its own.
 impl<S: LockServer> Drop for Held<S> {
     fn drop(&mut self) {
-        self.renewal.abort();
+        if self.released {
+            return;
+        }
+        self.server.renewals().release(self.entry);
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            // No runtime left (shutdown): the lease frees the key.
             log::warn!("session lock {} left to expire with its lease", self.key);
             return;
         };

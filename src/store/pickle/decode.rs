@@ -73,7 +73,7 @@ struct Dict {
     items: Vec<(Obj, Obj)>,
     /// Python's key equality (`1 == 1.0 == True`), so a repeated key replaces the value and
     /// keeps the first key's place, as `dict.__setitem__` does.
-    index: HashMap<HKey, usize>,
+    index: HashMap<HKey, usize, foldhash::fast::RandomState>,
 }
 
 #[derive(Hash, PartialEq, Eq)]
