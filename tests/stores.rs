@@ -542,6 +542,30 @@ fn concurrent_increments(backend: Backend) {
     );
 }
 
+/// Reads and increments of one session at once: a read's expiry write, which may follow
+/// its response, holds the lock until done, so it never puts back data older than an
+/// increment that came after it.
+fn reads_between_writes(backend: Backend) {
+    let port = serve(&backend);
+    let (_, id, _) = request(port, "/set?k=x", None);
+    let threads: Vec<_> = (0..20)
+        .map(|i| {
+            let id = id.clone();
+            let path = if i % 2 == 0 { "/incr" } else { "/get" };
+            std::thread::spawn(move || request(port, path, Some(&id)).2)
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    assert_eq!(
+        request(port, "/incr", Some(&id)).2,
+        "11",
+        "{}: an increment was lost",
+        backend.name
+    );
+}
+
 macro_rules! suite {
     ($($store:ident),*) => {$(
         mod $store {
@@ -570,6 +594,11 @@ macro_rules! suite {
             #[test]
             fn a_read_extends_the_expiry() {
                 super::a_read_extends_the_expiry(Backend::$store());
+            }
+
+            #[test]
+            fn reads_between_writes() {
+                super::reads_between_writes(Backend::$store());
             }
 
             #[test]

@@ -312,11 +312,8 @@ async fn save(session: &Session, config: &SessionConfig) -> Result<(), StoreErro
     // keeps its previous expiry and the failure is logged (the answer is already out).
     let lock = session.state().lock.take();
     drop(tokio::spawn(async move {
-        if let Err(err) = store.touch(&id, record).await {
+        if let Err(err) = store.touch_and_release(&id, record, lock).await {
             log::error!("session {id}: extending the expiry failed: {err}");
-        }
-        if let Some(lock) = lock {
-            lock.release().await;
         }
     }));
     Ok(())

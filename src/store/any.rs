@@ -45,6 +45,25 @@ impl AnyStore {
         !matches!(self, AnyStore::Ram(_) | AnyStore::File(_))
     }
 
+    /// The end of a read-only request: [`SessionStore::touch`], then the lock released, in
+    /// one round trip where the store allows it (Redis).
+    pub(crate) async fn touch_and_release(
+        &self,
+        id: &SessionId,
+        record: Record,
+        lock: Option<SessionLock>,
+    ) -> Result<(), StoreError> {
+        #[cfg(feature = "redis")]
+        if let AnyStore::Redis(store) = self {
+            return store.touch_and_release(id, record, lock).await;
+        }
+        let result = self.touch(id, record).await;
+        if let Some(lock) = lock {
+            lock.release().await;
+        }
+        result
+    }
+
     /// `release_lock()`, which is not async: stores `record` (if any) and then releases
     /// `lock`, so the next holder reads this request's changes. RAM writes at once; the
     /// servers' write runs on a task that releases the lock when it is done; files are not

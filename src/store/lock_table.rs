@@ -45,6 +45,14 @@ pub struct SessionLock {
 pub(crate) trait Release: Send + Sync + 'static {
     /// Releases the lock; done when the future is.
     fn release(self: Box<Self>) -> Pin<Box<dyn Future<Output = ()> + Send>>;
+
+    /// For a caller that deletes a server lock's key itself, in the same round trip as a
+    /// write: the key and token of the server lock this guard would release now, which it
+    /// then no longer releases. `None` when there is none to release (no server lock, or
+    /// one about to be handed to a waiter of this process).
+    fn take_server_release(&mut self) -> Option<(String, String)> {
+        None
+    }
 }
 
 /// A guard released by its `Drop`.
@@ -67,6 +75,11 @@ impl SessionLock {
         Self {
             guard: Some(Box::new(guard)),
         }
+    }
+
+    /// See [`Release::take_server_release`].
+    pub(crate) fn take_server_release(&mut self) -> Option<(String, String)> {
+        self.guard.as_mut()?.take_server_release()
     }
 
     /// Releases the lock and waits until it is released (for a server's lock, the round
@@ -202,10 +215,7 @@ impl LocalLock {
     /// Whether dropping this lock now hands the outer lock to a waiter of this process
     /// rather than releasing it; counts the hand-over.
     fn hands_over(&self, slot: &mut Slot) -> bool {
-        // The table's reference and this lock's two (field and guard); any more belong to
-        // requests waiting for the session.
-        let awaited = Arc::strong_count(&self.mutex) > 3;
-        if self.hand_over && awaited && slot.hand_overs < MAX_HAND_OVERS {
+        if self.would_hand_over(slot) {
             slot.hand_overs += 1;
             true
         } else {
@@ -213,9 +223,28 @@ impl LocalLock {
             false
         }
     }
+
+    fn would_hand_over(&self, slot: &Slot) -> bool {
+        // The table's reference and this lock's two (field and guard); any more belong to
+        // requests waiting for the session.
+        let awaited = Arc::strong_count(&self.mutex) > 3;
+        self.hand_over && awaited && slot.hand_overs < MAX_HAND_OVERS
+    }
 }
 
 impl Release for LocalLock {
+    /// Takes the outer lock's key unless it is about to be handed over; this process's lock
+    /// stays held until the guard is dropped, after the caller's round trip.
+    fn take_server_release(&mut self) -> Option<(String, String)> {
+        let slot = self.guard.as_ref()?;
+        if self.would_hand_over(slot) {
+            return None;
+        }
+        let mut outer = self.guard.as_mut()?.outer.take()?;
+        // An outer lock that is no server's (a lock file) is released by dropping it.
+        outer.take_server_release()
+    }
+
     /// The outer lock, unless handed over, is released before this process's lock, so a
     /// request of this process that comes next finds it free.
     fn release(mut self: Box<Self>) -> Pin<Box<dyn Future<Output = ()> + Send>> {

@@ -154,6 +154,71 @@ impl RedisStore {
     }
 }
 
+impl RedisStore {
+    /// [`SessionStore::touch`], then the lock's release, in one round trip: the end of a
+    /// read-only request.
+    pub(crate) async fn touch_and_release(
+        &self,
+        id: &SessionId,
+        record: Record,
+        mut lock: Option<SessionLock>,
+    ) -> Result<(), StoreError> {
+        let ttl = record
+            .expires
+            .duration_since(SystemTime::now())
+            .unwrap_or_default();
+        let release = lock.as_mut().and_then(SessionLock::take_server_release);
+        let result = if ttl.is_zero() {
+            self.delete(id).await
+        } else {
+            self.write_and_release(id, &record, ttl, release.as_ref())
+                .await
+        };
+        if let Some((key, token)) = release
+            && (result.is_err() || ttl.is_zero())
+        {
+            // The pipeline did not run (or had no release in it): release on its own, so
+            // the session is not blocked for a lease.
+            if let Err(err) = self.release(&key, &token).await {
+                log::warn!(
+                    "releasing session lock {key} failed (it expires with its lease): {err}"
+                );
+            }
+        }
+        drop(lock);
+        result
+    }
+
+    /// PSETEX of the record and, with `release`, the lock's conditional delete, pipelined.
+    async fn write_and_release(
+        &self,
+        id: &SessionId,
+        record: &Record,
+        ttl: Duration,
+        release: Option<&(String, String)>,
+    ) -> Result<(), StoreError> {
+        let bytes = codec::encode(record)?;
+        let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        let mut pipe = redis::pipe();
+        pipe.cmd("PSETEX")
+            .arg(self.key(id))
+            .arg(millis)
+            .arg(bytes)
+            .ignore();
+        if let Some((key, token)) = release {
+            // EVAL, not EVALSHA: a pipeline cannot load a script Redis has forgotten.
+            pipe.cmd("EVAL")
+                .arg(RELEASE_SOURCE)
+                .arg(1)
+                .arg(key)
+                .arg(token)
+                .ignore();
+        }
+        let mut redis = self.connection().await?;
+        pipe.query_async::<()>(&mut redis).await.map_err(backend)
+    }
+}
+
 impl SessionStore for RedisStore {
     async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
         let mut redis = self.connection().await?;
@@ -256,11 +321,8 @@ static RENEW: LazyLock<redis::Script> = LazyLock::new(|| {
     )
 });
 /// Deletes the key only while it holds our token.
-static RELEASE: LazyLock<redis::Script> = LazyLock::new(|| {
-    redis::Script::new(
-        r"if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end",
-    )
-});
+const RELEASE_SOURCE: &str = r"if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+static RELEASE: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(RELEASE_SOURCE));
 
 impl LockServer for RedisStore {
     type Weak = (std::sync::Weak<Inner>, Duration);

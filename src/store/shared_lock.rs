@@ -262,6 +262,18 @@ struct Held<S: LockServer> {
 }
 
 impl<S: LockServer> super::lock_table::Release for Held<S> {
+    fn take_server_release(&mut self) -> Option<(String, String)> {
+        if self.released {
+            return None;
+        }
+        self.released = true;
+        self.server.renewals().release(self.entry);
+        Some((
+            std::mem::take(&mut self.key),
+            std::mem::take(&mut self.token),
+        ))
+    }
+
     fn release(mut self: Box<Self>) -> Pin<Box<dyn Future<Output = ()> + Send>> {
         Box::pin(async move {
             self.released = true;
