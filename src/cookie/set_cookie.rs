@@ -1,5 +1,6 @@
 //! The `Set-Cookie` header CherryPy 18 writes for the session (spec: sessions §7).
 
+use std::borrow::Cow;
 use std::fmt::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -17,14 +18,16 @@ pub enum MaxAge {
 }
 
 /// One `Set-Cookie` value, printed with attributes in CherryPy's (Python's `Morsel`) order.
+/// Its text fields borrow or own (`"x".into()`, `String::into()`), so the middleware builds
+/// one from the settings without copying them.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct SetCookie {
+pub struct SetCookie<'a> {
     /// Cookie name (`session_id`).
-    pub name: String,
+    pub name: Cow<'a, str>,
     /// Cookie value (the session id).
-    pub value: String,
+    pub value: Cow<'a, str>,
     /// `Domain=`, when configured.
-    pub domain: Option<String>,
+    pub domain: Option<Cow<'a, str>>,
     /// `expires=` in RFC 1123 form, when the cookie is persistent.
     pub expires: Option<SystemTime>,
     /// `HttpOnly`.
@@ -32,14 +35,14 @@ pub struct SetCookie {
     /// `Max-Age=`.
     pub max_age: Option<MaxAge>,
     /// `Path=`.
-    pub path: String,
+    pub path: Cow<'a, str>,
     /// `SameSite=` (our extension; CherryPy has no setting for it).
-    pub same_site: Option<String>,
+    pub same_site: Option<Cow<'a, str>>,
     /// `Secure`.
     pub secure: bool,
 }
 
-impl SetCookie {
+impl SetCookie<'_> {
     /// The header value: `name=value; Domain=…; expires=…; HttpOnly; Max-Age=…; Path=…;
     /// SameSite=…; Secure` (attributes sorted by their lower-case names, as `Morsel` sorts
     /// them; empty ones left out).

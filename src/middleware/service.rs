@@ -171,7 +171,8 @@ async fn finish<B: MessageBody + 'static>(
         Ok(()) => res.map_into_left_body(),
         Err(err) => opaque_500(res.into_parts().0, &err),
     };
-    let value = set_cookie(session, config, res.request()).header_value();
+    let id = session.id();
+    let value = set_cookie(session, config, res.request(), &id).header_value();
     // The header takes the string's buffer as it is (no copy).
     if let Ok(value) = HeaderValue::from_maybe_shared(actix_web::web::Bytes::from(value)) {
         res.headers_mut().append(header::SET_COOKIE, value);
@@ -207,19 +208,24 @@ fn opaque_500<B>(request: HttpRequest, err: &StoreError) -> ServiceResponse<Eith
 /// The cookie as CherryPy sets it (spec: sessions §7): path from `path`, else the request
 /// header named by `path_header`, else `/`; `expires`/`Max-Age` only when persistent with a
 /// non-zero timeout; after `expire()`, one year in the past and no `Max-Age`.
-fn set_cookie(session: &Session, config: &SessionConfig, req: &HttpRequest) -> SetCookie {
+fn set_cookie<'a>(
+    session: &Session,
+    config: &'a SessionConfig,
+    req: &'a HttpRequest,
+    id: &'a SessionId,
+) -> SetCookie<'a> {
     let state = session.state();
     let path = config
         .path
         .value
-        .clone()
+        .as_deref()
         .filter(|p| !p.is_empty())
         .or_else(|| {
             let name = config.path_header.value.as_deref()?;
             let value = req.headers().get(name)?.to_str().ok()?;
-            (!value.is_empty()).then(|| value.to_owned())
+            (!value.is_empty()).then_some(value)
         })
-        .unwrap_or_else(|| "/".to_owned());
+        .unwrap_or("/");
     let timeout = config.timeout.value;
     let (expires, max_age) = if state.cookie_expired {
         let year = Duration::from_secs(60 * 60 * 24 * 365);
@@ -241,14 +247,14 @@ fn set_cookie(session: &Session, config: &SessionConfig, req: &HttpRequest) -> S
         (None, None)
     };
     SetCookie {
-        name: config.name.value.clone(),
-        value: state.id.to_string(),
-        domain: config.domain.value.clone(),
+        name: config.name.value.as_str().into(),
+        value: id.as_str().into(),
+        domain: config.domain.value.as_deref().map(Into::into),
         expires,
         http_only: config.httponly.value,
         max_age,
-        path,
-        same_site: config.samesite.value.map(|s| s.as_str().to_owned()),
+        path: path.into(),
+        same_site: config.samesite.value.map(|s| s.as_str().into()),
         secure: config.secure.value,
     }
 }
