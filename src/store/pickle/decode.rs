@@ -72,8 +72,47 @@ enum Node {
 struct Dict {
     items: Vec<(Obj, Obj)>,
     /// Python's key equality (`1 == 1.0 == True`), so a repeated key replaces the value and
-    /// keeps the first key's place, as `dict.__setitem__` does.
+    /// keeps the first key's place, as `dict.__setitem__` does: the keys of a small dict,
+    /// searched in order (a session's dicts are mostly small, and a hash table each cost
+    /// more than the rest of the decoding) ...
+    small: Vec<HKey>,
+    /// ... and of a larger one, where a search in order would be quadratic.
     index: HashMap<HKey, usize, foldhash::fast::RandomState>,
+}
+
+/// Keys a dict holds in [`Dict::small`] before they move to [`Dict::index`].
+const SMALL_DICT: usize = 16;
+
+impl Dict {
+    /// Where `key` is in `items`.
+    fn position(&self, key: &HKey) -> Option<usize> {
+        if self.index.is_empty() {
+            self.small.iter().position(|k| k == key)
+        } else {
+            self.index.get(key).copied()
+        }
+    }
+
+    /// Sets `key` (an `HKey` of `k`) to `v`.
+    fn set(&mut self, key: HKey, k: Obj, v: Obj) {
+        if let Some(i) = self.position(&key) {
+            self.items[i].1 = v;
+            return;
+        }
+        if self.index.is_empty() && self.small.len() < SMALL_DICT {
+            self.small.push(key);
+        } else {
+            if self.index.is_empty() {
+                self.index = std::mem::take(&mut self.small)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, k)| (k, i))
+                    .collect();
+            }
+            self.index.insert(key, self.items.len());
+        }
+        self.items.push((k, v));
+    }
 }
 
 #[derive(Hash, PartialEq, Eq)]
@@ -138,7 +177,7 @@ impl<'a> Reader<'a> {
 struct Machine {
     stack: Vec<Obj>,
     marks: Vec<usize>,
-    memo: HashMap<u64, Obj>,
+    memo: HashMap<u64, Obj, foldhash::fast::RandomState>,
     arena: Vec<Node>,
     proto: u8,
     offset: usize,
@@ -156,7 +195,7 @@ pub(super) fn decode(bytes: &[u8]) -> Result<(SessionData, NaiveDateTime), Pickl
     let mut m = Machine {
         stack: Vec::new(),
         marks: Vec::new(),
-        memo: HashMap::new(),
+        memo: HashMap::default(),
         arena: Vec::new(),
         proto: 0,
         offset: 0,
@@ -236,13 +275,7 @@ impl Machine {
             let Node::Dict(dict) = &mut self.arena[id] else {
                 unreachable!("arena kinds match their handles")
             };
-            match dict.index.get(&h) {
-                Some(&i) => dict.items[i].1 = v,
-                None => {
-                    dict.index.insert(h, dict.items.len());
-                    dict.items.push((k, v));
-                }
-            }
+            dict.set(h, k, v);
         }
         Ok(())
     }

@@ -386,3 +386,47 @@ fn later_duplicate_keys_replace_values_as_in_python() {
     assert_eq!(data["a"], V::Int(2));
     assert_eq!(data["n"], V::Dict(vec![(V::Int(1), s("z"))]));
 }
+
+/// Keys equal in Python (`1 == 1.0 == True`) are one key: the value is the last one set,
+/// the key and its place the first's, in a small dict and in one large enough to be indexed.
+#[test]
+fn python_equal_keys_are_one_key() {
+    let short = |text: &str| [&[0x8c, text.len() as u8][..], text.as_bytes()].concat();
+    let float = |f: f64| [&[b'G'][..], &f.to_be_bytes()[..]].concat();
+    for filler in [0, 30] {
+        let mut inner = vec![b'}', b'(', b'K', 1];
+        inner.extend(short("a"));
+        let names: Vec<String> = (0..filler).map(|i| format!("k{i:02}")).collect();
+        for (i, name) in names.iter().enumerate() {
+            inner.extend(short(name));
+            inner.extend([b'K', i as u8]);
+        }
+        for (key, value) in [
+            (float(1.0), "b"),
+            (vec![0x88], "c"),
+            (vec![b'K', 2], "x"),
+            (float(2.0), "y"),
+        ] {
+            inner.extend(key);
+            inner.extend(short(value));
+        }
+        inner.push(b'u');
+        let bytes = [
+            &b"\x80\x04}"[..],
+            &short("d"),
+            &inner,
+            b"s\x8c\x08datetime\x8c\x08datetime\x93C\n\x07\xea\x0b\x1c\x03\x140\x01\xe2@\x85R\x86.",
+        ]
+        .concat();
+        let (data, _) = decode(&bytes).unwrap();
+        let mut expected = vec![(V::Int(1), s("c"))];
+        expected.extend(
+            names
+                .iter()
+                .enumerate()
+                .map(|(i, name)| (s(name), V::Int(i as i64))),
+        );
+        expected.push((V::Int(2), s("y")));
+        assert_eq!(data["d"], V::Dict(expected), "{filler} other keys");
+    }
+}
