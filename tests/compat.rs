@@ -8,45 +8,16 @@
 
 #![allow(clippy::print_stdout)]
 
+mod oracle;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use actix_cherrypy::config::{self, error_json};
 use actix_cherrypy::source::SourceFile;
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
+use oracle::{conf_files, corpus_dir, root};
 use serde_json::Value as Json;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The real-world corpus: `$CHERRYPY_CORPUS`, else `../shared/corpus/real` beside the repo.
-fn corpus_dir() -> PathBuf {
-    std::env::var_os("CHERRYPY_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared/corpus/real"))
-}
-
-fn conf_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-        let path = entry?.path();
-        if path.is_dir() {
-            conf_files(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "conf") {
-            out.push(path);
-        }
-    }
-    Ok(())
-}
-
-/// Values nest as deep as Python allows (200 brackets), past serde_json's default limit.
-fn parse_json(line: &str) -> serde_json::Result<Json> {
-    use serde::Deserialize;
-    let mut de = serde_json::Deserializer::from_str(line);
-    de.disable_recursion_limit();
-    Json::deserialize(&mut de)
-}
 
 /// Our JSON reading, exactly what `cherrypy-config dump --format json` prints.
 fn ours(path: &Path, name: &str) -> Json {
@@ -54,33 +25,6 @@ fn ours(path: &Path, name: &str) -> Json {
         Ok(source) => config::report_json(name, &config::read_source(&source)),
         Err(err) => error_json(name, &err.into()),
     }
-}
-
-fn oracle(files: &[(PathBuf, String)]) -> Result<Vec<Json>> {
-    let python = root().join("compat/.venv/bin/python");
-    if !python.exists() {
-        bail!("{} is missing: run compat/setup.sh first", python.display());
-    }
-    let output = Command::new(&python)
-        .arg(root().join("compat/oracle.py"))
-        .args(files.iter().map(|(path, _)| path))
-        .output()
-        .context("running compat/oracle.py")?;
-    if !output.status.success() {
-        bail!("oracle failed: {}", String::from_utf8_lossy(&output.stderr));
-    }
-    let lines: Vec<Json> = String::from_utf8(output.stdout)?
-        .lines()
-        .map(parse_json)
-        .collect::<Result<_, _>>()?;
-    if lines.len() != files.len() {
-        bail!(
-            "oracle printed {} lines for {} files",
-            lines.len(),
-            files.len()
-        );
-    }
-    Ok(lines)
 }
 
 /// `file<TAB>kind<TAB>reason`; kind is `cherrypy-error` (real CherryPy fails where we read the
@@ -188,8 +132,7 @@ fn difference(ours: &Json, theirs: &Json) -> Option<String> {
 
 #[test]
 fn every_fixture_and_corpus_file_reads_as_cherrypy_reads_it() -> Result<()> {
-    let mut paths = Vec::new();
-    conf_files(&root().join("fixtures"), &mut paths)?;
+    let mut paths = conf_files(&root().join("fixtures"));
     let fixtures = paths.len();
     let corpus = corpus_dir();
     if !corpus.is_dir() {
@@ -198,12 +141,13 @@ fn every_fixture_and_corpus_file_reads_as_cherrypy_reads_it() -> Result<()> {
             corpus.display()
         );
     }
-    conf_files(&corpus, &mut paths)?;
+    paths.extend(conf_files(&corpus));
     let corpus_count = paths.len() - fixtures;
     if fixtures == 0 || corpus_count == 0 {
         bail!("nothing to compare: {fixtures} fixtures, {corpus_count} corpus files");
     }
     paths.sort();
+    let theirs = oracle::run(&paths)?;
     // Files are named in results by their path under the repo, or `corpus/NAME`.
     let named: Vec<(PathBuf, String)> = paths
         .into_iter()
@@ -215,7 +159,6 @@ fn every_fixture_and_corpus_file_reads_as_cherrypy_reads_it() -> Result<()> {
             (p, name)
         })
         .collect();
-    let theirs = oracle(&named)?;
     let listed = divergences()?;
     let mut used = Vec::new();
     let mut failures = Vec::new();

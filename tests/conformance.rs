@@ -5,43 +5,31 @@
 //!
 //! Needs `compat/setup.sh` (the README's test command runs it); fails when it is missing.
 
-use std::net::TcpListener;
+mod servers;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use actix_cherrypy::middleware::CherryPySessions;
-use actix_web::{App, HttpServer, web};
+use actix_web::web;
+use servers::http;
+use servers::probe::root;
 
 #[allow(dead_code)]
 #[path = "../examples/probe_server.rs"]
 mod probe_server;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 /// Our probe server on a free loopback port, in a thread of its own.
 fn serve_ours(config: &Path) -> u16 {
     let sessions = CherryPySessions::from_file(config).expect("a valid config");
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            HttpServer::new(move || {
-                App::new()
-                    .wrap(sessions.clone())
-                    .configure(probe_server::probe)
-                    .service(web::scope("/admin").configure(probe_server::probe))
-            })
-            .workers(2)
-            .listen(listener)
-            .unwrap()
-            .run()
-            .await
-            .unwrap()
-        })
-    });
-    port
+    http::serve(
+        2,
+        move || sessions.clone(),
+        |cfg| {
+            cfg.configure(probe_server::probe)
+                .service(web::scope("/admin").configure(probe_server::probe));
+        },
+    )
 }
 
 fn transcript(mut command: Command) -> String {

@@ -11,7 +11,8 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use servers::probe::{cherrypy, increments_over, ours, probe_binary, request, root, write_config};
+use servers::http::session_get;
+use servers::probe::{cherrypy, increments_over, ours, probe_binary, root, write_config};
 use servers::{Server, temp_dir};
 
 #[test]
@@ -63,25 +64,28 @@ fn cherrypy_and_this_crate_share_memcached_sessions_both_ways() {
     let (_us, us) = ours(&probe_binary(), &conf);
 
     // Set in CherryPy, read here: the id is kept (it exists), the value is CherryPy's.
-    let (status, id, _) = request(cp, "/set?key=who&value=caf%C3%A9+cherrypy", None);
+    let (status, id, _) = session_get(cp, "/set?key=who&value=caf%C3%A9+cherrypy", None);
     assert_eq!((status, id.len()), (200, 40));
-    let (status, kept, body) = request(us, "/get?key=who", Some(&id));
+    let (status, kept, body) = session_get(us, "/get?key=who", Some(&id));
     assert_eq!(
         (status, kept.as_str(), body.as_str()),
         (200, id.as_str(), "café cherrypy")
     );
 
     // Set here, read in CherryPy, on the same session.
-    let (_, kept, _) = request(us, "/slow_incr?key=n&ms=1", Some(&id));
+    let (_, kept, _) = session_get(us, "/slow_incr?key=n&ms=1", Some(&id));
     assert_eq!(kept, id);
-    request(us, "/set?key=from&value=actix", Some(&id));
-    assert_eq!(request(cp, "/get?key=from", Some(&id)).2, "actix");
-    assert_eq!(request(cp, "/get?key=n", Some(&id)).2, "1");
-    assert_eq!(request(cp, "/get?key=who", Some(&id)).2, "café cherrypy");
+    session_get(us, "/set?key=from&value=actix", Some(&id));
+    assert_eq!(session_get(cp, "/get?key=from", Some(&id)).2, "actix");
+    assert_eq!(session_get(cp, "/get?key=n", Some(&id)).2, "1");
+    assert_eq!(
+        session_get(cp, "/get?key=who", Some(&id)).2,
+        "café cherrypy"
+    );
 
     // A session started here is known to CherryPy (its id is not replaced).
-    let (_, ours_id, _) = request(us, "/set?key=k&value=v", None);
-    let (_, kept, body) = request(cp, "/get?key=k", Some(&ours_id));
+    let (_, ours_id, _) = session_get(us, "/set?key=k&value=v", None);
+    let (_, kept, body) = session_get(cp, "/get?key=k", Some(&ours_id));
     assert_eq!((kept.as_str(), body.as_str()), (ours_id.as_str(), "v"));
 }
 
@@ -179,13 +183,13 @@ fn a_redis_outage_fails_requests_quickly_and_sessions_resume_after_it() {
         ),
     );
     let (_us, us) = ours(&probe_binary(), &conf);
-    let (_, id, _) = request(us, "/set?key=k&value=before", None);
-    assert_eq!(request(us, "/get?key=k", Some(&id)).2, "before");
+    let (_, id, _) = session_get(us, "/set?key=k&value=before", None);
+    assert_eq!(session_get(us, "/get?key=k", Some(&id)).2, "before");
 
     redis.stop();
     for _ in 0..3 {
         let started = Instant::now();
-        let (status, _, _) = request(us, "/get?key=k", Some(&id));
+        let (status, _, _) = session_get(us, "/get?key=k", Some(&id));
         assert_eq!(status, 500);
         assert!(
             started.elapsed() < Duration::from_secs(5),
@@ -198,7 +202,7 @@ fn a_redis_outage_fails_requests_quickly_and_sessions_resume_after_it() {
     // The connection is reopened on demand; the data survived (append-only file).
     let deadline = Instant::now() + Duration::from_secs(10);
     let body = loop {
-        let (status, kept, body) = request(us, "/get?key=k", Some(&id));
+        let (status, kept, body) = session_get(us, "/get?key=k", Some(&id));
         if status == 200 {
             assert_eq!(kept, id);
             break body;
@@ -210,7 +214,7 @@ fn a_redis_outage_fails_requests_quickly_and_sessions_resume_after_it() {
         std::thread::sleep(Duration::from_millis(200));
     };
     assert_eq!(body, "before");
-    let (status, new_id, _) = request(us, "/set?key=k&value=after", None);
+    let (status, new_id, _) = session_get(us, "/set?key=k&value=after", None);
     assert_eq!(status, 200);
-    assert_eq!(request(us, "/get?key=k", Some(&new_id)).2, "after");
+    assert_eq!(session_get(us, "/get?key=k", Some(&new_id)).2, "after");
 }

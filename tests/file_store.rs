@@ -1,8 +1,10 @@
 //! The file store through the middleware: CherryPy's file layout, pickles Python reads,
 //! locks across requests, hostile cookies kept inside the directory, and clean-up.
 
+mod servers;
+
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -10,7 +12,8 @@ use std::time::Duration;
 use actix_cherrypy::middleware::CherryPySessions;
 use actix_cherrypy::session::Session;
 use actix_cherrypy::session_value::SessionValue;
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{HttpResponse, web};
+use servers::http;
 
 async fn set(s: Session, q: web::Query<Vec<(String, String)>>) -> HttpResponse {
     for (k, v) in q.into_inner() {
@@ -53,58 +56,18 @@ fn serve(root: &Path, extra: &str) -> u16 {
     )
     .unwrap();
     let sessions = CherryPySessions::from_file(&conf).unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            HttpServer::new(move || {
-                App::new()
-                    .wrap(sessions.clone())
-                    .route("/set", web::get().to(set))
-                    .route("/incr", web::get().to(incr))
-            })
-            .workers(2)
-            .listen(listener)
-            .unwrap()
-            .run()
-            .await
-            .unwrap()
-        })
-    });
-    port
-}
-
-fn get(port: u16, path: &str, cookie: Option<&str>) -> (String, String) {
-    let mut stream = loop {
-        match TcpStream::connect(("127.0.0.1", port)) {
-            Ok(s) => break s,
-            Err(_) => std::thread::sleep(Duration::from_millis(20)),
-        }
+    let routes = |cfg: &mut web::ServiceConfig| {
+        cfg.route("/set", web::get().to(set))
+            .route("/incr", web::get().to(incr));
     };
-    let cookie = cookie
-        .map(|c| format!("Cookie: {c}\r\n"))
-        .unwrap_or_default();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: x\r\n{cookie}Connection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut text = String::new();
-    stream.read_to_string(&mut text).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let set_cookie = head
-        .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: "))
-        .unwrap_or_default()
-        .to_owned();
-    (set_cookie, body.to_owned())
+    http::serve(2, move || sessions.clone(), routes)
 }
 
 #[test]
 fn python_reads_what_we_write() {
     let root = dir("pickle");
     let port = serve(&root, "");
-    let (_, id) = get(port, "/set?a=%C3%A9t%C3%A9", None);
+    let id = http::get(port, "/set?a=%C3%A9t%C3%A9", None).body;
     let file = root.join("sessions").join(format!("session-{id}"));
     assert!(file.exists(), "CherryPy's file name: {}", file.display());
     let out = Command::new("python3")
@@ -127,12 +90,12 @@ fn python_reads_what_we_write() {
 fn implicit_locking_serialises_requests_on_one_session() {
     let root = dir("lock");
     let port = serve(&root, "");
-    let (cookie, _) = get(port, "/set", None);
-    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let reply = http::get(port, "/set", None);
+    let cookie = reply.set_cookie().split(';').next().unwrap().to_owned();
     let threads: Vec<_> = (0..8)
         .map(|_| {
             let cookie = cookie.clone();
-            std::thread::spawn(move || get(port, "/incr", Some(&cookie)).1)
+            std::thread::spawn(move || http::get(port, "/incr", Some(&cookie)).body)
         })
         .collect();
     let mut bodies: Vec<String> = threads.into_iter().map(|t| t.join().unwrap()).collect();
@@ -267,7 +230,8 @@ fn hostile_cookies_never_touch_files_outside_the_directory() {
     ];
     let mut given = std::collections::BTreeSet::new();
     for hostile in &hostiles {
-        let (cookie, body) = get(port, "/set", Some(&format!("session_id={hostile}")));
+        let reply = http::get(port, "/set", Some(&format!("session_id={hostile}")));
+        let (cookie, body) = (reply.set_cookie(), reply.body.as_str());
         let id = cookie
             .strip_prefix("session_id=")
             .and_then(|c| c.split(';').next())
@@ -323,7 +287,7 @@ fn clean_up_removes_expired_sessions_and_their_lock_files() {
         &root,
         "tools.sessions.timeout = 0.005\ntools.sessions.clean_freq = 0.005\n",
     );
-    get(port, "/set", None);
+    http::get(port, "/set", None);
     let sessions = root.join("sessions");
     let count = || std::fs::read_dir(&sessions).unwrap().count();
     assert!(count() >= 1);
@@ -361,7 +325,8 @@ fn unreadable_and_foreign_session_files() {
         b"\x80\x05\x95",
     )
     .unwrap();
-    let (cookie, body) = get(port, "/set", Some(&format!("session_id={truncated}")));
+    let reply = http::get(port, "/set", Some(&format!("session_id={truncated}")));
+    let (cookie, body) = (reply.set_cookie(), reply.body.as_str());
     assert!(
         cookie.contains(&truncated),
         "the id exists, so it is kept: {cookie}"

@@ -1,16 +1,19 @@
 //! The session middleware's request semantics, against a real actix-web server on loopback
 //! (spec: sessions §3–9). Each test writes its own config file.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+mod servers;
+
+use std::io::Write;
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use actix_cherrypy::middleware::{CherryPySessions, from_cherrypy_config};
 use actix_cherrypy::session::Session;
 use actix_cherrypy::session_value::SessionValue;
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpResponse, web};
 use serde::Deserialize;
+use servers::http;
 
 #[derive(Deserialize)]
 struct Q {
@@ -114,82 +117,15 @@ fn config(name: &str, text: &str) -> PathBuf {
 
 /// Starts a real server with `workers` workers; returns its port.
 fn serve(conf: PathBuf, workers: usize) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            // Inside the closure on purpose: every worker must still share one store.
-            HttpServer::new(move || {
-                App::new()
-                    .wrap(from_cherrypy_config(&conf))
-                    .configure(routes)
-                    .service(web::scope("/admin").configure(routes))
-            })
-            .workers(workers)
-            .listen(listener)
-            .unwrap()
-            .run()
-            .await
-            .unwrap()
-        })
-    });
-    port
-}
-
-struct Reply {
-    status: u16,
-    set_cookie: Vec<String>,
-    body: String,
-}
-
-impl Reply {
-    /// The session id the response's cookie carries.
-    fn cookie_id(&self) -> String {
-        let c = &self.set_cookie[0];
-        c[c.find('=').unwrap() + 1..c.find(';').unwrap_or(c.len())].to_owned()
-    }
-}
-
-fn request(port: u16, path: &str, cookie: Option<&str>) -> Reply {
-    let mut stream = loop {
-        match TcpStream::connect(("127.0.0.1", port)) {
-            Ok(s) => break s,
-            Err(_) => std::thread::sleep(Duration::from_millis(20)),
-        }
-    };
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let cookie = cookie
-        .map(|c| format!("Cookie: {c}\r\n"))
-        .unwrap_or_default();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\n{cookie}Connection: close\r\n\r\n"
+    // A middleware for each worker on purpose: they must still share one store.
+    http::serve(
+        workers,
+        move || from_cherrypy_config(&conf),
+        |cfg| {
+            cfg.configure(routes)
+                .service(web::scope("/admin").configure(routes));
+        },
     )
-    .unwrap();
-    let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let set_cookie = lines
-        .filter_map(|l| {
-            l.strip_prefix("set-cookie: ")
-                .or_else(|| l.strip_prefix("Set-Cookie: "))
-        })
-        .map(str::to_owned)
-        .collect();
-    Reply {
-        status,
-        set_cookie,
-        body: body.to_owned(),
-    }
 }
 
 fn is_id(text: &str) -> bool {
@@ -199,29 +135,29 @@ fn is_id(text: &str) -> bool {
 #[test]
 fn cookie_lazy_save_and_fixation_protection() {
     let port = serve(config("basic.conf", "[/]\ntools.sessions.on = True\n"), 1);
-    let first = request(port, "/noop", None);
+    let first = http::get(port, "/noop", None);
     assert_eq!(first.status, 200);
     let id = first.cookie_id();
     assert!(is_id(&id));
-    let cookie = &first.set_cookie[0];
+    let cookie = &first.set_cookies[0];
     assert!(
         cookie.starts_with(&format!("session_id={id}; expires=")),
         "{cookie}"
     );
     assert!(cookie.ends_with(" GMT; Max-Age=3600; Path=/"), "{cookie}");
     // Never stored: the id is unknown next time, so a new one is given.
-    let second = request(port, "/noop", Some(&format!("session_id={id}")));
+    let second = http::get(port, "/noop", Some(&format!("session_id={id}")));
     assert_ne!(second.cookie_id(), id);
     // Stored once touched; the same id comes back.
-    let set = request(port, "/set?key=a&value=1", None);
+    let set = http::get(port, "/set?key=a&value=1", None);
     let sid = set.cookie_id();
-    let got = request(port, "/get?key=a", Some(&format!("session_id={sid}")));
+    let got = http::get(port, "/get?key=a", Some(&format!("session_id={sid}")));
     assert_eq!((got.body.as_str(), got.cookie_id()), ("1", sid.clone()));
     // A quoted value is the id (SimpleCookie unquotes it).
-    let quoted = request(port, "/get?key=a", Some(&format!("session_id=\"{sid}\"")));
+    let quoted = http::get(port, "/get?key=a", Some(&format!("session_id=\"{sid}\"")));
     assert_eq!(quoted.body, "1");
     // The last of duplicate names wins.
-    let dup = request(
+    let dup = http::get(
         port,
         "/get?key=a",
         Some(&format!("session_id=zz; session_id={sid}")),
@@ -235,7 +171,7 @@ fn cookie_lazy_save_and_fixation_protection() {
         format!("session_id={}", "a".repeat(4096)),
         "session_id=\"\\000\"".to_owned(),
     ] {
-        let r = request(port, "/get?key=a", Some(&hostile));
+        let r = http::get(port, "/get?key=a", Some(&hostile));
         assert_eq!(r.status, 200, "{hostile}");
         assert_eq!(r.body, "", "{hostile}");
         assert!(is_id(&r.cookie_id()) && r.cookie_id() != sid, "{hostile}");
@@ -245,10 +181,10 @@ fn cookie_lazy_save_and_fixation_protection() {
 #[test]
 fn expire_and_regenerate() {
     let port = serve(config("regen.conf", "[/]\ntools.sessions.on = True\n"), 1);
-    let sid = request(port, "/set?key=a&value=1", None).cookie_id();
+    let sid = http::get(port, "/set?key=a&value=1", None).cookie_id();
     let cookie = format!("session_id={sid}");
-    let expired = request(port, "/expire", Some(&cookie));
-    let c = &expired.set_cookie[0];
+    let expired = http::get(port, "/expire", Some(&cookie));
+    let c = &expired.set_cookies[0];
     assert!(!c.contains("Max-Age"), "{c}");
     let year: i32 = c.split(' ').nth(4).unwrap().parse().unwrap();
     let now_year: i32 = 1970
@@ -259,26 +195,26 @@ fn expire_and_regenerate() {
             / 31_557_600) as i32;
     assert!(year < now_year, "{c}");
     // The data is kept by expire().
-    assert_eq!(request(port, "/get?key=a", Some(&cookie)).body, "1");
+    assert_eq!(http::get(port, "/get?key=a", Some(&cookie)).body, "1");
     // Without loading first, regenerate leaves an empty session under the new id.
-    let r = request(port, "/regenerate?touch=0", Some(&cookie));
+    let r = http::get(port, "/regenerate?touch=0", Some(&cookie));
     let (old, new) = r.body.split_once(' ').unwrap();
     assert_eq!((old, new), (sid.as_str(), r.cookie_id().as_str()));
-    assert_eq!(request(port, "/get?key=a", Some(&cookie)).body, "");
+    assert_eq!(http::get(port, "/get?key=a", Some(&cookie)).body, "");
     // With the data loaded, it moves to the new id.
-    let sid = request(port, "/set?key=b&value=2", None).cookie_id();
-    let r = request(
+    let sid = http::get(port, "/set?key=b&value=2", None).cookie_id();
+    let r = http::get(
         port,
         "/regenerate?touch=1",
         Some(&format!("session_id={sid}")),
     );
     let new = r.cookie_id();
     assert_eq!(
-        request(port, "/get?key=b", Some(&format!("session_id={new}"))).body,
+        http::get(port, "/get?key=b", Some(&format!("session_id={new}"))).body,
         "2"
     );
     assert_eq!(
-        request(port, "/get?key=b", Some(&format!("session_id={sid}"))).body,
+        http::get(port, "/get?key=b", Some(&format!("session_id={sid}"))).body,
         ""
     );
 }
@@ -286,30 +222,36 @@ fn expire_and_regenerate() {
 #[test]
 fn failures_keep_cherrypys_ram_semantics_and_a_panic_does_not_leave_the_session_locked() {
     let port = serve(config("fail.conf", "[/]\ntools.sessions.on = True\n"), 1);
-    let sid = request(port, "/set?key=a&value=1", None).cookie_id();
+    let sid = http::get(port, "/set?key=a&value=1", None).cookie_id();
     let cookie = format!("session_id={sid}");
-    let failed = request(port, "/fail", Some(&cookie));
+    let failed = http::get(port, "/fail", Some(&cookie));
     assert_eq!(failed.status, 500);
     assert_eq!(
         failed.cookie_id(),
         sid,
         "the cookie goes out on error responses too"
     );
-    let panicked = request(port, "/panic", Some(&cookie));
+    let panicked = http::get(port, "/panic", Some(&cookie));
     assert_ne!(panicked.status, 200);
     // Implicit locking: had the panic kept the lock, this would wait for ever.
-    let after = request(port, "/get?key=a", Some(&cookie));
+    let after = http::get(port, "/get?key=a", Some(&cookie));
     assert_eq!(after.body, "1");
     // As with CherryPy's RAM store, a failed handler's changes to an existing session stay
     // (the handler changed the stored dict); a deliberate 500 response is saved.
-    assert_eq!(request(port, "/get?key=lost", Some(&cookie)).body, "Int(1)");
-    assert_eq!(request(port, "/deliberate500", Some(&cookie)).status, 500);
-    assert_eq!(request(port, "/get?key=kept", Some(&cookie)).body, "Int(1)");
+    assert_eq!(
+        http::get(port, "/get?key=lost", Some(&cookie)).body,
+        "Int(1)"
+    );
+    assert_eq!(http::get(port, "/deliberate500", Some(&cookie)).status, 500);
+    assert_eq!(
+        http::get(port, "/get?key=kept", Some(&cookie)).body,
+        "Int(1)"
+    );
     // A new session whose handler fails is never stored.
-    let fresh = request(port, "/fail", None);
+    let fresh = http::get(port, "/fail", None);
     let fresh_cookie = format!("session_id={}", fresh.cookie_id());
     assert_ne!(
-        request(port, "/id", Some(&fresh_cookie)).cookie_id(),
+        http::get(port, "/id", Some(&fresh_cookie)).cookie_id(),
         fresh.cookie_id()
     );
 }
@@ -332,12 +274,12 @@ fn implicit_locking_serialises_and_explicit_without_a_lock_loses_updates() {
         (explicit, "/lock_explicit?ms=100", true),
         (explicit, "/slow_incr?ms=100", false),
     ] {
-        let sid = request(port, "/set?key=n_seed&value=x", None).cookie_id();
+        let sid = http::get(port, "/set?key=n_seed&value=x", None).cookie_id();
         let cookie = format!("session_id={sid}");
         let threads: Vec<_> = (0..5)
             .map(|_| {
                 let (cookie, path) = (cookie.clone(), path.to_owned());
-                std::thread::spawn(move || request(port, &path, Some(&cookie)).body)
+                std::thread::spawn(move || http::get(port, &path, Some(&cookie)).body)
             })
             .collect();
         let mut bodies: Vec<String> = threads.into_iter().map(|t| t.join().unwrap()).collect();
@@ -356,25 +298,25 @@ fn sessions_off_means_no_cookie_and_per_path_settings_apply() {
         ),
         1,
     );
-    let admin = request(port, "/admin/id", None);
-    let c = &admin.set_cookie[0];
+    let admin = http::get(port, "/admin/id", None);
+    let c = &admin.set_cookies[0];
     assert!(c.starts_with("admin_sid="), "{c}");
     // SameSite (our extension) sits where Python's Morsel would sort it: after Path.
     assert!(
         c.contains("; HttpOnly; Max-Age=300; Path=/; SameSite=Strict"),
         "{c}"
     );
-    assert!(!request(port, "/id", None).set_cookie[0].contains("SameSite"));
-    assert!(request(port, "/admin/noop", None).set_cookie.is_empty());
+    assert!(!http::get(port, "/id", None).set_cookies[0].contains("SameSite"));
+    assert!(http::get(port, "/admin/noop", None).set_cookies.is_empty());
 }
 
 #[test]
 fn several_workers_share_one_store() {
     let port = serve(config("workers.conf", "[/]\ntools.sessions.on = True\n"), 4);
-    let sid = request(port, "/set?key=a&value=shared", None).cookie_id();
+    let sid = http::get(port, "/set?key=a&value=shared", None).cookie_id();
     for _ in 0..20 {
         assert_eq!(
-            request(port, "/get?key=a", Some(&format!("session_id={sid}"))).body,
+            http::get(port, "/get?key=a", Some(&format!("session_id={sid}"))).body,
             "shared"
         );
     }
@@ -402,20 +344,8 @@ fn expired_sessions_are_cleaned_up_every_clean_freq() {
     );
     let sessions = CherryPySessions::from_file(&path).unwrap();
     let store = sessions.ram_store().unwrap().clone();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            HttpServer::new(move || App::new().wrap(sessions.clone()).configure(routes))
-                .workers(1)
-                .listen(listener)
-                .unwrap()
-                .run()
-                .await
-                .unwrap()
-        })
-    });
-    request(port, "/set?key=a&value=1", None);
+    let port = http::serve(1, move || sessions.clone(), routes);
+    http::get(port, "/set?key=a&value=1", None);
     assert_eq!(store.len(), 1);
     // timeout and clean_freq are 0.3 s: within a second the sweeper has removed it.
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
@@ -434,15 +364,15 @@ fn lock_timeout_answers_500_after_the_timeout() {
         ),
         2,
     );
-    let sid = request(port, "/set?key=seed&value=x", None).cookie_id();
+    let sid = http::get(port, "/set?key=seed&value=x", None).cookie_id();
     let cookie = format!("session_id={sid}");
     let slow = {
         let cookie = cookie.clone();
-        std::thread::spawn(move || request(port, "/slow_incr?ms=1500", Some(&cookie)))
+        std::thread::spawn(move || http::get(port, "/slow_incr?ms=1500", Some(&cookie)))
     };
     std::thread::sleep(Duration::from_millis(300));
     let started = std::time::Instant::now();
-    let waited = request(port, "/get?key=n", Some(&cookie));
+    let waited = http::get(port, "/get?key=n", Some(&cookie));
     assert_eq!(waited.status, 500);
     assert_eq!(waited.body, "", "a store failure is an opaque 500");
     assert!(
@@ -459,7 +389,7 @@ fn a_client_that_disconnects_does_not_leave_the_session_locked() {
         config("disconnect.conf", "[/]\ntools.sessions.on = True\n"),
         2,
     );
-    let sid = request(port, "/set?key=seed&value=x", None).cookie_id();
+    let sid = http::get(port, "/set?key=seed&value=x", None).cookie_id();
     let cookie = format!("session_id={sid}");
     {
         let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -473,7 +403,7 @@ fn a_client_that_disconnects_does_not_leave_the_session_locked() {
         // does), and the lock is released when it has.
     }
     let started = std::time::Instant::now();
-    let after = request(port, "/get?key=n", Some(&cookie));
+    let after = http::get(port, "/get?key=n", Some(&cookie));
     assert_eq!(after.body, "Int(1)");
     assert!(
         started.elapsed() < Duration::from_secs(3),

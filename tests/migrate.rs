@@ -6,6 +6,8 @@
 
 #![allow(clippy::print_stdout)]
 
+mod oracle;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -13,32 +15,9 @@ use std::sync::Arc;
 use actix_cherrypy::migrate::{Migration, migrate};
 use actix_cherrypy::session_config::explain;
 use actix_cherrypy::source::SourceFile;
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
+use oracle::{conf_files, corpus_dir, root};
 use serde_json::Value as Json;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn corpus_dir() -> PathBuf {
-    std::env::var_os("CHERRYPY_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared/corpus/real"))
-}
-
-fn conf_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(conf_files(&path));
-        } else if path.extension().is_some_and(|e| e == "conf") {
-            out.push(path);
-        }
-    }
-    out.sort();
-    out
-}
 
 /// A file read under a stable name (its path from the repo root, or the corpus file name).
 fn source(path: &Path) -> Arc<SourceFile> {
@@ -339,33 +318,6 @@ fn cli_check_and_stdout() {
 
 // --- real CherryPy ---------------------------------------------------------------------
 
-fn oracle(files: &[PathBuf]) -> Result<Vec<Json>> {
-    let python = root().join("compat/.venv/bin/python");
-    if !python.exists() {
-        bail!("{} is missing: run compat/setup.sh first", python.display());
-    }
-    let output = Command::new(&python)
-        .arg(root().join("compat/oracle.py"))
-        .args(files)
-        .output()
-        .context("running compat/oracle.py")?;
-    if !output.status.success() {
-        bail!("oracle failed: {}", String::from_utf8_lossy(&output.stderr));
-    }
-    let lines: Vec<Json> = String::from_utf8(output.stdout)?
-        .lines()
-        .map(serde_json::from_str)
-        .collect::<Result<_, _>>()?;
-    if lines.len() != files.len() {
-        bail!(
-            "oracle printed {} lines for {} files",
-            lines.len(),
-            files.len()
-        );
-    }
-    Ok(lines)
-}
-
 /// The plain JSON of one oracle value (`{"type":"int","value":5}` → `5`).
 fn plain(v: &Json) -> Json {
     match v["type"].as_str() {
@@ -397,7 +349,7 @@ fn real_cherrypy_reads_every_migrated_file_with_the_same_settings() -> Result<()
         std::fs::write(&out, &m.text)?;
         written.push(out);
     }
-    let results = oracle(&written)?;
+    let results = oracle::run(&written)?;
     let mut failures = Vec::new();
     for ((path, original, _), result) in files.iter().zip(&results) {
         let name = path.display();

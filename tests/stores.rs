@@ -7,8 +7,6 @@
 mod servers;
 
 use std::collections::HashSet;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
@@ -19,7 +17,8 @@ use actix_cherrypy::session_value::{SessionData, SessionValue};
 use actix_cherrypy::store::{
     FileStore, MemcachedStore, RamStore, Record, RedisStore, SessionStore, StoreError,
 };
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{HttpResponse, web};
+use servers::http::{self, session_get};
 use servers::{Server, temp_dir};
 
 /// The lease of the servers' locks in these tests: short, so that renewal and a crashed
@@ -397,84 +396,42 @@ fn serve_with_ram(backend: &Backend) -> (u16, Option<RamStore>) {
     .unwrap();
     let sessions = CherryPySessions::from_file(&conf).unwrap();
     let ram = sessions.ram_store().cloned();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            HttpServer::new(move || {
-                App::new()
-                    .wrap(sessions.clone())
-                    .route("/set", web::get().to(set))
-                    .route("/get", web::get().to(get))
-                    .route("/incr", web::get().to(incr))
-                    .route("/regenerate", web::get().to(regenerate))
-                    .route("/expire", web::get().to(expire))
-            })
-            .workers(2)
-            .listen(listener)
-            .unwrap()
-            .run()
-            .await
-            .unwrap()
-        })
-    });
-    (port, ram)
-}
-
-/// `(status, Set-Cookie session id or "", body)`.
-fn request(port: u16, path: &str, id: Option<&str>) -> (u16, String, String) {
-    let mut stream = loop {
-        match TcpStream::connect(("127.0.0.1", port)) {
-            Ok(s) => break s,
-            Err(_) => std::thread::sleep(Duration::from_millis(20)),
-        }
+    let routes = |cfg: &mut web::ServiceConfig| {
+        cfg.route("/set", web::get().to(set))
+            .route("/get", web::get().to(get))
+            .route("/incr", web::get().to(incr))
+            .route("/regenerate", web::get().to(regenerate))
+            .route("/expire", web::get().to(expire));
     };
-    let cookie = id
-        .map(|c| format!("Cookie: session_id={c}\r\n"))
-        .unwrap_or_default();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: x\r\n{cookie}Connection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut text = String::new();
-    stream.read_to_string(&mut text).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let status = head[9..12].parse().unwrap();
-    let set_id = head
-        .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: session_id="))
-        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
-        .unwrap_or_default();
-    (status, set_id, body.to_owned())
+    (http::serve(2, move || sessions.clone(), routes), ram)
 }
 
 fn http_semantics(backend: Backend) {
     let port = serve(&backend);
     let name = backend.name;
     // A new session, then read back with its cookie.
-    let (status, id, body) = request(port, "/set?k=v1", None);
+    let (status, id, body) = session_get(port, "/set?k=v1", None);
     assert_eq!((status, id.len()), (200, 40), "{name}");
     assert_eq!(body, id);
-    assert_eq!(request(port, "/get", Some(&id)).2, "v1", "{name}");
+    assert_eq!(session_get(port, "/get", Some(&id)).2, "v1", "{name}");
     // An unknown id is replaced (fixation protection).
     let forged = "ab".repeat(20);
-    let (_, fresh, body) = request(port, "/get", Some(&forged));
+    let (_, fresh, body) = session_get(port, "/get", Some(&forged));
     assert_eq!(body, "", "{name}");
     assert!(fresh.len() == 40 && fresh != forged, "{name}");
     // Regenerate: a new id with the same data; the old id is gone.
-    let (_, new_id, body) = request(port, "/regenerate", Some(&id));
+    let (_, new_id, body) = session_get(port, "/regenerate", Some(&id));
     assert_eq!(new_id, body);
     assert_ne!(new_id, id, "{name}");
-    assert_eq!(request(port, "/get", Some(&new_id)).2, "v1", "{name}");
-    let (_, replaced, body) = request(port, "/get", Some(&id));
+    assert_eq!(session_get(port, "/get", Some(&new_id)).2, "v1", "{name}");
+    let (_, replaced, body) = session_get(port, "/get", Some(&id));
     assert_eq!(body, "", "{name}: the old id still reads the data");
     assert!(replaced.len() == 40 && replaced != id);
     // expire(): the browser is told to drop the cookie; the stored data stays, as in
     // CherryPy (a client that keeps sending the id still reads it).
-    let (status, expired, _) = request(port, "/expire", Some(&new_id));
+    let (status, expired, _) = session_get(port, "/expire", Some(&new_id));
     assert_eq!((status, expired.as_str()), (200, new_id.as_str()), "{name}");
-    assert_eq!(request(port, "/get", Some(&new_id)).2, "v1", "{name}");
+    assert_eq!(session_get(port, "/get", Some(&new_id)).2, "v1", "{name}");
 }
 
 /// A request that only reads the session extends its expiry (CherryPy saves every loaded
@@ -482,7 +439,7 @@ fn http_semantics(backend: Backend) {
 fn a_read_extends_the_expiry(backend: Backend) {
     let name = backend.name;
     let (port, ram) = serve_with_ram(&backend);
-    let (_, id, _) = request(port, "/set?k=v1", None);
+    let (_, id, _) = session_get(port, "/set?k=v1", None);
     let id = SessionId::parse(&id).unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let store = ram.map_or_else(|| backend.open()(), Store::Ram);
@@ -496,7 +453,7 @@ fn a_read_extends_the_expiry(backend: Backend) {
     let file_before = (name == "file").then(inode);
     std::thread::sleep(Duration::from_millis(1_100));
     assert_eq!(
-        request(port, "/get", Some(&id.to_string())).2,
+        session_get(port, "/get", Some(&id.to_string())).2,
         "v1",
         "{name}"
     );
@@ -524,18 +481,18 @@ fn a_read_extends_the_expiry(backend: Backend) {
 
 fn concurrent_increments(backend: Backend) {
     let port = serve(&backend);
-    let (_, id, _) = request(port, "/set?k=x", None);
+    let (_, id, _) = session_get(port, "/set?k=x", None);
     let threads: Vec<_> = (0..20)
         .map(|_| {
             let id = id.clone();
-            std::thread::spawn(move || request(port, "/incr", Some(&id)).2)
+            std::thread::spawn(move || session_get(port, "/incr", Some(&id)).2)
         })
         .collect();
     let seen: HashSet<String> = threads.into_iter().map(|t| t.join().unwrap()).collect();
     // Implicit locking: each request saw the previous one's write.
     assert_eq!(seen.len(), 20, "{}: {seen:?}", backend.name);
     assert_eq!(
-        request(port, "/incr", Some(&id)).2,
+        session_get(port, "/incr", Some(&id)).2,
         "21",
         "{}",
         backend.name
@@ -547,19 +504,19 @@ fn concurrent_increments(backend: Backend) {
 /// increment that came after it.
 fn reads_between_writes(backend: Backend) {
     let port = serve(&backend);
-    let (_, id, _) = request(port, "/set?k=x", None);
+    let (_, id, _) = session_get(port, "/set?k=x", None);
     let threads: Vec<_> = (0..20)
         .map(|i| {
             let id = id.clone();
             let path = if i % 2 == 0 { "/incr" } else { "/get" };
-            std::thread::spawn(move || request(port, path, Some(&id)).2)
+            std::thread::spawn(move || session_get(port, path, Some(&id)).2)
         })
         .collect();
     for thread in threads {
         thread.join().unwrap();
     }
     assert_eq!(
-        request(port, "/incr", Some(&id)).2,
+        session_get(port, "/incr", Some(&id)).2,
         "11",
         "{}: an increment was lost",
         backend.name

@@ -1,8 +1,10 @@
-//! Real `redis-server` and `memcached` processes for the tests, each on a free loopback
-//! port, stopped by process id when dropped (also when a test panics).
+//! The servers the tests talk to, each on a free loopback port: real `redis-server` and
+//! `memcached` processes, stopped by process id when dropped (also when a test panics), and
+//! (in `http` and `probe`) ours and CherryPy's, with the HTTP client for them.
 
 #![allow(dead_code)] // each test file uses part of it
 
+pub(crate) mod http;
 pub(crate) mod probe;
 
 use std::net::{TcpListener, TcpStream};

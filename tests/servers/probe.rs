@@ -1,15 +1,13 @@
 //! Our probe server and real CherryPy's (`compat/http/probe_app.py`) as separate processes,
-//! and the raw HTTP client the tests drive them with.
+//! and what the tests give both: a config and a burst of increments.
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
+use super::http::session_get;
 use super::{free_port, wait_for_port};
 
 pub(crate) fn root() -> PathBuf {
@@ -84,47 +82,6 @@ pub(crate) fn cherrypy(config: &Path) -> (Process, u16) {
     (Process(child), port)
 }
 
-/// `(status, session id from Set-Cookie or "", body)`.
-pub(crate) fn request(port: u16, path: &str, id: Option<&str>) -> (u16, String, String) {
-    try_request(port, path, id).unwrap_or_else(|e| panic!("GET {path}: {e}"))
-}
-
-/// [`request`], with a connection failure as an error (for servers that may be dying).
-pub(crate) fn try_request(
-    port: u16,
-    path: &str,
-    id: Option<&str>,
-) -> std::io::Result<(u16, String, String)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let cookie = id
-        .map(|c| format!("Cookie: session_id={c}\r\n"))
-        .unwrap_or_default();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: x\r\n{cookie}Connection: close\r\n\r\n"
-    )?;
-    let mut text = String::new();
-    stream.read_to_string(&mut text)?;
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {text:?}")))?;
-    let status = head
-        .get(9..12)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("no status: {head:?}")))?;
-    let set_id = head
-        .lines()
-        .find_map(|l| {
-            let (name, value) = l.split_once(": ")?;
-            name.eq_ignore_ascii_case("set-cookie")
-                .then(|| value.strip_prefix("session_id="))?
-        })
-        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
-        .unwrap_or_default();
-    Ok((status, set_id, body.to_owned()))
-}
-
 pub(crate) fn write_config(dir: &Path, storage: &str) -> PathBuf {
     let conf = dir.join("site.conf");
     std::fs::write(
@@ -138,7 +95,7 @@ pub(crate) fn write_config(dir: &Path, storage: &str) -> PathBuf {
 /// 200 read-sleep-write increments of one session, spread over `ports` by 16 clients at
 /// once: only a lock that spans the processes keeps every update.
 pub(crate) fn increments_over(ports: &[u16]) {
-    let (_, id, _) = request(ports[0], "/set?key=other&value=x", None);
+    let (_, id, _) = session_get(ports[0], "/set?key=other&value=x", None);
     assert_eq!(id.len(), 40);
     let next = Arc::new(AtomicUsize::new(0));
     let seen = Arc::new(Mutex::new(BTreeSet::new()));
@@ -152,7 +109,7 @@ pub(crate) fn increments_over(ports: &[u16]) {
                         break;
                     }
                     let port = ports[i % ports.len()];
-                    let (status, _, body) = request(port, "/slow_incr?key=c&ms=2", Some(&id));
+                    let (status, _, body) = session_get(port, "/slow_incr?key=c&ms=2", Some(&id));
                     assert_eq!(status, 200, "{body}");
                     seen.lock().unwrap().insert(body);
                 }
@@ -171,5 +128,5 @@ pub(crate) fn increments_over(ports: &[u16]) {
         "updates lost: {} distinct results of 200, missing {lost:?}...",
         seen.len()
     );
-    assert_eq!(request(ports[1], "/get?key=c", Some(&id)).2, "200");
+    assert_eq!(session_get(ports[1], "/get?key=c", Some(&id)).2, "200");
 }

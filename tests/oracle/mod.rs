@@ -1,0 +1,72 @@
+//! The config files we hold up against real CherryPy 18 (the fixtures and the real-world
+//! corpus), and its reading of them by `compat/oracle.py`.
+
+#![allow(dead_code)] // each test file uses part of it
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value as Json;
+
+pub(crate) fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The real-world corpus: `$CHERRYPY_CORPUS`, else `../shared/corpus/real` beside the repo.
+pub(crate) fn corpus_dir() -> PathBuf {
+    std::env::var_os("CHERRYPY_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared/corpus/real"))
+}
+
+/// Every `.conf` file under `dir`, sorted.
+pub(crate) fn conf_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(conf_files(&path));
+        } else if path.extension().is_some_and(|e| e == "conf") {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Real CherryPy's reading of each file, one JSON value a file, in order.
+pub(crate) fn run(files: &[PathBuf]) -> Result<Vec<Json>> {
+    let python = root().join("compat/.venv/bin/python");
+    if !python.exists() {
+        bail!("{} is missing: run compat/setup.sh first", python.display());
+    }
+    let output = Command::new(&python)
+        .arg(root().join("compat/oracle.py"))
+        .args(files)
+        .output()
+        .context("running compat/oracle.py")?;
+    if !output.status.success() {
+        bail!("oracle failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    let lines: Vec<Json> = String::from_utf8(output.stdout)?
+        .lines()
+        .map(parse_json)
+        .collect::<Result<_, _>>()?;
+    if lines.len() != files.len() {
+        bail!(
+            "oracle printed {} lines for {} files",
+            lines.len(),
+            files.len()
+        );
+    }
+    Ok(lines)
+}
+
+/// Values nest as deep as Python allows (200 brackets), past serde_json's default limit.
+fn parse_json(line: &str) -> serde_json::Result<Json> {
+    use serde::Deserialize;
+    let mut de = serde_json::Deserializer::from_str(line);
+    de.disable_recursion_limit();
+    Json::deserialize(&mut de)
+}
