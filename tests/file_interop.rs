@@ -11,9 +11,8 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use servers::probe::{
-    cherrypy, increments_over, ours, probe_binary, request, root, try_request, write_config,
-};
+use servers::http::{session_get, try_session_get};
+use servers::probe::{cherrypy, increments_over, ours, probe_binary, root, write_config};
 use servers::temp_dir;
 
 fn file_config(dir: &Path) -> std::path::PathBuf {
@@ -36,18 +35,31 @@ fn cherrypy_and_this_crate_share_file_sessions() {
     let (_us, us) = ours(&probe_binary(), &conf);
 
     // Set in CherryPy, read here, and the reverse, on one session.
-    let (status, id, _) = request(cp, "/set?key=from&value=cherrypy", None);
+    let (status, id, _) = session_get(cp, "/set?key=from&value=cherrypy", None);
     assert_eq!((status, id.len()), (200, 40));
-    let (status, kept, body) = request(us, "/get?key=from", Some(&id));
+    let file = dir.join("sessions").join(format!("session-{id}"));
+    let stat = || {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(&file).unwrap();
+        (m.ino(), m.modified().unwrap())
+    };
+    let (inode, written) = stat();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let (status, kept, body) = session_get(us, "/get?key=from", Some(&id));
     assert_eq!(
         (status, kept.as_str(), body.as_str()),
         (200, id.as_str(), "cherrypy")
     );
-    request(us, "/set?key=back&value=actix", Some(&id));
-    assert_eq!(request(cp, "/get?key=back", Some(&id)).2, "actix");
+    // Our read rewrote the expiration inside CherryPy's own pickle, in place; CherryPy
+    // still reads the file as its own.
+    let (inode_after, rewritten) = stat();
+    assert!(inode_after == inode && rewritten > written);
+    assert_eq!(session_get(cp, "/get?key=from", Some(&id)).2, "cherrypy");
+    session_get(us, "/set?key=back&value=actix", Some(&id));
+    assert_eq!(session_get(cp, "/get?key=back", Some(&id)).2, "actix");
     // A session started here is known to CherryPy.
-    let (_, ours_id, _) = request(us, "/set?key=k&value=v", None);
-    let (_, kept, body) = request(cp, "/get?key=k", Some(&ours_id));
+    let (_, ours_id, _) = session_get(us, "/set?key=k&value=v", None);
+    let (_, kept, body) = session_get(cp, "/get?key=k", Some(&ours_id));
     assert_eq!((kept.as_str(), body.as_str()), (ours_id.as_str(), "v"));
 
     // 20 read-sleep-write increments at once, alternating between the two servers: the
@@ -58,7 +70,7 @@ fn cherrypy_and_this_crate_share_file_sessions() {
             let (id, results) = (id.clone(), results.clone());
             let port = if i % 2 == 0 { cp } else { us };
             std::thread::spawn(move || {
-                let (status, _, body) = request(port, "/slow_incr?key=c&ms=20", Some(&id));
+                let (status, _, body) = session_get(port, "/slow_incr?key=c&ms=20", Some(&id));
                 assert_eq!(status, 200, "{body}");
                 results.lock().unwrap().insert(body);
             })
@@ -69,8 +81,8 @@ fn cherrypy_and_this_crate_share_file_sessions() {
     }
     let expected: BTreeSet<String> = (0..20).map(|n| format!("{n}->{}", n + 1)).collect();
     assert_eq!(*results.lock().unwrap(), expected);
-    assert_eq!(request(cp, "/get?key=c", Some(&id)).2, "20");
-    assert_eq!(request(us, "/get?key=c", Some(&id)).2, "20");
+    assert_eq!(session_get(cp, "/get?key=c", Some(&id)).2, "20");
+    assert_eq!(session_get(us, "/get?key=c", Some(&id)).2, "20");
 }
 
 #[test]
@@ -95,7 +107,7 @@ fn a_kill_during_writes_leaves_every_session_file_whole() {
     // 16 clients, each with its own session, rewriting 20 KB values as fast as they can.
     let value = "x".repeat(20_000);
     let ids: Vec<String> = (0..16)
-        .map(|_| request(port, &format!("/set?key=v&value={value}"), None).1)
+        .map(|_| session_get(port, &format!("/set?key=v&value={value}"), None).1)
         .collect();
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writers: Vec<_> = ids
@@ -108,7 +120,7 @@ fn a_kill_during_writes_leaves_every_session_file_whole() {
                 while !stop.load(std::sync::atomic::Ordering::SeqCst) {
                     let path = format!("/set?key=v&value={n}{value}");
                     // Requests in flight when the server dies fail: that is the point.
-                    if try_request(port, &path, Some(&id)).is_err() {
+                    if try_session_get(port, &path, Some(&id)).is_err() {
                         break;
                     }
                     n += 1;
@@ -199,7 +211,7 @@ print('ok')
     let (_server, port) = ours(&binary, &conf);
     let started = Instant::now();
     for id in &ids {
-        let (status, kept, body) = request(port, "/get?key=v", Some(id));
+        let (status, kept, body) = session_get(port, "/get?key=v", Some(id));
         assert_eq!((status, kept.as_str()), (200, id.as_str()));
         assert!(body.ends_with(&value), "{} bytes", body.len());
     }
