@@ -55,7 +55,7 @@ impl AnyStore {
     ) -> Result<(), StoreError> {
         #[cfg(feature = "redis")]
         if let AnyStore::Redis(store) = self {
-            return store.touch_and_release(id, record, lock).await;
+            return Box::pin(store.touch_and_release(id, record, lock)).await;
         }
         let result = self.touch(id, record).await;
         if let Some(lock) = lock {
@@ -100,15 +100,18 @@ impl AnyStore {
     }
 }
 
+/// Calls the store's method. The futures of the file and server stores are boxed: inline,
+/// the largest of them (kilobytes) would set the size of every request's future, the RAM
+/// store's included, and each request allocates and moves its future.
 macro_rules! dispatch {
     ($self:ident, $store:ident => $call:expr) => {
         match $self {
             AnyStore::Ram($store) => $call.await,
-            AnyStore::File($store) => $call.await,
+            AnyStore::File($store) => Box::pin($call).await,
             #[cfg(feature = "memcached")]
-            AnyStore::Memcached($store) => $call.await,
+            AnyStore::Memcached($store) => Box::pin($call).await,
             #[cfg(feature = "redis")]
-            AnyStore::Redis($store) => $call.await,
+            AnyStore::Redis($store) => Box::pin($call).await,
         }
     };
 }
