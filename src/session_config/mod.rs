@@ -38,6 +38,7 @@ pub use explain::{Explanation, explain, explain_file};
 pub use origin::{Setting, SettingOrigin};
 pub use types::{LockingMode, Minutes, SameSite, SessionConfig, StorageKind};
 
+#[cfg(feature = "memcached")]
 pub(crate) use servers::memcached_dsn;
 
 /// The stable codes of the diagnostics this module produces.

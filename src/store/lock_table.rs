@@ -50,6 +50,10 @@ pub(crate) trait Release: Send + Sync + 'static {
     /// write: the key and token of the server lock this guard would release now, which it
     /// then no longer releases. `None` when there is none to release (no server lock, or
     /// one about to be handed to a waiter of this process).
+    #[cfg_attr(
+        not(feature = "redis"),
+        allow(dead_code, reason = "only Redis pipelines it")
+    )]
     fn take_server_release(&mut self) -> Option<(String, String)> {
         None
     }
@@ -78,6 +82,10 @@ impl SessionLock {
     }
 
     /// See [`Release::take_server_release`].
+    #[cfg_attr(
+        not(feature = "redis"),
+        allow(dead_code, reason = "only Redis pipelines it")
+    )]
     pub(crate) fn take_server_release(&mut self) -> Option<(String, String)> {
         self.guard.as_mut()?.take_server_release()
     }

@@ -264,22 +264,7 @@ impl MemcachedStore {
 }
 
 impl LockServer for MemcachedStore {
-    type Weak = (std::sync::Weak<Inner>, Duration);
-
-    fn downgrade(&self) -> Self::Weak {
-        (Arc::downgrade(&self.inner), self.lease)
-    }
-
-    fn upgrade((inner, lease): &Self::Weak) -> Option<Self> {
-        Some(Self {
-            inner: inner.upgrade()?,
-            lease: *lease,
-        })
-    }
-
-    fn renewals(&self) -> &Arc<shared_lock::Renewals> {
-        &self.inner.renewals
-    }
+    shared_lock::store_handles!();
 
     async fn try_acquire(
         &self,

@@ -325,22 +325,7 @@ const RELEASE_SOURCE: &str = r"if redis.call('get', KEYS[1]) == ARGV[1] then ret
 static RELEASE: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(RELEASE_SOURCE));
 
 impl LockServer for RedisStore {
-    type Weak = (std::sync::Weak<Inner>, Duration);
-
-    fn downgrade(&self) -> Self::Weak {
-        (Arc::downgrade(&self.inner), self.lease)
-    }
-
-    fn upgrade((inner, lease): &Self::Weak) -> Option<Self> {
-        Some(Self {
-            inner: inner.upgrade()?,
-            lease: *lease,
-        })
-    }
-
-    fn renewals(&self) -> &Arc<shared_lock::Renewals> {
-        &self.inner.renewals
-    }
+    shared_lock::store_handles!();
 
     async fn try_acquire(
         &self,

@@ -135,6 +135,30 @@ where
     Ok((lock.into_session_lock(), payload))
 }
 
+/// The [`LockServer`] items every server store spells the same way: the store is
+/// `{ inner: Arc<Inner>, lease: Duration }`, with `renewals` in its `Inner`.
+macro_rules! store_handles {
+    () => {
+        type Weak = (std::sync::Weak<Inner>, Duration);
+
+        fn downgrade(&self) -> Self::Weak {
+            (Arc::downgrade(&self.inner), self.lease)
+        }
+
+        fn upgrade((inner, lease): &Self::Weak) -> Option<Self> {
+            Some(Self {
+                inner: inner.upgrade()?,
+                lease: *lease,
+            })
+        }
+
+        fn renewals(&self) -> &Arc<shared_lock::Renewals> {
+            &self.inner.renewals
+        }
+    };
+}
+pub(crate) use store_handles;
+
 /// A lock token: unique across processes and time (a random prefix per process, then a
 /// counter), without a call to the OS random source per lock.
 fn new_token() -> String {
