@@ -91,7 +91,7 @@ impl AnyStore {
                     if let Err(err) = store.save(&id, record).await {
                         log::error!("session {id}: writing on release_lock failed: {err}");
                     }
-                    drop(lock);
+                    lock.release().await;
                 }));
                 return;
             }

@@ -257,17 +257,13 @@ impl Release for LocalLock {
     /// request of this process that comes next finds it free.
     fn release(mut self: Box<Self>) -> Pin<Box<dyn Future<Output = ()> + Send>> {
         Box::pin(async move {
-            let mut outer = None;
-            if let Some(mut slot) = self.guard.take() {
-                if !self.hands_over(&mut slot) {
-                    outer = slot.outer.take();
-                }
-                if let Some(outer) = outer {
-                    outer.release().await;
-                }
-                drop(slot);
+            if let Some(mut slot) = self.guard.take()
+                && !self.hands_over(&mut slot)
+                && let Some(outer) = slot.outer.take()
+            {
+                outer.release().await;
             }
-            // Drop tidies the table.
+            // The slot's guard is dropped above, after the release; Drop tidies the table.
         })
     }
 }

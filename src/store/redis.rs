@@ -163,10 +163,7 @@ impl RedisStore {
         record: Record,
         mut lock: Option<SessionLock>,
     ) -> Result<(), StoreError> {
-        let ttl = record
-            .expires
-            .duration_since(SystemTime::now())
-            .unwrap_or_default();
+        let ttl = ttl(&record);
         let release = lock.as_mut().and_then(SessionLock::take_server_release);
         let result = if ttl.is_zero() {
             self.delete(id).await
@@ -179,17 +176,14 @@ impl RedisStore {
         {
             // The pipeline did not run (or had no release in it): release on its own, so
             // the session is not blocked for a lease.
-            if let Err(err) = self.release(&key, &token).await {
-                log::warn!(
-                    "releasing session lock {key} failed (it expires with its lease): {err}"
-                );
-            }
+            shared_lock::release_or_warn(self, &key, &token).await;
         }
         drop(lock);
         result
     }
 
-    /// PSETEX of the record and, with `release`, the lock's conditional delete, pipelined.
+    /// PSETEX of the record (the save) and, with `release`, the lock's conditional delete,
+    /// pipelined.
     async fn write_and_release(
         &self,
         id: &SessionId,
@@ -198,6 +192,7 @@ impl RedisStore {
         release: Option<&(String, String)>,
     ) -> Result<(), StoreError> {
         let bytes = codec::encode(record)?;
+        // Milliseconds, so a fractional timeout (`timeout = 0.5`) is kept exactly.
         let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
         let mut pipe = redis::pipe();
         pipe.cmd("PSETEX")
@@ -217,6 +212,14 @@ impl RedisStore {
         let mut redis = self.connection().await?;
         pipe.query_async::<()>(&mut redis).await.map_err(backend)
     }
+}
+
+/// How long Redis keeps a record: until it expires (CherryPy's cherrys: TTL = timeout).
+fn ttl(record: &Record) -> Duration {
+    record
+        .expires
+        .duration_since(SystemTime::now())
+        .unwrap_or_default()
 }
 
 impl SessionStore for RedisStore {
@@ -272,21 +275,11 @@ impl SessionStore for RedisStore {
         Ok((lock, record))
     }
     async fn save(&self, id: &SessionId, record: Record) -> Result<(), StoreError> {
-        let ttl = record
-            .expires
-            .duration_since(SystemTime::now())
-            .unwrap_or_default();
+        let ttl = ttl(&record);
         if ttl.is_zero() {
             return self.delete(id).await;
         }
-        let bytes = codec::encode(&record)?;
-        let mut redis = self.connection().await?;
-        // Milliseconds, so a fractional timeout (`timeout = 0.5`) is kept exactly.
-        let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-        redis
-            .pset_ex::<_, _, ()>(self.key(id), bytes, millis)
-            .await
-            .map_err(backend)
+        self.write_and_release(id, &record, ttl, None).await
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {

@@ -276,6 +276,14 @@ async fn renew_held<S: LockServer>(weak: S::Weak) {
     }
 }
 
+/// Deletes the lock's key if it still holds `token`; a failure only costs the session a
+/// wait of up to one lease, so it is logged, not returned.
+pub(crate) async fn release_or_warn<S: LockServer>(server: &S, key: &str, token: &str) {
+    if let Err(err) = server.release(key, token).await {
+        log::warn!("releasing session lock {key} failed (it expires with its lease): {err}");
+    }
+}
+
 /// A held server lock; releasing or dropping it deletes the key (if still ours).
 struct Held<S: LockServer> {
     server: S,
@@ -302,12 +310,7 @@ impl<S: LockServer> super::lock_table::Release for Held<S> {
         Box::pin(async move {
             self.released = true;
             self.server.renewals().release(self.entry);
-            if let Err(err) = self.server.release(&self.key, &self.token).await {
-                log::warn!(
-                    "releasing session lock {} failed (it expires with its lease): {err}",
-                    self.key
-                );
-            }
+            release_or_warn(&self.server, &self.key, &self.token).await;
         })
     }
 }
@@ -329,12 +332,6 @@ impl<S: LockServer> Drop for Held<S> {
             std::mem::take(&mut self.key),
             std::mem::take(&mut self.token),
         );
-        drop(runtime.spawn(async move {
-            if let Err(err) = server.release(&key, &token).await {
-                log::warn!(
-                    "releasing session lock {key} failed (it expires with its lease): {err}"
-                );
-            }
-        }));
+        drop(runtime.spawn(async move { release_or_warn(&server, &key, &token).await }));
     }
 }
