@@ -58,6 +58,7 @@ pub mod config;
 pub mod cookie;
 pub mod diagnostic;
 pub mod ini;
+pub mod limits;
 pub mod middleware;
 pub mod migrate;
 pub mod session;

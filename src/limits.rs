@@ -1,0 +1,55 @@
+//! Every budget this crate enforces on input it does not control, in one place.
+//!
+//! A session middleware sits in front of every request of a site, and a config linter runs
+//! on pull requests, so each input is treated as hostile until bounded: what a client sends
+//! (request paths, cookies), what a session store hands back (a session file, a memcached or
+//! Redis value that anyone with access to the store could have written), and config files.
+//! Each budget below is checked *before* the memory or time it guards is spent, and what
+//! happens when one is exceeded is stated next to it. None of them ends in a panic or a 500.
+//!
+//! The same figures are listed, with the threat model, in the README's "Security" section.
+
+/// The largest pickle, in bytes, that is written or read for one session.
+///
+/// Both directions use this one figure, so every session this crate stores can be read back:
+/// `Session::insert` refuses a value that would make the encoded session larger (a typed
+/// error; what was stored stays as it was), and a stored session larger than this is an
+/// unknown session (a new id, logged once with the reason).
+pub const MAX_SESSION_BYTES: usize = 16 << 20;
+
+/// The most values (each scalar and each container counts one) in one decoded session.
+///
+/// Memo references in a pickle let a few bytes name one object many times; the decoder
+/// shares such objects instead of copying them, and counts what it builds against this
+/// budget, so decoding costs time and memory linear in the input. The encoder refuses data
+/// with more values, so what is written reads back.
+pub const MAX_SESSION_VALUES: usize = 1 << 20;
+
+/// The deepest nesting of containers in one session, read or written. Python's own pickler
+/// cannot write deeper data (it recurses and stops at its recursion limit of about 1000).
+pub const MAX_SESSION_DEPTH: usize = 1000;
+
+/// The longest request path, in bytes, whose per-path session settings are looked up.
+///
+/// Lookup is linear in the path and allocates nothing per segment, so this only caps the
+/// work one request can ask for: a longer path is answered `414 URI Too Long` before any
+/// session is opened.
+pub const MAX_REQUEST_PATH_BYTES: usize = 16 << 10;
+
+/// The largest config file, in bytes, that is read. A larger file is a located error
+/// (`config-too-large`) before its text is decoded.
+pub const MAX_CONFIG_BYTES: usize = 64 << 20;
+
+/// The longest value, in bytes, that `%(name)s` interpolation may produce. configparser
+/// bounds the depth of references (10) but not their fan-out, so a few lines that each name
+/// the previous one twice grow 2^depth; past this length the value is a located error
+/// (`interpolation-too-long`).
+pub const MAX_INTERPOLATED_BYTES: usize = 1 << 20;
+
+/// The most diagnostics of one code that are shown for one file; the rest are counted in
+/// one closing line ("… and 1234 more like this").
+pub const MAX_DIAGNOSTICS_PER_CODE: usize = 20;
+
+/// The most characters of a source line quoted in a diagnostic's snippet; a longer line is
+/// cut around the column the diagnostic points at.
+pub const MAX_SNIPPET_CHARS: usize = 160;
