@@ -14,3 +14,7 @@ INSTA_UPDATE=no cargo test --all-features
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features
 # The benchmark script still runs end to end (1 s per case); the real run is bench/run.sh.
 bench/run.sh --smoke
+# Every fuzz target for FUZZ_SECONDS each, when set (CI: 30 s); fuzz/run.sh alone for longer.
+if [ -n "${FUZZ_SECONDS:-}" ]; then
+  fuzz/run.sh "$FUZZ_SECONDS"
+fi

@@ -16,7 +16,7 @@ use actix_cherrypy::migrate::{Migration, migrate};
 use actix_cherrypy::session_config::explain;
 use actix_cherrypy::source::SourceFile;
 use anyhow::{Result, bail};
-use oracle::{conf_files, corpus_dir, root};
+use oracle::{conf_files, corpus_dir, corpus_files_or_skip, corpus_or_skip, root};
 use serde_json::Value as Json;
 
 /// A file read under a stable name (its path from the repo root, or the corpus file name).
@@ -68,8 +68,11 @@ fn explain_of_every_legacy_fixture_before_migration() {
 /// The corpus files with legacy names, before and after.
 #[test]
 fn legacy_corpus_files_before_and_after() {
+    let Some(corpus) = corpus_or_skip("legacy_corpus_files_before_and_after") else {
+        return;
+    };
     let mut count = 0;
-    for path in conf_files(&corpus_dir()) {
+    for path in conf_files(&corpus) {
         let source = source(&path);
         let Ok(m) = migrate(&source) else { continue };
         if !m.changed {
@@ -88,7 +91,7 @@ fn legacy_corpus_files_before_and_after() {
 fn modern_files_are_unchanged() {
     let mut files = conf_files(&root().join("fixtures/valid"));
     files.push(root().join("fixtures/site.conf"));
-    files.extend(conf_files(&corpus_dir()));
+    files.extend(corpus_files_or_skip("modern_files_are_unchanged"));
     let mut checked = 0;
     for path in files {
         let source = source(&path);
@@ -112,7 +115,9 @@ fn modern_files_are_unchanged() {
         assert_eq!(m.text, source.text(), "{}", path.display());
         checked += 1;
     }
-    assert!(checked > 50, "only {checked} modern files checked");
+    // The valid fixtures alone are about 40; the corpus adds about 50.
+    let least = if corpus_dir().is_dir() { 50 } else { 30 };
+    assert!(checked > least, "only {checked} modern files checked");
 }
 
 /// `/`, `/admin`, `/static` and every path section of the original and the migrated file.
@@ -146,7 +151,7 @@ fn migratable() -> Vec<(PathBuf, Arc<SourceFile>, Migration)> {
     let mut out = Vec::new();
     for path in legacy_fixtures()
         .into_iter()
-        .chain(conf_files(&corpus_dir()))
+        .chain(corpus_files_or_skip("migrate tests over the corpus"))
     {
         let source = source(&path);
         if let Ok(m) = migrate(&source)
@@ -161,7 +166,9 @@ fn migratable() -> Vec<(PathBuf, Arc<SourceFile>, Migration)> {
 #[test]
 fn migrated_files_explain_the_same_settings() {
     let files = migratable();
-    assert!(files.len() >= 30, "only {} files migrate", files.len());
+    // The legacy fixtures alone give fewer than the corpus adds.
+    let least = if corpus_dir().is_dir() { 30 } else { 10 };
+    assert!(files.len() >= least, "only {} files migrate", files.len());
     for (path, original, m) in files {
         let migrated = SourceFile::new(original.name(), m.text.clone());
         // A file that never names a session setting relied on no session default: its

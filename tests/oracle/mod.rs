@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // each test file uses part of it
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -18,6 +19,38 @@ pub(crate) fn corpus_dir() -> PathBuf {
     std::env::var_os("CHERRYPY_CORPUS")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("../shared/corpus/real"))
+}
+
+/// The corpus directory, or `None` (with a message saying why the test is skipped) on a
+/// plain clone without it. `.ci/run` sets `ACTIX_CHERRYPY_REQUIRE_CORPUS=1`, which turns
+/// the skip into a failure, so CI never passes without the corpus.
+pub(crate) fn corpus_or_skip(test: &str) -> Option<PathBuf> {
+    let dir = corpus_dir();
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    let required = std::env::var_os("ACTIX_CHERRYPY_REQUIRE_CORPUS").is_some_and(|v| v == "1");
+    assert!(
+        !required,
+        "{test}: the real-world corpus {} is missing (set CHERRYPY_CORPUS), and \
+         ACTIX_CHERRYPY_REQUIRE_CORPUS=1 makes it required",
+        dir.display()
+    );
+    // Straight to the process's stderr: the test harness captures `eprintln!` of a passing
+    // test, and a skip must be seen.
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED {test}: the real-world corpus {} is missing (a plain clone; set \
+         CHERRYPY_CORPUS to run it)",
+        dir.display()
+    );
+    None
+}
+
+/// Every `.conf` file of the corpus, or none (announced, see [`corpus_or_skip`]) on a plain
+/// clone.
+pub(crate) fn corpus_files_or_skip(test: &str) -> Vec<PathBuf> {
+    corpus_or_skip(test).map_or_else(Vec::new, |dir| conf_files(&dir))
 }
 
 /// Every `.conf` file under `dir`, sorted.
