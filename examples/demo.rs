@@ -16,7 +16,12 @@ async fn index(session: Session) -> actix_web::Result<HttpResponse> {
     session.insert("visits", visits)?;
     let user: Option<String> = session.get("user")?;
     let greeting = match user {
-        Some(user) => format!("<p>Signed in as <b>{user}</b>. <a href=\"/logout\">Sign out</a></p>"),
+        // The name is the visitor's own input: escaped, or the page runs whatever script
+        // they typed as their name.
+        Some(user) => format!(
+            "<p>Signed in as <b>{}</b>. <a href=\"/logout\">Sign out</a></p>",
+            html_escape::encode_text(&user)
+        ),
         None => "<form method=\"post\" action=\"/login\">Name: <input name=\"user\"> <button>Sign in</button></form>".to_owned(),
     };
     Ok(HttpResponse::Ok()
