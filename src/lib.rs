@@ -48,8 +48,12 @@
 //!
 //! | feature | what it adds |
 //! |---|---|
-//! | `cli` (default) | the `cherrypy-config` command (`check`, `dump`, `explain`, `migrate`) |
+//! | `cli` | the `cherrypy-config` command (`check`, `dump`, `explain`, `migrate`): `cargo install actix-cherrypy --features cli` |
+//! | `memcached` | `storage_type = "memcached"`: CherryPy's MemcachedSession format, shared with CherryPy |
+//! | `redis` | `storage_type = "redis"`: the `cherrys` package's format |
 //! | `actix-session` | `bridge`: the same settings on actix-session's middleware |
+//!
+//! No feature is on by default: the RAM and file stores need none.
 
 #[cfg(feature = "actix-session")]
 #[cfg_attr(docsrs, doc(cfg(feature = "actix-session")))]
