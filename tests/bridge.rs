@@ -38,6 +38,6 @@ async fn the_admin_sections_cookie_settings_carry_over() {
     assert!(cookie.starts_with("admin_session_id="), "{cookie}");
     assert!(cookie.contains("Max-Age=900"), "{cookie}");
     assert!(cookie.contains("Path=/"), "{cookie}");
-    // site.conf leaves httponly at CherryPy's default (False).
-    assert!(!cookie.contains("HttpOnly"), "{cookie}");
+    // site.conf's [global] sets httponly = True, which [/admin] inherits.
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
 }
