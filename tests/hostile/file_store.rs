@@ -446,3 +446,41 @@ fn a_directory_named_like_a_session_is_an_unknown_session() {
     assert_eq!(reply.status, 200);
     assert_ne!(reply.session_id(), id);
 }
+
+/// The clean-up removes an expired session's lock file while other processes wait for its
+/// `flock` (here two more stores on the directory, each with a lock file descriptor of its
+/// own, as two processes have): the waiter that then locks the removed file must notice,
+/// and nothing may be left behind: neither the session nor a lock file.
+#[test]
+fn waiters_on_a_lock_file_the_clean_up_removes_leave_nothing_behind() {
+    let (sessions, _) = dirs("removed-while-waiting");
+    let [holder, cleaner, waiter] = [(); 3].map(|()| FileStore::new(&sessions).unwrap());
+    let id = SessionId::generate();
+    block_on(async {
+        holder
+            .save(&id, record("a", "1", an_hour_ago()))
+            .await
+            .unwrap();
+        let held = holder.lock(&id, None).await.unwrap();
+        assert!(names(&sessions).contains(&format!("session-{id}.lock")));
+        let cleaning = tokio::spawn(async move { cleaner.clean_up(SystemTime::now()).await });
+        let waiting = tokio::spawn(async move {
+            let (lock, record) = waiter
+                .lock_and_load(&id, Some(Duration::from_secs(30)))
+                .await
+                .unwrap();
+            drop(lock);
+            record.map(|r| r.expires)
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!cleaning.is_finished() && !waiting.is_finished());
+        drop(held);
+        let removed = cleaning.await.unwrap().unwrap();
+        let seen = waiting.await.unwrap();
+        // Whichever came first: the waiter read the expired session before it went, or
+        // found it gone.
+        assert!(seen.is_none_or(|expires| expires < SystemTime::now()));
+        assert_eq!(removed, 1);
+    });
+    assert_eq!(names(&sessions), Vec::<String>::new());
+}
