@@ -484,3 +484,18 @@ fn waiters_on_a_lock_file_the_clean_up_removes_leave_nothing_behind() {
     });
     assert_eq!(names(&sessions), Vec::<String>::new());
 }
+
+/// A request that holds a session's lock file and removes the session (`regenerate()`,
+/// what a login does; `delete()`) removes the lock file with it when it lets go.
+#[test]
+fn a_regenerated_session_leaves_no_lock_file() {
+    let (sessions, _) = dirs("regenerate");
+    let (_server, port) = probe(&sessions);
+    let (_, old, _) = session_get(port, "/set?key=a&value=1", None);
+    assert_eq!(session_get(port, "/get?key=a", Some(&old)).2, "1");
+    assert!(names(&sessions).contains(&format!("session-{old}.lock")));
+    let (status, new, _) = session_get(port, "/regenerate?touch=1", Some(&old));
+    assert_eq!(status, 200);
+    assert_ne!(new, old);
+    assert_eq!(names(&sessions), vec![format!("session-{new}")]);
+}

@@ -117,6 +117,35 @@ pub(super) fn remove_orphan(lock: &Path, session: &Path) -> Result<bool, LockErr
     Ok(true)
 }
 
+/// A held `flock` on a session's lock file. Dropping it releases the lock, after removing
+/// the lock file if the session is gone by then (the holder deleted or regenerated it), so
+/// that no lock file outlives its session.
+pub(super) struct FileLock {
+    file: File,
+    lock: PathBuf,
+    session: PathBuf,
+}
+
+impl FileLock {
+    /// `file`, locked, was opened from `lock`, the lock file of the session file `session`.
+    pub(super) fn new(file: File, lock: PathBuf, session: PathBuf) -> Self {
+        Self {
+            file,
+            lock,
+            session,
+        }
+    }
+}
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        if !open::is_regular(&self.session) {
+            remove_held(&self.file, &self.lock);
+        }
+        // Closing the file (next) releases the `flock`.
+    }
+}
+
 /// Removes the lock file `file` was opened from, if the name still leads to it: for a
 /// holder of its `flock` that found the session gone.
 pub(super) fn remove_held(file: &File, lock: &Path) {

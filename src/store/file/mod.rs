@@ -7,8 +7,10 @@
 //! rename), and no lock file is left without its session: a session that does not exist
 //! (a new id, or a cookie's id that nobody knows) is locked in this process only, since no
 //! other process can know its id before its cookie is sent, which is after the save that
-//! creates it; and the clean-up removes the lock files whose session is gone (with the
-//! session when it expires, and those CherryPy 18.2+ leaves for ever, its issue #1855).
+//! creates it; a holder that leaves its session gone (`delete()`, `regenerate()`) removes
+//! the lock file as it lets go; and the clean-up removes the lock files whose session is
+//! gone (with the session when it expires, and those CherryPy 18.2+ leaves for ever, its
+//! issue #1855).
 //! A process killed mid-write leaves its temporary file (`.session-<id>.<random>.tmp`):
 //! hidden, so neither CherryPy (which counts and cleans `session-*`) nor we take it for a
 //! session, and removed by the clean-up once it is 10 minutes old.
@@ -255,11 +257,6 @@ fn undecodable(e: impl std::error::Error + Send + Sync + 'static) -> StoreError 
     backend(e)
 }
 
-/// A held `flock` on `session-<id>.lock`; closing the file releases it.
-struct FileLock {
-    _file: fs::File,
-}
-
 /// A lock error as the store reports it.
 fn lock_error(id: SessionId, e: LockError) -> StoreError {
     match e {
@@ -304,7 +301,7 @@ impl FileStore {
                 return Ok(SessionLock::new(()));
             }
             *held_ref = Held::File;
-            Ok(SessionLock::new(FileLock { _file: file }))
+            Ok(SessionLock::new(lock::FileLock::new(file, lock, data)))
         };
         let mut local = self.inner.locks.lock_with_outer(&id, timeout, take).await?;
         if held == Held::InProcess {
