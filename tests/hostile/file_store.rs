@@ -447,41 +447,66 @@ fn a_directory_named_like_a_session_is_an_unknown_session() {
     assert_ne!(reply.session_id(), id);
 }
 
-/// The clean-up removes an expired session's lock file while other processes wait for its
-/// `flock` (here two more stores on the directory, each with a lock file descriptor of its
-/// own, as two processes have): the waiter that then locks the removed file must notice,
-/// and nothing may be left behind: neither the session nor a lock file.
+/// A lock file removed while another process waits for its `flock` (here another store on
+/// the directory, with a file descriptor of its own, as another process has): the waiter
+/// then locks the removed file, must notice and start again on the current name, and must
+/// leave no lock file behind for the session that is gone.
 #[test]
-fn waiters_on_a_lock_file_the_clean_up_removes_leave_nothing_behind() {
+fn a_waiter_on_a_removed_lock_file_leaves_nothing_behind() {
     let (sessions, _) = dirs("removed-while-waiting");
-    let [holder, cleaner, waiter] = [(); 3].map(|()| FileStore::new(&sessions).unwrap());
+    let [holder, waiter] = [(); 2].map(|()| FileStore::new(&sessions).unwrap());
     let id = SessionId::generate();
     block_on(async {
         holder
-            .save(&id, record("a", "1", an_hour_ago()))
+            .save(&id, record("a", "1", in_an_hour()))
             .await
             .unwrap();
         let held = holder.lock(&id, None).await.unwrap();
         assert!(names(&sessions).contains(&format!("session-{id}.lock")));
-        let cleaning = tokio::spawn(async move { cleaner.clean_up(SystemTime::now()).await });
         let waiting = tokio::spawn(async move {
             let (lock, record) = waiter
                 .lock_and_load(&id, Some(Duration::from_secs(30)))
                 .await
                 .unwrap();
             drop(lock);
-            record.map(|r| r.expires)
+            record
         });
         tokio::time::sleep(Duration::from_millis(200)).await;
-        assert!(!cleaning.is_finished() && !waiting.is_finished());
+        assert!(!waiting.is_finished());
+        // The holder deletes the session and lets go, which removes its lock file.
+        holder.delete(&id).await.unwrap();
         drop(held);
-        let removed = cleaning.await.unwrap().unwrap();
-        let seen = waiting.await.unwrap();
-        // Whichever came first: the waiter read the expired session before it went, or
-        // found it gone.
-        assert!(seen.is_none_or(|expires| expires < SystemTime::now()));
-        assert_eq!(removed, 1);
+        assert!(waiting.await.unwrap().is_none(), "the session is gone");
     });
+    assert_eq!(names(&sessions), Vec::<String>::new());
+}
+
+/// A lock held for ever (anyone who can open a lock file can `flock` it) must not stop the
+/// clean-up: a session whose lock is held is left for the next run, and the others are
+/// cleaned meanwhile.
+#[test]
+fn a_held_lock_does_not_stop_the_clean_up() {
+    let (sessions, _) = dirs("held-clean-up");
+    let store = FileStore::new(&sessions).unwrap();
+    let [busy, idle] = [(); 2].map(|()| SessionId::generate());
+    block_on(async {
+        for id in [&busy, &idle] {
+            store
+                .save(id, record("a", "1", an_hour_ago()))
+                .await
+                .unwrap();
+        }
+    });
+    let holder = fs::File::create(sessions.join(format!("session-{busy}.lock"))).unwrap();
+    holder.lock().unwrap();
+    let cleaning = store.clone();
+    let removed = within_a_minute(move || block_on(cleaning.clean_up(SystemTime::now())))
+        .unwrap()
+        .unwrap();
+    assert_eq!(removed, 1);
+    assert!(sessions.join(format!("session-{busy}")).exists());
+    drop(holder);
+    assert_eq!(block_on(store.clean_up(SystemTime::now())).unwrap(), 1);
     assert_eq!(names(&sessions), Vec::<String>::new());
 }
 

@@ -52,9 +52,16 @@ impl FileStore {
     }
 
     /// Removes one expired session under its lock, as CherryPy does, so a request using it
-    /// is not cut off; `Ok(true)` when it was removed.
+    /// is not cut off; `Ok(true)` when it was removed. A session whose lock is held now is
+    /// left for the next clean-up rather than waited for (CherryPy waits): whoever holds it
+    /// is using the session, and a lock held for ever (any local user who can open a lock
+    /// file can `flock` it) must not stop the clean-up of every other session.
     async fn expire(&self, id: &SessionId, now: SystemTime) -> Result<bool, StoreError> {
-        let (mut lock, file_locked) = self.lock_session(id, None).await?;
+        let (mut lock, file_locked) = match self.lock_session(id, Some(Duration::ZERO)).await {
+            Ok(locked) => locked,
+            Err(StoreError::LockTimeout(_)) => return Ok(false),
+            Err(err) => return Err(err),
+        };
         if !file_locked {
             // Gone meanwhile, or not a regular file: say which.
             return match open::describe(&self.data_path(id)) {

@@ -49,6 +49,11 @@ pub(super) async fn flock(path: PathBuf, timeout: Option<Duration>) -> Result<Fi
     if let Some(file) = try_lock_file(&path)? {
         return Ok(file);
     }
+    // Not waiting at all (the clean-up): no thread either, which would stay blocked in
+    // `flock` for as long as someone else holds the lock.
+    if timeout == Some(Duration::ZERO) {
+        return Err(LockError::TimedOut);
+    }
     let (tx, rx) = tokio::sync::oneshot::channel();
     tokio::task::spawn_blocking(move || {
         // Nobody waiting any more: dropping the file releases the lock.

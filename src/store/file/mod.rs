@@ -276,6 +276,12 @@ impl FileStore {
     /// holder in this process handed it over), if the session file exists. If it does not,
     /// this process's lock is all there is to take: the id is new, or nobody knows it, and
     /// no lock file is created for it. `true` when the `flock` is held.
+    ///
+    /// A request may then create the session file under this process's lock alone: its
+    /// save is its last step, and until its cookie goes out the only other processes that
+    /// can meet the id are clean-ups listing the directory, which lock the file they find
+    /// (the rename makes it whole at once) and leave it, unexpired. Such a lock is never
+    /// handed to the next holder in this process, who checks for the file again.
     async fn lock_session(
         &self,
         id: &SessionId,
