@@ -12,7 +12,7 @@ use actix_cherrypy::limits::MAX_SESSION_BYTES;
 use actix_cherrypy::middleware::CherryPySessions;
 use actix_cherrypy::session_id::SessionId;
 use actix_cherrypy::session_value::{SessionData, SessionValue};
-use actix_cherrypy::store::{FileStore, Record, SessionStore};
+use actix_cherrypy::store::{FileStore, Record, SessionStore, StoreError};
 
 use crate::servers::http::{get, session_get};
 use crate::servers::probe::{Process, ours, probe_binary, write_config};
@@ -523,4 +523,37 @@ fn a_regenerated_session_leaves_no_lock_file() {
     assert_eq!(status, 200);
     assert_ne!(new, old);
     assert_eq!(names(&sessions), vec![format!("session-{new}")]);
+}
+
+/// A lock held for ever by someone else (anyone who can open the lock file can `flock` it):
+/// each request that gave up waiting for it left a thread blocked in `flock`, until the
+/// blocking pool, which saves use too, was full and every save waited for ever.
+#[test]
+fn requests_that_give_up_on_a_held_lock_do_not_exhaust_the_blocking_pool() {
+    let (sessions, _) = dirs("held-for-ever");
+    let store = FileStore::new(&sessions).unwrap();
+    let held = SessionId::generate();
+    block_on(store.save(&held, record("a", "1", in_an_hour()))).unwrap();
+    let holder = fs::File::create(sessions.join(format!("session-{held}.lock"))).unwrap();
+    holder.lock().unwrap();
+    let saved = within_a_minute(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .max_blocking_threads(4)
+            .build()
+            .unwrap();
+        let saved = runtime.block_on(async {
+            for _ in 0..8 {
+                let refused = store.lock(&held, Some(Duration::from_millis(20))).await;
+                assert!(matches!(refused, Err(StoreError::LockTimeout(_))));
+            }
+            let other = SessionId::generate();
+            store.save(&other, record("a", "1", in_an_hour())).await
+        });
+        // The thread still blocked in `flock` must not hold up the test's end.
+        runtime.shutdown_background();
+        saved
+    });
+    saved.expect("a save waits for a blocking thread").unwrap();
+    drop(holder);
 }

@@ -7,9 +7,11 @@
 //! it locked, and starts again on the current one if not; and a lock file is only ever
 //! removed by whoever holds its `flock`.
 
+use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use super::open::{self, OpenError, Unusable};
@@ -42,30 +44,75 @@ impl From<OpenError> for LockError {
     }
 }
 
-/// Takes the lock file's `flock`: at once when it is free (the usual case), else on a
-/// blocking thread, where the wait is the kernel's, with no polling. If the caller gives up
-/// (timeout, dropped request), a lock obtained later is released at once.
-pub(super) async fn flock(path: PathBuf, timeout: Option<Duration>) -> Result<File, LockError> {
-    if let Some(file) = try_lock_file(&path)? {
-        return Ok(file);
+/// Where a request waiting for a lock file's `flock` gets it delivered.
+type Delivery = tokio::sync::oneshot::Sender<Result<File, LockError>>;
+
+/// The threads blocked in `flock`, at most one per lock file. A thread cannot be woken
+/// from `flock`, so one whose request gave up (a timeout, a dropped connection) stays
+/// blocked until the lock comes free; the next request on the session takes it over
+/// instead of starting another. A lock held for ever (by anyone who can open the lock
+/// file) then costs one thread, not one per request, and the blocking pool that saves
+/// use is not exhausted.
+#[derive(Debug, Default)]
+pub(super) struct Waits {
+    /// The request each blocked thread delivers to: the latest one to wait, if any.
+    waiting: Mutex<HashMap<PathBuf, Option<Delivery>>>,
+}
+
+impl Waits {
+    /// Takes the lock file's `flock`: at once when it is free (the usual case), else on a
+    /// blocking thread, where the wait is the kernel's, with no polling. If the caller gives
+    /// up and nobody takes its place, a lock obtained later is released at once.
+    pub(super) async fn flock(
+        self: &Arc<Self>,
+        path: PathBuf,
+        timeout: Option<Duration>,
+    ) -> Result<File, LockError> {
+        if let Some(file) = try_lock_file(&path)? {
+            return Ok(file);
+        }
+        // Not waiting at all (the clean-up): no thread either.
+        if timeout == Some(Duration::ZERO) {
+            return Err(LockError::TimedOut);
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let start_thread = {
+            let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
+            match waiting.get_mut(&path) {
+                Some(delivery) => {
+                    *delivery = Some(tx);
+                    false
+                }
+                None => {
+                    waiting.insert(path.clone(), Some(tx));
+                    true
+                }
+            }
+        };
+        if start_thread {
+            let waits = Arc::clone(self);
+            tokio::task::spawn_blocking(move || {
+                let result = lock_file(&path);
+                let delivery = waits
+                    .waiting
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .remove(&path)
+                    .flatten();
+                // Nobody waiting any more: dropping the file releases the lock.
+                if let Some(tx) = delivery {
+                    let _ = tx.send(result);
+                }
+            });
+        }
+        let received = match timeout {
+            None => rx.await,
+            Some(limit) => tokio::time::timeout(limit, rx)
+                .await
+                .map_err(|_| LockError::TimedOut)?,
+        };
+        received.map_err(|_| io::Error::other("the lock thread ended"))?
     }
-    // Not waiting at all (the clean-up): no thread either, which would stay blocked in
-    // `flock` for as long as someone else holds the lock.
-    if timeout == Some(Duration::ZERO) {
-        return Err(LockError::TimedOut);
-    }
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    tokio::task::spawn_blocking(move || {
-        // Nobody waiting any more: dropping the file releases the lock.
-        let _ = tx.send(lock_file(&path));
-    });
-    let received = match timeout {
-        None => rx.await,
-        Some(limit) => tokio::time::timeout(limit, rx)
-            .await
-            .map_err(|_| LockError::TimedOut)?,
-    };
-    received.map_err(|_| io::Error::other("the lock thread ended"))?
 }
 
 /// The lock file, created if need be (never through a symbolic link).

@@ -55,6 +55,8 @@ struct Inner {
     dir: PathBuf,
     /// Requests of this process queue here before the lock file ([`LockTable`]).
     locks: LockTable,
+    /// The threads waiting for lock files' `flock`.
+    waits: Arc<lock::Waits>,
 }
 
 /// How a session's lock was taken.
@@ -86,6 +88,7 @@ impl FileStore {
             inner: Arc::new(Inner {
                 dir,
                 locks: LockTable::default(),
+                waits: Arc::default(),
             }),
         })
     }
@@ -288,6 +291,7 @@ impl FileStore {
         timeout: Option<Duration>,
     ) -> Result<(LocalLock, bool), StoreError> {
         let (data, lock) = (self.data_path(id), self.lock_path(id));
+        let waits = Arc::clone(&self.inner.waits);
         let id = *id;
         let mut held = Held::HandedOver;
         let held_ref = &mut held;
@@ -296,7 +300,8 @@ impl FileStore {
                 *held_ref = Held::InProcess;
                 return Ok(SessionLock::new(()));
             }
-            let file = lock::flock(lock.clone(), left)
+            let file = waits
+                .flock(lock.clone(), left)
                 .await
                 .map_err(|e| lock_error(id, e))?;
             // Removed (expired, deleted) while we waited: its lock file goes too, and this
