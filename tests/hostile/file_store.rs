@@ -129,13 +129,12 @@ fn a_flood_of_new_and_unknown_ids_leaves_no_lock_files() {
     let (_, id, _) = session_get(port, "/set?key=a&value=1", None);
     assert_eq!(session_get(port, "/get?key=a", Some(&id)).2, "1");
     assert_no_orphan_lock_files(&sessions);
-    assert_eq!(
-        names(&sessions).len(),
-        21 + names(&sessions)
-            .iter()
-            .filter(|n| n.ends_with(".lock"))
-            .count()
-    );
+    // The 20 new sessions and the one set: reading a session stores it, as in CherryPy.
+    let stored = names(&sessions)
+        .into_iter()
+        .filter(|n| !n.ends_with(".lock"))
+        .count();
+    assert_eq!(stored, 21);
 }
 
 /// Explicit locking's `acquire_lock()` on a new session, and the store's own calls, take
