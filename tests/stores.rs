@@ -268,6 +268,13 @@ async fn expiry_and_clean_up(backend: Backend) {
 async fn locking(backend: Backend) {
     let store = backend.open()();
     let id = SessionId::generate();
+    // A stored session: the file store locks one that does not exist in its process only
+    // (nobody else can know a new id), so only a stored one shows the lock across processes.
+    let record = Record {
+        data: sample(),
+        expires: SystemTime::now() + Duration::from_secs(60),
+    };
+    store.save(&id, record).await.unwrap();
     let held = store.lock(&id, None).await.unwrap();
     let short = Some(Duration::from_millis(150));
     let refused = store.lock(&id, short).await;

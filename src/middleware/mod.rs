@@ -214,9 +214,14 @@ fn open_store(config: &SessionConfig) -> Result<AnyStore, ConfigError> {
                 ));
             };
             FileStore::new(dir).map(AnyStore::File).map_err(|e| {
+                let hint = if e.kind() == std::io::ErrorKind::NotFound {
+                    " (CherryPy never creates it)"
+                } else {
+                    ""
+                };
                 located(
                     "storage-path",
-                    format!("the session directory {dir:?} cannot be used: {e} (CherryPy never creates it)"),
+                    format!("the session directory {dir:?} cannot be used: {e}{hint}"),
                     &config.storage_path.origin,
                 )
             })
