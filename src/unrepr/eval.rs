@@ -13,7 +13,7 @@
 use std::ops::Range;
 
 use super::keys;
-use super::known_names::{BUILTINS, STDLIB_MODULES};
+use super::known_names::is_known_name;
 use super::ops::{self, OpError};
 use super::syntax::{Const, Node, NodeKind, Operator};
 use super::value::{BinOp, Expr, Value};
@@ -41,14 +41,6 @@ fn frames(kind: &NodeKind) -> u32 {
         NodeKind::Tuple(_) | NodeKind::Dict(_) | NodeKind::Call { .. } => 3,
         _ => 2,
     }
-}
-
-/// Whether the first part of a (dotted) name can be resolved by CherryPy without the
-/// application: a builtin, a standard-library top-level module, or `cherrypy`.
-pub(super) fn is_known_name(first: &str) -> bool {
-    first == "cherrypy"
-        || BUILTINS.binary_search(&first).is_ok()
-        || STDLIB_MODULES.binary_search(&first).is_ok()
 }
 
 pub(super) struct Builder<'a> {

@@ -74,7 +74,6 @@ mod lexer;
 mod number;
 mod ops;
 mod parser;
-mod printable;
 mod repr;
 mod stmt;
 mod string;
