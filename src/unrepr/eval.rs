@@ -15,6 +15,7 @@ use std::ops::Range;
 use super::keys;
 use super::known_names::is_known_name;
 use super::ops::{self, OpError};
+use super::pure;
 use super::syntax::{Const, Node, NodeKind, Operator};
 use super::value::{BinOp, Expr, Value};
 use super::{ValueError, ValueWarning, codes, hints};
@@ -124,7 +125,8 @@ impl<'a> Builder<'a> {
                     } => {
                         dotted.push('.');
                         dotted.push_str(attr);
-                        Value::expr(Expr::Name { dotted, resolved })
+                        pure::constant(&dotted)
+                            .unwrap_or_else(|| Value::expr(Expr::Name { dotted, resolved }))
                     }
                     other => Value::expr(Expr::Attribute {
                         object: Value::Expr(Box::new(other)),
@@ -318,6 +320,9 @@ impl<'a> Builder<'a> {
         if !func.is_expr() {
             let message = format!("'{}' object is not callable", ops::py_type(&func));
             return Err(self.error(codes::TYPE, message, span));
+        }
+        if let Some(value) = pure::call(&func, &values, &kwargs) {
+            return Ok(value);
         }
         Ok(Value::expr(Expr::Call {
             func,

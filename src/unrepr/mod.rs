@@ -11,7 +11,9 @@
 //!   rules (`60 * 24`, `"ab" * 2`, `{1: 'a', True: 'b'}` → `{1: 'b'}`);
 //! - names, attributes and calls, which CherryPy would import, look up or call, are kept as
 //!   [`Expr`]s; a name that is neither a builtin, a standard-library module nor `cherrypy` also
-//!   gives an `unresolved-name` warning;
+//!   gives an `unresolved-name` warning. The exception is a closed list of pure ones that real
+//!   configs use for paths (`os.sep`, `os.path.abspath(os.getcwd() + '/static')`,
+//!   `','.join([...])`), computed as Python does (`pure.rs`);
 //! - everything else CherryPy rejects (`-`, `/`, comparisons, sets, lambdas, ...) is an error,
 //!   and the error reported first is the one CherryPy reports first.
 //!
@@ -74,6 +76,7 @@ mod lexer;
 mod number;
 mod ops;
 mod parser;
+mod pure;
 mod repr;
 mod stmt;
 mod string;
