@@ -1,7 +1,7 @@
 //! Compound statements after the value (`if`, `while`, `for`, `try`, `with`, `def`, `class`,
-//! decorators, `async`). Config continuation lines are stripped by configparser, so in
-//! practice only one-line forms (`if x: pass`) or an "expected an indented block" error
-//! occur, but the full grammar with indented blocks is accepted.
+//! decorators, `async`), on a later line of the value. configparser strips every line, so
+//! their bodies are one-line forms (`if x: pass`); an indented block would need a line that
+//! starts with an empty interpolation, and is reported as an error where Python accepts it.
 
 use super::lexer::Kind;
 use super::parser::{BRACKET_LEVELS, Fail, PResult, Parser};
@@ -66,18 +66,13 @@ impl Parser<'_> {
             return Ok(());
         }
         self.advance();
-        if !self.is_kind(Kind::Indent) {
-            return Err(SyntaxError::new("expected an indented block", self.peek().span()).into());
-        }
-        self.advance();
-        while !self.is_kind(Kind::Dedent) {
-            if self.is_kind(Kind::EndMarker) {
-                return Err(Fail::Generic);
-            }
-            self.statement()?;
-        }
-        self.advance();
-        Ok(())
+        let next = self.peek();
+        let message = if next.kind == Kind::Indent {
+            "indented blocks are not supported in config values"
+        } else {
+            "expected an indented block"
+        };
+        Err(SyntaxError::new(message, next.span()).into())
     }
 
     fn else_block(&mut self) -> PResult<()> {

@@ -364,20 +364,8 @@ impl<'a> Parser<'a> {
             Fail::Syntax(e) => ParseError::Syntax(e),
             Fail::TooDeep => ParseError::TooDeep,
             Fail::Generic => {
-                match far.kind {
-                    Kind::Indent => {
-                        return ParseError::Syntax(SyntaxError::new(
-                            "unexpected indent",
-                            far.span(),
-                        ));
-                    }
-                    Kind::Dedent => {
-                        return ParseError::Syntax(SyntaxError::new(
-                            "unexpected unindent",
-                            far.span(),
-                        ));
-                    }
-                    _ => {}
+                if far.kind == Kind::Indent {
+                    return ParseError::Syntax(SyntaxError::new("unexpected indent", far.span()));
                 }
                 match last.kind {
                     Kind::Stop(stop) if self.second_pass_reaches_stop() => {
