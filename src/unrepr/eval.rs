@@ -16,7 +16,7 @@ use super::keys;
 use super::known_names::is_known_name;
 use super::ops::{self, OpError};
 use super::pure;
-use super::syntax::{Const, Node, NodeKind, Operator};
+use super::syntax::{Const, Node, NodeKind};
 use super::value::{BinOp, Expr, Value};
 use super::{ValueError, ValueWarning, codes, hints};
 
@@ -195,10 +195,10 @@ impl<'a> Builder<'a> {
                     return Err(self.too_deep());
                 }
                 let op_span = op_span.clone();
-                let op = match op {
-                    Operator::Add => BinOp::Add,
-                    Operator::Mult => BinOp::Mul,
-                    other => return Err(self.unsupported(other.class_name(), op_span)),
+                let op = match op.class {
+                    "Add" => BinOp::Add,
+                    "Mult" => BinOp::Mul,
+                    other => return Err(self.unsupported(other, op_span)),
                 };
                 let r = self.build(right, d)?;
                 if l.is_expr() || r.is_expr() {

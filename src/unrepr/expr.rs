@@ -6,10 +6,6 @@ use super::lexer::Kind;
 use super::parser::{EXPRESSION_LEVELS, PResult, Parser, is_keyword};
 use super::syntax::{Node, NodeKind, Operator, SyntaxError};
 
-fn is_legacy_print(node: &Node) -> bool {
-    matches!(&node.kind, NodeKind::Name(n) if n == "print" || n == "exec")
-}
-
 /// A unary prefix operator (`"USub"`, `"UAdd"` or `"Invert"`) and its token's span.
 type Prefix = (&'static str, Range<usize>);
 
@@ -113,7 +109,7 @@ impl Parser<'_> {
             let mut pre = None;
             if p.starts_primary() {
                 let primary = p.primary()?;
-                if p.ends_expression() && !is_legacy_print(&primary) {
+                if p.ends_expression() {
                     return Ok(primary);
                 }
                 pre = Some(primary);
@@ -128,7 +124,6 @@ impl Parser<'_> {
                     continue;
                 }
                 let body = p.bool_chain("or", pre.take())?;
-                p.legacy_print(&body)?;
                 if p.is_kw("if") {
                     let kw = p.advance();
                     let cond = p.disjunction()?;
@@ -182,34 +177,6 @@ impl Parser<'_> {
             Kind::Op => matches!(self.text(t), "," | ")" | "]" | "}" | ";" | ":" | "="),
             _ => false,
         }
-    }
-
-    /// Python 2's `print x` / `exec code`: CPython names the problem.
-    fn legacy_print(&mut self, body: &Node) -> PResult<()> {
-        let NodeKind::Name(name) = &body.kind else {
-            return Ok(());
-        };
-        if body.parenthesized || (name != "print" && name != "exec") {
-            return Ok(());
-        }
-        let t = self.peek();
-        let operand_follows = match t.kind {
-            Kind::Number | Kind::String => true,
-            Kind::Name => {
-                !is_keyword(self.text(t))
-                    || matches!(
-                        self.text(t),
-                        "None" | "True" | "False" | "lambda" | "not" | "await"
-                    )
-            }
-            _ => false,
-        };
-        if operand_follows {
-            let message =
-                format!("Missing parentheses in call to '{name}'. Did you mean {name}(...)?");
-            return Err(SyntaxError::new(message, body.span.clone()).into());
-        }
-        Ok(())
     }
 
     /// `disjunction`: `a or b or c` (rejected by the builder as `BoolOp`).
@@ -299,13 +266,13 @@ impl Parser<'_> {
         if t.kind != Kind::Op {
             return None;
         }
-        Operator::from_token(self.text(t)).filter(|op| *op != Operator::Pow)
+        Operator::from_token(self.text(t)).filter(|op| *op != Operator::POW)
     }
 
     fn binary(&mut self, min_prec: u8, pre: Option<Node>) -> PResult<Node> {
         let mut left = self.factor(pre)?;
         while let Some(op) = self.binary_op() {
-            let prec = op.precedence();
+            let prec = op.precedence;
             if prec < min_prec {
                 break;
             }
@@ -363,7 +330,7 @@ impl Parser<'_> {
                 let pow = self.node(
                     NodeKind::BinOp {
                         left: Box::new(base),
-                        op: Operator::Pow,
+                        op: Operator::POW,
                         op_span,
                         right: Box::new(result),
                     },

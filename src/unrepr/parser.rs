@@ -267,12 +267,6 @@ impl<'a> Parser<'a> {
         self.pos
     }
 
-    /// A generic failure reported at token `mark` (as if nothing after it had been read).
-    pub(super) fn fail_at(&mut self, mark: usize) -> Fail {
-        self.furthest = mark;
-        Fail::Generic
-    }
-
     pub(super) fn reset(&mut self, mark: usize) {
         self.pos = mark;
     }
@@ -285,42 +279,13 @@ impl<'a> Parser<'a> {
         self.src[..at.min(self.src.len())].matches('\n').count()
     }
 
-    /// CPython's second pass tries `invalid_expression` (`a=disjunction b=expression`, "Perhaps
-    /// you forgot a comma?") where an expression is directly followed by another one; if
-    /// reading that second expression reaches the tokenizer's stopping point, the
-    /// tokenizer's error is raised. Replays that reading.
-    fn second_pass_reaches_stop(&mut self) -> bool {
-        let at = self.furthest;
-        if at == 0 || at + 1 >= self.tokens.len() {
-            return false;
-        }
-        let prev = self.tokens[at - 1];
-        let ends_expression = match prev.kind {
-            Kind::Name => {
-                !is_keyword(self.text(prev)) || matches!(self.text(prev), "None" | "True" | "False")
-            }
-            Kind::Number | Kind::String => true,
-            Kind::Op => matches!(self.text(prev), ")" | "]" | "}" | "..."),
-            _ => false,
-        };
-        let (pos, furthest, depth) = (self.pos, self.furthest, self.depth);
-        self.pos = at;
-        let starts = self.starts_expression() && !self.is_op("*");
-        if ends_expression && starts {
-            let _ = self.expression();
-        }
-        let reached = matches!(self.tokens[self.furthest].kind, Kind::Stop(_));
-        (self.pos, self.furthest, self.depth) = (pos, furthest, depth);
-        reached
-    }
-
     /// Turns a failure into the error CPython reports (`_PyPegen_set_syntax_error`).
     ///
     /// CPython tokenizes the rest of the source after any `SyntaxError` from the parser, so
     /// a tokenizer error anywhere wins. Problems the tokenizer only flags (end of input inside
-    /// brackets, a bad line continuation) count when the parser gets there; its second pass,
-    /// which looks further ahead for a better message, gets there in the "forgot a comma?"
-    /// situation (see `second_pass_reaches_stop`).
+    /// brackets, a bad line continuation) count when the parser gets there. (CPython's second
+    /// pass, which looks further ahead for a better message, sometimes gets there when the
+    /// first did not, and then names that problem: same verdict, another message.)
     pub(super) fn resolve(&mut self, fail: Fail, lexed: &Lexed) -> ParseError {
         let far = self.tokens[self.furthest.min(self.tokens.len() - 1)];
         let last = self.tokens[self.tokens.len() - 1];
@@ -366,12 +331,6 @@ impl<'a> Parser<'a> {
             Fail::Generic => {
                 if far.kind == Kind::Indent {
                     return ParseError::Syntax(SyntaxError::new("unexpected indent", far.span()));
-                }
-                match last.kind {
-                    Kind::Stop(stop) if self.second_pass_reaches_stop() => {
-                        return stop_error(stop, last);
-                    }
-                    _ => {}
                 }
                 let span = if far.start == far.end {
                     far.start..far.start + 1

@@ -169,10 +169,7 @@ impl Parser<'_> {
                 first.kind,
                 NodeKind::Name(_) | NodeKind::Attribute { .. } | NodeKind::Subscript { .. }
             ) {
-                let msg = format!(
-                    "'{}' is an illegal expression for augmented assignment",
-                    first.describe()
-                );
+                let msg = "illegal expression for augmented assignment";
                 return Err(SyntaxError::new(msg, first.span.clone()).into());
             }
             self.advance();
