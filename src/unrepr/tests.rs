@@ -731,3 +731,13 @@ fn pure_names_and_calls_evaluate_as_python() {
         );
     }
 }
+
+#[test]
+fn words_after_a_semicolon() {
+    assert_eq!(json("8080 ; default"), json("8080"));
+    assert_eq!(json("8080 ; TODO: fix"), json("8080"));
+    assert_eq!(error("8080 ; the port").code, "value-syntax");
+    // An indented line can only come from an empty interpolation; Python would accept this
+    // block, we do not (see the module docs).
+    assert_eq!(error("1\nif x:\n  pass").code, "value-syntax");
+}
