@@ -109,11 +109,7 @@ impl Parser<'_> {
         while self.eat_kw("except") {
             let is_star = self.eat_op("*");
             if *star.get_or_insert(is_star) != is_star {
-                return Err(SyntaxError::new(
-                    "cannot have both 'except' and 'except*' on the same 'try'",
-                    self.peek().span(),
-                )
-                .into());
+                return Err(Fail::Generic);
             }
             if is_star || !self.is_op(":") {
                 self.expression()?;
@@ -130,11 +126,7 @@ impl Parser<'_> {
         if self.eat_kw("finally") {
             self.block_after_colon()?;
         } else if handlers == 0 {
-            return Err(SyntaxError::new(
-                "expected 'except' or 'finally' block",
-                self.peek().span(),
-            )
-            .into());
+            return Err(Fail::Generic);
         }
         Ok(())
     }
@@ -237,11 +229,7 @@ impl Parser<'_> {
                     self.expression()?;
                     seen_default = true;
                 } else if seen_default && !seen_star {
-                    return Err(SyntaxError::new(
-                        "non-default argument follows default argument",
-                        self.peek().span(),
-                    )
-                    .into());
+                    return Err(Fail::Generic);
                 }
                 bare_star = false;
             }
@@ -250,9 +238,7 @@ impl Parser<'_> {
             }
         }
         if bare_star {
-            return Err(
-                SyntaxError::new("named arguments must follow bare *", self.peek().span()).into(),
-            );
+            return Err(Fail::Generic);
         }
         Ok(())
     }

@@ -311,6 +311,16 @@ const ERRORS: &[(&str, &str, usize)] = &[
         1,
     ),
     ("\x001", "value-syntax", 1),
+    ("1\ndef f(a=1, b): pass", "value-syntax", 2),
+    ("1\ndef f(*): pass", "value-syntax", 2),
+    ("x = (yield) = 1", "value-syntax", 1),
+    ("1\ntry: pass\nx=1", "value-syntax", 3),
+    ("1; from a import b,", "value-syntax", 1),
+    (
+        "1\ntry: pass\nexcept: pass\nexcept* E: pass",
+        "value-syntax",
+        4,
+    ),
     ("1if 1else 2", "unsupported-expression", 1),
 ];
 
