@@ -44,45 +44,12 @@ pub(super) fn grow_stack<R>(f: impl FnOnce() -> R) -> R {
 }
 
 /// Python's keywords (3.11); soft keywords (`match`, `case`, `_`) are names.
+const KEYWORDS: &str = "False None True and as assert async await break class continue def del \
+    elif else except finally for from global if import in is lambda nonlocal not or pass raise \
+    return try while with yield";
+
 pub(super) fn is_keyword(word: &str) -> bool {
-    matches!(
-        word,
-        "False"
-            | "None"
-            | "True"
-            | "and"
-            | "as"
-            | "assert"
-            | "async"
-            | "await"
-            | "break"
-            | "class"
-            | "continue"
-            | "def"
-            | "del"
-            | "elif"
-            | "else"
-            | "except"
-            | "finally"
-            | "for"
-            | "from"
-            | "global"
-            | "if"
-            | "import"
-            | "in"
-            | "is"
-            | "lambda"
-            | "nonlocal"
-            | "not"
-            | "or"
-            | "pass"
-            | "raise"
-            | "return"
-            | "try"
-            | "while"
-            | "with"
-            | "yield"
-    )
+    KEYWORDS.split_ascii_whitespace().any(|k| k == word)
 }
 
 /// Why parsing stopped.
