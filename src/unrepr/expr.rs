@@ -6,6 +6,10 @@ use super::lexer::Kind;
 use super::parser::{EXPRESSION_LEVELS, PResult, Parser, is_keyword};
 use super::syntax::{Node, NodeKind, Operator, SyntaxError};
 
+fn is_legacy_print(node: &Node) -> bool {
+    matches!(&node.kind, NodeKind::Name(n) if n == "print" || n == "exec")
+}
+
 /// A unary prefix operator (`"USub"`, `"UAdd"` or `"Invert"`) and its token's span.
 type Prefix = (&'static str, Range<usize>);
 
@@ -109,14 +113,14 @@ impl Parser<'_> {
             let mut pre = None;
             if p.starts_primary() {
                 let primary = p.primary()?;
-                if p.ends_expression() {
+                if p.ends_expression() && !is_legacy_print(&primary) {
                     return Ok(primary);
                 }
                 pre = Some(primary);
             }
             let mut pending = Vec::new();
             let mut result = loop {
-                if p.is_kw("lambda") {
+                if pre.is_none() && p.is_kw("lambda") {
                     let kw = p.advance();
                     p.parameters(false)?;
                     p.expect_op(":")?;
@@ -124,6 +128,7 @@ impl Parser<'_> {
                     continue;
                 }
                 let body = p.bool_chain("or", pre.take())?;
+                p.legacy_print(&body)?;
                 if p.is_kw("if") {
                     let kw = p.advance();
                     let cond = p.disjunction()?;
@@ -177,6 +182,34 @@ impl Parser<'_> {
             Kind::Op => matches!(self.text(t), "," | ")" | "]" | "}" | ";" | ":" | "="),
             _ => false,
         }
+    }
+
+    /// Python 2's `print x` / `exec code`: CPython names the problem.
+    fn legacy_print(&mut self, body: &Node) -> PResult<()> {
+        let NodeKind::Name(name) = &body.kind else {
+            return Ok(());
+        };
+        if body.parenthesized || (name != "print" && name != "exec") {
+            return Ok(());
+        }
+        let t = self.peek();
+        let operand_follows = match t.kind {
+            Kind::Number | Kind::String => true,
+            Kind::Name => {
+                !is_keyword(self.text(t))
+                    || matches!(
+                        self.text(t),
+                        "None" | "True" | "False" | "lambda" | "not" | "await"
+                    )
+            }
+            _ => false,
+        };
+        if operand_follows {
+            let message =
+                format!("Missing parentheses in call to '{name}'. Did you mean {name}(...)?");
+            return Err(SyntaxError::new(message, body.span.clone()).into());
+        }
+        Ok(())
     }
 
     /// `disjunction`: `a or b or c` (rejected by the builder as `BoolOp`).

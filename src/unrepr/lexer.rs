@@ -228,14 +228,27 @@ impl Lexer<'_> {
     }
 
     /// White space at the start of a line gives an `Indent` token, unless the line is blank
-    /// or a comment or inside brackets (CPython's `blankline`). A form feed resets the column.
+    /// or a comment or inside brackets (CPython's `blankline`). As in CPython 3.11, a
+    /// backslash continuation there carries the measuring on to the next line (`\\` then
+    /// ` 2` is indented), and a form feed resets the column.
     fn indentation(&mut self) {
         let mut col = 0;
-        while let Some(c @ (b' ' | b'\t' | b'\x0c')) = self.peek(0) {
-            col = if c == b'\x0c' { 0 } else { col + 1 };
+        loop {
+            match self.peek(0) {
+                Some(b' ' | b'\t') => col += 1,
+                Some(b'\x0c') => col = 0,
+                // Only when text follows: the main loop reports a continuation at the end.
+                Some(b'\\') => match self.newline_at(self.pos + 1) {
+                    Some(len) if self.pos + 1 + len < self.src.len() => self.pos += len,
+                    _ => break,
+                },
+                _ => break,
+            }
             self.pos += 1;
         }
-        let blank = matches!(self.peek(0), Some(b'#')) || self.newline_at(self.pos).is_some();
+        // The end of the text ends a line too.
+        let blank =
+            matches!(self.peek(0), None | Some(b'#')) || self.newline_at(self.pos).is_some();
         if col > 0 && !blank && self.parens.is_empty() {
             self.push(Kind::Indent, self.pos, self.pos);
         }

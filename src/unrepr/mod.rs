@@ -67,10 +67,11 @@
 //!   checked with `unicode-ident`, and `repr()` decides what to escape with
 //!   `unicode-general-category`, all newer than Python 3.11's Unicode 14.0: characters added
 //!   since are accepted (and printed as they are) where CPython 3.11 rejects (or escapes) them.
-//! - Syntax errors have CPython's verdict and line, but not always its wording or column:
-//!   CPython picks a specific message from a second parser pass; we name only the problems a
-//!   config author can act on (brackets, strings, numbers, escapes) and say "invalid syntax"
-//!   for the rest.
+//! - Syntax errors have CPython's verdict, and its line except in rare multi-line texts that
+//!   mix a backslash continuation with an error, but not always its wording or column:
+//!   CPython picks a specific message from a second parser pass; we name the problems a
+//!   config author can act on (brackets, strings, numbers, escapes, Python 2's `print x`)
+//!   and say "invalid syntax" or a plain message for the rest.
 //! - Dict keys that are expressions are never merged with other keys except an identical
 //!   dotted name (`{os: 1, os: 2}` → `{os: 2}`): their Python values are unknown. Likewise a
 //!   subscript of a dict with expression keys stays an expression when no literal key matches.

@@ -246,13 +246,42 @@ impl<'a> Parser<'a> {
         self.src[..at.min(self.src.len())].matches('\n').count()
     }
 
+    /// CPython's second pass tries `invalid_expression` (`a=disjunction b=expression`, "Perhaps
+    /// you forgot a comma?") where an expression is directly followed by another one; if
+    /// reading that second expression reaches the tokenizer's stopping point, the
+    /// tokenizer's error is raised. Replays that reading.
+    fn second_pass_reaches_stop(&mut self) -> bool {
+        let at = self.furthest;
+        if at == 0 || at + 1 >= self.tokens.len() {
+            return false;
+        }
+        let prev = self.tokens[at - 1];
+        let ends_expression = match prev.kind {
+            Kind::Name => {
+                !is_keyword(self.text(prev)) || matches!(self.text(prev), "None" | "True" | "False")
+            }
+            Kind::Number | Kind::String => true,
+            Kind::Op => matches!(self.text(prev), ")" | "]" | "}" | "..."),
+            _ => false,
+        };
+        let (pos, furthest, depth) = (self.pos, self.furthest, self.depth);
+        self.pos = at;
+        let starts = self.starts_expression() && !self.is_op("*");
+        if ends_expression && starts {
+            let _ = self.expression();
+        }
+        let reached = matches!(self.tokens[self.furthest].kind, Kind::Stop(_));
+        (self.pos, self.furthest, self.depth) = (pos, furthest, depth);
+        reached
+    }
+
     /// Turns a failure into the error CPython reports (`_PyPegen_set_syntax_error`).
     ///
     /// CPython tokenizes the rest of the source after any `SyntaxError` from the parser, so
     /// a tokenizer error anywhere wins. Problems the tokenizer only flags (end of input inside
-    /// brackets, a bad line continuation) count when the parser gets there. (CPython's second
-    /// pass, which looks further ahead for a better message, sometimes gets there when the
-    /// first did not, and then names that problem: same verdict, another message.)
+    /// brackets, a bad line continuation) count when the parser gets there; its second pass,
+    /// which looks further ahead for a better message, gets there in the "forgot a comma?"
+    /// situation (see `second_pass_reaches_stop`).
     pub(super) fn resolve(&mut self, fail: Fail, lexed: &Lexed) -> ParseError {
         let far = self.tokens[self.furthest.min(self.tokens.len() - 1)];
         let last = self.tokens[self.tokens.len() - 1];
@@ -272,6 +301,11 @@ impl<'a> Parser<'a> {
         // unless the tokenizer failed first.
         if matches!(fail, Fail::TooDeep) && far.kind != Kind::Hard {
             return ParseError::TooDeep;
+        }
+        // An unexpected indent is reported before the rest is tokenized (so it wins over a
+        // tokenizer error further on).
+        if matches!(fail, Fail::Generic) && far.kind == Kind::Indent {
+            return ParseError::Syntax(SyntaxError::new("unexpected indent", far.span()));
         }
         if let Some(e) = &lexed.hard_error {
             return ParseError::Syntax(e.clone());
@@ -296,8 +330,10 @@ impl<'a> Parser<'a> {
             Fail::Syntax(e) => ParseError::Syntax(e),
             Fail::TooDeep => ParseError::TooDeep,
             Fail::Generic => {
-                if far.kind == Kind::Indent {
-                    return ParseError::Syntax(SyntaxError::new("unexpected indent", far.span()));
+                if let Kind::Stop(stop) = last.kind
+                    && self.second_pass_reaches_stop()
+                {
+                    return stop_error(stop, last);
                 }
                 let span = if far.start == far.end {
                     far.start..far.start + 1

@@ -110,6 +110,8 @@ const VALUES: &str = r#"
 "(a + b) * c" {"type":"binop","op":"*","left":{"type":"binop","op":"+","left":{"type":"name","value":"a","resolved":false},"right":{"type":"name","value":"b","resolved":false}},"right":{"type":"name","value":"c","resolved":false}}
 "\"a\" + os.environ" {"type":"binop","op":"+","left":{"type":"str","value":"a"},"right":{"type":"name","value":"os.environ","resolved":true}}
 "60 # min" {"type":"int","value":60}
+"1\n \t" {"type":"int","value":1}
+"1\n\\\n2" {"type":"int","value":1}
 "2 ;x" {"type":"int","value":2}
 "a = b = 1" {"type":"int","value":1}
 "1\nif x: pass" {"type":"int","value":1}
@@ -212,6 +214,10 @@ const ERRORS: &[(&str, &str, usize)] = &[
     ("x = (yield) = 1", "value-syntax", 1),
     ("1\ntry: pass\nx=1", "value-syntax", 3),
     ("1; from a import b,", "value-syntax", 1),
+    ("x lambda: 1", "value-syntax", 1),
+    ("1\n\\\n 2", "value-syntax", 3),
+    ("1\n \\\n2", "value-syntax", 3),
+    ("1\n  2\n1x", "value-syntax", 2),
     (
         "1\ntry: pass\nexcept: pass\nexcept* E: pass",
         "value-syntax",
