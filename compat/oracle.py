@@ -228,8 +228,14 @@ def pure_call(callee, args, kwargs):
         return None
     try:
         if callee.is_name() and callee.json['value'] in PURE_PATH_CALLS:
+            name = callee.json['value']
+            # `~user` and a missing $HOME need the password database: not evaluated.
+            if name == 'os.path.expanduser' and args and type(args[0]) is str and (
+                    args[0][1:2] not in ('', '/') and args[0].startswith('~')
+                    or args[0].startswith('~') and 'HOME' not in os.environ):
+                return None
             if all(type(a) is str for a in args):
-                return PURE_PATH_CALLS[callee.json['value']](*args)
+                return PURE_PATH_CALLS[name](*args)
         elif callee.bound is not None and callee.bound[1] in PURE_STR_METHODS:
             obj, name = callee.bound
             if name == 'join':
