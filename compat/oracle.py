@@ -135,7 +135,7 @@ class Expr:
     expression, so `{a: 1, a: 2}` keeps one key, as it would with the real object.
     """
 
-    __slots__ = ('json', 'parts', '_key')
+    __slots__ = ('json', 'parts', '_key', 'bound')
 
     def __init__(self, head, **values):
         """head: its JSON fields that are plain JSON already; values: built values."""
@@ -150,6 +150,7 @@ class Expr:
                 self.json[name] = encode(v)
         self.parts = encode.parts + 1
         self._key = None
+        self.bound = None       # (object, name) of an attribute of a literal str
 
     @classmethod
     def name(cls, dotted):
@@ -199,6 +200,56 @@ def _neg(operand):
     return operator.neg(operand)
 
 
+# The pure names and calls that our reader evaluates as CherryPy does (src/unrepr/pure.rs);
+# everything else stays a marker. They are evaluated here for real, in the oracle's working
+# directory and with its $HOME, which are the test's own: the Rust side reads the same.
+PURE_CONSTANTS = frozenset(
+    'os.sep os.path.sep os.pathsep os.path.pathsep os.linesep os.curdir os.path.curdir '
+    'os.pardir os.path.pardir os.extsep os.path.extsep'.split())
+PURE_PATH_CALLS = {
+    'os.getcwd': os.getcwd, 'os.path.join': os.path.join, 'os.path.abspath': os.path.abspath,
+    'os.path.normpath': os.path.normpath, 'os.path.dirname': os.path.dirname,
+    'os.path.basename': os.path.basename, 'os.path.expanduser': os.path.expanduser,
+}
+PURE_STR_METHODS = frozenset(
+    'upper lower strip lstrip rstrip split replace join startswith endswith'.split())
+
+
+def pure_constant(dotted):
+    if dotted not in PURE_CONSTANTS:
+        return None
+    module, name = dotted.rsplit('.', 1)
+    return getattr(os.path if module == 'os.path' else os, name)
+
+
+def pure_call(callee, args, kwargs):
+    """The result of a pure call, or None to keep the marker (also where Python raises)."""
+    if kwargs or not isinstance(callee, Expr):
+        return None
+    try:
+        if callee.is_name() and callee.json['value'] in PURE_PATH_CALLS:
+            name = callee.json['value']
+            # `~user` and a missing $HOME need the password database: not evaluated.
+            if name == 'os.path.expanduser' and args and type(args[0]) is str and (
+                    args[0][1:2] not in ('', '/') and args[0].startswith('~')
+                    or args[0].startswith('~') and 'HOME' not in os.environ):
+                return None
+            if all(type(a) is str for a in args):
+                return PURE_PATH_CALLS[name](*args)
+        elif callee.bound is not None and callee.bound[1] in PURE_STR_METHODS:
+            obj, name = callee.bound
+            if name == 'join':
+                ok = (len(args) == 1 and type(args[0]) in (list, tuple)
+                      and all(type(x) is str for x in args[0]))
+            else:
+                ok = all(type(a) is str for a in args)
+            if ok:
+                return getattr(obj, name)(*args)
+    except (TypeError, ValueError):
+        pass
+    return None
+
+
 class MarkerBuilder(_Builder):
     """CherryPy's unrepr builder, with markers where CherryPy would run code.
 
@@ -214,8 +265,13 @@ class MarkerBuilder(_Builder):
     def build_Attribute(self, o):
         parent = self.build(o.value)
         if isinstance(parent, Expr) and parent.is_name():
-            return Expr.name(parent.json['value'] + '.' + o.attr)
-        return Expr({'type': 'attribute', 'attr': o.attr}, object=parent)
+            dotted = parent.json['value'] + '.' + o.attr
+            value = pure_constant(dotted)
+            return Expr.name(dotted) if value is None else value
+        marker = Expr({'type': 'attribute', 'attr': o.attr}, object=parent)
+        if type(parent) is str:
+            marker.bound = (parent, o.attr)
+        return marker
 
     def build_Call(self, o):
         callee = self.build(o.func)
@@ -233,6 +289,9 @@ class MarkerBuilder(_Builder):
                 raise TypeError('Invalid argument for call.'
                                 'Must be a mapping object.')
             kwargs.append((kw.arg, value))
+        result = pure_call(callee, args, kwargs)
+        if result is not None:
+            return result
         if isinstance(callee, Expr) and callee.is_name():   # FORMAT.md: the dotted name
             return Expr({'type': 'call', 'func': callee.json['value']}, args=args, kwargs=kwargs)
         return Expr({'type': 'call'}, func=callee, args=args, kwargs=kwargs)

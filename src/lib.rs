@@ -44,7 +44,9 @@
 //! ```
 //!
 //! Nothing in a config file is ever executed: where CherryPy would import a module or call a
-//! function (`os.getcwd()`), the value is kept as an unevaluated expression.
+//! function (`myapp.Root()`), the value is kept as an unevaluated expression. A closed list of
+//! pure path and string helpers (`os.sep`, `os.path.join(os.getcwd(), 'x')`, `'a'.upper()`)
+//! is computed as Python computes it (see [`unrepr`]).
 //!
 //! | feature | what it adds |
 //! |---|---|

@@ -29,7 +29,9 @@ fn dump_text_of_every_valid_fixture() {
         let out = run(&["dump", &file]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{file}: {stderr}");
-        insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
+        // `os.getcwd()` reads as the working directory, which is the repository's here.
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        insta::assert_snapshot!(stdout.replace(env!("CARGO_MANIFEST_DIR"), "[CWD]"));
     });
 }
 
@@ -45,6 +47,7 @@ fn check_output_of_every_fixture() {
             assert_eq!(code, 1, "{file}");
         }
         let stderr = String::from_utf8_lossy(&out.stderr);
+        let stderr = stderr.replace(env!("CARGO_MANIFEST_DIR"), "[CWD]");
         insta::assert_snapshot!(format!("exit {code}\n{stderr}"));
     });
 }

@@ -1,7 +1,7 @@
 //! Compound statements after the value (`if`, `while`, `for`, `try`, `with`, `def`, `class`,
-//! decorators, `async`). Config continuation lines are stripped by configparser, so in
-//! practice only one-line forms (`if x: pass`) or an "expected an indented block" error
-//! occur, but the full grammar with indented blocks is accepted.
+//! decorators, `async`), on a later line of the value. configparser strips every line, so
+//! their bodies are one-line forms (`if x: pass`); an indented block would need a line that
+//! starts with an empty interpolation, and is reported as an error where Python accepts it.
 
 use super::lexer::Kind;
 use super::parser::{BRACKET_LEVELS, Fail, PResult, Parser};
@@ -66,18 +66,13 @@ impl Parser<'_> {
             return Ok(());
         }
         self.advance();
-        if !self.is_kind(Kind::Indent) {
-            return Err(SyntaxError::new("expected an indented block", self.peek().span()).into());
-        }
-        self.advance();
-        while !self.is_kind(Kind::Dedent) {
-            if self.is_kind(Kind::EndMarker) {
-                return Err(Fail::Generic);
-            }
-            self.statement()?;
-        }
-        self.advance();
-        Ok(())
+        let next = self.peek();
+        let message = if next.kind == Kind::Indent {
+            "indented blocks are not supported in config values"
+        } else {
+            "expected an indented block"
+        };
+        Err(SyntaxError::new(message, next.span()).into())
     }
 
     fn else_block(&mut self) -> PResult<()> {
@@ -114,11 +109,7 @@ impl Parser<'_> {
         while self.eat_kw("except") {
             let is_star = self.eat_op("*");
             if *star.get_or_insert(is_star) != is_star {
-                return Err(SyntaxError::new(
-                    "cannot have both 'except' and 'except*' on the same 'try'",
-                    self.peek().span(),
-                )
-                .into());
+                return Err(Fail::Generic);
             }
             if is_star || !self.is_op(":") {
                 self.expression()?;
@@ -135,11 +126,7 @@ impl Parser<'_> {
         if self.eat_kw("finally") {
             self.block_after_colon()?;
         } else if handlers == 0 {
-            return Err(SyntaxError::new(
-                "expected 'except' or 'finally' block",
-                self.peek().span(),
-            )
-            .into());
+            return Err(Fail::Generic);
         }
         Ok(())
     }
@@ -242,11 +229,7 @@ impl Parser<'_> {
                     self.expression()?;
                     seen_default = true;
                 } else if seen_default && !seen_star {
-                    return Err(SyntaxError::new(
-                        "non-default argument follows default argument",
-                        self.peek().span(),
-                    )
-                    .into());
+                    return Err(Fail::Generic);
                 }
                 bare_star = false;
             }
@@ -255,9 +238,7 @@ impl Parser<'_> {
             }
         }
         if bare_star {
-            return Err(
-                SyntaxError::new("named arguments must follow bare *", self.peek().span()).into(),
-            );
+            return Err(Fail::Generic);
         }
         Ok(())
     }

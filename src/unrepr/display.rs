@@ -210,24 +210,6 @@ impl Parser<'_> {
 
     /// Call arguments after `(`, up to (not including) `)`.
     pub(super) fn call_arguments(&mut self) -> PResult<(Vec<Node>, Vec<Keyword>)> {
-        // A positional argument after keywords: CPython's first pass fails at its first
-        // token; the second pass names the problem (at the end of the arguments) only if all
-        // of them read.
-        let mut misplaced: Option<(&'static str, usize)> = None;
-        let result = self.call_arguments_inner(&mut misplaced);
-        match (result, misplaced) {
-            (Err(Fail::Generic), Some((_, first))) => Err(self.fail_at(first)),
-            (Ok(_), Some((message, _))) => {
-                Err(SyntaxError::new(message, self.peek().span()).into())
-            }
-            (result, _) => result,
-        }
-    }
-
-    fn call_arguments_inner(
-        &mut self,
-        misplaced: &mut Option<(&'static str, usize)>,
-    ) -> PResult<(Vec<Node>, Vec<Keyword>)> {
         let (mut args, mut keywords) = (Vec::new(), Vec::new());
         let (mut seen_kw, mut seen_dstar) = (false, false);
         while !self.is_op(")") {
@@ -255,20 +237,12 @@ impl Parser<'_> {
                 seen_kw = true;
             } else {
                 if seen_dstar || seen_kw {
-                    let msg = if seen_dstar {
-                        "positional argument follows keyword argument unpacking"
-                    } else {
-                        "positional argument follows keyword argument"
-                    };
-                    misplaced.get_or_insert((msg, self.mark()));
+                    let msg = "positional argument follows keyword argument";
+                    return Err(SyntaxError::new(msg, self.peek().span()).into());
                 }
                 let value = self.named_expression()?;
                 if self.is_op("=") {
-                    let msg = match value.kind {
-                        NodeKind::Const(_) => format!("cannot assign to {}", value.describe()),
-                        _ => "expression cannot contain assignment, perhaps you meant \"==\"?"
-                            .to_string(),
-                    };
+                    let msg = "expression cannot contain assignment, perhaps you meant \"==\"?";
                     return Err(SyntaxError::new(msg, value.span.clone()).into());
                 }
                 if self.at_for() {

@@ -13,9 +13,10 @@
 use std::ops::Range;
 
 use super::keys;
-use super::known_names::{BUILTINS, STDLIB_MODULES};
+use super::known_names::is_known_name;
 use super::ops::{self, OpError};
-use super::syntax::{Const, Node, NodeKind, Operator};
+use super::pure;
+use super::syntax::{Const, Node, NodeKind};
 use super::value::{BinOp, Expr, Value};
 use super::{ValueError, ValueWarning, codes, hints};
 
@@ -41,14 +42,6 @@ fn frames(kind: &NodeKind) -> u32 {
         NodeKind::Tuple(_) | NodeKind::Dict(_) | NodeKind::Call { .. } => 3,
         _ => 2,
     }
-}
-
-/// Whether the first part of a (dotted) name can be resolved by CherryPy without the
-/// application: a builtin, a standard-library top-level module, or `cherrypy`.
-pub(super) fn is_known_name(first: &str) -> bool {
-    first == "cherrypy"
-        || BUILTINS.binary_search(&first).is_ok()
-        || STDLIB_MODULES.binary_search(&first).is_ok()
 }
 
 pub(super) struct Builder<'a> {
@@ -132,7 +125,8 @@ impl<'a> Builder<'a> {
                     } => {
                         dotted.push('.');
                         dotted.push_str(attr);
-                        Value::expr(Expr::Name { dotted, resolved })
+                        pure::constant(&dotted)
+                            .unwrap_or_else(|| Value::expr(Expr::Name { dotted, resolved }))
                     }
                     other => Value::expr(Expr::Attribute {
                         object: Value::Expr(Box::new(other)),
@@ -201,10 +195,10 @@ impl<'a> Builder<'a> {
                     return Err(self.too_deep());
                 }
                 let op_span = op_span.clone();
-                let op = match op {
-                    Operator::Add => BinOp::Add,
-                    Operator::Mult => BinOp::Mul,
-                    other => return Err(self.unsupported(other.class_name(), op_span)),
+                let op = match op.class {
+                    "Add" => BinOp::Add,
+                    "Mult" => BinOp::Mul,
+                    other => return Err(self.unsupported(other, op_span)),
                 };
                 let r = self.build(right, d)?;
                 if l.is_expr() || r.is_expr() {
@@ -326,6 +320,9 @@ impl<'a> Builder<'a> {
         if !func.is_expr() {
             let message = format!("'{}' object is not callable", ops::py_type(&func));
             return Err(self.error(codes::TYPE, message, span));
+        }
+        if let Some(value) = pure::call(&func, &values, &kwargs) {
+            return Ok(value);
         }
         Ok(Value::expr(Expr::Call {
             func,

@@ -120,7 +120,7 @@ impl Parser<'_> {
             }
             let mut pending = Vec::new();
             let mut result = loop {
-                if p.is_kw("lambda") {
+                if pre.is_none() && p.is_kw("lambda") {
                     let kw = p.advance();
                     p.parameters(false)?;
                     p.expect_op(":")?;
@@ -299,13 +299,13 @@ impl Parser<'_> {
         if t.kind != Kind::Op {
             return None;
         }
-        Operator::from_token(self.text(t)).filter(|op| *op != Operator::Pow)
+        Operator::from_token(self.text(t)).filter(|op| *op != Operator::POW)
     }
 
     fn binary(&mut self, min_prec: u8, pre: Option<Node>) -> PResult<Node> {
         let mut left = self.factor(pre)?;
         while let Some(op) = self.binary_op() {
-            let prec = op.precedence();
+            let prec = op.precedence;
             if prec < min_prec {
                 break;
             }
@@ -363,7 +363,7 @@ impl Parser<'_> {
                 let pow = self.node(
                     NodeKind::BinOp {
                         left: Box::new(base),
-                        op: Operator::Pow,
+                        op: Operator::POW,
                         op_span,
                         right: Box::new(result),
                     },

@@ -5,13 +5,14 @@
 //! rules below follow CPython 3.11's `Parser/tokenizer.c` in behaviour (which character
 //! sequences are accepted, which errors are raised and whether they are raised at once or
 //! only when the parser reaches them); see the `Kind::Stop` and `Lexed::hard_error` docs.
+//!
+//! Indentation is not tracked: configparser strips every line of a value, so a line can
+//! start with white space only when an interpolation that gives an empty string comes
+//! first (`%(empty)s  pass`). Such a line gives an `Indent` token, which no rule accepts.
 
 use std::ops::Range;
 
 use super::syntax::SyntaxError;
-
-/// Python's `MAXINDENT`.
-const MAX_INDENT: usize = 100;
 
 /// What a token is. Operators are kept as text (`Token::text`) and compared by the parser.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,8 +24,8 @@ pub(super) enum Kind {
     /// token that no grammar rule accepts (`$`, `?`, `!`, `` ` ``).
     Op,
     Newline,
+    /// White space at the start of a line (outside brackets).
     Indent,
-    Dedent,
     EndMarker,
     /// Where the tokenizer stopped without raising: CPython only sets `tok->done`, so the
     /// problem is reported only if the parser asks for this token.
@@ -42,12 +43,6 @@ pub(super) enum Stop {
     Eof,
     /// A backslash followed by something other than a newline.
     LineCont,
-    /// Inconsistent use of tabs and spaces.
-    TabSpace,
-    /// Dedent to a column that matches no outer indentation level.
-    Dedent,
-    /// More than 100 indentation levels.
-    TooDeep,
 }
 
 impl Stop {
@@ -56,9 +51,6 @@ impl Stop {
             Stop::Unclosed => "unclosed bracket",
             Stop::Eof => "unexpected EOF while parsing",
             Stop::LineCont => "unexpected character after line continuation character",
-            Stop::TabSpace => "inconsistent use of tabs and spaces in indentation",
-            Stop::Dedent => "unindent does not match any outer indentation level",
-            Stop::TooDeep => "too many levels of indentation",
         }
     }
 }
@@ -98,7 +90,6 @@ pub(super) fn tokenize(src: &str) -> Lexed {
         pos: 0,
         tokens: Vec::with_capacity(src.len() / 2 + 4),
         parens: Vec::new(),
-        indents: Vec::new(),
         at_bol: false,
         line_has_token: true,
     };
@@ -125,9 +116,6 @@ pub(super) struct Lexer<'a> {
     pub(super) tokens: Vec<Token>,
     /// Open brackets: the bracket byte and its offset.
     pub(super) parens: Vec<(u8, usize)>,
-    /// Indentation stack above column 0: (column with tabs to 8, column with tabs to 1), as
-    /// CPython's `indstack`/`altindstack`.
-    pub(super) indents: Vec<(usize, usize)>,
     pub(super) at_bol: bool,
     /// Whether the current logical line has produced a token (so that the implicit final
     /// newline CPython appends to string input yields a NEWLINE).
@@ -160,7 +148,7 @@ impl Lexer<'_> {
 
     pub(super) fn push(&mut self, kind: Kind, start: usize, end: usize) {
         self.tokens.push(Token { kind, start, end });
-        if !matches!(kind, Kind::Newline | Kind::Indent | Kind::Dedent) {
+        if !matches!(kind, Kind::Newline | Kind::Indent) {
             self.line_has_token = true;
         }
     }
@@ -173,10 +161,7 @@ impl Lexer<'_> {
         loop {
             if self.at_bol {
                 self.at_bol = false;
-                if let Some(stop) = self.indentation() {
-                    self.push(Kind::Stop(stop), self.pos, self.pos);
-                    return Ok(());
-                }
+                self.indentation();
             }
             while matches!(self.peek(0), Some(b' ' | b'\t' | b'\x0c')) {
                 self.pos += 1;
@@ -242,61 +227,31 @@ impl Lexer<'_> {
         }
     }
 
-    /// Handles the indentation at the start of a line; returns a stop on an indentation
-    /// error. Blank and comment-only lines do not count (CPython's `blankline`).
-    fn indentation(&mut self) -> Option<Stop> {
-        let (mut col, mut altcol) = (0usize, 0usize);
+    /// White space at the start of a line gives an `Indent` token, unless the line is blank
+    /// or a comment or inside brackets (CPython's `blankline`). As in CPython 3.11, a
+    /// backslash continuation there carries the measuring on to the next line (`\\` then
+    /// ` 2` is indented), and a form feed resets the column.
+    fn indentation(&mut self) {
+        let mut col = 0;
         loop {
             match self.peek(0) {
-                Some(b' ') => {
-                    col += 1;
-                    altcol += 1;
-                }
-                Some(b'\t') => {
-                    col = (col / 8 + 1) * 8;
-                    altcol += 1;
-                }
-                Some(b'\x0c') => {
-                    col = 0;
-                    altcol = 0;
-                }
+                Some(b' ' | b'\t') => col += 1,
+                Some(b'\x0c') => col = 0,
+                // Only when text follows: the main loop reports a continuation at the end.
+                Some(b'\\') => match self.newline_at(self.pos + 1) {
+                    Some(len) if self.pos + 1 + len < self.src.len() => self.pos += len,
+                    _ => break,
+                },
                 _ => break,
             }
             self.pos += 1;
         }
-        let blank = matches!(self.peek(0), Some(b'#')) || self.newline_at(self.pos).is_some();
-        if blank || !self.parens.is_empty() {
-            return None;
+        // The end of the text ends a line too.
+        let blank =
+            matches!(self.peek(0), None | Some(b'#')) || self.newline_at(self.pos).is_some();
+        if col > 0 && !blank && self.parens.is_empty() {
+            self.push(Kind::Indent, self.pos, self.pos);
         }
-        let at = self.pos;
-        let (top, alttop) = self.indents.last().copied().unwrap_or((0, 0));
-        if col == top {
-            if altcol != alttop {
-                return Some(Stop::TabSpace);
-            }
-        } else if col > top {
-            if self.indents.len() + 1 >= MAX_INDENT {
-                return Some(Stop::TooDeep);
-            }
-            if altcol <= alttop {
-                return Some(Stop::TabSpace);
-            }
-            self.indents.push((col, altcol));
-            self.push(Kind::Indent, at, at);
-        } else {
-            while self.indents.last().is_some_and(|&(top, _)| col < top) {
-                self.indents.pop();
-                self.push(Kind::Dedent, at, at);
-            }
-            let (top, alttop) = self.indents.last().copied().unwrap_or((0, 0));
-            if col != top {
-                return Some(Stop::Dedent);
-            }
-            if altcol != alttop {
-                return Some(Stop::TabSpace);
-            }
-        }
-        None
     }
 
     /// At the end of the text; `newline_at` is where the implicit final NEWLINE starts (at a
@@ -311,9 +266,6 @@ impl Lexer<'_> {
         if self.line_has_token {
             self.push(Kind::Newline, newline_at, end);
             self.line_has_token = false;
-        }
-        while self.indents.pop().is_some() {
-            self.push(Kind::Dedent, end, end);
         }
         self.push(Kind::EndMarker, end, end);
         Ok(())

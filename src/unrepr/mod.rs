@@ -1,9 +1,9 @@
 //! The CherryPy config *value language* (`cherrypy.lib.reprconf.unrepr`).
 //!
 //! CherryPy reads every config value as Python: it parses `'__tempvalue__ = ' + text` with
-//! `ast.parse` and evaluates the first statement's value with a whitelist builder
-//! (spec: config-format §4). [`parse`] reproduces that reading for CPython 3.11 and
-//! CherryPy 18.10, without executing anything:
+//! `ast.parse` and evaluates the first statement's value with a whitelist builder.
+//! [`parse`] reproduces that reading for CPython 3.11 and CherryPy 18.10, without executing
+//! anything:
 //!
 //! - the whole text must be valid Python (`60 # min` and `2 ; x = 1` are fine, `2 ; two words`
 //!   is a syntax error), which needs a real tokenizer and parser (`lexer.rs`, `parser.rs`);
@@ -11,9 +11,29 @@
 //!   rules (`60 * 24`, `"ab" * 2`, `{1: 'a', True: 'b'}` → `{1: 'b'}`);
 //! - names, attributes and calls, which CherryPy would import, look up or call, are kept as
 //!   [`Expr`]s; a name that is neither a builtin, a standard-library module nor `cherrypy` also
-//!   gives an `unresolved-name` warning;
+//!   gives an `unresolved-name` warning. The exception is a closed list of pure ones that real
+//!   configs use for paths (`os.sep`, `os.path.abspath(os.getcwd() + '/static')`,
+//!   `','.join([...])`), computed as Python does (`pure.rs`);
 //! - everything else CherryPy rejects (`-`, `/`, comparisons, sets, lambdas, ...) is an error,
 //!   and the error reported first is the one CherryPy reports first.
+//!
+//! # How much of Python this needs
+//!
+//! Only the first statement's value is built, but whether the value reads at all depends on
+//! the whole text being valid Python, and a config can put more than one expression there:
+//!
+//! - `port = 8080 ; the port` is a common slip (`;` is not an inline comment in CherryPy's
+//!   files), and whether it reads depends on the words: `; default` and `; TODO: fix` are
+//!   valid statements (a name, an annotation), `; the port` is not. So every simple
+//!   statement, with the full expression grammar (lambdas, comprehensions and f-strings
+//!   included, since free text can happen to be one), is checked after a `;`.
+//! - configparser joins continuation lines with newlines, and each line is a new Python line:
+//!   a value can hold `1` and, on its next line, `if x: pass` or `def f(a=1): return a`, so
+//!   one-line compound statements are checked too.
+//! - What a value cannot hold is an indented block: configparser strips every line, so a
+//!   line can start with white space only after an interpolation that gives an empty string
+//!   (`%(empty)s  pass`). Indentation is therefore not tracked; such a line is an error here
+//!   (Python accepts it after `if x:` and rejects it elsewhere, as "unexpected indent").
 //!
 //! # Error codes
 //!
@@ -43,13 +63,15 @@
 //! - A string with a lone surrogate escape (`"\ud800"`) is valid Python but cannot be a Rust
 //!   `String`: it is reported as `lone-surrogate` (a deliberate divergence) when the builder
 //!   would evaluate it.
-//! - `\N{...}` names are looked up in `unicode_names2`'s Unicode version (newer than Python
-//!   3.11's 14.0), and identifiers are checked with `unicode-ident`: characters added to
-//!   Unicode after 14.0 are accepted where CPython 3.11 rejects them.
-//! - `match` statements after the value are not recognised (`value-syntax`). They need an
-//!   indented block, which a config file cannot hold (configparser strips continuation lines).
-//! - Syntax errors have CPython's verdict and line, but not always its wording or column:
-//!   CPython picks a specific message from a second parser pass; we recognise the common cases.
+//! - `\N{...}` names are looked up in `unicode_names2`'s Unicode version, identifiers are
+//!   checked with `unicode-ident`, and `repr()` decides what to escape with
+//!   `unicode-general-category`, all newer than Python 3.11's Unicode 14.0: characters added
+//!   since are accepted (and printed as they are) where CPython 3.11 rejects (or escapes) them.
+//! - Syntax errors have CPython's verdict, and its line except in rare multi-line texts that
+//!   mix a backslash continuation with an error, but not always its wording or column:
+//!   CPython picks a specific message from a second parser pass; we name the problems a
+//!   config author can act on (brackets, strings, numbers, escapes, Python 2's `print x`)
+//!   and say "invalid syntax" or a plain message for the rest.
 //! - Dict keys that are expressions are never merged with other keys except an identical
 //!   dotted name (`{os: 1, os: 2}` → `{os: 2}`): their Python values are unknown. Likewise a
 //!   subscript of a dict with expression keys stays an expression when no literal key matches.
@@ -74,7 +96,7 @@ mod lexer;
 mod number;
 mod ops;
 mod parser;
-mod printable;
+mod pure;
 mod repr;
 mod stmt;
 mod string;
@@ -154,7 +176,7 @@ pub struct ValueError {
 /// assert_eq!(parse("utf-8").unwrap_err().code, "unsupported-expression");
 /// ```
 pub fn parse(text: &str) -> Result<Parsed, ValueError> {
-    // spec: config-format §4, "Empty text is returned as ''".
+    // unrepr's own first line: `if not s: return s`.
     if text.is_empty() {
         return Ok(Parsed {
             value: Value::Str(String::new()),

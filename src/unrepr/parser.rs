@@ -44,45 +44,12 @@ pub(super) fn grow_stack<R>(f: impl FnOnce() -> R) -> R {
 }
 
 /// Python's keywords (3.11); soft keywords (`match`, `case`, `_`) are names.
+const KEYWORDS: &str = "False None True and as assert async await break class continue def del \
+    elif else except finally for from global if import in is lambda nonlocal not or pass raise \
+    return try while with yield";
+
 pub(super) fn is_keyword(word: &str) -> bool {
-    matches!(
-        word,
-        "False"
-            | "None"
-            | "True"
-            | "and"
-            | "as"
-            | "assert"
-            | "async"
-            | "await"
-            | "break"
-            | "class"
-            | "continue"
-            | "def"
-            | "del"
-            | "elif"
-            | "else"
-            | "except"
-            | "finally"
-            | "for"
-            | "from"
-            | "global"
-            | "if"
-            | "import"
-            | "in"
-            | "is"
-            | "lambda"
-            | "nonlocal"
-            | "not"
-            | "or"
-            | "pass"
-            | "raise"
-            | "return"
-            | "try"
-            | "while"
-            | "with"
-            | "yield"
-    )
+    KEYWORDS.split_ascii_whitespace().any(|k| k == word)
 }
 
 /// Why parsing stopped.
@@ -267,12 +234,6 @@ impl<'a> Parser<'a> {
         self.pos
     }
 
-    /// A generic failure reported at token `mark` (as if nothing after it had been read).
-    pub(super) fn fail_at(&mut self, mark: usize) -> Fail {
-        self.furthest = mark;
-        Fail::Generic
-    }
-
     pub(super) fn reset(&mut self, mark: usize) {
         self.pos = mark;
     }
@@ -341,6 +302,11 @@ impl<'a> Parser<'a> {
         if matches!(fail, Fail::TooDeep) && far.kind != Kind::Hard {
             return ParseError::TooDeep;
         }
+        // An unexpected indent is reported before the rest is tokenized (so it wins over a
+        // tokenizer error further on).
+        if matches!(fail, Fail::Generic) && far.kind == Kind::Indent {
+            return ParseError::Syntax(SyntaxError::new("unexpected indent", far.span()));
+        }
         if let Some(e) = &lexed.hard_error {
             return ParseError::Syntax(e.clone());
         }
@@ -364,26 +330,10 @@ impl<'a> Parser<'a> {
             Fail::Syntax(e) => ParseError::Syntax(e),
             Fail::TooDeep => ParseError::TooDeep,
             Fail::Generic => {
-                match far.kind {
-                    Kind::Indent => {
-                        return ParseError::Syntax(SyntaxError::new(
-                            "unexpected indent",
-                            far.span(),
-                        ));
-                    }
-                    Kind::Dedent => {
-                        return ParseError::Syntax(SyntaxError::new(
-                            "unexpected unindent",
-                            far.span(),
-                        ));
-                    }
-                    _ => {}
-                }
-                match last.kind {
-                    Kind::Stop(stop) if self.second_pass_reaches_stop() => {
-                        return stop_error(stop, last);
-                    }
-                    _ => {}
+                if let Kind::Stop(stop) = last.kind
+                    && self.second_pass_reaches_stop()
+                {
+                    return stop_error(stop, last);
                 }
                 let span = if far.start == far.end {
                     far.start..far.start + 1

@@ -2,8 +2,28 @@
 
 use std::fmt::Write;
 
-use super::printable::is_printable;
 use super::value::{BinOp, Expr, Value};
+
+/// Python's `str.isprintable()` for one character, which decides what `repr()` escapes:
+/// everything but "other" (control, format, surrogate, private use, unassigned) and
+/// separators, the space excepted. Unicode data from `unicode-general-category`, whose
+/// Unicode is newer than Python 3.11's 14.0: characters assigned since are printed where
+/// Python would escape them.
+pub(super) fn is_printable(c: char) -> bool {
+    use unicode_general_category::{GeneralCategory as G, get_general_category};
+    c == ' '
+        || !matches!(
+            get_general_category(c),
+            G::Control
+                | G::Format
+                | G::Surrogate
+                | G::PrivateUse
+                | G::Unassigned
+                | G::LineSeparator
+                | G::ParagraphSeparator
+                | G::SpaceSeparator
+        )
+}
 
 /// Python's `repr(float)`: the shortest digits that round-trip, in fixed notation for
 /// exponents -4 ≤ e < 16 (with `.0` when integral), else `1e+16` / `1.5e-05`.

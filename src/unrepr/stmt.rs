@@ -38,19 +38,6 @@ impl Parser<'_> {
     fn assignment_chain(&mut self) -> PResult<Node> {
         let mut value = self.annotated_rhs()?;
         while self.is_op("=") {
-            if matches!(
-                value.kind,
-                NodeKind::Rejected {
-                    class: "Yield" | "YieldFrom",
-                    ..
-                }
-            ) {
-                return Err(SyntaxError::new(
-                    "assignment to yield expression not possible",
-                    value.span.clone(),
-                )
-                .into());
-            }
             check_target(&value, TargetUse::Assign)?;
             self.advance();
             value = self.annotated_rhs()?;
@@ -154,11 +141,7 @@ impl Parser<'_> {
                 NodeKind::Attribute { .. } | NodeKind::Subscript { .. }
             ) || (first.parenthesized && matches!(first.kind, NodeKind::Name(_)));
             if !single {
-                let msg = match first.kind {
-                    NodeKind::Tuple(_) => "only single target (not tuple) can be annotated",
-                    NodeKind::List(_) => "only single target (not list) can be annotated",
-                    _ => "illegal target for annotation",
-                };
+                let msg = "illegal target for annotation";
                 return Err(SyntaxError::new(msg, first.span.clone()).into());
             }
             return self.annotation_rest();
@@ -169,10 +152,7 @@ impl Parser<'_> {
                 first.kind,
                 NodeKind::Name(_) | NodeKind::Attribute { .. } | NodeKind::Subscript { .. }
             ) {
-                let msg = format!(
-                    "'{}' is an illegal expression for augmented assignment",
-                    first.describe()
-                );
+                let msg = "illegal expression for augmented assignment";
                 return Err(SyntaxError::new(msg, first.span.clone()).into());
             }
             self.advance();
@@ -259,11 +239,7 @@ impl Parser<'_> {
                 break;
             }
             if !parens && !self.is_name() {
-                return Err(SyntaxError::new(
-                    "trailing comma not allowed without surrounding parentheses",
-                    self.peek().span(),
-                )
-                .into());
+                return Err(Fail::Generic);
             }
         }
         if parens {

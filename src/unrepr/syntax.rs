@@ -44,79 +44,42 @@ pub(super) enum Const {
     Bytes(Vec<u8>),
 }
 
-/// Python's binary operators (`ast.operator`). The builder accepts only `Add` and `Mult`.
+/// Python's binary operators: token, AST class name (as in `unrepr does not recognize
+/// 'Sub'`) and binding strength for precedence climbing (`|` loosest, `**` tightest). The
+/// builder accepts only `Add` and `Mult`.
+const OPERATORS: [(&str, &str, u8); 13] = [
+    ("|", "BitOr", 1),
+    ("^", "BitXor", 2),
+    ("&", "BitAnd", 3),
+    ("<<", "LShift", 4),
+    (">>", "RShift", 4),
+    ("+", "Add", 5),
+    ("-", "Sub", 5),
+    ("*", "Mult", 6),
+    ("@", "MatMult", 6),
+    ("/", "Div", 6),
+    ("%", "Mod", 6),
+    ("//", "FloorDiv", 6),
+    ("**", "Pow", 7),
+];
+
+/// A binary operator, by its AST class name and precedence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Operator {
-    Add,
-    Sub,
-    Mult,
-    MatMult,
-    Div,
-    Mod,
-    Pow,
-    LShift,
-    RShift,
-    BitOr,
-    BitXor,
-    BitAnd,
-    FloorDiv,
+pub(super) struct Operator {
+    pub(super) class: &'static str,
+    pub(super) precedence: u8,
 }
 
 impl Operator {
+    pub(super) const POW: Operator = Operator {
+        class: "Pow",
+        precedence: 7,
+    };
+
     /// From an operator token's text (binary operators only).
     pub(super) fn from_token(text: &str) -> Option<Operator> {
-        Some(match text {
-            "+" => Operator::Add,
-            "-" => Operator::Sub,
-            "*" => Operator::Mult,
-            "@" => Operator::MatMult,
-            "/" => Operator::Div,
-            "%" => Operator::Mod,
-            "**" => Operator::Pow,
-            "<<" => Operator::LShift,
-            ">>" => Operator::RShift,
-            "|" => Operator::BitOr,
-            "^" => Operator::BitXor,
-            "&" => Operator::BitAnd,
-            "//" => Operator::FloorDiv,
-            _ => return None,
-        })
-    }
-
-    /// Binding strength for precedence climbing (`|` loosest, `**` is handled apart).
-    pub(super) fn precedence(self) -> u8 {
-        match self {
-            Operator::BitOr => 1,
-            Operator::BitXor => 2,
-            Operator::BitAnd => 3,
-            Operator::LShift | Operator::RShift => 4,
-            Operator::Add | Operator::Sub => 5,
-            Operator::Mult
-            | Operator::MatMult
-            | Operator::Div
-            | Operator::Mod
-            | Operator::FloorDiv => 6,
-            Operator::Pow => 7,
-        }
-    }
-
-    /// Python's AST class name, as in `unrepr does not recognize 'Sub'`.
-    pub(super) fn class_name(self) -> &'static str {
-        match self {
-            Operator::Add => "Add",
-            Operator::Sub => "Sub",
-            Operator::Mult => "Mult",
-            Operator::MatMult => "MatMult",
-            Operator::Div => "Div",
-            Operator::Mod => "Mod",
-            Operator::Pow => "Pow",
-            Operator::LShift => "LShift",
-            Operator::RShift => "RShift",
-            Operator::BitOr => "BitOr",
-            Operator::BitXor => "BitXor",
-            Operator::BitAnd => "BitAnd",
-            Operator::FloorDiv => "FloorDiv",
-        }
+        let &(_, class, precedence) = OPERATORS.iter().find(|(t, ..)| *t == text)?;
+        Some(Operator { class, precedence })
     }
 }
 
@@ -238,42 +201,6 @@ impl Node {
             parenthesized: false,
         }
     }
-
-    /// How Python's error messages name this kind of expression ("cannot assign to ...").
-    pub(super) fn describe(&self) -> &'static str {
-        match &self.kind {
-            NodeKind::Const(Const::True) => "True",
-            NodeKind::Const(Const::False) => "False",
-            NodeKind::Const(Const::None) => "None",
-            NodeKind::Const(Const::Ellipsis) => "ellipsis",
-            NodeKind::Const(_) => "literal",
-            NodeKind::Name(_) => "name",
-            NodeKind::Attribute { .. } => "attribute",
-            NodeKind::Call { .. } => "function call",
-            NodeKind::Subscript { .. } => "subscript",
-            NodeKind::Starred(_) => "starred",
-            NodeKind::List(_) => "list",
-            NodeKind::Tuple(_) => "tuple",
-            NodeKind::Dict(_) => "dict literal",
-            NodeKind::BinOp { .. } | NodeKind::Neg(_) => "expression",
-            NodeKind::Rejected { class, .. } => match *class {
-                "Compare" => "comparison",
-                "BoolOp" | "UAdd" | "Invert" | "Not" => "expression",
-                "IfExp" => "conditional expression",
-                "Lambda" => "lambda",
-                "Set" => "set display",
-                "ListComp" => "list comprehension",
-                "SetComp" => "set comprehension",
-                "DictComp" => "dict comprehension",
-                "GeneratorExp" => "generator expression",
-                "JoinedStr" => "f-string expression",
-                "NamedExpr" => "named expression",
-                "Await" => "await expression",
-                "Yield" | "YieldFrom" => "yield expression",
-                _ => "expression",
-            },
-        }
-    }
 }
 
 impl Drop for Node {
@@ -359,7 +286,7 @@ pub(super) fn check_target(node: &Node, how: TargetUse) -> Result<(), SyntaxErro
                     "delete"
                 };
                 return Err(SyntaxError::new(
-                    format!("cannot {verb} {}", n.describe()),
+                    format!("cannot {verb} this expression"),
                     n.span.clone(),
                 ));
             }

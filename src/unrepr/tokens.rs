@@ -52,7 +52,7 @@ impl Lexer<'_> {
             };
             if !ok {
                 let at = start + i;
-                let msg = if super::printable::is_printable(ch) {
+                let msg = if super::repr::is_printable(ch) {
                     format!("invalid character '{ch}' (U+{:04X})", u32::from(ch))
                 } else {
                     format!("invalid non-printable character U+{:04X}", u32::from(ch))

@@ -42,7 +42,8 @@ pub enum Value {
     Dict(Vec<(Value, Value)>),
     /// `...` (`Ellipsis`).
     Ellipsis,
-    /// Something CherryPy would execute; never evaluated here.
+    /// Something CherryPy would execute; never evaluated here (except the pure names and
+    /// calls listed in the module docs, which become literals).
     Expr(Box<Expr>),
 }
 
