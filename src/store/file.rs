@@ -117,15 +117,9 @@ impl FileStore {
                     expires: SystemTime::UNIX_EPOCH,
                 }))
             }
-            // A real session whose values we cannot represent (CherryPy stored an object):
-            // refuse the request rather than overwrite CherryPy's data with less.
-            Err(err) => {
-                log::error!(
-                    "session file {} holds data this crate cannot represent ({err}); not touching it",
-                    self.data_path(id).display()
-                );
-                Err(backend(err))
-            }
+            // A session we cannot read back (over the budget, or an object CherryPy
+            // stored): the middleware opens it as an unknown one and never writes it.
+            Err(err) => Err(StoreError::Undecodable(err)),
         }
     }
 

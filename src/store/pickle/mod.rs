@@ -72,12 +72,6 @@ pub(crate) fn decode_counting(
     decode::decode_counting(bytes)
 }
 
-/// The size of `data` against the session budget (its values, and the length of the
-/// protocol 4 pickle [`encode`] writes), or why [`encode`] would refuse it.
-pub(crate) fn measure(data: &SessionData) -> Result<SessionSize, PickleError> {
-    measure::measure(data)
-}
-
 /// Writes `(data, expires)` as CherryPy does, with protocol 4 (readable by Python 3.4+).
 ///
 /// Refuses data that [`decode`] would refuse (deeper than

@@ -510,7 +510,6 @@ fn memo_bombs_are_refused_in_linear_work() {
         ] {
             let (result, work) = decode_counting(&bytes);
             let n = bytes.len() as u64;
-            eprintln!("{name} bomb, k = {k}: {work} work for {n} bytes");
             if k <= 8 {
                 // Small enough to fit the budget (16 values a byte): decodes, and what it
                 // builds is within the budget.
@@ -559,7 +558,6 @@ fn shared_strs_are_hashed_and_encoded_once() {
         "{result:?}"
     );
     let n = bytes.len() as u64;
-    eprintln!("{work} work for {n} bytes");
     assert!(work <= 8 * n, "{work} work for {n} bytes");
 }
 
@@ -577,7 +575,6 @@ fn decoding_work_is_linear_in_plain_data() {
         let (back, _, size) = result.unwrap();
         assert_eq!(back, data);
         assert_eq!(size.bytes, bytes.len());
-        eprintln!("{work} work for {} bytes", bytes.len());
         assert!(
             work <= 8 * bytes.len() as u64,
             "{work} work for {} bytes",
