@@ -357,7 +357,9 @@ fn unreadable_and_foreign_session_files() {
     stream.read_to_string(&mut text).unwrap();
     assert!(text.starts_with("HTTP/1.1 200"), "{text}");
     assert!(
-        text.contains("Set-Cookie: session_id=") && !text.contains(&foreign),
+        text.to_ascii_lowercase()
+            .contains("set-cookie: session_id=")
+            && !text.contains(&foreign),
         "a new id: {text}"
     );
     assert_eq!(std::fs::read(&path).unwrap(), before);

@@ -31,6 +31,8 @@ pub(crate) mod expiry;
 mod keys;
 mod measure;
 mod op;
+#[cfg(test)]
+mod proptests;
 #[cfg(any(feature = "memcached", test))]
 mod protocol0;
 #[cfg(test)]
