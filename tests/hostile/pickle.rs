@@ -96,7 +96,8 @@ fn memo_bombs_are_refused_within_a_budget_proportional_to_the_input() {
                     "{name} bomb, k = {k}, {} bytes: refused only at {b}",
                     bytes.len()
                 ),
-                other => panic!("{name} bomb, k = {k}: {other:?}"),
+                Err(e) => panic!("{name} bomb, k = {k}: {e}"),
+                Ok(_) => panic!("{name} bomb, k = {k}: decoded"),
             }
         }
     }

@@ -8,6 +8,11 @@
 //! graph, whatever the tree. A container met again while it is being measured is a cycle,
 //! which the data model cannot hold.
 
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use foldhash::fast::RandomState;
+
 use super::PickleError;
 use super::decode::{Node, Obj, kind, outside};
 use super::keys::Dict;
@@ -45,6 +50,9 @@ struct Frame {
 pub(super) struct Graph<'a> {
     arena: &'a [Node],
     state: Vec<State>,
+    /// The pickled length of each big int, by address (the arena keeps each alive): one
+    /// shared through the memo costs its digits once, not once per use.
+    bigs: HashMap<usize, usize, RandomState>,
     /// Edges followed: the work done, for the decoder's count.
     pub(super) work: u64,
 }
@@ -54,6 +62,7 @@ impl<'a> Graph<'a> {
         Self {
             arena,
             state: vec![State::New; arena.len()],
+            bigs: HashMap::default(),
             work: 0,
         }
     }
@@ -80,8 +89,27 @@ impl<'a> Graph<'a> {
         self.work += 1;
         match obj {
             Obj::List(id) | Obj::Tuple(id) | Obj::Dict(id) => self.container(*id),
-            scalar => scalar_cost(scalar),
+            scalar => self.scalar_cost(scalar),
         }
+    }
+
+    fn scalar_cost(&mut self, obj: &Obj) -> Result<Cost, PickleError> {
+        let bytes = match obj {
+            Obj::None | Obj::Bool(_) => 1,
+            Obj::Int(i) => measure::int(*i),
+            Obj::Big(b) => {
+                let address = Rc::as_ptr(b) as usize;
+                *self.bigs.entry(address).or_insert_with(|| measure::big(b))
+            }
+            Obj::Float(_) => 9,
+            Obj::Str(s) => measure::sized(s.len()) + s.len(),
+            Obj::Bytes(b) => measure::sized(b.len()) + b.len(),
+            other => return Err(outside(other)),
+        };
+        Ok(Cost {
+            size: SessionSize { values: 1, bytes },
+            height: 1,
+        })
     }
 
     /// A container's cost, depth first without recursion (a pickle can nest 10^6 deep).
@@ -90,6 +118,7 @@ impl<'a> Graph<'a> {
             return Ok(cost);
         }
         self.state[root] = State::Open;
+        let arena = self.arena;
         let mut stack = vec![Frame {
             id: root,
             next: 0,
@@ -125,7 +154,7 @@ impl<'a> Graph<'a> {
                         });
                     }
                 },
-                scalar => frame.children.add(scalar_cost(scalar)?),
+                scalar => frame.children.add(self.scalar_cost(scalar)?),
             }
         }
         unreachable!("the root frame returns")
@@ -160,21 +189,5 @@ fn finish(node: &Node, children: Cost) -> Result<Cost, PickleError> {
             bytes: own,
         }),
         height,
-    })
-}
-
-fn scalar_cost(obj: &Obj) -> Result<Cost, PickleError> {
-    let bytes = match obj {
-        Obj::None | Obj::Bool(_) => 1,
-        Obj::Int(i) => measure::int(*i),
-        Obj::Big(b) => measure::big(b),
-        Obj::Float(_) => 9,
-        Obj::Str(s) => measure::sized(s.len()) + s.len(),
-        Obj::Bytes(b) => measure::sized(b.len()) + b.len(),
-        other => return Err(outside(other)),
-    };
-    Ok(Cost {
-        size: SessionSize { values: 1, bytes },
-        height: 1,
     })
 }
