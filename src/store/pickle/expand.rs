@@ -125,11 +125,11 @@ impl<'a> Graph<'a> {
             children: Cost::default(),
         }];
         while let Some(frame) = stack.last_mut() {
-            let Some(child) = child(&self.arena[frame.id], frame.next) else {
+            let Some(child) = child(&arena[frame.id], frame.next) else {
                 let frame = stack
                     .pop()
                     .unwrap_or_else(|| unreachable!("a frame is on top"));
-                let cost = finish(&self.arena[frame.id], frame.children)?;
+                let cost = finish(&arena[frame.id], frame.children)?;
                 self.state[frame.id] = State::Done(cost);
                 match stack.last_mut() {
                     Some(parent) => parent.children.add(cost),
