@@ -37,6 +37,7 @@ mod proptests;
 mod protocol0;
 #[cfg(test)]
 mod tests;
+mod text;
 
 use chrono::NaiveDateTime;
 
