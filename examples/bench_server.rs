@@ -31,7 +31,8 @@ mod ours {
     use super::*;
 
     pub(super) async fn login(s: Session) -> HttpResponse {
-        s.insert_value("user", SessionValue::Str(USER.into()));
+        s.insert_value("user", SessionValue::Str(USER.into()))
+            .expect("a small value fits the session budget");
         HttpResponse::Ok().body("ok")
     }
 
@@ -47,7 +48,8 @@ mod ours {
             Some(SessionValue::Int(n)) => n + 1,
             _ => 1,
         };
-        s.insert_value("n", SessionValue::Int(n));
+        s.insert_value("n", SessionValue::Int(n))
+            .expect("a small value fits the session budget");
         HttpResponse::Ok().body(n.to_string())
     }
 

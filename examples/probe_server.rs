@@ -34,7 +34,8 @@ fn text(body: impl Into<String>) -> HttpResponse {
 
 async fn set(s: Session, q: web::Query<Q>) -> HttpResponse {
     let value = q.value.clone().unwrap_or_default();
-    s.insert_value(q.key(""), SessionValue::Str(value.clone()));
+    s.insert_value(q.key(""), SessionValue::Str(value.clone()))
+        .expect("a query value fits the session budget");
     text(value)
 }
 
@@ -81,7 +82,8 @@ async fn incr(s: &Session, q: &Q) -> String {
         _ => 0,
     };
     actix_web::rt::time::sleep(Duration::from_millis(q.ms.unwrap_or(200))).await;
-    s.insert_value(key, SessionValue::Int(n + 1));
+    s.insert_value(key, SessionValue::Int(n + 1))
+        .expect("a query value fits the session budget");
     format!("{n}->{}", n + 1)
 }
 
@@ -105,7 +107,8 @@ async fn error500(s: Session, q: web::Query<Q>) -> actix_web::Result<HttpRespons
     s.insert_value(
         q.key("e"),
         SessionValue::Str(q.value.clone().unwrap_or("1".into())),
-    );
+    )
+    .expect("a query value fits the session budget");
     Err(actix_web::error::ErrorInternalServerError(
         "probe: handler failed after writing the session",
     ))
@@ -115,7 +118,8 @@ async fn httperror(s: Session, q: web::Query<Q>) -> HttpResponse {
     s.insert_value(
         q.key("h"),
         SessionValue::Str(q.value.clone().unwrap_or("1".into())),
-    );
+    )
+    .expect("a query value fits the session budget");
     let status = actix_web::http::StatusCode::from_u16(q.status.unwrap_or(404))
         .unwrap_or(actix_web::http::StatusCode::NOT_FOUND);
     HttpResponse::build(status).finish()
@@ -126,7 +130,8 @@ async fn redirect(req: actix_web::HttpRequest, s: Session, q: web::Query<Q>) -> 
     s.insert_value(
         key.clone(),
         SessionValue::Str(q.value.clone().unwrap_or("1".into())),
-    );
+    )
+    .expect("a query value fits the session budget");
     // CherryPy's HTTPRedirect resolves the URL against the request's.
     let base = req.path().rsplit_once('/').map_or("", |(dir, _)| dir);
     HttpResponse::SeeOther()

@@ -9,24 +9,30 @@
 //!
 //! The same figures are listed, with the threat model, in the README's "Security" section.
 
-/// The largest pickle, in bytes, that is written or read for one session.
+/// The largest session, in bytes of its pickle, read or written.
 ///
-/// Both directions use this one figure, so every session this crate stores can be read back:
-/// `Session::insert` refuses a value that would make the encoded session larger (a typed
-/// error; what was stored stays as it was), and a stored session larger than this is an
-/// unknown session (a new id, logged once with the reason).
+/// Reading: a stored pickle longer than this (any protocol) is not decoded, and what its
+/// data would expand to (memo references let a few bytes name one object many times) is
+/// measured before anything is built and held to this figure and to
+/// [`MAX_SESSION_EXPANSION`] times the pickle's length. Writing: the data is measured the
+/// same way, as the length of the protocol 4 pickle this crate writes for the file and
+/// Redis stores, so every session written reads back. `Session::insert` keeps that measure
+/// up to date and refuses a value that would take the session over it (a typed error;
+/// the session is left as it was). A stored session over the budget is an unknown
+/// session: a new id, the stored value untouched, one warning with the reason.
 pub const MAX_SESSION_BYTES: usize = 16 << 20;
 
-/// The most values (each scalar and each container counts one) in one decoded session.
+/// The most values in one session: each key of the session dict, each scalar and each
+/// container counts one, and an object that memo references share counts once per use.
 ///
-/// Memo references in a pickle let a few bytes name one object many times; the decoder
-/// shares such objects instead of copying them, and counts what it builds against this
-/// budget, so decoding costs time and memory linear in the input. The encoder refuses data
-/// with more values, so what is written reads back.
+/// Enforced like [`MAX_SESSION_BYTES`], in both directions and by `Session::insert`; a
+/// decoded session is also held to [`MAX_SESSION_EXPANSION`] values per byte of pickle.
 pub const MAX_SESSION_VALUES: usize = 1 << 20;
 
-/// The deepest nesting of containers in one session, read or written. Python's own pickler
-/// cannot write deeper data (it recurses and stops at its recursion limit of about 1000).
+/// The deepest nesting of containers in one session, read or written (a value of the
+/// session dict is at depth 1). Python's own pickler cannot write deeper data (it recurses
+/// and stops at its recursion limit of about 1000). Deeper data is refused by
+/// `Session::insert`, and a stored session holding it is an unknown session.
 pub const MAX_SESSION_DEPTH: usize = 1000;
 
 /// The longest request path, in bytes, whose per-path session settings are looked up.
@@ -53,3 +59,18 @@ pub const MAX_DIAGNOSTICS_PER_CODE: usize = 20;
 /// The most characters of a source line quoted in a diagnostic's snippet; a longer line is
 /// cut around the column the diagnostic points at.
 pub const MAX_SNIPPET_CHARS: usize = 160;
+
+/// How many times its own length a session pickle may expand to when decoded, in bytes
+/// (as measured for [`MAX_SESSION_BYTES`]) and in values. A pickle without shared
+/// references never comes near it (this crate's protocol 4 pickle measures exactly its
+/// length, a protocol 0 one at most about twice), so only memo references that name one
+/// object many times can reach it: such a session is refused before anything is built,
+/// which keeps decoding linear in the input.
+pub const MAX_SESSION_EXPANSION: usize = 16;
+
+/// The most decimal digits of an int in a session, read or written: Python's own default
+/// limit for converting an int to or from text (`sys.int_info.default_max_str_digits`),
+/// which protocol 0 pickles (and Python's `repr`) need. It also keeps the cost of reading
+/// one int's digits, quadratic in their number, bounded. A larger int is refused by
+/// `Session::insert`, and a stored session holding one is an unknown session.
+pub const MAX_INT_DIGITS: usize = 4300;

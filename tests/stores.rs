@@ -356,7 +356,7 @@ async fn lease(backend: Backend) {
 
 async fn set(s: Session, q: web::Query<Vec<(String, String)>>) -> HttpResponse {
     for (k, v) in q.into_inner() {
-        s.insert_value(k, SessionValue::Str(v));
+        s.insert_value(k, SessionValue::Str(v)).unwrap();
     }
     HttpResponse::Ok().body(s.id().to_string())
 }
@@ -372,7 +372,7 @@ async fn incr(s: Session) -> HttpResponse {
         _ => 0,
     };
     actix_web::rt::time::sleep(Duration::from_millis(20)).await;
-    s.insert_value("c", SessionValue::Int(n + 1));
+    s.insert_value("c", SessionValue::Int(n + 1)).unwrap();
     HttpResponse::Ok().body((n + 1).to_string())
 }
 

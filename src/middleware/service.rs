@@ -86,11 +86,14 @@ async fn open(
         LockingMode::Implicit | LockingMode::Early
     );
     let (lock, record) = match candidate {
-        Some(id) if locks => {
-            let (lock, record) = store.lock_and_load(&id, lock_timeout(config)).await?;
-            (Some(lock), record)
-        }
-        Some(id) => (None, store.load(&id).await?),
+        Some(id) if locks => match store.lock_and_load(&id, lock_timeout(config)).await {
+            Ok((lock, record)) => (Some(lock), record),
+            Err(err) => (None, unknown_if_undecodable(&id, err)?),
+        },
+        Some(id) => match store.load(&id).await {
+            Ok(record) => (None, record),
+            Err(err) => (None, unknown_if_undecodable(&id, err)?),
+        },
         None => (None, None),
     };
     let mut fetched = None;
@@ -125,6 +128,22 @@ async fn open(
     state.stored_expiry = stored_expiry;
     state.lock = lock;
     Ok(Session::new(state))
+}
+
+/// A stored session we cannot read back is an unknown session (a new id, as for an unknown
+/// cookie), and what is stored stays as it is: it may be CherryPy's, with objects we cannot
+/// represent, or a hostile value over the budget. Any other failure stays a failure.
+fn unknown_if_undecodable(id: &SessionId, err: StoreError) -> Result<Option<Record>, StoreError> {
+    match err {
+        StoreError::Undecodable(reason) => {
+            let short = id.as_str().get(..8).unwrap_or_default();
+            log::warn!(
+                "session {short}…: the stored session cannot be read ({reason}); answered as an unknown session with a new id, the stored value left untouched"
+            );
+            Ok(None)
+        }
+        other => Err(other),
+    }
 }
 
 /// A fresh id the store does not know (CherryPy loops the same way).

@@ -7,10 +7,45 @@ use serde_json::Value as Json;
 
 use crate::session_value::SessionValue;
 
-/// A value that cannot be stored in, or read from, a session as the requested type.
+/// A value that cannot be stored in, or read from, a session as the requested type, or
+/// that the session cannot hold.
+///
+/// As an `actix_web` error (a handler's `?`) it answers `413 Payload Too Large` when the
+/// value would take the session over its budget ([`ValueError::is_over_budget`]: see
+/// [`crate::limits`]), and `500 Internal Server Error` for a conversion that failed.
 #[derive(Debug, thiserror::Error)]
-#[error("session value: {0}")]
-pub struct ValueError(#[from] serde_json::Error);
+#[error(transparent)]
+pub struct ValueError(Kind);
+
+#[derive(Debug, thiserror::Error)]
+enum Kind {
+    #[error("session value: {0}")]
+    Convert(#[from] serde_json::Error),
+    /// The value is refused before it is stored: the session is left as it was.
+    #[error("session value refused: {0}")]
+    OverBudget(#[source] crate::store::PickleError),
+}
+
+impl From<serde_json::Error> for ValueError {
+    fn from(e: serde_json::Error) -> Self {
+        Self(Kind::Convert(e))
+    }
+}
+
+impl ValueError {
+    /// A value the session cannot hold (too large, too deep, an unhashable dict key, an
+    /// int with too many digits): `why` is what the encoder would refuse.
+    pub(super) fn over_budget(why: crate::store::PickleError) -> Self {
+        Self(Kind::OverBudget(why))
+    }
+
+    /// Whether the value was refused because the session could not hold it (it, or the
+    /// session with it, would exceed a budget of [`crate::limits`]), rather than because
+    /// it did not convert.
+    pub fn is_over_budget(&self) -> bool {
+        matches!(self.0, Kind::OverBudget(_))
+    }
+}
 
 pub(super) fn to_value<T: Serialize>(value: &T) -> Result<SessionValue, ValueError> {
     Ok(from_json(serde_json::to_value(value)?))
@@ -68,5 +103,13 @@ fn to_json(value: &SessionValue) -> Json {
     }
 }
 
-/// A handler that lets a conversion error bubble up answers 500.
-impl actix_web::ResponseError for ValueError {}
+/// A handler that lets a conversion error bubble up answers 500; one that lets a refused
+/// value bubble up answers 413 (what the client sent made the session too large).
+impl actix_web::ResponseError for ValueError {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        match self.0 {
+            Kind::Convert(_) => actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Kind::OverBudget(_) => actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+        }
+    }
+}

@@ -19,6 +19,7 @@ use serde::de::DeserializeOwned;
 use crate::session_config::SessionConfig;
 use crate::session_id::SessionId;
 use crate::session_value::{SessionData, SessionValue};
+use crate::store::pickle::{self, SessionSize};
 use crate::store::{AnyStore, SessionLock, SessionStore, StoreError};
 
 mod convert;
@@ -65,6 +66,10 @@ pub(crate) struct State {
     pub(crate) cookie_expired: bool,
     /// `regenerate()` ran: CherryPy then re-sets the cookie without `persistent`.
     pub(crate) regenerated: bool,
+    /// What the entries of `data` add up to against the session budget, once the first
+    /// insert of the request has measured them; kept current by `insert`, `remove` and
+    /// `clear`, so an insert measures only its own value.
+    pub(crate) size: Option<SessionSize>,
     /// Ids whose stored data must be deleted before the save (`regenerate`, `delete`).
     pub(crate) delete: Vec<SessionId>,
     /// The store is CherryPy's FileSession, which refuses (an `AssertionError`, so an
@@ -91,6 +96,7 @@ impl State {
             lock: None,
             cookie_expired: false,
             regenerated: false,
+            size: None,
             delete: Vec::new(),
             lock_guards_data,
             used_without_lock: false,
@@ -111,6 +117,7 @@ impl State {
         }
         if self.data.is_none() {
             self.check_lock();
+            self.size = None;
         }
         let (fetched, from_store) = (&mut self.fetched, &mut self.data_from_store);
         self.data.get_or_insert_with(|| {
@@ -123,6 +130,22 @@ impl State {
     fn data_to_write(&mut self) -> &mut SessionData {
         self.written = true;
         self.data()
+    }
+
+    /// What the entries of the data add up to, measured once per request.
+    fn entries_size(&mut self) -> SessionSize {
+        self.data();
+        if let Some(size) = self.size {
+            return size;
+        }
+        let size = self
+            .data
+            .iter()
+            .flatten()
+            .map(|(k, v)| entry_size(k, v))
+            .fold(SessionSize::default(), SessionSize::plus);
+        self.size = Some(size);
+        size
     }
 
     /// The save only has to extend the expiry: the data is the stored one, unchanged, and
@@ -174,28 +197,62 @@ impl Session {
     }
 
     /// Stores `value` under `key`, converted with serde.
+    ///
+    /// Refused, with the session left as it was, as [`Session::insert_value`] refuses.
     pub fn insert<T: Serialize>(&self, key: impl Into<String>, value: T) -> Result<(), ValueError> {
         let value = convert::to_value(&value)?;
-        self.insert_value(key, value);
-        Ok(())
+        self.insert_value(key, value)
     }
 
     /// Stores a raw value under `key`.
-    pub fn insert_value(&self, key: impl Into<String>, value: SessionValue) {
-        self.0
-            .borrow_mut()
-            .data_to_write()
-            .insert(key.into(), value);
+    ///
+    /// A value that the session could not store and read back is refused, and the session
+    /// is left as it was: one nested deeper than
+    /// [`MAX_SESSION_DEPTH`](crate::limits::MAX_SESSION_DEPTH), a dict keyed by a list or
+    /// dict, an int beyond [`MAX_INT_DIGITS`](crate::limits::MAX_INT_DIGITS), or one that
+    /// would take the session over [`MAX_SESSION_VALUES`](crate::limits::MAX_SESSION_VALUES)
+    /// or [`MAX_SESSION_BYTES`](crate::limits::MAX_SESSION_BYTES) (measured as the pickle
+    /// the file and Redis stores write). The error answers 413 if a handler returns it
+    /// with `?`. The check measures only `value` (and the value it replaces): the rest of
+    /// the session is measured once per request.
+    pub fn insert_value(
+        &self,
+        key: impl Into<String>,
+        value: SessionValue,
+    ) -> Result<(), ValueError> {
+        let key = key.into();
+        let added = pickle::measure_entry(&key, &value).map_err(ValueError::over_budget)?;
+        let mut state = self.0.borrow_mut();
+        let before = state.entries_size();
+        let data = state.data();
+        let (replaced, n) = match data.get(&key) {
+            Some(old) => (entry_size(&key, old), data.len()),
+            None => (SessionSize::default(), data.len() + 1),
+        };
+        let after = before.minus(replaced).plus(added);
+        pickle::session_size(after, n)
+            .check()
+            .map_err(ValueError::over_budget)?;
+        state.data_to_write().insert(key, value);
+        state.size = Some(after);
+        Ok(())
     }
 
     /// Removes `key`, returning its value.
     pub fn remove(&self, key: &str) -> Option<SessionValue> {
-        self.0.borrow_mut().data_to_write().shift_remove(key)
+        let mut state = self.0.borrow_mut();
+        let removed = state.data_to_write().shift_remove(key);
+        if let (Some(size), Some(v)) = (state.size, &removed) {
+            state.size = Some(size.minus(entry_size(key, v)));
+        }
+        removed
     }
 
     /// Removes every key (the empty session is still saved).
     pub fn clear(&self) {
-        self.0.borrow_mut().data_to_write().clear();
+        let mut state = self.0.borrow_mut();
+        state.data_to_write().clear();
+        state.size = Some(SessionSize::default());
     }
 
     /// A copy of the whole session dict (loads it).
@@ -293,6 +350,15 @@ impl Session {
             .store
             .write_through_and_release(&state.id, record, lock);
     }
+}
+
+/// One entry's size. Data already in the session was measured when it was inserted or
+/// decoded; should it not measure, it counts as over any budget, so nothing more is added.
+fn entry_size(key: &str, value: &SessionValue) -> SessionSize {
+    pickle::measure_entry(key, value).unwrap_or(SessionSize {
+        values: usize::MAX / 2,
+        bytes: usize::MAX / 2,
+    })
 }
 
 pub(crate) fn lock_timeout(config: &SessionConfig) -> Option<std::time::Duration> {

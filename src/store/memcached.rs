@@ -198,12 +198,9 @@ impl SessionStore for MemcachedStore {
                 log::warn!("memcached session {key} cannot be read ({err}); ignored");
                 Ok(None)
             }
-            Err(err) => {
-                log::error!(
-                    "memcached session {key} holds data this crate cannot represent ({err}); not touching it"
-                );
-                Err(backend(err))
-            }
+            // A session we cannot read back (over the budget, or an object CherryPy
+            // stored): the middleware opens it as an unknown one and never writes it.
+            Err(err) => Err(StoreError::Undecodable(err)),
         }
     }
 

@@ -48,10 +48,17 @@ impl Record {
     }
 }
 
-/// Why a store operation failed. The middleware answers any of these with an opaque 500.
+/// Why a store operation failed. The middleware answers any of these with an opaque 500,
+/// except [`StoreError::Undecodable`] when a session is opened.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
+    /// What is stored under the id cannot be read back as a session: over the budgets of
+    /// [`crate::limits`], or a pickle of something outside the session data model (an
+    /// object CherryPy stored, a forbidden global). The middleware opens such a session as
+    /// an unknown one: a new id, and the stored value left untouched.
+    #[error("stored session cannot be read: {0}")]
+    Undecodable(#[source] PickleError),
     /// The session's lock was not free within `lock_timeout`.
     #[error("timeout acquiring lock for session {0}")]
     LockTimeout(SessionId),

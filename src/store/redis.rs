@@ -15,8 +15,10 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::OnceCell;
 
 use super::codec::{self, backend, is_garbage};
+use super::pickle::PickleError;
 use super::shared_lock::{self, LockServer};
 use super::{LockTable, Record, SessionLock, SessionStore, StoreError};
+use crate::limits::MAX_SESSION_BYTES;
 use crate::session_id::SessionId;
 
 /// The longest a command may take before the request fails.
@@ -125,12 +127,29 @@ impl RedisStore {
     }
 }
 
+/// Adds the reads of a stored value to `pipe`: whether it exists (`GETRANGE` of a missing
+/// key is empty, as is an empty value) and at most one byte more than the budget of the
+/// value, so a value over the budget is never brought into memory whole.
+fn read_value(pipe: &mut redis::Pipeline, key: &str) {
+    pipe.cmd("EXISTS")
+        .arg(key)
+        .cmd("GETRANGE")
+        .arg(key)
+        .arg(0)
+        .arg(MAX_SESSION_BYTES);
+}
+
 impl RedisStore {
     /// A stored value as a record (`None`: nothing stored).
     fn record(&self, id: &SessionId, bytes: Option<Vec<u8>>) -> Result<Option<Record>, StoreError> {
         let Some(bytes) = bytes else {
             return Ok(None);
         };
+        if bytes.len() > MAX_SESSION_BYTES {
+            return Err(StoreError::Undecodable(PickleError::TooLarge(
+                MAX_SESSION_BYTES,
+            )));
+        }
         match codec::decode(&bytes) {
             Ok(record) => Ok(Some(record)),
             Err(err) if is_garbage(&err) => {
@@ -143,13 +162,9 @@ impl RedisStore {
                     expires: SystemTime::UNIX_EPOCH,
                 }))
             }
-            Err(err) => {
-                log::error!(
-                    "redis session {} holds data this crate cannot represent ({err}); not touching it",
-                    self.key(id)
-                );
-                Err(backend(err))
-            }
+            // A session we cannot read back (over the budget, or an object CherryPy
+            // stored): the middleware opens it as an unknown one and never writes it.
+            Err(err) => Err(StoreError::Undecodable(err)),
         }
     }
 }
@@ -225,12 +240,15 @@ fn ttl(record: &Record) -> Duration {
 impl SessionStore for RedisStore {
     async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
         let mut redis = self.connection().await?;
-        let bytes: Option<Vec<u8>> = redis.get(self.key(id)).await.map_err(backend)?;
-        self.record(id, bytes)
+        let mut pipe = redis::pipe();
+        read_value(pipe.atomic(), &self.key(id));
+        let (exists, bytes): (bool, Vec<u8>) =
+            pipe.query_async(&mut redis).await.map_err(backend)?;
+        self.record(id, exists.then_some(bytes))
     }
 
-    /// The lock and the data in one round trip (`SET NX` and `GET` pipelined), unless the
-    /// lock is handed over inside this process.
+    /// The lock and the data in one round trip (`SET NX` and the reads of the value, in
+    /// one `MULTI`), unless the lock is handed over inside this process.
     async fn lock_and_load(
         &self,
         id: &SessionId,
@@ -242,19 +260,18 @@ impl SessionStore for RedisStore {
         let attempt = |lock_key: String, token: String| {
             let (mut redis, data_key) = (redis.clone(), &data_key);
             async move {
-                let (set, data): (Option<String>, Option<Vec<u8>>) = redis::pipe()
+                let mut pipe = redis::pipe();
+                pipe.atomic()
                     .cmd("SET")
                     .arg(&lock_key)
                     .arg(&token)
                     .arg("NX")
                     .arg("PX")
-                    .arg(lease_ms)
-                    .cmd("GET")
-                    .arg(data_key)
-                    .query_async(&mut redis)
-                    .await
-                    .map_err(backend)?;
-                Ok(set.map(|_| data))
+                    .arg(lease_ms);
+                read_value(&mut pipe, data_key);
+                let (set, exists, data): (Option<String>, bool, Vec<u8>) =
+                    pipe.query_async(&mut redis).await.map_err(backend)?;
+                Ok(set.map(|_| exists.then_some(data)))
             }
         };
         let key = format!("{data_key}:lock");

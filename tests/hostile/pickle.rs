@@ -1,1 +1,371 @@
-//! Hostile input: see main.rs.
+//! Hostile input: see main.rs. Session pickles: what a store hands back (a memo bomb, a
+//! value over the budget, an object outside the data model) and what a handler inserts.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+
+use actix_cherrypy::limits::{MAX_SESSION_BYTES, MAX_SESSION_EXPANSION, MAX_SESSION_VALUES};
+use actix_cherrypy::middleware::CherryPySessions;
+use actix_cherrypy::session::Session;
+use actix_cherrypy::session_value::{SessionData, SessionValue};
+use actix_cherrypy::store::PickleError;
+use actix_cherrypy::store::pickle::{decode, encode};
+use actix_web::{HttpResponse, web};
+use chrono::NaiveDateTime;
+
+use crate::servers::{self, http};
+
+fn expires() -> NaiveDateTime {
+    chrono::NaiveDate::from_ymd_opt(2030, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .expect("a valid date")
+}
+
+/// The expiration and the end of a protocol 4 session pickle, after the data dict.
+const P4_TAIL: &[u8] =
+    b"\x8c\x08datetime\x8c\x08datetime\x93C\n\x07\xea\x0b\x1c\x03\x140\x01\xe2@\x85R\x86.";
+
+/// `LONG_BINGET i`.
+fn get4(i: usize) -> Vec<u8> {
+    [&[b'j'][..], &(i as u32).to_le_bytes()].concat()
+}
+
+/// `t0 = ()`, `t(i+1) = (t(i), t(i))`, each memoized as `i`, each level 13 bytes.
+fn p4_tuples(k: usize) -> Vec<u8> {
+    let mut out = b")\x940".to_vec();
+    for i in 0..k {
+        out.extend(get4(i));
+        out.extend(get4(i));
+        out.extend(b"\x86\x940");
+    }
+    out
+}
+
+/// `{'k': t(k)}`, 2^k tuples.
+fn value_bomb(k: usize) -> Vec<u8> {
+    let mut out = b"\x80\x04}\x8c\x01k".to_vec();
+    out.extend(p4_tuples(k));
+    out.extend(get4(k));
+    out.push(b's');
+    out.extend(P4_TAIL);
+    out
+}
+
+/// `{'k': {t(0): t(0), ..., t(k): t(k)}}`: every level a dict key, to be hashed and
+/// compared with the others.
+fn key_bomb(k: usize) -> Vec<u8> {
+    let mut out = b"\x80\x04}\x8c\x01k}".to_vec();
+    out.extend(p4_tuples(k));
+    out.push(b'(');
+    for i in 0..=k {
+        out.extend(get4(i));
+        out.extend(get4(i));
+    }
+    out.extend(b"us");
+    out.extend(P4_TAIL);
+    out
+}
+
+/// The same as a memcached value (protocol 0, python-memcached's).
+fn p0_bomb(k: usize) -> Vec<u8> {
+    let mut out = b"((dp0\nVk\np1\n(tp2\n0".to_vec();
+    for i in 2..k + 2 {
+        out.extend(format!("(g{i}\ng{i}\ntp{}\n0", i + 1).into_bytes());
+    }
+    out.extend(format!("g{}\ns", k + 2).into_bytes());
+    out.extend(b"cdatetime\ndatetime\n(S'\\x07\\xea\\x0b\\x1c\\x03\\x140\\x01\\xe2@'\ntRt.");
+    out
+}
+
+/// A few hundred bytes that name 2^k values are refused, for every k, against a budget
+/// proportional to the input: nothing of the 2^k is built (the work itself is counted in
+/// the unit test `memo_bombs_are_refused_in_linear_work`).
+#[test]
+fn memo_bombs_are_refused_within_a_budget_proportional_to_the_input() {
+    for k in [12, 20, 30, 40, 64, 128] {
+        for (name, bytes) in [
+            ("value", value_bomb(k)),
+            ("protocol 0", p0_bomb(k)),
+            ("key", key_bomb(k)),
+        ] {
+            let budget = bytes.len() * MAX_SESSION_EXPANSION;
+            match decode(&bytes) {
+                Err(PickleError::TooLarge(b) | PickleError::TooManyValues(b)) => assert!(
+                    b <= budget,
+                    "{name} bomb, k = {k}, {} bytes: refused only at {b}",
+                    bytes.len()
+                ),
+                Err(e) => panic!("{name} bomb, k = {k}: {e}"),
+                Ok(_) => panic!("{name} bomb, k = {k}: decoded"),
+            }
+        }
+    }
+}
+
+fn one(key: &str, value: SessionValue) -> SessionData {
+    [(key.to_owned(), value)].into_iter().collect()
+}
+
+/// The largest bytes value the budget allows under the key `k`.
+fn largest_bytes() -> usize {
+    let probe = encode(&one("k", SessionValue::Bytes(vec![0; 300])), expires()).unwrap();
+    MAX_SESSION_BYTES - (probe.len() - 300)
+}
+
+/// One budget for both directions: the largest session the encoder accepts decodes, and
+/// one byte or one value more is refused when writing, not after.
+#[test]
+fn what_we_write_reads_back_at_the_budget_boundary() {
+    // Bytes.
+    let n = largest_bytes();
+    let data = one("k", SessionValue::Bytes(vec![7; n]));
+    let bytes = encode(&data, expires()).unwrap();
+    assert_eq!(bytes.len(), MAX_SESSION_BYTES);
+    assert_eq!(decode(&bytes).unwrap().0, data);
+    let over = one("k", SessionValue::Bytes(vec![7; n + 1]));
+    assert!(matches!(
+        encode(&over, expires()),
+        Err(PickleError::TooLarge(MAX_SESSION_BYTES))
+    ));
+    // Values: the key, the list and its items.
+    let list = |n: usize| one("k", SessionValue::List(vec![SessionValue::None; n]));
+    let data = list(MAX_SESSION_VALUES - 2);
+    assert_eq!(decode(&encode(&data, expires()).unwrap()).unwrap().0, data);
+    assert!(matches!(
+        encode(&list(MAX_SESSION_VALUES - 1), expires()),
+        Err(PickleError::TooManyValues(MAX_SESSION_VALUES))
+    ));
+    // What the review found: ~2 million None were written, then never read again.
+    assert!(encode(&list(2_000_000), expires()).is_err());
+}
+
+/// Protocol 0 (memcached) is held to the same budget.
+#[cfg(feature = "memcached")]
+#[test]
+fn protocol0_writes_what_it_can_read() {
+    use actix_cherrypy::store::pickle::encode_protocol0;
+    let list = |n: usize| one("k", SessionValue::List(vec![SessionValue::None; n]));
+    let data = list(MAX_SESSION_VALUES - 2);
+    let bytes = encode_protocol0(&data, expires()).unwrap();
+    assert_eq!(decode(&bytes).unwrap().0, data);
+    assert!(encode_protocol0(&list(MAX_SESSION_VALUES - 1), expires()).is_err());
+}
+
+// ---- Session::insert against the budget, through the middleware ------------------------
+
+#[derive(serde::Deserialize)]
+struct Q {
+    key: String,
+    n: Option<usize>,
+}
+
+/// `key` = `n` bytes; a refused value answers 413 through `?`.
+async fn fill(s: Session, q: web::Query<Q>) -> actix_web::Result<HttpResponse> {
+    s.insert_value(
+        q.key.clone(),
+        SessionValue::Bytes(vec![1; q.n.unwrap_or(0)]),
+    )?;
+    Ok(HttpResponse::Ok().body(s.id().to_string()))
+}
+
+/// `key` = a list of `n` None.
+async fn nones(s: Session, q: web::Query<Q>) -> actix_web::Result<HttpResponse> {
+    s.insert(q.key.clone(), vec![(); q.n.unwrap_or(0)])?;
+    Ok(HttpResponse::Ok().body(s.id().to_string()))
+}
+
+async fn remove(s: Session, q: web::Query<Q>) -> HttpResponse {
+    s.remove(&q.key);
+    HttpResponse::Ok().body(s.id().to_string())
+}
+
+/// `key:length` for each key, in order.
+async fn show(s: Session) -> HttpResponse {
+    let entries = s.entries();
+    let parts: Vec<String> = entries
+        .iter()
+        .map(|(k, v)| match v {
+            SessionValue::Bytes(b) => format!("{k}:{}", b.len()),
+            SessionValue::List(l) => format!("{k}:{}", l.len()),
+            other => format!("{k}:{}", other.python_repr()),
+        })
+        .collect();
+    HttpResponse::Ok().body(parts.join(","))
+}
+
+fn serve(dir: &Path, storage: &str) -> u16 {
+    let conf = dir.join("site.conf");
+    std::fs::write(&conf, format!("[/]\ntools.sessions.on = True\n{storage}")).unwrap();
+    let sessions = CherryPySessions::from_file(&conf).unwrap();
+    let routes = |cfg: &mut web::ServiceConfig| {
+        cfg.route("/fill", web::get().to(fill))
+            .route("/nones", web::get().to(nones))
+            .route("/remove", web::get().to(remove))
+            .route("/show", web::get().to(show));
+    };
+    http::serve(1, move || sessions.clone(), routes)
+}
+
+/// `Session::insert` refuses a value that would take the session over the budget (413),
+/// keeping the session exactly as it was, so every later request reads it; it accounts
+/// for replaced and removed values, to the byte.
+#[test]
+fn insert_refuses_what_could_not_be_read_back() {
+    let dir = servers::temp_dir("hostile-insert");
+    let sessions = dir.join("sessions");
+    std::fs::create_dir_all(&sessions).unwrap();
+    let port = serve(
+        &dir,
+        &format!(
+            "tools.sessions.storage_type = \"file\"\ntools.sessions.storage_path = {:?}\n",
+            sessions.display().to_string()
+        ),
+    );
+    let first = http::get(port, "/fill?key=a&n=10", None);
+    assert_eq!(first.status, 200);
+    let id = first.body.clone();
+    let cookie = format!("session_id={id}");
+    let file = sessions.join(format!("session-{id}"));
+    let stored = decode(&std::fs::read(&file).unwrap()).unwrap().0;
+    // Two million None: refused with 413, the data unchanged (the request read the
+    // session, so its expiry is extended, as by any read), the session still reads.
+    let refused = http::get(port, "/nones?key=b&n=2000000", Some(&cookie));
+    assert_eq!(refused.status, 413);
+    assert_eq!(decode(&std::fs::read(&file).unwrap()).unwrap().0, stored);
+    let after = http::get(port, "/show", Some(&cookie));
+    assert_eq!(
+        (after.status, after.session_id(), after.body.as_str()),
+        (200, id.clone(), "a:10")
+    );
+    // Exactly at the budget, replacing `a`: accepted; one value more is not.
+    let n = largest_bytes();
+    let full = http::get(port, &format!("/fill?key=k&n={n}"), Some(&cookie));
+    assert_eq!(full.status, 413, "with `a` beside it, `k` does not fit");
+    assert_eq!(http::get(port, "/remove?key=a", Some(&cookie)).status, 200);
+    let full = http::get(port, &format!("/fill?key=k&n={n}"), Some(&cookie));
+    assert_eq!(full.status, 200);
+    let stored = std::fs::read(&file).unwrap();
+    assert_eq!(stored.len(), MAX_SESSION_BYTES);
+    assert!(decode(&stored).is_ok());
+    assert_eq!(
+        http::get(port, "/nones?key=b&n=0", Some(&cookie)).status,
+        413
+    );
+    let again = http::get(port, &format!("/fill?key=k&n={n}"), Some(&cookie));
+    assert_eq!(again.status, 200, "replacing a value frees its room first");
+    assert_eq!(http::get(port, "/remove?key=k", Some(&cookie)).status, 200);
+    assert_eq!(
+        http::get(port, "/nones?key=b&n=1000", Some(&cookie)).status,
+        200
+    );
+    let last = http::get(port, "/show", Some(&cookie));
+    assert_eq!((last.session_id(), last.body.as_str()), (id, "b:1000"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---- a stored session we cannot read is an unknown session ------------------------------
+
+/// Asks for the session `id` and checks that it is answered as an unknown one: 200, a new
+/// id in the cookie.
+fn assert_unknown(port: u16, id: &str) {
+    let reply = http::get(port, "/show", Some(&format!("session_id={id}")));
+    assert_eq!(reply.status, 200, "{id}");
+    let new = reply.session_id();
+    assert!(new.len() == 40 && new != id, "a new id for {id}: {new:?}");
+    assert_eq!(reply.body, "");
+}
+
+/// An id of 40 hex digits from a seed.
+fn id(seed: char) -> String {
+    seed.to_string().repeat(40)
+}
+
+/// A pickle of a forbidden global (`posix.system`), as a hostile store could hold.
+const CODE: &[u8] = b"cposix\nsystem\n(S'echo pwned'\ntR.";
+
+#[cfg(feature = "memcached")]
+#[test]
+fn undecodable_memcached_sessions_are_unknown_and_left_alone() {
+    let memcached = servers::Server::memcached();
+    let dir = servers::temp_dir("hostile-memcached");
+    let port = serve(
+        &dir,
+        &format!(
+            "tools.sessions.storage_type = \"memcached\"\ntools.sessions.servers = [{:?}]\n",
+            memcached.address()
+        ),
+    );
+    let memcached_cmd = |command: &[u8]| -> Vec<u8> {
+        let mut s = TcpStream::connect(("127.0.0.1", memcached.port)).unwrap();
+        s.write_all(command).unwrap();
+        s.write_all(b"quit\r\n").unwrap();
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).unwrap();
+        out
+    };
+    for (seed, value) in [('a', p0_bomb(40)), ('b', CODE.to_vec())] {
+        let key = id(seed);
+        // Flag 1: python-memcached's pickle.
+        let mut set = format!("set {key} 1 0 {}\r\n", value.len()).into_bytes();
+        set.extend(&value);
+        set.extend(b"\r\n");
+        assert!(memcached_cmd(&set).starts_with(b"STORED"));
+        assert_unknown(port, &key);
+        let mut expected = format!("VALUE {key} 1 {}\r\n", value.len()).into_bytes();
+        expected.extend(&value);
+        let got = memcached_cmd(format!("get {key}\r\n").as_bytes());
+        assert!(got.starts_with(&expected), "the value is left as it was");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(feature = "redis")]
+#[test]
+fn undecodable_redis_sessions_are_unknown_and_left_alone() {
+    let dir = servers::temp_dir("hostile-redis");
+    let redis = servers::Server::redis(&dir);
+    let redis_cmd = |args: &[&[u8]]| -> Vec<u8> {
+        let mut s = TcpStream::connect(("127.0.0.1", redis.port)).unwrap();
+        let mut command = format!("*{}\r\n", args.len()).into_bytes();
+        for a in args {
+            command.extend(format!("${}\r\n", a.len()).into_bytes());
+            command.extend(*a);
+            command.extend(b"\r\n");
+        }
+        command.extend(b"*1\r\n$4\r\nQUIT\r\n");
+        s.write_all(&command).unwrap();
+        let mut reply = Vec::new();
+        s.read_to_end(&mut reply).unwrap();
+        reply
+    };
+    let port = serve(
+        &dir,
+        &format!(
+            "tools.sessions.storage_type = \"redis\"\ntools.sessions.port = {}\ntools.sessions.prefix = \"h:\"\n",
+            redis.port
+        ),
+    );
+    // A well-formed session one byte over the budget, which is never read whole; a memo
+    // bomb; a forbidden global.
+    let over = encode(
+        &one("k", SessionValue::Bytes(vec![7; largest_bytes()])),
+        expires(),
+    )
+    .unwrap();
+    let mut over = over;
+    over.insert(over.len() - 2, b'N');
+    over.insert(over.len() - 2, b'0');
+    assert_eq!(over.len(), MAX_SESSION_BYTES + 2);
+    for (seed, value) in [('c', over), ('d', value_bomb(40)), ('e', CODE.to_vec())] {
+        let key = format!("h:{}", id(seed));
+        assert!(redis_cmd(&[b"SET", key.as_bytes(), &value]).starts_with(b"+OK"));
+        assert_unknown(port, &id(seed));
+        let strlen = redis_cmd(&[b"STRLEN", key.as_bytes()]);
+        assert!(
+            strlen.starts_with(format!(":{}\r\n", value.len()).as_bytes()),
+            "the value is left as it was"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -140,8 +140,10 @@ impl FileStore {
                 return Ok(None);
             }
             Err(OpenError::Unusable(too_large)) => {
-                log::error!("{too_large}; not reading it, and not touching it");
-                return Err(undecodable(too_large));
+                log::warn!("{too_large}; not reading it, and not touching it");
+                return Err(StoreError::Undecodable(pickle::PickleError::TooLarge(
+                    crate::limits::MAX_SESSION_BYTES,
+                )));
             }
             Err(OpenError::Io(e)) => return Err(backend(e)),
         };
@@ -158,15 +160,9 @@ impl FileStore {
                     expires: SystemTime::UNIX_EPOCH,
                 }))
             }
-            // A real session whose values we cannot represent (CherryPy stored an object):
-            // refuse the request rather than overwrite CherryPy's data with less.
-            Err(err) => {
-                log::error!(
-                    "session file {} holds data this crate cannot represent ({err}); not touching it",
-                    self.data_path(id).display()
-                );
-                Err(undecodable(err))
-            }
+            // A session we cannot read back (over the budget, or an object CherryPy
+            // stored): the middleware opens it as an unknown one and never writes it.
+            Err(err) => Err(StoreError::Undecodable(err)),
         }
     }
 
@@ -256,10 +252,6 @@ impl FileStore {
 /// A stored session this crate cannot use: a pickle of objects outside its data model, or
 /// a file larger than a session may be. Never overwritten; for now the request fails as on
 /// a store error.
-fn undecodable(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
-    backend(e)
-}
-
 /// A lock error as the store reports it.
 fn lock_error(id: SessionId, e: LockError) -> StoreError {
     match e {

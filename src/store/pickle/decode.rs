@@ -1,21 +1,27 @@
 //! The unpickler: a stack machine over a flat arena, so that neither building nor dropping a
 //! deeply nested or self-referencing structure recurses.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use num_bigint::BigInt;
-use num_traits::{FromPrimitive, ToPrimitive};
+use num_traits::ToPrimitive;
 
-use super::{MAX_DEPTH, MIN_OUTPUT_BUDGET, PickleError, grow_stack, op};
+use super::keys::{Dict, HKey, Keys};
+use super::measure::{self, SessionSize};
+use super::text::{escape_decode, raw_unicode_escape};
+use super::{PickleError, expand, grow_stack, op};
+use crate::limits::{
+    MAX_INT_DIGITS, MAX_SESSION_BYTES, MAX_SESSION_DEPTH, MAX_SESSION_EXPANSION, MAX_SESSION_VALUES,
+};
 use crate::session_value::{SessionData, SessionValue};
 
 /// A value on the unpickler's stack. Containers live in the arena and are shared by index,
 /// as Python shares them by reference (memo `GET` of a list that is filled later must see
 /// the later items).
 #[derive(Clone, Debug)]
-enum Obj {
+pub(super) enum Obj {
     None,
     Bool(bool),
     Int(i64),
@@ -34,7 +40,7 @@ enum Obj {
 
 /// The only globals a session pickle may name.
 #[derive(Clone, Copy, Debug)]
-enum Global {
+pub(super) enum Global {
     DateTime,
     CodecsEncode,
     Bytes,
@@ -62,70 +68,27 @@ impl Global {
     }
 }
 
-enum Node {
+pub(super) enum Node {
     List(Vec<Obj>),
-    Tuple(Vec<Obj>),
+    /// A tuple never changes once built, so its key is worked out then, once.
+    Tuple(Vec<Obj>, Result<TupleKey, KeyProblem>),
     Dict(Dict),
 }
 
-#[derive(Default)]
-struct Dict {
-    items: Vec<(Obj, Obj)>,
-    /// Python's key equality (`1 == 1.0 == True`), so a repeated key replaces the value and
-    /// keeps the first key's place, as `dict.__setitem__` does: the keys of a small dict,
-    /// searched in order (a session's dicts are mostly small, and a hash table each cost
-    /// more than the rest of the decoding) ...
-    small: Vec<HKey>,
-    /// ... and of a larger one, where a search in order would be quadratic.
-    index: HashMap<HKey, usize, foldhash::fast::RandomState>,
+/// Why a tuple cannot be a dict key.
+#[derive(Clone, Copy)]
+pub(super) enum KeyProblem {
+    /// It holds a list or a dict (their kind).
+    Unhashable(&'static str),
+    /// It holds something outside the data model (its kind).
+    Outside(&'static str),
 }
 
-/// Keys a dict holds in [`Dict::small`] before they move to [`Dict::index`].
-const SMALL_DICT: usize = 16;
-
-impl Dict {
-    /// Where `key` is in `items`.
-    fn position(&self, key: &HKey) -> Option<usize> {
-        if self.index.is_empty() {
-            self.small.iter().position(|k| k == key)
-        } else {
-            self.index.get(key).copied()
-        }
-    }
-
-    /// Sets `key` (an `HKey` of `k`) to `v`.
-    fn set(&mut self, key: HKey, k: Obj, v: Obj) {
-        if let Some(i) = self.position(&key) {
-            self.items[i].1 = v;
-            return;
-        }
-        if self.index.is_empty() && self.small.len() < SMALL_DICT {
-            self.small.push(key);
-        } else {
-            if self.index.is_empty() {
-                self.index = std::mem::take(&mut self.small)
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, k)| (k, i))
-                    .collect();
-            }
-            self.index.insert(key, self.items.len());
-        }
-        self.items.push((k, v));
-    }
-}
-
-#[derive(Hash, PartialEq, Eq)]
-enum HKey {
-    None,
-    Int(i64),
-    Big(BigInt),
-    Float(u64),
-    Str(Rc<str>),
-    Bytes(Rc<[u8]>),
-    Tuple(Vec<HKey>),
-    /// NaN equals nothing, not even another NaN.
-    Unique(usize),
+/// A hashable tuple's key, and how deep it nests (itself included).
+#[derive(Clone, Copy)]
+pub(super) struct TupleKey {
+    key: HKey,
+    height: usize,
 }
 
 struct Reader<'a> {
@@ -174,6 +137,10 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// A str given to `_codecs.encode` (kept alive, so its address stays its own) and the
+/// bytes it gave.
+type Encoded = (Rc<str>, Rc<[u8]>);
+
 struct Machine {
     stack: Vec<Obj>,
     marks: Vec<usize>,
@@ -181,7 +148,12 @@ struct Machine {
     arena: Vec<Node>,
     proto: u8,
     offset: usize,
-    nans: usize,
+    keys: Keys,
+    /// `_codecs.encode` results by the address of their str (kept alive here) and
+    /// encoding, so a memoized str encoded many times is converted once.
+    encoded: HashMap<(usize, bool), Encoded, foldhash::fast::RandomState>,
+    /// Opcodes run and items moved: the work done, which a test holds linear in the input.
+    work: u64,
 }
 
 fn malformed(offset: usize, reason: impl Into<String>) -> PickleError {
@@ -192,6 +164,22 @@ fn malformed(offset: usize, reason: impl Into<String>) -> PickleError {
 }
 
 pub(super) fn decode(bytes: &[u8]) -> Result<(SessionData, NaiveDateTime), PickleError> {
+    decode_counting(bytes)
+        .0
+        .map(|(data, expires, _)| (data, expires))
+}
+
+/// [`decode`], with the session's size, and the work done (opcodes run, items moved, keys
+/// hashed, arena edges measured, values built), whether or not decoding succeeded.
+pub(super) fn decode_counting(
+    bytes: &[u8],
+) -> (
+    Result<(SessionData, NaiveDateTime, SessionSize), PickleError>,
+    u64,
+) {
+    if bytes.len() > MAX_SESSION_BYTES {
+        return (Err(PickleError::TooLarge(MAX_SESSION_BYTES)), 0);
+    }
     let mut m = Machine {
         stack: Vec::new(),
         marks: Vec::new(),
@@ -199,20 +187,68 @@ pub(super) fn decode(bytes: &[u8]) -> Result<(SessionData, NaiveDateTime), Pickl
         arena: Vec::new(),
         proto: 0,
         offset: 0,
-        nans: 0,
+        keys: Keys::default(),
+        encoded: HashMap::default(),
+        work: 0,
     };
     let top = m.run(&mut Reader {
         data: bytes,
         pos: 0,
-    })?;
-    let budget = MIN_OUTPUT_BUDGET.max(bytes.len().saturating_mul(16));
-    Convert {
-        arena: &m.arena,
-        budget,
-        used: 0,
-        open: HashSet::new(),
-    }
-    .session(&top)
+    });
+    let mut work = m.work + m.keys.work;
+    let result = top.and_then(|top| {
+        let (dict, expires) = session_pair(&m.arena, &top)?;
+        // What the data would expand to is measured on the arena graph before anything is
+        // built (each shared object once), and held to a budget proportional to the input.
+        let mut graph = expand::Graph::new(&m.arena);
+        let size = graph.session(dict);
+        work += graph.work;
+        let size = size?;
+        let cap = bytes.len().saturating_mul(MAX_SESSION_EXPANSION);
+        let (max_bytes, max_values) = (MAX_SESSION_BYTES.min(cap), MAX_SESSION_VALUES.min(cap));
+        if size.bytes > max_bytes {
+            return Err(PickleError::TooLarge(max_bytes));
+        }
+        if size.values > max_values {
+            return Err(PickleError::TooManyValues(max_values));
+        }
+        let mut build = Build {
+            arena: &m.arena,
+            built: 0,
+        };
+        let data = build.session(dict);
+        work += build.built;
+        Ok((data, expires, size))
+    });
+    (result, work)
+}
+
+/// CherryPy's `(data, expiration)` pair: the session dict and the naive datetime.
+fn session_pair<'a>(
+    arena: &'a [Node],
+    top: &Obj,
+) -> Result<(&'a Dict, NaiveDateTime), PickleError> {
+    // CherryPy only indexes the pair (`data[0]`, `data[1]`), so a list works as well.
+    let pair = match top {
+        Obj::Tuple(id) | Obj::List(id) => match &arena[*id] {
+            Node::Tuple(items, _) | Node::List(items) => items,
+            Node::Dict(_) => unreachable!("arena kinds match their handles"),
+        },
+        other => return Err(PickleError::NotASession(kind(other))),
+    };
+    let [data, expires] = pair.as_slice() else {
+        return Err(PickleError::NotASession("a sequence whose length is not 2"));
+    };
+    let Obj::DateTime(expires) = *expires else {
+        return Err(PickleError::NotASession(kind(expires)));
+    };
+    let Obj::Dict(id) = *data else {
+        return Err(PickleError::NotASession(kind(data)));
+    };
+    let Node::Dict(dict) = &arena[id] else {
+        unreachable!("arena kinds match their handles")
+    };
+    Ok((dict, expires))
 }
 
 impl Machine {
@@ -233,21 +269,68 @@ impl Machine {
 
     fn pop_mark(&mut self) -> Result<Vec<Obj>, PickleError> {
         let mark = self.marks.pop().ok_or_else(|| self.err("MARK not found"))?;
-        Ok(self.stack.split_off(mark))
+        let items = self.stack.split_off(mark);
+        self.work += items.len() as u64;
+        Ok(items)
     }
 
     fn push_node(&mut self, node: Node) {
         let id = self.arena.len();
         self.stack.push(match node {
             Node::List(_) => Obj::List(id),
-            Node::Tuple(_) => Obj::Tuple(id),
+            Node::Tuple(..) => Obj::Tuple(id),
             Node::Dict(_) => Obj::Dict(id),
         });
         self.arena.push(node);
     }
 
     fn tuple(&mut self, items: Vec<Obj>) {
-        self.push_node(Node::Tuple(items));
+        let key = self.tuple_key(&items);
+        self.push_node(Node::Tuple(items, key));
+    }
+
+    /// A new tuple's key, from its items' (a tuple in it already has its own).
+    fn tuple_key(&mut self, items: &[Obj]) -> Result<TupleKey, KeyProblem> {
+        let mut keys = Vec::with_capacity(items.len());
+        let mut height = 1;
+        for item in items {
+            let (key, h) = match item {
+                Obj::Tuple(id) => match &self.arena[*id] {
+                    Node::Tuple(_, key) => {
+                        let key = (*key)?;
+                        (key.key, key.height)
+                    }
+                    _ => unreachable!("arena kinds match their handles"),
+                },
+                Obj::List(_) => return Err(KeyProblem::Unhashable("a list")),
+                Obj::Dict(_) => return Err(KeyProblem::Unhashable("a dict")),
+                scalar => (
+                    self.scalar_key(scalar)
+                        .ok_or(KeyProblem::Outside(kind(scalar)))?,
+                    1,
+                ),
+            };
+            keys.push(key);
+            height = height.max(h.saturating_add(1));
+        }
+        Ok(TupleKey {
+            key: self.keys.tuple(keys.into()),
+            height,
+        })
+    }
+
+    /// The key of a value that is not a container; `None` outside the data model.
+    fn scalar_key(&mut self, obj: &Obj) -> Option<HKey> {
+        Some(match obj {
+            Obj::None => HKey::None,
+            Obj::Bool(b) => HKey::Int(i64::from(*b)),
+            Obj::Int(i) => HKey::Int(*i),
+            Obj::Big(b) => self.keys.big(b),
+            Obj::Float(f) => self.keys.float(*f),
+            Obj::Str(s) => self.keys.str(s),
+            Obj::Bytes(b) => self.keys.bytes(b),
+            _ => return None,
+        })
     }
 
     /// The list on top of the stack, for `APPEND(S)`.
@@ -271,7 +354,7 @@ impl Machine {
         };
         let mut it = pairs.into_iter();
         while let (Some(k), Some(v)) = (it.next(), it.next()) {
-            let h = self.hkey(&k, 0)?;
+            let h = self.hkey(&k)?;
             let Node::Dict(dict) = &mut self.arena[id] else {
                 unreachable!("arena kinds match their handles")
             };
@@ -280,48 +363,32 @@ impl Machine {
         Ok(())
     }
 
-    fn hkey(&mut self, key: &Obj, depth: usize) -> Result<HKey, PickleError> {
-        if depth > MAX_DEPTH {
-            return Err(PickleError::TooDeep(MAX_DEPTH));
-        }
-        Ok(match key {
-            Obj::None => HKey::None,
-            Obj::Bool(b) => HKey::Int(i64::from(*b)),
-            Obj::Int(i) => HKey::Int(*i),
-            Obj::Big(b) => b
-                .to_i64()
-                .map_or_else(|| HKey::Big((**b).clone()), HKey::Int),
-            Obj::Float(f) if f.is_nan() => {
-                self.nans += 1;
-                HKey::Unique(self.nans)
-            }
-            Obj::Float(f) if f.is_finite() && f.fract() == 0.0 => match f.to_i64() {
-                Some(i) => HKey::Int(i),
-                None => HKey::Big(BigInt::from_f64(*f).unwrap_or_default()),
-            },
-            Obj::Float(f) => HKey::Float(f.to_bits()),
-            Obj::Str(s) => HKey::Str(s.clone()),
-            Obj::Bytes(b) => HKey::Bytes(b.clone()),
-            Obj::Tuple(id) => {
-                let Node::Tuple(items) = &self.arena[*id] else {
-                    unreachable!("arena kinds match their handles")
-                };
-                let items = items.clone();
-                let mut keys = Vec::with_capacity(items.len());
-                for item in &items {
-                    keys.push(grow_stack(|| self.hkey(item, depth + 1))?);
+    /// A dict key as Python compares it: O(1) for a key met before, however large.
+    fn hkey(&mut self, key: &Obj) -> Result<HKey, PickleError> {
+        match key {
+            Obj::Tuple(id) => match &self.arena[*id] {
+                Node::Tuple(_, Ok(key)) if key.height > MAX_SESSION_DEPTH => {
+                    Err(PickleError::TooDeep(MAX_SESSION_DEPTH))
                 }
-                HKey::Tuple(keys)
-            }
-            Obj::List(_) => return Err(PickleError::UnhashableKey("a list")),
-            Obj::Dict(_) => return Err(PickleError::UnhashableKey("a dict")),
-            other => return Err(outside(other)),
-        })
+                Node::Tuple(_, Ok(key)) => Ok(key.key),
+                Node::Tuple(_, Err(KeyProblem::Unhashable(what))) => {
+                    Err(PickleError::UnhashableKey(what))
+                }
+                Node::Tuple(_, Err(KeyProblem::Outside(what))) => {
+                    Err(PickleError::OutsideModel((*what).to_owned()))
+                }
+                _ => unreachable!("arena kinds match their handles"),
+            },
+            Obj::List(_) => Err(PickleError::UnhashableKey("a list")),
+            Obj::Dict(_) => Err(PickleError::UnhashableKey("a dict")),
+            other => self.scalar_key(other).ok_or_else(|| outside(other)),
+        }
     }
 
     fn run(&mut self, r: &mut Reader<'_>) -> Result<Obj, PickleError> {
         loop {
             self.offset = r.pos;
+            self.work += 1;
             let code = r.byte("an opcode")?;
             match code {
                 op::PROTO => {
@@ -385,14 +452,14 @@ impl Machine {
                     .push(Obj::Int(u16::from_le_bytes(r.le("a BININT2")?).into())),
                 op::LONG1 => {
                     let n = r.byte("a LONG1 length")?;
-                    let v = int_from_le(r.take(n.into(), "a LONG1")?);
+                    let v = int_from_le(r.take(n.into(), "a LONG1")?)?;
                     self.stack.push(v);
                 }
                 op::LONG4 => {
                     let n = i32::from_le_bytes(r.le("a LONG4 length")?);
                     let n =
                         u64::try_from(n).map_err(|_| self.err("LONG4 with a negative length"))?;
-                    let v = int_from_le(r.take(n, "a LONG4")?);
+                    let v = int_from_le(r.take(n, "a LONG4")?)?;
                     self.stack.push(v);
                 }
                 op::FLOAT => {
@@ -469,6 +536,7 @@ impl Machine {
                         return Err(self.err("stack underflow"));
                     }
                     let items = self.stack.split_off(self.stack.len() - n);
+                    self.work += n as u64;
                     self.tuple(items);
                 }
                 op::DICT => {
@@ -579,6 +647,11 @@ impl Machine {
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err(self.err(format!("invalid int literal {text:?}")));
         }
+        // Parsing decimal digits costs their number squared: Python refuses more than this
+        // many too (`ValueError: Exceeds the limit (4300 digits)`).
+        if digits.trim_start_matches('0').len() > MAX_INT_DIGITS {
+            return Err(PickleError::IntTooLong(MAX_INT_DIGITS));
+        }
         Ok(match text.parse::<i64>() {
             Ok(i) => Obj::Int(i),
             Err(_) => big(text
@@ -594,10 +667,10 @@ impl Machine {
             .ok_or_else(|| self.err("invalid memo index"))
     }
 
-    fn args(&self, args: &Obj) -> Result<Vec<Obj>, PickleError> {
+    fn args(&self, args: &Obj) -> Result<&[Obj], PickleError> {
         match args {
             Obj::Tuple(id) => match &self.arena[*id] {
-                Node::Tuple(items) => Ok(items.clone()),
+                Node::Tuple(items, _) => Ok(items),
                 _ => unreachable!("arena kinds match their handles"),
             },
             other => Err(self.err(format!("REDUCE arguments are {}, not a tuple", kind(other)))),
@@ -605,18 +678,22 @@ impl Machine {
     }
 
     /// The only calls we interpret; everything else was refused when its global was read.
-    fn call(&self, code: u8, callable: Obj, args: Obj) -> Result<Obj, PickleError> {
+    fn call(&mut self, code: u8, callable: Obj, args: Obj) -> Result<Obj, PickleError> {
         let Obj::Global(g) = callable else {
             return Err(self.err(format!("call of {}", kind(&callable))));
         };
-        let args = self.args(&args)?;
         if code == op::NEWOBJ && !matches!(g, Global::DateTime) {
             return Err(self.err("NEWOBJ of a function"));
         }
-        match (g, args.as_slice()) {
+        let args = self.args(&args)?;
+        match (g, args) {
             (Global::DateTime, [state]) | (Global::DateTime, [state, Obj::None]) => {
                 let bytes: Vec<u8> = match state {
                     Obj::Bytes(b) | Obj::Py2Bytes(b) => b.to_vec(),
+                    // A state is 10 characters: a longer str need not be converted to know.
+                    Obj::Str(s) if s.len() > 20 => {
+                        return Err(self.err("datetime state is too long"));
+                    }
                     Obj::Str(s) => {
                         latin1(s).ok_or_else(|| self.err("datetime state is not latin-1"))?
                     }
@@ -627,14 +704,18 @@ impl Machine {
             (Global::DateTime, [_, _]) => Err(PickleError::OutsideModel(
                 "an aware datetime (with a tzinfo)".into(),
             )),
-            (Global::CodecsEncode, [Obj::Str(s)]) => Ok(Obj::Bytes(s.as_bytes().into())),
+            (Global::CodecsEncode, [Obj::Str(s)]) => {
+                let s = s.clone();
+                self.encode_str(&s, false)
+            }
             (Global::CodecsEncode, [Obj::Str(s), Obj::Str(enc)]) => {
                 let enc = enc.to_ascii_lowercase().replace('_', "-");
+                let s = s.clone();
                 match enc.as_str() {
-                    "latin1" | "latin-1" | "iso-8859-1" | "iso8859-1" | "l1" => latin1(s)
-                        .map(|b| Obj::Bytes(b.into()))
-                        .ok_or_else(|| self.err("_codecs.encode: str is not latin-1")),
-                    "utf-8" | "utf8" => Ok(Obj::Bytes(s.as_bytes().into())),
+                    "latin1" | "latin-1" | "iso-8859-1" | "iso8859-1" | "l1" => {
+                        self.encode_str(&s, true)
+                    }
+                    "utf-8" | "utf8" => self.encode_str(&s, false),
                     _ => Err(self.err(format!("_codecs.encode with encoding {enc:?}"))),
                 }
             }
@@ -643,17 +724,52 @@ impl Machine {
             (g, _) => Err(self.err(format!("unexpected arguments to {g:?}"))),
         }
     }
+
+    /// `_codecs.encode(s, 'latin1')` (or UTF-8): the bytes are shared by every call on the
+    /// same str, as converting a memoized str again per call would cost its length each.
+    fn encode_str(&mut self, s: &Rc<str>, latin: bool) -> Result<Obj, PickleError> {
+        let address = Rc::as_ptr(s).cast::<u8>() as usize;
+        if let Some((_, b)) = self.encoded.get(&(address, latin)) {
+            return Ok(Obj::Bytes(b.clone()));
+        }
+        self.work += s.len() as u64;
+        let b: Rc<[u8]> = if latin {
+            latin1(s)
+                .ok_or_else(|| self.err("_codecs.encode: str is not latin-1"))?
+                .into()
+        } else {
+            s.as_bytes().into()
+        };
+        self.encoded
+            .insert((address, latin), (s.clone(), b.clone()));
+        Ok(Obj::Bytes(b))
+    }
 }
 
 fn big(b: BigInt) -> Obj {
     b.to_i64().map_or_else(|| Obj::Big(Rc::new(b)), Obj::Int)
 }
 
-fn int_from_le(bytes: &[u8]) -> Obj {
+/// `LONG1`/`LONG4`'s two's complement, within [`MAX_INT_DIGITS`] decimal digits (a longer
+/// one is refused before it is built).
+fn int_from_le(bytes: &[u8]) -> Result<Obj, PickleError> {
     if bytes.is_empty() {
-        return Obj::Int(0);
+        return Ok(Obj::Int(0));
     }
-    big(BigInt::from_signed_bytes_le(bytes))
+    // 10^4300 needs 14,285 bits: more bytes than that (and a sign byte), not counting the
+    // sign's repetitions at the top, have too many digits whatever they are.
+    let pad = if bytes[bytes.len() - 1] & 0x80 == 0 {
+        0
+    } else {
+        0xff
+    };
+    let significant = bytes.len() - bytes.iter().rev().take_while(|&&b| b == pad).count();
+    if significant > (MAX_INT_DIGITS * 3322 / 1000) / 8 + 2 {
+        return Err(PickleError::IntTooLong(MAX_INT_DIGITS));
+    }
+    let b = BigInt::from_signed_bytes_le(bytes);
+    measure::check_digits(&b)?;
+    Ok(big(b))
 }
 
 /// Python 3 decodes a Python 2 `str` as ASCII by default.
@@ -687,99 +803,7 @@ pub(super) fn datetime_from_state(b: &[u8]) -> Result<NaiveDateTime, PickleError
         .ok_or_else(bad)
 }
 
-/// Python's `codecs.escape_decode`, which reads a Python 2 `STRING` literal.
-fn escape_decode(s: &[u8]) -> Result<Vec<u8>, String> {
-    let mut out = Vec::with_capacity(s.len());
-    let mut i = 0;
-    while i < s.len() {
-        let c = s[i];
-        i += 1;
-        if c != b'\\' {
-            out.push(c);
-            continue;
-        }
-        let Some(&e) = s.get(i) else {
-            return Err("trailing \\ in string".into());
-        };
-        i += 1;
-        match e {
-            b'\n' => {}
-            b'\\' | b'\'' | b'"' => out.push(e),
-            b'b' => out.push(8),
-            b'f' => out.push(12),
-            b't' => out.push(b'\t'),
-            b'n' => out.push(b'\n'),
-            b'r' => out.push(b'\r'),
-            b'v' => out.push(11),
-            b'a' => out.push(7),
-            b'0'..=b'7' => {
-                let mut v = u32::from(e - b'0');
-                for _ in 0..2 {
-                    match s.get(i) {
-                        Some(&d @ b'0'..=b'7') => {
-                            v = v * 8 + u32::from(d - b'0');
-                            i += 1;
-                        }
-                        _ => break,
-                    }
-                }
-                out.push(v as u8);
-            }
-            b'x' => {
-                let hex = s.get(i..i + 2).and_then(|h| std::str::from_utf8(h).ok());
-                let v = hex.and_then(|h| u8::from_str_radix(h, 16).ok());
-                out.push(v.ok_or_else(|| format!("invalid \\x escape at position {}", i - 2))?);
-                i += 2;
-            }
-            _ => out.extend([b'\\', e]),
-        }
-    }
-    Ok(out)
-}
-
-/// Python's `raw_unicode_escape` decoder, which reads protocol 0's `UNICODE`: bytes are
-/// latin-1 code points, except `\uXXXX` and `\UXXXXXXXX` after an odd number of backslashes.
-fn raw_unicode_escape(s: &[u8]) -> Result<String, String> {
-    let mut out = String::with_capacity(s.len());
-    let mut i = 0;
-    while i < s.len() {
-        if s[i] != b'\\' {
-            out.push(char::from(s[i]));
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < s.len() && s[i] == b'\\' {
-            out.push('\\');
-            i += 1;
-        }
-        let odd = (i - start) % 2 == 1;
-        let width = match s.get(i) {
-            Some(b'u') if odd => 4,
-            Some(b'U') if odd => 8,
-            _ => continue,
-        };
-        out.pop();
-        let hex = s
-            .get(i + 1..i + 1 + width)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
-            .ok_or_else(|| format!("truncated \\{} escape", char::from(s[i])))?;
-        let code = u32::from_str_radix(hex, 16).map_err(|e| e.to_string())?;
-        let c = char::from_u32(code).ok_or_else(|| {
-            if code > 0x10ffff {
-                "\\Uxxxxxxxx out of range".to_owned()
-            } else {
-                "a lone surrogate, which a session str cannot hold".to_owned()
-            }
-        })?;
-        out.push(c);
-        i += 1 + width;
-    }
-    Ok(out)
-}
-
-fn kind(obj: &Obj) -> &'static str {
+pub(super) fn kind(obj: &Obj) -> &'static str {
     match obj {
         Obj::None => "None",
         Obj::Bool(_) => "a bool",
@@ -799,116 +823,61 @@ fn kind(obj: &Obj) -> &'static str {
     }
 }
 
-fn outside(obj: &Obj) -> PickleError {
+pub(super) fn outside(obj: &Obj) -> PickleError {
     PickleError::OutsideModel(kind(obj).to_owned())
 }
 
-/// Turns the arena graph into owned session values, within a depth limit and a size budget
-/// (memo references can make a small pickle name one big object many times).
-struct Convert<'a> {
+/// Turns the arena graph into owned session values, once [`expand::Graph`] has measured
+/// them within the budget (so neither depth nor size needs checking here).
+struct Build<'a> {
     arena: &'a [Node],
-    budget: usize,
-    used: usize,
-    /// Containers being converted: meeting one again is a cycle.
-    open: HashSet<usize>,
+    /// Values built.
+    built: u64,
 }
 
-impl Convert<'_> {
-    fn charge(&mut self, bytes: usize) -> Result<(), PickleError> {
-        self.used = self.used.saturating_add(bytes + size_of::<SessionValue>());
-        if self.used > self.budget {
-            return Err(PickleError::TooLarge(self.budget));
-        }
-        Ok(())
-    }
-
-    fn session(&mut self, top: &Obj) -> Result<(SessionData, NaiveDateTime), PickleError> {
-        // CherryPy only indexes the pair (`data[0]`, `data[1]`), so a list works as well.
-        let pair = match top {
-            Obj::Tuple(id) | Obj::List(id) => match &self.arena[*id] {
-                Node::Tuple(items) | Node::List(items) => items,
-                Node::Dict(_) => unreachable!("arena kinds match their handles"),
-            },
-            other => return Err(PickleError::NotASession(kind(other))),
-        };
-        let [data, expires] = pair.as_slice() else {
-            return Err(PickleError::NotASession("a sequence whose length is not 2"));
-        };
-        let Obj::DateTime(expires) = *expires else {
-            return Err(PickleError::NotASession(kind(expires)));
-        };
-        let Obj::Dict(id) = *data else {
-            return Err(PickleError::NotASession(kind(data)));
-        };
-        let Node::Dict(dict) = &self.arena[id] else {
-            unreachable!("arena kinds match their handles")
-        };
-        self.open.insert(id);
+impl Build<'_> {
+    fn session(&mut self, dict: &Dict) -> SessionData {
         let mut out = SessionData::with_capacity(dict.items.len());
         for (k, v) in &dict.items {
-            let Obj::Str(k) = k else {
-                return Err(PickleError::NonStrKey(kind(k)));
-            };
-            self.charge(k.len())?;
-            let v = self.value(v, 1)?;
-            out.insert(k.to_string(), v);
+            if let Obj::Str(k) = k {
+                let v = self.value(v);
+                out.insert(k.to_string(), v);
+            }
         }
-        Ok((out, expires))
+        out
     }
 
-    fn value(&mut self, obj: &Obj, depth: usize) -> Result<SessionValue, PickleError> {
-        if depth > MAX_DEPTH {
-            return Err(PickleError::TooDeep(MAX_DEPTH));
-        }
-        let v = match obj {
-            Obj::None => SessionValue::None,
+    fn value(&mut self, obj: &Obj) -> SessionValue {
+        self.built += 1;
+        match obj {
             Obj::Bool(b) => SessionValue::Bool(*b),
             Obj::Int(i) => SessionValue::Int(*i),
-            Obj::Big(b) => {
-                self.charge(b.bits() as usize / 8)?;
-                SessionValue::BigInt((**b).clone())
-            }
+            Obj::Big(b) => SessionValue::BigInt((**b).clone()),
             Obj::Float(f) => SessionValue::Float(*f),
-            Obj::Str(s) => {
-                self.charge(s.len())?;
-                SessionValue::Str(s.to_string())
-            }
-            Obj::Bytes(b) => {
-                self.charge(b.len())?;
-                SessionValue::Bytes(b.to_vec())
-            }
-            Obj::List(id) | Obj::Tuple(id) | Obj::Dict(id) => return self.container(*id, depth),
-            other => return Err(outside(other)),
-        };
-        self.charge(0)?;
-        Ok(v)
-    }
-
-    fn container(&mut self, id: usize, depth: usize) -> Result<SessionValue, PickleError> {
-        if !self.open.insert(id) {
-            return Err(PickleError::OutsideModel("a recursive structure".into()));
+            Obj::Str(s) => SessionValue::Str(s.to_string()),
+            Obj::Bytes(b) => SessionValue::Bytes(b.to_vec()),
+            Obj::List(id) | Obj::Tuple(id) | Obj::Dict(id) => match &self.arena[*id] {
+                Node::List(items) => SessionValue::List(self.items(items)),
+                Node::Tuple(items, _) => SessionValue::Tuple(self.items(items)),
+                Node::Dict(dict) => SessionValue::Dict(
+                    dict.items
+                        .iter()
+                        .map(|(k, v)| {
+                            let k = grow_stack(|| self.value(k));
+                            (k, grow_stack(|| self.value(v)))
+                        })
+                        .collect(),
+                ),
+            },
+            // The measure refused everything else.
+            _ => SessionValue::None,
         }
-        self.charge(0)?;
-        let v = match &self.arena[id] {
-            Node::List(items) => SessionValue::List(self.items(items, depth)?),
-            Node::Tuple(items) => SessionValue::Tuple(self.items(items, depth)?),
-            Node::Dict(dict) => {
-                let mut out = Vec::with_capacity(dict.items.len());
-                for (k, v) in &dict.items {
-                    let k = grow_stack(|| self.value(k, depth + 1))?;
-                    out.push((k, grow_stack(|| self.value(v, depth + 1))?));
-                }
-                SessionValue::Dict(out)
-            }
-        };
-        self.open.remove(&id);
-        Ok(v)
     }
 
-    fn items(&mut self, items: &[Obj], depth: usize) -> Result<Vec<SessionValue>, PickleError> {
+    fn items(&mut self, items: &[Obj]) -> Vec<SessionValue> {
         items
             .iter()
-            .map(|item| grow_stack(|| self.value(item, depth + 1)))
+            .map(|item| grow_stack(|| self.value(item)))
             .collect()
     }
 }

@@ -5,34 +5,34 @@ use chrono::{Datelike, NaiveDateTime, Timelike};
 use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 
-use super::{MAX_DEPTH, PickleError, grow_stack, op};
+use super::measure::{self, BATCH};
+use super::{PickleError, grow_stack, op};
 use crate::session_value::{SessionData, SessionValue};
 
-/// Python batches `APPENDS`/`SETITEMS` by this many items, so its unpickler's stack stays
-/// small; we do the same.
-const BATCH: usize = 1000;
-
 pub(super) fn encode(data: &SessionData, expires: NaiveDateTime) -> Result<Vec<u8>, PickleError> {
-    let mut out = vec![op::PROTO, 4];
+    // Everything the decoder would refuse (too deep, too large, an unhashable key, an int
+    // with too many digits) is refused here first, by the same measure.
+    let size = measure::measure(data)?;
+    let mut out = Vec::with_capacity(size.bytes);
+    out.extend([op::PROTO, 4]);
     out.push(op::EMPTY_DICT);
     let items: Vec<_> = data.iter().collect();
     for batch in items.chunks(BATCH) {
         out.push(op::MARK);
         for (k, v) in batch {
             str(&mut out, k);
-            value(&mut out, v, 1)?;
+            value(&mut out, v);
         }
         out.push(op::SETITEMS);
     }
     datetime(&mut out, expires)?;
     out.extend([op::TUPLE2, op::STOP]);
+    debug_assert_eq!(out.len(), size.bytes, "the measure is the pickle's length");
     Ok(out)
 }
 
-fn value(out: &mut Vec<u8>, v: &SessionValue, depth: usize) -> Result<(), PickleError> {
-    if depth > MAX_DEPTH {
-        return Err(PickleError::TooDeep(MAX_DEPTH));
-    }
+/// Writes one value; [`measure::measure`] has checked it.
+fn value(out: &mut Vec<u8>, v: &SessionValue) {
     match v {
         SessionValue::None => out.push(op::NONE),
         SessionValue::Bool(b) => out.push(if *b { op::NEWTRUE } else { op::NEWFALSE }),
@@ -59,7 +59,7 @@ fn value(out: &mut Vec<u8>, v: &SessionValue, depth: usize) -> Result<(), Pickle
             for batch in items.chunks(BATCH) {
                 out.push(op::MARK);
                 for item in batch {
-                    grow_stack(|| value(out, item, depth + 1))?;
+                    grow_stack(|| value(out, item));
                 }
                 out.push(op::APPENDS);
             }
@@ -68,14 +68,14 @@ fn value(out: &mut Vec<u8>, v: &SessionValue, depth: usize) -> Result<(), Pickle
             0 => out.push(op::EMPTY_TUPLE),
             n @ 1..=3 => {
                 for item in items {
-                    grow_stack(|| value(out, item, depth + 1))?;
+                    grow_stack(|| value(out, item));
                 }
                 out.push(op::TUPLE1 + (n as u8 - 1));
             }
             _ => {
                 out.push(op::MARK);
                 for item in items {
-                    grow_stack(|| value(out, item, depth + 1))?;
+                    grow_stack(|| value(out, item));
                 }
                 out.push(op::TUPLE);
             }
@@ -85,29 +85,12 @@ fn value(out: &mut Vec<u8>, v: &SessionValue, depth: usize) -> Result<(), Pickle
             for batch in items.chunks(BATCH) {
                 out.push(op::MARK);
                 for (k, v) in batch {
-                    // Python could not load a dict keyed by a list: refuse to write one.
-                    hashable(k, depth + 1)?;
-                    grow_stack(|| value(out, k, depth + 1))?;
-                    grow_stack(|| value(out, v, depth + 1))?;
+                    grow_stack(|| value(out, k));
+                    grow_stack(|| value(out, v));
                 }
                 out.push(op::SETITEMS);
             }
         }
-    }
-    Ok(())
-}
-
-fn hashable(k: &SessionValue, depth: usize) -> Result<(), PickleError> {
-    if depth > MAX_DEPTH {
-        return Err(PickleError::TooDeep(MAX_DEPTH));
-    }
-    match k {
-        SessionValue::List(_) => Err(PickleError::UnhashableKey("a list")),
-        SessionValue::Dict(_) => Err(PickleError::UnhashableKey("a dict")),
-        SessionValue::Tuple(items) => items
-            .iter()
-            .try_for_each(|i| grow_stack(|| hashable(i, depth + 1))),
-        _ => Ok(()),
     }
 }
 

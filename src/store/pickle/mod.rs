@@ -9,10 +9,13 @@
 //! recognised by name and interpreted by hand; any other global, and any opcode outside the
 //! data model, is an error that names it.
 //!
-//! A hostile file cannot exhaust the stack or memory: decoding is iterative over a flat
-//! arena, declared lengths are checked against the input before anything is allocated,
-//! nesting is limited to 1,000 levels, and the expanded result (memo references can share
-//! one object many times) is limited to a budget proportional to the input.
+//! A hostile file cannot exhaust the stack, memory or time: decoding is iterative over a
+//! flat arena, declared lengths are checked against the input before anything is
+//! allocated, dict keys are interned so that a shared key is hashed once, and what the
+//! data would expand to (memo references can share one object many times) is measured on
+//! the arena before anything is built, against the budgets in [`crate::limits`]: decoding
+//! costs time and memory linear in the input. The encoders refuse data over the same
+//! budgets, so whatever this crate writes reads back.
 //!
 //! Python 2 `str` objects (`STRING`, `BINSTRING`, `SHORT_BINSTRING`; CherryPy on Python 3
 //! never writes them) read as Python 3's default `pickle.loads` reads them: as `str` when
@@ -23,26 +26,27 @@
 
 mod decode;
 mod encode;
+mod expand;
 pub(crate) mod expiry;
+mod keys;
+mod measure;
 mod op;
+#[cfg(test)]
+mod proptests;
 #[cfg(any(feature = "memcached", test))]
 mod protocol0;
 #[cfg(test)]
 mod tests;
+mod text;
 
 use chrono::NaiveDateTime;
 
 use crate::session_value::SessionData;
 
-/// The deepest nesting of containers read or written. Python's own pickler cannot write
-/// deeper data (it recurses and stops at its recursion limit of about 1000).
-pub(crate) const MAX_DEPTH: usize = 1000;
-
-/// The least budget, in bytes, for the decoded data; larger inputs get 16 times their size.
-const MIN_OUTPUT_BUDGET: usize = 64 << 20;
+pub(crate) use measure::{SessionSize, entry as measure_entry, session as session_size};
 
 /// Runs one level of a recursion over nested values on a fresh stack segment when little is
-/// left: [`MAX_DEPTH`] levels take several MiB in an unoptimised build, more than a 2 MiB
+/// left: [`crate::limits::MAX_SESSION_DEPTH`] levels take several MiB in an unoptimised build, more than a 2 MiB
 /// thread (tokio's, the test harness's) has.
 fn grow_stack<R>(f: impl FnOnce() -> R) -> R {
     const RED_ZONE: usize = 64 * 1024;
@@ -51,11 +55,31 @@ fn grow_stack<R>(f: impl FnOnce() -> R) -> R {
 }
 
 /// Reads a session file's pickle: the session dict and its naive local-time expiration.
+///
+/// Refuses ([`PickleError::TooLarge`], [`PickleError::TooManyValues`]) a pickle longer than
+/// [`MAX_SESSION_BYTES`](crate::limits::MAX_SESSION_BYTES), or whose data would be larger
+/// than the budgets of [`crate::limits`], before building it.
 pub fn decode(bytes: &[u8]) -> Result<(SessionData, NaiveDateTime), PickleError> {
     decode::decode(bytes)
 }
 
+/// [`decode`], and the work it did (opcodes run, items moved, key bytes hashed, arena
+/// edges measured, values built), which the tests hold linear in the input.
+#[cfg(test)]
+pub(crate) fn decode_counting(
+    bytes: &[u8],
+) -> (
+    Result<(SessionData, NaiveDateTime, SessionSize), PickleError>,
+    u64,
+) {
+    decode::decode_counting(bytes)
+}
+
 /// Writes `(data, expires)` as CherryPy does, with protocol 4 (readable by Python 3.4+).
+///
+/// Refuses data that [`decode`] would refuse (deeper than
+/// [`MAX_SESSION_DEPTH`](crate::limits::MAX_SESSION_DEPTH), more values or bytes than the
+/// budgets of [`crate::limits`], an unhashable dict key, an int with too many digits).
 pub fn encode(data: &SessionData, expires: NaiveDateTime) -> Result<Vec<u8>, PickleError> {
     encode::encode(data, expires)
 }
@@ -119,12 +143,21 @@ pub enum PickleError {
     /// A dict key Python could not hash either (a list, a dict, a tuple holding one).
     #[error("a dict key is unhashable ({0})")]
     UnhashableKey(&'static str),
-    /// Containers nested deeper than the limit, 1,000 levels (or, when reading, a recursive one).
+    /// Containers nested deeper than the limit, 1,000 levels.
     #[error("data nests deeper than {0} levels")]
     TooDeep(usize),
-    /// The decoded data would be larger than the budget, in bytes.
-    #[error("pickle expands to more than {0} bytes of session data")]
+    /// The pickle, or what its data measures (see [`crate::limits::MAX_SESSION_BYTES`]),
+    /// is larger than the budget, in bytes.
+    #[error("session data larger than {0} bytes")]
     TooLarge(usize),
+    /// The data has more values than the budget (see
+    /// [`crate::limits::MAX_SESSION_VALUES`]).
+    #[error("session data with more than {0} values")]
+    TooManyValues(usize),
+    /// An int with more decimal digits than Python converts (see
+    /// [`crate::limits::MAX_INT_DIGITS`]).
+    #[error("an int with more than {0} decimal digits")]
+    IntTooLong(usize),
     /// Anything else Python's unpickler would also reject: stack underflow, a missing mark,
     /// a bad memo index, a bad argument, invalid UTF-8...
     #[error("malformed pickle at offset {offset}: {reason}")]

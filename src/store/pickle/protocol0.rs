@@ -11,7 +11,8 @@ use std::fmt::Write;
 
 use chrono::NaiveDateTime;
 
-use super::{MAX_DEPTH, PickleError, grow_stack};
+use super::{PickleError, grow_stack, measure};
+use crate::limits::MAX_SESSION_BYTES;
 use crate::session_value::{SessionData, SessionValue};
 
 struct Pickler {
@@ -22,6 +23,9 @@ struct Pickler {
 }
 
 pub(super) fn encode(data: &SessionData, expires: NaiveDateTime) -> Result<Vec<u8>, PickleError> {
+    // The same budget as protocol 4 (see `measure`); the text form of the same data is
+    // longer, and the decoder reads no pickle longer than the budget, so that is checked too.
+    measure::measure(data)?;
     let mut p = Pickler {
         out: Vec::with_capacity(64 + data.len() * 16),
         next_memo: 0,
@@ -33,13 +37,16 @@ pub(super) fn encode(data: &SessionData, expires: NaiveDateTime) -> Result<Vec<u
     p.memoize();
     for (k, v) in data {
         p.str(k);
-        p.value(v, 1)?;
+        p.value(v);
         p.out.push(b's');
     }
     p.datetime(expires)?;
     p.out.push(b't');
     p.memoize();
     p.out.push(b'.');
+    if p.out.len() > MAX_SESSION_BYTES {
+        return Err(PickleError::TooLarge(MAX_SESSION_BYTES));
+    }
     Ok(p.out)
 }
 
@@ -60,10 +67,8 @@ impl Pickler {
         self.out.push(b'\n');
     }
 
-    fn value(&mut self, v: &SessionValue, depth: usize) -> Result<(), PickleError> {
-        if depth > MAX_DEPTH {
-            return Err(PickleError::TooDeep(MAX_DEPTH));
-        }
+    /// Writes one value; [`measure::measure`] has checked it.
+    fn value(&mut self, v: &SessionValue) {
         match v {
             SessionValue::None => self.out.push(b'N'),
             SessionValue::Bool(b) => self.out.extend(if *b { b"I01\n" } else { b"I00\n" }),
@@ -79,7 +84,7 @@ impl Pickler {
                 self.out.extend(b"(l");
                 self.memoize();
                 for item in items {
-                    grow_stack(|| self.value(item, depth + 1))?;
+                    grow_stack(|| self.value(item));
                     self.out.push(b'a');
                 }
             }
@@ -87,7 +92,7 @@ impl Pickler {
             SessionValue::Tuple(items) => {
                 self.out.push(b'(');
                 for item in items {
-                    grow_stack(|| self.value(item, depth + 1))?;
+                    grow_stack(|| self.value(item));
                 }
                 self.out.push(b't');
                 self.memoize();
@@ -96,16 +101,12 @@ impl Pickler {
                 self.out.extend(b"(d");
                 self.memoize();
                 for (k, v) in items {
-                    if matches!(k, SessionValue::List(_) | SessionValue::Dict(_)) {
-                        return Err(PickleError::UnhashableKey("a list or dict"));
-                    }
-                    grow_stack(|| self.value(k, depth + 1))?;
-                    grow_stack(|| self.value(v, depth + 1))?;
+                    grow_stack(|| self.value(k));
+                    grow_stack(|| self.value(v));
                     self.out.push(b's');
                 }
             }
         }
-        Ok(())
     }
 
     /// `UNICODE`: raw-unicode-escape, with the characters that would break the line (and

@@ -1,0 +1,161 @@
+//! Dict keys as Python compares them, at a cost that does not grow with sharing.
+//!
+//! A pickle can name one str, or one tuple of tuples, many times through its memo; hashing
+//! or comparing such a key by content each time it is used would cost its expanded size
+//! per use (a tuple built from itself doubles per level). So every str, bytes, big int and
+//! tuple key is interned once, by content, into a small number, and each later use of the
+//! same object finds that number by identity: a key costs its own bytes once, then O(1).
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use foldhash::fast::RandomState;
+use num_bigint::BigInt;
+use num_traits::{FromPrimitive, ToPrimitive};
+
+/// A dict key, reduced to what Python's `==` and `hash` see (`1 == 1.0 == True`).
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub(super) enum HKey {
+    None,
+    Int(i64),
+    Float(u64),
+    /// NaN equals nothing, not even another NaN.
+    Unique(usize),
+    /// An interned str, bytes, big int or tuple.
+    Interned(usize),
+}
+
+/// What is interned: equal contents get one number.
+#[derive(Clone, Hash, PartialEq, Eq)]
+enum Content {
+    Str(Rc<str>),
+    Bytes(Rc<[u8]>),
+    Big(Rc<BigInt>),
+    /// The keys of a tuple's items.
+    Tuple(Box<[HKey]>),
+}
+
+/// The interner. Objects met again (the same `Rc`) are found by address; the map keeps a
+/// clone of each, so no address is reused while the decoding lasts.
+#[derive(Default)]
+pub(super) struct Keys {
+    by_content: HashMap<Content, usize, RandomState>,
+    by_address: HashMap<usize, (Content, usize), RandomState>,
+    nans: usize,
+    /// Bytes hashed and items keyed: the work interning did, for the decoder's count.
+    pub(super) work: u64,
+}
+
+impl Keys {
+    fn intern(&mut self, content: Content) -> HKey {
+        let next = self.by_content.len();
+        HKey::Interned(*self.by_content.entry(content).or_insert(next))
+    }
+
+    /// The key of a shared object, found by its address after the first time.
+    /// The key of a shared object (its address, the cost of hashing its content, the
+    /// content), found by address after the first time.
+    fn shared(&mut self, address: usize, cost: u64, content: impl FnOnce() -> Content) -> HKey {
+        if let Some(&(_, id)) = self.by_address.get(&address) {
+            self.work += 1;
+            return HKey::Interned(id);
+        }
+        self.work += cost + 1;
+        let content = content();
+        let HKey::Interned(id) = self.intern(content.clone()) else {
+            unreachable!("intern returns an interned key")
+        };
+        self.by_address.insert(address, (content, id));
+        HKey::Interned(id)
+    }
+
+    pub(super) fn str(&mut self, s: &Rc<str>) -> HKey {
+        let address = Rc::as_ptr(s).cast::<u8>() as usize;
+        self.shared(address, s.len() as u64, || Content::Str(s.clone()))
+    }
+
+    pub(super) fn bytes(&mut self, b: &Rc<[u8]>) -> HKey {
+        let address = Rc::as_ptr(b).cast::<u8>() as usize;
+        self.shared(address, b.len() as u64, || Content::Bytes(b.clone()))
+    }
+
+    pub(super) fn big(&mut self, b: &Rc<BigInt>) -> HKey {
+        if let Some(i) = b.to_i64() {
+            return HKey::Int(i);
+        }
+        let address = Rc::as_ptr(b).cast::<u8>() as usize;
+        self.shared(address, b.bits() / 8, || Content::Big(b.clone()))
+    }
+
+    pub(super) fn float(&mut self, f: f64) -> HKey {
+        self.work += 1;
+        if f.is_nan() {
+            self.nans += 1;
+            HKey::Unique(self.nans)
+        } else if f.is_finite() && f.fract() == 0.0 {
+            match f.to_i64() {
+                Some(i) => HKey::Int(i),
+                None => self.intern(Content::Big(Rc::new(
+                    BigInt::from_f64(f).unwrap_or_default(),
+                ))),
+            }
+        } else {
+            HKey::Float(f.to_bits())
+        }
+    }
+
+    /// A tuple's key from its items' keys, computed once when the tuple is built (a tuple
+    /// never changes afterwards).
+    pub(super) fn tuple(&mut self, items: Box<[HKey]>) -> HKey {
+        self.work += items.len() as u64 + 1;
+        self.intern(Content::Tuple(items))
+    }
+}
+
+/// A dict's items and their keys.
+#[derive(Default)]
+pub(super) struct Dict {
+    pub(super) items: Vec<(super::decode::Obj, super::decode::Obj)>,
+    /// Python's key equality, so a repeated key replaces the value and keeps the first
+    /// key's place, as `dict.__setitem__` does: the keys of a small dict, searched in order
+    /// (a session's dicts are mostly small, and a hash table each cost more than the rest
+    /// of the decoding) ...
+    small: Vec<HKey>,
+    /// ... and of a larger one, where a search in order would be quadratic.
+    index: HashMap<HKey, usize, RandomState>,
+}
+
+/// Keys a dict holds in [`Dict::small`] before they move to [`Dict::index`].
+const SMALL_DICT: usize = 16;
+
+impl Dict {
+    /// Where `key` is in `items`.
+    fn position(&self, key: &HKey) -> Option<usize> {
+        if self.index.is_empty() {
+            self.small.iter().position(|k| k == key)
+        } else {
+            self.index.get(key).copied()
+        }
+    }
+
+    /// Sets `key` (the `HKey` of `k`) to `v`.
+    pub(super) fn set(&mut self, key: HKey, k: super::decode::Obj, v: super::decode::Obj) {
+        if let Some(i) = self.position(&key) {
+            self.items[i].1 = v;
+            return;
+        }
+        if self.index.is_empty() && self.small.len() < SMALL_DICT {
+            self.small.push(key);
+        } else {
+            if self.index.is_empty() {
+                self.index = std::mem::take(&mut self.small)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, k)| (k, i))
+                    .collect();
+            }
+            self.index.insert(key, self.items.len());
+        }
+        self.items.push((k, v));
+    }
+}

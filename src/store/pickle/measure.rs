@@ -1,0 +1,211 @@
+//! The session budget, measured one way for writing, reading and changing a session.
+//!
+//! A session's *size* is the number of its values and the length of the protocol 4 pickle
+//! this crate writes for it (what the file and Redis stores hold). Both add up over the
+//! session's entries, so `Session::insert` can keep them current by measuring only the
+//! value it inserts; the encoders refuse data over the budget, and the decoder measures
+//! what a pickle would expand to with the same costs before it builds anything.
+
+use std::sync::LazyLock;
+
+use num_bigint::BigInt;
+use num_traits::ToPrimitive;
+
+use super::{PickleError, grow_stack};
+use crate::limits::{MAX_INT_DIGITS, MAX_SESSION_BYTES, MAX_SESSION_DEPTH, MAX_SESSION_VALUES};
+use crate::session_value::{SessionData, SessionValue};
+
+/// What a session, or part of one, costs against the budget.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct SessionSize {
+    /// Values: each key of the session dict, each scalar and each container counts one.
+    pub(crate) values: usize,
+    /// Bytes of the protocol 4 pickle this crate writes for them.
+    pub(crate) bytes: usize,
+}
+
+impl SessionSize {
+    /// The sum, saturating (a decoded graph can name 2^64 values).
+    pub(crate) fn plus(self, other: Self) -> Self {
+        Self {
+            values: self.values.saturating_add(other.values),
+            bytes: self.bytes.saturating_add(other.bytes),
+        }
+    }
+
+    /// The difference; `other` is part of `self`.
+    pub(crate) fn minus(self, other: Self) -> Self {
+        Self {
+            values: self.values.saturating_sub(other.values),
+            bytes: self.bytes.saturating_sub(other.bytes),
+        }
+    }
+
+    /// Whether this is within the budget for one whole session.
+    pub(crate) fn check(self) -> Result<(), PickleError> {
+        if self.values > MAX_SESSION_VALUES {
+            return Err(PickleError::TooManyValues(MAX_SESSION_VALUES));
+        }
+        if self.bytes > MAX_SESSION_BYTES {
+            return Err(PickleError::TooLarge(MAX_SESSION_BYTES));
+        }
+        Ok(())
+    }
+}
+
+/// `APPENDS`/`SETITEMS` batch size, as Python's pickler (and ours) writes them.
+pub(super) const BATCH: usize = 1000;
+
+/// The pickle of an empty session: `PROTO 4`, `EMPTY_DICT`, the expiration
+/// (`datetime.datetime` by `STACK_GLOBAL`, its 10-byte state, `TUPLE1`, `REDUCE`), then
+/// `TUPLE2` and `STOP`.
+const SESSION_OVERHEAD: usize = 2 + 1 + (2 + 8) * 2 + 1 + (2 + 10) + 1 + 1 + 2;
+
+/// `MARK` and `APPENDS`/`SETITEMS` around each batch of `n` items.
+pub(super) fn batches(n: usize) -> usize {
+    2 * n.div_ceil(BATCH)
+}
+
+/// A whole session whose entries (keys and values) add up to `entries`, `n` of them.
+pub(crate) fn session(entries: SessionSize, n: usize) -> SessionSize {
+    entries.plus(SessionSize {
+        values: 0,
+        bytes: SESSION_OVERHEAD + batches(n),
+    })
+}
+
+/// The opcode and length prefix of a str or bytes of `len` bytes.
+pub(super) fn sized(len: usize) -> usize {
+    if len <= usize::from(u8::MAX) {
+        2
+    } else if u32::try_from(len).is_ok() {
+        5
+    } else {
+        9
+    }
+}
+
+/// Python's choice: `BININT1`, `BININT2`, `BININT`, else `LONG1` of the minimal two's
+/// complement.
+pub(super) fn int(i: i64) -> usize {
+    if u8::try_from(i).is_ok() {
+        2
+    } else if u16::try_from(i).is_ok() {
+        3
+    } else if i32::try_from(i).is_ok() {
+        5
+    } else {
+        2 + BigInt::from(i).to_signed_bytes_le().len()
+    }
+}
+
+/// An int beyond 64 bits (`LONG1`, or `LONG4` past 255 bytes).
+pub(super) fn big(b: &BigInt) -> usize {
+    if let Some(i) = b.to_i64() {
+        return int(i);
+    }
+    let n = b.to_signed_bytes_le().len();
+    if n <= usize::from(u8::MAX) {
+        2 + n
+    } else {
+        5 + n
+    }
+}
+
+/// `10^MAX_INT_DIGITS`, the smallest magnitude with too many digits.
+static TOO_MANY_DIGITS: LazyLock<BigInt> =
+    LazyLock::new(|| num_traits::pow(BigInt::from(10), MAX_INT_DIGITS));
+
+/// Whether an int has at most [`MAX_INT_DIGITS`] decimal digits.
+pub(super) fn check_digits(b: &BigInt) -> Result<(), PickleError> {
+    // 2^14284 < 10^4300: fewer bits are always fine, and cost no comparison.
+    if b.bits() < (MAX_INT_DIGITS as u64 * 3322) / 1000
+        || b.magnitude() < TOO_MANY_DIGITS.magnitude()
+    {
+        Ok(())
+    } else {
+        Err(PickleError::IntTooLong(MAX_INT_DIGITS))
+    }
+}
+
+/// The size of a whole session, or the first reason it cannot be written (too deep, an
+/// unhashable dict key, an int with too many digits, over the budget).
+pub(crate) fn measure(data: &SessionData) -> Result<SessionSize, PickleError> {
+    let mut entries = SessionSize::default();
+    for (k, v) in data {
+        entries = entries.plus(entry(k, v)?);
+    }
+    let size = session(entries, data.len());
+    size.check()?;
+    Ok(size)
+}
+
+/// One entry of the session dict: its key and its value.
+pub(crate) fn entry(key: &str, value: &SessionValue) -> Result<SessionSize, PickleError> {
+    let key = SessionSize {
+        values: 1,
+        bytes: sized(key.len()) + key.len(),
+    };
+    Ok(key.plus(self::value(value, 1)?))
+}
+
+fn value(v: &SessionValue, depth: usize) -> Result<SessionSize, PickleError> {
+    if depth > MAX_SESSION_DEPTH {
+        return Err(PickleError::TooDeep(MAX_SESSION_DEPTH));
+    }
+    let one = |bytes| SessionSize { values: 1, bytes };
+    Ok(match v {
+        SessionValue::None | SessionValue::Bool(_) => one(1),
+        SessionValue::Int(i) => one(int(*i)),
+        SessionValue::BigInt(b) => {
+            check_digits(b)?;
+            one(big(b))
+        }
+        SessionValue::Float(_) => one(9),
+        SessionValue::Str(s) => one(sized(s.len()) + s.len()),
+        SessionValue::Bytes(b) => one(sized(b.len()) + b.len()),
+        SessionValue::List(items) => items
+            .iter()
+            .try_fold(one(1 + batches(items.len())), |acc, item| {
+                Ok::<_, PickleError>(acc.plus(grow_stack(|| value(item, depth + 1))?))
+            })?,
+        SessionValue::Tuple(items) => items
+            .iter()
+            .try_fold(one(tuple(items.len())), |acc, item| {
+                Ok::<_, PickleError>(acc.plus(grow_stack(|| value(item, depth + 1))?))
+            })?,
+        SessionValue::Dict(items) => {
+            let mut acc = one(1 + batches(items.len()));
+            for (k, v) in items {
+                // Python could not load a dict keyed by a list: refuse to write one.
+                hashable(k, depth + 1)?;
+                acc = acc.plus(grow_stack(|| value(k, depth + 1))?);
+                acc = acc.plus(grow_stack(|| value(v, depth + 1))?);
+            }
+            acc
+        }
+    })
+}
+
+/// The opcodes of a tuple of `n` items besides the items: `EMPTY_TUPLE`, `TUPLE1`..`TUPLE3`,
+/// or `MARK` ... `TUPLE`.
+pub(super) fn tuple(n: usize) -> usize {
+    match n {
+        0..=3 => 1,
+        _ => 2,
+    }
+}
+
+fn hashable(k: &SessionValue, depth: usize) -> Result<(), PickleError> {
+    if depth > MAX_SESSION_DEPTH {
+        return Err(PickleError::TooDeep(MAX_SESSION_DEPTH));
+    }
+    match k {
+        SessionValue::List(_) => Err(PickleError::UnhashableKey("a list")),
+        SessionValue::Dict(_) => Err(PickleError::UnhashableKey("a dict")),
+        SessionValue::Tuple(items) => items
+            .iter()
+            .try_for_each(|i| grow_stack(|| hashable(i, depth + 1))),
+        _ => Ok(()),
+    }
+}
