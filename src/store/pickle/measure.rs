@@ -6,7 +6,10 @@
 //! value it inserts; the encoders refuse data over the budget, and the decoder measures
 //! what a pickle would expand to with the same costs before it builds anything.
 
+use std::collections::HashSet;
 use std::sync::LazyLock;
+
+use foldhash::fast::RandomState;
 
 use num_bigint::BigInt;
 use num_traits::ToPrimitive;
@@ -176,9 +179,14 @@ fn value(v: &SessionValue, depth: usize) -> Result<SessionSize, PickleError> {
             })?,
         SessionValue::Dict(items) => {
             let mut acc = one(1 + batches(items.len()));
+            let mut seen = Seen::new(items.len());
             for (k, v) in items {
                 // Python could not load a dict keyed by a list: refuse to write one.
                 hashable(k, depth + 1)?;
+                // Nor would it keep two equal keys: what we write must read back the same.
+                if !seen.insert(PyKey::of(k)) {
+                    return Err(PickleError::DuplicateKey(k.python_repr()));
+                }
                 acc = acc.plus(grow_stack(|| value(k, depth + 1))?);
                 acc = acc.plus(grow_stack(|| value(v, depth + 1))?);
             }
@@ -193,6 +201,81 @@ pub(super) fn tuple(n: usize) -> usize {
     match n {
         0..=3 => 1,
         _ => 2,
+    }
+}
+
+/// A hashable value as Python's `==` sees it: `1 == 1.0 == True`, `0.0 == -0.0`, and NaN
+/// equal to nothing. Built only after [`hashable`] accepted the key, so its cost is the
+/// key's own size, already counted against the budget.
+#[derive(Hash, PartialEq, Eq)]
+enum PyKey<'a> {
+    None,
+    Int(i64),
+    Big(BigInt),
+    Float(u64),
+    /// NaN: each one its own key, by its place in the dict.
+    Nan(usize),
+    Str(&'a str),
+    Bytes(&'a [u8]),
+    Tuple(Vec<PyKey<'a>>),
+}
+
+impl<'a> PyKey<'a> {
+    fn of(v: &'a SessionValue) -> Self {
+        match v {
+            SessionValue::Bool(b) => Self::Int(i64::from(*b)),
+            SessionValue::Int(i) => Self::Int(*i),
+            SessionValue::BigInt(b) => b.to_i64().map_or_else(|| Self::Big(b.clone()), Self::Int),
+            SessionValue::Float(f) if f.is_nan() => Self::Nan(std::ptr::from_ref(f) as usize),
+            SessionValue::Float(f) if f.is_finite() && f.fract() == 0.0 => match f.to_i64() {
+                Some(i) => Self::Int(i),
+                None => Self::Big(num_traits::FromPrimitive::from_f64(*f).unwrap_or_default()),
+            },
+            SessionValue::Float(f) => Self::Float(f.to_bits()),
+            SessionValue::Str(s) => Self::Str(s),
+            SessionValue::Bytes(b) => Self::Bytes(b),
+            SessionValue::Tuple(items) => Self::Tuple(items.iter().map(Self::of).collect()),
+            SessionValue::None => Self::None,
+            // Not hashable: refused by `hashable` before a key is built.
+            SessionValue::List(_) | SessionValue::Dict(_) => {
+                Self::Nan(std::ptr::from_ref(v) as usize)
+            }
+        }
+    }
+}
+
+/// The keys of one dict seen so far: searched in order while the dict is small (most
+/// session dicts are, and a hash table each would cost more than the rest of the measure),
+/// hashed beyond that, where a search in order would be quadratic.
+enum Seen<'a> {
+    Small(Vec<PyKey<'a>>),
+    Large(HashSet<PyKey<'a>, RandomState>),
+}
+
+impl<'a> Seen<'a> {
+    const SMALL: usize = 16;
+
+    fn new(len: usize) -> Self {
+        if len <= Self::SMALL {
+            Self::Small(Vec::with_capacity(len))
+        } else {
+            Self::Large(HashSet::with_capacity_and_hasher(
+                len,
+                RandomState::default(),
+            ))
+        }
+    }
+
+    /// False when an equal key was already there.
+    fn insert(&mut self, key: PyKey<'a>) -> bool {
+        match self {
+            Self::Small(keys) if keys.contains(&key) => false,
+            Self::Small(keys) => {
+                keys.push(key);
+                true
+            }
+            Self::Large(keys) => keys.insert(key),
+        }
     }
 }
 

@@ -143,6 +143,10 @@ pub enum PickleError {
     /// A dict key Python could not hash either (a list, a dict, a tuple holding one).
     #[error("a dict key is unhashable ({0})")]
     UnhashableKey(&'static str),
+    /// A dict holding two keys Python finds equal (`1`, `1.0` and `True` are one key): it
+    /// would read back with one of them, so it is not written.
+    #[error("a dict holds the key {0} twice")]
+    DuplicateKey(String),
     /// Containers nested deeper than the limit, 1,000 levels.
     #[error("data nests deeper than {0} levels")]
     TooDeep(usize),

@@ -240,6 +240,44 @@ fn refuses_unrepresentable_writes() {
     ));
 }
 
+/// A dict with two keys Python finds equal would read back with one: it is not written,
+/// small or large, and keys Python tells apart (NaNs, str and bytes) are kept.
+#[test]
+fn refuses_dicts_that_would_read_back_with_fewer_keys() {
+    let t = exp();
+    let with = |v| encode(&[("k".to_owned(), v)].into_iter().collect(), t);
+    let pairs = |keys: Vec<V>| V::Dict(keys.into_iter().map(|k| (k, V::None)).collect());
+    for twice in [
+        vec![V::Int(1), V::Bool(true)],
+        vec![V::Float(1.0), V::Int(1)],
+        vec![V::Float(0.0), V::Float(-0.0)],
+        vec![s("a"), s("a")],
+        vec![V::BigInt(big(70)), V::BigInt(big(70))],
+        vec![V::Tuple(vec![V::Int(1)]), V::Tuple(vec![V::Float(1.0)])],
+        (0..40).map(V::Int).chain([V::Int(7)]).collect(),
+    ] {
+        let dict = pairs(twice);
+        assert!(
+            matches!(with(dict.clone()), Err(PickleError::DuplicateKey(_))),
+            "{dict:?}"
+        );
+    }
+    let distinct = pairs(vec![
+        V::Float(f64::NAN),
+        V::Float(f64::NAN),
+        s("a"),
+        V::Bytes(b"a".to_vec()),
+        V::Int(2),
+        V::Float(2.5),
+    ]);
+    let bytes = with(distinct).expect("distinct keys are written");
+    let (back, _) = decode(&bytes).unwrap();
+    let V::Dict(items) = &back["k"] else {
+        panic!("{back:?}")
+    };
+    assert_eq!(items.len(), 6);
+}
+
 fn err(bytes: &[u8]) -> PickleError {
     match decode(bytes) {
         Ok(v) => panic!("decoded {v:?}"),
