@@ -795,7 +795,9 @@ pub(super) fn datetime_from_state(b: &[u8]) -> Result<NaiveDateTime, PickleError
     let year = i32::from(b[0]) << 8 | i32::from(b[1]);
     let month = u32::from(b[2] & 0x7f);
     let micro = u32::from(b[7]) << 16 | u32::from(b[8]) << 8 | u32::from(b[9]);
-    if year == 0 || b[6] > 59 || micro > 999_999 {
+    // CPython's C unpickler takes any year its two bytes hold, but no datetime it can
+    // build otherwise has one beyond 9999, and we could not write it back: refused.
+    if !(1..=9999).contains(&year) || b[6] > 59 || micro > 999_999 {
         return Err(bad());
     }
     NaiveDate::from_ymd_opt(year, month, b[3].into())

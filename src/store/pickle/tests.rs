@@ -278,6 +278,19 @@ fn refuses_dicts_that_would_read_back_with_fewer_keys() {
     assert_eq!(items.len(), 6);
 }
 
+/// A stored expiry beyond year 9999 (two bytes hold up to 65535) would decode into a
+/// session we could not write back: it is refused when read.
+#[test]
+fn refuses_expiry_years_it_could_not_write() {
+    let mut bytes = encode(&SessionData::new(), exp()).unwrap();
+    let at = bytes
+        .windows(2)
+        .position(|w| w == 2026u16.to_be_bytes())
+        .expect("the year's bytes");
+    bytes[at..at + 2].copy_from_slice(&10_000u16.to_be_bytes());
+    assert!(matches!(decode(&bytes), Err(PickleError::InvalidDateTime(_))));
+}
+
 fn err(bytes: &[u8]) -> PickleError {
     match decode(bytes) {
         Ok(v) => panic!("decoded {v:?}"),
