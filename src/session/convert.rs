@@ -1,9 +1,9 @@
 //! Serde values ↔ session values, through JSON's data model (a Rust tuple or struct becomes a
 //! list or dict; bytes, tuples and non-string dict keys read back as lists and strings).
 
+use super::serde_value::{self, SerdeError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value as Json;
 
 use crate::session_value::SessionValue;
 
@@ -20,14 +20,14 @@ pub struct ValueError(Kind);
 #[derive(Debug, thiserror::Error)]
 enum Kind {
     #[error("session value: {0}")]
-    Convert(#[from] serde_json::Error),
+    Convert(#[from] SerdeError),
     /// The value is refused before it is stored: the session is left as it was.
     #[error("session value refused: {0}")]
     OverBudget(#[source] crate::store::PickleError),
 }
 
-impl From<serde_json::Error> for ValueError {
-    fn from(e: serde_json::Error) -> Self {
+impl From<SerdeError> for ValueError {
+    fn from(e: SerdeError) -> Self {
         Self(Kind::Convert(e))
     }
 }
@@ -48,59 +48,11 @@ impl ValueError {
 }
 
 pub(super) fn to_value<T: Serialize>(value: &T) -> Result<SessionValue, ValueError> {
-    Ok(from_json(serde_json::to_value(value)?))
+    Ok(serde_value::to_value(value)?)
 }
 
 pub(super) fn from_value<T: DeserializeOwned>(value: &SessionValue) -> Result<T, ValueError> {
-    Ok(serde_json::from_value(to_json(value))?)
-}
-
-fn from_json(json: Json) -> SessionValue {
-    match json {
-        Json::Null => SessionValue::None,
-        Json::Bool(b) => SessionValue::Bool(b),
-        Json::Number(n) => match n.as_i64() {
-            Some(i) => SessionValue::Int(i),
-            None => match n.as_str().parse::<num_bigint::BigInt>() {
-                Ok(big) => SessionValue::BigInt(big),
-                Err(_) => SessionValue::Float(n.as_f64().unwrap_or(f64::NAN)),
-            },
-        },
-        Json::String(s) => SessionValue::Str(s),
-        Json::Array(items) => SessionValue::List(items.into_iter().map(from_json).collect()),
-        Json::Object(map) => SessionValue::Dict(
-            map.into_iter()
-                .map(|(k, v)| (SessionValue::Str(k), from_json(v)))
-                .collect(),
-        ),
-    }
-}
-
-fn to_json(value: &SessionValue) -> Json {
-    match value {
-        SessionValue::None => Json::Null,
-        SessionValue::Bool(b) => Json::Bool(*b),
-        SessionValue::Int(i) => Json::from(*i),
-        SessionValue::BigInt(b) => serde_json::from_str(&b.to_string()).unwrap_or(Json::Null),
-        SessionValue::Float(f) => Json::from(*f),
-        SessionValue::Str(s) => Json::String(s.clone()),
-        SessionValue::Bytes(b) => Json::Array(b.iter().map(|&x| Json::from(x)).collect()),
-        SessionValue::List(items) | SessionValue::Tuple(items) => {
-            Json::Array(items.iter().map(to_json).collect())
-        }
-        SessionValue::Dict(items) => Json::Object(
-            items
-                .iter()
-                .map(|(k, v)| {
-                    let key = match k {
-                        SessionValue::Str(s) => s.clone(),
-                        other => to_json(other).to_string(),
-                    };
-                    (key, to_json(v))
-                })
-                .collect(),
-        ),
-    }
+    Ok(serde_value::from_value(value)?)
 }
 
 /// A handler that lets a conversion error bubble up answers 500; one that lets a refused

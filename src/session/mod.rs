@@ -23,6 +23,7 @@ use crate::store::pickle::{self, SessionSize};
 use crate::store::{AnyStore, SessionLock, SessionStore, StoreError};
 
 mod convert;
+mod serde_value;
 
 pub use convert::ValueError;
 
