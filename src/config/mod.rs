@@ -7,12 +7,14 @@ mod json;
 mod model;
 mod namespaces;
 mod origin;
+pub(crate) mod path_index;
 mod read;
 
 use indexmap::IndexMap;
 use rustc_hash::FxBuildHasher;
 
 pub use json::{error_json, report_json};
+#[cfg(test)]
 pub(crate) use model::path_prefixes;
 pub use model::{Config, GLOBAL_SECTION};
 pub use origin::{FilePlace, Origin};

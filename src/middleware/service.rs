@@ -48,6 +48,17 @@ where
         let service = Rc::clone(&self.service);
         let shared = Arc::clone(&self.shared);
         Box::pin(async move {
+            // The lookup below is linear in the path; the budget caps what one request can
+            // ask for, before any session work.
+            if req.path().len() > crate::limits::MAX_REQUEST_PATH_BYTES {
+                log::warn!(
+                    "request path of {} bytes refused (more than {})",
+                    req.path().len(),
+                    crate::limits::MAX_REQUEST_PATH_BYTES
+                );
+                let res = HttpResponse::UriTooLong().finish();
+                return Ok(req.into_response(res).map_into_right_body());
+            }
             let config = Arc::clone(shared.configs.for_path(req.path()));
             if !config.on.value {
                 return service
