@@ -53,3 +53,14 @@ pub const MAX_DIAGNOSTICS_PER_CODE: usize = 20;
 /// The most characters of a source line quoted in a diagnostic's snippet; a longer line is
 /// cut around the column the diagnostic points at.
 pub const MAX_SNIPPET_CHARS: usize = 160;
+
+/// The longest duration a config may give, either way, in minutes: 10^9 minutes, about 1900
+/// years. It bounds `tools.sessions.timeout` (−10^9 to 10^9 minutes; a negative timeout is
+/// accepted as CherryPy accepts it: sessions expire at once), `clean_freq` (0 to 10^9
+/// minutes) and `lock_timeout` (the same span in seconds, ±6·10^10). Within it, every
+/// expiry a store computes stays inside what Python's `datetime` can hold (CherryPy itself
+/// fails on every request past about 4·10^9 minutes) and inside `SystemTime`/`Instant`
+/// arithmetic. A value outside it, NaN or infinite, is a located error
+/// (`value-out-of-range`) when the config is read, so `check` and the middleware's startup
+/// refuse it; a value set in code that is outside it is clamped to it.
+pub const MAX_DURATION_MINUTES: f64 = 1e9;

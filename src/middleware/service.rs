@@ -250,10 +250,7 @@ fn set_cookie<'a>(
         } else {
             MaxAge::Float(seconds)
         };
-        (
-            Some(SystemTime::now() + Duration::from_secs_f64(seconds.max(0.0))),
-            Some(max_age),
-        )
+        (Some(later(timeout.as_duration())), Some(max_age))
     } else {
         (None, None)
     };
@@ -268,6 +265,14 @@ fn set_cookie<'a>(
         same_site: config.samesite.value.map(|s| s.as_str().into()),
         secure: config.secure.value,
     }
+}
+
+/// Now plus `duration`, saturating: a duration from a config is far below any overflow
+/// (its range is checked when the config is read), and this keeps one set in code from
+/// panicking a request.
+fn later(duration: Duration) -> SystemTime {
+    let now = SystemTime::now();
+    now.checked_add(duration).unwrap_or(now)
 }
 
 /// CherryPy's RAM store hands the handler the stored dict itself, so what a failing handler
@@ -312,10 +317,9 @@ async fn save(session: &Session, config: &SessionConfig) -> Result<(), StoreErro
     let Some(data) = data else {
         return Ok(());
     };
-    let timeout = Duration::from_secs_f64((config.timeout.value.as_f64() * 60.0).max(0.0));
     let record = Record {
         data,
-        expires: SystemTime::now() + timeout,
+        expires: later(config.timeout.value.as_duration()),
     };
     if !unchanged {
         return store.save(&id, record).await;

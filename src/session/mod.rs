@@ -296,12 +296,13 @@ impl Session {
 }
 
 pub(crate) fn lock_timeout(config: &SessionConfig) -> Option<std::time::Duration> {
-    // CherryPy: None or 0 waits for ever.
+    // CherryPy: None or 0 waits for ever; a negative timeout is a timer that has already
+    // run out (no wait). The conversion saturates, so no value set in code can panic.
     config
         .lock_timeout
         .value
-        .filter(|s| *s > 0.0)
-        .map(std::time::Duration::from_secs_f64)
+        .filter(|s| *s != 0.0)
+        .map(crate::session_config::seconds_duration)
 }
 
 impl FromRequest for Session {

@@ -19,7 +19,7 @@ use super::origin::SettingOrigin;
 use super::paths::{static_url, under, walk_pieces};
 use super::resolve::resolve;
 use super::types::SessionConfig;
-use super::values::{Sink, Typed, at_key, interpret};
+use super::values::{Sink, Typed, at_key, in_range, interpret};
 
 /// One setting as written at one node.
 #[derive(Debug, Clone)]
@@ -300,6 +300,9 @@ fn node_from_settings(settings: &Settings, era: &EraReport, sink: &mut Sink) -> 
         let Some(typed) = interpret(opt, spelling.era, &setting.value, place, sink) else {
             continue;
         };
+        if !in_range(opt, &typed, place, sink) {
+            continue;
+        }
         let origin = if spelling.era == Era::V3 {
             SettingOrigin::from_config(&setting.origin)
         } else {
@@ -332,6 +335,9 @@ fn node_from_raw(entries: &[RawEntry], era: &EraReport, sink: &mut Sink) -> Node
         legacy::key_diagnostic(&spelling, &entry.place, era, sink);
         for (opt, typed, origin) in legacy::raw_2_0(spelling.target, &entry.raw, &entry.place, sink)
         {
+            if !in_range(opt, &typed, &entry.place, sink) {
+                continue;
+            }
             let slot = Slot {
                 typed,
                 origin,

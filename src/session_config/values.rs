@@ -127,6 +127,42 @@ pub(super) fn interpret(
     })
 }
 
+/// Whether a number read for `opt` is in the range the setting can use, checked when the
+/// config is read so that no arithmetic on it at run time can overflow; pushes a located
+/// error and answers `false` when it is not. NaN and infinities are outside every range.
+pub(super) fn in_range(opt: Opt, typed: &Typed, place: &FilePlace, sink: &mut Sink) -> bool {
+    let max = crate::limits::MAX_DURATION_MINUTES;
+    let (value, low, high, unit) = match (opt, typed) {
+        (Opt::Timeout, Typed::Minutes(m)) => (m.as_f64(), -max, max, "minutes"),
+        // CherryPy runs its clean-up without pause for a negative frequency.
+        (Opt::CleanFreq, Typed::Minutes(m)) => (m.as_f64(), 0.0, max, "minutes"),
+        (Opt::LockTimeout, Typed::Seconds(Some(s))) => (*s, -max * 60.0, max * 60.0, "seconds"),
+        _ => return true,
+    };
+    if (low..=high).contains(&value) {
+        return true;
+    }
+    sink.push(at_value(
+        place,
+        Diagnostic::error(
+            codes::VALUE_OUT_OF_RANGE,
+            format!(
+                "{} is out of range: {} takes {} to {} {unit} (about 1900 years)",
+                crate::unrepr::float_repr(value),
+                opt.modern(),
+                number(low),
+                number(high),
+            ),
+        ),
+    ));
+    false
+}
+
+/// A whole number as Python prints it (`-1000000000`).
+fn number(n: f64) -> String {
+    format!("{}", n as i64)
+}
+
 /// The value itself, or an error where CherryPy would have to run code to get it.
 fn literal<'v>(value: &'v Value, place: &FilePlace, sink: &mut Sink) -> Option<&'v Value> {
     let Value::Expr(expr) = value else {
@@ -255,7 +291,8 @@ fn minutes(
             return None;
         }
     };
-    if m.as_f64() < 0.0 {
+    // A negative `clean_freq` is out of range (checked by the caller), not a duration.
+    if m.as_f64() < 0.0 && !none_is_zero {
         sink.push(at_value(
             place,
             Diagnostic::warning(
@@ -294,8 +331,12 @@ fn int_in(
             sink.push(at_value(
                 place,
                 Diagnostic::error(
-                    codes::VALUE_TYPE,
-                    format!("{i} is outside {}..={}", range.start(), range.end()),
+                    codes::VALUE_OUT_OF_RANGE,
+                    format!(
+                        "{i} is out of range: takes {} to {}",
+                        range.start(),
+                        range.end()
+                    ),
                 ),
             ));
             None

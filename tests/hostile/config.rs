@@ -70,3 +70,129 @@ fn an_over_long_path_is_414_before_any_session_work() {
     assert_eq!(reply.status, 200);
     assert_eq!(reply.set_cookies.len(), 1);
 }
+
+/// The codes `check` reports for one config, with their 1-based line.
+fn session_codes(text: &str) -> Vec<(&'static str, usize)> {
+    SessionConfigs::check_sources(&[SourceFile::new("t.conf", text)])
+        .iter()
+        .map(|d| (d.code, d.line_column().map_or(0, |(line, _)| line)))
+        .collect()
+}
+
+/// Every numeric session setting has a range, checked when the config is read: `check`
+/// reports a located `value-out-of-range` error and the middleware refuses to start. These
+/// values used to pass `check` and then panic on every request.
+#[test]
+fn absurd_numbers_are_refused_when_the_config_is_read() {
+    let cases = [
+        "tools.sessions.timeout = 1e999",
+        "tools.sessions.timeout = 1e20",
+        "tools.sessions.timeout = -1e20",
+        "tools.sessions.timeout = 1000000000 * 1000000000 * 1000000000",
+        "tools.sessions.timeout = 100000000000000000000000",
+        "tools.sessions.clean_freq = 1e20",
+        "tools.sessions.clean_freq = -1",
+        "tools.sessions.lock_timeout = 1e300",
+        "tools.sessions.lock_timeout = -1e999",
+        "tools.sessions.lock_timeout = datetime.timedelta(days=1e300)",
+        "tools.sessions.port = 70000",
+        "tools.sessions.db = -1",
+        "session_filter.timeout = 1e20",
+    ];
+    for line in cases {
+        let text = format!("[/]\ntools.sessions.on = True\n{line}\n");
+        let codes = session_codes(&text);
+        assert!(
+            codes.contains(&("value-out-of-range", 3)),
+            "{line}: {codes:?}"
+        );
+        let path = config_file("range.conf", &text);
+        let err = CherryPySessions::from_file(&path).unwrap_err();
+        let d = err.diagnostic();
+        assert_eq!(
+            (d.code, d.line_column().map(|(l, _)| l)),
+            ("value-out-of-range", Some(3)),
+            "{line}"
+        );
+        assert!(
+            d.to_string().contains(" to "),
+            "the range is in the message: {d}"
+        );
+    }
+    // 2.0 raw numbers too.
+    let codes = session_codes("[session]\nstorageType = ram\ntimeout = 1e20\n");
+    assert!(codes.contains(&("value-out-of-range", 3)), "{codes:?}");
+}
+
+/// The values CherryPy accepts keep working: a negative timeout (sessions expire at once,
+/// `Max-Age=-60` as CherryPy sends it), long ones, and the edges of the ranges.
+#[test]
+fn numbers_cherrypy_accepts_stay_accepted() {
+    for line in [
+        "tools.sessions.timeout = -1",
+        "tools.sessions.timeout = 1000000000",
+        "tools.sessions.timeout = -1e9",
+        "tools.sessions.timeout = 5256000",
+        "tools.sessions.clean_freq = 0",
+        "tools.sessions.clean_freq = None",
+        "tools.sessions.lock_timeout = -1",
+        "tools.sessions.lock_timeout = datetime.timedelta(weeks=52)",
+        "tools.sessions.port = 65535",
+    ] {
+        let text = format!("[/]\ntools.sessions.on = True\n{line}\n");
+        let codes = session_codes(&text);
+        assert!(
+            codes.iter().all(|(code, _)| *code != "value-out-of-range"),
+            "{line}: {codes:?}"
+        );
+    }
+    let path = config_file(
+        "negative.conf",
+        "[/]\ntools.sessions.on = True\ntools.sessions.timeout = -1\n",
+    );
+    let port = http::serve(
+        1,
+        move || CherryPySessions::from_file(&path).unwrap(),
+        |cfg| {
+            cfg.default_service(web::to(|| async { HttpResponse::Ok().body("ok") }));
+        },
+    );
+    let reply = http::get(port, "/", None);
+    assert_eq!(reply.status, 200);
+    assert!(
+        reply.set_cookie().contains("Max-Age=-60"),
+        "{}",
+        reply.set_cookie()
+    );
+}
+
+/// Values set in code are not checked like a config's, so the request path converts them
+/// without panicking: an infinite timeout and lock timeout serve requests.
+#[test]
+fn no_arithmetic_on_a_setting_panics() {
+    use actix_cherrypy::session::Session;
+    use actix_cherrypy::session_config::SessionConfig;
+    let port = http::serve(
+        1,
+        || {
+            CherryPySessions::from_session_config(
+                SessionConfig::default()
+                    .on(true)
+                    .timeout_minutes_float(f64::INFINITY)
+                    .lock_timeout_seconds(f64::NAN),
+            )
+            .unwrap()
+        },
+        |cfg| {
+            cfg.default_service(web::to(|s: Session| async move {
+                s.insert("k".to_owned(), &1).unwrap();
+                HttpResponse::Ok().body("ok")
+            }));
+        },
+    );
+    let reply = http::get(port, "/", None);
+    assert_eq!(reply.status, 200);
+    let id = reply.cookie_id();
+    let reply = http::get(port, "/", Some(&format!("session_id={id}")));
+    assert_eq!(reply.status, 200);
+}
