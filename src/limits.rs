@@ -40,10 +40,12 @@ pub const MAX_REQUEST_PATH_BYTES: usize = 16 << 10;
 /// (`config-too-large`) before its text is decoded.
 pub const MAX_CONFIG_BYTES: usize = 64 << 20;
 
-/// The longest value, in bytes, that `%(name)s` interpolation may produce. configparser
-/// bounds the depth of references (10) but not their fan-out, so a few lines that each name
-/// the previous one twice grow 2^depth; past this length the value is a located error
-/// (`interpolation-too-long`).
+/// The longest value, in bytes, that `%(name)s` interpolation may produce, and the most
+/// references it may follow for one value. configparser bounds the depth of references (10)
+/// but not their fan-out, so a few lines that each name the previous one several times grow
+/// exponentially with the depth. The expansion is measured (each key once per depth) before
+/// it is built; past either figure the value is a located error (`interpolation-too-long`)
+/// and nothing of it is built.
 pub const MAX_INTERPOLATED_BYTES: usize = 1 << 20;
 
 /// The most diagnostics of one code that are shown for one file; the rest are counted in

@@ -196,3 +196,38 @@ fn no_arithmetic_on_a_setting_panics() {
     let reply = http::get(port, "/", Some(&format!("session_id={id}")));
     assert_eq!(reply.status, 200);
 }
+
+/// The codes of every diagnostic `check` reports for one config (the config layer and the
+/// session layer), with their 1-based line.
+fn all_codes(text: &str) -> Vec<(&'static str, usize)> {
+    actix_cherrypy::config::read_source(&SourceFile::new("t.conf", text))
+        .diagnostics
+        .iter()
+        .map(|d| (d.code, d.line_column().map_or(0, |(line, _)| line)))
+        .collect()
+}
+
+/// Keys that each name the previous one eight times: the tenth expands to 8^10 copies
+/// (8.6 GB), within configparser's depth limit. It is a located error, found by measuring
+/// the expansion (each key once) before building any of it; so is a fan-out that expands to
+/// nothing but would follow 8^10 references.
+#[test]
+fn interpolation_that_grows_exponentially_is_refused_before_it_is_built() {
+    for leaf in ["'aaaaaaaa'", ""] {
+        let mut text = format!("[global]\nx0 = {leaf}\n");
+        for level in 1..=10 {
+            let refs = format!("%(x{})s", level - 1).repeat(8);
+            text.push_str(&format!("x{level} = {refs}\n"));
+        }
+        let codes = all_codes(&text);
+        assert!(
+            codes.contains(&("interpolation-too-long", 12)),
+            "{leaf:?}: {codes:?}"
+        );
+        // The levels within the budget still expand.
+        assert!(!codes.contains(&("interpolation-too-long", 7)), "{codes:?}");
+    }
+    // configparser's own errors keep their precedence: a missing key is reported as such.
+    let codes = all_codes("[global]\nx = %(nope)s\n");
+    assert_eq!(codes, [("interpolation-missing", 2)]);
+}
