@@ -94,9 +94,11 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
             target.insert(entry.key.as_str(), entry);
         }
     }
-    // A `[DEFAULT]` value without `%` reads the same in every section: parse it once.
-    let mut default_cache: FxHashMap<&str, Result<unrepr::Parsed, unrepr::ValueError>> =
+    // A `[DEFAULT]` value without `%` reads the same in every section: parse it once, and
+    // share the value (and its key) among the sections, so a large value is held once.
+    let mut default_cache: FxHashMap<&str, Result<Shared, unrepr::ValueError>> =
         FxHashMap::default();
+    let mut default_keys: FxHashMap<&str, Arc<str>> = FxHashMap::default();
     let mut reported: FxHashSet<(Span, &'static str)> = FxHashSet::default();
     let default_name: Arc<str> = Arc::from(DEFAULT_SECTION);
     let mut sections = IndexMap::with_capacity(named.len());
@@ -131,10 +133,10 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
             let parsed = if from_default && !raw.contains('%') {
                 default_cache
                     .entry(key)
-                    .or_insert_with(|| unrepr::parse(raw))
+                    .or_insert_with(|| unrepr::parse(raw).map(Shared::from))
                     .clone()
             } else {
-                unrepr::parse(&text)
+                unrepr::parse(&text).map(Shared::from)
             };
             // Spans inside an interpolated value do not map back to the file: use the key.
             let locate = |range: std::ops::Range<usize>| {
@@ -161,8 +163,13 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
                         key_span: entry.key_span,
                         value_span: entry.value.source_span(0..entry.value.text.len()),
                     };
+                    let key: Arc<str> = if from_default {
+                        Arc::clone(default_keys.entry(key).or_insert_with(|| Arc::from(key)))
+                    } else {
+                        Arc::from(key)
+                    };
                     settings.insert(
-                        key.to_owned(),
+                        key,
                         ConfigValue {
                             value: parsed.value,
                             origin: Origin::File(place),
@@ -183,6 +190,22 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
         sections.insert(name.to_string(), settings);
     }
     sections
+}
+
+/// A parsed value that sections share.
+#[derive(Clone)]
+struct Shared {
+    value: Arc<unrepr::Value>,
+    warnings: Vec<unrepr::ValueWarning>,
+}
+
+impl From<unrepr::Parsed> for Shared {
+    fn from(parsed: unrepr::Parsed) -> Self {
+        Self {
+            value: Arc::new(parsed.value),
+            warnings: parsed.warnings,
+        }
+    }
 }
 
 fn inherited(d: Diagnostic, from_default: bool) -> Diagnostic {

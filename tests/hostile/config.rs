@@ -231,3 +231,32 @@ fn interpolation_that_grows_exponentially_is_refused_before_it_is_built() {
     let codes = all_codes("[global]\nx = %(nope)s\n");
     assert_eq!(codes, [("interpolation-missing", 2)]);
 }
+
+/// A 4 MB value in `[DEFAULT]` and 2 000 sections: every section has the key, and all of
+/// them share the one value (it used to be copied into each: 8 GB here).
+#[test]
+fn a_default_value_is_shared_by_every_section_not_copied() {
+    let big = "a".repeat(4 << 20);
+    let mut text = format!("[DEFAULT]\nbig = '{big}'\n");
+    for i in 0..2000 {
+        text.push_str(&format!("[s{i}]\n"));
+    }
+    let report = actix_cherrypy::config::read_source(&SourceFile::new("t.conf", text));
+    let file = report.file.expect("valid");
+    let first = std::sync::Arc::clone(&file.sections()["s0"].get("big").expect("inherited").value);
+    assert_eq!(file.sections().len(), 2000);
+    for settings in file.sections().values() {
+        let value = &settings.get("big").expect("inherited").value;
+        assert!(std::sync::Arc::ptr_eq(value, &first));
+    }
+    let config = actix_cherrypy::config::Config::from_files(&[file])
+        .expect("valid")
+        .value;
+    let merged = &config
+        .section("s1999")
+        .expect("merged")
+        .get("big")
+        .expect("kept")
+        .value;
+    assert!(std::sync::Arc::ptr_eq(merged, &first));
+}
