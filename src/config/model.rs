@@ -8,7 +8,7 @@ use indexmap::IndexMap;
 use super::path_index::{self, PathIndex};
 use super::read::{ConfigFile, read_source};
 use super::{ConfigError, Settings, environment, namespaces};
-use crate::diagnostic::{Diagnostic, Loaded};
+use crate::diagnostic::{Diagnostic, Loaded, cap_repeated};
 use crate::source::SourceFile;
 
 /// The section CherryPy's `config.update` takes site-wide settings from.
@@ -43,7 +43,7 @@ impl Config {
         }
         let mut loaded = Self::from_files(&files)?;
         warnings.append(&mut loaded.warnings);
-        loaded.warnings = warnings;
+        loaded.warnings = cap_repeated(warnings);
         Ok(loaded)
     }
 
@@ -79,7 +79,7 @@ impl Config {
         }
         Ok(Loaded {
             value: config,
-            warnings,
+            warnings: cap_repeated(warnings),
         })
     }
 

@@ -9,7 +9,7 @@ use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
 use super::origin::{FilePlace, Origin};
 use super::{ConfigValue, Settings};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, cap_repeated};
 use crate::ini::{self, DEFAULT_SECTION, Document, Entry};
 use crate::source::{SourceFile, Span};
 use crate::unrepr;
@@ -68,14 +68,14 @@ pub fn read_source(source: &Arc<SourceFile>) -> FileReport {
         evaluate(&parsed.document, &mut diagnostics);
         return FileReport {
             file: None,
-            diagnostics,
+            diagnostics: cap_repeated(diagnostics),
         };
     }
     let document = parsed.document;
     let sections = evaluate(&document, &mut diagnostics);
     FileReport {
         file: Some(ConfigFile { document, sections }),
-        diagnostics,
+        diagnostics: cap_repeated(diagnostics),
     }
 }
 
@@ -124,7 +124,7 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
                 Err(err) => {
                     let d = Diagnostic::error(err.code(), err.to_string())
                         .at(source, entry.key_span)
-                        .in_entry(name, Some(key));
+                        .in_entry(&section_name, Some(key));
                     push_once(diagnostics, &mut reported, inherited(d, from_default));
                     continue;
                 }
@@ -151,7 +151,7 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
                     for w in parsed.warnings {
                         let mut d = Diagnostic::warning(w.code, w.message)
                             .at(source, locate(w.span))
-                            .in_entry(name, Some(key));
+                            .in_entry(&section_name, Some(key));
                         if let Some(help) = w.help {
                             d = d.with_help(help);
                         }
@@ -179,7 +179,7 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
                 Err(err) => {
                     let mut d = Diagnostic::error(err.code, err.message)
                         .at(source, locate(err.span))
-                        .in_entry(name, Some(key));
+                        .in_entry(&section_name, Some(key));
                     if let Some(help) = err.help {
                         d = d.with_help(help);
                     }

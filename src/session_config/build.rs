@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::config::path_index::{self, PathIndex};
 use crate::config::{Config, ConfigError, ConfigFile, FilePlace, Settings};
+use crate::diagnostic::cap_repeated;
 use crate::source::SourceFile;
 use crate::{Diagnostic, Loaded};
 
@@ -143,13 +144,14 @@ impl SessionConfigs {
             Err(e) => return vec![e.into_diagnostic()],
         };
         match Config::from_files(&files) {
-            Ok(config) => Self::collect(&config.value, &Raw::from_files(&files)).1,
+            Ok(config) => cap_repeated(Self::collect(&config.value, &Raw::from_files(&files)).1),
             Err(e) => vec![e.into_diagnostic()],
         }
     }
 
     fn build(config: &Config, raw: &Raw) -> Result<Loaded<Self>, ConfigError> {
         let (value, diagnostics) = Self::collect(config, raw);
+        let diagnostics = cap_repeated(diagnostics);
         if let Some(first) = diagnostics.iter().find(|d| d.is_error()) {
             return Err(first.clone().into());
         }
@@ -417,7 +419,7 @@ fn with_earlier_warnings(
         .filter(|d| keep_config_warning(d, &era))
         .collect();
     warnings.append(&mut loaded.warnings);
-    loaded.warnings = warnings;
+    loaded.warnings = cap_repeated(warnings);
     loaded
 }
 

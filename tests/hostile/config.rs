@@ -260,3 +260,96 @@ fn a_default_value_is_shared_by_every_section_not_copied() {
         .value;
     assert!(std::sync::Arc::ptr_eq(merged, &first));
 }
+
+/// A section named by half a megabyte, with a bad line after it for every remaining byte
+/// pair: each diagnostic names the section, and all of them share the one name (it was
+/// copied into each: 128 GB here).
+#[test]
+fn diagnostics_share_their_section_name() {
+    let name = "s".repeat(512 << 10);
+    let text = format!("[{name}]\n{}", "x\n".repeat(256 << 10));
+    let report = actix_cherrypy::config::read_source(&SourceFile::new("t.conf", text));
+    let names: Vec<*const u8> = report
+        .diagnostics
+        .iter()
+        .filter_map(|d| d.location.as_ref()?.section.as_deref().map(str::as_ptr))
+        .collect();
+    assert!(names.len() >= 2, "{}", names.len());
+    assert!(names.iter().all(|&p| p == names[0]));
+}
+
+fn cli(args: &[&str]) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cherrypy-config"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// 4 000 warnings of one code on long lines: the library's report keeps the first
+/// MAX_DIAGNOSTICS_PER_CODE and one closing line counting the rest, so `check` prints a
+/// few kilobytes (it printed every warning with its whole line), with the full tally.
+#[test]
+fn repeated_diagnostics_are_counted_not_all_shown() {
+    let mut text = String::from("[global]\n");
+    let value = "v".repeat(2000);
+    let n = 4000;
+    for i in 0..n {
+        text.push_str(&format!("app.k{i} = '{value}'\n"));
+    }
+    let report = actix_cherrypy::config::read_source(&SourceFile::new("t.conf", text.as_str()));
+    assert!(report.diagnostics.is_empty(), "values are fine");
+    let file = report.file.unwrap();
+    let loaded = actix_cherrypy::config::Config::from_files(&[file]).unwrap();
+    let warnings = &loaded.warnings;
+    assert_eq!(warnings.len(), limits::MAX_DIAGNOSTICS_PER_CODE + 1);
+    let last = warnings.last().unwrap();
+    assert_eq!(last.code, "unknown-namespace");
+    assert_eq!(last.omitted, n - limits::MAX_DIAGNOSTICS_PER_CODE);
+    assert!(
+        last.message
+            .contains(&format!("and {} more like this", last.omitted))
+    );
+    assert_eq!(
+        last.line_column(),
+        Some((limits::MAX_DIAGNOSTICS_PER_CODE + 2, 1)),
+        "located at the first one left out"
+    );
+
+    let path = config_file("many.conf", &text);
+    let (code, stderr) = cli(&["check", path.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(stderr.len() < 16 << 10, "{} bytes", stderr.len());
+    assert!(
+        stderr.contains("… and 3980 more like this [unknown-namespace]"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(": 0 errors, 4000 warnings"), "{stderr}");
+    // Each snippet is cut around its column.
+    let longest = stderr.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(longest <= limits::MAX_SNIPPET_CHARS + 16, "{longest}");
+}
+
+/// A config file larger than MAX_CONFIG_BYTES is refused, located, before it is decoded
+/// (the file here is sparse: it takes no disk).
+#[test]
+fn an_oversized_config_is_refused_before_it_is_decoded() {
+    let path = config_file("huge.conf", "");
+    let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    file.set_len(limits::MAX_CONFIG_BYTES as u64 + 1).unwrap();
+    let err = SourceFile::read(&path).unwrap_err();
+    assert_eq!(err.code(), "config-too-large");
+    assert_eq!(err.line_column(), Some((1, 1)));
+    let err = SessionConfigs::load(&[&path]).unwrap_err();
+    assert_eq!(err.diagnostic().code, "config-too-large");
+    let (code, stderr) = cli(&["check", path.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("huge.conf:1:1: error: the file has"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_file(&path);
+}
