@@ -185,7 +185,7 @@ fn no_arithmetic_on_a_setting_panics() {
         },
         |cfg| {
             cfg.default_service(web::to(|s: Session| async move {
-                s.insert("k".to_owned(), &1).unwrap();
+                s.insert("k".to_owned(), 1).unwrap();
                 HttpResponse::Ok().body("ok")
             }));
         },
