@@ -66,3 +66,10 @@ pub const MAX_SNIPPET_CHARS: usize = 160;
 /// (`value-out-of-range`) when the config is read, so `check` and the middleware's startup
 /// refuse it; a value set in code that is outside it is clamped to it.
 pub const MAX_DURATION_MINUTES: f64 = 1e9;
+
+/// The most bytes the values of one config file may stand for once built, summed over the
+/// file: strings and containers as `unrepr` builds them (a `'a' * 16000000` of 20 bytes
+/// builds 16 MB; each value alone is bounded at 16 MiB), and the session settings it gives,
+/// summed over every path section (a long `[DEFAULT]` session value is copied into each).
+/// A value past it is a located error (`config-values-too-large`), and nothing more is built.
+pub const MAX_CONFIG_VALUE_BYTES: usize = 256 << 20;

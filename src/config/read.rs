@@ -11,6 +11,7 @@ use super::origin::{FilePlace, Origin};
 use super::{ConfigValue, Settings};
 use crate::diagnostic::{Diagnostic, cap_repeated};
 use crate::ini::{self, DEFAULT_SECTION, Document, Entry};
+use crate::limits::MAX_CONFIG_VALUE_BYTES;
 use crate::source::{SourceFile, Span};
 use crate::unrepr;
 
@@ -101,6 +102,8 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
     let mut default_keys: FxHashMap<&str, Arc<str>> = FxHashMap::default();
     let mut reported: FxHashSet<(Span, &'static str)> = FxHashSet::default();
     let default_name: Arc<str> = Arc::from(DEFAULT_SECTION);
+    // What the values built so far stand for (a shared `[DEFAULT]` value counts once).
+    let mut built = 0usize;
     let mut sections = IndexMap::with_capacity(named.len());
     for (name, own) in &named {
         let mut settings = Settings::default();
@@ -133,10 +136,10 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
             let parsed = if from_default && !raw.contains('%') {
                 default_cache
                     .entry(key)
-                    .or_insert_with(|| unrepr::parse(raw).map(Shared::from))
+                    .or_insert_with(|| within_budget(unrepr::parse(raw), &mut built))
                     .clone()
             } else {
-                unrepr::parse(&text).map(Shared::from)
+                within_budget(unrepr::parse(&text), &mut built)
             };
             // Spans inside an interpolated value do not map back to the file: use the key.
             let locate = |range: std::ops::Range<usize>| {
@@ -190,6 +193,29 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
         sections.insert(name.to_string(), settings);
     }
     sections
+}
+
+/// The parsed value, unless the values of the file built so far and this one stand for
+/// more than [`MAX_CONFIG_VALUE_BYTES`]: each value is bounded, but a few bytes can name a
+/// large one (`'a' * 16000000`), and a file can have many.
+fn within_budget(
+    parsed: Result<unrepr::Parsed, unrepr::ValueError>,
+    built: &mut usize,
+) -> Result<Shared, unrepr::ValueError> {
+    let parsed = parsed?;
+    *built = built.saturating_add(unrepr::weight(&parsed.value));
+    if *built > MAX_CONFIG_VALUE_BYTES {
+        return Err(unrepr::ValueError {
+            code: "config-values-too-large",
+            message: format!(
+                "the values of this file stand for more than {} MiB once built; this one is not read",
+                MAX_CONFIG_VALUE_BYTES >> 20
+            ),
+            help: Some("a config holds settings, not data: shorten the long values".into()),
+            span: 0..0,
+        });
+    }
+    Ok(Shared::from(parsed))
 }
 
 /// A parsed value that sections share.

@@ -20,7 +20,7 @@ use super::origin::SettingOrigin;
 use super::paths::{static_url, under, walk_pieces};
 use super::resolve::resolve;
 use super::types::SessionConfig;
-use super::values::{Sink, Typed, at_key, in_range, interpret};
+use super::values::{Sink, Typed, at_key, in_range, interpret, text_bytes};
 
 /// One setting as written at one node.
 #[derive(Debug, Clone)]
@@ -219,6 +219,18 @@ impl SessionConfigs {
                     chain
                 }
             };
+            // The section's settings copy the text of every setting on its chain: counted
+            // before anything is copied.
+            let mut winners: BTreeMap<Opt, &Slot> = BTreeMap::new();
+            for node in &chain {
+                winners.extend(node.iter().map(|(opt, slot)| (*opt, slot)));
+            }
+            if let Some(largest) = winners.values().max_by_key(|s| text_bytes(&s.typed)) {
+                let bytes = winners.values().map(|s| text_bytes(&s.typed)).sum();
+                if !sink.charge(bytes, &largest.place) {
+                    continue;
+                }
+            }
             let resolved = Arc::new(resolve(&merge(&chain), &era, &mut sink));
             match lookup {
                 Lookup::Modern => index.insert(path_index::segments(name), Arc::clone(&resolved)),
@@ -299,6 +311,10 @@ fn node_from_settings(settings: &Settings, era: &EraReport, sink: &mut Sink) -> 
         let Target::Opt(opt) = spelling.target else {
             continue;
         };
+        // Counted before it is read: reading copies the value into this section's node.
+        if !sink.charge(crate::unrepr::weight(&setting.value), place) {
+            continue;
+        }
         let Some(typed) = interpret(opt, spelling.era, &setting.value, place, sink) else {
             continue;
         };

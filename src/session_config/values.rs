@@ -40,6 +40,9 @@ pub(super) enum Typed {
 pub(super) struct Sink {
     pub(super) diagnostics: Vec<Diagnostic>,
     seen: HashSet<(String, usize, usize, &'static str)>,
+    /// Bytes of text the session settings hold so far, over every section: a `[DEFAULT]`
+    /// or `[/]` value is copied into the settings of each path section.
+    copied: usize,
 }
 
 impl Sink {
@@ -51,6 +54,39 @@ impl Sink {
         if self.seen.insert(id) {
             self.diagnostics.push(d);
         }
+    }
+}
+
+impl Sink {
+    /// Counts `bytes` more of settings copied from the value at `place`; past
+    /// [`MAX_CONFIG_VALUE_BYTES`](crate::limits::MAX_CONFIG_VALUE_BYTES) pushes a located
+    /// error and answers `false`: the caller builds nothing more from it.
+    pub(super) fn charge(&mut self, bytes: usize, place: &FilePlace) -> bool {
+        self.copied = self.copied.saturating_add(bytes);
+        if self.copied <= crate::limits::MAX_CONFIG_VALUE_BYTES {
+            return true;
+        }
+        self.push(at_value(
+            place,
+            Diagnostic::error(
+                codes::SESSION_SETTINGS_TOO_LARGE,
+                format!(
+                    "this value is copied into the session settings of every path section, which pass {} MiB",
+                    crate::limits::MAX_CONFIG_VALUE_BYTES >> 20
+                ),
+            )
+            .with_help("shorten the value, or set it in fewer sections"),
+        ));
+        false
+    }
+}
+
+/// The bytes of text a setting holds.
+pub(super) fn text_bytes(typed: &Typed) -> usize {
+    match typed {
+        Typed::Text(s) | Typed::OptText(Some(s)) => s.len(),
+        Typed::Servers(list) => list.iter().map(String::len).sum(),
+        _ => 0,
     }
 }
 

@@ -353,3 +353,66 @@ fn an_oversized_config_is_refused_before_it_is_decoded() {
     );
     let _ = std::fs::remove_file(&path);
 }
+
+/// A 64 KB `Cookie` header of 10 000 cookies, read by the plain reader and by Python's
+/// pattern (quoted values), finds the session cookie at its end: both readers are linear
+/// in the header (measured: a few milliseconds for 256 KB of `=` or spaces).
+#[test]
+fn a_cookie_header_of_ten_thousand_cookies_is_read_linearly() {
+    use actix_cherrypy::cookie::cookie_value;
+    let id = "0123456789abcdef0123456789abcdef01234567";
+    let plain: String = (0..10_000).map(|i| format!("c{i}=v; ")).collect();
+    let quoted: String = (0..10_000).map(|i| format!("c{i}=\"v\"; ")).collect();
+    for header in [plain, quoted] {
+        let header = format!("{header}session_id={id}");
+        assert!(header.len() > 60_000);
+        assert_eq!(
+            cookie_value([header.as_str()], "session_id").as_deref(),
+            Some(id)
+        );
+    }
+    let hostile = [
+        format!("a=\"{}", "x".repeat(64 << 10)),
+        "a=\"".repeat(20_000),
+        "=".repeat(64 << 10),
+        format!("a=b{}", " ".repeat(64 << 10)),
+    ];
+    for header in &hostile {
+        assert_eq!(cookie_value([header.as_str()], "session_id"), None);
+    }
+}
+
+/// Each value is bounded (16 MiB), but twenty bytes can name one that large: 200 of them
+/// would build 3.2 GB. The values of a file together are bounded too.
+#[test]
+fn the_values_of_a_file_are_bounded_together() {
+    let mut text = String::from("[global]\n");
+    for i in 0..200 {
+        text.push_str(&format!("app.k{i} = 'a' * 16000000\n"));
+    }
+    let codes = all_codes(&text);
+    let line = 2 + limits::MAX_CONFIG_VALUE_BYTES / 16_000_000;
+    assert!(
+        codes.contains(&("config-values-too-large", line)),
+        "{codes:?}"
+    );
+    assert!(!codes.contains(&("config-values-too-large", line - 1)));
+}
+
+/// A long session value in `[DEFAULT]` is copied into the settings of every path section
+/// (the session settings hold their own strings): with 1 000 sections, 16 GB. The copies
+/// are counted before they are made.
+#[test]
+fn a_default_session_value_is_not_copied_into_every_section_without_bound() {
+    let mut text = String::from("[DEFAULT]\ntools.sessions.name = 'n' * 16000000\n");
+    for i in 0..1000 {
+        text.push_str(&format!("[/p{i}]\n"));
+    }
+    let codes = session_codes(&text);
+    assert!(
+        codes.contains(&("session-settings-too-large", 2)),
+        "{codes:?}"
+    );
+    let err = SessionConfigs::from_sources(&[SourceFile::new("t.conf", text)]).unwrap_err();
+    assert_eq!(err.diagnostic().code, "session-settings-too-large");
+}
