@@ -2,6 +2,7 @@
 //! `[DEFAULT]`, in file order; in each, its own keys and then the `[DEFAULT]` keys it does not
 //! define; every value interpolated, then parsed as a Python literal (spec: config-format §2, §4).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
@@ -122,8 +123,22 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
             };
             let raw = entry.value.text.as_str();
             let from_default = Arc::ptr_eq(written_in, &default_name);
+            if built > MAX_CONFIG_VALUE_BYTES {
+                // Past the budget nothing more is built: a `[DEFAULT]` key with `%` would
+                // otherwise still be expanded in every section.
+                let d = Diagnostic::error("config-values-too-large", too_large_message())
+                    .at(source, entry.key_span)
+                    .in_entry(&section_name, Some(key));
+                push_once(diagnostics, &mut reported, inherited(d, from_default));
+                continue;
+            }
             let text = match ini::interpolate(raw, &lookup) {
-                Ok(text) => text,
+                Ok(text) => {
+                    if let Cow::Owned(expanded) = &text {
+                        built = built.saturating_add(expanded.len());
+                    }
+                    text
+                }
                 Err(err) => {
                     let d = Diagnostic::error(err.code(), err.to_string())
                         .at(source, entry.key_span)
@@ -207,15 +222,19 @@ fn within_budget(
     if *built > MAX_CONFIG_VALUE_BYTES {
         return Err(unrepr::ValueError {
             code: "config-values-too-large",
-            message: format!(
-                "the values of this file stand for more than {} MiB once built; this one is not read",
-                MAX_CONFIG_VALUE_BYTES >> 20
-            ),
+            message: too_large_message(),
             help: Some("a config holds settings, not data: shorten the long values".into()),
             span: 0..0,
         });
     }
     Ok(Shared::from(parsed))
+}
+
+fn too_large_message() -> String {
+    format!(
+        "the values of this file stand for more than {} MiB once built; this one is not read",
+        MAX_CONFIG_VALUE_BYTES >> 20
+    )
 }
 
 /// A parsed value that sections share.
