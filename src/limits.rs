@@ -59,7 +59,8 @@ pub const MAX_SNIPPET_CHARS: usize = 160;
 /// The longest duration a config may give, either way, in minutes: 10^9 minutes, about 1900
 /// years. It bounds `tools.sessions.timeout` (−10^9 to 10^9 minutes; a negative timeout is
 /// accepted as CherryPy accepts it: sessions expire at once), `clean_freq` (0 to 10^9
-/// minutes) and `lock_timeout` (the same span in seconds, ±6·10^10). Within it, every
+/// minutes) and `lock_timeout` (0 to 6·10^10 seconds: CherryPy's file sessions fail every
+/// request with a negative one). Within it, every
 /// expiry a store computes stays inside what Python's `datetime` can hold (CherryPy itself
 /// fails on every request past about 4·10^9 minutes) and inside `SystemTime`/`Instant`
 /// arithmetic. A value outside it, NaN or infinite, is a located error

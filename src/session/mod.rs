@@ -296,12 +296,12 @@ impl Session {
 }
 
 pub(crate) fn lock_timeout(config: &SessionConfig) -> Option<std::time::Duration> {
-    // CherryPy: None or 0 waits for ever; a negative timeout is a timer that has already
-    // run out (no wait). The conversion saturates, so no value set in code can panic.
+    // CherryPy: None or 0 waits for ever. (A config cannot give a negative value; one set
+    // in code waits for ever too.) The conversion saturates, so no value can panic.
     config
         .lock_timeout
         .value
-        .filter(|s| *s != 0.0)
+        .filter(|s| *s > 0.0)
         .map(crate::session_config::seconds_duration)
 }
 

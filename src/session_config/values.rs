@@ -172,7 +172,9 @@ pub(super) fn in_range(opt: Opt, typed: &Typed, place: &FilePlace, sink: &mut Si
         (Opt::Timeout, Typed::Minutes(m)) => (m.as_f64(), -max, max, "minutes"),
         // CherryPy runs its clean-up without pause for a negative frequency.
         (Opt::CleanFreq, Typed::Minutes(m)) => (m.as_f64(), 0.0, max, "minutes"),
-        (Opt::LockTimeout, Typed::Seconds(Some(s))) => (*s, -max * 60.0, max * 60.0, "seconds"),
+        // CherryPy's file sessions fail every request with a negative lock timeout (its
+        // timer has run out before the first try).
+        (Opt::LockTimeout, Typed::Seconds(Some(s))) => (*s, 0.0, max * 60.0, "seconds"),
         _ => return true,
     };
     if (low..=high).contains(&value) {

@@ -94,6 +94,7 @@ fn absurd_numbers_are_refused_when_the_config_is_read() {
         "tools.sessions.clean_freq = -1",
         "tools.sessions.lock_timeout = 1e300",
         "tools.sessions.lock_timeout = -1e999",
+        "tools.sessions.lock_timeout = -1",
         "tools.sessions.lock_timeout = datetime.timedelta(days=1e300)",
         "tools.sessions.port = 70000",
         "tools.sessions.db = -1",
@@ -135,7 +136,7 @@ fn numbers_cherrypy_accepts_stay_accepted() {
         "tools.sessions.timeout = 5256000",
         "tools.sessions.clean_freq = 0",
         "tools.sessions.clean_freq = None",
-        "tools.sessions.lock_timeout = -1",
+        "tools.sessions.lock_timeout = 0",
         "tools.sessions.lock_timeout = datetime.timedelta(weeks=52)",
         "tools.sessions.port = 65535",
     ] {
