@@ -13,7 +13,6 @@ mod read;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
-use rustc_hash::FxBuildHasher;
 
 pub use json::{error_json, report_json};
 #[cfg(test)]
@@ -47,7 +46,8 @@ impl PartialEq<Value> for Arc<Value> {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Settings {
     /// Keys are shared for the same reason as values: a `[DEFAULT]` key is in every section.
-    entries: IndexMap<Arc<str>, ConfigValue, FxBuildHasher>,
+    // Seeded: the keys come from the file.
+    entries: IndexMap<Arc<str>, ConfigValue, foldhash::fast::RandomState>,
 }
 
 impl Settings {

@@ -3,10 +3,13 @@
 //! define; every value interpolated, then parsed as a Python literal (spec: config-format §2, §4).
 
 use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+// Keyed by text from the file: a seeded hasher, so that no file can be written whose keys
+// all collide (an unseeded hash would make reading it quadratic).
+use foldhash::fast::RandomState;
 use indexmap::IndexMap;
-use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
 use super::origin::{FilePlace, Origin};
 use super::{ConfigValue, Settings};
@@ -83,9 +86,9 @@ pub fn read_source(source: &Arc<SourceFile>) -> FileReport {
 
 fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<String, Settings> {
     let source = document.source();
-    type Keys<'d> = IndexMap<&'d str, &'d Entry, FxBuildHasher>;
+    type Keys<'d> = IndexMap<&'d str, &'d Entry, RandomState>;
     let mut defaults = Keys::default();
-    let mut named: IndexMap<&str, Keys<'_>, FxBuildHasher> = IndexMap::default();
+    let mut named: IndexMap<&str, Keys<'_>, RandomState> = IndexMap::default();
     for section in document.sections() {
         let target = if section.name == DEFAULT_SECTION {
             &mut defaults
@@ -98,10 +101,10 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
     }
     // A `[DEFAULT]` value without `%` reads the same in every section: parse it once, and
     // share the value (and its key) among the sections, so a large value is held once.
-    let mut default_cache: FxHashMap<&str, Result<Shared, unrepr::ValueError>> =
-        FxHashMap::default();
-    let mut default_keys: FxHashMap<&str, Arc<str>> = FxHashMap::default();
-    let mut reported: FxHashSet<(Span, &'static str)> = FxHashSet::default();
+    let mut default_cache: HashMap<&str, Result<Shared, unrepr::ValueError>, RandomState> =
+        HashMap::default();
+    let mut default_keys: HashMap<&str, Arc<str>, RandomState> = HashMap::default();
+    let mut reported: HashSet<(Span, &'static str), RandomState> = HashSet::default();
     let default_name: Arc<str> = Arc::from(DEFAULT_SECTION);
     // What the values built so far stand for (a shared `[DEFAULT]` value counts once).
     let mut built = 0usize;
@@ -264,7 +267,7 @@ fn inherited(d: Diagnostic, from_default: bool) -> Diagnostic {
 /// A `[DEFAULT]` key is read once per section; say what is wrong with it once.
 fn push_once(
     diagnostics: &mut Vec<Diagnostic>,
-    reported: &mut FxHashSet<(Span, &'static str)>,
+    reported: &mut HashSet<(Span, &'static str), RandomState>,
     d: Diagnostic,
 ) {
     let id = (

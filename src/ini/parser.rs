@@ -1,8 +1,11 @@
 //! configparser's reading loop, step for step (spec: config-format §2).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
-use rustc_hash::FxHashSet;
+// Seeded: the names come from the file, and an unseeded hash lets a file make every
+// duplicate check collide.
+use foldhash::fast::RandomState;
 
 use super::document::{Document, Entry, Line, LineKind, Section, ValueText};
 use super::{DEFAULT_SECTION, Parsed, is_py_space};
@@ -28,8 +31,8 @@ struct Reader<'a> {
     errors: Vec<Diagnostic>,
     /// Section names and (section, key) pairs seen so far: strict mode's duplicate check.
     /// Names are slices of the text, so the check allocates nothing.
-    seen_sections: FxHashSet<&'a str>,
-    seen_keys: FxHashSet<(&'a str, &'a str)>,
+    seen_sections: HashSet<&'a str, RandomState>,
+    seen_keys: HashSet<(&'a str, &'a str), RandomState>,
     cursor: Option<Cursor>,
     /// Indentation of the last header or entry line; deeper lines continue its value.
     indent_level: usize,
@@ -46,8 +49,8 @@ pub(super) fn parse(source: &Arc<SourceFile>) -> Parsed {
         sections: Vec::new(),
         names: Vec::new(),
         errors: Vec::new(),
-        seen_sections: FxHashSet::default(),
-        seen_keys: FxHashSet::default(),
+        seen_sections: HashSet::default(),
+        seen_keys: HashSet::default(),
         cursor: None,
         indent_level: 0,
         reported_missing_header: false,
