@@ -68,11 +68,11 @@ async fn main() -> anyhow::Result<()> {
     // Built once, outside HttpServer::new, so every worker shares one session store.
     let sessions = CherryPySessions::from_file(&file)?;
     let config = Config::load(&[&file])?.value;
-    let host = match config.global().get("server.socket_host").map(|s| &s.value) {
+    let host = match config.global().get("server.socket_host").map(|s| &*s.value) {
         Some(Value::Str(host)) => host.clone(),
         _ => "127.0.0.1".to_owned(),
     };
-    let port = match config.global().get("server.socket_port").map(|s| &s.value) {
+    let port = match config.global().get("server.socket_port").map(|s| &*s.value) {
         Some(Value::Int(port)) => u16::try_from(port.clone()).unwrap_or(8080),
         _ => 8080,
     };

@@ -3,8 +3,11 @@
 //! The library never prints; callers render a [`Diagnostic`] with its `Display` (one
 //! grep-friendly line) or build a snippet from its [`Location`].
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
+
+use crate::limits::{MAX_DIAGNOSTICS_PER_CODE, MAX_SNIPPET_CHARS};
 
 use crate::source::{SourceError, SourceFile, Span};
 
@@ -34,8 +37,9 @@ pub struct Location {
     pub file: Arc<SourceFile>,
     /// The bytes it is about.
     pub span: Span,
-    /// The section, as written between the brackets.
-    pub section: Option<String>,
+    /// The section, as written between the brackets. Shared: every diagnostic in a section
+    /// names it, and a section name can be as long as a line.
+    pub section: Option<Arc<str>>,
     /// The key, where the diagnostic is about one.
     pub key: Option<String>,
 }
@@ -44,6 +48,35 @@ impl Location {
     /// 1-based line and column of the start of the span.
     pub fn line_column(&self) -> (usize, usize) {
         self.file.line_column(self.span.start)
+    }
+}
+
+/// A section name for [`Diagnostic::in_entry`]: from a shared `Arc<str>` without a copy,
+/// or from text.
+#[derive(Debug, Clone)]
+pub struct SectionName(Arc<str>);
+
+impl From<&str> for SectionName {
+    fn from(name: &str) -> Self {
+        Self(name.into())
+    }
+}
+
+impl From<&String> for SectionName {
+    fn from(name: &String) -> Self {
+        Self(name.as_str().into())
+    }
+}
+
+impl From<Arc<str>> for SectionName {
+    fn from(name: Arc<str>) -> Self {
+        Self(name)
+    }
+}
+
+impl From<&Arc<str>> for SectionName {
+    fn from(name: &Arc<str>) -> Self {
+        Self(Arc::clone(name))
     }
 }
 
@@ -62,6 +95,9 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// Further context (e.g. "inherited from `[DEFAULT]`").
     pub notes: Vec<String>,
+    /// Non-zero on the closing line [`cap_repeated`] writes: how many diagnostics of this
+    /// code (in this file) it stands for.
+    pub omitted: usize,
 }
 
 impl Diagnostic {
@@ -83,6 +119,7 @@ impl Diagnostic {
             location: None,
             help: None,
             notes: Vec::new(),
+            omitted: 0,
         }
     }
 
@@ -98,11 +135,12 @@ impl Diagnostic {
         self
     }
 
-    /// Names the section (and key) the diagnostic is about.
+    /// Names the section (and key) the diagnostic is about. Given an `Arc<str>`, the name
+    /// is shared, not copied.
     #[must_use]
-    pub fn in_entry(mut self, section: &str, key: Option<&str>) -> Self {
+    pub fn in_entry(mut self, section: impl Into<SectionName>, key: Option<&str>) -> Self {
         if let Some(loc) = &mut self.location {
-            loc.section = Some(section.to_owned());
+            loc.section = Some(section.into().0);
             loc.key = key.map(str::to_owned);
         }
         self
@@ -134,6 +172,10 @@ impl Diagnostic {
 }
 
 /// `site.conf:12:5: error: [/admin] tools.sessions.timeout: message (help: …)`
+///
+/// A section name or key longer than [`MAX_SNIPPET_CHARS`] is cut with an ellipsis, and so
+/// is a message longer than four times that (messages quote the input), so that one line
+/// stays a line whatever the file holds.
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(loc) = &self.location {
@@ -143,18 +185,109 @@ impl fmt::Display for Diagnostic {
         write!(f, "{}: ", self.severity)?;
         if let Some(loc) = &self.location {
             if let Some(section) = &loc.section {
-                write!(f, "[{section}] ")?;
+                write!(f, "[{}] ", cut(section, MAX_SNIPPET_CHARS))?;
             }
             if let Some(key) = &loc.key {
-                write!(f, "{key}: ")?;
+                write!(f, "{}: ", cut(key, MAX_SNIPPET_CHARS))?;
             }
         }
-        f.write_str(&self.message)?;
+        f.write_str(&cut(&self.message, 4 * MAX_SNIPPET_CHARS))?;
         write!(f, " [{}]", self.code)
     }
 }
 
-impl std::error::Error for Diagnostic {}
+/// `text`, or its first `max` characters and an ellipsis.
+fn cut(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => text.into(),
+        Some((at, _)) => format!("{}…", &text[..at]).into(),
+    }
+}
+
+/// Keeps the first [`MAX_DIAGNOSTICS_PER_CODE`] diagnostics of each code in each file, in
+/// order, and puts after the last one kept a closing line that counts the rest: "… and 1234
+/// more like this" (same code and severity, [`Diagnostic::omitted`] set, located at the
+/// first one left out). A list that was capped already can be merged with another and
+/// capped again: the closing lines' counts are added up.
+///
+/// A large file can have a diagnostic on every line; this is what keeps `check`, the JSON
+/// output and the runtime log of such a file a few lines long.
+pub fn cap_repeated(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    /// What one (file, code) has: diagnostics, the count carried by earlier closing lines,
+    /// and where the first one left out is.
+    #[derive(Default)]
+    struct Group {
+        real: usize,
+        carried: usize,
+        first_left_out: Option<Location>,
+    }
+    impl Group {
+        fn hidden(&self) -> usize {
+            self.real.saturating_sub(MAX_DIAGNOSTICS_PER_CODE) + self.carried
+        }
+        fn kept(&self) -> usize {
+            self.real.min(MAX_DIAGNOSTICS_PER_CODE)
+        }
+    }
+    // Files are told apart by their shared text, not by name.
+    let key = |d: &Diagnostic| (d.location.as_ref().map(|l| Arc::as_ptr(&l.file)), d.code);
+    let mut groups: HashMap<_, Group> = HashMap::new();
+    for d in &diagnostics {
+        let group = groups.entry(key(d)).or_default();
+        if d.omitted > 0 {
+            group.carried += d.omitted;
+        } else {
+            group.real += 1;
+            if group.real == MAX_DIAGNOSTICS_PER_CODE + 1 {
+                group.first_left_out = d.location.clone();
+            }
+        }
+        if group.first_left_out.is_none() && d.omitted > 0 {
+            group.first_left_out = d.location.clone();
+        }
+    }
+    if groups.values().all(|g| g.hidden() == 0) {
+        return diagnostics;
+    }
+    let mut kept = Vec::with_capacity(
+        diagnostics
+            .len()
+            .min(groups.len() * (MAX_DIAGNOSTICS_PER_CODE + 1)),
+    );
+    let mut shown: HashMap<_, usize> = HashMap::new();
+    for d in diagnostics {
+        let k = key(&d);
+        let group = &groups[&k];
+        let count = shown.entry(k).or_default();
+        let closing = if d.omitted > 0 {
+            // An earlier closing line stands where its group has nothing else to show.
+            group.kept() == 0 && *count == 0
+        } else if *count < MAX_DIAGNOSTICS_PER_CODE {
+            *count += 1;
+            let last = *count == group.kept();
+            kept.push(d.clone());
+            last
+        } else {
+            false
+        };
+        if closing && group.hidden() > 0 {
+            *count = usize::MAX;
+            let mut more = Diagnostic::new(
+                d.severity,
+                d.code,
+                format!("… and {} more like this", group.hidden()),
+            );
+            more.location = group.first_left_out.clone().map(|l| Location {
+                section: None,
+                key: None,
+                ..l
+            });
+            more.omitted = group.hidden();
+            kept.push(more);
+        }
+    }
+    kept
+}
 
 /// A result together with the warnings found on the way.
 #[derive(Debug, Clone)]
@@ -174,6 +307,16 @@ impl From<SourceError> for Diagnostic {
             SourceError::Io { path, source } => {
                 Diagnostic::error(err.code(), format!("{path}: cannot read the file: {source}"))
             }
+            SourceError::TooLarge { path, size } => Diagnostic::error(
+                err.code(),
+                format!(
+                    "the file has {size} bytes, more than the {} a config file may have",
+                    crate::limits::MAX_CONFIG_BYTES
+                ),
+            )
+            // Located at the start of the file, whose text was not read.
+            .at(&SourceFile::new(path.as_str(), ""), Span::new(0, 0))
+            .with_help("a CherryPy config is a few kilobytes; is this the right file?"),
             SourceError::Encoding {
                 lossy,
                 offset,
@@ -186,5 +329,54 @@ impl From<SourceError> for Diagnostic {
             .at(lossy, Span::new(*offset, *offset + char::REPLACEMENT_CHARACTER.len_utf8()))
             .with_help("CherryPy reads config files as UTF-8; convert the file (e.g. `iconv -f latin1 -t utf-8`)"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn many(file: &Arc<SourceFile>, code: &'static str, n: usize) -> Vec<Diagnostic> {
+        (0..n)
+            .map(|i| {
+                Diagnostic::warning(code, format!("w{i}")).at(file, Span::new(i * 2, i * 2 + 1))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn capping_keeps_the_first_of_each_code_and_counts_the_rest() {
+        let file = SourceFile::new("t.conf", "x\n".repeat(100));
+        let mut list = many(&file, "a", 30);
+        list.extend(many(&file, "b", 3));
+        let capped = cap_repeated(list);
+        assert_eq!(capped.len(), MAX_DIAGNOSTICS_PER_CODE + 1 + 3);
+        let closing = &capped[MAX_DIAGNOSTICS_PER_CODE];
+        assert_eq!((closing.code, closing.omitted), ("a", 10));
+        assert_eq!(
+            closing.line_column(),
+            Some((MAX_DIAGNOSTICS_PER_CODE + 1, 1))
+        );
+        assert!(closing.to_string().ends_with("… and 10 more like this [a]"));
+        // Merged with another capped list and capped again: one closing line, counts added.
+        let mut merged = capped.clone();
+        merged.extend(cap_repeated(many(&file, "a", 25)));
+        let again = cap_repeated(merged);
+        let closings: Vec<_> = again.iter().filter(|d| d.omitted > 0).collect();
+        assert_eq!(closings.len(), 1);
+        assert_eq!(closings[0].omitted, 10 + 25);
+        // Under the cap, nothing changes.
+        let few = many(&file, "a", 3);
+        assert_eq!(cap_repeated(few.clone()), few);
+    }
+
+    #[test]
+    fn display_cuts_long_names() {
+        let file = SourceFile::new("t.conf", "x\n");
+        let name = "s".repeat(10_000);
+        let d = Diagnostic::error("c", "m")
+            .at(&file, Span::new(0, 1))
+            .in_entry(name.as_str(), None);
+        assert!(d.to_string().len() < 2 * MAX_SNIPPET_CHARS);
     }
 }

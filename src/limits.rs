@@ -46,10 +46,12 @@ pub const MAX_REQUEST_PATH_BYTES: usize = 16 << 10;
 /// (`config-too-large`) before its text is decoded.
 pub const MAX_CONFIG_BYTES: usize = 64 << 20;
 
-/// The longest value, in bytes, that `%(name)s` interpolation may produce. configparser
-/// bounds the depth of references (10) but not their fan-out, so a few lines that each name
-/// the previous one twice grow 2^depth; past this length the value is a located error
-/// (`interpolation-too-long`).
+/// The longest value, in bytes, that `%(name)s` interpolation may produce, and the most
+/// references it may follow for one value. configparser bounds the depth of references (10)
+/// but not their fan-out, so a few lines that each name the previous one several times grow
+/// exponentially with the depth. The expansion is measured (each key once per depth) before
+/// it is built; past either figure the value is a located error (`interpolation-too-long`)
+/// and nothing of it is built.
 pub const MAX_INTERPOLATED_BYTES: usize = 1 << 20;
 
 /// The most diagnostics of one code that are shown for one file; the rest are counted in
@@ -74,3 +76,22 @@ pub const MAX_SESSION_EXPANSION: usize = 16;
 /// one int's digits, quadratic in their number, bounded. A larger int is refused by
 /// `Session::insert`, and a stored session holding one is an unknown session.
 pub const MAX_INT_DIGITS: usize = 4300;
+
+/// The longest duration a config may give, either way, in minutes: 10^9 minutes, about 1900
+/// years. It bounds `tools.sessions.timeout` (−10^9 to 10^9 minutes; a negative timeout is
+/// accepted as CherryPy accepts it: sessions expire at once), `clean_freq` (0 to 10^9
+/// minutes) and `lock_timeout` (0 to 6·10^10 seconds: CherryPy's file sessions fail every
+/// request with a negative one). Within it, every
+/// expiry a store computes stays inside what Python's `datetime` can hold (CherryPy itself
+/// fails on every request past about 4·10^9 minutes) and inside `SystemTime`/`Instant`
+/// arithmetic. A value outside it, NaN or infinite, is a located error
+/// (`value-out-of-range`) when the config is read, so `check` and the middleware's startup
+/// refuse it; a value set in code that is outside it is clamped to it.
+pub const MAX_DURATION_MINUTES: f64 = 1e9;
+
+/// The most bytes the values of one config file may stand for once built, summed over the
+/// file: strings and containers as `unrepr` builds them (a `'a' * 16000000` of 20 bytes
+/// builds 16 MB; each value alone is bounded at 16 MiB), and the session settings it gives,
+/// summed over every path section (a long `[DEFAULT]` session value is copied into each).
+/// A value past it is a located error (`config-values-too-large`), and nothing more is built.
+pub const MAX_CONFIG_VALUE_BYTES: usize = 256 << 20;

@@ -9,6 +9,8 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::limits::MAX_CONFIG_BYTES;
+
 /// A half-open byte range into a [`SourceFile`]'s text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Span {
@@ -62,6 +64,16 @@ pub enum SourceError {
         #[source]
         source: std::io::Error,
     },
+    /// The file is larger than [`MAX_CONFIG_BYTES`]; nothing of it was decoded.
+    #[error(
+        "{path}:1:1: the file has {size} bytes, more than the {MAX_CONFIG_BYTES} a config file may have"
+    )]
+    TooLarge {
+        /// The path as given.
+        path: String,
+        /// Its size in bytes (at least, when it grew while it was read).
+        size: u64,
+    },
     /// The file is not UTF-8 (CherryPy opens it with the locale encoding, UTF-8 here).
     #[error("{path}:{line}:{column}: the file is not valid UTF-8 (byte 0x{byte:02x})")]
     Encoding {
@@ -85,6 +97,7 @@ impl SourceError {
     pub fn code(&self) -> &'static str {
         match self {
             SourceError::Io { .. } => "io",
+            SourceError::TooLarge { .. } => "config-too-large",
             SourceError::Encoding { .. } => "invalid-encoding",
         }
     }
@@ -93,6 +106,7 @@ impl SourceError {
     pub fn line_column(&self) -> Option<(usize, usize)> {
         match self {
             SourceError::Io { .. } => None,
+            SourceError::TooLarge { .. } => Some((1, 1)),
             SourceError::Encoding { line, column, .. } => Some((*line, *column)),
         }
     }
@@ -110,20 +124,42 @@ impl SourceFile {
         })
     }
 
-    /// Reads a file from disk. The name used in diagnostics is the path as given.
+    /// Reads a file from disk. The name used in diagnostics is the path as given. A file
+    /// larger than [`MAX_CONFIG_BYTES`] is refused before its text is decoded (and no more
+    /// than that is read, whatever size the file claims).
     pub fn read(path: impl AsRef<Path>) -> Result<Arc<Self>, SourceError> {
+        use std::io::Read;
         let path = path.as_ref();
         let name = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| SourceError::Io {
+        let io = |source| SourceError::Io {
             path: name.clone(),
             source,
-        })?;
+        };
+        let file = std::fs::File::open(path).map_err(io)?;
+        let claimed = file.metadata().map_err(io)?.len();
+        if claimed > MAX_CONFIG_BYTES as u64 {
+            return Err(SourceError::TooLarge {
+                path: name,
+                size: claimed,
+            });
+        }
+        let mut bytes = Vec::with_capacity(claimed as usize);
+        file.take(MAX_CONFIG_BYTES as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
         Self::from_bytes(name, bytes)
     }
 
-    /// Decodes bytes as UTF-8, reporting the first bad byte with its line and column.
+    /// Decodes bytes as UTF-8, reporting the first bad byte with its line and column. More
+    /// than [`MAX_CONFIG_BYTES`] bytes are refused before they are decoded.
     pub fn from_bytes(name: impl Into<String>, bytes: Vec<u8>) -> Result<Arc<Self>, SourceError> {
         let name = name.into();
+        if bytes.len() > MAX_CONFIG_BYTES {
+            return Err(SourceError::TooLarge {
+                path: name,
+                size: bytes.len() as u64,
+            });
+        }
         match String::from_utf8(bytes) {
             Ok(text) => Ok(Self::new(name, text)),
             Err(err) => {

@@ -41,7 +41,7 @@ pub(super) fn apply(global: &mut Settings) -> Result<(), ConfigError> {
         return Ok(());
     };
     let place = setting.origin.place().clone();
-    let name = match &setting.value {
+    let name = match &*setting.value {
         Value::Str(name) => name.clone(),
         other if other.is_truthy() == Some(false) => return Ok(()),
         other => {
@@ -71,7 +71,7 @@ pub(super) fn apply(global: &mut Settings) -> Result<(), ConfigError> {
             global.insert(
                 key.to_owned(),
                 ConfigValue {
-                    value,
+                    value: value.into(),
                     origin: Origin::Environment {
                         preset: name.clone(),
                         set_at: place.clone(),

@@ -7,12 +7,15 @@ mod json;
 mod model;
 mod namespaces;
 mod origin;
+pub(crate) mod path_index;
 mod read;
 
+use std::sync::Arc;
+
 use indexmap::IndexMap;
-use rustc_hash::FxBuildHasher;
 
 pub use json::{error_json, report_json};
+#[cfg(test)]
 pub(crate) use model::path_prefixes;
 pub use model::{Config, GLOBAL_SECTION};
 pub use origin::{FilePlace, Origin};
@@ -24,16 +27,27 @@ use crate::unrepr::Value;
 /// One setting: its value and where it came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConfigValue {
-    /// The value, as CherryPy's `unrepr` reads it (never executed).
-    pub value: Value,
+    /// The value, as CherryPy's `unrepr` reads it (never executed). Shared: a `[DEFAULT]`
+    /// key is the same value in every section, and merging sections per path copies
+    /// settings, so a large value is held once, not once per section.
+    pub value: Arc<Value>,
     /// Where it was written.
     pub origin: Origin,
+}
+
+/// A shared value compares with a plain one (`setting.value == Value::None`).
+impl PartialEq<Value> for Arc<Value> {
+    fn eq(&self, other: &Value) -> bool {
+        **self == *other
+    }
 }
 
 /// The keys of one section (or of a merged view), in CherryPy's order.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Settings {
-    entries: IndexMap<String, ConfigValue, FxBuildHasher>,
+    /// Keys are shared for the same reason as values: a `[DEFAULT]` key is in every section.
+    // Seeded: the keys come from the file.
+    entries: IndexMap<Arc<str>, ConfigValue, foldhash::fast::RandomState>,
 }
 
 impl Settings {
@@ -43,8 +57,8 @@ impl Settings {
     }
 
     /// Sets a key; an existing key keeps its position, as a Python dict update does.
-    pub fn insert(&mut self, key: String, value: ConfigValue) {
-        self.entries.insert(key, value);
+    pub fn insert(&mut self, key: impl Into<Arc<str>>, value: ConfigValue) {
+        self.entries.insert(key.into(), value);
     }
 
     /// Adds every key of `other`, later wins (Python's `dict.update`).
@@ -56,7 +70,7 @@ impl Settings {
 
     /// Keys and settings in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &ConfigValue)> {
-        self.entries.iter().map(|(k, v)| (k.as_str(), v))
+        self.entries.iter().map(|(k, v)| (&**k, v))
     }
 
     /// Whether a key is set.

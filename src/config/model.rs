@@ -5,9 +5,10 @@ use std::path::Path;
 
 use indexmap::IndexMap;
 
+use super::path_index::{self, PathIndex};
 use super::read::{ConfigFile, read_source};
 use super::{ConfigError, Settings, environment, namespaces};
-use crate::diagnostic::{Diagnostic, Loaded};
+use crate::diagnostic::{Diagnostic, Loaded, cap_repeated};
 use crate::source::SourceFile;
 
 /// The section CherryPy's `config.update` takes site-wide settings from.
@@ -20,6 +21,9 @@ pub const GLOBAL_SECTION: &str = "global";
 pub struct Config {
     global: Settings,
     sections: IndexMap<String, Settings>,
+    /// Which of `sections` a path's prefixes name (their positions), keyed by segment, so
+    /// that [`Config::for_path`] takes one step per segment of the path.
+    by_path: PathIndex<usize>,
 }
 
 impl Config {
@@ -39,7 +43,7 @@ impl Config {
         }
         let mut loaded = Self::from_files(&files)?;
         warnings.append(&mut loaded.warnings);
-        loaded.warnings = warnings;
+        loaded.warnings = cap_repeated(warnings);
         Ok(loaded)
     }
 
@@ -61,6 +65,12 @@ impl Config {
                     .update(settings);
             }
         }
+        for (at, name) in config.sections.keys().enumerate() {
+            // Only a name made of non-empty segments is ever a prefix of a path.
+            if path_index::is_canonical(name) {
+                config.by_path.insert(path_index::segments(name), at);
+            }
+        }
         let mut warnings = Vec::new();
         for (name, settings) in &config.sections {
             if name == GLOBAL_SECTION || name.starts_with('/') {
@@ -69,7 +79,7 @@ impl Config {
         }
         Ok(Loaded {
             value: config,
-            warnings,
+            warnings: cap_repeated(warnings),
         })
     }
 
@@ -98,8 +108,8 @@ impl Config {
         if let Some(root) = self.sections.get("/") {
             merged.update(root);
         }
-        for prefix in path_prefixes(path) {
-            if let Some(settings) = self.sections.get(prefix.as_str()) {
+        for (_, &at) in self.by_path.along(path_index::segments_with_index(path)) {
+            if let Some((_, settings)) = self.sections.get_index(at) {
                 merged.update(settings);
             }
         }
@@ -107,7 +117,10 @@ impl Config {
     }
 }
 
-/// `/a/b` → `/a`, `/a/b`, `/a/b/index` (empty segments dropped, as CherryPy's dispatcher does).
+/// `/a/b` → `/a`, `/a/b`, `/a/b/index` (empty segments dropped, as CherryPy's dispatcher does):
+/// the prefixes CherryPy looks up, spelled out. Lookups walk a [`PathIndex`] instead; tests
+/// check it against this list.
+#[cfg(test)]
 pub(crate) fn path_prefixes(path: &str) -> Vec<String> {
     let mut prefixes = Vec::new();
     let mut current = String::new();
@@ -121,7 +134,9 @@ pub(crate) fn path_prefixes(path: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::path_prefixes;
+    use super::{Config, path_prefixes};
+    use crate::config::read_source;
+    use crate::source::SourceFile;
 
     #[test]
     fn prefixes_end_with_the_implicit_index() {
@@ -130,5 +145,37 @@ mod tests {
             path_prefixes("/admin//x/"),
             ["/admin", "/admin/x", "/admin/x/index"]
         );
+    }
+
+    /// The merge walks the index of sections; it applies the sections the list of prefixes
+    /// names, in the same order, for every path.
+    #[test]
+    fn for_path_applies_the_sections_its_prefixes_name() {
+        let text = "[global]\nk = 0\n[/]\nk = 1\n[/a]\nk = 2\na = 1\n[/a/]\nk = 9\n[/a//b]\nk = 9\n[/a/b/index]\nk = 3\nb = 1\n[/a/b/c]\nk = 4\n[/index]\nk = 5\n";
+        let report = read_source(&SourceFile::new("p.conf", text));
+        let config = Config::from_files(&[report.file.expect("valid")])
+            .expect("valid")
+            .value;
+        for path in [
+            "/",
+            "",
+            "/a",
+            "/a/",
+            "//a//b",
+            "/a/b",
+            "/a/b/c/d",
+            "/ab",
+            "/index",
+            "/a/b/index/z",
+        ] {
+            let mut expected = config.global().clone();
+            expected.update(config.section("/").expect("[/]"));
+            for prefix in path_prefixes(path) {
+                if let Some(settings) = config.section(&prefix) {
+                    expected.update(settings);
+                }
+            }
+            assert_eq!(config.for_path(path), expected, "{path}");
+        }
     }
 }

@@ -62,7 +62,9 @@ pub(super) fn check(section: &str, settings: &Settings, out: &mut Vec<Diagnostic
     for (key, setting) in settings.iter() {
         let place = setting.origin.place();
         // `[DEFAULT]` keys are copied everywhere; warn where they are written, not per section.
-        if *place.section != *section {
+        // (Every other key of a section was written in it: comparing the names would cost
+        // the name's length for every key.)
+        if *place.section == *crate::ini::DEFAULT_SECTION {
             continue;
         }
         let Some((namespace, rest)) = key.split_once('.') else {
@@ -71,7 +73,7 @@ pub(super) fn check(section: &str, settings: &Settings, out: &mut Vec<Diagnostic
         let warning = |code, message: String| {
             Diagnostic::warning(code, message)
                 .at(&place.file, place.key_span)
-                .in_entry(section, Some(key))
+                .in_entry(&place.section, Some(key))
         };
         if !KNOWN.contains(&namespace) {
             let tail = rest.split('.').next().unwrap_or_default();

@@ -2,15 +2,20 @@
 //! `[DEFAULT]`, in file order; in each, its own keys and then the `[DEFAULT]` keys it does not
 //! define; every value interpolated, then parsed as a Python literal (spec: config-format §2, §4).
 
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+// Keyed by text from the file: a seeded hasher, so that no file can be written whose keys
+// all collide (an unseeded hash would make reading it quadratic).
+use foldhash::fast::RandomState;
 use indexmap::IndexMap;
-use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
 use super::origin::{FilePlace, Origin};
 use super::{ConfigValue, Settings};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, cap_repeated};
 use crate::ini::{self, DEFAULT_SECTION, Document, Entry};
+use crate::limits::MAX_CONFIG_VALUE_BYTES;
 use crate::source::{SourceFile, Span};
 use crate::unrepr;
 
@@ -68,22 +73,22 @@ pub fn read_source(source: &Arc<SourceFile>) -> FileReport {
         evaluate(&parsed.document, &mut diagnostics);
         return FileReport {
             file: None,
-            diagnostics,
+            diagnostics: cap_repeated(diagnostics),
         };
     }
     let document = parsed.document;
     let sections = evaluate(&document, &mut diagnostics);
     FileReport {
         file: Some(ConfigFile { document, sections }),
-        diagnostics,
+        diagnostics: cap_repeated(diagnostics),
     }
 }
 
 fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<String, Settings> {
     let source = document.source();
-    type Keys<'d> = IndexMap<&'d str, &'d Entry, FxBuildHasher>;
+    type Keys<'d> = IndexMap<&'d str, &'d Entry, RandomState>;
     let mut defaults = Keys::default();
-    let mut named: IndexMap<&str, Keys<'_>, FxBuildHasher> = IndexMap::default();
+    let mut named: IndexMap<&str, Keys<'_>, RandomState> = IndexMap::default();
     for section in document.sections() {
         let target = if section.name == DEFAULT_SECTION {
             &mut defaults
@@ -94,11 +99,15 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
             target.insert(entry.key.as_str(), entry);
         }
     }
-    // A `[DEFAULT]` value without `%` reads the same in every section: parse it once.
-    let mut default_cache: FxHashMap<&str, Result<unrepr::Parsed, unrepr::ValueError>> =
-        FxHashMap::default();
-    let mut reported: FxHashSet<(Span, &'static str)> = FxHashSet::default();
+    // A `[DEFAULT]` value without `%` reads the same in every section: parse it once, and
+    // share the value (and its key) among the sections, so a large value is held once.
+    let mut default_cache: HashMap<&str, Result<Shared, unrepr::ValueError>, RandomState> =
+        HashMap::default();
+    let mut default_keys: HashMap<&str, Arc<str>, RandomState> = HashMap::default();
+    let mut reported: HashSet<(Span, &'static str), RandomState> = HashSet::default();
     let default_name: Arc<str> = Arc::from(DEFAULT_SECTION);
+    // What the values built so far stand for (a shared `[DEFAULT]` value counts once).
+    let mut built = 0usize;
     let mut sections = IndexMap::with_capacity(named.len());
     for (name, own) in &named {
         let mut settings = Settings::default();
@@ -117,12 +126,26 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
             };
             let raw = entry.value.text.as_str();
             let from_default = Arc::ptr_eq(written_in, &default_name);
+            if built > MAX_CONFIG_VALUE_BYTES {
+                // Past the budget nothing more is built: a `[DEFAULT]` key with `%` would
+                // otherwise still be expanded in every section.
+                let d = Diagnostic::error("config-values-too-large", too_large_message())
+                    .at(source, entry.key_span)
+                    .in_entry(&section_name, Some(key));
+                push_once(diagnostics, &mut reported, inherited(d, from_default));
+                continue;
+            }
             let text = match ini::interpolate(raw, &lookup) {
-                Ok(text) => text,
+                Ok(text) => {
+                    if let Cow::Owned(expanded) = &text {
+                        built = built.saturating_add(expanded.len());
+                    }
+                    text
+                }
                 Err(err) => {
                     let d = Diagnostic::error(err.code(), err.to_string())
                         .at(source, entry.key_span)
-                        .in_entry(name, Some(key));
+                        .in_entry(&section_name, Some(key));
                     push_once(diagnostics, &mut reported, inherited(d, from_default));
                     continue;
                 }
@@ -131,10 +154,10 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
             let parsed = if from_default && !raw.contains('%') {
                 default_cache
                     .entry(key)
-                    .or_insert_with(|| unrepr::parse(raw))
+                    .or_insert_with(|| within_budget(unrepr::parse(raw), &mut built))
                     .clone()
             } else {
-                unrepr::parse(&text)
+                within_budget(unrepr::parse(&text), &mut built)
             };
             // Spans inside an interpolated value do not map back to the file: use the key.
             let locate = |range: std::ops::Range<usize>| {
@@ -149,7 +172,7 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
                     for w in parsed.warnings {
                         let mut d = Diagnostic::warning(w.code, w.message)
                             .at(source, locate(w.span))
-                            .in_entry(name, Some(key));
+                            .in_entry(&section_name, Some(key));
                         if let Some(help) = w.help {
                             d = d.with_help(help);
                         }
@@ -161,8 +184,13 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
                         key_span: entry.key_span,
                         value_span: entry.value.source_span(0..entry.value.text.len()),
                     };
+                    let key: Arc<str> = if from_default {
+                        Arc::clone(default_keys.entry(key).or_insert_with(|| Arc::from(key)))
+                    } else {
+                        Arc::from(key)
+                    };
                     settings.insert(
-                        key.to_owned(),
+                        key,
                         ConfigValue {
                             value: parsed.value,
                             origin: Origin::File(place),
@@ -172,7 +200,7 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
                 Err(err) => {
                     let mut d = Diagnostic::error(err.code, err.message)
                         .at(source, locate(err.span))
-                        .in_entry(name, Some(key));
+                        .in_entry(&section_name, Some(key));
                     if let Some(help) = err.help {
                         d = d.with_help(help);
                     }
@@ -183,6 +211,49 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
         sections.insert(name.to_string(), settings);
     }
     sections
+}
+
+/// The parsed value, unless the values of the file built so far and this one stand for
+/// more than [`MAX_CONFIG_VALUE_BYTES`]: each value is bounded, but a few bytes can name a
+/// large one (`'a' * 16000000`), and a file can have many.
+fn within_budget(
+    parsed: Result<unrepr::Parsed, unrepr::ValueError>,
+    built: &mut usize,
+) -> Result<Shared, unrepr::ValueError> {
+    let parsed = parsed?;
+    *built = built.saturating_add(unrepr::weight(&parsed.value));
+    if *built > MAX_CONFIG_VALUE_BYTES {
+        return Err(unrepr::ValueError {
+            code: "config-values-too-large",
+            message: too_large_message(),
+            help: Some("a config holds settings, not data: shorten the long values".into()),
+            span: 0..0,
+        });
+    }
+    Ok(Shared::from(parsed))
+}
+
+fn too_large_message() -> String {
+    format!(
+        "the values of this file stand for more than {} MiB once built; this one is not read",
+        MAX_CONFIG_VALUE_BYTES >> 20
+    )
+}
+
+/// A parsed value that sections share.
+#[derive(Clone)]
+struct Shared {
+    value: Arc<unrepr::Value>,
+    warnings: Vec<unrepr::ValueWarning>,
+}
+
+impl From<unrepr::Parsed> for Shared {
+    fn from(parsed: unrepr::Parsed) -> Self {
+        Self {
+            value: Arc::new(parsed.value),
+            warnings: parsed.warnings,
+        }
+    }
 }
 
 fn inherited(d: Diagnostic, from_default: bool) -> Diagnostic {
@@ -196,7 +267,7 @@ fn inherited(d: Diagnostic, from_default: bool) -> Diagnostic {
 /// A `[DEFAULT]` key is read once per section; say what is wrong with it once.
 fn push_once(
     diagnostics: &mut Vec<Diagnostic>,
-    reported: &mut FxHashSet<(Span, &'static str)>,
+    reported: &mut HashSet<(Span, &'static str), RandomState>,
     d: Diagnostic,
 ) {
     let id = (

@@ -4,6 +4,9 @@
 //! only when `dir` holds a quoted string.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
+
+use crate::limits::MAX_INTERPOLATED_BYTES;
 
 /// configparser's `MAX_INTERPOLATION_DEPTH`.
 pub const MAX_INTERPOLATION_DEPTH: usize = 10;
@@ -29,6 +32,13 @@ pub enum InterpolationError {
         "interpolation nested deeper than {MAX_INTERPOLATION_DEPTH} levels (a key that refers to itself?)"
     )]
     Depth,
+    /// The value would expand to more than [`MAX_INTERPOLATED_BYTES`] bytes, or would need
+    /// more references than that to expand (keys that each name the previous several times
+    /// grow exponentially with the depth).
+    #[error(
+        "interpolation would expand this value past {MAX_INTERPOLATED_BYTES} bytes (keys that refer to each other several times grow exponentially)"
+    )]
+    TooLong,
 }
 
 impl InterpolationError {
@@ -38,12 +48,18 @@ impl InterpolationError {
             InterpolationError::Syntax { .. } => "interpolation-syntax",
             InterpolationError::Missing { .. } => "interpolation-missing",
             InterpolationError::Depth => "interpolation-depth",
+            InterpolationError::TooLong => "interpolation-too-long",
         }
     }
 }
 
 /// Expands `%(name)s` and `%%` in `raw`; `lookup` gives the raw value of a key of the same
 /// section or of `[DEFAULT]`. Text without `%` is returned as it is.
+///
+/// The expansion is measured before it is built: its length and the number of references
+/// it follows are worked out once per key and depth (so a key named many times is measured
+/// once), and a value past [`MAX_INTERPOLATED_BYTES`] of either is an error before any of
+/// it is written. configparser's own errors come first, in its order, as it would raise them.
 pub fn interpolate<'a>(
     raw: &'a str,
     lookup: &dyn Fn(&str) -> Option<&'a str>,
@@ -51,9 +67,90 @@ pub fn interpolate<'a>(
     if !raw.contains('%') {
         return Ok(Cow::Borrowed(raw));
     }
-    let mut out = String::with_capacity(raw.len());
+    let size = measure(raw, lookup, 1, &mut HashMap::new())?;
+    if size.bytes > MAX_INTERPOLATED_BYTES || size.references > MAX_INTERPOLATED_BYTES {
+        return Err(InterpolationError::TooLong);
+    }
+    let mut out = String::with_capacity(size.bytes);
     expand(raw, lookup, &mut out, 1)?;
     Ok(Cow::Owned(out))
+}
+
+/// What expanding a value costs: its length and the references followed (saturating).
+#[derive(Clone, Copy, Default)]
+struct Size {
+    bytes: usize,
+    references: usize,
+}
+
+impl Size {
+    fn add(&mut self, other: Size) {
+        self.bytes = self.bytes.saturating_add(other.bytes);
+        self.references = self.references.saturating_add(other.references);
+    }
+}
+
+/// [`expand`] without building anything: the same walk, in the same order (so the same
+/// first error), remembering the size of each key expanded at each depth. A key's expansion
+/// depends only on its name and its depth (the lookup is fixed), so each is measured once.
+fn measure<'a>(
+    mut rest: &'a str,
+    lookup: &dyn Fn(&str) -> Option<&'a str>,
+    depth: usize,
+    seen: &mut HashMap<(&'a str, usize), Size>,
+) -> Result<Size, InterpolationError> {
+    if depth > MAX_INTERPOLATION_DEPTH {
+        return Err(InterpolationError::Depth);
+    }
+    let mut size = Size::default();
+    while let Some(p) = rest.find('%') {
+        size.bytes = size.bytes.saturating_add(p);
+        let (name, tail) = reference(&rest[p..])?;
+        rest = tail;
+        let Some(name) = name else {
+            size.bytes = size.bytes.saturating_add(1);
+            continue;
+        };
+        let value = lookup(name).ok_or_else(|| InterpolationError::Missing {
+            name: name.to_owned(),
+        })?;
+        size.references = size.references.saturating_add(1);
+        if !value.contains('%') {
+            size.bytes = size.bytes.saturating_add(value.len());
+            continue;
+        }
+        let inner = match seen.get(&(name, depth + 1)) {
+            Some(&inner) => inner,
+            None => {
+                let inner = measure(value, lookup, depth + 1, seen)?;
+                seen.insert((name, depth + 1), inner);
+                inner
+            }
+        };
+        size.add(inner);
+    }
+    size.bytes = size.bytes.saturating_add(rest.len());
+    Ok(size)
+}
+
+/// At a `%`: `%%` (no name) or `%(name)s`, and the text after it.
+fn reference(at: &str) -> Result<(Option<&str>, &str), InterpolationError> {
+    let after = &at[1..];
+    if let Some(tail) = after.strip_prefix('%') {
+        return Ok((None, tail));
+    }
+    if after.starts_with('(') {
+        // `%\(([^)]+)\)s`
+        let close = after
+            .find(')')
+            .filter(|&c| c > 1 && after[c + 1..].starts_with('s'));
+        if let Some(close) = close {
+            return Ok((Some(&after[1..close]), &after[close + 2..]));
+        }
+    }
+    Err(InterpolationError::Syntax {
+        found: at.to_owned(),
+    })
 }
 
 fn expand<'a>(
@@ -67,35 +164,19 @@ fn expand<'a>(
     }
     while let Some(p) = rest.find('%') {
         out.push_str(&rest[..p]);
-        rest = &rest[p..];
-        let after = &rest[1..];
-        if let Some(tail) = after.strip_prefix('%') {
+        let (name, tail) = reference(&rest[p..])?;
+        rest = tail;
+        let Some(name) = name else {
             out.push('%');
-            rest = tail;
-        } else if after.starts_with('(') {
-            // `%\(([^)]+)\)s`
-            let close = after
-                .find(')')
-                .filter(|&c| c > 1 && after[c + 1..].starts_with('s'));
-            let Some(close) = close else {
-                return Err(InterpolationError::Syntax {
-                    found: rest.to_owned(),
-                });
-            };
-            let name = &after[1..close];
-            rest = &after[close + 2..];
-            let value = lookup(name).ok_or_else(|| InterpolationError::Missing {
-                name: name.to_owned(),
-            })?;
-            if value.contains('%') {
-                expand(value, lookup, out, depth + 1)?;
-            } else {
-                out.push_str(value);
-            }
+            continue;
+        };
+        let value = lookup(name).ok_or_else(|| InterpolationError::Missing {
+            name: name.to_owned(),
+        })?;
+        if value.contains('%') {
+            expand(value, lookup, out, depth + 1)?;
         } else {
-            return Err(InterpolationError::Syntax {
-                found: rest.to_owned(),
-            });
+            out.push_str(value);
         }
     }
     out.push_str(rest);

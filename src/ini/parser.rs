@@ -1,8 +1,11 @@
 //! configparser's reading loop, step for step (spec: config-format §2).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
-use rustc_hash::FxHashSet;
+// Seeded: the names come from the file, and an unseeded hash lets a file make every
+// duplicate check collide.
+use foldhash::fast::RandomState;
 
 use super::document::{Document, Entry, Line, LineKind, Section, ValueText};
 use super::{DEFAULT_SECTION, Parsed, is_py_space};
@@ -23,11 +26,13 @@ struct Reader<'a> {
     text: &'a str,
     lines: Vec<Line>,
     sections: Vec<Section>,
+    /// The name of each of `sections`, shared by the diagnostics about its lines.
+    names: Vec<Arc<str>>,
     errors: Vec<Diagnostic>,
     /// Section names and (section, key) pairs seen so far: strict mode's duplicate check.
     /// Names are slices of the text, so the check allocates nothing.
-    seen_sections: FxHashSet<&'a str>,
-    seen_keys: FxHashSet<(&'a str, &'a str)>,
+    seen_sections: HashSet<&'a str, RandomState>,
+    seen_keys: HashSet<(&'a str, &'a str), RandomState>,
     cursor: Option<Cursor>,
     /// Indentation of the last header or entry line; deeper lines continue its value.
     indent_level: usize,
@@ -42,9 +47,10 @@ pub(super) fn parse(source: &Arc<SourceFile>) -> Parsed {
         text,
         lines: Vec::with_capacity(source.line_starts().len()),
         sections: Vec::new(),
+        names: Vec::new(),
         errors: Vec::new(),
-        seen_sections: FxHashSet::default(),
-        seen_keys: FxHashSet::default(),
+        seen_sections: HashSet::default(),
+        seen_keys: HashSet::default(),
         cursor: None,
         indent_level: 0,
         reported_missing_header: false,
@@ -158,6 +164,7 @@ impl<'a> Reader<'a> {
     }
 
     fn open_section(&mut self, name: &str, name_span: Span) {
+        self.names.push(name.into());
         self.sections.push(Section {
             name: name.to_owned(),
             name_span,
@@ -207,7 +214,7 @@ impl<'a> Reader<'a> {
                     format!("key `{key}` is already set in this section"),
                 )
                 .at(self.source, key_span)
-                .in_entry(section_name, Some(key))
+                .in_entry(&self.names[cursor.section], Some(key))
                 .with_help("CherryPy refuses duplicate keys; keep one of them"),
             );
         }
@@ -245,8 +252,7 @@ impl<'a> Reader<'a> {
             .at(self.source, Span::new(line_start, span.end))
             .with_help("write `key = value`, or start the line with `#` to make it a comment");
         if let Some(cursor) = self.cursor {
-            let name = self.sections[cursor.section].name.clone();
-            diagnostic = diagnostic.in_entry(&name, None);
+            diagnostic = diagnostic.in_entry(&self.names[cursor.section], None);
         }
         self.errors.push(diagnostic);
     }

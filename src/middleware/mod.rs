@@ -73,7 +73,7 @@ impl Shared {
         self.sweeper.call_once(|| {
             let freq = self.configs.for_path("/").clean_freq.value;
             if !freq.is_zero() && freq.as_f64() > 0.0 {
-                let every = std::time::Duration::from_secs_f64(freq.as_f64() * 60.0);
+                let every = freq.as_duration();
                 for (_, store) in &self.stores {
                     drop(store.spawn_clean_up(every));
                 }

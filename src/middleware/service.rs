@@ -48,6 +48,17 @@ where
         let service = Rc::clone(&self.service);
         let shared = Arc::clone(&self.shared);
         Box::pin(async move {
+            // The lookup below is linear in the path; the budget caps what one request can
+            // ask for, before any session work.
+            if req.path().len() > crate::limits::MAX_REQUEST_PATH_BYTES {
+                log::warn!(
+                    "request path of {} bytes refused (more than {})",
+                    req.path().len(),
+                    crate::limits::MAX_REQUEST_PATH_BYTES
+                );
+                let res = HttpResponse::UriTooLong().finish();
+                return Ok(req.into_response(res).map_into_right_body());
+            }
             let config = Arc::clone(shared.configs.for_path(req.path()));
             if !config.on.value {
                 return service
@@ -258,10 +269,7 @@ fn set_cookie<'a>(
         } else {
             MaxAge::Float(seconds)
         };
-        (
-            Some(SystemTime::now() + Duration::from_secs_f64(seconds.max(0.0))),
-            Some(max_age),
-        )
+        (Some(later(timeout.as_duration())), Some(max_age))
     } else {
         (None, None)
     };
@@ -276,6 +284,14 @@ fn set_cookie<'a>(
         same_site: config.samesite.value.map(|s| s.as_str().into()),
         secure: config.secure.value,
     }
+}
+
+/// Now plus `duration`, saturating: a duration from a config is far below any overflow
+/// (its range is checked when the config is read), and this keeps one set in code from
+/// panicking a request.
+fn later(duration: Duration) -> SystemTime {
+    let now = SystemTime::now();
+    now.checked_add(duration).unwrap_or(now)
 }
 
 /// CherryPy's RAM store hands the handler the stored dict itself, so what a failing handler
@@ -320,10 +336,9 @@ async fn save(session: &Session, config: &SessionConfig) -> Result<(), StoreErro
     let Some(data) = data else {
         return Ok(());
     };
-    let timeout = Duration::from_secs_f64((config.timeout.value.as_f64() * 60.0).max(0.0));
     let record = Record {
         data,
-        expires: SystemTime::now() + timeout,
+        expires: later(config.timeout.value.as_duration()),
     };
     if !unchanged {
         return store.save(&id, record).await;

@@ -363,12 +363,13 @@ fn entry_size(key: &str, value: &SessionValue) -> SessionSize {
 }
 
 pub(crate) fn lock_timeout(config: &SessionConfig) -> Option<std::time::Duration> {
-    // CherryPy: None or 0 waits for ever.
+    // CherryPy: None or 0 waits for ever. (A config cannot give a negative value; one set
+    // in code waits for ever too.) The conversion saturates, so no value can panic.
     config
         .lock_timeout
         .value
         .filter(|s| *s > 0.0)
-        .map(std::time::Duration::from_secs_f64)
+        .map(crate::session_config::seconds_duration)
 }
 
 impl FromRequest for Session {

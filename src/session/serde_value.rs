@@ -801,7 +801,10 @@ mod tests {
         round_trip(BTreeMap::from([("a".to_owned(), 1u8)]));
         round_trip((1u8, "two".to_owned(), 3.0f32));
         // As in JSON, `Some(())` and `None` are both Python's None.
-        assert_eq!(from_value::<Option<()>>(&to_value(&Some(())).unwrap()).unwrap(), None);
+        assert_eq!(
+            from_value::<Option<()>>(&to_value(&Some(())).unwrap()).unwrap(),
+            None
+        );
     }
 
     #[test]

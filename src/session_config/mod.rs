@@ -36,6 +36,7 @@ pub use build::SessionConfigs;
 pub use era::{Era, EraReport};
 pub use explain::{Explanation, explain, explain_file};
 pub use origin::{Setting, SettingOrigin};
+pub(crate) use types::seconds_duration;
 pub use types::{LockingMode, Minutes, SameSite, SessionConfig, StorageKind};
 
 #[cfg(feature = "memcached")]
@@ -108,6 +109,11 @@ pub mod codes {
     pub const FILE_STORAGE_EXPLICIT_LOCKING: &str = "file-storage-explicit-locking";
     /// Error: a `lock_timeout` that is neither seconds nor a `datetime.timedelta(...)`.
     pub const LOCK_TIMEOUT_INVALID: &str = "lock-timeout-invalid";
+    /// Error: a number outside the range the setting can use (the range is in the message).
+    pub const VALUE_OUT_OF_RANGE: &str = "value-out-of-range";
+    /// Error: the session settings of every section together hold more text than
+    /// [`crate::limits::MAX_CONFIG_VALUE_BYTES`] (a long value copied into many sections).
+    pub const SESSION_SETTINGS_TOO_LARGE: &str = "session-settings-too-large";
     /// Warning: a negative number where CherryPy expects minutes or seconds.
     pub const NEGATIVE_DURATION: &str = "negative-duration";
     /// Warning: a path computed from `os.path.join(os.getcwd(), …)` without running Python.

@@ -13,9 +13,18 @@ pub(super) fn under(path: &str, url: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
-pub(super) use crate::config::path_prefixes;
+/// The pieces of a path as 2.1/2.2's `config.get` walked it: the path itself, then each
+/// parent cut at its last `/`, ending with `/`. Every candidate but that final `/` is the
+/// path cut before one of its `/`, so it is the path's `/`-separated pieces up to there,
+/// empty ones included: a walk down these pieces meets the same candidates, shortest first.
+/// (The final `/` is `[/]`, which the caller applies to every path.)
+pub(super) fn walk_pieces(path: &str) -> std::str::Split<'_, char> {
+    path.split('/')
+}
 
-/// 2.1/2.2 `config.get`: the path, then each parent cut at the last `/`, ending with `/`.
+/// 2.1/2.2 `config.get`'s list of candidates, as it built them: the reference the pieces
+/// are tested against.
+#[cfg(test)]
 pub(super) fn walk_2x(path: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut p = path.to_owned();

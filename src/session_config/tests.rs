@@ -184,9 +184,9 @@ fn redis_options_as_cherrys_spells_them() {
     assert_eq!(s.redis_url.value.as_deref(), Some("redis://cache:6380/2"));
 
     let d = err("[global]\ntools.sessions.port = 70000\n");
-    assert_eq!((d.code, line(&d)), (codes::VALUE_TYPE, 2));
+    assert_eq!((d.code, line(&d)), (codes::VALUE_OUT_OF_RANGE, 2));
     let d = err("[global]\ntools.sessions.db = -1\n");
-    assert_eq!(d.code, codes::VALUE_TYPE);
+    assert_eq!(d.code, codes::VALUE_OUT_OF_RANGE);
     let d = err("[global]\ntools.sessions.port = '6379'\n");
     assert_eq!(d.code, codes::VALUE_TYPE);
 }

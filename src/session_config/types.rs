@@ -121,6 +121,14 @@ impl Minutes {
         self.value == 0.0
     }
 
+    /// The length as a [`Duration`](std::time::Duration): a negative value or NaN is zero,
+    /// and anything longer than [`crate::limits::MAX_DURATION_MINUTES`] is that long. A
+    /// config never gives such values (they are refused when it is read), but one set in
+    /// code can, and no arithmetic on a setting may panic.
+    pub fn as_duration(self) -> std::time::Duration {
+        seconds_duration(self.value * 60.0)
+    }
+
     /// `value * 60` as Python prints it, i.e. the cookie's `Max-Age`: `3600`, `30.0`.
     pub fn python_seconds(self) -> String {
         let seconds = self.value * 60.0;
@@ -146,6 +154,14 @@ impl fmt::Display for Minutes {
             f.write_str(&crate::unrepr::float_repr(self.value))
         }
     }
+}
+
+/// Seconds as a [`Duration`](std::time::Duration), clamped to zero and to
+/// [`crate::limits::MAX_DURATION_MINUTES`] (NaN is zero).
+pub(crate) fn seconds_duration(seconds: f64) -> std::time::Duration {
+    let max = crate::limits::MAX_DURATION_MINUTES * 60.0;
+    // `f64::clamp` keeps NaN; `max(0.0)` turns it into 0.
+    std::time::Duration::from_secs_f64(seconds.max(0.0).min(max))
 }
 
 pub(super) fn json_number(value: f64, is_int: bool) -> serde_json::Value {

@@ -40,6 +40,9 @@ pub(super) enum Typed {
 pub(super) struct Sink {
     pub(super) diagnostics: Vec<Diagnostic>,
     seen: HashSet<(String, usize, usize, &'static str)>,
+    /// Bytes of text the session settings hold so far, over every section: a `[DEFAULT]`
+    /// or `[/]` value is copied into the settings of each path section.
+    copied: usize,
 }
 
 impl Sink {
@@ -51,6 +54,39 @@ impl Sink {
         if self.seen.insert(id) {
             self.diagnostics.push(d);
         }
+    }
+}
+
+impl Sink {
+    /// Counts `bytes` more of settings copied from the value at `place`; past
+    /// [`MAX_CONFIG_VALUE_BYTES`](crate::limits::MAX_CONFIG_VALUE_BYTES) pushes a located
+    /// error and answers `false`: the caller builds nothing more from it.
+    pub(super) fn charge(&mut self, bytes: usize, place: &FilePlace) -> bool {
+        self.copied = self.copied.saturating_add(bytes);
+        if self.copied <= crate::limits::MAX_CONFIG_VALUE_BYTES {
+            return true;
+        }
+        self.push(at_value(
+            place,
+            Diagnostic::error(
+                codes::SESSION_SETTINGS_TOO_LARGE,
+                format!(
+                    "this value is copied into the session settings of every path section, which pass {} MiB",
+                    crate::limits::MAX_CONFIG_VALUE_BYTES >> 20
+                ),
+            )
+            .with_help("shorten the value, or set it in fewer sections"),
+        ));
+        false
+    }
+}
+
+/// The bytes of text a setting holds.
+pub(super) fn text_bytes(typed: &Typed) -> usize {
+    match typed {
+        Typed::Text(s) | Typed::OptText(Some(s)) => s.len(),
+        Typed::Servers(list) => list.iter().map(String::len).sum(),
+        _ => 0,
     }
 }
 
@@ -125,6 +161,44 @@ pub(super) fn interpret(
         Opt::RedisDb => Typed::Int(int_in(value, 0..=i64::MAX, place, sink)?),
         Opt::Priority | Opt::StorageClass => Typed::Ignored,
     })
+}
+
+/// Whether a number read for `opt` is in the range the setting can use, checked when the
+/// config is read so that no arithmetic on it at run time can overflow; pushes a located
+/// error and answers `false` when it is not. NaN and infinities are outside every range.
+pub(super) fn in_range(opt: Opt, typed: &Typed, place: &FilePlace, sink: &mut Sink) -> bool {
+    let max = crate::limits::MAX_DURATION_MINUTES;
+    let (value, low, high, unit) = match (opt, typed) {
+        (Opt::Timeout, Typed::Minutes(m)) => (m.as_f64(), -max, max, "minutes"),
+        // CherryPy runs its clean-up without pause for a negative frequency.
+        (Opt::CleanFreq, Typed::Minutes(m)) => (m.as_f64(), 0.0, max, "minutes"),
+        // CherryPy's file sessions fail every request with a negative lock timeout (its
+        // timer has run out before the first try).
+        (Opt::LockTimeout, Typed::Seconds(Some(s))) => (*s, 0.0, max * 60.0, "seconds"),
+        _ => return true,
+    };
+    if (low..=high).contains(&value) {
+        return true;
+    }
+    sink.push(at_value(
+        place,
+        Diagnostic::error(
+            codes::VALUE_OUT_OF_RANGE,
+            format!(
+                "{} is out of range: {} takes {} to {} {unit} (about 1900 years)",
+                crate::unrepr::float_repr(value),
+                opt.modern(),
+                number(low),
+                number(high),
+            ),
+        ),
+    ));
+    false
+}
+
+/// A whole number as Python prints it (`-1000000000`).
+fn number(n: f64) -> String {
+    format!("{}", n as i64)
 }
 
 /// The value itself, or an error where CherryPy would have to run code to get it.
@@ -255,7 +329,8 @@ fn minutes(
             return None;
         }
     };
-    if m.as_f64() < 0.0 {
+    // A negative `clean_freq` is out of range (checked by the caller), not a duration.
+    if m.as_f64() < 0.0 && !none_is_zero {
         sink.push(at_value(
             place,
             Diagnostic::warning(
@@ -294,8 +369,12 @@ fn int_in(
             sink.push(at_value(
                 place,
                 Diagnostic::error(
-                    codes::VALUE_TYPE,
-                    format!("{i} is outside {}..={}", range.start(), range.end()),
+                    codes::VALUE_OUT_OF_RANGE,
+                    format!(
+                        "{i} is out of range: takes {} to {}",
+                        range.start(),
+                        range.end()
+                    ),
                 ),
             ));
             None

@@ -113,7 +113,7 @@ fn arith(a: Num, b: Num, mul: bool) -> OpResult {
 }
 
 /// How much memory a value stands for (see [`MAX_WEIGHT`]).
-pub(super) fn weight(v: &Value) -> usize {
+pub(crate) fn weight(v: &Value) -> usize {
     match v {
         Value::Str(s) => 16 + s.len(),
         Value::Bytes(b) => 16 + b.len(),

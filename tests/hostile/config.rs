@@ -1,1 +1,419 @@
-//! Hostile input: see main.rs.
+//! Hostile input: see main.rs. Here: request paths against per-path settings, and config
+//! files read by `check` in CI (a typo must not take gigabytes).
+
+use std::path::PathBuf;
+
+use actix_cherrypy::limits;
+use actix_cherrypy::middleware::CherryPySessions;
+use actix_cherrypy::session_config::SessionConfigs;
+use actix_cherrypy::source::SourceFile;
+use actix_web::{HttpResponse, web};
+
+use crate::servers::http;
+
+/// A config file of its own for one test.
+fn config_file(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "actix-cherrypy-hostile-config-{}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn configs(text: &str) -> SessionConfigs {
+    SessionConfigs::from_sources(&[SourceFile::new("t.conf", text)])
+        .expect("a valid config")
+        .value
+}
+
+/// A path of a million bytes, and a section as deep as the path, in both eras: the lookup
+/// walks the segments once. The old lookup copied every prefix of the path (a 2.x config:
+/// 250 GB for this path) or hashed every prefix (3.x: minutes), and reading the config
+/// listed every prefix of the section's name the same way.
+#[test]
+fn a_long_path_is_looked_up_without_copying_its_prefixes() {
+    let deep = "/a".repeat(500_000);
+    for key in ["tools.sessions.timeout", "session_filter.timeout"] {
+        let configs = configs(&format!("[/a]\n{key} = 1\n[{deep}]\n{key} = 2\n"));
+        let timeout = |path: &str| configs.session_for_path(path).timeout.value.as_f64();
+        assert_eq!(timeout(&format!("{deep}/b")), 2.0, "{key}");
+        assert_eq!(
+            timeout(&format!("{}/b", &deep[..deep.len() - 2])),
+            1.0,
+            "{key}"
+        );
+        assert_eq!(timeout(&"/b".repeat(500_000)), 60.0, "{key}");
+    }
+}
+
+/// A path longer than the budget is answered `414 URI Too Long`, with no session opened
+/// (no cookie); a path just within it is served.
+#[test]
+fn an_over_long_path_is_414_before_any_session_work() {
+    let path = config_file("on.conf", "[/]\ntools.sessions.on = True\n");
+    let port = http::serve(
+        1,
+        move || CherryPySessions::from_file(&path).unwrap(),
+        |cfg| {
+            cfg.default_service(web::to(|| async { HttpResponse::Ok().body("ok") }));
+        },
+    );
+    let long = "/a".repeat(limits::MAX_REQUEST_PATH_BYTES / 2 + 1);
+    let reply = http::get(port, &long, None);
+    assert_eq!(reply.status, 414);
+    assert!(reply.set_cookies.is_empty());
+    let within = &long[..limits::MAX_REQUEST_PATH_BYTES];
+    let reply = http::get(port, within, None);
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.set_cookies.len(), 1);
+}
+
+/// The codes `check` reports for one config, with their 1-based line.
+fn session_codes(text: &str) -> Vec<(&'static str, usize)> {
+    SessionConfigs::check_sources(&[SourceFile::new("t.conf", text)])
+        .iter()
+        .map(|d| (d.code, d.line_column().map_or(0, |(line, _)| line)))
+        .collect()
+}
+
+/// Every numeric session setting has a range, checked when the config is read: `check`
+/// reports a located `value-out-of-range` error and the middleware refuses to start. These
+/// values used to pass `check` and then panic on every request.
+#[test]
+fn absurd_numbers_are_refused_when_the_config_is_read() {
+    let cases = [
+        "tools.sessions.timeout = 1e999",
+        "tools.sessions.timeout = 1e20",
+        "tools.sessions.timeout = -1e20",
+        "tools.sessions.timeout = 1000000000 * 1000000000 * 1000000000",
+        "tools.sessions.timeout = 100000000000000000000000",
+        "tools.sessions.clean_freq = 1e20",
+        "tools.sessions.clean_freq = -1",
+        "tools.sessions.lock_timeout = 1e300",
+        "tools.sessions.lock_timeout = -1e999",
+        "tools.sessions.lock_timeout = -1",
+        "tools.sessions.lock_timeout = datetime.timedelta(days=1e300)",
+        "tools.sessions.port = 70000",
+        "tools.sessions.db = -1",
+        "session_filter.timeout = 1e20",
+    ];
+    for line in cases {
+        let text = format!("[/]\ntools.sessions.on = True\n{line}\n");
+        let codes = session_codes(&text);
+        assert!(
+            codes.contains(&("value-out-of-range", 3)),
+            "{line}: {codes:?}"
+        );
+        let path = config_file("range.conf", &text);
+        let err = CherryPySessions::from_file(&path).unwrap_err();
+        let d = err.diagnostic();
+        assert_eq!(
+            (d.code, d.line_column().map(|(l, _)| l)),
+            ("value-out-of-range", Some(3)),
+            "{line}"
+        );
+        assert!(
+            d.to_string().contains(" to "),
+            "the range is in the message: {d}"
+        );
+    }
+    // 2.0 raw numbers too.
+    let codes = session_codes("[session]\nstorageType = ram\ntimeout = 1e20\n");
+    assert!(codes.contains(&("value-out-of-range", 3)), "{codes:?}");
+}
+
+/// The values CherryPy accepts keep working: a negative timeout (sessions expire at once,
+/// `Max-Age=-60` as CherryPy sends it), long ones, and the edges of the ranges.
+#[test]
+fn numbers_cherrypy_accepts_stay_accepted() {
+    for line in [
+        "tools.sessions.timeout = -1",
+        "tools.sessions.timeout = 1000000000",
+        "tools.sessions.timeout = -1e9",
+        "tools.sessions.timeout = 5256000",
+        "tools.sessions.clean_freq = 0",
+        "tools.sessions.clean_freq = None",
+        "tools.sessions.lock_timeout = 0",
+        "tools.sessions.lock_timeout = datetime.timedelta(weeks=52)",
+        "tools.sessions.port = 65535",
+    ] {
+        let text = format!("[/]\ntools.sessions.on = True\n{line}\n");
+        let codes = session_codes(&text);
+        assert!(
+            codes.iter().all(|(code, _)| *code != "value-out-of-range"),
+            "{line}: {codes:?}"
+        );
+    }
+    let path = config_file(
+        "negative.conf",
+        "[/]\ntools.sessions.on = True\ntools.sessions.timeout = -1\n",
+    );
+    let port = http::serve(
+        1,
+        move || CherryPySessions::from_file(&path).unwrap(),
+        |cfg| {
+            cfg.default_service(web::to(|| async { HttpResponse::Ok().body("ok") }));
+        },
+    );
+    let reply = http::get(port, "/", None);
+    assert_eq!(reply.status, 200);
+    assert!(
+        reply.set_cookie().contains("Max-Age=-60"),
+        "{}",
+        reply.set_cookie()
+    );
+}
+
+/// Values set in code are not checked like a config's, so the request path converts them
+/// without panicking: an infinite timeout and lock timeout serve requests.
+#[test]
+fn no_arithmetic_on_a_setting_panics() {
+    use actix_cherrypy::session::Session;
+    use actix_cherrypy::session_config::SessionConfig;
+    let port = http::serve(
+        1,
+        || {
+            CherryPySessions::from_session_config(
+                SessionConfig::default()
+                    .on(true)
+                    .timeout_minutes_float(f64::INFINITY)
+                    .lock_timeout_seconds(f64::NAN),
+            )
+            .unwrap()
+        },
+        |cfg| {
+            cfg.default_service(web::to(|s: Session| async move {
+                s.insert("k".to_owned(), 1).unwrap();
+                HttpResponse::Ok().body("ok")
+            }));
+        },
+    );
+    let reply = http::get(port, "/", None);
+    assert_eq!(reply.status, 200);
+    let id = reply.cookie_id();
+    let reply = http::get(port, "/", Some(&format!("session_id={id}")));
+    assert_eq!(reply.status, 200);
+}
+
+/// The codes of every diagnostic `check` reports for one config (the config layer and the
+/// session layer), with their 1-based line.
+fn all_codes(text: &str) -> Vec<(&'static str, usize)> {
+    actix_cherrypy::config::read_source(&SourceFile::new("t.conf", text))
+        .diagnostics
+        .iter()
+        .map(|d| (d.code, d.line_column().map_or(0, |(line, _)| line)))
+        .collect()
+}
+
+/// Keys that each name the previous one eight times: the tenth expands to 8^10 copies
+/// (8.6 GB), within configparser's depth limit. It is a located error, found by measuring
+/// the expansion (each key once) before building any of it; so is a fan-out that expands to
+/// nothing but would follow 8^10 references.
+#[test]
+fn interpolation_that_grows_exponentially_is_refused_before_it_is_built() {
+    for leaf in ["'aaaaaaaa'", ""] {
+        let mut text = format!("[global]\nx0 = {leaf}\n");
+        for level in 1..=10 {
+            let refs = format!("%(x{})s", level - 1).repeat(8);
+            text.push_str(&format!("x{level} = {refs}\n"));
+        }
+        let codes = all_codes(&text);
+        assert!(
+            codes.contains(&("interpolation-too-long", 12)),
+            "{leaf:?}: {codes:?}"
+        );
+        // The levels within the budget still expand.
+        assert!(!codes.contains(&("interpolation-too-long", 7)), "{codes:?}");
+    }
+    // configparser's own errors keep their precedence: a missing key is reported as such.
+    let codes = all_codes("[global]\nx = %(nope)s\n");
+    assert_eq!(codes, [("interpolation-missing", 2)]);
+}
+
+/// A 4 MB value in `[DEFAULT]` and 2 000 sections: every section has the key, and all of
+/// them share the one value (it used to be copied into each: 8 GB here).
+#[test]
+fn a_default_value_is_shared_by_every_section_not_copied() {
+    let big = "a".repeat(4 << 20);
+    let mut text = format!("[DEFAULT]\nbig = '{big}'\n");
+    for i in 0..2000 {
+        text.push_str(&format!("[s{i}]\n"));
+    }
+    let report = actix_cherrypy::config::read_source(&SourceFile::new("t.conf", text));
+    let file = report.file.expect("valid");
+    let first = std::sync::Arc::clone(&file.sections()["s0"].get("big").expect("inherited").value);
+    assert_eq!(file.sections().len(), 2000);
+    for settings in file.sections().values() {
+        let value = &settings.get("big").expect("inherited").value;
+        assert!(std::sync::Arc::ptr_eq(value, &first));
+    }
+    let config = actix_cherrypy::config::Config::from_files(&[file])
+        .expect("valid")
+        .value;
+    let merged = &config
+        .section("s1999")
+        .expect("merged")
+        .get("big")
+        .expect("kept")
+        .value;
+    assert!(std::sync::Arc::ptr_eq(merged, &first));
+}
+
+/// A section named by half a megabyte, with a bad line after it for every remaining byte
+/// pair: each diagnostic names the section, and all of them share the one name (it was
+/// copied into each: 128 GB here).
+#[test]
+fn diagnostics_share_their_section_name() {
+    let name = "s".repeat(512 << 10);
+    let text = format!("[{name}]\n{}", "x\n".repeat(256 << 10));
+    let report = actix_cherrypy::config::read_source(&SourceFile::new("t.conf", text));
+    let names: Vec<*const u8> = report
+        .diagnostics
+        .iter()
+        .filter_map(|d| d.location.as_ref()?.section.as_deref().map(str::as_ptr))
+        .collect();
+    assert!(names.len() >= 2, "{}", names.len());
+    assert!(names.iter().all(|&p| p == names[0]));
+}
+
+fn cli(args: &[&str]) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cherrypy-config"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// 4 000 warnings of one code on long lines: the library's report keeps the first
+/// MAX_DIAGNOSTICS_PER_CODE and one closing line counting the rest, so `check` prints a
+/// few kilobytes (it printed every warning with its whole line), with the full tally.
+#[test]
+fn repeated_diagnostics_are_counted_not_all_shown() {
+    let mut text = String::from("[global]\n");
+    let value = "v".repeat(2000);
+    let n = 4000;
+    for i in 0..n {
+        text.push_str(&format!("app.k{i} = '{value}'\n"));
+    }
+    let report = actix_cherrypy::config::read_source(&SourceFile::new("t.conf", text.as_str()));
+    assert!(report.diagnostics.is_empty(), "values are fine");
+    let file = report.file.unwrap();
+    let loaded = actix_cherrypy::config::Config::from_files(&[file]).unwrap();
+    let warnings = &loaded.warnings;
+    assert_eq!(warnings.len(), limits::MAX_DIAGNOSTICS_PER_CODE + 1);
+    let last = warnings.last().unwrap();
+    assert_eq!(last.code, "unknown-namespace");
+    assert_eq!(last.omitted, n - limits::MAX_DIAGNOSTICS_PER_CODE);
+    assert!(
+        last.message
+            .contains(&format!("and {} more like this", last.omitted))
+    );
+    assert_eq!(
+        last.line_column(),
+        Some((limits::MAX_DIAGNOSTICS_PER_CODE + 2, 1)),
+        "located at the first one left out"
+    );
+
+    let path = config_file("many.conf", &text);
+    let (code, stderr) = cli(&["check", path.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(stderr.len() < 16 << 10, "{} bytes", stderr.len());
+    assert!(
+        stderr.contains("… and 3980 more like this [unknown-namespace]"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(": 0 errors, 4000 warnings"), "{stderr}");
+    // Each snippet is cut around its column.
+    let longest = stderr.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(longest <= limits::MAX_SNIPPET_CHARS + 16, "{longest}");
+}
+
+/// A config file larger than MAX_CONFIG_BYTES is refused, located, before it is decoded
+/// (the file here is sparse: it takes no disk).
+#[test]
+fn an_oversized_config_is_refused_before_it_is_decoded() {
+    let path = config_file("huge.conf", "");
+    let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    file.set_len(limits::MAX_CONFIG_BYTES as u64 + 1).unwrap();
+    let err = SourceFile::read(&path).unwrap_err();
+    assert_eq!(err.code(), "config-too-large");
+    assert_eq!(err.line_column(), Some((1, 1)));
+    let err = SessionConfigs::load(&[&path]).unwrap_err();
+    assert_eq!(err.diagnostic().code, "config-too-large");
+    let (code, stderr) = cli(&["check", path.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("huge.conf:1:1: error: the file has"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_file(&path);
+}
+
+/// A 64 KB `Cookie` header of 10 000 cookies, read by the plain reader and by Python's
+/// pattern (quoted values), finds the session cookie at its end: both readers are linear
+/// in the header (measured: a few milliseconds for 256 KB of `=` or spaces).
+#[test]
+fn a_cookie_header_of_ten_thousand_cookies_is_read_linearly() {
+    use actix_cherrypy::cookie::cookie_value;
+    let id = "0123456789abcdef0123456789abcdef01234567";
+    let plain: String = (0..10_000).map(|i| format!("c{i}=v; ")).collect();
+    let quoted: String = (0..10_000).map(|i| format!("c{i}=\"v\"; ")).collect();
+    for header in [plain, quoted] {
+        let header = format!("{header}session_id={id}");
+        assert!(header.len() > 60_000);
+        assert_eq!(
+            cookie_value([header.as_str()], "session_id").as_deref(),
+            Some(id)
+        );
+    }
+    let hostile = [
+        format!("a=\"{}", "x".repeat(64 << 10)),
+        "a=\"".repeat(20_000),
+        "=".repeat(64 << 10),
+        format!("a=b{}", " ".repeat(64 << 10)),
+    ];
+    for header in &hostile {
+        assert_eq!(cookie_value([header.as_str()], "session_id"), None);
+    }
+}
+
+/// Each value is bounded (16 MiB), but twenty bytes can name one that large: 200 of them
+/// would build 3.2 GB. The values of a file together are bounded too.
+#[test]
+fn the_values_of_a_file_are_bounded_together() {
+    let mut text = String::from("[global]\n");
+    for i in 0..200 {
+        text.push_str(&format!("app.k{i} = 'a' * 16000000\n"));
+    }
+    let codes = all_codes(&text);
+    let line = 2 + limits::MAX_CONFIG_VALUE_BYTES / 16_000_000;
+    assert!(
+        codes.contains(&("config-values-too-large", line)),
+        "{codes:?}"
+    );
+    assert!(!codes.contains(&("config-values-too-large", line - 1)));
+}
+
+/// A long session value in `[DEFAULT]` is copied into the settings of every path section
+/// (the session settings hold their own strings): with 1 000 sections, 16 GB. The copies
+/// are counted before they are made.
+#[test]
+fn a_default_session_value_is_not_copied_into_every_section_without_bound() {
+    let mut text = String::from("[DEFAULT]\ntools.sessions.name = 'n' * 16000000\n");
+    for i in 0..1000 {
+        text.push_str(&format!("[/p{i}]\n"));
+    }
+    let codes = session_codes(&text);
+    assert!(
+        codes.contains(&("session-settings-too-large", 2)),
+        "{codes:?}"
+    );
+    let err = SessionConfigs::from_sources(&[SourceFile::new("t.conf", text)]).unwrap_err();
+    assert_eq!(err.diagnostic().code, "session-settings-too-large");
+}

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use actix_cherrypy::Diagnostic;
 use actix_cherrypy::config::{self, Config, FileReport};
+use actix_cherrypy::diagnostic::cap_repeated;
 use actix_cherrypy::session_config::{self, SessionConfigs};
 use actix_cherrypy::source::{SourceError, SourceFile};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -125,12 +126,19 @@ fn check(path: &PathBuf) -> Outcome {
             Err(error) => diagnostics.push(error.into_diagnostic()),
         }
     }
+    let diagnostics = cap_repeated(diagnostics);
     let mut stderr = std::io::stderr().lock();
     for d in &diagnostics {
         let _ = write!(stderr, "{}", render::render(d));
     }
-    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-    let warnings = diagnostics.len() - errors;
+    // A closing "… and N more like this" line counts the N it stands for.
+    let count = |d: &Diagnostic| d.omitted.max(1);
+    let errors: usize = diagnostics.iter().filter(|d| d.is_error()).map(count).sum();
+    let warnings: usize = diagnostics
+        .iter()
+        .filter(|d| !d.is_error())
+        .map(count)
+        .sum();
     let _ = writeln!(
         stderr,
         "{}: {errors} error{}, {warnings} warning{}",

@@ -288,7 +288,10 @@ fn refuses_expiry_years_it_could_not_write() {
         .position(|w| w == 2026u16.to_be_bytes())
         .expect("the year's bytes");
     bytes[at..at + 2].copy_from_slice(&10_000u16.to_be_bytes());
-    assert!(matches!(decode(&bytes), Err(PickleError::InvalidDateTime(_))));
+    assert!(matches!(
+        decode(&bytes),
+        Err(PickleError::InvalidDateTime(_))
+    ));
 }
 
 fn err(bytes: &[u8]) -> PickleError {
