@@ -15,6 +15,8 @@ struct Q {
     key: Option<String>,
     value: Option<String>,
     ms: Option<u64>,
+    /// `/lock_explicit`: milliseconds of work after `release_lock()`.
+    after: Option<u64>,
     touch: Option<String>,
     release: Option<String>,
     status: Option<u16>,
@@ -97,6 +99,8 @@ async fn lock_explicit(s: Session, q: web::Query<Q>) -> actix_web::Result<HttpRe
     if q.release.as_deref() != Some("0") {
         s.release_lock();
     }
+    // Work after the release: the next holder runs meanwhile.
+    actix_web::rt::time::sleep(Duration::from_millis(q.after.unwrap_or(0))).await;
     Ok(text(body))
 }
 

@@ -64,13 +64,15 @@ class Probe:
         return '%d->%d' % (n, n + 1)
 
     @cherrypy.expose
-    def lock_explicit(self, key, ms='200', release='1'):
+    def lock_explicit(self, key, ms='200', release='1', after='0'):
         cherrypy.session.acquire_lock()
         n = int(cherrypy.session.get(key, 0))
         time.sleep(int(ms) / 1000)
         cherrypy.session[key] = n + 1
         if release == '1':
             cherrypy.session.release_lock()
+        # Work after the release: the next holder runs meanwhile.
+        time.sleep(int(after) / 1000)
         # With release=0 the tool's save() releases the lock after the handler.
         return '%d->%d' % (n, n + 1)
 

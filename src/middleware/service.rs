@@ -13,7 +13,7 @@ use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse};
 
 use super::Shared;
 use crate::cookie::{MaxAge, SetCookie, cookie_value};
-use crate::session::{Session, State, lock_timeout};
+use crate::session::{Session, State, expiry_after, lock_timeout};
 use crate::session_config::{LockingMode, SessionConfig};
 use crate::session_id::SessionId;
 use crate::store::{AnyStore, Record, SessionStore, StoreError};
@@ -146,16 +146,16 @@ async fn finish<B: MessageBody + 'static>(
     config: &SessionConfig,
     outcome: Result<ServiceResponse<B>, Error>,
 ) -> Result<ServiceResponse<EitherBody<B>>, Error> {
+    let handler_failed = match &outcome {
+        Ok(res) => res.response().error().is_some() && res.status().is_server_error(),
+        Err(_) => true,
+    };
+    let reclaimed = reclaim(session, handler_failed).await;
     let refused = refused_without_lock(session);
-    let failed = refused
-        || match &outcome {
-            Ok(res) => res.response().error().is_some() && res.status().is_server_error(),
-            Err(_) => true,
-        };
-    let saved = if failed {
-        keep_failed_changes(session).await
-    } else {
-        save(session, config).await
+    let saved = match reclaimed {
+        Err(err) => Err(err),
+        Ok(()) if refused || handler_failed => keep_failed_changes(session).await,
+        Ok(()) => save(session, config).await,
     };
     // The save above already stored the data: just let go of the lock.
     session.state().lock = None;
@@ -180,6 +180,47 @@ async fn finish<B: MessageBody + 'static>(
     Ok(res)
 }
 
+/// After the handler's `release_lock()`: waits for the writes the release left running (a
+/// failure fails the request), then works out what the save may still store. The release
+/// stored the data, so the save has nothing to do unless the handler changed the session
+/// since; then it takes the lock again, and stores only if the session is as the release
+/// left it (else the request is refused: the newer data stays and the handler's later
+/// change is not stored). A failed request's later changes are dropped, as every store
+/// but RAM drops a failed request's changes.
+async fn reclaim(session: &Session, handler_failed: bool) -> Result<(), StoreError> {
+    let pending = std::mem::take(&mut session.state().pending_writes);
+    for write in pending {
+        write
+            .await
+            .map_err(|join| StoreError::Backend(Box::new(join)))??;
+    }
+    let (store, id, timeout, base) = {
+        let mut state = session.state();
+        let Some(released) = state.released.take() else {
+            return Ok(());
+        };
+        if handler_failed || (!state.written && state.delete.is_empty()) {
+            state.data = None;
+            state.delete.clear();
+            return Ok(());
+        }
+        let timeout = lock_timeout(&state.config);
+        (state.store.clone(), state.id, timeout, released.base)
+    };
+    let (lock, record) = store.lock_and_load(&id, timeout).await?;
+    let now = SystemTime::now();
+    let current = record.filter(|r| !r.is_expired(now)).map(|r| r.data);
+    let mut state = session.state();
+    state.lock = Some(lock);
+    if current != base {
+        log::error!(
+            "session {id}: changed after release_lock() while another request changed it too; this request's changes are not stored"
+        );
+        state.used_without_lock = true;
+    }
+    Ok(())
+}
+
 /// CherryPy's FileSession asserts that the request holds the lock whenever it loads,
 /// saves or deletes a session (3.3+): a handler that used the data without it, or a save
 /// after `release_lock()`, ends in an error page and nothing is stored. We answer the same,
@@ -188,7 +229,7 @@ fn refused_without_lock(session: &Session) -> bool {
     let state = session.state();
     let unlocked_save = state.lock_guards_data && state.data.is_some() && state.lock.is_none();
     let refused = state.used_without_lock || unlocked_save;
-    if refused {
+    if refused && state.lock_guards_data {
         log::error!(
             "session {}: file sessions must be locked to be used (call acquire_lock() first, or use implicit locking); CherryPy fails the same way",
             state.id
@@ -266,7 +307,8 @@ fn set_cookie<'a>(
 async fn keep_failed_changes(session: &Session) -> Result<(), StoreError> {
     let (store, id, data, expires) = {
         let mut state = session.state();
-        if !matches!(state.store, AnyStore::Ram(_)) {
+        // A refused request stores nothing (its changes would overwrite newer data).
+        if !matches!(state.store, AnyStore::Ram(_)) || state.used_without_lock {
             return Ok(());
         }
         (
@@ -301,10 +343,9 @@ async fn save(session: &Session, config: &SessionConfig) -> Result<(), StoreErro
     let Some(data) = data else {
         return Ok(());
     };
-    let timeout = Duration::from_secs_f64((config.timeout.value.as_f64() * 60.0).max(0.0));
     let record = Record {
         data,
-        expires: SystemTime::now() + timeout,
+        expires: expiry_after(config),
     };
     if !unchanged {
         return store.save(&id, record).await;
