@@ -70,6 +70,16 @@ async fn regenerate(s: Session, q: web::Query<Q>) -> HttpResponse {
         let _ = s.entries();
     }
     let old = s.id();
+    let new = s.regenerate_with_persistent_cookie();
+    text(format!("{old} {new}"))
+}
+
+/// The session object's `regenerate()`, as a login handler calls it.
+async fn regenerate_session(s: Session, q: web::Query<Q>) -> HttpResponse {
+    if q.touch.as_deref() == Some("1") {
+        let _ = s.entries();
+    }
+    let old = s.id();
     let new = s.regenerate();
     text(format!("{old} {new}"))
 }
@@ -146,6 +156,7 @@ pub(crate) fn probe(cfg: &mut web::ServiceConfig) {
         .route("/noop", web::get().to(noop))
         .route("/expire", web::get().to(expire))
         .route("/regenerate", web::get().to(regenerate))
+        .route("/regenerate_session", web::get().to(regenerate_session))
         .route("/slow_incr", web::get().to(slow_incr))
         .route("/lock_explicit", web::get().to(lock_explicit))
         .route("/error500", web::get().to(error500))

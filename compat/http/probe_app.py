@@ -56,6 +56,15 @@ class Probe:
         return '%s %s' % (old, cherrypy.session.id)
 
     @cherrypy.expose
+    def regenerate_session(self, touch='0'):
+        # The session object's regenerate(), which handlers call: only the id changes.
+        if touch == '1':
+            cherrypy.session.load()
+        old = cherrypy.session.id
+        cherrypy.session.regenerate()
+        return '%s %s' % (old, cherrypy.session.id)
+
+    @cherrypy.expose
     def slow_incr(self, key, ms='200'):
         # Read-sleep-write: loses updates unless the session lock serialises requests.
         n = int(cherrypy.session.get(key, 0))

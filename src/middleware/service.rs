@@ -272,8 +272,9 @@ fn set_cookie<'a>(
         let year = Duration::from_secs(60 * 60 * 24 * 365);
         (Some(SystemTime::now() - year), None)
     } else if (config.persistent.value || state.regenerated) && !timeout.is_zero() {
-        // CherryPy's regenerate() re-sets the cookie from `timeout` alone, ignoring
-        // `persistent` (spec: sessions §9; checked against CherryPy 18.10).
+        // CherryPy's tool function regenerate() re-sets the cookie from `timeout` alone,
+        // ignoring `persistent` (spec: sessions §9; checked against CherryPy 18.10); the
+        // session object's regenerate() leaves the cookie as configured.
         let seconds = timeout.as_f64() * 60.0;
         let max_age = if timeout.is_int() {
             MaxAge::Int(seconds as i64)

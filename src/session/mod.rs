@@ -68,7 +68,8 @@ pub(crate) struct State {
     pub(crate) pending_writes: Vec<tokio::task::JoinHandle<Result<(), StoreError>>>,
     /// `expire()`: the cookie goes out expired.
     pub(crate) cookie_expired: bool,
-    /// `regenerate()` ran: CherryPy then re-sets the cookie without `persistent`.
+    /// `regenerate_with_persistent_cookie()` ran: the cookie is set from `timeout` alone,
+    /// without regard to `persistent`, as CherryPy's tool function does.
     pub(crate) regenerated: bool,
     /// Ids whose stored data must be deleted before the save (`regenerate`, `delete`).
     pub(crate) delete: Vec<SessionId>,
@@ -236,8 +237,10 @@ impl Session {
         self.0.borrow_mut().cookie_expired = true;
     }
 
-    /// CherryPy's `regenerate()`: a new id; the old id's data is deleted, and data that was
-    /// loaded in this request moves to the new id. Returns the new id.
+    /// The session object's `regenerate()` in CherryPy (`cherrypy.session.regenerate()`,
+    /// what a login handler calls): a new id; the old id's data is deleted, and data that
+    /// was loaded in this request moves to the new id. The cookie is set as on any other
+    /// response (a browser-session cookie stays one). Returns the new id.
     pub fn regenerate(&self) -> SessionId {
         let mut state = self.0.borrow_mut();
         state.check_lock();
@@ -248,8 +251,18 @@ impl Session {
         // new id is not checked against the store here (CherryPy loops until it is unused).
         state.id = SessionId::generate();
         state.status = SessionStatus::Renewed;
-        state.regenerated = true;
         state.id
+    }
+
+    /// CherryPy's tool function `cherrypy.tools.sessions.regenerate()` (also
+    /// `cherrypy.lib.sessions.regenerate()`): [`Session::regenerate`], and the cookie is set
+    /// again from `timeout` alone, so it carries `expires` and `Max-Age` even with
+    /// `persistent = False` (unless `timeout` is 0). For sites whose handlers call that
+    /// function and rely on the persistent cookie it gives.
+    pub fn regenerate_with_persistent_cookie(&self) -> SessionId {
+        let id = self.regenerate();
+        self.0.borrow_mut().regenerated = true;
+        id
     }
 
     /// actix-session's `renew()`: [`Session::regenerate`].

@@ -143,3 +143,52 @@ fn explicit_release_loses_no_update_redis() {
 fn explicit_release_loses_no_update_memcached() {
     explicit_increments_end_at_20("memcached");
 }
+
+/// A login (`regenerate()`) on a site with browser-session cookies: the new cookie is a
+/// browser-session cookie too, as with CherryPy's `cherrypy.session.regenerate()`. The
+/// tool function's variant keeps its persistent cookie under its own name.
+#[test]
+fn regenerate_keeps_a_browser_session_cookie() {
+    use actix_cherrypy::middleware::CherryPySessions;
+    use actix_cherrypy::session::Session;
+    use actix_web::{HttpResponse, web};
+
+    let dir = temp_dir("regenerate-cookie");
+    let conf = dir.join("site.conf");
+    std::fs::write(
+        &conf,
+        "[/]\ntools.sessions.on = True\ntools.sessions.persistent = False\ntools.sessions.httponly = True\n",
+    )
+    .unwrap();
+    let sessions = CherryPySessions::from_file(&conf).unwrap();
+    let port = crate::servers::http::serve(
+        1,
+        move || sessions.clone(),
+        |cfg| {
+            cfg.route(
+                "/login",
+                web::get().to(|s: Session| async move {
+                    s.insert("user", "ann").unwrap();
+                    HttpResponse::Ok().body(s.regenerate().to_string())
+                }),
+            )
+            .route(
+                "/tool",
+                web::get().to(|s: Session| async move {
+                    HttpResponse::Ok().body(s.regenerate_with_persistent_cookie().to_string())
+                }),
+            );
+        },
+    );
+    let login = crate::servers::http::get(port, "/login", None);
+    assert_eq!(
+        login.set_cookie(),
+        format!("session_id={}; HttpOnly; Path=/", login.body)
+    );
+    let tool = crate::servers::http::get(port, "/tool", None);
+    let cookie = tool.set_cookie();
+    assert!(
+        cookie.contains("; expires=") && cookie.contains("; Max-Age=3600"),
+        "{cookie}"
+    );
+}
