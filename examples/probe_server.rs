@@ -84,6 +84,13 @@ async fn regenerate_session(s: Session, q: web::Query<Q>) -> HttpResponse {
     text(format!("{old} {new}"))
 }
 
+/// Sleeps `ms` milliseconds; 0 does not wait for the timer's next tick (a millisecond).
+async fn pause(ms: u64) {
+    if ms > 0 {
+        actix_web::rt::time::sleep(Duration::from_millis(ms)).await;
+    }
+}
+
 /// Read an int (default 0), sleep, write it plus one: CherryPy's `int(session.get(k, 0))`.
 async fn incr(s: &Session, q: &Q) -> String {
     let key = q.key("n");
@@ -92,7 +99,7 @@ async fn incr(s: &Session, q: &Q) -> String {
         Some(SessionValue::Str(t)) => t.trim().parse().unwrap_or(0),
         _ => 0,
     };
-    actix_web::rt::time::sleep(Duration::from_millis(q.ms.unwrap_or(200))).await;
+    pause(q.ms.unwrap_or(200)).await;
     s.insert_value(key, SessionValue::Int(n + 1));
     format!("{n}->{}", n + 1)
 }
@@ -110,7 +117,7 @@ async fn lock_explicit(s: Session, q: web::Query<Q>) -> actix_web::Result<HttpRe
         s.release_lock();
     }
     // Work after the release: the next holder runs meanwhile.
-    actix_web::rt::time::sleep(Duration::from_millis(q.after.unwrap_or(0))).await;
+    pause(q.after.unwrap_or(0)).await;
     Ok(text(body))
 }
 

@@ -2,6 +2,8 @@
 //! store, and a request of another process is not starved of a session's lock. Our probe
 //! server runs as separate processes, memcached and Redis as real servers.
 
+use std::io::{BufRead, Read, Write};
+use std::net::TcpStream;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,6 +16,16 @@ use crate::servers::{Server, temp_dir};
 struct Store {
     lines: String,
     _server: Option<Server>,
+    _dir: Option<RemoveOnDrop>,
+}
+
+/// A directory removed with the test's store.
+struct RemoveOnDrop(std::path::PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 fn store(kind: &str, dir: &Path) -> Store {
@@ -21,9 +33,17 @@ fn store(kind: &str, dir: &Path) -> Store {
         "ram" => Store {
             lines: String::new(),
             _server: None,
+            _dir: None,
         },
         "file" => {
-            let sessions = dir.join("sessions");
+            // On tmpfs where there is one: each save's fsync is then not a disk's, and these
+            // tests are about locks, not durability.
+            let shm = Path::new("/dev/shm");
+            let sessions = if shm.is_dir() {
+                shm.join(dir.file_name().unwrap())
+            } else {
+                dir.join("sessions")
+            };
             std::fs::create_dir_all(&sessions).unwrap();
             Store {
                 lines: format!(
@@ -31,6 +51,7 @@ fn store(kind: &str, dir: &Path) -> Store {
                     sessions.display().to_string()
                 ),
                 _server: None,
+                _dir: Some(RemoveOnDrop(sessions)),
             }
         }
         "redis" => {
@@ -41,6 +62,7 @@ fn store(kind: &str, dir: &Path) -> Store {
                     server.address()
                 ),
                 _server: Some(server),
+                _dir: None,
             }
         }
         "memcached" => {
@@ -51,14 +73,15 @@ fn store(kind: &str, dir: &Path) -> Store {
                     server.address()
                 ),
                 _server: Some(server),
+                _dir: None,
             }
         }
         other => panic!("no store {other}"),
     }
 }
 
-/// `processes` probe servers sharing `kind`'s store, with locking `locking`; the config at
-/// `/implicit/` (under the probe's `/admin` mount) always locks implicitly.
+/// `processes` probe servers sharing `kind`'s store, with locking `locking`, except under
+/// `/admin/` (the probe's second mount), which always locks implicitly.
 fn probes(kind: &str, locking: &str, processes: usize) -> (Store, Vec<(Process, u16)>) {
     let dir = temp_dir(&format!("locking-{kind}"));
     let store = store(kind, &dir);
@@ -76,36 +99,83 @@ fn probes(kind: &str, locking: &str, processes: usize) -> (Store, Vec<(Process, 
     (store, servers)
 }
 
-/// Sends `total` requests, `clients` at a time, to `path(i)` on `ports[i % len]` in one
-/// session; returns the session id and the bodies of the answers, which must all be 200.
+/// A keep-alive HTTP/1.1 connection in one session (a connection per request would make
+/// the client, not the server, the cost of these tests).
+struct Client {
+    stream: std::io::BufReader<TcpStream>,
+    cookie: String,
+}
+
+impl Client {
+    fn new(port: u16, id: &str) -> Self {
+        let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .unwrap();
+        Self {
+            stream: std::io::BufReader::new(stream),
+            cookie: format!("session_id={id}"),
+        }
+    }
+
+    /// `(status, body)` of `GET path`.
+    fn get(&mut self, path: &str) -> (u16, String) {
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: x\r\nCookie: {}\r\n\r\n",
+            self.cookie
+        );
+        self.stream.get_mut().write_all(request.as_bytes()).unwrap();
+        let mut line = String::new();
+        self.stream.read_line(&mut line).unwrap();
+        let status = line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let mut length = 0;
+        loop {
+            line.clear();
+            self.stream.read_line(&mut line).unwrap();
+            if line.trim_end().is_empty() {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().unwrap();
+            }
+        }
+        let mut body = vec![0; length];
+        self.stream.read_exact(&mut body).unwrap();
+        (status, String::from_utf8(body).unwrap())
+    }
+}
+
+/// Sends `total` requests, `clients` at a time (each on a keep-alive connection to a port
+/// of `ports`), to `path(i)` in one new session; returns the session id and the bodies of
+/// the answers, which must all be 200.
 fn burst(
     ports: &[u16],
     total: usize,
     clients: usize,
     path: impl Fn(usize) -> String + Send + Sync + 'static,
 ) -> (String, Vec<String>) {
-    let (status, id, _) = session_get(ports[0], "/set?key=other&value=x", None);
+    let (status, id, _) = session_get(ports[0], "/admin/set?key=other&value=x", None);
     assert_eq!((status, id.len()), (200, 40));
     let next = Arc::new(AtomicUsize::new(0));
     let bodies = Arc::new(Mutex::new(Vec::new()));
     let path = Arc::new(path);
     let threads: Vec<_> = (0..clients)
-        .map(|_| {
-            let (next, bodies, id, ports, path) = (
-                next.clone(),
-                bodies.clone(),
-                id.clone(),
-                ports.to_vec(),
-                path.clone(),
-            );
+        .map(|c| {
+            let (next, bodies, path) = (next.clone(), bodies.clone(), path.clone());
+            let mut client = Client::new(ports[c % ports.len()], &id);
             std::thread::spawn(move || {
                 loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);
                     if i >= total {
                         break;
                     }
-                    let port = ports[i % ports.len()];
-                    let (status, _, body) = session_get(port, &path(i), Some(&id));
+                    let (status, body) = client.get(&path(i));
                     assert_eq!(status, 200, "request {i}: {}: {body}", path(i));
                     bodies.lock().unwrap().push(body);
                 }
@@ -191,4 +261,68 @@ fn regenerate_keeps_a_browser_session_cookie() {
         cookie.contains("; expires=") && cookie.contains("; Max-Age=3600"),
         "{cookie}"
     );
+}
+
+/// 10 000 increments of one session, 24 at a time, spread over `processes` probe servers
+/// and mixing implicit locking with explicit locking: acquire/increment/release (work
+/// going on after the release), or, on file storage (where CherryPy refuses a save after
+/// the release), acquire/increment with the release left to the end of the request. Each
+/// request must see exactly the previous one's write.
+fn mixed_increments_are_exact(kind: &str, processes: usize) {
+    const TOTAL: usize = 10_000;
+    let (_store, servers) = probes(kind, "explicit", processes);
+    let ports: Vec<u16> = servers.iter().map(|(_, port)| *port).collect();
+    let (explicit, after) = if kind == "file" {
+        (
+            "/lock_explicit?key=n&ms=0&release=0",
+            "/lock_explicit?key=n&ms=0&release=0",
+        )
+    } else {
+        (
+            "/lock_explicit?key=n&ms=0",
+            "/lock_explicit?key=n&ms=0&after=1",
+        )
+    };
+    let started = std::time::Instant::now();
+    let (id, bodies) = burst(&ports, TOTAL, 24, move |i| match i % 3 {
+        0 => "/admin/slow_incr?key=n&ms=0".into(),
+        1 => explicit.into(),
+        _ => after.into(),
+    });
+    let mut seen: Vec<u64> = bodies
+        .iter()
+        .map(|b| b.split_once("->").expect(b).0.parse().expect(b))
+        .collect();
+    seen.sort_unstable();
+    let lost = seen.windows(2).filter(|w| w[0] == w[1]).count();
+    assert_eq!(
+        lost, 0,
+        "{kind}: {lost} requests read a value another also read"
+    );
+    assert_eq!(
+        session_get(ports[0], "/admin/get?key=n", Some(&id)).2,
+        TOTAL.to_string(),
+        "{kind}"
+    );
+    eprintln!("{kind}: {TOTAL} increments in {:?}", started.elapsed());
+}
+
+#[test]
+fn ten_thousand_mixed_increments_ram() {
+    mixed_increments_are_exact("ram", 1);
+}
+
+#[test]
+fn ten_thousand_mixed_increments_file_two_processes() {
+    mixed_increments_are_exact("file", 2);
+}
+
+#[test]
+fn ten_thousand_mixed_increments_redis_two_processes() {
+    mixed_increments_are_exact("redis", 2);
+}
+
+#[test]
+fn ten_thousand_mixed_increments_memcached_two_processes() {
+    mixed_increments_are_exact("memcached", 2);
 }
