@@ -326,3 +326,64 @@ fn ten_thousand_mixed_increments_redis_two_processes() {
 fn ten_thousand_mixed_increments_memcached_two_processes() {
     mixed_increments_are_exact("memcached", 2);
 }
+
+/// How many requests of process A are served on a session while a request of process B
+/// waits for its lock, when A's clients keep the session busy: the most over 20 of B's
+/// requests. Each request reports the value it read (`n->n+1`), so the count is the value
+/// B read minus the highest A's clients had seen when B's request went out.
+fn served_while_another_process_waits(kind: &str) -> u64 {
+    let (_store, servers) = probes(kind, "implicit", 2);
+    let (a, b) = (servers[0].1, servers[1].1);
+    let (_, id, _) = session_get(a, "/set?key=other&value=x", None);
+    let seen = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let read = |body: &str| -> u64 { body.split_once("->").expect(body).0.parse().expect(body) };
+    let busy: Vec<_> = (0..A_CLIENTS)
+        .map(|_| {
+            let (seen, stop, mut client) = (seen.clone(), stop.clone(), Client::new(a, &id));
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::SeqCst) {
+                    let (status, body) = client.get("/slow_incr?key=n&ms=1");
+                    assert_eq!(status, 200, "{body}");
+                    seen.fetch_max(read(&body), Ordering::SeqCst);
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut client = Client::new(b, &id);
+    let mut most = 0;
+    for _ in 0..20 {
+        let before = seen.load(Ordering::SeqCst);
+        let (status, body) = client.get("/slow_incr?key=n&ms=1");
+        assert_eq!(status, 200, "{body}");
+        most = most.max(read(&body).saturating_sub(before));
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    stop.store(true, Ordering::SeqCst);
+    for thread in busy {
+        thread.join().unwrap();
+    }
+    eprintln!("{kind}: at most {most} of A's requests served while one of B's waited");
+    most
+}
+
+/// Clients keeping process A busy on one session.
+const A_CLIENTS: u64 = 8;
+
+/// The bound the stores document: a waiter of another process gets the lock once the
+/// holding process has served at most its burst of hand-overs (16 + 1 holders), plus the
+/// requests of A that were already on their way when B's went out.
+const FAIR_BOUND: u64 = 17 + A_CLIENTS;
+
+#[test]
+fn a_busy_process_does_not_starve_another_redis() {
+    let most = served_while_another_process_waits("redis");
+    assert!(most <= FAIR_BOUND, "{most} requests served while B waited");
+}
+
+#[test]
+fn a_busy_process_does_not_starve_another_memcached() {
+    let most = served_while_another_process_waits("memcached");
+    assert!(most <= FAIR_BOUND, "{most} requests served while B waited");
+}
