@@ -359,8 +359,25 @@ async fn save(session: &Session, config: &SessionConfig) -> Result<(), StoreErro
     // request (of any of our processes) can see the difference; if it fails, the session
     // keeps its previous expiry and the failure is logged (the answer is already out).
     let lock = session.state().lock.take();
+    let timeout = lock_timeout(config);
     drop(tokio::spawn(async move {
-        if let Err(err) = store.touch_and_release(&id, record, lock).await {
+        // These stores rewrite the whole session to extend its expiry. Without the lock
+        // (explicit locking, and the handler took none) that could write this request's
+        // copy over a newer one, so the lock is taken first, and the write made only if
+        // the stored data is still the copy this request read; if it changed, the request
+        // that changed it extended the expiry.
+        let lock = match lock {
+            Some(lock) => lock,
+            None => match store.lock_and_load(&id, timeout).await {
+                Ok((lock, Some(current))) if current.data == record.data => lock,
+                Ok(_) => return,
+                Err(err) => {
+                    log::error!("session {id}: extending the expiry failed: {err}");
+                    return;
+                }
+            },
+        };
+        if let Err(err) = store.touch_and_release(&id, record, Some(lock)).await {
             log::error!("session {id}: extending the expiry failed: {err}");
         }
     }));

@@ -387,3 +387,211 @@ fn a_busy_process_does_not_starve_another_memcached() {
     let most = served_while_another_process_waits("memcached");
     assert!(most <= FAIR_BOUND, "{most} requests served while B waited");
 }
+
+/// One request of the property test, on the session all of a case's requests share.
+#[derive(Debug, Clone)]
+enum Op {
+    /// `session[key] = value`, implicit locking.
+    Set(&'static str, u8),
+    /// A read, implicit locking.
+    Get,
+    /// A read without the lock, explicit locking (file storage refuses it: there, a read
+    /// with implicit locking).
+    GetUnlocked,
+    /// Read-increment-write of `n`, implicit locking.
+    Incr,
+    /// Read-increment-write of `n` between `acquire_lock()` and `release_lock()` (on file
+    /// storage the release is left to the end of the request), explicit locking.
+    IncrExplicit,
+    /// `expire()`: the cookie only; the stored data stays.
+    Expire,
+    /// `regenerate()` after loading: the data moves to a new id.
+    Regenerate,
+}
+
+impl Op {
+    fn path(&self, kind: &str) -> String {
+        match self {
+            Op::Set(key, value) => format!("/admin/set?key={key}&value={value}"),
+            Op::Get => "/admin/get?key=n".into(),
+            Op::GetUnlocked if kind == "file" => "/admin/get?key=n".into(),
+            Op::GetUnlocked => "/get?key=n".into(),
+            Op::Incr => "/admin/slow_incr?key=n&ms=0".into(),
+            Op::IncrExplicit if kind == "file" => "/lock_explicit?key=n&ms=0&release=0".into(),
+            Op::IncrExplicit => "/lock_explicit?key=n&ms=0&after=1".into(),
+            Op::Expire => "/admin/expire".into(),
+            Op::Regenerate => "/admin/regenerate_session?touch=1".into(),
+        }
+    }
+}
+
+/// A session's data as the probe's `/dump` prints it (Python's dict repr, in insertion order).
+type Dict = Vec<(String, String)>;
+
+fn repr(dict: &Dict) -> String {
+    let items: Vec<String> = dict.iter().map(|(k, v)| format!("'{k}': {v}")).collect();
+    format!("{{{}}}", items.join(", "))
+}
+
+fn upsert(dict: &mut Dict, key: &str, value: String) {
+    match dict.iter_mut().find(|(k, _)| k == key) {
+        Some(entry) => entry.1 = value,
+        None => dict.push((key.to_owned(), value)),
+    }
+}
+
+/// What the session's first id and the id `regenerate()` gave hold after `ops` run one
+/// after the other in this order (`None`: nothing stored). A request whose id is gone
+/// (regenerated away) works on a new session of its own, which is not looked at.
+fn serial(ops: &[&Op]) -> (Option<String>, Option<String>) {
+    let mut first: Option<Dict> = Some(vec![("x".into(), "'init'".into())]);
+    let mut regenerated: Option<Dict> = None;
+    for op in ops {
+        match (op, first.as_mut()) {
+            (Op::Set(key, value), Some(dict)) => upsert(dict, key, format!("'{value}'")),
+            (Op::Incr | Op::IncrExplicit, Some(dict)) => {
+                let n = dict
+                    .iter()
+                    .find(|(k, _)| k == "n")
+                    .map_or(0, |(_, v)| v.parse::<i64>().unwrap());
+                upsert(dict, "n", (n + 1).to_string());
+            }
+            (Op::Regenerate, _) => regenerated = Some(first.take().unwrap_or_default()),
+            _ => {}
+        }
+    }
+    (first.as_ref().map(repr), regenerated.as_ref().map(repr))
+}
+
+/// Every order of `ops`.
+fn orders<'a>(ops: &'a [Op]) -> Vec<Vec<&'a Op>> {
+    if ops.is_empty() {
+        return vec![Vec::new()];
+    }
+    let mut all = Vec::new();
+    for i in 0..ops.len() {
+        let mut rest = ops.to_vec();
+        rest.remove(i);
+        for mut tail in orders(&rest) {
+            let mut order = vec![&ops[i]];
+            order.append(&mut tail);
+            // `tail` borrows `rest`: rebuild it from `ops`.
+            all.push(order.into_iter().map(|op| find(ops, op)).collect());
+        }
+    }
+    all
+}
+
+/// `op`'s place in `ops`, as a reference into `ops` (ops are compared by their debug form,
+/// which is fine: equal ops are interchangeable).
+fn find<'a>(ops: &'a [Op], op: &Op) -> &'a Op {
+    let text = format!("{op:?}");
+    ops.iter().find(|o| format!("{o:?}") == text).unwrap()
+}
+
+/// `(data, id)` of `id`'s session, `None` when the store no longer has it (the server then
+/// answers with another id).
+fn stored(port: u16, id: &str) -> Option<String> {
+    let (status, cookie_id, body) = session_get(port, "/admin/dump", Some(id));
+    assert_eq!(status, 200, "{body}");
+    (cookie_id == id).then_some(body)
+}
+
+/// Runs a few random cases of 2 to 5 concurrent requests on one session, over the probe
+/// servers of `kind`, and requires the end state to be one that some serial order of those
+/// requests gives.
+fn interleavings_are_serialisable(kind: &str, processes: usize) {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+
+    let (_store, servers) = probes(kind, "explicit", processes);
+    let ports: Vec<u16> = servers.iter().map(|(_, port)| *port).collect();
+    let op = prop_oneof![
+        (prop::sample::select(vec!["a", "b"]), 0..10u8).prop_map(|(k, v)| Op::Set(k, v)),
+        Just(Op::Get),
+        Just(Op::GetUnlocked),
+        Just(Op::Incr),
+        Just(Op::IncrExplicit),
+        Just(Op::Expire),
+        Just(Op::Regenerate),
+    ];
+    let ops = prop::collection::vec(op, 2..=5).prop_map(|mut ops| {
+        // One regenerate at most: the model follows one new id.
+        let mut seen = false;
+        for op in &mut ops {
+            if matches!(op, Op::Regenerate) {
+                if seen {
+                    *op = Op::Get;
+                }
+                seen = true;
+            }
+        }
+        ops
+    });
+    let config = Config {
+        cases: 64,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    let mut runner = TestRunner::new(config);
+    let result = runner.run(&ops, |ops| {
+        let (status, id, _) = session_get(ports[0], "/admin/set?key=x&value=init", None);
+        assert_eq!(status, 200);
+        let barrier = Arc::new(std::sync::Barrier::new(ops.len()));
+        let threads: Vec<_> = ops
+            .iter()
+            .enumerate()
+            .map(|(i, op)| {
+                let (path, port, id, barrier) = (
+                    op.path(kind),
+                    ports[i % ports.len()],
+                    id.clone(),
+                    barrier.clone(),
+                );
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    session_get(port, &path, Some(&id))
+                })
+            })
+            .collect();
+        let mut new_id = None;
+        for (op, thread) in ops.iter().zip(threads) {
+            let (status, _, body) = thread.join().unwrap();
+            prop_assert_eq!(status, 200, "{:?}: {}", op, body);
+            if matches!(op, Op::Regenerate) {
+                new_id = body.split_once(' ').map(|(_, new)| new.to_owned());
+            }
+        }
+        let port = ports[ports.len() - 1];
+        let seen = (stored(port, &id), new_id.and_then(|new| stored(port, &new)));
+        let possible: Vec<_> = orders(&ops).iter().map(|order| serial(order)).collect();
+        prop_assert!(
+            possible.contains(&seen),
+            "{kind}: {ops:?} ended as {seen:?}, which no serial order gives"
+        );
+        Ok(())
+    });
+    if let Err(err) = result {
+        panic!("{err}");
+    }
+}
+
+#[test]
+fn interleavings_are_serialisable_ram() {
+    interleavings_are_serialisable("ram", 1);
+}
+
+#[test]
+fn interleavings_are_serialisable_file_two_processes() {
+    interleavings_are_serialisable("file", 2);
+}
+
+#[test]
+fn interleavings_are_serialisable_redis_two_processes() {
+    interleavings_are_serialisable("redis", 2);
+}
+
+#[test]
+fn interleavings_are_serialisable_memcached_two_processes() {
+    interleavings_are_serialisable("memcached", 2);
+}
