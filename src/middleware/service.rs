@@ -205,7 +205,7 @@ async fn reclaim(session: &Session, handler_failed: bool) -> Result<(), StoreErr
             return Ok(());
         }
         let timeout = lock_timeout(&state.config);
-        (state.store.clone(), state.id, timeout, released.base)
+        (state.store.clone(), released.id, timeout, released.base)
     };
     let (lock, record) = store.lock_and_load(&id, timeout).await?;
     let now = SystemTime::now();

@@ -86,6 +86,8 @@ pub(crate) struct State {
 /// changed the data after the release) is made only if nobody changed the stored data since,
 /// and fails the request otherwise, rather than write a stale copy over a newer one.
 pub(crate) struct Released {
+    /// The id whose lock was let go (the handler may regenerate the id after).
+    pub(crate) id: SessionId,
     /// The session's data as the store held it when the lock was let go (`None`: no live
     /// session was stored).
     pub(crate) base: Option<SessionData>,
@@ -362,8 +364,8 @@ impl Session {
         }
         let delete = std::mem::take(&mut state.delete);
         state.written = false;
-        state.released = Some(Released { base });
         let id = state.id;
+        state.released = Some(Released { id, base });
         if let Some(pending) = state.store.save_and_release(id, delete, record, lock) {
             state.pending_writes.push(pending);
         }

@@ -268,6 +268,10 @@ fn regenerate_keeps_a_browser_session_cookie() {
 /// going on after the release), or, on file storage (where CherryPy refuses a save after
 /// the release), acquire/increment with the release left to the end of the request. Each
 /// request must see exactly the previous one's write.
+#[allow(
+    clippy::print_stderr,
+    reason = "the run time asked of this test, with --nocapture"
+)]
 fn mixed_increments_are_exact(kind: &str, processes: usize) {
     const TOTAL: usize = 10_000;
     let (_store, servers) = probes(kind, "explicit", processes);
@@ -331,6 +335,7 @@ fn ten_thousand_mixed_increments_memcached_two_processes() {
 /// waits for its lock, when A's clients keep the session busy: the most over 20 of B's
 /// requests. Each request reports the value it read (`n->n+1`), so the count is the value
 /// B read minus the highest A's clients had seen when B's request went out.
+#[allow(clippy::print_stderr, reason = "the measured figure, with --nocapture")]
 fn served_while_another_process_waits(kind: &str) -> u64 {
     let (_store, servers) = probes(kind, "implicit", 2);
     let (a, b) = (servers[0].1, servers[1].1);
@@ -464,32 +469,27 @@ fn serial(ops: &[&Op]) -> (Option<String>, Option<String>) {
 }
 
 /// Every order of `ops`.
-fn orders<'a>(ops: &'a [Op]) -> Vec<Vec<&'a Op>> {
-    if ops.is_empty() {
-        return vec![Vec::new()];
-    }
-    let mut all = Vec::new();
-    for i in 0..ops.len() {
-        let mut rest = ops.to_vec();
-        rest.remove(i);
-        for mut tail in orders(&rest) {
-            let mut order = vec![&ops[i]];
-            order.append(&mut tail);
-            // `tail` borrows `rest`: rebuild it from `ops`.
-            all.push(order.into_iter().map(|op| find(ops, op)).collect());
+fn orders(ops: &[Op]) -> Vec<Vec<&Op>> {
+    fn permute(left: &mut Vec<usize>, order: &mut Vec<usize>, all: &mut Vec<Vec<usize>>) {
+        if left.is_empty() {
+            all.push(order.clone());
+        }
+        for i in 0..left.len() {
+            let next = left.remove(i);
+            order.push(next);
+            permute(left, order, all);
+            order.pop();
+            left.insert(i, next);
         }
     }
-    all
+    let mut all = Vec::new();
+    permute(&mut (0..ops.len()).collect(), &mut Vec::new(), &mut all);
+    all.into_iter()
+        .map(|order| order.into_iter().map(|i| &ops[i]).collect())
+        .collect()
 }
 
-/// `op`'s place in `ops`, as a reference into `ops` (ops are compared by their debug form,
-/// which is fine: equal ops are interchangeable).
-fn find<'a>(ops: &'a [Op], op: &Op) -> &'a Op {
-    let text = format!("{op:?}");
-    ops.iter().find(|o| format!("{o:?}") == text).unwrap()
-}
-
-/// `(data, id)` of `id`'s session, `None` when the store no longer has it (the server then
+/// The data of `id`'s session, `None` when the store no longer has it (the server then
 /// answers with another id).
 fn stored(port: u16, id: &str) -> Option<String> {
     let (status, cookie_id, body) = session_get(port, "/admin/dump", Some(id));
