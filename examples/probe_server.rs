@@ -17,6 +17,8 @@ struct Q {
     ms: Option<u64>,
     /// `/lock_explicit`: milliseconds of work after `release_lock()`.
     after: Option<u64>,
+    /// `/lock_explicit`: a key set to "1" after that work (a change after the release).
+    late: Option<String>,
     touch: Option<String>,
     release: Option<String>,
     status: Option<u16>,
@@ -118,6 +120,9 @@ async fn lock_explicit(s: Session, q: web::Query<Q>) -> actix_web::Result<HttpRe
     }
     // Work after the release: the next holder runs meanwhile.
     pause(q.after.unwrap_or(0)).await;
+    if let Some(late) = &q.late {
+        s.insert_value(late.clone(), SessionValue::Str("1".into()));
+    }
     Ok(text(body))
 }
 

@@ -73,7 +73,7 @@ class Probe:
         return '%d->%d' % (n, n + 1)
 
     @cherrypy.expose
-    def lock_explicit(self, key, ms='200', release='1', after='0'):
+    def lock_explicit(self, key, ms='200', release='1', after='0', late=''):
         cherrypy.session.acquire_lock()
         n = int(cherrypy.session.get(key, 0))
         time.sleep(int(ms) / 1000)
@@ -82,6 +82,9 @@ class Probe:
             cherrypy.session.release_lock()
         # Work after the release: the next holder runs meanwhile.
         time.sleep(int(after) / 1000)
+        if late:
+            # A change after the release.
+            cherrypy.session[late] = '1'
         # With release=0 the tool's save() releases the lock after the handler.
         return '%d->%d' % (n, n + 1)
 

@@ -595,3 +595,54 @@ fn interleavings_are_serialisable_redis_two_processes() {
 fn interleavings_are_serialisable_memcached_two_processes() {
     interleavings_are_serialisable("memcached", 2);
 }
+
+/// A change after `release_lock()`: stored when nobody changed the session meanwhile, and
+/// refused (a 500, the newer data kept) when another request did, rather than written over
+/// that request's update.
+fn a_change_after_the_release(kind: &str) {
+    let (_store, servers) = probes(kind, "explicit", 1);
+    let port = servers[0].1;
+    let (_, id, _) = session_get(port, "/admin/set?key=other&value=x", None);
+    let (status, _, _) = session_get(port, "/lock_explicit?key=n&ms=0&late=z", Some(&id));
+    assert_eq!(status, 200);
+    assert_eq!(session_get(port, "/admin/get?key=z", Some(&id)).2, "1");
+    let late = {
+        let id = id.clone();
+        std::thread::spawn(move || {
+            session_get(
+                port,
+                "/lock_explicit?key=n&ms=0&after=300&late=y",
+                Some(&id),
+            )
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let (status, _, body) = session_get(port, "/lock_explicit?key=n&ms=0", Some(&id));
+    assert_eq!((status, body.as_str()), (200, "2->3"));
+    assert_eq!(late.join().unwrap().0, 500, "{kind}");
+    assert_eq!(
+        session_get(port, "/admin/get?key=n", Some(&id)).2,
+        "3",
+        "{kind}"
+    );
+    assert_eq!(
+        session_get(port, "/admin/get?key=y", Some(&id)).2,
+        "",
+        "{kind}"
+    );
+}
+
+#[test]
+fn a_change_after_the_release_ram() {
+    a_change_after_the_release("ram");
+}
+
+#[test]
+fn a_change_after_the_release_redis() {
+    a_change_after_the_release("redis");
+}
+
+#[test]
+fn a_change_after_the_release_memcached() {
+    a_change_after_the_release("memcached");
+}
