@@ -380,6 +380,16 @@ async fn queue(backend: Backend) {
     drop(c_lock);
     let taken = a.lock(&id, Some(Duration::from_secs(1))).await;
     assert!(taken.is_ok(), "{}: {taken:?}", backend.name);
+    // A waiter whose request goes away: neither.
+    let e = backend.open()();
+    let gone = tokio::spawn(async move { e.lock(&id, None).await.map(drop) });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    gone.abort();
+    let _ = gone.await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    drop(taken);
+    let again = backend.open()().lock(&id, Some(Duration::from_secs(1))).await;
+    assert!(again.is_ok(), "{}: {again:?}", backend.name);
 }
 
 // ---- through the middleware ------------------------------------------------------------

@@ -281,10 +281,13 @@ fn set_cookie<'a>(
         } else {
             MaxAge::Float(seconds)
         };
-        (
-            Some(SystemTime::now() + Duration::from_secs_f64(seconds.max(0.0))),
-            Some(max_age),
-        )
+        // Saturating: an absurd timeout gives a far date, never a panic.
+        let now = SystemTime::now();
+        let expires = Duration::try_from_secs_f64(seconds.max(0.0))
+            .ok()
+            .and_then(|d| now.checked_add(d))
+            .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 60 * 60));
+        (Some(expires), Some(max_age))
     } else {
         (None, None)
     };

@@ -139,16 +139,23 @@ where
         let deadline = left.map(|t| Instant::now() + t);
         // A fresh random token: only this holder may renew or release the key.
         let token = new_token();
+        let mut waiting = Waiting {
+            server: Some(server.clone()),
+            key: key.clone(),
+            token: token.clone(),
+        };
         let mut pause = Duration::from_millis(1);
         loop {
             if let Some(fetched) = attempt(key.clone(), token.clone()).await? {
                 *fetched_into = Some(fetched);
+                waiting.server = None;
                 break;
             }
             let now = Instant::now();
             if deadline.is_some_and(|d| now >= d) {
                 // Leave the queue, and pass on a lock handed to us meanwhile.
                 release_or_warn(server, key, &token).await;
+                waiting.server = None;
                 return Err(StoreError::LockTimeout(*id));
             }
             let wait = deadline.map_or(pause, |d| pause.min(d - now));
@@ -166,6 +173,32 @@ where
     };
     let lock = local.lock_with_outer(id, timeout, take).await?;
     Ok((lock.into_session_lock(), payload))
+}
+
+/// A waiter between two attempts. Dropped before it took the lock (the request went away,
+/// or an attempt failed) it leaves the queue and passes on a lock handed to it meanwhile,
+/// on a task of its own, rather than hold them until they expire.
+struct Waiting<S: LockServer> {
+    /// `None` once the wait is over (lock taken, or released by the waiter itself).
+    server: Option<S>,
+    key: String,
+    token: String,
+}
+
+impl<S: LockServer> Drop for Waiting<S> {
+    fn drop(&mut self) {
+        let Some(server) = self.server.take() else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (key, token) = (
+            std::mem::take(&mut self.key),
+            std::mem::take(&mut self.token),
+        );
+        drop(runtime.spawn(async move { release_or_warn(&server, &key, &token).await }));
+    }
 }
 
 /// The [`LockServer`] items every server store spells the same way: the store is
