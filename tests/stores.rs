@@ -388,7 +388,9 @@ async fn queue(backend: Backend) {
     let _ = gone.await;
     tokio::time::sleep(Duration::from_millis(50)).await;
     drop(taken);
-    let again = backend.open()().lock(&id, Some(Duration::from_secs(1))).await;
+    let again = backend.open()()
+        .lock(&id, Some(Duration::from_secs(1)))
+        .await;
     assert!(again.is_ok(), "{}: {again:?}", backend.name);
 }
 
