@@ -15,6 +15,10 @@ struct Q {
     key: Option<String>,
     value: Option<String>,
     ms: Option<u64>,
+    /// `/lock_explicit`: milliseconds of work after `release_lock()`.
+    after: Option<u64>,
+    /// `/lock_explicit`: a key set to "1" after that work (a change after the release).
+    late: Option<String>,
     touch: Option<String>,
     release: Option<String>,
     status: Option<u16>,
@@ -69,8 +73,25 @@ async fn regenerate(s: Session, q: web::Query<Q>) -> HttpResponse {
         let _ = s.entries();
     }
     let old = s.id();
+    let new = s.regenerate_with_persistent_cookie();
+    text(format!("{old} {new}"))
+}
+
+/// The session object's `regenerate()`, as a login handler calls it.
+async fn regenerate_session(s: Session, q: web::Query<Q>) -> HttpResponse {
+    if q.touch.as_deref() == Some("1") {
+        let _ = s.entries();
+    }
+    let old = s.id();
     let new = s.regenerate();
     text(format!("{old} {new}"))
+}
+
+/// Sleeps `ms` milliseconds; 0 does not wait for the timer's next tick (a millisecond).
+async fn pause(ms: u64) {
+    if ms > 0 {
+        actix_web::rt::time::sleep(Duration::from_millis(ms)).await;
+    }
 }
 
 /// Read an int (default 0), sleep, write it plus one: CherryPy's `int(session.get(k, 0))`.
@@ -81,7 +102,7 @@ async fn incr(s: &Session, q: &Q) -> String {
         Some(SessionValue::Str(t)) => t.trim().parse().unwrap_or(0),
         _ => 0,
     };
-    actix_web::rt::time::sleep(Duration::from_millis(q.ms.unwrap_or(200))).await;
+    pause(q.ms.unwrap_or(200)).await;
     s.insert_value(key, SessionValue::Int(n + 1))
         .expect("a query value fits the session budget");
     format!("{n}->{}", n + 1)
@@ -98,6 +119,12 @@ async fn lock_explicit(s: Session, q: web::Query<Q>) -> actix_web::Result<HttpRe
     let body = incr(&s, &q).await;
     if q.release.as_deref() != Some("0") {
         s.release_lock();
+    }
+    // Work after the release: the next holder runs meanwhile.
+    pause(q.after.unwrap_or(0)).await;
+    if let Some(late) = &q.late {
+        s.insert_value(late.clone(), SessionValue::Str("1".into()))
+            .expect("a query value fits the session budget");
     }
     Ok(text(body))
 }
@@ -147,6 +174,7 @@ pub(crate) fn probe(cfg: &mut web::ServiceConfig) {
         .route("/noop", web::get().to(noop))
         .route("/expire", web::get().to(expire))
         .route("/regenerate", web::get().to(regenerate))
+        .route("/regenerate_session", web::get().to(regenerate_session))
         .route("/slow_incr", web::get().to(slow_incr))
         .route("/lock_explicit", web::get().to(lock_explicit))
         .route("/error500", web::get().to(error500))

@@ -352,6 +352,55 @@ async fn lease(backend: Backend) {
     );
 }
 
+/// Server locks (memcached, Redis) are fair between processes: a waiter that finds the lock
+/// taken queues itself, and the release hands the lock to it, so a process that comes later
+/// does not get it first; a waiter that gives up leaves the queue at once.
+async fn queue(backend: Backend) {
+    let (a, b, c) = (backend.open()(), backend.open()(), backend.open()());
+    let id = SessionId::generate();
+    let held = a.lock(&id, None).await.unwrap();
+    let queued = tokio::spawn(async move {
+        let lock = b.lock(&id, Some(Duration::from_secs(5))).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let released = std::time::Instant::now();
+        drop(lock);
+        released
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let later = tokio::spawn(async move {
+        let lock = c.lock(&id, Some(Duration::from_secs(5))).await.unwrap();
+        (std::time::Instant::now(), lock)
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    drop(held);
+    let b_released = queued.await.unwrap();
+    let (c_took, c_lock) = later.await.unwrap();
+    assert!(
+        c_took >= b_released,
+        "{}: a later waiter took the lock before the queued one",
+        backend.name
+    );
+    // A waiter that gives up: the lock is not kept for it.
+    let d = backend.open()();
+    let refused = d.lock(&id, Some(Duration::from_millis(100))).await;
+    assert!(matches!(refused, Err(StoreError::LockTimeout(_))));
+    drop(c_lock);
+    let taken = a.lock(&id, Some(Duration::from_secs(1))).await;
+    assert!(taken.is_ok(), "{}: {taken:?}", backend.name);
+    // A waiter whose request goes away: neither.
+    let e = backend.open()();
+    let gone = tokio::spawn(async move { e.lock(&id, None).await.map(drop) });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    gone.abort();
+    let _ = gone.await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    drop(taken);
+    let again = backend.open()()
+        .lock(&id, Some(Duration::from_secs(1)))
+        .await;
+    assert!(again.is_ok(), "{}: {again:?}", backend.name);
+}
+
 // ---- through the middleware ------------------------------------------------------------
 
 async fn set(s: Session, q: web::Query<Vec<(String, String)>>) -> HttpResponse {
@@ -586,5 +635,15 @@ mod leases {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn redis() {
         super::lease(Backend::redis()).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn memcached_queue() {
+        super::queue(Backend::memcached()).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn redis_queue() {
+        super::queue(Backend::redis()).await;
     }
 }

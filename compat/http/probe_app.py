@@ -56,6 +56,15 @@ class Probe:
         return '%s %s' % (old, cherrypy.session.id)
 
     @cherrypy.expose
+    def regenerate_session(self, touch='0'):
+        # The session object's regenerate(), which handlers call: only the id changes.
+        if touch == '1':
+            cherrypy.session.load()
+        old = cherrypy.session.id
+        cherrypy.session.regenerate()
+        return '%s %s' % (old, cherrypy.session.id)
+
+    @cherrypy.expose
     def slow_incr(self, key, ms='200'):
         # Read-sleep-write: loses updates unless the session lock serialises requests.
         n = int(cherrypy.session.get(key, 0))
@@ -64,13 +73,18 @@ class Probe:
         return '%d->%d' % (n, n + 1)
 
     @cherrypy.expose
-    def lock_explicit(self, key, ms='200', release='1'):
+    def lock_explicit(self, key, ms='200', release='1', after='0', late=''):
         cherrypy.session.acquire_lock()
         n = int(cherrypy.session.get(key, 0))
         time.sleep(int(ms) / 1000)
         cherrypy.session[key] = n + 1
         if release == '1':
             cherrypy.session.release_lock()
+        # Work after the release: the next holder runs meanwhile.
+        time.sleep(int(after) / 1000)
+        if late:
+            # A change after the release.
+            cherrypy.session[late] = '1'
         # With release=0 the tool's save() releases the lock after the handler.
         return '%d->%d' % (n, n + 1)
 

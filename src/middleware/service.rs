@@ -13,7 +13,7 @@ use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse};
 
 use super::Shared;
 use crate::cookie::{MaxAge, SetCookie, cookie_value};
-use crate::session::{Session, State, lock_timeout};
+use crate::session::{Session, State, expiry_after, lock_timeout};
 use crate::session_config::{LockingMode, SessionConfig};
 use crate::session_id::SessionId;
 use crate::store::{AnyStore, Record, SessionStore, StoreError};
@@ -176,16 +176,16 @@ async fn finish<B: MessageBody + 'static>(
     config: &SessionConfig,
     outcome: Result<ServiceResponse<B>, Error>,
 ) -> Result<ServiceResponse<EitherBody<B>>, Error> {
+    let handler_failed = match &outcome {
+        Ok(res) => res.response().error().is_some() && res.status().is_server_error(),
+        Err(_) => true,
+    };
+    let reclaimed = reclaim(session, handler_failed).await;
     let refused = refused_without_lock(session);
-    let failed = refused
-        || match &outcome {
-            Ok(res) => res.response().error().is_some() && res.status().is_server_error(),
-            Err(_) => true,
-        };
-    let saved = if failed {
-        keep_failed_changes(session).await
-    } else {
-        save(session, config).await
+    let saved = match reclaimed {
+        Err(err) => Err(err),
+        Ok(()) if refused || handler_failed => keep_failed_changes(session).await,
+        Ok(()) => save(session, config).await,
     };
     // The save above already stored the data: just let go of the lock.
     session.state().lock = None;
@@ -210,6 +210,47 @@ async fn finish<B: MessageBody + 'static>(
     Ok(res)
 }
 
+/// After the handler's `release_lock()`: waits for the writes the release left running (a
+/// failure fails the request), then works out what the save may still store. The release
+/// stored the data, so the save has nothing to do unless the handler changed the session
+/// since; then it takes the lock again, and stores only if the session is as the release
+/// left it (else the request is refused: the newer data stays and the handler's later
+/// change is not stored). A failed request's later changes are dropped, as every store
+/// but RAM drops a failed request's changes.
+async fn reclaim(session: &Session, handler_failed: bool) -> Result<(), StoreError> {
+    let pending = std::mem::take(&mut session.state().pending_writes);
+    for write in pending {
+        write
+            .await
+            .map_err(|join| StoreError::Backend(Box::new(join)))??;
+    }
+    let (store, id, timeout, base) = {
+        let mut state = session.state();
+        let Some(released) = state.released.take() else {
+            return Ok(());
+        };
+        if handler_failed || (!state.written && state.delete.is_empty()) {
+            state.data = None;
+            state.delete.clear();
+            return Ok(());
+        }
+        let timeout = lock_timeout(&state.config);
+        (state.store.clone(), released.id, timeout, released.base)
+    };
+    let (lock, record) = store.lock_and_load(&id, timeout).await?;
+    let now = SystemTime::now();
+    let current = record.filter(|r| !r.is_expired(now)).map(|r| r.data);
+    let mut state = session.state();
+    state.lock = Some(lock);
+    if current != base {
+        log::error!(
+            "session {id}: changed after release_lock() while another request changed it too; this request's changes are not stored"
+        );
+        state.used_without_lock = true;
+    }
+    Ok(())
+}
+
 /// CherryPy's FileSession asserts that the request holds the lock whenever it loads,
 /// saves or deletes a session (3.3+): a handler that used the data without it, or a save
 /// after `release_lock()`, ends in an error page and nothing is stored. We answer the same,
@@ -218,7 +259,7 @@ fn refused_without_lock(session: &Session) -> bool {
     let state = session.state();
     let unlocked_save = state.lock_guards_data && state.data.is_some() && state.lock.is_none();
     let refused = state.used_without_lock || unlocked_save;
-    if refused {
+    if refused && state.lock_guards_data {
         log::error!(
             "session {}: file sessions must be locked to be used (call acquire_lock() first, or use implicit locking); CherryPy fails the same way",
             state.id
@@ -261,8 +302,9 @@ fn set_cookie<'a>(
         let year = Duration::from_secs(60 * 60 * 24 * 365);
         (Some(SystemTime::now() - year), None)
     } else if (config.persistent.value || state.regenerated) && !timeout.is_zero() {
-        // CherryPy's regenerate() re-sets the cookie from `timeout` alone, ignoring
-        // `persistent` (spec: sessions §9; checked against CherryPy 18.10).
+        // CherryPy's tool function regenerate() re-sets the cookie from `timeout` alone,
+        // ignoring `persistent` (spec: sessions §9; checked against CherryPy 18.10); the
+        // session object's regenerate() leaves the cookie as configured.
         let seconds = timeout.as_f64() * 60.0;
         let max_age = if timeout.is_int() {
             MaxAge::Int(seconds as i64)
@@ -291,7 +333,8 @@ fn set_cookie<'a>(
 /// panicking a request.
 fn later(duration: Duration) -> SystemTime {
     let now = SystemTime::now();
-    now.checked_add(duration).unwrap_or(now)
+    now.checked_add(duration)
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 60 * 60))
 }
 
 /// CherryPy's RAM store hands the handler the stored dict itself, so what a failing handler
@@ -301,7 +344,8 @@ fn later(duration: Duration) -> SystemTime {
 async fn keep_failed_changes(session: &Session) -> Result<(), StoreError> {
     let (store, id, data, expires) = {
         let mut state = session.state();
-        if !matches!(state.store, AnyStore::Ram(_)) {
+        // A refused request stores nothing (its changes would overwrite newer data).
+        if !matches!(state.store, AnyStore::Ram(_)) || state.used_without_lock {
             return Ok(());
         }
         (
@@ -338,7 +382,7 @@ async fn save(session: &Session, config: &SessionConfig) -> Result<(), StoreErro
     };
     let record = Record {
         data,
-        expires: later(config.timeout.value.as_duration()),
+        expires: expiry_after(config),
     };
     if !unchanged {
         return store.save(&id, record).await;
@@ -351,8 +395,25 @@ async fn save(session: &Session, config: &SessionConfig) -> Result<(), StoreErro
     // request (of any of our processes) can see the difference; if it fails, the session
     // keeps its previous expiry and the failure is logged (the answer is already out).
     let lock = session.state().lock.take();
+    let timeout = lock_timeout(config);
     drop(tokio::spawn(async move {
-        if let Err(err) = store.touch_and_release(&id, record, lock).await {
+        // These stores rewrite the whole session to extend its expiry. Without the lock
+        // (explicit locking, and the handler took none) that could write this request's
+        // copy over a newer one, so the lock is taken first, and the write made only if
+        // the stored data is still the copy this request read; if it changed, the request
+        // that changed it extended the expiry.
+        let lock = match lock {
+            Some(lock) => lock,
+            None => match store.lock_and_load(&id, timeout).await {
+                Ok((lock, Some(current))) if current.data == record.data => lock,
+                Ok(_) => return,
+                Err(err) => {
+                    log::error!("session {id}: extending the expiry failed: {err}");
+                    return;
+                }
+            },
+        };
+        if let Err(err) = store.touch_and_release(&id, record, Some(lock)).await {
             log::error!("session {id}: extending the expiry failed: {err}");
         }
     }));

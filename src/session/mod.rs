@@ -63,9 +63,15 @@ pub(crate) struct State {
     pub(crate) written: bool,
     pub(crate) status: SessionStatus,
     pub(crate) lock: Option<SessionLock>,
+    /// `release_lock()` stored the data and let go of the lock: see [`Released`].
+    pub(crate) released: Option<Released>,
+    /// The stores' writes `release_lock()` left running (Redis, memcached), each releasing
+    /// the lock when done; the end of the request waits for them and reports a failure.
+    pub(crate) pending_writes: Vec<tokio::task::JoinHandle<Result<(), StoreError>>>,
     /// `expire()`: the cookie goes out expired.
     pub(crate) cookie_expired: bool,
-    /// `regenerate()` ran: CherryPy then re-sets the cookie without `persistent`.
+    /// `regenerate_with_persistent_cookie()` ran: the cookie is set from `timeout` alone,
+    /// without regard to `persistent`, as CherryPy's tool function does.
     pub(crate) regenerated: bool,
     /// What the entries of `data` add up to against the session budget, once the first
     /// insert of the request has measured them; kept current by `insert`, `remove` and
@@ -79,6 +85,18 @@ pub(crate) struct State {
     /// The handler loaded or deleted the session without its lock where
     /// `lock_guards_data`: the request fails as it does in CherryPy.
     pub(crate) used_without_lock: bool,
+}
+
+/// A request that called `release_lock()` no longer owns the session's data: the next holder
+/// may change it. What the release stored is kept, so that a later write (the handler
+/// changed the data after the release) is made only if nobody changed the stored data since,
+/// and fails the request otherwise, rather than write a stale copy over a newer one.
+pub(crate) struct Released {
+    /// The id whose lock was let go (the handler may regenerate the id after).
+    pub(crate) id: SessionId,
+    /// The session's data as the store held it when the lock was let go (`None`: no live
+    /// session was stored).
+    pub(crate) base: Option<SessionData>,
 }
 
 impl State {
@@ -95,6 +113,8 @@ impl State {
             written: false,
             status: SessionStatus::Unchanged,
             lock: None,
+            released: None,
+            pending_writes: Vec::new(),
             cookie_expired: false,
             regenerated: false,
             size: None,
@@ -277,8 +297,10 @@ impl Session {
         self.0.borrow_mut().cookie_expired = true;
     }
 
-    /// CherryPy's `regenerate()`: a new id; the old id's data is deleted, and data that was
-    /// loaded in this request moves to the new id. Returns the new id.
+    /// The session object's `regenerate()` in CherryPy (`cherrypy.session.regenerate()`,
+    /// what a login handler calls): a new id; the old id's data is deleted, and data that
+    /// was loaded in this request moves to the new id. The cookie is set as on any other
+    /// response (a browser-session cookie stays one). Returns the new id.
     pub fn regenerate(&self) -> SessionId {
         let mut state = self.0.borrow_mut();
         state.check_lock();
@@ -289,8 +311,18 @@ impl Session {
         // new id is not checked against the store here (CherryPy loops until it is unused).
         state.id = SessionId::generate();
         state.status = SessionStatus::Renewed;
-        state.regenerated = true;
         state.id
+    }
+
+    /// CherryPy's tool function `cherrypy.tools.sessions.regenerate()` (also
+    /// `cherrypy.lib.sessions.regenerate()`): [`Session::regenerate`], and the cookie is set
+    /// again from `timeout` alone, so it carries `expires` and `Max-Age` even with
+    /// `persistent = False` (unless `timeout` is 0). For sites whose handlers call that
+    /// function and rely on the persistent cookie it gives.
+    pub fn regenerate_with_persistent_cookie(&self) -> SessionId {
+        let id = self.regenerate();
+        self.0.borrow_mut().regenerated = true;
+        id
     }
 
     /// actix-session's `renew()`: [`Session::regenerate`].
@@ -309,7 +341,10 @@ impl Session {
     }
 
     /// Explicit locking: waits for the session's lock (`lock_timeout` applies). Data not yet
-    /// loaded is fetched again under the lock, so it is current.
+    /// loaded is fetched again under the lock, so it is current. After a `release_lock()`,
+    /// the data this request holds stays its own if nobody changed the stored session
+    /// meanwhile; otherwise the stored data replaces it, and if the handler had changed it
+    /// since the release, the request fails (see [`Session::release_lock`]).
     pub async fn acquire_lock(&self) -> Result<(), StoreError> {
         let (store, id, timeout) = {
             let state = self.0.borrow();
@@ -322,34 +357,76 @@ impl Session {
         let record = store.load(&id).await?;
         let mut state = self.0.borrow_mut();
         state.lock = Some(lock);
-        if state.data.is_none() {
-            let now = std::time::SystemTime::now();
-            state.fetched = record.filter(|r| !r.is_expired(now)).map(|r| r.data);
+        if record.is_none() && state.stored_expiry.is_some() && state.id == id {
+            // The session was deleted while this request waited (regenerated by a login,
+            // deleted, cleaned up): its id is no longer valid, and as with an unknown id the
+            // request goes on under a new one, rather than bring the old id back.
+            state.id = SessionId::generate();
+            state.stored_expiry = None;
+        }
+        let now = std::time::SystemTime::now();
+        let current = record.filter(|r| !r.is_expired(now)).map(|r| r.data);
+        match state.released.take() {
+            None if state.data.is_none() => state.fetched = current,
+            None => {}
+            Some(released) if released.base == current => {}
+            Some(_) if state.written => {
+                log::error!(
+                    "session {id}: changed after release_lock() while another request changed it too; this request's changes are not stored"
+                );
+                state.used_without_lock = true;
+            }
+            Some(_) => {
+                // Only read since the release: the newer stored data is the session now.
+                state.data = None;
+                state.fetched = current;
+            }
         }
         Ok(())
     }
 
-    /// Explicit locking: releases the lock now (otherwise it is released after the save).
+    /// Explicit locking: stores the session now, then releases its lock, so the next holder
+    /// reads this request's changes (the save at the end of the request has nothing left to
+    /// do, unless the handler changes the session again).
     ///
-    /// What this request changed becomes visible to the next holder of the lock at once,
-    /// as with CherryPy's RAM sessions, where every request shares the stored dict; the
-    /// save at the end of the request still extends the expiry. (Otherwise the next holder
-    /// could read the data from before this request and lose its update.)
+    /// Once released, the session belongs to the next holder. If the handler still changes
+    /// it, the end of the request takes the lock again and stores the change only if nobody
+    /// changed the session meanwhile; otherwise the request fails with a 500 and the newer
+    /// data stays (a write over it would lose that update). RAM stores at once; Redis and
+    /// memcached write on a task that releases the lock when done, and a failure of that
+    /// write fails the request.
+    ///
+    /// With file storage this stores nothing, as CherryPy's FileSession: its save then
+    /// refuses to run without the lock, so a handler that changed the session must leave
+    /// the release to the end of the request.
     pub fn release_lock(&self) {
         let mut state = self.0.borrow_mut();
         let Some(lock) = state.lock.take() else {
             return;
         };
-        let record = match (&state.data, state.stored_expiry) {
-            (Some(data), Some(expires)) => Some(crate::store::Record {
-                data: data.clone(),
-                expires,
-            }),
-            _ => None,
+        if state.lock_guards_data {
+            drop(lock);
+            return;
+        }
+        let expires = expiry_after(&state.config);
+        let base = match &state.data {
+            Some(data) => Some(data.clone()),
+            None => state.fetched.clone(),
         };
-        state
-            .store
-            .write_through_and_release(&state.id, record, lock);
+        let record = state
+            .data
+            .clone()
+            .map(|data| crate::store::Record { data, expires });
+        if record.is_some() {
+            state.stored_expiry = Some(expires);
+        }
+        let delete = std::mem::take(&mut state.delete);
+        state.written = false;
+        let id = state.id;
+        state.released = Some(Released { id, base });
+        if let Some(pending) = state.store.save_and_release(id, delete, record, lock) {
+            state.pending_writes.push(pending);
+        }
     }
 }
 
@@ -360,6 +437,14 @@ fn entry_size(key: &str, value: &SessionValue) -> SessionSize {
         values: usize::MAX / 2,
         bytes: usize::MAX / 2,
     })
+}
+
+/// When a session saved now expires: now + `timeout` minutes, saturating (an absurd timeout
+/// is a session that does not expire, never a panic).
+pub(crate) fn expiry_after(config: &SessionConfig) -> std::time::SystemTime {
+    let now = std::time::SystemTime::now();
+    now.checked_add(config.timeout.value.as_duration())
+        .unwrap_or_else(|| now + std::time::Duration::from_secs(100 * 365 * 24 * 60 * 60))
 }
 
 pub(crate) fn lock_timeout(config: &SessionConfig) -> Option<std::time::Duration> {

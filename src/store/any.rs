@@ -64,39 +64,50 @@ impl AnyStore {
         result
     }
 
-    /// `release_lock()`, which is not async: stores `record` (if any) and then releases
-    /// `lock`, so the next holder reads this request's changes. RAM writes at once; the
-    /// servers' write runs on a task that releases the lock when it is done; files are not
-    /// written (as in CherryPy).
-    pub(crate) fn write_through_and_release(
+    /// `release_lock()`, which is not async: deletes `delete`, stores `record` (if any),
+    /// then releases `lock`, so the next holder reads this request's changes. RAM does it at
+    /// once; the servers' writes run on a task that releases the lock when they are done
+    /// (also when they fail), returned so the request can report a failure. Files are never
+    /// given anything to write here (CherryPy's FileSession writes only in its save).
+    pub(crate) fn save_and_release(
         &self,
-        id: &SessionId,
+        id: SessionId,
+        delete: Vec<SessionId>,
         record: Option<Record>,
         lock: SessionLock,
-    ) {
-        let Some(record) = record else {
+    ) -> Option<tokio::task::JoinHandle<Result<(), StoreError>>> {
+        if record.is_none() && delete.is_empty() {
             drop(lock);
-            return;
-        };
-        match self {
-            AnyStore::Ram(store) => store.put(id, record),
-            // CherryPy's FileSession writes only in the save, which then fails for want of
-            // the lock (see the middleware's `refused_without_lock`).
-            AnyStore::File(_) => {}
-            #[cfg(any(feature = "memcached", feature = "redis"))]
-            #[allow(unreachable_patterns)]
-            networked => {
-                let (store, id) = (networked.clone(), *id);
-                drop(tokio::spawn(async move {
-                    if let Err(err) = store.save(&id, record).await {
-                        log::error!("session {id}: writing on release_lock failed: {err}");
-                    }
-                    lock.release().await;
-                }));
-                return;
-            }
+            return None;
         }
-        drop(lock);
+        if let AnyStore::Ram(store) = self {
+            for old in &delete {
+                store.remove(old);
+            }
+            if let Some(record) = record {
+                store.put(&id, record);
+            }
+            drop(lock);
+            return None;
+        }
+        let store = self.clone();
+        Some(tokio::spawn(async move {
+            let result = async {
+                for old in &delete {
+                    store.delete(old).await?;
+                }
+                match record {
+                    Some(record) => store.save(&id, record).await,
+                    None => Ok(()),
+                }
+            }
+            .await;
+            if let Err(err) = &result {
+                log::error!("session {id}: storing on release_lock failed: {err}");
+            }
+            lock.release().await;
+            result
+        }))
     }
 }
 

@@ -8,7 +8,10 @@
 //! holder finishes while another request of this process waits for the same session, the
 //! outer lock is handed over with the session instead of being released and taken again:
 //! a queue of requests on one session costs one outer acquisition, not one each. After
-//! [`MAX_HAND_OVERS`] in a row it is released anyway, so other processes get their turn.
+//! [`MAX_HAND_OVERS`] in a row it is released anyway, so other processes get their turn:
+//! a server's lock then goes to the waiter of another process queued for it, if any (see
+//! `shared_lock`), so that waiter waits for at most `MAX_HAND_OVERS + 1` requests of the
+//! holding process.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -21,7 +24,9 @@ use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 use super::StoreError;
 use crate::session_id::SessionId;
 
-/// Consecutive hand-overs of an outer lock inside one process before it is released.
+/// Consecutive hand-overs of an outer lock inside one process before it is released: the
+/// number of this process's requests, less one, that a waiter of another process can see
+/// served before it gets the lock (measured in `tests/hostile/locking.rs`).
 pub(crate) const MAX_HAND_OVERS: u32 = 16;
 
 /// What a session's in-process lock guards: the outer lock, while this process holds it.

@@ -258,37 +258,26 @@ impl MemcachedStore {
             .filter(|v| v.data.as_deref() == Some(token.as_bytes()))
             .and_then(|v| v.cas))
     }
-}
 
-impl LockServer for MemcachedStore {
-    shared_lock::store_handles!();
-
-    async fn try_acquire(
-        &self,
-        key: &str,
-        token: &str,
-        lease: Duration,
-    ) -> Result<bool, StoreError> {
-        let ttl = i64::try_from(lease.as_secs()).unwrap_or(i64::MAX).max(1);
-        self.with(key, async |c| {
-            match c.add(key, token, Some(ttl), None).await {
-                Ok(()) => Ok(true),
-                Err(e) if is_status(&e, &[Status::NotStored, Status::Exists]) => Ok(false),
-                Err(e) => Err(e),
-            }
-        })
-        .await
+    /// The token in `key`, if any.
+    async fn token_in(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let value = self.with(key, async |c| c.get(key).await).await?;
+        Ok(value.and_then(|v| v.data))
     }
 
-    async fn renew(&self, key: &str, token: &str, lease: Duration) -> Result<bool, StoreError> {
-        let Some(cas) = self.owned_cas(key, token).await? else {
-            return Ok(false);
-        };
-        let ttl = format!("T{}", lease.as_secs().max(1));
-        let compare = format!("C{cas}");
+    /// Sets `key` to `value` for `ttl` seconds, only while its CAS value is `cas`; whether
+    /// it did.
+    async fn set_if_cas(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: u64,
+        cas: u64,
+    ) -> Result<bool, StoreError> {
+        let (ttl, compare) = (format!("T{ttl}"), format!("C{cas}"));
         self.with(key, async |c| {
             match c
-                .meta_set(key, token, false, None, Some(&[&ttl, &compare]))
+                .meta_set(key, value, false, None, Some(&[&ttl, &compare]))
                 .await
             {
                 Ok(_) => Ok(true),
@@ -299,10 +288,126 @@ impl LockServer for MemcachedStore {
         .await
     }
 
+    /// Adds `key` = `value` for `ttl` seconds if absent; whether it did.
+    async fn add_if_absent(&self, key: &str, value: &str, ttl: u64) -> Result<bool, StoreError> {
+        let ttl = i64::try_from(ttl).unwrap_or(i64::MAX);
+        self.with(key, async |c| {
+            match c.add(key, value, Some(ttl), None).await {
+                Ok(()) => Ok(true),
+                Err(e) if is_status(&e, &[Status::NotStored, Status::Exists]) => Ok(false),
+                Err(e) => Err(e),
+            }
+        })
+        .await
+    }
+
+    /// Deletes `key` (the queue's place: a lost race only makes a waiter queue again).
+    async fn forget(&self, key: &str) -> Result<(), StoreError> {
+        self.with(key, async |c| match c.delete(key).await {
+            Err(e) if is_status(&e, &[Status::NotFound]) => Ok(()),
+            other => other,
+        })
+        .await
+    }
+}
+
+/// Whole seconds, at least one: memcached's expiries have no finer unit.
+fn seconds(d: Duration) -> u64 {
+    d.as_secs() + u64::from(d.subsec_nanos() > 0)
+}
+
+/// A short expiry in whole seconds that lasts at least `d`: memcached's clock ticks once a
+/// second, so an expiry of one second can end at the next tick, at once.
+fn at_least(d: Duration) -> u64 {
+    seconds(d) + 1
+}
+
+impl LockServer for MemcachedStore {
+    shared_lock::store_handles!();
+
+    /// Memcached has no scripts: the lock and its queue are read, then changed with `add`
+    /// and CAS, so a race costs a waiter one more attempt, never two holders. A free lock
+    /// is taken at once, in one round trip, without looking at the queue: a lock is free
+    /// with a waiter queued only in the moment between a release and that waiter's next
+    /// attempt, so this costs the waiter at most one turn, and a free lock (the common case)
+    /// costs no more than before the queue.
+    async fn try_acquire(
+        &self,
+        key: &str,
+        token: &str,
+        lease: Duration,
+    ) -> Result<bool, StoreError> {
+        let lease = seconds(lease).max(1);
+        if self.add_if_absent(key, token, lease).await? {
+            // Queued by an earlier attempt? Our release leaves the queue then.
+            return Ok(true);
+        }
+        let queue = shared_lock::queue_key(key);
+        let holder = self
+            .with(key, async |c| {
+                c.meta_get(key, false, None, Some(&["v", "c"])).await
+            })
+            .await?;
+        let queued = self.token_in(&queue).await?;
+        let queued_is_us = queued.as_deref() == Some(token.as_bytes());
+        let taken = match holder {
+            // Handed to us by the previous holder: take it up with our own lease.
+            Some(held) if held.data.as_deref() == Some(token.as_bytes()) => match held.cas {
+                Some(cas) => self.set_if_cas(key, token.as_bytes(), lease, cas).await?,
+                None => false,
+            },
+            Some(_) => false,
+            None if queued.is_none() || queued_is_us => {
+                self.add_if_absent(key, token, lease).await?
+            }
+            None => false,
+        };
+        if taken {
+            if queued_is_us {
+                self.forget(&queue).await?;
+            }
+            return Ok(true);
+        }
+        let hold = at_least(shared_lock::QUEUE_HOLD);
+        if queued.is_none() {
+            self.add_if_absent(&queue, token, hold).await?;
+        } else if queued_is_us {
+            let (ttl, token) = (format!("T{hold}"), token.as_bytes());
+            self.with(&queue, async |c| {
+                c.meta_set(&queue, token, false, None, Some(&[&ttl]))
+                    .await
+                    .map(drop)
+            })
+            .await?;
+        }
+        Ok(false)
+    }
+
+    async fn renew(&self, key: &str, token: &str, lease: Duration) -> Result<bool, StoreError> {
+        let Some(cas) = self.owned_cas(key, token).await? else {
+            return Ok(false);
+        };
+        self.set_if_cas(key, token.as_bytes(), seconds(lease).max(1), cas)
+            .await
+    }
+
     async fn release(&self, key: &str, token: &str) -> Result<(), StoreError> {
+        let queue = shared_lock::queue_key(key);
+        let mut queued = self.token_in(&queue).await?;
+        if queued.as_deref() == Some(token.as_bytes()) {
+            self.forget(&queue).await?;
+            queued = None;
+        }
         let Some(cas) = self.owned_cas(key, token).await? else {
             return Ok(());
         };
+        if let Some(next) = queued {
+            let lease = at_least(shared_lock::HANDED_OVER_LEASE);
+            if self.set_if_cas(key, &next, lease, cas).await? {
+                return self.forget(&queue).await;
+            }
+            return Ok(());
+        }
         let compare = format!("C{cas}");
         self.with(key, async |c| {
             match c.meta_delete(key, false, None, Some(&[&compare])).await {

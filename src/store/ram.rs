@@ -93,6 +93,11 @@ impl RamStore {
         self.write().insert(id.to_bytes(), stored);
     }
 
+    /// Removes a session at once (no `.await`), for callers that cannot wait.
+    pub(crate) fn remove(&self, id: &SessionId) {
+        self.write().remove(&id.to_bytes());
+    }
+
     /// How many sessions have a lock that is held or awaited.
     pub fn locks_in_use(&self) -> usize {
         self.inner.locks.len()

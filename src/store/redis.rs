@@ -208,20 +208,22 @@ impl RedisStore {
     ) -> Result<(), StoreError> {
         let bytes = codec::encode(record)?;
         // Milliseconds, so a fractional timeout (`timeout = 0.5`) is kept exactly.
-        let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        let ttl_ms = millis(ttl);
         let mut pipe = redis::pipe();
         pipe.cmd("PSETEX")
             .arg(self.key(id))
-            .arg(millis)
+            .arg(ttl_ms)
             .arg(bytes)
             .ignore();
         if let Some((key, token)) = release {
             // EVAL, not EVALSHA: a pipeline cannot load a script Redis has forgotten.
             pipe.cmd("EVAL")
                 .arg(RELEASE_SOURCE)
-                .arg(1)
+                .arg(2)
                 .arg(key)
+                .arg(shared_lock::queue_key(key))
                 .arg(token)
+                .arg(millis(shared_lock::HANDED_OVER_LEASE))
                 .ignore();
         }
         let mut redis = self.connection().await?;
@@ -247,8 +249,8 @@ impl SessionStore for RedisStore {
         self.record(id, exists.then_some(bytes))
     }
 
-    /// The lock and the data in one round trip (`SET NX` and the reads of the value, in
-    /// one `MULTI`), unless the lock is handed over inside this process.
+    /// The lock and the data in one round trip (the lock's script, then the reads of the
+    /// value, in one `MULTI`), unless the lock is handed over inside this process.
     async fn lock_and_load(
         &self,
         id: &SessionId,
@@ -261,17 +263,20 @@ impl SessionStore for RedisStore {
             let (mut redis, data_key) = (redis.clone(), &data_key);
             async move {
                 let mut pipe = redis::pipe();
+                // EVAL, not EVALSHA: a pipeline cannot load a script Redis has forgotten.
                 pipe.atomic()
-                    .cmd("SET")
+                    .cmd("EVAL")
+                    .arg(ACQUIRE_SOURCE)
+                    .arg(2)
                     .arg(&lock_key)
+                    .arg(shared_lock::queue_key(&lock_key))
                     .arg(&token)
-                    .arg("NX")
-                    .arg("PX")
-                    .arg(lease_ms);
+                    .arg(lease_ms)
+                    .arg(millis(shared_lock::QUEUE_HOLD));
                 read_value(&mut pipe, data_key);
-                let (set, exists, data): (Option<String>, bool, Vec<u8>) =
+                let (taken, exists, data): (i64, bool, Vec<u8>) =
                     pipe.query_async(&mut redis).await.map_err(backend)?;
-                Ok(set.map(|_| exists.then_some(data)))
+                Ok((taken == 1).then_some(exists.then_some(data)))
             }
         };
         let key = format!("{data_key}:lock");
@@ -330,9 +335,45 @@ static RENEW: LazyLock<redis::Script> = LazyLock::new(|| {
         r"if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end",
     )
 });
-/// Deletes the key only while it holds our token.
-const RELEASE_SOURCE: &str = r"if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+/// [`LockServer::try_acquire`]: KEYS = lock, queue; ARGV = token, lease ms, queue hold ms.
+/// Returns 1 when the lock is ours.
+const ACQUIRE_SOURCE: &str = r"
+local holder = redis.call('get', KEYS[1])
+local queued = redis.call('get', KEYS[2])
+if holder == ARGV[1] or (not holder and (not queued or queued == ARGV[1])) then
+  redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  if queued == ARGV[1] then redis.call('del', KEYS[2]) end
+  return 1
+end
+if not queued then
+  redis.call('set', KEYS[2], ARGV[1], 'PX', ARGV[3])
+elseif queued == ARGV[1] then
+  redis.call('pexpire', KEYS[2], ARGV[3])
+end
+return 0
+";
+static ACQUIRE: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(ACQUIRE_SOURCE));
+
+/// [`LockServer::release`]: KEYS = lock, queue; ARGV = token, handed-over lease ms.
+const RELEASE_SOURCE: &str = r"
+local queued = redis.call('get', KEYS[2])
+if queued == ARGV[1] then
+  redis.call('del', KEYS[2])
+  queued = false
+end
+if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+if queued then
+  redis.call('set', KEYS[1], queued, 'PX', ARGV[2])
+  redis.call('del', KEYS[2])
+  return 2
+end
+return redis.call('del', KEYS[1])
+";
 static RELEASE: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(RELEASE_SOURCE));
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+}
 
 impl LockServer for RedisStore {
     shared_lock::store_handles!();
@@ -344,16 +385,16 @@ impl LockServer for RedisStore {
         lease: Duration,
     ) -> Result<bool, StoreError> {
         let mut redis = self.connection().await?;
-        let set: Option<String> = redis::cmd("SET")
-            .arg(key)
+        let taken: i64 = ACQUIRE
+            .key(key)
+            .key(shared_lock::queue_key(key))
             .arg(token)
-            .arg("NX")
-            .arg("PX")
-            .arg(lease.as_millis() as u64)
-            .query_async(&mut redis)
+            .arg(millis(lease))
+            .arg(millis(shared_lock::QUEUE_HOLD))
+            .invoke_async(&mut redis)
             .await
             .map_err(backend)?;
-        Ok(set.is_some())
+        Ok(taken == 1)
     }
 
     async fn renew(&self, key: &str, token: &str, lease: Duration) -> Result<bool, StoreError> {
@@ -372,7 +413,9 @@ impl LockServer for RedisStore {
         let mut redis = self.connection().await?;
         RELEASE
             .key(key)
+            .key(shared_lock::queue_key(key))
             .arg(token)
+            .arg(millis(shared_lock::HANDED_OVER_LEASE))
             .invoke_async::<i64>(&mut redis)
             .await
             .map(drop)

@@ -10,6 +10,18 @@
 //! within one lease: one task per store renews every held lock ([`Renewals`]), as a task
 //! per lock would cost a spawn on every request. Release deletes the key only if it still
 //! holds the holder's token.
+//!
+//! Fairness between processes: a process whose requests keep coming would otherwise keep
+//! the lock, as its next request retakes it at once while a waiter of another process is
+//! asleep between two attempts. So a waiter that finds the lock taken queues itself: a
+//! second key, `<lock key>:next`, holds its token (one waiter at a time; the others retry
+//! to queue). A release that finds a queued waiter does not free the lock but hands it to
+//! that waiter (the lock key then holds the waiter's token), and a free lock is not taken
+//! by anyone but the queued waiter. Bound: a waiter of another process, once queued, gets
+//! the lock when the holding process lets go of it, which is after at most
+//! [`super::lock_table::MAX_HAND_OVERS`] + 1 of its requests in a row; a waiter that
+//! crashed or gave up holds the queue for at most [`QUEUE_HOLD`] and a lock handed to it
+//! for at most [`HANDED_OVER_LEASE`].
 
 use std::future::Future;
 use std::pin::Pin;
@@ -26,8 +38,22 @@ use crate::session_id::SessionId;
 /// the store is given another lease.
 pub(crate) const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 
-/// The longest pause between two attempts to take a lock held by another process.
-const MAX_BACKOFF: Duration = Duration::from_millis(20);
+/// The longest pause between two attempts to take a lock held by another process. Short,
+/// as a lock handed to a queued waiter stays unused until its next attempt.
+const MAX_BACKOFF: Duration = Duration::from_millis(5);
+
+/// How long a queued waiter's place lasts unless it renews it by trying again (it does at
+/// least every [`MAX_BACKOFF`]): a waiter that went away blocks the queue no longer.
+pub(crate) const QUEUE_HOLD: Duration = Duration::from_millis(250);
+
+/// The lease of a lock handed to a queued waiter, until that waiter takes it up with its
+/// own lease on its next attempt: a waiter that went away holds it no longer.
+pub(crate) const HANDED_OVER_LEASE: Duration = Duration::from_secs(2);
+
+/// The key that holds the queued waiter of the lock `key`.
+pub(crate) fn queue_key(key: &str) -> String {
+    format!("{key}:next")
+}
 
 /// What a server offers for locks; every method is one round trip.
 pub(crate) trait LockServer: Clone + Send + Sync + 'static {
@@ -43,7 +69,10 @@ pub(crate) trait LockServer: Clone + Send + Sync + 'static {
     /// The locks this store holds, shared by its clones.
     fn renewals(&self) -> &Arc<Renewals>;
 
-    /// Sets `key` to `token` with `lease` if it is absent; whether it was set.
+    /// Takes the lock `key` for `token` with `lease`; whether it did. It does if the key
+    /// is absent and no other waiter is queued ([`queue_key`]), or if the key already holds
+    /// `token` (handed over by the previous holder). Otherwise it queues `token` for
+    /// [`QUEUE_HOLD`] when nobody is queued, or renews that if `token` is.
     fn try_acquire(
         &self,
         key: &str,
@@ -59,7 +88,9 @@ pub(crate) trait LockServer: Clone + Send + Sync + 'static {
         lease: Duration,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// Deletes `key` if it still holds `token`.
+    /// If `key` still holds `token`: hands it to the queued waiter (the key then holds the
+    /// waiter's token, for [`HANDED_OVER_LEASE`]) or, if none is queued, deletes it. Also
+    /// leaves the queue if `token` is the one queued (a waiter that gives up).
     fn release(
         &self,
         key: &str,
@@ -108,14 +139,23 @@ where
         let deadline = left.map(|t| Instant::now() + t);
         // A fresh random token: only this holder may renew or release the key.
         let token = new_token();
+        let mut waiting = Waiting {
+            server: Some(server.clone()),
+            key: key.clone(),
+            token: token.clone(),
+        };
         let mut pause = Duration::from_millis(1);
         loop {
             if let Some(fetched) = attempt(key.clone(), token.clone()).await? {
                 *fetched_into = Some(fetched);
+                waiting.server = None;
                 break;
             }
             let now = Instant::now();
             if deadline.is_some_and(|d| now >= d) {
+                // Leave the queue, and pass on a lock handed to us meanwhile.
+                release_or_warn(server, key, &token).await;
+                waiting.server = None;
                 return Err(StoreError::LockTimeout(*id));
             }
             let wait = deadline.map_or(pause, |d| pause.min(d - now));
@@ -133,6 +173,32 @@ where
     };
     let lock = local.lock_with_outer(id, timeout, take).await?;
     Ok((lock.into_session_lock(), payload))
+}
+
+/// A waiter between two attempts. Dropped before it took the lock (the request went away,
+/// or an attempt failed) it leaves the queue and passes on a lock handed to it meanwhile,
+/// on a task of its own, rather than hold them until they expire.
+struct Waiting<S: LockServer> {
+    /// `None` once the wait is over (lock taken, or released by the waiter itself).
+    server: Option<S>,
+    key: String,
+    token: String,
+}
+
+impl<S: LockServer> Drop for Waiting<S> {
+    fn drop(&mut self) {
+        let Some(server) = self.server.take() else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (key, token) = (
+            std::mem::take(&mut self.key),
+            std::mem::take(&mut self.token),
+        );
+        drop(runtime.spawn(async move { release_or_warn(&server, &key, &token).await }));
+    }
 }
 
 /// The [`LockServer`] items every server store spells the same way: the store is

@@ -1,1 +1,648 @@
-//! Hostile input: see main.rs.
+//! Session locks under concurrency: no update is lost, whatever the locking mode and the
+//! store, and a request of another process is not starved of a session's lock. Our probe
+//! server runs as separate processes, memcached and Redis as real servers.
+
+use std::io::{BufRead, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::servers::http::session_get;
+use crate::servers::probe::{Process, ours, probe_binary};
+use crate::servers::{Server, temp_dir};
+
+/// A store for the probe servers: its config lines, and the server process behind it.
+struct Store {
+    lines: String,
+    _server: Option<Server>,
+    _dir: Option<RemoveOnDrop>,
+}
+
+/// A directory removed with the test's store.
+struct RemoveOnDrop(std::path::PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn store(kind: &str, dir: &Path) -> Store {
+    match kind {
+        "ram" => Store {
+            lines: String::new(),
+            _server: None,
+            _dir: None,
+        },
+        "file" => {
+            // On tmpfs where there is one: each save's fsync is then not a disk's, and these
+            // tests are about locks, not durability.
+            let shm = Path::new("/dev/shm");
+            let sessions = if shm.is_dir() {
+                shm.join(dir.file_name().unwrap())
+            } else {
+                dir.join("sessions")
+            };
+            std::fs::create_dir_all(&sessions).unwrap();
+            Store {
+                lines: format!(
+                    "tools.sessions.storage_type = \"file\"\ntools.sessions.storage_path = {:?}\n",
+                    sessions.display().to_string()
+                ),
+                _server: None,
+                _dir: Some(RemoveOnDrop(sessions)),
+            }
+        }
+        "redis" => {
+            let server = Server::redis(dir);
+            Store {
+                lines: format!(
+                    "tools.sessions.storage_type = \"redis\"\ntools.sessions.url = \"redis://{}/0\"\n",
+                    server.address()
+                ),
+                _server: Some(server),
+                _dir: None,
+            }
+        }
+        "memcached" => {
+            let server = Server::memcached();
+            Store {
+                lines: format!(
+                    "tools.sessions.storage_type = \"memcached\"\ntools.sessions.servers = [{:?}]\n",
+                    server.address()
+                ),
+                _server: Some(server),
+                _dir: None,
+            }
+        }
+        other => panic!("no store {other}"),
+    }
+}
+
+/// `processes` probe servers sharing `kind`'s store, with locking `locking`, except under
+/// `/admin/` (the probe's second mount), which always locks implicitly.
+fn probes(kind: &str, locking: &str, processes: usize) -> (Store, Vec<(Process, u16)>) {
+    let dir = temp_dir(&format!("locking-{kind}"));
+    let store = store(kind, &dir);
+    let conf = dir.join("site.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[/]\ntools.sessions.on = True\ntools.sessions.locking = {locking:?}\n{}\n[/admin]\ntools.sessions.locking = \"implicit\"\n",
+            store.lines
+        ),
+    )
+    .unwrap();
+    let binary = probe_binary();
+    let servers = (0..processes).map(|_| ours(&binary, &conf)).collect();
+    (store, servers)
+}
+
+/// A keep-alive HTTP/1.1 connection in one session (a connection per request would make
+/// the client, not the server, the cost of these tests).
+struct Client {
+    stream: std::io::BufReader<TcpStream>,
+    cookie: String,
+}
+
+impl Client {
+    fn new(port: u16, id: &str) -> Self {
+        let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .unwrap();
+        Self {
+            stream: std::io::BufReader::new(stream),
+            cookie: format!("session_id={id}"),
+        }
+    }
+
+    /// `(status, body)` of `GET path`.
+    fn get(&mut self, path: &str) -> (u16, String) {
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: x\r\nCookie: {}\r\n\r\n",
+            self.cookie
+        );
+        self.stream.get_mut().write_all(request.as_bytes()).unwrap();
+        let mut line = String::new();
+        self.stream.read_line(&mut line).unwrap();
+        let status = line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let mut length = 0;
+        loop {
+            line.clear();
+            self.stream.read_line(&mut line).unwrap();
+            if line.trim_end().is_empty() {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().unwrap();
+            }
+        }
+        let mut body = vec![0; length];
+        self.stream.read_exact(&mut body).unwrap();
+        (status, String::from_utf8(body).unwrap())
+    }
+}
+
+/// Sends `total` requests, `clients` at a time (each on a keep-alive connection to a port
+/// of `ports`), to `path(i)` in one new session; returns the session id and the bodies of
+/// the answers, which must all be 200.
+fn burst(
+    ports: &[u16],
+    total: usize,
+    clients: usize,
+    path: impl Fn(usize) -> String + Send + Sync + 'static,
+) -> (String, Vec<String>) {
+    let (status, id, _) = session_get(ports[0], "/admin/set?key=other&value=x", None);
+    assert_eq!((status, id.len()), (200, 40));
+    let next = Arc::new(AtomicUsize::new(0));
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let path = Arc::new(path);
+    let threads: Vec<_> = (0..clients)
+        .map(|c| {
+            let (next, bodies, path) = (next.clone(), bodies.clone(), path.clone());
+            let mut client = Client::new(ports[c % ports.len()], &id);
+            std::thread::spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= total {
+                        break;
+                    }
+                    let (status, body) = client.get(&path(i));
+                    assert_eq!(status, 200, "request {i}: {}: {body}", path(i));
+                    bodies.lock().unwrap().push(body);
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    let bodies = std::mem::take(&mut *bodies.lock().unwrap());
+    (id, bodies)
+}
+
+/// 20 concurrent requests that each `acquire_lock()`, increment and `release_lock()`.
+fn explicit_increments_end_at_20(kind: &str) {
+    let (_store, servers) = probes(kind, "explicit", 1);
+    let port = servers[0].1;
+    let (id, _) = burst(&[port], 20, 20, |_| {
+        "/lock_explicit?key=n&ms=1&after=20".into()
+    });
+    assert_eq!(session_get(port, "/get?key=n", Some(&id)).2, "20", "{kind}");
+}
+
+#[test]
+fn explicit_release_loses_no_update_ram() {
+    explicit_increments_end_at_20("ram");
+}
+
+#[test]
+fn explicit_release_loses_no_update_redis() {
+    explicit_increments_end_at_20("redis");
+}
+
+#[test]
+fn explicit_release_loses_no_update_memcached() {
+    explicit_increments_end_at_20("memcached");
+}
+
+/// A login (`regenerate()`) on a site with browser-session cookies: the new cookie is a
+/// browser-session cookie too, as with CherryPy's `cherrypy.session.regenerate()`. The
+/// tool function's variant keeps its persistent cookie under its own name.
+#[test]
+fn regenerate_keeps_a_browser_session_cookie() {
+    use actix_cherrypy::middleware::CherryPySessions;
+    use actix_cherrypy::session::Session;
+    use actix_web::{HttpResponse, web};
+
+    let dir = temp_dir("regenerate-cookie");
+    let conf = dir.join("site.conf");
+    std::fs::write(
+        &conf,
+        "[/]\ntools.sessions.on = True\ntools.sessions.persistent = False\ntools.sessions.httponly = True\n",
+    )
+    .unwrap();
+    let sessions = CherryPySessions::from_file(&conf).unwrap();
+    let port = crate::servers::http::serve(
+        1,
+        move || sessions.clone(),
+        |cfg| {
+            cfg.route(
+                "/login",
+                web::get().to(|s: Session| async move {
+                    s.insert("user", "ann").unwrap();
+                    HttpResponse::Ok().body(s.regenerate().to_string())
+                }),
+            )
+            .route(
+                "/tool",
+                web::get().to(|s: Session| async move {
+                    HttpResponse::Ok().body(s.regenerate_with_persistent_cookie().to_string())
+                }),
+            );
+        },
+    );
+    let login = crate::servers::http::get(port, "/login", None);
+    assert_eq!(
+        login.set_cookie(),
+        format!("session_id={}; HttpOnly; Path=/", login.body)
+    );
+    let tool = crate::servers::http::get(port, "/tool", None);
+    let cookie = tool.set_cookie();
+    assert!(
+        cookie.contains("; expires=") && cookie.contains("; Max-Age=3600"),
+        "{cookie}"
+    );
+}
+
+/// 10 000 increments of one session, 24 at a time, spread over `processes` probe servers
+/// and mixing implicit locking with explicit locking: acquire/increment/release (work
+/// going on after the release), or, on file storage (where CherryPy refuses a save after
+/// the release), acquire/increment with the release left to the end of the request. Each
+/// request must see exactly the previous one's write.
+#[allow(
+    clippy::print_stderr,
+    reason = "the run time asked of this test, with --nocapture"
+)]
+fn mixed_increments_are_exact(kind: &str, processes: usize) {
+    const TOTAL: usize = 10_000;
+    let (_store, servers) = probes(kind, "explicit", processes);
+    let ports: Vec<u16> = servers.iter().map(|(_, port)| *port).collect();
+    let (explicit, after) = if kind == "file" {
+        (
+            "/lock_explicit?key=n&ms=0&release=0",
+            "/lock_explicit?key=n&ms=0&release=0",
+        )
+    } else {
+        (
+            "/lock_explicit?key=n&ms=0",
+            "/lock_explicit?key=n&ms=0&after=1",
+        )
+    };
+    let started = std::time::Instant::now();
+    let (id, bodies) = burst(&ports, TOTAL, 24, move |i| match i % 3 {
+        0 => "/admin/slow_incr?key=n&ms=0".into(),
+        1 => explicit.into(),
+        _ => after.into(),
+    });
+    let mut seen: Vec<u64> = bodies
+        .iter()
+        .map(|b| b.split_once("->").expect(b).0.parse().expect(b))
+        .collect();
+    seen.sort_unstable();
+    let lost = seen.windows(2).filter(|w| w[0] == w[1]).count();
+    assert_eq!(
+        lost, 0,
+        "{kind}: {lost} requests read a value another also read"
+    );
+    assert_eq!(
+        session_get(ports[0], "/admin/get?key=n", Some(&id)).2,
+        TOTAL.to_string(),
+        "{kind}"
+    );
+    eprintln!("{kind}: {TOTAL} increments in {:?}", started.elapsed());
+}
+
+#[test]
+fn ten_thousand_mixed_increments_ram() {
+    mixed_increments_are_exact("ram", 1);
+}
+
+#[test]
+fn ten_thousand_mixed_increments_file_two_processes() {
+    mixed_increments_are_exact("file", 2);
+}
+
+#[test]
+fn ten_thousand_mixed_increments_redis_two_processes() {
+    mixed_increments_are_exact("redis", 2);
+}
+
+#[test]
+fn ten_thousand_mixed_increments_memcached_two_processes() {
+    mixed_increments_are_exact("memcached", 2);
+}
+
+/// How many requests of process A are served on a session while a request of process B
+/// waits for its lock, when A's clients keep the session busy: the most over 20 of B's
+/// requests. Each request reports the value it read (`n->n+1`), so the count is the value
+/// B read minus the highest A's clients had seen when B's request went out.
+#[allow(clippy::print_stderr, reason = "the measured figure, with --nocapture")]
+fn served_while_another_process_waits(kind: &str) -> u64 {
+    let (_store, servers) = probes(kind, "implicit", 2);
+    let (a, b) = (servers[0].1, servers[1].1);
+    let (_, id, _) = session_get(a, "/set?key=other&value=x", None);
+    let seen = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let read = |body: &str| -> u64 { body.split_once("->").expect(body).0.parse().expect(body) };
+    let busy: Vec<_> = (0..A_CLIENTS)
+        .map(|_| {
+            let (seen, stop, mut client) = (seen.clone(), stop.clone(), Client::new(a, &id));
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::SeqCst) {
+                    let (status, body) = client.get("/slow_incr?key=n&ms=1");
+                    assert_eq!(status, 200, "{body}");
+                    seen.fetch_max(read(&body), Ordering::SeqCst);
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut client = Client::new(b, &id);
+    let mut most = 0;
+    for _ in 0..20 {
+        let before = seen.load(Ordering::SeqCst);
+        let (status, body) = client.get("/slow_incr?key=n&ms=1");
+        assert_eq!(status, 200, "{body}");
+        most = most.max(read(&body).saturating_sub(before));
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    stop.store(true, Ordering::SeqCst);
+    for thread in busy {
+        thread.join().unwrap();
+    }
+    eprintln!("{kind}: at most {most} of A's requests served while one of B's waited");
+    most
+}
+
+/// Clients keeping process A busy on one session.
+const A_CLIENTS: u64 = 8;
+
+/// The bound the stores document: a waiter of another process gets the lock once the
+/// holding process has served at most its burst of hand-overs (16 + 1 holders), plus the
+/// requests of A that were already on their way when B's went out.
+const FAIR_BOUND: u64 = 17 + A_CLIENTS;
+
+#[test]
+fn a_busy_process_does_not_starve_another_redis() {
+    let most = served_while_another_process_waits("redis");
+    assert!(most <= FAIR_BOUND, "{most} requests served while B waited");
+}
+
+#[test]
+fn a_busy_process_does_not_starve_another_memcached() {
+    let most = served_while_another_process_waits("memcached");
+    assert!(most <= FAIR_BOUND, "{most} requests served while B waited");
+}
+
+/// One request of the property test, on the session all of a case's requests share.
+#[derive(Debug, Clone)]
+enum Op {
+    /// `session[key] = value`, implicit locking.
+    Set(&'static str, u8),
+    /// A read, implicit locking.
+    Get,
+    /// A read without the lock, explicit locking (file storage refuses it: there, a read
+    /// with implicit locking).
+    GetUnlocked,
+    /// Read-increment-write of `n`, implicit locking.
+    Incr,
+    /// Read-increment-write of `n` between `acquire_lock()` and `release_lock()` (on file
+    /// storage the release is left to the end of the request), explicit locking.
+    IncrExplicit,
+    /// `expire()`: the cookie only; the stored data stays.
+    Expire,
+    /// `regenerate()` after loading: the data moves to a new id.
+    Regenerate,
+}
+
+impl Op {
+    fn path(&self, kind: &str) -> String {
+        match self {
+            Op::Set(key, value) => format!("/admin/set?key={key}&value={value}"),
+            Op::Get => "/admin/get?key=n".into(),
+            Op::GetUnlocked if kind == "file" => "/admin/get?key=n".into(),
+            Op::GetUnlocked => "/get?key=n".into(),
+            Op::Incr => "/admin/slow_incr?key=n&ms=0".into(),
+            Op::IncrExplicit if kind == "file" => "/lock_explicit?key=n&ms=0&release=0".into(),
+            Op::IncrExplicit => "/lock_explicit?key=n&ms=0&after=1".into(),
+            Op::Expire => "/admin/expire".into(),
+            Op::Regenerate => "/admin/regenerate_session?touch=1".into(),
+        }
+    }
+}
+
+/// A session's data as the probe's `/dump` prints it (Python's dict repr, in insertion order).
+type Dict = Vec<(String, String)>;
+
+fn repr(dict: &Dict) -> String {
+    let items: Vec<String> = dict.iter().map(|(k, v)| format!("'{k}': {v}")).collect();
+    format!("{{{}}}", items.join(", "))
+}
+
+fn upsert(dict: &mut Dict, key: &str, value: String) {
+    match dict.iter_mut().find(|(k, _)| k == key) {
+        Some(entry) => entry.1 = value,
+        None => dict.push((key.to_owned(), value)),
+    }
+}
+
+/// What the session's first id and the id `regenerate()` gave hold after `ops` run one
+/// after the other in this order (`None`: nothing stored). A request whose id is gone
+/// (regenerated away) works on a new session of its own, which is not looked at.
+fn serial(ops: &[&Op]) -> (Option<String>, Option<String>) {
+    let mut first: Option<Dict> = Some(vec![("x".into(), "'init'".into())]);
+    let mut regenerated: Option<Dict> = None;
+    for op in ops {
+        match (op, first.as_mut()) {
+            (Op::Set(key, value), Some(dict)) => upsert(dict, key, format!("'{value}'")),
+            (Op::Incr | Op::IncrExplicit, Some(dict)) => {
+                let n = dict
+                    .iter()
+                    .find(|(k, _)| k == "n")
+                    .map_or(0, |(_, v)| v.parse::<i64>().unwrap());
+                upsert(dict, "n", (n + 1).to_string());
+            }
+            (Op::Regenerate, _) => regenerated = Some(first.take().unwrap_or_default()),
+            _ => {}
+        }
+    }
+    (first.as_ref().map(repr), regenerated.as_ref().map(repr))
+}
+
+/// Every order of `ops`.
+fn orders(ops: &[Op]) -> Vec<Vec<&Op>> {
+    fn permute(left: &mut Vec<usize>, order: &mut Vec<usize>, all: &mut Vec<Vec<usize>>) {
+        if left.is_empty() {
+            all.push(order.clone());
+        }
+        for i in 0..left.len() {
+            let next = left.remove(i);
+            order.push(next);
+            permute(left, order, all);
+            order.pop();
+            left.insert(i, next);
+        }
+    }
+    let mut all = Vec::new();
+    permute(&mut (0..ops.len()).collect(), &mut Vec::new(), &mut all);
+    all.into_iter()
+        .map(|order| order.into_iter().map(|i| &ops[i]).collect())
+        .collect()
+}
+
+/// The data of `id`'s session, `None` when the store no longer has it (the server then
+/// answers with another id).
+fn stored(port: u16, id: &str) -> Option<String> {
+    let (status, cookie_id, body) = session_get(port, "/admin/dump", Some(id));
+    assert_eq!(status, 200, "{body}");
+    (cookie_id == id).then_some(body)
+}
+
+/// Runs a few random cases of 2 to 5 concurrent requests on one session, over the probe
+/// servers of `kind`, and requires the end state to be one that some serial order of those
+/// requests gives.
+fn interleavings_are_serialisable(kind: &str, processes: usize) {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+
+    let (_store, servers) = probes(kind, "explicit", processes);
+    let ports: Vec<u16> = servers.iter().map(|(_, port)| *port).collect();
+    let op = prop_oneof![
+        (prop::sample::select(vec!["a", "b"]), 0..10u8).prop_map(|(k, v)| Op::Set(k, v)),
+        Just(Op::Get),
+        Just(Op::GetUnlocked),
+        Just(Op::Incr),
+        Just(Op::IncrExplicit),
+        Just(Op::Expire),
+        Just(Op::Regenerate),
+    ];
+    let ops = prop::collection::vec(op, 2..=5).prop_map(|mut ops| {
+        // One regenerate at most: the model follows one new id.
+        let mut seen = false;
+        for op in &mut ops {
+            if matches!(op, Op::Regenerate) {
+                if seen {
+                    *op = Op::Get;
+                }
+                seen = true;
+            }
+        }
+        ops
+    });
+    let config = Config {
+        cases: 64,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    let mut runner = TestRunner::new(config);
+    let result = runner.run(&ops, |ops| {
+        let (status, id, _) = session_get(ports[0], "/admin/set?key=x&value=init", None);
+        assert_eq!(status, 200);
+        let barrier = Arc::new(std::sync::Barrier::new(ops.len()));
+        let threads: Vec<_> = ops
+            .iter()
+            .enumerate()
+            .map(|(i, op)| {
+                let (path, port, id, barrier) = (
+                    op.path(kind),
+                    ports[i % ports.len()],
+                    id.clone(),
+                    barrier.clone(),
+                );
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    session_get(port, &path, Some(&id))
+                })
+            })
+            .collect();
+        let mut new_id = None;
+        for (op, thread) in ops.iter().zip(threads) {
+            let (status, _, body) = thread.join().unwrap();
+            prop_assert_eq!(status, 200, "{:?}: {}", op, body);
+            if matches!(op, Op::Regenerate) {
+                new_id = body.split_once(' ').map(|(_, new)| new.to_owned());
+            }
+        }
+        let port = ports[ports.len() - 1];
+        let seen = (stored(port, &id), new_id.and_then(|new| stored(port, &new)));
+        let possible: Vec<_> = orders(&ops).iter().map(|order| serial(order)).collect();
+        prop_assert!(
+            possible.contains(&seen),
+            "{kind}: {ops:?} ended as {seen:?}, which no serial order gives"
+        );
+        Ok(())
+    });
+    if let Err(err) = result {
+        panic!("{err}");
+    }
+}
+
+#[test]
+fn interleavings_are_serialisable_ram() {
+    interleavings_are_serialisable("ram", 1);
+}
+
+#[test]
+fn interleavings_are_serialisable_file_two_processes() {
+    interleavings_are_serialisable("file", 2);
+}
+
+#[test]
+fn interleavings_are_serialisable_redis_two_processes() {
+    interleavings_are_serialisable("redis", 2);
+}
+
+#[test]
+fn interleavings_are_serialisable_memcached_two_processes() {
+    interleavings_are_serialisable("memcached", 2);
+}
+
+/// A change after `release_lock()`: stored when nobody changed the session meanwhile, and
+/// refused (a 500, the newer data kept) when another request did, rather than written over
+/// that request's update.
+fn a_change_after_the_release(kind: &str) {
+    let (_store, servers) = probes(kind, "explicit", 1);
+    let port = servers[0].1;
+    let (_, id, _) = session_get(port, "/admin/set?key=other&value=x", None);
+    let (status, _, _) = session_get(port, "/lock_explicit?key=n&ms=0&late=z", Some(&id));
+    assert_eq!(status, 200);
+    assert_eq!(session_get(port, "/admin/get?key=z", Some(&id)).2, "1");
+    let late = {
+        let id = id.clone();
+        std::thread::spawn(move || {
+            session_get(
+                port,
+                "/lock_explicit?key=n&ms=0&after=300&late=y",
+                Some(&id),
+            )
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let (status, _, body) = session_get(port, "/lock_explicit?key=n&ms=0", Some(&id));
+    assert_eq!((status, body.as_str()), (200, "2->3"));
+    assert_eq!(late.join().unwrap().0, 500, "{kind}");
+    assert_eq!(
+        session_get(port, "/admin/get?key=n", Some(&id)).2,
+        "3",
+        "{kind}"
+    );
+    assert_eq!(
+        session_get(port, "/admin/get?key=y", Some(&id)).2,
+        "",
+        "{kind}"
+    );
+}
+
+#[test]
+fn a_change_after_the_release_ram() {
+    a_change_after_the_release("ram");
+}
+
+#[test]
+fn a_change_after_the_release_redis() {
+    a_change_after_the_release("redis");
+}
+
+#[test]
+fn a_change_after_the_release_memcached() {
+    a_change_after_the_release("memcached");
+}
