@@ -11,6 +11,14 @@ cargo check --no-default-features
 cargo test --no-default-features --lib --quiet missing_features
 cargo check --no-default-features --features actix-session
 INSTA_UPDATE=no cargo test --all-features
+# An application that adds the crate with its default features: its own JSON still works,
+# and it compiles no command-line crates.
+CARGO_TARGET_DIR=target/user-app cargo test --manifest-path tests/user-app/Cargo.toml
+if CARGO_TARGET_DIR=target/user-app cargo tree --manifest-path tests/user-app/Cargo.toml \
+    -e normal --prefix none | grep -E '^(clap|anyhow) '; then
+  echo "scripts/test.sh: the library's default features pull in command-line crates" >&2
+  exit 1
+fi
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features
 # The benchmark script still runs end to end (1 s per case); the real run is bench/run.sh.
 bench/run.sh --smoke

@@ -3,6 +3,7 @@
 //! §1, §3, §6, §7).
 
 mod environment;
+#[cfg(feature = "json")]
 mod json;
 mod model;
 mod namespaces;
@@ -14,6 +15,8 @@ use std::sync::Arc;
 
 use indexmap::IndexMap;
 
+#[cfg(feature = "json")]
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub use json::{error_json, report_json};
 #[cfg(test)]
 pub(crate) use model::path_prefixes;

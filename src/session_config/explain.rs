@@ -53,6 +53,8 @@ pub fn explain_file(file: impl AsRef<Path>, path: &str) -> Result<Explanation, C
 impl Explanation {
     /// The JSON shape of issue 3: `{"file", "path", "era", "session": {...}, "warnings":
     /// [{"line", "message"}]}`.
+    #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     pub fn to_json(&self) -> Json {
         let warnings: Vec<Json> = self
             .warnings

@@ -434,6 +434,7 @@ fn from_config_reads_a_modern_config() {
     );
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn explain_json_has_the_issues_shape() {
     let source = SourceFile::new(
@@ -538,6 +539,7 @@ fn storage_path_from_os_path_join() {
 }
 
 /// `explain` shows the Redis options only for Redis storage, and never prints a password.
+#[cfg(feature = "json")]
 #[test]
 fn explain_masks_the_redis_password() {
     let source = std::sync::Arc::new(SourceFile::new(

@@ -5,8 +5,9 @@ use serde_json::{Map, Number, Value as Json, json};
 use super::repr::{bytes_repr, complex_repr, float_repr};
 use super::value::{Expr, Value};
 
-/// A JSON number with exactly this text (the crate enables `arbitrary_precision`, so big
-/// ints keep every digit and floats keep Python's `repr`, e.g. `1e+16`).
+/// A JSON number with exactly this text (the `json` feature enables serde_json's
+/// `arbitrary_precision`, so big ints keep every digit and floats keep Python's `repr`,
+/// e.g. `1e+16`).
 fn number(text: &str) -> Json {
     text.parse::<Number>()
         .map(Json::Number)
@@ -28,6 +29,7 @@ fn items(values: &[Value]) -> Json {
 
 impl Value {
     /// The value as `compat/FORMAT.md` writes it, e.g. `{"type":"int","value":8080}`.
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     pub fn to_json(&self) -> Json {
         let t = self.type_name();
         match self {

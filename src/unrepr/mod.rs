@@ -89,6 +89,7 @@ mod eval;
 mod expr;
 mod fstring;
 mod hints;
+#[cfg(feature = "json")]
 mod json;
 mod keys;
 mod known_names;
@@ -104,7 +105,8 @@ mod syntax;
 mod tokens;
 mod value;
 
-#[cfg(test)]
+// They compare with Python through the JSON reading.
+#[cfg(all(test, feature = "json"))]
 mod tests;
 
 pub use value::{BinOp, Expr, Value};
