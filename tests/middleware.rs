@@ -132,6 +132,34 @@ fn is_id(text: &str) -> bool {
     text.len() == 40 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
+/// The cookie's `expires` is the response's `Date` plus the timeout, to the second, on
+/// every response, as CherryPy gives it (one clock reading for both).
+#[test]
+fn cookie_expiry_is_the_responses_date_plus_the_timeout() {
+    let port = serve(config("dated.conf", "[/]\ntools.sessions.on = True\n"), 1);
+    let parse = |text: &str| {
+        chrono::DateTime::parse_from_rfc2822(text)
+            .unwrap_or_else(|e| panic!("{text:?}: {e}"))
+            .timestamp()
+    };
+    // Over two seconds, so that actix-web's cached date would have been stale part of it.
+    for _ in 0..40 {
+        let reply = http::get(port, "/noop", None);
+        let cookie = &reply.set_cookies[0];
+        let expires = cookie
+            .split("; ")
+            .find_map(|a| a.strip_prefix("expires="))
+            .unwrap_or_else(|| panic!("no expires in {cookie}"));
+        assert_eq!(
+            parse(expires) - parse(&reply.date),
+            3600,
+            "Date {} and {cookie}",
+            reply.date
+        );
+        std::thread::sleep(std::time::Duration::from_millis(60));
+    }
+}
+
 #[test]
 fn cookie_lazy_save_and_fixation_protection() {
     let port = serve(config("basic.conf", "[/]\ntools.sessions.on = True\n"), 1);

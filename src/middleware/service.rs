@@ -12,7 +12,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse};
 
 use super::Shared;
-use crate::cookie::{MaxAge, SetCookie, cookie_value};
+use crate::cookie::{MaxAge, SetCookie, cookie_value, http_date};
 use crate::session::{Session, State, expiry_after, lock_timeout};
 use crate::session_config::{LockingMode, SessionConfig};
 use crate::session_id::SessionId;
@@ -202,10 +202,20 @@ async fn finish<B: MessageBody + 'static>(
         Err(err) => opaque_500(res.into_parts().0, &err),
     };
     let id = session.id();
-    let value = set_cookie(session, config, res.request(), &id).header_value();
+    // One reading of the clock for the cookie's `expires` and the response's `Date`:
+    // actix-web's own `Date` is a cached value up to half a second old, which would put
+    // `expires` one second further than CherryPy's `Date + timeout` about a third of the
+    // time.
+    let now = SystemTime::now();
+    let cookie = set_cookie(session, config, res.request(), &id, now);
+    let dated = cookie.expires.is_some();
+    let value = cookie.header_value();
     // The header takes the string's buffer as it is (no copy).
     if let Ok(value) = HeaderValue::from_maybe_shared(actix_web::web::Bytes::from(value)) {
         res.headers_mut().append(header::SET_COOKIE, value);
+    }
+    if dated && let Ok(date) = HeaderValue::from_str(&http_date(now)) {
+        res.headers_mut().insert(header::DATE, date);
     }
     Ok(res)
 }
@@ -284,6 +294,7 @@ fn set_cookie<'a>(
     config: &'a SessionConfig,
     req: &'a HttpRequest,
     id: &'a SessionId,
+    now: SystemTime,
 ) -> SetCookie<'a> {
     let state = session.state();
     let path = config
@@ -300,7 +311,7 @@ fn set_cookie<'a>(
     let timeout = config.timeout.value;
     let (expires, max_age) = if state.cookie_expired {
         let year = Duration::from_secs(60 * 60 * 24 * 365);
-        (Some(SystemTime::now() - year), None)
+        (Some(now - year), None)
     } else if (config.persistent.value || state.regenerated) && !timeout.is_zero() {
         // CherryPy's tool function regenerate() re-sets the cookie from `timeout` alone,
         // ignoring `persistent` (spec: sessions §9; checked against CherryPy 18.10); the
@@ -311,7 +322,7 @@ fn set_cookie<'a>(
         } else {
             MaxAge::Float(seconds)
         };
-        (Some(later(timeout.as_duration())), Some(max_age))
+        (Some(later(now, timeout.as_duration())), Some(max_age))
     } else {
         (None, None)
     };
@@ -331,8 +342,7 @@ fn set_cookie<'a>(
 /// Now plus `duration`, saturating: a duration from a config is far below any overflow
 /// (its range is checked when the config is read), and this keeps one set in code from
 /// panicking a request.
-fn later(duration: Duration) -> SystemTime {
-    let now = SystemTime::now();
+fn later(now: SystemTime, duration: Duration) -> SystemTime {
     now.checked_add(duration)
         .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 60 * 60))
 }

@@ -38,6 +38,8 @@ pub(crate) struct Reply {
     pub(crate) status: u16,
     /// The values of the `Set-Cookie` headers, in order.
     pub(crate) set_cookies: Vec<String>,
+    /// The `Date` header's value, or "".
+    pub(crate) date: String,
     pub(crate) body: String,
 }
 
@@ -46,16 +48,17 @@ impl Reply {
         let (head, body) = text.split_once("\r\n\r\n")?;
         let mut lines = head.lines();
         let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
-        let set_cookies = lines
-            .filter_map(|l| {
-                let (name, value) = l.split_once(": ")?;
-                name.eq_ignore_ascii_case("set-cookie")
-                    .then(|| value.to_owned())
-            })
-            .collect();
+        let headers: Vec<(&str, &str)> = lines.filter_map(|l| l.split_once(": ")).collect();
+        let named = |wanted: &'static str| {
+            headers
+                .iter()
+                .filter(move |(name, _)| name.eq_ignore_ascii_case(wanted))
+                .map(|(_, value)| (*value).to_owned())
+        };
         Some(Self {
             status,
-            set_cookies,
+            set_cookies: named("set-cookie").collect(),
+            date: named("date").next().unwrap_or_default(),
             body: body.to_owned(),
         })
     }
