@@ -6,6 +6,7 @@
 #[path = "../servers/mod.rs"]
 mod servers;
 
+mod bombs;
 mod config;
 mod file_store;
 mod locking;

@@ -495,62 +495,10 @@ fn python_equal_keys_are_one_key() {
     }
 }
 
-/// The expiration and the end of a protocol 2+ session pickle, after the data dict.
-const P4_TAIL: &[u8] =
-    b"\x8c\x08datetime\x8c\x08datetime\x93C\n\x07\xea\x0b\x1c\x03\x140\x01\xe2@\x85R\x86.";
-
-/// `LONG_BINGET i`.
-fn get4(i: usize) -> Vec<u8> {
-    [&[b'j'][..], &(i as u32).to_le_bytes()].concat()
-}
-
-/// Protocol 4: `t0 = ()`, `t(i+1) = (t(i), t(i))`, each memoized as `i`; pushes nothing.
-fn p4_tuples(k: usize) -> Vec<u8> {
-    let mut out = b")\x940".to_vec();
-    for i in 0..k {
-        out.extend(get4(i));
-        out.extend(get4(i));
-        out.extend(b"\x86\x940");
-    }
-    out
-}
-
-/// `{'k': t(k)}`: the tree is 2^k tuples.
-fn value_bomb(k: usize) -> Vec<u8> {
-    let mut out = b"\x80\x04}\x8c\x01k".to_vec();
-    out.extend(p4_tuples(k));
-    out.extend(get4(k));
-    out.push(b's');
-    out.extend(P4_TAIL);
-    out
-}
-
-/// `{'k': {t(0): t(0), ..., t(k): t(k)}}`: each level a dict key, to be hashed and
-/// compared with the others.
-fn key_bomb(k: usize) -> Vec<u8> {
-    let mut out = b"\x80\x04}\x8c\x01k}".to_vec();
-    out.extend(p4_tuples(k));
-    out.push(b'(');
-    for i in 0..=k {
-        out.extend(get4(i));
-        out.extend(get4(i));
-    }
-    out.extend(b"us");
-    out.extend(P4_TAIL);
-    out
-}
-
-/// The same shape in protocol 0, as a memcached value: `((dp0\nVk\np1\n(tp2\n` then
-/// `(g<i>\ng<i>\ntp<i+1>\n0` per level.
-fn p0_bomb(k: usize) -> Vec<u8> {
-    let mut out = b"((dp0\nVk\np1\n(tp2\n0".to_vec();
-    for i in 2..k + 2 {
-        out.extend(format!("(g{i}\ng{i}\ntp{}\n0", i + 1).into_bytes());
-    }
-    out.extend(format!("g{}\ns", k + 2).into_bytes());
-    out.extend(b"cdatetime\ndatetime\n(S'\\x07\\xea\\x0b\\x1c\\x03\\x140\\x01\\xe2@'\ntRt.");
-    out
-}
+// The same bombs as the attack tests (tests/hostile/bombs.rs).
+#[path = "../../../tests/hostile/bombs.rs"]
+mod bombs;
+use bombs::{P4_TAIL, key_bomb, p0_bomb, value_bomb};
 
 /// Memo bombs of growing depth are all refused before anything is built, with work
 /// linear in the input (never in the 2^k values it names).
