@@ -11,12 +11,14 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse};
 
+use tracing::Instrument;
+
 use super::Shared;
 use crate::cookie::{MaxAge, SetCookie, cookie_value, http_date};
 use crate::session::{Session, State, expiry_after, lock_timeout};
 use crate::session_config::{LockingMode, SessionConfig};
 use crate::session_id::SessionId;
-use crate::store::{AnyStore, Record, SessionStore, StoreError};
+use crate::store::{AnyStore, ErrorChain, Record, SessionStore, StoreError, short};
 
 /// The middleware service [`super::CherryPySessions`] builds for each worker.
 pub struct SessionMiddleware<S> {
@@ -51,10 +53,10 @@ where
             // The lookup below is linear in the path; the budget caps what one request can
             // ask for, before any session work.
             if req.path().len() > crate::limits::MAX_REQUEST_PATH_BYTES {
-                log::warn!(
-                    "request path of {} bytes refused (more than {})",
-                    req.path().len(),
-                    crate::limits::MAX_REQUEST_PATH_BYTES
+                tracing::warn!(
+                    bytes = req.path().len(),
+                    budget = crate::limits::MAX_REQUEST_PATH_BYTES,
+                    "request path refused: longer than the budget (414)"
                 );
                 let res = HttpResponse::UriTooLong().finish();
                 return Ok(req.into_response(res).map_into_right_body());
@@ -66,15 +68,36 @@ where
                     .await
                     .map(ServiceResponse::map_into_left_body);
             }
-            let session = match open(&shared, &config, &req).await {
-                Ok(session) => session,
-                Err(err) => return Ok(opaque_500(req.into_parts().0, &err)),
-            };
-            req.extensions_mut().insert(session.clone());
-            let outcome = service.call(req).await;
-            finish(&session, &config, outcome).await
+            // One span per request with a session: its events (lock waits, loads, saves,
+            // store failures) carry the session id's first 8 hex digits, never the whole.
+            let span = tracing::info_span!("session", id = tracing::field::Empty);
+            async move {
+                let session = match open(&shared, &config, &req).await {
+                    Ok(session) => session,
+                    Err(err) => return Ok(opaque_500(req.into_parts().0, &config, &err)),
+                };
+                tracing::Span::current().record("id", short(&session.id()));
+                req.extensions_mut().insert(session.clone());
+                let outcome = service.call(req).await;
+                finish(&session, &config, outcome).await
+            }
+            .instrument(span)
+            .await
         })
     }
+}
+
+/// One step of the session tool (a lock taken, a session loaded or saved): a `debug` event,
+/// or an `info` one on paths with `tools.sessions.debug = True`, which is how CherryPy's
+/// `debug` puts these steps in its log.
+macro_rules! step {
+    ($config:expr, $($event:tt)+) => {
+        if $config.debug.value {
+            tracing::info!($($event)+)
+        } else {
+            tracing::debug!($($event)+)
+        }
+    };
 }
 
 /// `init`: the cookie's id if the store knows it, else a new one; the data fetched; the lock
@@ -96,13 +119,31 @@ async fn open(
         config.locking.value,
         LockingMode::Implicit | LockingMode::Early
     );
+    let started = std::time::Instant::now();
     let (lock, record) = match candidate {
         Some(id) if locks => match store.lock_and_load(&id, lock_timeout(config)).await {
-            Ok((lock, record)) => (Some(lock), record),
+            Ok((lock, record)) => {
+                step!(
+                    config,
+                    session = short(&id),
+                    waited_ms = started.elapsed().as_millis(),
+                    found = record.is_some(),
+                    "session locked and loaded"
+                );
+                (Some(lock), record)
+            }
             Err(err) => (None, unknown_if_undecodable(&id, err)?),
         },
         Some(id) => match store.load(&id).await {
-            Ok(record) => (None, record),
+            Ok(record) => {
+                step!(
+                    config,
+                    session = short(&id),
+                    found = record.is_some(),
+                    "session loaded"
+                );
+                (None, record)
+            }
             Err(err) => (None, unknown_if_undecodable(&id, err)?),
         },
         None => (None, None),
@@ -126,6 +167,7 @@ async fn open(
         None => {
             drop(lock);
             let id = new_id(&store).await?;
+            step!(config, session = short(&id), "new session id");
             let lock = if locks {
                 Some(store.lock(&id, lock_timeout(config)).await?)
             } else {
@@ -147,9 +189,10 @@ async fn open(
 fn unknown_if_undecodable(id: &SessionId, err: StoreError) -> Result<Option<Record>, StoreError> {
     match err {
         StoreError::Undecodable(reason) => {
-            let short = id.as_str().get(..8).unwrap_or_default();
-            log::warn!(
-                "session {short}…: the stored session cannot be read ({reason}); answered as an unknown session with a new id, the stored value left untouched"
+            tracing::warn!(
+                stored = short(id),
+                %reason,
+                "the stored session cannot be read; answered as an unknown session with a new id, the stored value left untouched"
             );
             Ok(None)
         }
@@ -199,7 +242,7 @@ async fn finish<B: MessageBody + 'static>(
         )
         .map_into_right_body(),
         Ok(()) => res.map_into_left_body(),
-        Err(err) => opaque_500(res.into_parts().0, &err),
+        Err(err) => opaque_500(res.into_parts().0, config, &err),
     };
     let id = session.id();
     // One reading of the clock for the cookie's `expires` and the response's `Date`:
@@ -253,8 +296,8 @@ async fn reclaim(session: &Session, handler_failed: bool) -> Result<(), StoreErr
     let mut state = session.state();
     state.lock = Some(lock);
     if current != base {
-        log::error!(
-            "session {id}: changed after release_lock() while another request changed it too; this request's changes are not stored"
+        tracing::error!(
+            "session changed after release_lock() while another request changed it too; this request's changes are not stored"
         );
         state.used_without_lock = true;
     }
@@ -270,9 +313,8 @@ fn refused_without_lock(session: &Session) -> bool {
     let unlocked_save = state.lock_guards_data && state.data.is_some() && state.lock.is_none();
     let refused = state.used_without_lock || unlocked_save;
     if refused && state.lock_guards_data {
-        log::error!(
-            "session {}: file sessions must be locked to be used (call acquire_lock() first, or use implicit locking); CherryPy fails the same way",
-            state.id
+        tracing::error!(
+            "file sessions must be locked to be used (call acquire_lock() first, or use implicit locking); CherryPy fails the same way"
         );
     }
     refused
@@ -280,8 +322,16 @@ fn refused_without_lock(session: &Session) -> bool {
 
 /// A store failure is an opaque 500 with an empty body: its details go to the log, never
 /// to the client.
-fn opaque_500<B>(request: HttpRequest, err: &StoreError) -> ServiceResponse<EitherBody<B>> {
-    log::error!("session store failed: {err}");
+fn opaque_500<B>(
+    request: HttpRequest,
+    config: &SessionConfig,
+    err: &StoreError,
+) -> ServiceResponse<EitherBody<B>> {
+    tracing::error!(
+        store = config.storage.value.as_str(),
+        error = %ErrorChain(err),
+        "session request answered 500"
+    );
     ServiceResponse::new(request, HttpResponse::InternalServerError().finish())
         .map_into_right_body()
 }
@@ -395,8 +445,10 @@ async fn save(session: &Session, config: &SessionConfig) -> Result<(), StoreErro
         expires: expiry_after(config),
     };
     if !unchanged {
+        step!(config, "session saved");
         return store.save(&id, record).await;
     }
+    step!(config, "session read only: its expiry extended");
     if !store.is_remote() {
         return store.touch(&id, record).await;
     }
@@ -418,14 +470,14 @@ async fn save(session: &Session, config: &SessionConfig) -> Result<(), StoreErro
                 Ok((lock, Some(current))) if current.data == record.data => lock,
                 Ok(_) => return,
                 Err(err) => {
-                    log::error!("session {id}: extending the expiry failed: {err}");
+                    tracing::error!(error = %ErrorChain(&err), "extending the session's expiry failed");
                     return;
                 }
             },
         };
         if let Err(err) = store.touch_and_release(&id, record, Some(lock)).await {
-            log::error!("session {id}: extending the expiry failed: {err}");
+            tracing::error!(error = %ErrorChain(&err), "extending the session's expiry failed");
         }
-    }));
+    }.in_current_span()));
     Ok(())
 }

@@ -371,8 +371,8 @@ impl Session {
             None => {}
             Some(released) if released.base == current => {}
             Some(_) if state.written => {
-                log::error!(
-                    "session {id}: changed after release_lock() while another request changed it too; this request's changes are not stored"
+                tracing::error!(
+                    "session changed after release_lock() while another request changed it too; this request's changes are not stored"
                 );
                 state.used_without_lock = true;
             }

@@ -6,7 +6,9 @@ use std::time::{Duration, SystemTime};
 use super::MemcachedStore;
 #[cfg(feature = "redis")]
 use super::RedisStore;
-use super::{FileStore, RamStore, Record, SessionLock, SessionStore, StoreError};
+use super::{
+    ErrorChain, FileStore, RamStore, Record, SessionLock, SessionStore, StoreError, short,
+};
 use crate::session_id::SessionId;
 
 /// One of the stores this build has, behind one type for the middleware.
@@ -103,7 +105,11 @@ impl AnyStore {
             }
             .await;
             if let Err(err) = &result {
-                log::error!("session {id}: storing on release_lock failed: {err}");
+                tracing::error!(
+                    session = short(&id),
+                    error = %ErrorChain(err),
+                    "storing the session on release_lock() failed"
+                );
             }
             lock.release().await;
             result

@@ -57,14 +57,36 @@ pub enum StoreError {
     /// [`crate::limits`], or a pickle of something outside the session data model (an
     /// object CherryPy stored, a forbidden global). The middleware opens such a session as
     /// an unknown one: a new id, and the stored value left untouched.
-    #[error("stored session cannot be read: {0}")]
+    #[error("the stored session cannot be read")]
     Undecodable(#[source] PickleError),
-    /// The session's lock was not free within `lock_timeout`.
-    #[error("timeout acquiring lock for session {0}")]
+    /// The session's lock was not free within `lock_timeout`. (Its message names the
+    /// session by the first 8 hex digits of its id: a log must not hand out whole ids.)
+    #[error("timeout acquiring the lock of session {}…", .0.as_str().get(..8).unwrap_or_default())]
     LockTimeout(SessionId),
-    /// The backend failed (I/O, network, encoding).
-    #[error("session store failed: {0}")]
+    /// The backend failed (I/O, network, encoding); the cause is the error's `source()`.
+    #[error("the session store failed")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// An error and its causes on one line, `outer: inner: innermost`, for the log.
+pub(crate) struct ErrorChain<'a>(pub(crate) &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
+/// The first 8 hex digits of a session id: enough to follow one session through a log, too
+/// few to take it over. Logs never carry whole ids.
+pub(crate) fn short(id: &SessionId) -> &str {
+    id.as_str().get(..8).unwrap_or_default()
 }
 
 /// A session backend. Every method is one of CherryPy's backend operations.

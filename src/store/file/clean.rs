@@ -9,6 +9,7 @@ use super::lock;
 use super::open;
 use super::{FileStore, LOCK_SUFFIX, PREFIX, STALE_TMP, TMP_SUFFIX, lock_error};
 use crate::session_id::SessionId;
+use crate::store::ErrorChain;
 use crate::store::StoreError;
 
 impl FileStore {
@@ -41,10 +42,11 @@ impl FileStore {
                     .map(|gone| removed += usize::from(gone))
             };
             if let Err(err) = outcome {
-                log::warn!(
-                    "session clean-up in {} skipped {}: {err}",
-                    self.dir().display(),
-                    name.to_string_lossy()
+                tracing::warn!(
+                    dir = %self.dir().display(),
+                    file = %name.to_string_lossy(),
+                    error = %ErrorChain(&err),
+                    "session clean-up skipped a file"
                 );
             }
         }

@@ -31,7 +31,7 @@ use std::time::{Duration, SystemTime};
 use super::codec::{self, backend, is_garbage};
 use super::lock_table::LocalLock;
 use super::pickle;
-use super::{LockTable, Record, SessionLock, SessionStore, StoreError};
+use super::{ErrorChain, LockTable, Record, SessionLock, SessionStore, StoreError, short};
 use crate::session_id::SessionId;
 use lock::LockError;
 use open::{OpenError, Unusable};
@@ -105,9 +105,10 @@ impl FileStore {
                 let Some(inner) = weak.upgrade() else { break };
                 let store = FileStore { inner };
                 if let Err(err) = store.clean_up(SystemTime::now()).await {
-                    log::error!(
-                        "session clean-up in {} failed: {err}",
-                        store.dir().display()
+                    tracing::error!(
+                        dir = %store.dir().display(),
+                        error = %ErrorChain(&err),
+                        "session clean-up failed"
                     );
                 }
             }
@@ -136,11 +137,11 @@ impl FileStore {
             // Not a session file (a link planted to read a file elsewhere, a FIFO that
             // would block the read for ever, a directory): an unknown session.
             Err(OpenError::Unusable(why @ (Unusable::Symlink(_) | Unusable::NotAFile { .. }))) => {
-                log::warn!("{why}; treated as an unknown session");
+                tracing::warn!("{why}; treated as an unknown session");
                 return Ok(None);
             }
             Err(OpenError::Unusable(too_large)) => {
-                log::warn!("{too_large}; not reading it, and not touching it");
+                tracing::warn!("{too_large}; not reading it, and not touching it");
                 return Err(StoreError::Undecodable(pickle::PickleError::TooLarge(
                     crate::limits::MAX_SESSION_BYTES,
                 )));
@@ -151,9 +152,11 @@ impl FileStore {
             Ok(record) => Ok(Some(record)),
             Err(err) if is_garbage(&err) => {
                 // CherryPy reads an empty or truncated file as no data; so do we, loudly.
-                log::warn!(
-                    "session file {} cannot be read ({err}); treated as empty",
-                    self.data_path(id).display()
+                tracing::warn!(
+                    dir = %self.dir().display(),
+                    session = short(id),
+                    error = %ErrorChain(&err),
+                    "a session file cannot be read; treated as empty"
                 );
                 Ok(Some(Record {
                     data: Default::default(),
@@ -190,7 +193,7 @@ impl FileStore {
                 .map(drop)
                 .map_err(|e| e.error)
         })();
-        result.map_err(backend)
+        result.map_err(|e| backend(without_path(e)))
     }
 
     #[cfg(not(unix))]
@@ -252,6 +255,16 @@ impl FileStore {
 /// A stored session this crate cannot use: a pickle of objects outside its data model, or
 /// a file larger than a session may be. Never overwritten; for now the request fails as on
 /// a store error.
+/// tempfile's errors name the temporary file's path, and with it the whole session id,
+/// which a log must not carry: keep the kind and the cause, drop the path.
+fn without_path(e: std::io::Error) -> std::io::Error {
+    let cause = e
+        .get_ref()
+        .and_then(|inner| inner.source())
+        .map_or_else(|| e.to_string(), ToString::to_string);
+    std::io::Error::new(e.kind(), cause)
+}
+
 /// A lock error as the store reports it.
 fn lock_error(id: SessionId, e: LockError) -> StoreError {
     match e {
@@ -370,7 +383,11 @@ impl SessionStore for FileStore {
             // A link or FIFO planted at the lock file's name: the session cannot be locked
             // safely, so the request gets a new one instead of an error.
             Err(err) if is_unusable_lock_file(&err) => {
-                log::warn!("session {id} cannot be locked ({err}); treated as unknown");
+                tracing::warn!(
+                    session = short(id),
+                    error = %ErrorChain(&err),
+                    "a session cannot be locked; treated as unknown"
+                );
                 return Ok((SessionLock::new(()), None));
             }
             Err(err) => return Err(err),

@@ -187,7 +187,7 @@ pub(super) fn check_directory(dir: &Path) -> io::Result<()> {
     }
     let shown = dir.display();
     if mode & 0o1000 != 0 {
-        log::warn!(
+        tracing::warn!(
             "the session directory {shown} is writable by every user (sticky bit set): other users can see session ids and plant files there; a directory of its own (chmod o-rwx) is safer"
         );
         return Ok(());

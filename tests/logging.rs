@@ -1,0 +1,133 @@
+//! What the middleware tells the operator: one span per request carrying the session id's
+//! first 8 hex digits (never the whole id), the session tool's steps at `debug`, or at
+//! `info` where `tools.sessions.debug = True`, and store failures with their causes.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use actix_cherrypy::middleware::CherryPySessions;
+use actix_cherrypy::session::Session;
+use actix_web::{App, HttpResponse, test, web};
+
+/// Everything the subscriber writes, for the test to read.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn take(&self) -> String {
+        String::from_utf8(std::mem::take(&mut *self.0.lock().unwrap())).unwrap()
+    }
+}
+
+fn config(text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("actix-cherrypy-logging-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{}.conf", text.len()));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+async fn touch(s: Session) -> actix_web::Result<HttpResponse> {
+    let n: i64 = s.get("n")?.unwrap_or(0) + 1;
+    s.insert("n", n)?;
+    Ok(HttpResponse::Ok().body(n.to_string()))
+}
+
+#[actix_web::test]
+async fn debug_true_logs_the_session_tools_steps_for_its_path_only() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let conf = config(
+        "[/]\ntools.sessions.on = True\ntools.sessions.debug = True\n\
+         [/quiet]\ntools.sessions.debug = False\n",
+    );
+    let sessions = CherryPySessions::from_file(&conf).unwrap();
+    let app = test::init_service(
+        App::new()
+            .wrap(sessions)
+            .route("/", web::get().to(touch))
+            .route("/quiet", web::get().to(touch)),
+    )
+    .await;
+
+    let res = test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
+    let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap();
+    let id = cookie["session_id=".len().."session_id=".len() + 40].to_owned();
+    let log = captured.take();
+    assert!(log.contains("new session id"), "{log}");
+    assert!(log.contains("session saved"), "{log}");
+    assert!(
+        log.contains(&format!("session{{id=\"{}\"}}", &id[..8])),
+        "the span names the session: {log}"
+    );
+    assert!(!log.contains(&id), "a whole session id in the log: {log}");
+
+    let again = test::TestRequest::get()
+        .uri("/")
+        .insert_header(("Cookie", format!("session_id={id}")))
+        .to_request();
+    test::call_service(&app, again).await;
+    let log = captured.take();
+    assert!(log.contains("session locked and loaded"), "{log}");
+    assert!(log.contains("waited_ms="), "{log}");
+
+    // debug = False: the same steps stay at `debug`, below this subscriber's level.
+    test::call_service(&app, test::TestRequest::get().uri("/quiet").to_request()).await;
+    let log = captured.take();
+    assert!(!log.contains("session saved"), "{log}");
+}
+
+#[actix_web::test]
+async fn a_store_failure_is_logged_with_its_store_and_cause() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let dir = std::env::temp_dir().join(format!(
+        "actix-cherrypy-logging-store-{}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = config(&format!(
+        "[/]\ntools.sessions.on = True\ntools.sessions.storage_type = 'file'\n\
+         tools.sessions.storage_path = {:?}\n",
+        dir.display().to_string()
+    ));
+    let sessions = CherryPySessions::from_file(&conf).unwrap();
+    let app = test::init_service(App::new().wrap(sessions).route("/", web::get().to(touch))).await;
+    // The directory goes away under the running server: the save fails.
+    std::fs::remove_dir_all(&dir).unwrap();
+    let res = test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
+    assert_eq!(res.status(), 500);
+    let log = captured.take();
+    assert!(log.contains("the session store failed"), "{log}");
+    assert!(
+        log.contains("store=\"file\"") || log.contains("store=file"),
+        "{log}"
+    );
+    // The cause, once: not "session store failed: session store failed: …".
+    assert!(log.contains("No such file or directory"), "{log}");
+    assert_eq!(log.matches("the session store failed").count(), 1, "{log}");
+}
