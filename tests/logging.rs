@@ -32,7 +32,9 @@ impl Captured {
 fn config(text: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("actix-cherrypy-logging-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{}.conf", text.len()));
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = dir.join(format!("{n}.conf"));
     std::fs::write(&path, text).unwrap();
     path
 }
@@ -130,4 +132,35 @@ async fn a_store_failure_is_logged_with_its_store_and_cause() {
     // The cause, once: not "session store failed: session store failed: …".
     assert!(log.contains("No such file or directory"), "{log}");
     assert_eq!(log.matches("the session store failed").count(), 1, "{log}");
+}
+
+#[actix_web::test]
+async fn config_warnings_are_logged_once_at_startup() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let conf = config("[/]\ntools.sessions.on = True\ntools.sessions.timout = 5\n");
+    let sessions = CherryPySessions::from_file(&conf).unwrap();
+    let log = captured.take();
+    let expected = actix_cherrypy::session_config::SessionConfigs::load(&[&conf])
+        .unwrap()
+        .warnings;
+    assert!(!expected.is_empty());
+    for warning in &expected {
+        assert_eq!(
+            log.matches(&warning.to_string()).count(),
+            1,
+            "{warning}\n{log}"
+        );
+    }
+    assert!(log.contains("tools.sessions.timout"), "{log}");
+    // Serving requests logs them no more.
+    let app = test::init_service(App::new().wrap(sessions).route("/", web::get().to(touch))).await;
+    test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
+    assert!(!captured.take().contains("timout"));
 }

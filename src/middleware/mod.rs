@@ -106,9 +106,14 @@ impl std::fmt::Debug for CherryPySessions {
 }
 
 impl CherryPySessions {
-    /// Reads a CherryPy config file; its first error is returned, located.
+    /// Reads a CherryPy config file; its first error is returned, located. Its warnings
+    /// (a misspelt key, a legacy name, a value CherryPy reads differently than it looks)
+    /// are logged once, here, in the words `cherrypy-config check` prints.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
         let loaded = SessionConfigs::load(&[path.as_ref()])?;
+        for warning in &loaded.warnings {
+            tracing::warn!("{warning}");
+        }
         Self::with_settings(Settings::Files(loaded.value))
     }
 
