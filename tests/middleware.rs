@@ -60,6 +60,11 @@ async fn regenerate(s: Session, q: web::Query<Q>) -> HttpResponse {
     HttpResponse::Ok().body(format!("{old} {new}"))
 }
 
+async fn renew(s: Session) -> HttpResponse {
+    s.renew();
+    HttpResponse::Ok().finish()
+}
+
 async fn slow_incr(s: Session, q: web::Query<Q>) -> HttpResponse {
     let key = q.key.clone().unwrap_or_else(|| "n".into());
     let n: i64 = s.get(&key).unwrap().unwrap_or(0);
@@ -99,6 +104,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/id", web::get().to(id))
         .route("/expire", web::get().to(expire))
         .route("/regenerate", web::get().to(regenerate))
+        .route("/renew", web::get().to(renew))
         .route("/slow_incr", web::get().to(slow_incr))
         .route("/lock_explicit", web::get().to(lock_explicit))
         .route("/fail", web::get().to(fail_after_set))
@@ -204,6 +210,23 @@ fn cookie_lazy_save_and_fixation_protection() {
         assert_eq!(r.body, "", "{hostile}");
         assert!(is_id(&r.cookie_id()) && r.cookie_id() != sid, "{hostile}");
     }
+}
+
+/// actix-session's `renew()` keeps the data under the new id, read in this request or not
+/// (CherryPy's `regenerate()` keeps only what was read, above).
+#[test]
+fn renew_keeps_the_data_under_a_new_id() {
+    let port = serve(config("renew.conf", "[/]\ntools.sessions.on = True\n"), 1);
+    let sid = http::get(port, "/set?key=cart&value=3", None).cookie_id();
+    let renewed = http::get(port, "/renew", Some(&format!("session_id={sid}")));
+    let new = renewed.cookie_id();
+    assert_ne!(new, sid);
+    let with_new = format!("session_id={new}");
+    assert_eq!(http::get(port, "/get?key=cart", Some(&with_new)).body, "3");
+    // The old id is gone: it is an unknown session now.
+    let old = http::get(port, "/get?key=cart", Some(&format!("session_id={sid}")));
+    assert_eq!(old.body, "");
+    assert_ne!(old.cookie_id(), sid);
 }
 
 #[test]

@@ -325,8 +325,12 @@ impl Session {
         id
     }
 
-    /// actix-session's `renew()`: [`Session::regenerate`].
+    /// actix-session's `renew()`: a new id for the same data. Unlike CherryPy's
+    /// [`Session::regenerate`], which keeps only what this request already read, the data
+    /// is loaded first, so a handler written against actix-session (renew at sign-in, then
+    /// keep the cart) loses nothing.
     pub fn renew(&self) {
+        self.0.borrow_mut().data();
         self.regenerate();
     }
 
