@@ -536,3 +536,38 @@ async fn a_code_only_config_from_the_builder() {
     .await;
     assert!(res.headers().get("set-cookie").is_none());
 }
+
+/// Where the middleware opened no session, the extractor still gives one (as
+/// actix-session's never fails): detached, its writes going nowhere, no cookie.
+#[actix_web::test]
+async fn the_extractor_gives_a_detached_session_where_sessions_are_off() {
+    use actix_web::{App, test};
+    async fn use_it(s: Session) -> actix_web::Result<HttpResponse> {
+        s.insert("k", 1)?;
+        let k: Option<i64> = s.get("k")?;
+        Ok(HttpResponse::Ok().body(format!("{} {k:?}", s.is_detached())))
+    }
+    let conf = config(
+        "detached.conf",
+        "[/]\ntools.sessions.on = True\n[/off]\ntools.sessions.on = False\n",
+    );
+    let on = test::init_service(
+        App::new()
+            .wrap(from_cherrypy_config(&conf))
+            .route("/off", web::get().to(use_it))
+            .route("/on", web::get().to(use_it)),
+    )
+    .await;
+    let off = test::call_service(&on, test::TestRequest::get().uri("/off").to_request()).await;
+    assert_eq!(off.status(), 200);
+    assert!(off.headers().get("set-cookie").is_none());
+    assert_eq!(test::read_body(off).await, "true Some(1)");
+    let with = test::call_service(&on, test::TestRequest::get().uri("/on").to_request()).await;
+    assert!(with.headers().get("set-cookie").is_some());
+    assert_eq!(test::read_body(with).await, "false Some(1)");
+    // No middleware at all.
+    let bare = test::init_service(App::new().route("/", web::get().to(use_it))).await;
+    let res = test::call_service(&bare, test::TestRequest::get().uri("/").to_request()).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(test::read_body(res).await, "true Some(1)");
+}

@@ -46,6 +46,8 @@ pub enum SessionStatus {
 pub struct Session(Rc<RefCell<State>>);
 
 pub(crate) struct State {
+    /// Made by [`Session::detached`]: no middleware will save it.
+    pub(crate) detached: bool,
     pub(crate) config: Arc<SessionConfig>,
     pub(crate) store: AnyStore,
     pub(crate) id: SessionId,
@@ -103,6 +105,7 @@ impl State {
     pub(crate) fn new(config: Arc<SessionConfig>, store: AnyStore, id: SessionId) -> Self {
         let lock_guards_data = matches!(store, AnyStore::File(_));
         Self {
+            detached: false,
             config,
             store,
             id,
@@ -183,6 +186,34 @@ impl Session {
 
     pub(crate) fn state(&self) -> std::cell::RefMut<'_, State> {
         self.0.borrow_mut()
+    }
+
+    /// A session that belongs to no store and no request: CherryPy 18's defaults, a fresh
+    /// id, empty data, an in-memory store of its own. What is written to it is kept while
+    /// it lives and never saved. The extractor gives one where the middleware opened no
+    /// session; tests can build one without a server.
+    ///
+    /// ```
+    /// use actix_cherrypy::session::Session;
+    ///
+    /// let session = Session::detached();
+    /// session.insert("user", "ann").unwrap();
+    /// assert_eq!(session.get::<String>("user").unwrap().as_deref(), Some("ann"));
+    /// assert!(session.is_detached());
+    /// ```
+    pub fn detached() -> Self {
+        let mut state = State::new(
+            Arc::new(SessionConfig::default()),
+            AnyStore::Ram(crate::store::RamStore::new()),
+            SessionId::generate(),
+        );
+        state.detached = true;
+        Self::new(state)
+    }
+
+    /// Whether this is a [`Session::detached`] one: nothing written to it is saved.
+    pub fn is_detached(&self) -> bool {
+        self.0.borrow().detached
     }
 
     /// The session id, without loading the data.
@@ -461,16 +492,23 @@ pub(crate) fn lock_timeout(config: &SessionConfig) -> Option<std::time::Duration
         .map(crate::session_config::seconds_duration)
 }
 
+/// Where the middleware opened no session (sessions are off for the path, or the
+/// middleware is not installed), the extractor gives a [`Session::detached`] one, as
+/// actix-session's extractor never fails: the handler runs, and what it writes goes nowhere
+/// (a `debug` event says so). A handler that must tell the difference asks
+/// [`Session::is_detached`].
 impl FromRequest for Session {
     type Error = actix_web::Error;
     type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let session = req.extensions().get::<Session>().cloned();
-        std::future::ready(session.ok_or_else(|| {
-            actix_web::error::ErrorInternalServerError(
-                "no session here: tools.sessions.on is false for this path, or the CherryPySessions middleware is not installed",
-            )
-        }))
+        std::future::ready(Ok(session.unwrap_or_else(|| {
+            tracing::debug!(
+                path = req.path(),
+                "no session here (tools.sessions.on is false for this path, or the CherryPySessions middleware is not installed): a detached session, whose writes go nowhere"
+            );
+            Session::detached()
+        })))
     }
 }
