@@ -571,3 +571,18 @@ async fn the_extractor_gives_a_detached_session_where_sessions_are_off() {
     assert_eq!(res.status(), 200);
     assert_eq!(test::read_body(res).await, "true Some(1)");
 }
+
+/// `status()` tells a session only read (saved all the same, to extend its expiry) from
+/// one changed.
+#[test]
+fn status_tells_a_read_from_a_change() {
+    use actix_cherrypy::session::SessionStatus;
+    let s = Session::detached();
+    assert_eq!(s.status(), SessionStatus::Unchanged);
+    let _: Option<i64> = s.get("k").unwrap();
+    assert_eq!(s.status(), SessionStatus::Read);
+    s.insert("k", 1).unwrap();
+    assert_eq!(s.status(), SessionStatus::Changed);
+    let _: Option<i64> = s.get("k").unwrap();
+    assert_eq!(s.status(), SessionStatus::Changed);
+}

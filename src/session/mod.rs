@@ -31,8 +31,12 @@ pub use convert::ValueError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SessionStatus {
-    /// Data was read or written: it will be saved.
+    /// Data was written: it will be saved.
     Changed,
+    /// Data was read and not written: it will be saved all the same, as CherryPy saves
+    /// every session a request loaded (that is how its expiry moves on), but nothing in it
+    /// changed. (Stores that can extend the expiry alone do just that.)
+    Read,
     /// `purge()`: data deleted and the cookie expired.
     Purged,
     /// `regenerate()`/`renew()`: a new id.
@@ -137,7 +141,7 @@ impl State {
     /// CherryPy's lazy `load()`: the first access takes the fetched data.
     fn data(&mut self) -> &mut SessionData {
         if self.status == SessionStatus::Unchanged {
-            self.status = SessionStatus::Changed;
+            self.status = SessionStatus::Read;
         }
         if self.data.is_none() {
             self.check_lock();
@@ -153,6 +157,9 @@ impl State {
     /// [`Self::data`], to change it.
     fn data_to_write(&mut self) -> &mut SessionData {
         self.written = true;
+        if matches!(self.status, SessionStatus::Unchanged | SessionStatus::Read) {
+            self.status = SessionStatus::Changed;
+        }
         self.data()
     }
 
