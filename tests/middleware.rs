@@ -586,3 +586,41 @@ fn status_tells_a_read_from_a_change() {
     let _: Option<i64> = s.get("k").unwrap();
     assert_eq!(s.status(), SessionStatus::Changed);
 }
+
+/// actix-session's method names behave as its users expect.
+#[actix_web::test]
+async fn actix_session_methods() {
+    use actix_cherrypy::session::SessionExt;
+    use actix_web::{App, HttpRequest, test};
+    let s = Session::detached();
+    assert!(!s.contains_key("n"));
+    s.update("n", |n: i64| n + 1).unwrap();
+    assert!(!s.contains_key("n"), "update inserts nothing");
+    s.update_or("n", 1, |n: i64| n + 1).unwrap();
+    s.update_or("n", 1, |n: i64| n + 1).unwrap();
+    assert_eq!(s.get::<i64>("n").unwrap(), Some(2));
+    assert_eq!(s.remove_as::<i64>("n").map(Result::unwrap), Some(2));
+    assert!(s.remove_as::<i64>("n").is_none());
+    assert!(s.update("x", |x: String| x).is_ok());
+    s.insert("x", "text").unwrap();
+    assert!(
+        s.update("x", |x: i64| x).is_err(),
+        "a value of another type"
+    );
+
+    // get_session() on the request sees the extractor's session.
+    async fn both(req: HttpRequest, s: Session) -> HttpResponse {
+        s.insert("k", 7).unwrap();
+        let seen: Option<i64> = req.get_session().get("k").unwrap();
+        HttpResponse::Ok().body(format!("{} {seen:?}", req.get_session().id() == s.id()))
+    }
+    let conf = config("ext.conf", "[/]\ntools.sessions.on = True\n");
+    let app = test::init_service(
+        App::new()
+            .wrap(from_cherrypy_config(&conf))
+            .route("/", web::get().to(both)),
+    )
+    .await;
+    let res = test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
+    assert_eq!(test::read_body(res).await, "true Some(7)");
+}

@@ -307,6 +307,44 @@ impl Session {
         removed
     }
 
+    /// actix-session's `remove_as`: removes `key` and converts its value with serde.
+    /// (`remove` returns the session's own value, the Python data model, where actix-session
+    /// returns a JSON string: this crate's sessions hold Python values, not JSON.)
+    pub fn remove_as<T: DeserializeOwned>(&self, key: &str) -> Option<Result<T, ValueError>> {
+        self.remove(key).map(|v| convert::from_value(&v))
+    }
+
+    /// Whether `key` is in the session (a read: the session is loaded).
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.0.borrow_mut().data().contains_key(key)
+    }
+
+    /// actix-session's `update`: replaces the value under `key`, if there is one, with
+    /// `updater` applied to it; nothing is inserted when there is none.
+    pub fn update<T, F>(&self, key: &str, updater: F) -> Result<(), ValueError>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnOnce(T) -> T,
+    {
+        match self.get::<T>(key)? {
+            Some(value) => self.insert(key, updater(value)),
+            None => Ok(()),
+        }
+    }
+
+    /// actix-session's `update_or`: as [`Session::update`], or inserts `default` when
+    /// `key` is not there.
+    pub fn update_or<T, F>(&self, key: &str, default: T, updater: F) -> Result<(), ValueError>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnOnce(T) -> T,
+    {
+        match self.get::<T>(key)? {
+            Some(value) => self.insert(key, updater(value)),
+            None => self.insert(key, default),
+        }
+    }
+
     /// Removes every key (the empty session is still saved).
     pub fn clear(&self) {
         let mut state = self.0.borrow_mut();
@@ -504,18 +542,47 @@ pub(crate) fn lock_timeout(config: &SessionConfig) -> Option<std::time::Duration
 /// actix-session's extractor never fails: the handler runs, and what it writes goes nowhere
 /// (a `debug` event says so). A handler that must tell the difference asks
 /// [`Session::is_detached`].
+/// `get_session()` on a request, for middleware and guards, as actix-session's
+/// `SessionExt`: the request's session, or a [`Session::detached`] one where the middleware
+/// opened none.
+pub trait SessionExt {
+    /// The request's session.
+    fn get_session(&self) -> Session;
+}
+
+impl SessionExt for HttpRequest {
+    fn get_session(&self) -> Session {
+        session_of(&self.extensions(), self.path())
+    }
+}
+
+impl SessionExt for actix_web::dev::ServiceRequest {
+    fn get_session(&self) -> Session {
+        session_of(&self.extensions(), self.path())
+    }
+}
+
+impl SessionExt for actix_web::guard::GuardContext<'_> {
+    fn get_session(&self) -> Session {
+        session_of(&self.req_data(), self.head().uri.path())
+    }
+}
+
+fn session_of(extensions: &actix_web::dev::Extensions, path: &str) -> Session {
+    extensions.get::<Session>().cloned().unwrap_or_else(|| {
+        tracing::debug!(
+            path,
+            "no session here (tools.sessions.on is false for this path, or the CherryPySessions middleware is not installed): a detached session, whose writes go nowhere"
+        );
+        Session::detached()
+    })
+}
+
 impl FromRequest for Session {
     type Error = actix_web::Error;
     type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let session = req.extensions().get::<Session>().cloned();
-        std::future::ready(Ok(session.unwrap_or_else(|| {
-            tracing::debug!(
-                path = req.path(),
-                "no session here (tools.sessions.on is false for this path, or the CherryPySessions middleware is not installed): a detached session, whose writes go nowhere"
-            );
-            Session::detached()
-        })))
+        std::future::ready(Ok(req.get_session()))
     }
 }
