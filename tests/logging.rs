@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use actix_cherrypy::middleware::CherryPySessions;
+use actix_cherrypy::middleware::{CherryPySessions, SessionError};
 use actix_cherrypy::session::Session;
 use actix_web::{App, HttpResponse, test, web};
 
@@ -123,6 +123,19 @@ async fn a_store_failure_is_logged_with_its_store_and_cause() {
     std::fs::remove_dir_all(&dir).unwrap();
     let res = test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
     assert_eq!(res.status(), 500);
+    // A typed error the app's error handlers see, with a message that leaks nothing.
+    let error = res
+        .response()
+        .error()
+        .expect("the response carries its error");
+    assert!(matches!(
+        error.as_error::<SessionError>(),
+        Some(SessionError::Store(_))
+    ));
+    assert_eq!(
+        test::read_body(res).await,
+        "the session could not be loaded or saved"
+    );
     let log = captured.take();
     assert!(log.contains("the session store failed"), "{log}");
     assert!(

@@ -425,7 +425,10 @@ fn lock_timeout_answers_500_after_the_timeout() {
     let started = std::time::Instant::now();
     let waited = http::get(port, "/get?key=n", Some(&cookie));
     assert_eq!(waited.status, 500);
-    assert_eq!(waited.body, "", "a store failure is an opaque 500");
+    assert_eq!(
+        waited.body, "the session could not be loaded or saved",
+        "a store failure is a 500 that names no cause"
+    );
     assert!(
         started.elapsed() < Duration::from_millis(1200),
         "{:?}",

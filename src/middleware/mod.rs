@@ -21,6 +21,7 @@
 //! [`from_cherrypy_config`] may also be called inside the closure: it reads each file once
 //! per process and hands every worker the same store.
 
+mod error;
 mod service;
 
 use std::collections::HashMap;
@@ -36,6 +37,7 @@ use crate::diagnostic::Diagnostic;
 use crate::session_config::{SessionConfig, SessionConfigs, StorageKind};
 use crate::store::{AnyStore, FileStore, RamStore};
 
+pub use error::SessionError;
 pub use service::SessionMiddleware;
 
 /// CherryPy's session tool as actix-web middleware. Cheap to clone; clones share settings

@@ -13,7 +13,7 @@ use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse};
 
 use tracing::Instrument;
 
-use super::Shared;
+use super::{SessionError, Shared};
 use crate::cookie::{MaxAge, SetCookie, cookie_value, http_date};
 use crate::session::{Session, State, expiry_after, lock_timeout};
 use crate::session_config::{LockingMode, SessionConfig};
@@ -74,7 +74,7 @@ where
             async move {
                 let session = match open(&shared, &config, &req).await {
                     Ok(session) => session,
-                    Err(err) => return Ok(opaque_500(req.into_parts().0, &config, &err)),
+                    Err(err) => return Ok(store_failed(req.into_parts().0, &config, err)),
                 };
                 tracing::Span::current().record("id", short(&session.id()));
                 req.extensions_mut().insert(session.clone());
@@ -236,13 +236,10 @@ async fn finish<B: MessageBody + 'static>(
     // carries no request to answer with, so it goes on without a cookie.
     let res = outcome?;
     let mut res = match saved {
-        Ok(()) if refused => ServiceResponse::new(
-            res.into_parts().0,
-            HttpResponse::InternalServerError().finish(),
-        )
-        .map_into_right_body(),
+        Ok(()) if refused => ServiceResponse::from_err(SessionError::Refused, res.into_parts().0)
+            .map_into_right_body(),
         Ok(()) => res.map_into_left_body(),
-        Err(err) => opaque_500(res.into_parts().0, config, &err),
+        Err(err) => store_failed(res.into_parts().0, config, err),
     };
     let id = session.id();
     // One reading of the clock for the cookie's `expires` and the response's `Date`:
@@ -320,20 +317,19 @@ fn refused_without_lock(session: &Session) -> bool {
     refused
 }
 
-/// A store failure is an opaque 500 with an empty body: its details go to the log, never
-/// to the client.
-fn opaque_500<B>(
+/// A store failure: a 500 through the app's error handlers, whose message says nothing of
+/// the cause; the cause goes to the log.
+fn store_failed<B>(
     request: HttpRequest,
     config: &SessionConfig,
-    err: &StoreError,
+    err: StoreError,
 ) -> ServiceResponse<EitherBody<B>> {
     tracing::error!(
         store = config.storage.value.as_str(),
-        error = %ErrorChain(err),
+        error = %ErrorChain(&err),
         "session request answered 500"
     );
-    ServiceResponse::new(request, HttpResponse::InternalServerError().finish())
-        .map_into_right_body()
+    ServiceResponse::from_err(SessionError::Store(err), request).map_into_right_body()
 }
 
 /// The cookie as CherryPy sets it (spec: sessions §7): path from `path`, else the request

@@ -48,7 +48,7 @@ impl Record {
     }
 }
 
-/// Why a store operation failed. The middleware answers any of these with an opaque 500,
+/// Why a store operation failed. The middleware answers any of these with a 500 ([`crate::middleware::SessionError`]),
 /// except [`StoreError::Undecodable`] when a session is opened.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

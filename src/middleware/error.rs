@@ -1,0 +1,30 @@
+//! The errors the middleware answers a request with itself.
+
+use actix_web::ResponseError;
+use actix_web::http::StatusCode;
+
+use crate::store::StoreError;
+
+/// Why the middleware failed a request on its own account. It reaches the client as a
+/// `500` whose body is this error's short message (never the cause, which goes to the
+/// log), and goes through the application's error handlers (`ErrorHandlers`, a custom
+/// error page) like the application's own errors.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// The session store failed to load or save the session (its cause is the
+    /// `source()`, and in the log).
+    #[error("the session could not be loaded or saved")]
+    Store(#[source] StoreError),
+    /// The handler's changes were refused, as CherryPy refuses them: the session was used
+    /// without its lock where the store requires it (file sessions), or changed after
+    /// `release_lock()` while another request changed it too.
+    #[error("the session's changes were refused")]
+    Refused,
+}
+
+impl ResponseError for SessionError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::INTERNAL_SERVER_ERROR
+    }
+}
