@@ -48,8 +48,9 @@ impl Record {
     }
 }
 
-/// Why a store operation failed. The middleware answers any of these with a 500 ([`crate::middleware::SessionError`]),
-/// except [`StoreError::Undecodable`] when a session is opened.
+/// Why a store operation failed. The middleware answers any of these with a 500
+/// ([`crate::middleware::SessionError`]), except [`StoreError::Undecodable`] when a session
+/// is opened.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
