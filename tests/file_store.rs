@@ -364,3 +364,30 @@ fn unreadable_and_foreign_session_files() {
     );
     assert_eq!(std::fs::read(&path).unwrap(), before);
 }
+
+/// A directory the process cannot write is refused when the middleware is built, not
+/// found by the first request that saves. (`/proc/self` is a directory nobody, root
+/// included, can create files in; the tests run as root in CI, where permissions would
+/// not stop a write.)
+#[test]
+fn an_unwritable_storage_path_is_refused_at_startup() {
+    let dir =
+        std::env::temp_dir().join(format!("actix-cherrypy-unwritable-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("site.conf");
+    std::fs::write(
+        &conf,
+        "[/]\ntools.sessions.on = True\ntools.sessions.storage_type = 'file'\n\
+         tools.sessions.storage_path = '/proc/self'\n",
+    )
+    .unwrap();
+    let err = actix_cherrypy::middleware::CherryPySessions::from_file(&conf)
+        .expect_err("an unwritable directory");
+    let d = err.diagnostic();
+    assert_eq!(d.code, "storage-path", "{d}");
+    assert!(d.to_string().contains("not writable"), "{d}");
+    assert!(
+        d.to_string().contains("site.conf:4:"),
+        "located at the setting: {d}"
+    );
+}

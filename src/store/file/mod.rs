@@ -84,6 +84,17 @@ impl FileStore {
             ));
         }
         open::check_directory(&dir)?;
+        // A directory the process cannot write is found now, at startup, rather than as a
+        // 500 on every request that saves: write a temporary file and let it go.
+        tempfile::Builder::new()
+            .prefix(".write-probe.")
+            .tempfile_in(&dir)
+            .map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!("{} is not writable: {}", dir.display(), without_path(e)),
+                )
+            })?;
         Ok(Self {
             inner: Arc::new(Inner {
                 dir,
