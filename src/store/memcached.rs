@@ -5,7 +5,9 @@
 //! servers, a key goes to the server python-memcached picks for it.
 //!
 //! Locks span processes ([`super::shared_lock`]), which CherryPy's do not (its memcached
-//! locks are per process): a CherryPy process sharing the servers ignores them.
+//! locks are per process): a CherryPy process sharing the servers ignores them. A lock is
+//! the key `<id>.lock`, holding its holder's token and, after a space, the token of the
+//! waiter of another process queued for it ([`LockState`]).
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
