@@ -5,7 +5,9 @@
 //! servers, a key goes to the server python-memcached picks for it.
 //!
 //! Locks span processes ([`super::shared_lock`]), which CherryPy's do not (its memcached
-//! locks are per process): a CherryPy process sharing the servers ignores them.
+//! locks are per process): a CherryPy process sharing the servers ignores them. A lock is
+//! the key `<id>.lock`, holding its holder's token and, after a space, the token of the
+//! waiter of another process queued for it ([`LockState`]).
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -246,23 +248,65 @@ impl SessionStore for MemcachedStore {
     }
 }
 
-impl MemcachedStore {
-    /// The lock key's CAS value if it still holds `token`.
-    async fn owned_cas(&self, key: &str, token: &str) -> Result<Option<u64>, StoreError> {
-        let value = self
-            .with(key, async |c| {
-                c.meta_get(key, false, None, Some(&["v", "c"])).await
-            })
-            .await?;
-        Ok(value
-            .filter(|v| v.data.as_deref() == Some(token.as_bytes()))
-            .and_then(|v| v.cas))
+/// What a lock key holds: the holder's token, then, after a space, the token of the waiter
+/// of another process queued for it, if any. The queue lives in the lock's own key so that
+/// queueing, handing over and releasing are each one compare-and-swap on that key: a
+/// waiter's queueing changes the CAS value a release compares, so the release cannot free
+/// the lock past it, and a free lock (no key) has nobody queued.
+struct LockState {
+    value: Vec<u8>,
+    /// Where the holder's token ends (the value's length when nobody is queued).
+    split: usize,
+    cas: u64,
+    /// Whole seconds left of the lease, at least one.
+    ttl: u64,
+}
+
+impl LockState {
+    fn holder(&self) -> &[u8] {
+        &self.value[..self.split]
     }
 
-    /// The token in `key`, if any.
-    async fn token_in(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let value = self.with(key, async |c| c.get(key).await).await?;
-        Ok(value.and_then(|v| v.data))
+    fn queued(&self) -> Option<&[u8]> {
+        self.value
+            .get(self.split + 1..)
+            .filter(|queued| !queued.is_empty())
+    }
+}
+
+/// How many times in a row a lock operation reads the key again after its compare-and-swap
+/// found it changed (a waiter queued or left meanwhile): each retry follows another
+/// process's progress, so a few suffice.
+const CAS_ATTEMPTS: usize = 8;
+
+impl MemcachedStore {
+    /// The lock `key`'s state, `None` when it is free.
+    async fn lock_state(&self, key: &str) -> Result<Option<LockState>, StoreError> {
+        let Some(item) = self
+            .with(key, async |c| {
+                c.meta_get(key, false, None, Some(&["v", "c", "t"])).await
+            })
+            .await?
+        else {
+            return Ok(None);
+        };
+        let (Some(value), Some(cas)) = (item.data, item.cas) else {
+            return Err(backend(std::io::Error::other(format!(
+                "memcached gave lock {key} without its value or CAS"
+            ))));
+        };
+        let split = value.iter().position(|&b| b == b' ').unwrap_or(value.len());
+        let ttl = item
+            .ttl_remaining
+            .and_then(|t| u64::try_from(t).ok())
+            .unwrap_or(0)
+            .max(1);
+        Ok(Some(LockState {
+            value,
+            split,
+            cas,
+            ttl,
+        }))
     }
 
     /// Sets `key` to `value` for `ttl` seconds, only while its CAS value is `cas`; whether
@@ -275,11 +319,34 @@ impl MemcachedStore {
         cas: u64,
     ) -> Result<bool, StoreError> {
         let (ttl, compare) = (format!("T{ttl}"), format!("C{cas}"));
+        self.cas_op(key, value, &[&ttl, &compare]).await
+    }
+
+    /// Appends `value` to `key`, keeping its expiry, only while its CAS value is `cas`;
+    /// whether it did.
+    async fn append_if_cas(&self, key: &str, value: &[u8], cas: u64) -> Result<bool, StoreError> {
+        let compare = format!("C{cas}");
+        self.cas_op(key, value, &["MA", &compare]).await
+    }
+
+    async fn cas_op(&self, key: &str, value: &[u8], flags: &[&str]) -> Result<bool, StoreError> {
         self.with(key, async |c| {
-            match c
-                .meta_set(key, value, false, None, Some(&[&ttl, &compare]))
-                .await
-            {
+            match c.meta_set(key, value, false, None, Some(flags)).await {
+                Ok(_) => Ok(true),
+                Err(e) if is_status(&e, &[Status::Exists, Status::NotFound, Status::NotStored]) => {
+                    Ok(false)
+                }
+                Err(e) => Err(e),
+            }
+        })
+        .await
+    }
+
+    /// Deletes `key` only while its CAS value is `cas`; whether it did.
+    async fn delete_if_cas(&self, key: &str, cas: u64) -> Result<bool, StoreError> {
+        let compare = format!("C{cas}");
+        self.with(key, async |c| {
+            match c.meta_delete(key, false, None, Some(&[&compare])).await {
                 Ok(_) => Ok(true),
                 Err(e) if is_status(&e, &[Status::Exists, Status::NotFound]) => Ok(false),
                 Err(e) => Err(e),
@@ -300,15 +367,13 @@ impl MemcachedStore {
         })
         .await
     }
+}
 
-    /// Deletes `key` (the queue's place: a lost race only makes a waiter queue again).
-    async fn forget(&self, key: &str) -> Result<(), StoreError> {
-        self.with(key, async |c| match c.delete(key).await {
-            Err(e) if is_status(&e, &[Status::NotFound]) => Ok(()),
-            other => other,
-        })
-        .await
-    }
+/// The error of a lock operation whose compare-and-swap kept failing.
+fn kept_changing(key: &str) -> StoreError {
+    backend(std::io::Error::other(format!(
+        "memcached lock {key} changed {CAS_ATTEMPTS} times in a row"
+    )))
 }
 
 /// Whole seconds, at least one: memcached's expiries have no finer unit.
@@ -325,12 +390,11 @@ fn at_least(d: Duration) -> u64 {
 impl LockServer for MemcachedStore {
     shared_lock::store_handles!();
 
-    /// Memcached has no scripts: the lock and its queue are read, then changed with `add`
-    /// and CAS, so a race costs a waiter one more attempt, never two holders. A free lock
-    /// is taken at once, in one round trip, without looking at the queue: a lock is free
-    /// with a waiter queued only in the moment between a release and that waiter's next
-    /// attempt, so this costs the waiter at most one turn, and a free lock (the common case)
-    /// costs no more than before the queue.
+    /// Memcached has no scripts: the lock is read, then changed with `add` or a
+    /// compare-and-swap, and read again when that finds it changed, so a race costs a
+    /// round trip, never two holders nor a waiter's place. A free lock is taken in one round
+    /// trip. A waiter that finds the lock held is queued (or holds it) before this returns,
+    /// unless another waiter is queued already.
     async fn try_acquire(
         &self,
         key: &str,
@@ -338,84 +402,81 @@ impl LockServer for MemcachedStore {
         lease: Duration,
     ) -> Result<bool, StoreError> {
         let lease = seconds(lease).max(1);
-        if self.add_if_absent(key, token, lease).await? {
-            // Queued by an earlier attempt? Our release leaves the queue then.
-            return Ok(true);
-        }
-        let queue = shared_lock::queue_key(key);
-        let holder = self
-            .with(key, async |c| {
-                c.meta_get(key, false, None, Some(&["v", "c"])).await
-            })
-            .await?;
-        let queued = self.token_in(&queue).await?;
-        let queued_is_us = queued.as_deref() == Some(token.as_bytes());
-        let taken = match holder {
-            // Handed to us by the previous holder: take it up with our own lease.
-            Some(held) if held.data.as_deref() == Some(token.as_bytes()) => match held.cas {
-                Some(cas) => self.set_if_cas(key, token.as_bytes(), lease, cas).await?,
-                None => false,
-            },
-            Some(_) => false,
-            None if queued.is_none() || queued_is_us => {
-                self.add_if_absent(key, token, lease).await?
+        let ours = token.as_bytes();
+        for _ in 0..CAS_ATTEMPTS {
+            if self.add_if_absent(key, token, lease).await? {
+                return Ok(true);
             }
-            None => false,
-        };
-        if taken {
-            if queued_is_us {
-                self.forget(&queue).await?;
+            let Some(lock) = self.lock_state(key).await? else {
+                // Freed meanwhile: try to take it again.
+                continue;
+            };
+            if lock.holder() == ours {
+                // Handed over by the previous holder: take it up with our own lease, and
+                // keep the waiter queued behind us, if any.
+                if self.set_if_cas(key, &lock.value, lease, lock.cas).await? {
+                    return Ok(true);
+                }
+            } else if lock.queued().is_some() {
+                // Queued already, or another waiter is (one at a time): wait.
+                return Ok(false);
+            } else if self
+                .append_if_cas(key, format!(" {token}").as_bytes(), lock.cas)
+                .await?
+            {
+                // Queued behind the holder (an append keeps the holder's lease).
+                return Ok(false);
             }
-            return Ok(true);
-        }
-        let hold = at_least(shared_lock::QUEUE_HOLD);
-        if queued.is_none() {
-            self.add_if_absent(&queue, token, hold).await?;
-        } else if queued_is_us {
-            let (ttl, token) = (format!("T{hold}"), token.as_bytes());
-            self.with(&queue, async |c| {
-                c.meta_set(&queue, token, false, None, Some(&[&ttl]))
-                    .await
-                    .map(drop)
-            })
-            .await?;
+            // The key changed between our read and our write: look again at once.
         }
         Ok(false)
     }
 
     async fn renew(&self, key: &str, token: &str, lease: Duration) -> Result<bool, StoreError> {
-        let Some(cas) = self.owned_cas(key, token).await? else {
-            return Ok(false);
-        };
-        self.set_if_cas(key, token.as_bytes(), seconds(lease).max(1), cas)
-            .await
+        for _ in 0..CAS_ATTEMPTS {
+            let Some(lock) = self.lock_state(key).await? else {
+                return Ok(false);
+            };
+            if lock.holder() != token.as_bytes() {
+                return Ok(false);
+            }
+            // The same value (a queued waiter stays queued), with a new lease.
+            if self
+                .set_if_cas(key, &lock.value, seconds(lease).max(1), lock.cas)
+                .await?
+            {
+                return Ok(true);
+            }
+        }
+        Err(kept_changing(key))
     }
 
     async fn release(&self, key: &str, token: &str) -> Result<(), StoreError> {
-        let queue = shared_lock::queue_key(key);
-        let mut queued = self.token_in(&queue).await?;
-        if queued.as_deref() == Some(token.as_bytes()) {
-            self.forget(&queue).await?;
-            queued = None;
-        }
-        let Some(cas) = self.owned_cas(key, token).await? else {
-            return Ok(());
-        };
-        if let Some(next) = queued {
-            let lease = at_least(shared_lock::HANDED_OVER_LEASE);
-            if self.set_if_cas(key, &next, lease, cas).await? {
-                return self.forget(&queue).await;
+        let ours = token.as_bytes();
+        for _ in 0..CAS_ATTEMPTS {
+            let Some(lock) = self.lock_state(key).await? else {
+                return Ok(());
+            };
+            let done = if lock.holder() == ours {
+                match lock.queued() {
+                    Some(next) => {
+                        let lease = at_least(shared_lock::HANDED_OVER_LEASE);
+                        self.set_if_cas(key, next, lease, lock.cas).await?
+                    }
+                    None => self.delete_if_cas(key, lock.cas).await?,
+                }
+            } else if lock.queued() == Some(ours) {
+                // A waiter that gives up leaves the queue; the holder keeps its lease.
+                self.set_if_cas(key, lock.holder(), lock.ttl, lock.cas)
+                    .await?
+            } else {
+                return Ok(());
+            };
+            if done {
+                return Ok(());
             }
-            return Ok(());
         }
-        let compare = format!("C{cas}");
-        self.with(key, async |c| {
-            match c.meta_delete(key, false, None, Some(&[&compare])).await {
-                Err(e) if is_status(&e, &[Status::Exists, Status::NotFound]) => Ok(()),
-                other => other.map(drop),
-            }
-        })
-        .await
+        Err(kept_changing(key))
     }
 }
 

@@ -21,6 +21,15 @@ use super::{LockTable, Record, SessionLock, SessionStore, StoreError};
 use crate::limits::MAX_SESSION_BYTES;
 use crate::session_id::SessionId;
 
+/// The key that holds the waiter queued for the lock `key` ([`shared_lock`]'s fairness).
+fn queue_key(key: &str) -> String {
+    format!("{key}:next")
+}
+
+/// How long a queued waiter's place lasts unless it renews it by trying again (it does at
+/// least every few milliseconds): a waiter that went away blocks the queue no longer.
+const QUEUE_HOLD: Duration = Duration::from_millis(250);
+
 /// The longest a command may take before the request fails.
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// The longest a (re)connection may take.
@@ -221,7 +230,7 @@ impl RedisStore {
                 .arg(RELEASE_SOURCE)
                 .arg(2)
                 .arg(key)
-                .arg(shared_lock::queue_key(key))
+                .arg(queue_key(key))
                 .arg(token)
                 .arg(millis(shared_lock::HANDED_OVER_LEASE))
                 .ignore();
@@ -269,10 +278,10 @@ impl SessionStore for RedisStore {
                     .arg(ACQUIRE_SOURCE)
                     .arg(2)
                     .arg(&lock_key)
-                    .arg(shared_lock::queue_key(&lock_key))
+                    .arg(queue_key(&lock_key))
                     .arg(&token)
                     .arg(lease_ms)
-                    .arg(millis(shared_lock::QUEUE_HOLD));
+                    .arg(millis(QUEUE_HOLD));
                 read_value(&mut pipe, data_key);
                 let (taken, exists, data): (i64, bool, Vec<u8>) =
                     pipe.query_async(&mut redis).await.map_err(backend)?;
@@ -387,10 +396,10 @@ impl LockServer for RedisStore {
         let mut redis = self.connection().await?;
         let taken: i64 = ACQUIRE
             .key(key)
-            .key(shared_lock::queue_key(key))
+            .key(queue_key(key))
             .arg(token)
             .arg(millis(lease))
-            .arg(millis(shared_lock::QUEUE_HOLD))
+            .arg(millis(QUEUE_HOLD))
             .invoke_async(&mut redis)
             .await
             .map_err(backend)?;
@@ -413,7 +422,7 @@ impl LockServer for RedisStore {
         let mut redis = self.connection().await?;
         RELEASE
             .key(key)
-            .key(shared_lock::queue_key(key))
+            .key(queue_key(key))
             .arg(token)
             .arg(millis(shared_lock::HANDED_OVER_LEASE))
             .invoke_async::<i64>(&mut redis)

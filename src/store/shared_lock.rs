@@ -13,15 +13,20 @@
 //!
 //! Fairness between processes: a process whose requests keep coming would otherwise keep
 //! the lock, as its next request retakes it at once while a waiter of another process is
-//! asleep between two attempts. So a waiter that finds the lock taken queues itself: a
-//! second key, `<lock key>:next`, holds its token (one waiter at a time; the others retry
-//! to queue). A release that finds a queued waiter does not free the lock but hands it to
-//! that waiter (the lock key then holds the waiter's token), and a free lock is not taken
-//! by anyone but the queued waiter. Bound: a waiter of another process, once queued, gets
-//! the lock when the holding process lets go of it, which is after at most
-//! [`super::lock_table::MAX_HAND_OVERS`] + 1 of its requests in a row; a waiter that
-//! crashed or gave up holds the queue for at most [`QUEUE_HOLD`] and a lock handed to it
-//! for at most [`HANDED_OVER_LEASE`].
+//! asleep between two attempts. So a waiter that finds the lock taken queues itself, in
+//! the same attempt (before it sleeps): the server keeps one queued token per lock (one
+//! waiter at a time; the others retry to queue). A release that finds a queued waiter does
+//! not free the lock but hands it to that waiter (the lock key then holds the waiter's
+//! token), and a free lock is not taken by anyone but the queued waiter. Queueing and
+//! releasing are atomic with respect to each other (a Redis script each; on memcached the
+//! queued token is in the lock's own key, changed by compare-and-swap), so a release never
+//! frees the lock past a waiter that queued meanwhile. Bound: a waiter of another process,
+//! once queued, gets the lock when the holding process lets go of it, which is after at
+//! most [`super::lock_table::MAX_HAND_OVERS`] + 1 of its requests in a row (the one holding
+//! it when the waiter queued, and the hand-overs after it). A waiter that gave up leaves
+//! the queue; one that crashed holds its place for at most Redis' `QUEUE_HOLD` (on
+//! memcached, until the lock is released or expires), and a lock handed to it for at most
+//! [`HANDED_OVER_LEASE`].
 
 use std::future::Future;
 use std::pin::Pin;
@@ -42,18 +47,9 @@ pub(crate) const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 /// as a lock handed to a queued waiter stays unused until its next attempt.
 const MAX_BACKOFF: Duration = Duration::from_millis(5);
 
-/// How long a queued waiter's place lasts unless it renews it by trying again (it does at
-/// least every [`MAX_BACKOFF`]): a waiter that went away blocks the queue no longer.
-pub(crate) const QUEUE_HOLD: Duration = Duration::from_millis(250);
-
 /// The lease of a lock handed to a queued waiter, until that waiter takes it up with its
 /// own lease on its next attempt: a waiter that went away holds it no longer.
 pub(crate) const HANDED_OVER_LEASE: Duration = Duration::from_secs(2);
-
-/// The key that holds the queued waiter of the lock `key`.
-pub(crate) fn queue_key(key: &str) -> String {
-    format!("{key}:next")
-}
 
 /// What a server offers for locks; every method is one round trip.
 pub(crate) trait LockServer: Clone + Send + Sync + 'static {
@@ -70,9 +66,10 @@ pub(crate) trait LockServer: Clone + Send + Sync + 'static {
     fn renewals(&self) -> &Arc<Renewals>;
 
     /// Takes the lock `key` for `token` with `lease`; whether it did. It does if the key
-    /// is absent and no other waiter is queued ([`queue_key`]), or if the key already holds
-    /// `token` (handed over by the previous holder). Otherwise it queues `token` for
-    /// [`QUEUE_HOLD`] when nobody is queued, or renews that if `token` is.
+    /// is absent and no other waiter is queued, or if the key already holds `token`
+    /// (handed over by the previous holder). Otherwise it queues `token` when nobody is
+    /// queued (or renews its place if `token` is), atomically with its finding the lock
+    /// held: a release that follows hands the lock to `token`.
     fn try_acquire(
         &self,
         key: &str,
