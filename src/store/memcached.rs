@@ -9,6 +9,7 @@
 //! the key `<id>.lock`, holding its holder's token and, after a space, the token of the
 //! waiter of another process queued for it ([`LockState`]).
 
+use crate::store::{ErrorChain, redact};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -190,14 +191,22 @@ impl SessionStore for MemcachedStore {
         let bytes = value.data.unwrap_or_default();
         if flags & FLAG_COMPRESSED != 0 || flags & FLAG_PICKLE == 0 {
             // Not a value CherryPy's MemcachedSession writes: no session, as for CherryPy.
-            log::warn!("memcached session {key} has flags {flags}, not a pickle; ignored");
+            tracing::warn!(
+                key = %redact(key),
+                flags,
+                "a memcached session is not a pickle; ignored"
+            );
             return Ok(None);
         }
         match codec::decode(&bytes) {
             Ok(record) => Ok(Some(record)),
             // python-memcached reads an unpicklable value as a miss.
             Err(err) if is_garbage(&err) => {
-                log::warn!("memcached session {key} cannot be read ({err}); ignored");
+                tracing::warn!(
+                    key = %redact(key),
+                    error = %ErrorChain(&err),
+                    "a memcached session cannot be read; ignored"
+                );
                 Ok(None)
             }
             // A session we cannot read back (over the budget, or an object CherryPy

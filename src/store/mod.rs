@@ -90,6 +90,36 @@ pub(crate) fn short(id: &SessionId) -> &str {
     id.as_str().get(..8).unwrap_or_default()
 }
 
+/// A store key with the session id in it cut to its first 8 hex digits, for the log.
+#[cfg(any(feature = "memcached", feature = "redis"))]
+pub(crate) fn redact(key: &str) -> String {
+    let bytes = key.as_bytes();
+    let hex = |b: &u8| b.is_ascii_digit() || (b'a'..=b'f').contains(b);
+    let mut run = 0;
+    for (i, b) in bytes.iter().enumerate() {
+        run = if hex(b) { run + 1 } else { 0 };
+        if run == 40 {
+            let start = i + 1 - 40;
+            return format!(
+                "{}{}…{}",
+                &key[..start],
+                &key[start..start + 8],
+                &key[i + 1..]
+            );
+        }
+    }
+    key.to_owned()
+}
+
+#[cfg(all(test, any(feature = "memcached", feature = "redis")))]
+#[test]
+fn redact_cuts_the_id_in_a_key() {
+    let id = "0123456789abcdef0123456789abcdef01234567";
+    assert_eq!(redact(&format!("lock_{id}")), "lock_01234567…");
+    assert_eq!(redact(&format!("{id}.lock")), "01234567….lock");
+    assert_eq!(redact("no id here"), "no id here");
+}
+
 /// A session backend. Every method is one of CherryPy's backend operations.
 pub trait SessionStore: Clone + Send + Sync + 'static {
     /// The record stored under `id`, expired or not: `Some` means the id exists (CherryPy's

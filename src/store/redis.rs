@@ -7,6 +7,7 @@
 //! use and reopened after an outage; each command has a time limit, so requests fail with an
 //! error during an outage rather than hang. Locks span processes ([`super::shared_lock`]).
 
+use crate::store::{ErrorChain, short};
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, SystemTime};
 
@@ -162,9 +163,10 @@ impl RedisStore {
         match codec::decode(&bytes) {
             Ok(record) => Ok(Some(record)),
             Err(err) if is_garbage(&err) => {
-                log::warn!(
-                    "redis session {} cannot be read ({err}); treated as empty",
-                    self.key(id)
+                tracing::warn!(
+                    session = short(id),
+                    error = %ErrorChain(&err),
+                    "a Redis session cannot be read; treated as empty"
                 );
                 Ok(Some(Record {
                     data: Default::default(),

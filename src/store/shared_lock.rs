@@ -28,6 +28,7 @@
 //! memcached, until the lock is released or expires), and a lock handed to it for at most
 //! [`HANDED_OVER_LEASE`].
 
+use crate::store::{ErrorChain, redact};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -271,7 +272,7 @@ impl Renewals {
                 Ok(runtime) => drop(runtime.spawn(renew_held::<S>(server.downgrade()))),
                 Err(_) => {
                     renewals.running.store(false, Ordering::Release);
-                    log::warn!("no async runtime: session locks will not be renewed");
+                    tracing::warn!("no async runtime: session locks will not be renewed");
                 }
             }
         }
@@ -328,12 +329,17 @@ async fn renew_held<S: LockServer>(weak: S::Weak) {
                         .remove(&entry)
                         .is_some();
                     if still_held {
-                        log::error!(
-                            "session lock {key} was lost (its lease ran out); another request may now change the session concurrently"
+                        tracing::error!(
+                            lock = %redact(&key),
+                            "a session lock was lost (its lease ran out); another request may now change the session concurrently"
                         );
                     }
                 }
-                Err(err) => log::warn!("renewing session lock {key} failed: {err}"),
+                Err(err) => tracing::warn!(
+                    lock = %redact(&key),
+                    error = %ErrorChain(&err),
+                    "renewing a session lock failed"
+                ),
             }
         }
     }
@@ -343,7 +349,11 @@ async fn renew_held<S: LockServer>(weak: S::Weak) {
 /// wait of up to one lease, so it is logged, not returned.
 pub(crate) async fn release_or_warn<S: LockServer>(server: &S, key: &str, token: &str) {
     if let Err(err) = server.release(key, token).await {
-        log::warn!("releasing session lock {key} failed (it expires with its lease): {err}");
+        tracing::warn!(
+            lock = %redact(key),
+            error = %ErrorChain(&err),
+            "releasing a session lock failed (it expires with its lease)"
+        );
     }
 }
 
@@ -387,7 +397,10 @@ impl<S: LockServer> Drop for Held<S> {
         }
         self.server.renewals().release(self.entry);
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            log::warn!("session lock {} left to expire with its lease", self.key);
+            tracing::warn!(
+                lock = %redact(&self.key),
+                "a session lock is left to expire with its lease (no async runtime)"
+            );
             return;
         };
         let (server, key, token) = (
