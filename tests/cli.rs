@@ -74,6 +74,21 @@ fn every_invalid_fixture_is_located() {
         assert_eq!(error["code"], code, "{file}: {error}");
         assert_eq!(error["line"].to_string(), line, "{file}: {error}");
         assert_eq!(error["column"].to_string(), column, "{file}: {error}");
+        // `check --format json`: one object per line, the same error among them.
+        let out = run(&["check", "--format", "json", file]);
+        assert_eq!(out.status.code(), Some(1), "{file}");
+        let diagnostics: Vec<Json> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
+            .collect();
+        assert!(
+            diagnostics.iter().any(|d| d["code"] == code
+                && d["severity"] == "error"
+                && d["file"] == file.as_str()
+                && d["line"].as_u64().map(|l| l.to_string()).as_deref() == Some(line)),
+            "{file}: {diagnostics:?}"
+        );
         listed.push(file.clone());
     }
     for entry in std::fs::read_dir(root.join("fixtures/invalid")).unwrap() {
@@ -121,4 +136,21 @@ fn dump_json_is_one_line_per_file() {
     assert_eq!(lines[0]["ok"], true);
     assert_eq!(lines[0]["file"], "fixtures/site.conf");
     assert_eq!(lines[1]["ok"], false);
+}
+
+/// Shell completions and the manual page come from the same command definition.
+#[test]
+fn completions_and_man_page() {
+    let bash = run(&["completions", "bash"]);
+    assert_eq!(bash.status.code(), Some(0));
+    let script = String::from_utf8(bash.stdout).unwrap();
+    assert!(
+        script.contains("cherrypy-config") && script.contains("migrate"),
+        "{script}"
+    );
+    let man = run(&["man"]);
+    assert_eq!(man.status.code(), Some(0));
+    let page = String::from_utf8(man.stdout).unwrap();
+    assert!(page.starts_with(".ie") || page.contains(".TH"), "{page}");
+    assert!(page.contains("check"), "{page}");
 }

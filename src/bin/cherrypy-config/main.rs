@@ -27,6 +27,10 @@ struct Cli {
 enum Command {
     /// Report every error and warning (exit 0: clean or warnings only, 1: errors, 2: unreadable).
     Check {
+        /// Output format: text (a snippet per diagnostic, on stderr) or JSON (one object
+        /// per diagnostic and line, on stdout, for editors and CI).
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
         /// Config files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -55,6 +59,14 @@ enum Command {
         /// The config file.
         file: PathBuf,
     },
+    /// Print a completion script for SHELL (e.g. `cherrypy-config completions bash >
+    /// /etc/bash_completion.d/cherrypy-config`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `cherrypy-config man | man -l -`.
+    Man,
     /// Print each file's sections and values as CherryPy reads them.
     Dump {
         /// Output format.
@@ -83,7 +95,7 @@ enum Outcome {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Command::Check { files } => files.iter().map(check).max(),
+        Command::Check { format, files } => files.iter().map(|f| check(f, format)).max(),
         Command::Dump { format, files } => files.iter().map(|f| dump(f, format)).max(),
         Command::Explain {
             path,
@@ -95,6 +107,23 @@ fn main() -> ExitCode {
             check,
             file,
         } => Some(migrate(&file, in_place, check)),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(
+                shell,
+                &mut command,
+                "cherrypy-config",
+                &mut std::io::stdout(),
+            );
+            Some(Outcome::Clean)
+        }
+        Command::Man => {
+            let page = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command());
+            Some(match page.render(&mut std::io::stdout()) {
+                Ok(()) => Outcome::Clean,
+                Err(_) => Outcome::Unreadable,
+            })
+        }
     };
     ExitCode::from(outcome.unwrap_or(Outcome::Clean) as u8)
 }
@@ -103,9 +132,14 @@ fn read(path: &PathBuf) -> Result<FileReport, SourceError> {
     SourceFile::read(path).map(|source| config::read_source(&source))
 }
 
-fn check(path: &PathBuf) -> Outcome {
+fn check(path: &PathBuf, format: Format) -> Outcome {
     let report = match read(path) {
         Ok(report) => report,
+        Err(err) if matches!(format, Format::Json) => {
+            let outcome = source_error_outcome(&err);
+            println!("{}", diagnostic_json(path, &Diagnostic::from(err)));
+            return outcome;
+        }
         Err(err) => return report_unreadable(err),
     };
     let mut diagnostics = report.diagnostics;
@@ -128,8 +162,18 @@ fn check(path: &PathBuf) -> Outcome {
     }
     let diagnostics = cap_repeated(diagnostics);
     let mut stderr = std::io::stderr().lock();
-    for d in &diagnostics {
-        let _ = write!(stderr, "{}", render::render(d));
+    match format {
+        Format::Text => {
+            for d in &diagnostics {
+                let _ = write!(stderr, "{}", render::render(d));
+            }
+        }
+        Format::Json => {
+            let mut stdout = std::io::stdout().lock();
+            for d in &diagnostics {
+                let _ = writeln!(stdout, "{}", diagnostic_json(path, d));
+            }
+        }
     }
     // A closing "… and N more like this" line counts the N it stands for.
     let count = |d: &Diagnostic| d.omitted.max(1);
@@ -151,6 +195,28 @@ fn check(path: &PathBuf) -> Outcome {
     } else {
         Outcome::Clean
     }
+}
+
+/// One diagnostic as `check --format json` prints it: `{"file", "line", "column",
+/// "severity", "code", "message", "section", "key", "help", "notes", "omitted"}` (line and
+/// column 1-based, null where the diagnostic has no place; `omitted` counts the
+/// diagnostics a closing "… and N more like this" stands for).
+fn diagnostic_json(path: &std::path::Path, d: &Diagnostic) -> serde_json::Value {
+    let (line, column) = d.line_column().unzip();
+    let location = d.location.as_ref();
+    serde_json::json!({
+        "file": path.display().to_string(),
+        "line": line,
+        "column": column,
+        "severity": d.severity.to_string(),
+        "code": d.code,
+        "message": d.message,
+        "section": location.and_then(|l| l.section.as_deref()),
+        "key": location.and_then(|l| l.key.as_deref()),
+        "help": d.help,
+        "notes": d.notes,
+        "omitted": d.omitted,
+    })
 }
 
 fn dump(path: &PathBuf, format: Format) -> Outcome {
