@@ -111,6 +111,35 @@ impl CherryPySessions {
     /// Reads a CherryPy config file; its first error is returned, located. Its warnings
     /// (a misspelt key, a legacy name, a value CherryPy reads differently than it looks)
     /// are logged once, here, in the words `cherrypy-config check` prints.
+    ///
+    /// Build it once, outside `HttpServer::new`, so every worker shares one store:
+    ///
+    /// ```no_run
+    /// use actix_cherrypy::middleware::CherryPySessions;
+    /// use actix_web::{App, HttpServer};
+    ///
+    /// # async fn run() -> anyhow::Result<()> {
+    /// let sessions = CherryPySessions::from_file("fixtures/site.conf")?;
+    /// HttpServer::new(move || App::new().wrap(sessions.clone()))
+    ///     .bind(("127.0.0.1", 8080))?
+    ///     .run()
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// A config with an error is refused with its place:
+    ///
+    /// ```
+    /// use actix_cherrypy::middleware::CherryPySessions;
+    ///
+    /// let dir = std::env::temp_dir();
+    /// let bad = dir.join("actix-cherrypy-doc-bad.conf");
+    /// std::fs::write(&bad, "[/]\ntools.sessions.timeout = 1e999\n").unwrap();
+    /// let err = CherryPySessions::from_file(&bad).unwrap_err();
+    /// assert_eq!(err.diagnostic().code, "value-out-of-range");
+    /// assert!(err.to_string().contains("actix-cherrypy-doc-bad.conf:2:"));
+    /// ```
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
         let loaded = SessionConfigs::load(&[path.as_ref()])?;
         for warning in &loaded.warnings {

@@ -10,6 +10,24 @@ use crate::session_value::SessionValue;
 
 /// One process's sessions in memory. Clones share the same sessions, so build it once and
 /// hand clones to every worker.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+///
+/// use actix_cherrypy::session_id::SessionId;
+/// use actix_cherrypy::session_value::{SessionData, SessionValue};
+/// use actix_cherrypy::store::{RamStore, Record, SessionStore};
+///
+/// # actix_web::rt::System::new().block_on(async {
+/// let store = RamStore::new();
+/// let id = SessionId::generate();
+/// let mut data = SessionData::new();
+/// data.insert("user".into(), SessionValue::Str("ann".into()));
+/// let expires = SystemTime::now() + Duration::from_secs(3600);
+/// store.save(&id, Record { data: data.clone(), expires }).await.unwrap();
+/// assert_eq!(store.load(&id).await.unwrap().unwrap().data, data);
+/// # });
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct RamStore {
     inner: Arc<Inner>,

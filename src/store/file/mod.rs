@@ -45,6 +45,30 @@ const TMP_SUFFIX: &str = ".tmp";
 const STALE_TMP: Duration = Duration::from_secs(10 * 60);
 
 /// Sessions in a directory, shared with any CherryPy process that uses the same one.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+///
+/// use actix_cherrypy::session_id::SessionId;
+/// use actix_cherrypy::session_value::{SessionData, SessionValue};
+/// use actix_cherrypy::store::{FileStore, Record, SessionStore};
+///
+/// # actix_web::rt::System::new().block_on(async {
+/// let dir = std::env::temp_dir().join("actix-cherrypy-doc-sessions");
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let store = FileStore::new(&dir).unwrap();
+/// let id = SessionId::generate();
+/// let mut data = SessionData::new();
+/// data.insert("user".into(), SessionValue::Str("ann".into()));
+/// let expires = SystemTime::now() + Duration::from_secs(3600);
+/// let lock = store.lock(&id, None).await.unwrap();
+/// store.save(&id, Record { data: data.clone(), expires }).await.unwrap();
+/// drop(lock);
+/// // CherryPy's own file name, readable by its FileSession.
+/// assert!(dir.join(format!("session-{id}")).exists());
+/// assert_eq!(store.load(&id).await.unwrap().unwrap().data, data);
+/// # });
+/// ```
 #[derive(Clone, Debug)]
 pub struct FileStore {
     inner: Arc<Inner>,
