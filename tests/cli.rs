@@ -154,3 +154,29 @@ fn completions_and_man_page() {
     assert!(page.starts_with(".ie") || page.contains(".TH"), "{page}");
     assert!(page.contains("check"), "{page}");
 }
+
+/// `check --startup` refuses what the middleware refuses at startup on this machine, in
+/// the same words: here a storage directory that does not exist. Without `--startup` the
+/// file alone is checked (it may be meant for another machine).
+#[test]
+fn check_agrees_with_the_middleware_on_the_storage_directory() {
+    let dir = std::env::temp_dir().join(format!("actix-cherrypy-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("missing-dir.conf");
+    std::fs::write(
+        &conf,
+        "[/]\ntools.sessions.on = True\ntools.sessions.storage_type = 'file'\n\
+         tools.sessions.storage_path = '/nonexistent/actix-cherrypy'\n",
+    )
+    .unwrap();
+    let conf_arg = conf.to_str().unwrap();
+    assert_eq!(run(&["check", conf_arg]).status.code(), Some(0));
+    let out = run(&["check", "--startup", "--format", "json", conf_arg]);
+    assert_eq!(out.status.code(), Some(1));
+    let line = String::from_utf8(out.stdout).unwrap();
+    let d: Json = serde_json::from_str(line.trim()).unwrap();
+    assert_eq!(d["code"], "storage-path", "{d}");
+    assert_eq!(d["line"], 4, "{d}");
+    let app = actix_cherrypy::middleware::CherryPySessions::from_file(&conf).unwrap_err();
+    assert_eq!(d["message"], app.diagnostic().message.as_str());
+}

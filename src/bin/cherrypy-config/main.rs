@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use actix_cherrypy::Diagnostic;
 use actix_cherrypy::config::{self, Config, FileReport};
 use actix_cherrypy::diagnostic::cap_repeated;
+use actix_cherrypy::middleware::CherryPySessions;
 use actix_cherrypy::session_config::{self, SessionConfigs};
 use actix_cherrypy::source::{SourceError, SourceFile};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -31,6 +32,10 @@ enum Command {
         /// per diagnostic and line, on stdout, for editors and CI).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Also run the middleware's startup checks on this machine, as the app would here
+        /// (storage directories: present, writable, not writable by everyone).
+        #[arg(long)]
+        startup: bool,
         /// Config files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -95,7 +100,11 @@ enum Outcome {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Command::Check { format, files } => files.iter().map(|f| check(f, format)).max(),
+        Command::Check {
+            format,
+            startup,
+            files,
+        } => files.iter().map(|f| check(f, format, startup)).max(),
         Command::Dump { format, files } => files.iter().map(|f| dump(f, format)).max(),
         Command::Explain {
             path,
@@ -132,7 +141,7 @@ fn read(path: &PathBuf) -> Result<FileReport, SourceError> {
     SourceFile::read(path).map(|source| config::read_source(&source))
 }
 
-fn check(path: &PathBuf, format: Format) -> Outcome {
+fn check(path: &PathBuf, format: Format, startup: bool) -> Outcome {
     let report = match read(path) {
         Ok(report) => report,
         Err(err) if matches!(format, Format::Json) => {
@@ -159,6 +168,17 @@ fn check(path: &PathBuf, format: Format) -> Outcome {
             }
             Err(error) => diagnostics.push(error.into_diagnostic()),
         }
+    }
+    // What the middleware refuses at startup on this machine (a storage directory that is
+    // missing, unwritable, or writable by everyone): the app's own check, in its words.
+    // Only those: a store the app's build has and this command's lacks is not the file's
+    // fault. Opt-in, since a config is often checked on another machine than its server's.
+    if startup
+        && !diagnostics.iter().any(Diagnostic::is_error)
+        && let Err(err) = CherryPySessions::from_file(path)
+        && err.diagnostic().code == "storage-path"
+    {
+        diagnostics.push(err.into_diagnostic());
     }
     let diagnostics = cap_repeated(diagnostics);
     let mut stderr = std::io::stderr().lock();
