@@ -4,8 +4,6 @@ use std::borrow::Cow;
 use std::fmt::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use chrono::{DateTime, Datelike, Timelike, Utc};
-
 /// `Max-Age` as Python prints `timeout * 60`: an int stays an int (`3600`), a float keeps
 /// its repr (`30.0`, `90.5`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -115,22 +113,16 @@ fn write_http_date(out: &mut String, t: SystemTime) -> std::fmt::Result {
 }
 
 fn format_http_date(out: &mut String, secs: i64) -> std::fmt::Result {
-    let date = DateTime::<Utc>::from_timestamp(secs, 0).unwrap_or_default();
-    // formatdate's own '%s, %02d %s %04d %02d:%02d:%02d GMT' with English names.
-    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+    // `httpdate` writes IMF-fixdate, the same text as Python's
+    // `formatdate(usegmt=True)`, for years up to 9999; no session date comes near that
+    // (timeouts are bounded when the config is read), and one past it is written as the
+    // last second of 9999 rather than panicking.
+    const LAST: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
+    let secs = u64::try_from(secs.clamp(0, LAST)).unwrap_or(0);
     write!(
         out,
-        "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
-        DAYS[date.weekday().num_days_from_monday() as usize],
-        date.day(),
-        MONTHS[date.month0() as usize],
-        date.year(),
-        date.hour(),
-        date.minute(),
-        date.second()
+        "{}",
+        httpdate::HttpDate::from(UNIX_EPOCH + Duration::from_secs(secs))
     )
 }
 
@@ -140,6 +132,18 @@ mod tests {
 
     fn at(secs: u64) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn dates_past_year_9999_are_its_last_second_not_a_panic() {
+        assert_eq!(
+            http_date(at(300_000_000_000)),
+            "Fri, 31 Dec 9999 23:59:59 GMT"
+        );
+        assert_eq!(
+            http_date(UNIX_EPOCH - Duration::from_secs(5)),
+            "Thu, 01 Jan 1970 00:00:00 GMT"
+        );
     }
 
     #[test]
