@@ -627,3 +627,67 @@ async fn actix_session_methods() {
     let res = test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
     assert_eq!(test::read_body(res).await, "true Some(7)");
 }
+
+/// Layers: a site file, an environment file after it, values set in code last; the last
+/// layer to set a key wins, per path section, as CherryPy's `config.update` does.
+#[actix_web::test]
+async fn the_builder_layers_files_and_code() {
+    use actix_cherrypy::middleware::CherryPySessions;
+    use actix_web::{App, test};
+    async fn touch(s: Session) -> HttpResponse {
+        s.insert("k", 1).unwrap();
+        HttpResponse::Ok().finish()
+    }
+    let site = config(
+        "layer-site.conf",
+        "[/]\ntools.sessions.on = True\ntools.sessions.timeout = 60\n[/admin]\ntools.sessions.timeout = 15\n",
+    );
+    let env = config("layer-env.conf", "[/admin]\ntools.sessions.timeout = 10\n");
+    let max_age = |sessions: CherryPySessions, path: &'static str| async move {
+        let app = test::init_service(
+            App::new()
+                .wrap(sessions)
+                .route("/", web::get().to(touch))
+                .route("/admin", web::get().to(touch))
+                .route("/shop", web::get().to(touch)),
+        )
+        .await;
+        let res = test::call_service(&app, test::TestRequest::get().uri(path).to_request()).await;
+        let cookie = res
+            .headers()
+            .get("set-cookie")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        cookie
+            .split("; ")
+            .find_map(|a| a.strip_prefix("Max-Age=").map(str::to_owned))
+            .unwrap_or_default()
+    };
+    let layered = || {
+        CherryPySessions::builder().file(&site).file(&env).set(
+            "/shop",
+            "tools.sessions.timeout",
+            "30",
+        )
+    };
+    assert_eq!(max_age(layered().build().unwrap(), "/").await, "3600");
+    assert_eq!(max_age(layered().build().unwrap(), "/admin").await, "600");
+    assert_eq!(max_age(layered().build().unwrap(), "/shop").await, "1800");
+    let code_wins = layered().set("/admin", "tools.sessions.timeout", "5");
+    assert_eq!(max_age(code_wins.build().unwrap(), "/admin").await, "300");
+    // A bad value set in code is a located error, like one in a file.
+    let err = CherryPySessions::builder()
+        .file(&site)
+        .set("global", "tools.sessions.timeout", "1e999")
+        .build()
+        .unwrap_err();
+    assert_eq!(err.diagnostic().code, "value-out-of-range");
+    assert!(err.to_string().starts_with("<code>:2:"), "{err}");
+    let err = CherryPySessions::builder()
+        .set("/x\n[global]", "k", "1")
+        .build()
+        .unwrap_err();
+    assert_eq!(err.diagnostic().code, "code-value");
+}

@@ -21,6 +21,7 @@
 //! [`from_cherrypy_config`] may also be called inside the closure: it reads each file once
 //! per process and hands every worker the same store.
 
+mod builder;
 mod error;
 mod service;
 
@@ -37,6 +38,7 @@ use crate::diagnostic::Diagnostic;
 use crate::session_config::{SessionConfig, SessionConfigs, StorageKind};
 use crate::store::{AnyStore, FileStore, RamStore};
 
+pub use builder::CherryPySessionsBuilder;
 pub use error::SessionError;
 pub use service::SessionMiddleware;
 
@@ -141,7 +143,18 @@ impl CherryPySessions {
     /// assert!(err.to_string().contains("actix-cherrypy-doc-bad.conf:2:"));
     /// ```
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
-        let loaded = SessionConfigs::load(&[path.as_ref()])?;
+        Self::builder().file(path.as_ref()).build()
+    }
+
+    /// Several config files and values set in code, layered: see
+    /// [`CherryPySessionsBuilder`].
+    pub fn builder() -> CherryPySessionsBuilder {
+        CherryPySessionsBuilder::default()
+    }
+
+    /// Config files already read, later ones winning; their warnings are logged once.
+    fn from_sources(sources: &[Arc<crate::source::SourceFile>]) -> Result<Self, ConfigError> {
+        let loaded = SessionConfigs::from_sources(sources)?;
         for warning in &loaded.warnings {
             tracing::warn!("{warning}");
         }
