@@ -29,6 +29,18 @@ impl Captured {
     }
 }
 
+/// Everything logged at `info` and above on this thread, until the guard is dropped.
+fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    (captured, tracing::subscriber::set_default(subscriber))
+}
+
 fn config(text: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("actix-cherrypy-logging-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -47,14 +59,7 @@ async fn touch(s: Session) -> actix_web::Result<HttpResponse> {
 
 #[actix_web::test]
 async fn debug_true_logs_the_session_tools_steps_for_its_path_only() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = capture();
 
     let conf = config(
         "[/]\ntools.sessions.on = True\ntools.sessions.debug = True\n\
@@ -98,14 +103,7 @@ async fn debug_true_logs_the_session_tools_steps_for_its_path_only() {
 
 #[actix_web::test]
 async fn a_store_failure_is_logged_with_its_store_and_cause() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = capture();
 
     let dir = std::env::temp_dir().join(format!(
         "actix-cherrypy-logging-store-{}",
@@ -149,14 +147,7 @@ async fn a_store_failure_is_logged_with_its_store_and_cause() {
 
 #[actix_web::test]
 async fn config_warnings_are_logged_once_at_startup() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = capture();
     let conf = config("[/]\ntools.sessions.on = True\ntools.sessions.timout = 5\n");
     let sessions = CherryPySessions::from_file(&conf).unwrap();
     let log = captured.take();
