@@ -167,6 +167,21 @@ fn locking_a_session_that_does_not_exist_creates_no_lock_file() {
     });
 }
 
+/// Waits (a second at most) until nobody holds `path`'s flock. A lock this test released
+/// can still be held for a moment by a child process another test of this binary is
+/// starting: between its fork and its exec it has a copy of every descriptor.
+fn wait_until_unlocked(path: &Path) {
+    let file = fs::File::open(path).unwrap();
+    for _ in 0..100 {
+        if file.try_lock().is_ok() {
+            file.unlock().unwrap();
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("{} is still locked", path.display());
+}
+
 /// A lock file whose session is gone (left by CherryPy 18.2+, which never removes them,
 /// or by a session deleted or regenerated) is removed by the clean-up; one that somebody
 /// holds is not, nor one whose session exists.
@@ -191,6 +206,7 @@ fn clean_up_removes_orphan_lock_files_but_not_held_ones() {
         "a live session's lock file is removed"
     );
     drop(holder);
+    wait_until_unlocked(&lock_file(&held));
     block_on(store.clean_up(SystemTime::now())).unwrap();
     assert!(
         !lock_file(&held).exists(),
@@ -510,6 +526,7 @@ fn a_held_lock_does_not_stop_the_clean_up() {
     assert_eq!(removed, 1);
     assert!(sessions.join(format!("session-{busy}")).exists());
     drop(holder);
+    wait_until_unlocked(&sessions.join(format!("session-{busy}.lock")));
     assert_eq!(block_on(store.clean_up(SystemTime::now())).unwrap(), 1);
     assert_eq!(names(&sessions), Vec::<String>::new());
 }
