@@ -168,3 +168,49 @@ async fn config_warnings_are_logged_once_at_startup() {
     test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
     assert!(!captured.take().contains("timout"));
 }
+
+/// A memcached or Redis server that cannot be reached is found at startup: a located error
+/// by default, or a warning in the log when the app chooses to start all the same.
+#[cfg(all(feature = "redis", feature = "memcached"))]
+#[actix_web::test]
+async fn an_unreachable_store_server_is_found_at_startup() {
+    use actix_cherrypy::middleware::Unreachable;
+    // A port nobody listens on: bound, then closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    for (storage, address) in [
+        ("redis", format!("tools.sessions.port = {port}")),
+        (
+            "memcached",
+            format!("tools.sessions.servers = ['127.0.0.1:{port}']"),
+        ),
+    ] {
+        let conf = config(&format!(
+            "[/]\ntools.sessions.on = True\ntools.sessions.storage_type = '{storage}'\n{address}\n"
+        ));
+        let err = CherryPySessions::from_file(&conf).unwrap_err();
+        let d = err.diagnostic();
+        assert_eq!(d.code, "store-unreachable", "{d}");
+        assert!(d.message.contains(&format!("127.0.0.1:{port}")), "{d}");
+        assert_eq!(
+            d.line_column().map(|(l, _)| l),
+            Some(3),
+            "at storage_type: {d}"
+        );
+
+        let (captured, _guard) = capture();
+        CherryPySessions::builder()
+            .file(&conf)
+            .unreachable_store(Unreachable::Warn)
+            .build()
+            .expect("starts all the same");
+        let log = captured.take();
+        assert!(
+            log.contains("cannot be reached") && log.contains("WARN"),
+            "{log}"
+        );
+    }
+}

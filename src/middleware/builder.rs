@@ -5,7 +5,7 @@ use std::fmt::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::CherryPySessions;
+use super::{CherryPySessions, Unreachable};
 use crate::config::ConfigError;
 use crate::diagnostic::Diagnostic;
 use crate::source::SourceFile;
@@ -35,6 +35,7 @@ pub struct CherryPySessionsBuilder {
     files: Vec<PathBuf>,
     /// `(section, key, value)`, in the order they were set.
     values: Vec<(String, String, String)>,
+    unreachable: Unreachable,
 }
 
 impl CherryPySessionsBuilder {
@@ -57,6 +58,13 @@ impl CherryPySessionsBuilder {
         self
     }
 
+    /// What to do when a memcached or Redis server cannot be reached at startup: refuse
+    /// to start (the default) or start and log a warning.
+    pub fn unreachable_store(mut self, unreachable: Unreachable) -> Self {
+        self.unreachable = unreachable;
+        self
+    }
+
     /// Reads every layer and opens the stores; the first error is returned, located.
     pub fn build(self) -> Result<CherryPySessions, ConfigError> {
         let mut sources = self
@@ -67,7 +75,7 @@ impl CherryPySessionsBuilder {
         if !self.values.is_empty() {
             sources.push(SourceFile::new(CODE, code_layer(&self.values)?));
         }
-        CherryPySessions::from_sources(&sources)
+        CherryPySessions::from_sources(&sources, self.unreachable)
     }
 }
 

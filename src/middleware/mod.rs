@@ -153,20 +153,23 @@ impl CherryPySessions {
     }
 
     /// Config files already read, later ones winning; their warnings are logged once.
-    fn from_sources(sources: &[Arc<crate::source::SourceFile>]) -> Result<Self, ConfigError> {
+    fn from_sources(
+        sources: &[Arc<crate::source::SourceFile>],
+        unreachable: Unreachable,
+    ) -> Result<Self, ConfigError> {
         let loaded = SessionConfigs::from_sources(sources)?;
         for warning in &loaded.warnings {
             tracing::warn!("{warning}");
         }
-        Self::with_settings(Settings::Files(loaded.value))
+        Self::with_settings(Settings::Files(loaded.value), unreachable)
     }
 
     /// Every path uses `config` (for code-only setups).
     pub fn from_session_config(config: SessionConfig) -> Result<Self, ConfigError> {
-        Self::with_settings(Settings::Single(Arc::new(config)))
+        Self::with_settings(Settings::Single(Arc::new(config)), Unreachable::Fail)
     }
 
-    fn with_settings(configs: Settings) -> Result<Self, ConfigError> {
+    fn with_settings(configs: Settings, unreachable: Unreachable) -> Result<Self, ConfigError> {
         let all: Vec<Arc<SessionConfig>> = match &configs {
             Settings::Files(files) => files.all_shared().cloned().collect(),
             Settings::Single(config) => vec![Arc::clone(config)],
@@ -178,7 +181,9 @@ impl CherryPySessions {
             let at = match stores.iter().position(|(k, _)| *k == key) {
                 Some(at) => at,
                 None if config.on.value => {
-                    stores.push((key, open_store(config)?));
+                    let store = open_store(config)?;
+                    check_reachable(&store, config, unreachable)?;
+                    stores.push((key, store));
                     stores.len() - 1
                 }
                 // Sessions are off here: no store is needed (or checked).
@@ -247,6 +252,62 @@ fn located(
             .in_entry(&place.section, Some(place.key()));
     }
     ConfigError::from(d)
+}
+
+/// What to do at startup when a memcached or Redis server cannot be reached (set with
+/// [`CherryPySessionsBuilder::unreachable_store`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Unreachable {
+    /// Refuse to start, with a located error (the default): a site that cannot keep
+    /// sessions finds out before it serves anybody.
+    #[default]
+    Fail,
+    /// Start all the same and log a warning: requests fail until the server is back, and
+    /// the store reconnects by itself.
+    Warn,
+}
+
+/// How long the startup check waits for a store's server to accept a connection.
+const REACH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Connects to each server the store talks to (a TCP connection, then closed), so a server
+/// that is down or misnamed shows at startup, at the config line that names it.
+fn check_reachable(
+    store: &AnyStore,
+    config: &SessionConfig,
+    unreachable: Unreachable,
+) -> Result<(), ConfigError> {
+    use std::net::{TcpStream, ToSocketAddrs};
+    for (host, port) in store.tcp_addresses() {
+        let reached = (host.as_str(), port)
+            .to_socket_addrs()
+            .and_then(|mut addrs| {
+                addrs.next().ok_or_else(|| {
+                    std::io::Error::new(std::io::ErrorKind::NotFound, "no address for the name")
+                })
+            })
+            .and_then(|addr| TcpStream::connect_timeout(&addr, REACH_TIMEOUT));
+        if let Err(e) = reached {
+            let message = format!(
+                "the {} server {host}:{port} cannot be reached: {e}",
+                config.storage.value.as_str()
+            );
+            match unreachable {
+                Unreachable::Fail => {
+                    return Err(located(
+                        "store-unreachable",
+                        message,
+                        &config.storage.origin,
+                    ));
+                }
+                Unreachable::Warn => tracing::warn!(
+                    "{message}; starting all the same: its requests fail until it is back"
+                ),
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The store a path's settings ask for; what cannot work is a located startup error rather

@@ -28,6 +28,18 @@ pub enum AnyStore {
 }
 
 impl AnyStore {
+    /// The servers this store talks to over TCP, by name and port (none for RAM and
+    /// files): what the startup check tries to reach.
+    pub(crate) fn tcp_addresses(&self) -> Vec<(String, u16)> {
+        match self {
+            Self::Ram(_) | Self::File(_) => Vec::new(),
+            #[cfg(feature = "memcached")]
+            Self::Memcached(store) => store.tcp_addresses(),
+            #[cfg(feature = "redis")]
+            Self::Redis(store) => store.tcp_address().into_iter().collect(),
+        }
+    }
+
     /// Starts CherryPy's clean-up every `every`; the servers (memcached, Redis) expire
     /// sessions themselves and need none.
     pub(crate) fn spawn_clean_up(&self, every: Duration) -> Option<tokio::task::JoinHandle<()>> {

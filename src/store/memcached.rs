@@ -75,6 +75,19 @@ impl MemcachedStore {
         self
     }
 
+    /// The TCP servers' hosts and ports (for the startup check).
+    pub(crate) fn tcp_addresses(&self) -> Vec<(String, u16)> {
+        self.inner
+            .servers
+            .iter()
+            .filter_map(|s| {
+                let dsn = crate::session_config::memcached_dsn(&s.address)?;
+                let (host, port) = dsn.strip_prefix("tcp://")?.rsplit_once(':')?;
+                Some((host.to_owned(), port.parse().ok()?))
+            })
+            .collect()
+    }
+
     /// A store on `servers` (CherryPy's `tools.sessions.servers` entries). Nothing is
     /// connected until the first request.
     pub fn new<S: AsRef<str>>(servers: &[S]) -> Result<Self, BadServer> {

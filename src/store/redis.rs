@@ -102,6 +102,15 @@ impl RedisStore {
         Ok(Self::with_client(client, prefix.into()))
     }
 
+    /// The server's host and port, where it is reached over TCP (for the startup check).
+    pub(crate) fn tcp_address(&self) -> Option<(String, u16)> {
+        match &self.inner.client.get_connection_info().addr {
+            redis::ConnectionAddr::Tcp(host, port)
+            | redis::ConnectionAddr::TcpTls { host, port, .. } => Some((host.clone(), *port)),
+            _ => None,
+        }
+    }
+
     fn with_client(client: redis::Client, prefix: String) -> Self {
         Self {
             inner: Arc::new(Inner {
