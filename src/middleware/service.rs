@@ -15,7 +15,7 @@ use tracing::Instrument;
 
 use super::{SessionError, Shared};
 use crate::cookie::{MaxAge, SetCookie, cookie_value, http_date};
-use crate::session::{Session, State, expiry_after, lock_timeout};
+use crate::session::{Session, State, expiry_after, later, lock_timeout};
 use crate::session_config::{LockingMode, SessionConfig};
 use crate::session_id::SessionId;
 use crate::store::{AnyStore, ErrorChain, Record, SessionStore, StoreError, short};
@@ -383,14 +383,6 @@ fn set_cookie<'a>(
         same_site: config.samesite.value.map(|s| s.as_str().into()),
         secure: config.secure.value,
     }
-}
-
-/// Now plus `duration`, saturating: a duration from a config is far below any overflow
-/// (its range is checked when the config is read), and this keeps one set in code from
-/// panicking a request.
-fn later(now: SystemTime, duration: Duration) -> SystemTime {
-    now.checked_add(duration)
-        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 60 * 60))
 }
 
 /// CherryPy's RAM store hands the handler the stored dict itself, so what a failing handler

@@ -519,11 +519,23 @@ fn entry_size(key: &str, value: &SessionValue) -> SessionSize {
     })
 }
 
-/// When a session saved now expires: now + `timeout` minutes, saturating (an absurd timeout
-/// is a session that does not expire, never a panic).
+/// When a session saved now expires: now + `timeout` minutes (see [`later`]).
 pub(crate) fn expiry_after(config: &SessionConfig) -> std::time::SystemTime {
-    let now = std::time::SystemTime::now();
-    now.checked_add(config.timeout.value.as_duration())
+    later(
+        std::time::SystemTime::now(),
+        config.timeout.value.as_duration(),
+    )
+}
+
+/// `now` plus `duration`, saturating at a hundred years ahead: a duration from a config is
+/// far below any overflow (its range is checked when the config is read), and this keeps
+/// one set in code from panicking a request (an absurd timeout is a session, or a cookie,
+/// that does not expire).
+pub(crate) fn later(
+    now: std::time::SystemTime,
+    duration: std::time::Duration,
+) -> std::time::SystemTime {
+    now.checked_add(duration)
         .unwrap_or_else(|| now + std::time::Duration::from_secs(100 * 365 * 24 * 60 * 60))
 }
 
