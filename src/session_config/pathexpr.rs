@@ -3,7 +3,7 @@
 //! `os.getcwd()` becomes `.`, which means the same thing to a file store resolved against
 //! the process's working directory, as CherryPy's `FileSession` resolves it.
 
-use crate::unrepr::{Expr, Value};
+use crate::unrepr::{Expr, Value, posix_join};
 
 /// The path, when `value` is built only from strings, `os.getcwd()` and `os.path.join`.
 pub(super) fn path(value: &Value) -> Option<String> {
@@ -14,7 +14,8 @@ pub(super) fn path(value: &Value) -> Option<String> {
                 "os.getcwd" if args.is_empty() => Some(".".to_owned()),
                 "os.path.join" if !args.is_empty() => {
                     let parts = args.iter().map(path).collect::<Option<Vec<_>>>()?;
-                    Some(join(&parts))
+                    let rest: Vec<&str> = parts[1..].iter().map(String::as_str).collect();
+                    Some(posix_join(&parts[0], &rest))
                 }
                 _ => None,
             },
@@ -32,18 +33,4 @@ fn name(value: &Value) -> Option<&str> {
         },
         _ => None,
     }
-}
-
-/// POSIX `os.path.join`: an absolute part starts over; a separator is added where missing.
-fn join(parts: &[String]) -> String {
-    let mut out = String::new();
-    for part in parts {
-        if part.starts_with('/') {
-            out.clear();
-        } else if !out.is_empty() && !out.ends_with('/') {
-            out.push('/');
-        }
-        out.push_str(part);
-    }
-    out
 }

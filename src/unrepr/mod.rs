@@ -112,6 +112,7 @@ mod tests;
 pub use value::{BinOp, Expr, Value};
 
 pub(crate) use ops::weight;
+pub(crate) use pure::join as posix_join;
 pub(crate) use repr::float_repr;
 
 /// The error and warning codes this module produces (as in `compat/FORMAT.md`).

@@ -96,7 +96,7 @@ fn getcwd() -> Option<String> {
 }
 
 /// `posixpath.join`: an absolute part starts over; a `/` is added where missing.
-fn join(first: &str, rest: &[&str]) -> String {
+pub(crate) fn join(first: &str, rest: &[&str]) -> String {
     let mut out = first.to_owned();
     for part in rest {
         if part.starts_with('/') {
