@@ -6,6 +6,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value as Json;
 
+mod servers;
+
 fn run(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_cherrypy-config"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -160,9 +162,7 @@ fn completions_and_man_page() {
 /// file alone is checked (it may be meant for another machine).
 #[test]
 fn check_agrees_with_the_middleware_on_the_storage_directory() {
-    let dir = std::env::temp_dir().join(format!("actix-cherrypy-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let conf = dir.join("missing-dir.conf");
+    let conf = servers::temp_dir("cli").join("missing-dir.conf");
     std::fs::write(
         &conf,
         "[/]\ntools.sessions.on = True\ntools.sessions.storage_type = 'file'\n\

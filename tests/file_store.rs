@@ -371,10 +371,7 @@ fn unreadable_and_foreign_session_files() {
 /// not stop a write.)
 #[test]
 fn an_unwritable_storage_path_is_refused_at_startup() {
-    let dir =
-        std::env::temp_dir().join(format!("actix-cherrypy-unwritable-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let conf = dir.join("site.conf");
+    let conf = dir("unwritable").join("site.conf");
     std::fs::write(
         &conf,
         "[/]\ntools.sessions.on = True\ntools.sessions.storage_type = 'file'\n\

@@ -9,6 +9,8 @@ use actix_cherrypy::middleware::{CherryPySessions, SessionError};
 use actix_cherrypy::session::Session;
 use actix_web::{App, HttpResponse, test, web};
 
+mod servers;
+
 /// Everything the subscriber writes, for the test to read.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -42,8 +44,8 @@ fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
 }
 
 fn config(text: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("actix-cherrypy-logging-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    let dir = DIR.get_or_init(|| servers::temp_dir("logging"));
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let path = dir.join(format!("{n}.conf"));
@@ -105,11 +107,7 @@ async fn debug_true_logs_the_session_tools_steps_for_its_path_only() {
 async fn a_store_failure_is_logged_with_its_store_and_cause() {
     let (captured, _guard) = capture();
 
-    let dir = std::env::temp_dir().join(format!(
-        "actix-cherrypy-logging-store-{}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = servers::temp_dir("logging-store");
     let conf = config(&format!(
         "[/]\ntools.sessions.on = True\ntools.sessions.storage_type = 'file'\n\
          tools.sessions.storage_path = {:?}\n",
