@@ -44,11 +44,10 @@ async fn set(s: Session, q: web::Query<Q>) -> HttpResponse {
 }
 
 async fn get(s: Session, q: web::Query<Q>) -> HttpResponse {
-    text(
-        s.get_value(&q.key(""))
-            .map(|v| v.python_str())
-            .unwrap_or_default(),
-    )
+    let value = s.get_value(&q.key(""));
+    // Work after the read: a request that changed nothing ends while others run.
+    pause(q.ms.unwrap_or(0)).await;
+    text(value.map(|v| v.python_str()).unwrap_or_default())
 }
 
 async fn dump(s: Session) -> HttpResponse {

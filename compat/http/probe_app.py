@@ -24,8 +24,10 @@ class Probe:
         return value
 
     @cherrypy.expose
-    def get(self, key):
+    def get(self, key, ms='0'):
         value = cherrypy.session.get(key)
+        # Work after the read: a request that changed nothing ends while others run.
+        time.sleep(int(ms) / 1000)
         return '' if value is None else str(value)
 
     @cherrypy.expose

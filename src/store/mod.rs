@@ -139,9 +139,11 @@ pub trait SessionStore: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The save of a request that read the session and changed nothing: `record` is the
-    /// data as loaded with its new expiry. The stored result is the same as
-    /// [`Self::save`]'s; a store may get there by changing the expiry alone (RAM: in
-    /// place; files: the pickle's ten expiration bytes), which is why this is separate.
+    /// data as loaded with its new expiry. A store may get there by changing the expiry
+    /// alone (RAM: in place; files: the pickle's ten expiration bytes), which is why this
+    /// is separate. If nothing is stored under `id` any more (a request without the lock
+    /// regenerated or deleted it meanwhile), nothing should be: the default, a plain
+    /// [`Self::save`], is right only for stores whose callers hold the session's lock.
     fn touch(
         &self,
         id: &SessionId,

@@ -155,17 +155,15 @@ impl SessionStore for RamStore {
         Ok(())
     }
 
-    /// The expiry alone, in place. If another request replaced or deleted the session
-    /// meanwhile (only possible without its lock), its data stays: CherryPy's RAM sessions
-    /// share one dict between requests, so a read-only request never writes back an older
-    /// copy there either.
+    /// The expiry alone, in place. If another request replaced the session meanwhile (only
+    /// possible without its lock), its data stays: CherryPy's RAM sessions share one dict
+    /// between requests, so a read-only request never writes back an older copy there
+    /// either. If the session is gone (regenerated away, deleted, cleaned up), it stays
+    /// gone: bringing back an id that a login regenerated away would hand the session to
+    /// whoever holds the old cookie.
     async fn touch(&self, id: &SessionId, record: Record) -> Result<(), StoreError> {
-        let mut sessions = self.write();
-        match sessions.get_mut(&id.to_bytes()) {
-            Some(stored) => stored.expires = micros(record.expires),
-            None => {
-                sessions.insert(id.to_bytes(), Stored::from_record(record));
-            }
+        if let Some(stored) = self.write().get_mut(&id.to_bytes()) {
+            stored.expires = micros(record.expires);
         }
         Ok(())
     }
@@ -242,5 +240,16 @@ mod tests {
         drop(store);
         tokio::time::sleep(Duration::from_secs(301)).await;
         task.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_read_only_save_does_not_bring_back_a_deleted_session() {
+        let store = RamStore::new();
+        let id = SessionId::generate();
+        let later = SystemTime::now() + Duration::from_secs(60);
+        store.save(&id, record(1, later)).await.unwrap();
+        store.delete(&id).await.unwrap();
+        store.touch(&id, record(1, later)).await.unwrap();
+        assert!(store.is_empty());
     }
 }

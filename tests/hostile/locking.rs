@@ -709,3 +709,42 @@ fn a_change_after_the_release_redis() {
 fn a_change_after_the_release_memcached() {
     a_change_after_the_release("memcached");
 }
+
+/// A request that only read a session and ends after `regenerate()` moved the session to a
+/// new id must not store it again under the old one: the old id is what a login
+/// regenerates away, and bringing it back would hand the logged-in session to whoever
+/// holds the old cookie.
+fn a_read_only_request_does_not_bring_back_a_regenerated_id(kind: &str) {
+    let (_store, servers) = probes(kind, "explicit", 1);
+    let port = servers[0].1;
+    let (status, id, _) = session_get(port, "/admin/set?key=user&value=ann", None);
+    assert_eq!(status, 200);
+    let reader = {
+        let id = id.clone();
+        // Unlocked (explicit locking, no acquire_lock()): reads, then works for a while.
+        std::thread::spawn(move || session_get(port, "/get?key=user&ms=400", Some(&id)))
+    };
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    let (status, _, body) = session_get(port, "/admin/regenerate_session?touch=1", Some(&id));
+    assert_eq!(status, 200, "{body}");
+    let (_, new) = body.split_once(' ').unwrap();
+    let (status, _, read) = reader.join().unwrap();
+    assert_eq!((status, read.as_str()), (200, "ann"));
+    assert_eq!(stored(port, new).as_deref(), Some("{'user': 'ann'}"));
+    assert_eq!(stored(port, &id), None, "{kind}: the old id is back");
+}
+
+#[test]
+fn a_read_only_request_does_not_bring_back_a_regenerated_id_ram() {
+    a_read_only_request_does_not_bring_back_a_regenerated_id("ram");
+}
+
+#[test]
+fn a_read_only_request_does_not_bring_back_a_regenerated_id_redis() {
+    a_read_only_request_does_not_bring_back_a_regenerated_id("redis");
+}
+
+#[test]
+fn a_read_only_request_does_not_bring_back_a_regenerated_id_memcached() {
+    a_read_only_request_does_not_bring_back_a_regenerated_id("memcached");
+}

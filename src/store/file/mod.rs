@@ -232,13 +232,17 @@ impl FileStore {
     }
 
     #[cfg(not(unix))]
-    fn write_expiry(&self, _: &SessionId, _: SystemTime) -> Result<bool, StoreError> {
-        Ok(false)
+    fn write_expiry(&self, id: &SessionId, _: SystemTime) -> Result<Touched, StoreError> {
+        Ok(if fs::symlink_metadata(self.data_path(id)).is_ok() {
+            Touched::RewriteNeeded
+        } else {
+            Touched::Gone
+        })
     }
 
     /// Rewrites the expiration in place when the file ends the way our pickler and
-    /// CherryPy's (protocol 3+) end it; `false` when it does not (or is gone), and nothing
-    /// was written. Ten bytes in one sector: a crash leaves the old or the new expiration,
+    /// CherryPy's (protocol 3+) end it; otherwise nothing is written, and the answer says
+    /// whether the file is gone or has to be rewritten whole. Ten bytes in one sector: a crash leaves the old or the new expiration,
     /// and the data is never rewritten, so no temporary file and no fsync are needed, and
     /// a read-only request costs a few system calls on cached pages.
     ///
@@ -246,7 +250,7 @@ impl FileStore {
     /// (which anyone who can write the directory can add) the write would change another
     /// file, so then the full atomic write replaces this name alone.
     #[cfg(unix)]
-    fn write_expiry(&self, id: &SessionId, expires: SystemTime) -> Result<bool, StoreError> {
+    fn write_expiry(&self, id: &SessionId, expires: SystemTime) -> Result<Touched, StoreError> {
         use std::os::unix::fs::{FileExt, MetadataExt};
         /// The tail [`pickle::expiry::state_offset`] reads, with room to spare.
         const TAIL: u64 = 32;
@@ -256,26 +260,27 @@ impl FileStore {
             OpenOptions::new().read(true).write(true),
         ) {
             Ok(opened) => opened,
-            Err(OpenError::Missing | OpenError::Unusable(_)) => return Ok(false),
+            Err(OpenError::Missing) => return Ok(Touched::Gone),
+            Err(OpenError::Unusable(_)) => return Ok(Touched::RewriteNeeded),
             Err(OpenError::Io(e)) => return Err(backend(e)),
         };
         if metadata.nlink() != 1 {
-            return Ok(false);
+            return Ok(Touched::RewriteNeeded);
         }
         let len = metadata.len();
         let start = len.saturating_sub(TAIL);
         let mut tail = vec![0; (len - start) as usize];
         file.read_exact_at(&mut tail, start).map_err(backend)?;
         let Some(offset) = pickle::expiry::state_offset(&tail) else {
-            return Ok(false);
+            return Ok(Touched::RewriteNeeded);
         };
         let at = start + offset as u64;
         // Across a sector boundary the write could tear in a crash: write it all instead.
         if at / 512 != (at + 9) / 512 {
-            return Ok(false);
+            return Ok(Touched::RewriteNeeded);
         }
         file.write_all_at(&state, at).map_err(backend)?;
-        Ok(true)
+        Ok(Touched::InPlace)
     }
 
     fn remove(&self, id: &SessionId) -> Result<(), StoreError> {
@@ -287,9 +292,16 @@ impl FileStore {
     }
 }
 
-/// A stored session this crate cannot use: a pickle of objects outside its data model, or
-/// a file larger than a session may be. Never overwritten; for now the request fails as on
-/// a store error.
+/// What a read-only request's save did to a session file.
+enum Touched {
+    /// The expiration was rewritten in place.
+    InPlace,
+    /// No file has the session's name any more: it stays gone.
+    Gone,
+    /// Nothing was written; the file has to be replaced whole.
+    RewriteNeeded,
+}
+
 /// tempfile's errors name the temporary file's path, and with it the whole session id,
 /// which a log must not carry: keep the kind and the cause, drop the path.
 fn without_path(e: std::io::Error) -> std::io::Error {
@@ -378,13 +390,13 @@ impl SessionStore for FileStore {
             .map_err(backend)?
     }
 
-    /// The expiration's bytes in place (see `write_expiry`) when the file allows it,
-    /// else a full [`Self::save`].
+    /// The expiration's bytes in place (see `write_expiry`) when the file allows it, else
+    /// a full [`Self::save`]; nothing when the file is gone.
     async fn touch(&self, id: &SessionId, record: Record) -> Result<(), StoreError> {
-        if self.write_expiry(id, record.expires)? {
-            return Ok(());
+        match self.write_expiry(id, record.expires)? {
+            Touched::InPlace | Touched::Gone => Ok(()),
+            Touched::RewriteNeeded => self.save(id, record).await,
         }
-        self.save(id, record).await
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
@@ -456,5 +468,20 @@ mod tests {
         );
         let err = codec::decode(&bytes).unwrap_err();
         assert!(!is_garbage(&err), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_read_only_save_does_not_bring_back_a_deleted_session() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path()).unwrap();
+        let id = SessionId::generate();
+        let record = Record {
+            data: crate::session_value::SessionData::new(),
+            expires: SystemTime::now() + Duration::from_secs(60),
+        };
+        store.save(&id, record.clone()).await.unwrap();
+        store.delete(&id).await.unwrap();
+        store.touch(&id, record).await.unwrap();
+        assert!(!store.exists(&id).await.unwrap());
     }
 }
