@@ -36,7 +36,7 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
 use crate::config::ConfigError;
 use crate::diagnostic::Diagnostic;
 use crate::session_config::{SessionConfig, SessionConfigs, StorageKind};
-use crate::store::{AnyStore, FileStore, RamStore};
+use crate::store::{AnyStore, FileStore, RamStore, SessionStore};
 
 pub use builder::CherryPySessionsBuilder;
 pub use error::SessionError;
@@ -72,15 +72,17 @@ impl Shared {
     }
 
     /// CherryPy's clean-up every `clean_freq` minutes of the site's root settings;
-    /// `clean_freq = 0` turns it off (spec: sessions §10).
-    fn start_clean_up(&self) {
+    /// `clean_freq = 0` turns it off. Each store's task ends when the middleware is gone.
+    fn start_clean_up(self: &Arc<Self>) {
         self.sweeper.call_once(|| {
             let freq = self.configs.for_path("/").clean_freq.value;
-            if !freq.is_zero() && freq.as_f64() > 0.0 {
-                let every = freq.as_duration();
-                for (_, store) in &self.stores {
-                    drop(store.spawn_clean_up(every));
-                }
+            if freq.is_zero() || freq.as_f64() <= 0.0 {
+                return;
+            }
+            for at in 0..self.stores.len() {
+                let weak = Arc::downgrade(self);
+                let upgrade = move || weak.upgrade().map(|shared| shared.stores[at].1.clone());
+                drop(crate::store::spawn_clean_up(freq.as_duration(), upgrade));
             }
         });
     }
@@ -209,10 +211,7 @@ impl CherryPySessions {
 
     /// The RAM store behind these sessions, if they use one (for tests and tooling).
     pub fn ram_store(&self) -> Option<&RamStore> {
-        self.shared.stores.iter().find_map(|(_, s)| match s {
-            AnyStore::Ram(ram) => Some(ram),
-            _ => None,
-        })
+        self.shared.stores.iter().find_map(|(_, s)| s.as_ram())
     }
 }
 
@@ -279,7 +278,7 @@ fn check_reachable(
     unreachable: Unreachable,
 ) -> Result<(), ConfigError> {
     use std::net::{TcpStream, ToSocketAddrs};
-    for (host, port) in store.tcp_addresses() {
+    for (host, port) in store.servers() {
         let reached = (host.as_str(), port)
             .to_socket_addrs()
             .and_then(|mut addrs| {

@@ -15,10 +15,10 @@ use tracing::Instrument;
 
 use super::{SessionError, Shared};
 use crate::cookie::{MaxAge, SetCookie, cookie_value, http_date};
-use crate::session::{Session, State, expiry_after, later, lock_timeout};
+use crate::session::{Ending, Fetched, SavePlan, Session, later, lock_timeout};
 use crate::session_config::{LockingMode, SessionConfig};
 use crate::session_id::SessionId;
-use crate::store::{AnyStore, ErrorChain, Record, SessionStore, StoreError, short};
+use crate::store::{AnyStore, ErrorChain, Record, SessionLock, SessionStore, StoreError, short};
 
 /// The middleware service [`super::CherryPySessions`] builds for each worker.
 pub struct SessionMiddleware<S> {
@@ -176,11 +176,16 @@ async fn open(
             (id, lock)
         }
     };
-    let mut state = State::new(Arc::clone(config), store, id);
-    state.fetched = fetched;
-    state.stored_expiry = stored_expiry;
-    state.lock = lock;
-    Ok(Session::new(state))
+    Ok(Session::opened(
+        Arc::clone(config),
+        store,
+        id,
+        Fetched {
+            data: fetched,
+            stored_expiry,
+        },
+        lock,
+    ))
 }
 
 /// A stored session we cannot read back is an unknown session (a new id, as for an unknown
@@ -223,15 +228,13 @@ async fn finish<B: MessageBody + 'static>(
         Ok(res) => res.response().error().is_some() && res.status().is_server_error(),
         Err(_) => true,
     };
-    let reclaimed = reclaim(session, handler_failed).await;
-    let refused = refused_without_lock(session);
-    let saved = match reclaimed {
-        Err(err) => Err(err),
-        Ok(()) if refused || handler_failed => keep_failed_changes(session).await,
-        Ok(()) => save(session, config).await,
+    let (saved, refused) = match session.end(handler_failed).await {
+        Ok(ending) => {
+            let refused = ending.refused;
+            (carry_out(session.store(), ending, config).await, refused)
+        }
+        Err(err) => (Err(err), false),
     };
-    // The save above already stored the data: just let go of the lock.
-    session.state().lock = None;
     // Handler errors reach here as responses; an `Err` comes from an inner middleware and
     // carries no request to answer with, so it goes on without a cookie.
     let res = outcome?;
@@ -260,63 +263,6 @@ async fn finish<B: MessageBody + 'static>(
     Ok(res)
 }
 
-/// After the handler's `release_lock()`: waits for the writes the release left running (a
-/// failure fails the request), then works out what the save may still store. The release
-/// stored the data, so the save has nothing to do unless the handler changed the session
-/// since; then it takes the lock again, and stores only if the session is as the release
-/// left it (else the request is refused: the newer data stays and the handler's later
-/// change is not stored). A failed request's later changes are dropped, as every store
-/// but RAM drops a failed request's changes.
-async fn reclaim(session: &Session, handler_failed: bool) -> Result<(), StoreError> {
-    let pending = std::mem::take(&mut session.state().pending_writes);
-    for write in pending {
-        write
-            .await
-            .map_err(|join| StoreError::Backend(Box::new(join)))??;
-    }
-    let (store, id, timeout, base) = {
-        let mut state = session.state();
-        let Some(released) = state.released.take() else {
-            return Ok(());
-        };
-        if handler_failed || (!state.written && state.delete.is_empty()) {
-            state.data = None;
-            state.delete.clear();
-            return Ok(());
-        }
-        let timeout = lock_timeout(&state.config);
-        (state.store.clone(), released.id, timeout, released.base)
-    };
-    let (lock, record) = store.lock_and_load(&id, timeout).await?;
-    let now = SystemTime::now();
-    let current = record.filter(|r| !r.is_expired(now)).map(|r| r.data);
-    let mut state = session.state();
-    state.lock = Some(lock);
-    if current != base {
-        tracing::error!(
-            "session changed after release_lock() while another request changed it too; this request's changes are not stored"
-        );
-        state.used_without_lock = true;
-    }
-    Ok(())
-}
-
-/// CherryPy's FileSession asserts that the request holds the lock whenever it loads,
-/// saves or deletes a session (3.3+): a handler that used the data without it, or a save
-/// after `release_lock()`, ends in an error page and nothing is stored. We answer the same,
-/// so a site sharing files with CherryPy behaves the same on both.
-fn refused_without_lock(session: &Session) -> bool {
-    let state = session.state();
-    let unlocked_save = state.lock_guards_data && state.data.is_some() && state.lock.is_none();
-    let refused = state.used_without_lock || unlocked_save;
-    if refused && state.lock_guards_data {
-        tracing::error!(
-            "file sessions must be locked to be used (call acquire_lock() first, or use implicit locking); CherryPy fails the same way"
-        );
-    }
-    refused
-}
-
 /// A store failure: a 500 through the app's error handlers, whose message says nothing of
 /// the cause; the cause goes to the log.
 fn store_failed<B>(
@@ -342,7 +288,6 @@ fn set_cookie<'a>(
     id: &'a SessionId,
     now: SystemTime,
 ) -> SetCookie<'a> {
-    let state = session.state();
     let path = config
         .path
         .value
@@ -355,10 +300,10 @@ fn set_cookie<'a>(
         })
         .unwrap_or("/");
     let timeout = config.timeout.value;
-    let (expires, max_age) = if state.cookie_expired {
+    let (expires, max_age) = if session.cookie_expired() {
         let year = Duration::from_secs(60 * 60 * 24 * 365);
         (Some(now - year), None)
-    } else if (config.persistent.value || state.regenerated) && !timeout.is_zero() {
+    } else if (config.persistent.value || session.wants_persistent_cookie()) && !timeout.is_zero() {
         // CherryPy's tool function regenerate() re-sets the cookie from `timeout` alone,
         // ignoring `persistent` (spec: sessions §9; checked against CherryPy 18.10); the
         // session object's regenerate() leaves the cookie as configured.
@@ -385,87 +330,73 @@ fn set_cookie<'a>(
     }
 }
 
-/// CherryPy's RAM store hands the handler the stored dict itself, so what a failing handler
-/// changed in an existing session stays visible, without a save extending its expiry
-/// (spec: sessions §6, checked against CherryPy 18.10). A new session is not stored, and
-/// the other stores keep nothing (their data is a copy that only a save writes).
-async fn keep_failed_changes(session: &Session) -> Result<(), StoreError> {
-    let (store, id, data, expires) = {
-        let mut state = session.state();
-        // A refused request stores nothing (its changes would overwrite newer data).
-        if !matches!(state.store, AnyStore::Ram(_)) || state.used_without_lock {
-            return Ok(());
+/// Does what [`Session::end`] planned, then lets go of the lock (a remote store's expiry
+/// extension takes the lock along and lets go when it is done).
+async fn carry_out(
+    store: AnyStore,
+    ending: Ending,
+    config: &SessionConfig,
+) -> Result<(), StoreError> {
+    let Ending { plan, lock, .. } = ending;
+    match plan {
+        SavePlan::Nothing => Ok(()),
+        SavePlan::Write { id, delete, record } => {
+            for old in delete {
+                store.delete(&old).await?;
+            }
+            match record {
+                Some(record) => {
+                    step!(config, "session saved");
+                    store.save(&id, record).await
+                }
+                None => Ok(()),
+            }
         }
-        (
-            state.store.clone(),
-            state.id,
-            state.data.take(),
-            state.stored_expiry,
-        )
-    };
-    match (data, expires) {
-        (Some(data), Some(expires)) => store.save(&id, Record { data, expires }).await,
-        _ => Ok(()),
+        SavePlan::Extend { id, record } if !store.is_remote() => {
+            step!(config, "session read only: its expiry extended");
+            store.touch(&id, record).await
+        }
+        SavePlan::Extend { id, record } => {
+            step!(config, "session read only: its expiry extended");
+            extend_later(store, id, record, lock, lock_timeout(config));
+            Ok(())
+        }
     }
 }
 
-async fn save(session: &Session, config: &SessionConfig) -> Result<(), StoreError> {
-    let (store, id, data, delete, unchanged) = {
-        let mut state = session.state();
-        let unchanged = state.unchanged_since_load();
-        let delete = std::mem::take(&mut state.delete);
-        (
-            state.store.clone(),
-            state.id,
-            state.data.take(),
-            delete,
-            unchanged,
-        )
-    };
-    for old in delete {
-        store.delete(&old).await?;
-    }
-    let Some(data) = data else {
-        return Ok(());
-    };
-    let record = Record {
-        data,
-        expires: expiry_after(config),
-    };
-    if !unchanged {
-        step!(config, "session saved");
-        return store.save(&id, record).await;
-    }
-    step!(config, "session read only: its expiry extended");
-    if !store.is_remote() {
-        return store.touch(&id, record).await;
-    }
-    // A read-only request on a memcached or Redis session: the response does not wait for
-    // the round trip that extends the expiry. The lock is held until it is done, so no
-    // request (of any of our processes) can see the difference; if it fails, the session
-    // keeps its previous expiry and the failure is logged (the answer is already out).
-    let lock = session.state().lock.take();
-    let timeout = lock_timeout(config);
-    drop(tokio::spawn(async move {
-        // These stores rewrite the whole session to extend its expiry. Without the lock
-        // (explicit locking, and the handler took none) that could write this request's
-        // copy over a newer one, so the lock is taken first, and the write made only if
-        // the stored data is still the copy this request read; if it changed, the request
-        // that changed it extended the expiry.
-        let lock = match lock {
-            Some(lock) => lock,
-            None => match store.lock_and_load(&id, timeout).await {
-                Ok((lock, Some(current))) if current.data == record.data => lock,
-                Ok(_) => return,
-                Err(err) => {
-                    tracing::error!(error = %ErrorChain(&err), "extending the session's expiry failed");
-                    return;
-                }
-            },
-        };
-        if let Err(err) = store.touch_and_release(&id, record, Some(lock)).await {
-            tracing::error!(error = %ErrorChain(&err), "extending the session's expiry failed");
+/// A read-only request on a memcached or Redis session: the response does not wait for
+/// the round trip that extends the expiry. The lock is held until it is done, so no
+/// request (of any of our processes) can see the difference; if it fails, the session
+/// keeps its previous expiry and the failure is logged (the answer is already out).
+fn extend_later(
+    store: AnyStore,
+    id: SessionId,
+    record: Record,
+    lock: Option<SessionLock>,
+    timeout: Option<Duration>,
+) {
+    drop(tokio::spawn(
+        async move {
+            // These stores rewrite the whole session to extend its expiry. Without the lock
+            // (explicit locking, and the handler took none) that could write this
+            // request's copy over a newer one, so the lock is taken first, and the write
+            // made only if the stored data is still the copy this request read; if it
+            // changed, the request that changed it extended the expiry.
+            let lock = match lock {
+                Some(lock) => lock,
+                None => match store.lock_and_load(&id, timeout).await {
+                    Ok((lock, Some(current))) if current.data == record.data => lock,
+                    Ok(_) => return,
+                    Err(err) => {
+                        tracing::error!(error = %ErrorChain(&err), "extending the session's expiry failed");
+                        return;
+                    }
+                },
+            };
+            if let Err(err) = store.touch_and_release(&id, record, Some(lock)).await {
+                tracing::error!(error = %ErrorChain(&err), "extending the session's expiry failed");
+            }
         }
-    }.in_current_span()));
-    Ok(())
+        .in_current_span(),
+    ));
 }

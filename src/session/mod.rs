@@ -23,9 +23,11 @@ use crate::store::pickle::{self, SessionSize};
 use crate::store::{AnyStore, SessionLock, SessionStore, StoreError};
 
 mod convert;
+mod end;
 mod serde_value;
 
 pub use convert::ValueError;
+pub(crate) use end::{Ending, SavePlan};
 
 /// What happened to the session in this request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,65 +51,65 @@ pub enum SessionStatus {
 #[derive(Clone)]
 pub struct Session(Rc<RefCell<State>>);
 
-pub(crate) struct State {
+struct State {
     /// Made by [`Session::detached`]: no middleware will save it.
-    pub(crate) detached: bool,
-    pub(crate) config: Arc<SessionConfig>,
-    pub(crate) store: AnyStore,
-    pub(crate) id: SessionId,
+    detached: bool,
+    config: Arc<SessionConfig>,
+    store: AnyStore,
+    id: SessionId,
     /// Fetched before the handler; `None` for a new or expired session.
-    pub(crate) fetched: Option<SessionData>,
+    fetched: Option<SessionData>,
     /// When the stored session expires, if one was stored (kept when a failed request's
     /// changes are stored without extending the expiry).
-    pub(crate) stored_expiry: Option<std::time::SystemTime>,
+    stored_expiry: Option<std::time::SystemTime>,
     /// The working data once loaded.
-    pub(crate) data: Option<SessionData>,
+    data: Option<SessionData>,
     /// `data` was loaded from the store (not started empty for a new or expired session).
-    pub(crate) data_from_store: bool,
+    data_from_store: bool,
     /// The handler inserted, removed or cleared something: the save writes the data, not
     /// only a later expiry.
-    pub(crate) written: bool,
-    pub(crate) status: SessionStatus,
-    pub(crate) lock: Option<SessionLock>,
+    written: bool,
+    status: SessionStatus,
+    lock: Option<SessionLock>,
     /// `release_lock()` stored the data and let go of the lock: see [`Released`].
-    pub(crate) released: Option<Released>,
+    released: Option<Released>,
     /// The stores' writes `release_lock()` left running (Redis, memcached), each releasing
     /// the lock when done; the end of the request waits for them and reports a failure.
-    pub(crate) pending_writes: Vec<tokio::task::JoinHandle<Result<(), StoreError>>>,
+    pending_writes: Vec<tokio::task::JoinHandle<Result<(), StoreError>>>,
     /// `expire()`: the cookie goes out expired.
-    pub(crate) cookie_expired: bool,
+    cookie_expired: bool,
     /// `regenerate_with_persistent_cookie()` ran: the cookie is set from `timeout` alone,
     /// without regard to `persistent`, as CherryPy's tool function does.
-    pub(crate) regenerated: bool,
+    regenerated: bool,
     /// What the entries of `data` add up to against the session budget, once the first
     /// insert of the request has measured them; kept current by `insert`, `remove` and
     /// `clear`, so an insert measures only its own value.
-    pub(crate) size: Option<SessionSize>,
+    size: Option<SessionSize>,
     /// Ids whose stored data must be deleted before the save (`regenerate`, `delete`).
-    pub(crate) delete: Vec<SessionId>,
+    delete: Vec<SessionId>,
     /// The store is CherryPy's FileSession, which refuses (an `AssertionError`, so an
     /// error page) to load, save or delete a session whose lock the request does not hold.
-    pub(crate) lock_guards_data: bool,
+    lock_guards_data: bool,
     /// The handler loaded or deleted the session without its lock where
     /// `lock_guards_data`: the request fails as it does in CherryPy.
-    pub(crate) used_without_lock: bool,
+    used_without_lock: bool,
 }
 
 /// A request that called `release_lock()` no longer owns the session's data: the next holder
 /// may change it. What the release stored is kept, so that a later write (the handler
 /// changed the data after the release) is made only if nobody changed the stored data since,
 /// and fails the request otherwise, rather than write a stale copy over a newer one.
-pub(crate) struct Released {
+struct Released {
     /// The id whose lock was let go (the handler may regenerate the id after).
-    pub(crate) id: SessionId,
+    id: SessionId,
     /// The session's data as the store held it when the lock was let go (`None`: no live
     /// session was stored).
-    pub(crate) base: Option<SessionData>,
+    base: Option<SessionData>,
 }
 
 impl State {
-    pub(crate) fn new(config: Arc<SessionConfig>, store: AnyStore, id: SessionId) -> Self {
-        let lock_guards_data = matches!(store, AnyStore::File(_));
+    fn new(config: Arc<SessionConfig>, store: AnyStore, id: SessionId) -> Self {
+        let lock_guards_data = store.requires_lock();
         Self {
             detached: false,
             config,
@@ -181,18 +183,53 @@ impl State {
 
     /// The save only has to extend the expiry: the data is the stored one, unchanged, and
     /// stays under the same id.
-    pub(crate) fn unchanged_since_load(&self) -> bool {
+    fn unchanged_since_load(&self) -> bool {
         self.data_from_store && !self.written && self.delete.is_empty()
     }
 }
 
+/// What the middleware found in the store for the request's id.
+pub(crate) struct Fetched {
+    /// The stored data; `None` for a new or expired session.
+    pub(crate) data: Option<SessionData>,
+    /// When the stored session expires, if one was stored.
+    pub(crate) stored_expiry: Option<std::time::SystemTime>,
+}
+
 impl Session {
-    pub(crate) fn new(state: State) -> Self {
+    fn new(state: State) -> Self {
         Self(Rc::new(RefCell::new(state)))
     }
 
-    pub(crate) fn state(&self) -> std::cell::RefMut<'_, State> {
-        self.0.borrow_mut()
+    /// The request's session as the middleware opened it: the id it settled on, what the
+    /// store held under it, and the lock if the locking mode took it.
+    pub(crate) fn opened(
+        config: Arc<SessionConfig>,
+        store: AnyStore,
+        id: SessionId,
+        fetched: Fetched,
+        lock: Option<SessionLock>,
+    ) -> Self {
+        let mut state = State::new(config, store, id);
+        state.fetched = fetched.data;
+        state.stored_expiry = fetched.stored_expiry;
+        state.lock = lock;
+        Self::new(state)
+    }
+
+    /// The store the session lives in.
+    pub(crate) fn store(&self) -> AnyStore {
+        self.0.borrow().store.clone()
+    }
+
+    /// `expire()` ran: the response's cookie goes out expired.
+    pub(crate) fn cookie_expired(&self) -> bool {
+        self.0.borrow().cookie_expired
+    }
+
+    /// `regenerate_with_persistent_cookie()` ran: the cookie is set from `timeout` alone.
+    pub(crate) fn wants_persistent_cookie(&self) -> bool {
+        self.0.borrow().regenerated
     }
 
     /// A session that belongs to no store and no request: CherryPy 18's defaults, a fresh
@@ -211,7 +248,7 @@ impl Session {
     pub fn detached() -> Self {
         let mut state = State::new(
             Arc::new(SessionConfig::default()),
-            AnyStore::Ram(crate::store::RamStore::new()),
+            AnyStore::from(crate::store::RamStore::new()),
             SessionId::generate(),
         );
         state.detached = true;

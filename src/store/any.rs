@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 use super::MemcachedStore;
 #[cfg(feature = "redis")]
 use super::RedisStore;
+use super::custom::CustomStore;
 use super::{
     ErrorChain, FileStore, RamStore, Record, SessionLock, SessionStore, StoreError, short,
 };
@@ -25,57 +26,35 @@ pub enum AnyStore {
     /// [`RedisStore`].
     #[cfg(feature = "redis")]
     Redis(RedisStore),
+    /// A store of the application's own ([`AnyStore::custom`]).
+    Custom(CustomStore),
+}
+
+impl From<RamStore> for AnyStore {
+    fn from(store: RamStore) -> Self {
+        AnyStore::Ram(store)
+    }
+}
+
+impl From<FileStore> for AnyStore {
+    fn from(store: FileStore) -> Self {
+        AnyStore::File(store)
+    }
 }
 
 impl AnyStore {
-    /// The servers this store talks to over TCP, by name and port (none for RAM and
-    /// files): what the startup check tries to reach.
-    pub(crate) fn tcp_addresses(&self) -> Vec<(String, u16)> {
+    /// A store of the application's own, for paths whose `storage_class` names it (see
+    /// [`crate::middleware::CherryPySessionsBuilder::storage_class`]).
+    pub fn custom(store: impl SessionStore) -> Self {
+        AnyStore::Custom(CustomStore::new(store))
+    }
+
+    /// The RAM store, if this is one.
+    pub fn as_ram(&self) -> Option<&RamStore> {
         match self {
-            Self::Ram(_) | Self::File(_) => Vec::new(),
-            #[cfg(feature = "memcached")]
-            Self::Memcached(store) => store.tcp_addresses(),
-            #[cfg(feature = "redis")]
-            Self::Redis(store) => store.tcp_address().into_iter().collect(),
+            AnyStore::Ram(store) => Some(store),
+            _ => None,
         }
-    }
-
-    /// Starts CherryPy's clean-up every `every`; the servers (memcached, Redis) expire
-    /// sessions themselves and need none.
-    pub(crate) fn spawn_clean_up(&self, every: Duration) -> Option<tokio::task::JoinHandle<()>> {
-        match self {
-            AnyStore::Ram(store) => Some(store.spawn_clean_up(every)),
-            AnyStore::File(store) => Some(store.spawn_clean_up(every)),
-            #[cfg(feature = "memcached")]
-            AnyStore::Memcached(_) => None,
-            #[cfg(feature = "redis")]
-            AnyStore::Redis(_) => None,
-        }
-    }
-
-    /// Whether the store is a server reached over the network (memcached, Redis), where a
-    /// write costs a round trip.
-    pub(crate) fn is_remote(&self) -> bool {
-        !matches!(self, AnyStore::Ram(_) | AnyStore::File(_))
-    }
-
-    /// The end of a read-only request: [`SessionStore::touch`], then the lock released, in
-    /// one round trip where the store allows it (Redis).
-    pub(crate) async fn touch_and_release(
-        &self,
-        id: &SessionId,
-        record: Record,
-        lock: Option<SessionLock>,
-    ) -> Result<(), StoreError> {
-        #[cfg(feature = "redis")]
-        if let AnyStore::Redis(store) = self {
-            return Box::pin(store.touch_and_release(id, record, lock)).await;
-        }
-        let result = self.touch(id, record).await;
-        if let Some(lock) = lock {
-            lock.release().await;
-        }
-        result
     }
 
     /// `release_lock()`, which is not async: deletes `delete`, stores `record` (if any),
@@ -141,6 +120,22 @@ macro_rules! dispatch {
             AnyStore::Memcached($store) => Box::pin($call).await,
             #[cfg(feature = "redis")]
             AnyStore::Redis($store) => Box::pin($call).await,
+            AnyStore::Custom($store) => $call.await,
+        }
+    };
+}
+
+/// Calls a store's method that does not wait.
+macro_rules! sync_dispatch {
+    ($self:ident, $store:ident => $call:expr) => {
+        match $self {
+            AnyStore::Ram($store) => $call,
+            AnyStore::File($store) => $call,
+            #[cfg(feature = "memcached")]
+            AnyStore::Memcached($store) => $call,
+            #[cfg(feature = "redis")]
+            AnyStore::Redis($store) => $call,
+            AnyStore::Custom($store) => $call,
         }
     };
 }
@@ -184,5 +179,30 @@ impl SessionStore for AnyStore {
 
     async fn clean_up(&self, now: SystemTime) -> Result<usize, StoreError> {
         dispatch!(self, s => s.clean_up(now))
+    }
+
+    async fn touch_and_release(
+        &self,
+        id: &SessionId,
+        record: Record,
+        lock: Option<SessionLock>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.touch_and_release(id, record, lock))
+    }
+
+    fn requires_lock(&self) -> bool {
+        sync_dispatch!(self, s => s.requires_lock())
+    }
+
+    fn keeps_failed_changes(&self) -> bool {
+        sync_dispatch!(self, s => s.keeps_failed_changes())
+    }
+
+    fn is_remote(&self) -> bool {
+        sync_dispatch!(self, s => s.is_remote())
+    }
+
+    fn servers(&self) -> Vec<(String, u16)> {
+        sync_dispatch!(self, s => s.servers())
     }
 }

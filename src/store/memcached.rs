@@ -242,6 +242,20 @@ impl SessionStore for MemcachedStore {
         .await
     }
 
+    /// The record, only where one is stored (a meta set in replace mode), so a read-only
+    /// request never brings back a session deleted meanwhile.
+    async fn touch(&self, id: &SessionId, record: Record) -> Result<(), StoreError> {
+        let expires = unix_seconds(record.expires);
+        if expires <= unix_seconds(SystemTime::now()) {
+            return self.delete(id).await;
+        }
+        let bytes = codec::encode_protocol0(&record)?;
+        let (ttl, flags) = (format!("T{expires}"), format!("F{FLAG_PICKLE}"));
+        self.cas_op(id.as_str(), &bytes, &["MR", &ttl, &flags])
+            .await
+            .map(drop)
+    }
+
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
         let key = id.as_str();
         self.with(key, async |c| match c.delete(key).await {
@@ -267,6 +281,14 @@ impl SessionStore for MemcachedStore {
     /// Memcached expires sessions itself (each value's expiry is its expiration).
     async fn clean_up(&self, _now: SystemTime) -> Result<usize, StoreError> {
         Ok(0)
+    }
+
+    fn is_remote(&self) -> bool {
+        true
+    }
+
+    fn servers(&self) -> Vec<(String, u16)> {
+        self.tcp_addresses()
     }
 }
 

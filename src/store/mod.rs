@@ -5,6 +5,7 @@
 
 mod any;
 mod codec;
+mod custom;
 mod file;
 mod lock_table;
 #[cfg(feature = "memcached")]
@@ -20,6 +21,7 @@ use std::future::Future;
 use std::time::{Duration, SystemTime};
 
 pub use any::AnyStore;
+pub use custom::CustomStore;
 pub use file::FileStore;
 pub use lock_table::{LockTable, SessionLock};
 #[cfg(feature = "memcached")]
@@ -139,17 +141,24 @@ pub trait SessionStore: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The save of a request that read the session and changed nothing: `record` is the
-    /// data as loaded with its new expiry. A store may get there by changing the expiry
-    /// alone (RAM: in place; files: the pickle's ten expiration bytes), which is why this
-    /// is separate. If nothing is stored under `id` any more (a request without the lock
-    /// regenerated or deleted it meanwhile), nothing should be: the default, a plain
-    /// [`Self::save`], is right only for stores whose callers hold the session's lock.
+    /// data as loaded with its new expiry. Where nothing is stored under `id` any more
+    /// (another request regenerated the id away, deleted or cleaned up the session
+    /// meanwhile), nothing must be stored: bringing back an id that a login regenerated
+    /// away would hand the session to whoever holds the old cookie. A store may get there
+    /// cheaply (RAM: the expiry in place; files: the pickle's ten expiration bytes;
+    /// memcached and Redis: a write that only replaces). The default asks
+    /// [`Self::exists`], then saves: override it to do both at once.
     fn touch(
         &self,
         id: &SessionId,
         record: Record,
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        self.save(id, record)
+        async move {
+            if self.exists(id).await? {
+                self.save(id, record).await?;
+            }
+            Ok(())
+        }
     }
 
     /// Removes what is stored under `id`, if anything.
@@ -180,6 +189,72 @@ pub trait SessionStore: Clone + Send + Sync + 'static {
         }
     }
 
-    /// Removes every session expired at `now`; returns how many.
+    /// Removes every session expired at `now`; returns how many. Stores whose server
+    /// expires sessions itself (memcached, Redis) remove nothing.
     fn clean_up(&self, now: SystemTime) -> impl Future<Output = Result<usize, StoreError>> + Send;
+
+    /// The end of a read-only request: [`Self::touch`], then `lock` released. A store may
+    /// do both in one round trip (Redis).
+    fn touch_and_release(
+        &self,
+        id: &SessionId,
+        record: Record,
+        lock: Option<SessionLock>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async move {
+            let result = self.touch(id, record).await;
+            if let Some(lock) = lock {
+                lock.release().await;
+            }
+            result
+        }
+    }
+
+    /// Whether a request must hold the session's lock to load, save or delete it, and
+    /// `release_lock()` stores nothing. CherryPy's FileSession asserts this (a request that
+    /// breaks it is an error page), so a site sharing files with CherryPy must behave the
+    /// same on both sides.
+    fn requires_lock(&self) -> bool {
+        false
+    }
+
+    /// Whether a request's handler works on the stored session itself rather than on a
+    /// copy, so that what a failing handler changed stays (CherryPy's RAM store hands out
+    /// its own dict). Other stores keep nothing of a failed request.
+    fn keeps_failed_changes(&self) -> bool {
+        false
+    }
+
+    /// Whether each operation is a round trip to a server (memcached, Redis): the end of a
+    /// read-only request then extends the expiry after the response is sent.
+    fn is_remote(&self) -> bool {
+        false
+    }
+
+    /// The servers the store talks to over TCP, by name and port: what the startup check
+    /// tries to reach, so a server that is down or misnamed shows before the first request.
+    fn servers(&self) -> Vec<(String, u16)> {
+        Vec::new()
+    }
+}
+
+/// CherryPy's clean-up thread: every `every` (the first run one interval after start), the
+/// expired sessions of the store `upgrade` gives are removed, until it gives none (every
+/// handle on the store is gone). A failed run is logged and the next one goes ahead.
+pub(crate) fn spawn_clean_up<S, F>(every: Duration, upgrade: F) -> tokio::task::JoinHandle<()>
+where
+    S: SessionStore,
+    F: Fn() -> Option<S> + Send + 'static,
+{
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            let Some(store) = upgrade() else { break };
+            if let Err(err) = store.clean_up(SystemTime::now()).await {
+                tracing::error!(error = %ErrorChain(&err), "session clean-up failed");
+            }
+        }
+    })
 }

@@ -83,15 +83,8 @@ impl RamStore {
     /// ends by itself once every clone of the store is dropped. Needs a Tokio runtime.
     pub fn spawn_clean_up(&self, every: Duration) -> tokio::task::JoinHandle<()> {
         let weak: Weak<Inner> = Arc::downgrade(&self.inner);
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(every);
-            // The first tick is immediate; CherryPy's first run is one interval after start.
-            ticks.tick().await;
-            loop {
-                ticks.tick().await;
-                let Some(inner) = weak.upgrade() else { break };
-                RamStore { inner }.remove_expired(SystemTime::now());
-            }
+        super::spawn_clean_up(every, move || {
+            weak.upgrade().map(|inner| RamStore { inner })
         })
     }
 
@@ -187,6 +180,10 @@ impl SessionStore for RamStore {
 
     async fn clean_up(&self, now: SystemTime) -> Result<usize, StoreError> {
         Ok(self.remove_expired(now))
+    }
+
+    fn keeps_failed_changes(&self) -> bool {
+        true
     }
 }
 

@@ -190,33 +190,6 @@ impl RedisStore {
 }
 
 impl RedisStore {
-    /// [`SessionStore::touch`], then the lock's release, in one round trip: the end of a
-    /// read-only request.
-    pub(crate) async fn touch_and_release(
-        &self,
-        id: &SessionId,
-        record: Record,
-        mut lock: Option<SessionLock>,
-    ) -> Result<(), StoreError> {
-        let ttl = ttl(&record);
-        let release = lock.as_mut().and_then(SessionLock::take_server_release);
-        let result = if ttl.is_zero() {
-            self.delete(id).await
-        } else {
-            self.write_and_release(id, &record, ttl, release.as_ref())
-                .await
-        };
-        if let Some((key, token)) = release
-            && (result.is_err() || ttl.is_zero())
-        {
-            // The pipeline did not run (or had no release in it): release on its own, so
-            // the session is not blocked for a lease.
-            shared_lock::release_or_warn(self, &key, &token).await;
-        }
-        drop(lock);
-        result
-    }
-
     /// PSETEX of the record (the save) and, with `release`, the lock's conditional delete,
     /// pipelined.
     async fn write_and_release(
@@ -224,17 +197,23 @@ impl RedisStore {
         id: &SessionId,
         record: &Record,
         ttl: Duration,
+        write: Write,
         release: Option<&(String, String)>,
     ) -> Result<(), StoreError> {
         let bytes = codec::encode(record)?;
         // Milliseconds, so a fractional timeout (`timeout = 0.5`) is kept exactly.
         let ttl_ms = millis(ttl);
         let mut pipe = redis::pipe();
-        pipe.cmd("PSETEX")
+        let set = pipe
+            .cmd("SET")
             .arg(self.key(id))
-            .arg(ttl_ms)
             .arg(bytes)
-            .ignore();
+            .arg("PX")
+            .arg(ttl_ms);
+        if write == Write::OnlyIfStored {
+            set.arg("XX");
+        }
+        set.ignore();
         if let Some((key, token)) = release {
             // EVAL, not EVALSHA: a pipeline cannot load a script Redis has forgotten.
             pipe.cmd("EVAL")
@@ -249,6 +228,15 @@ impl RedisStore {
         let mut redis = self.connection().await?;
         pipe.query_async::<()>(&mut redis).await.map_err(backend)
     }
+}
+
+/// Whether a write may create the key or only replace what is stored.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Write {
+    /// A save: the session is stored, whatever was there.
+    Always,
+    /// A read-only request's touch: a session deleted meanwhile stays deleted.
+    OnlyIfStored,
 }
 
 /// How long Redis keeps a record: until it expires (CherryPy's cherrys: TTL = timeout).
@@ -321,7 +309,18 @@ impl SessionStore for RedisStore {
         if ttl.is_zero() {
             return self.delete(id).await;
         }
-        self.write_and_release(id, &record, ttl, None).await
+        self.write_and_release(id, &record, ttl, Write::Always, None)
+            .await
+    }
+
+    /// A write that only replaces (`SET … XX`): a session deleted meanwhile stays deleted.
+    async fn touch(&self, id: &SessionId, record: Record) -> Result<(), StoreError> {
+        let ttl = ttl(&record);
+        if ttl.is_zero() {
+            return self.delete(id).await;
+        }
+        self.write_and_release(id, &record, ttl, Write::OnlyIfStored, None)
+            .await
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
@@ -346,6 +345,40 @@ impl SessionStore for RedisStore {
     /// Redis expires sessions itself (each key's TTL is its timeout).
     async fn clean_up(&self, _now: SystemTime) -> Result<usize, StoreError> {
         Ok(0)
+    }
+
+    /// The touch and the lock's release in one round trip.
+    async fn touch_and_release(
+        &self,
+        id: &SessionId,
+        record: Record,
+        mut lock: Option<SessionLock>,
+    ) -> Result<(), StoreError> {
+        let ttl = ttl(&record);
+        let release = lock.as_mut().and_then(SessionLock::take_server_release);
+        let result = if ttl.is_zero() {
+            self.delete(id).await
+        } else {
+            self.write_and_release(id, &record, ttl, Write::OnlyIfStored, release.as_ref())
+                .await
+        };
+        if let Some((key, token)) = release
+            && (result.is_err() || ttl.is_zero())
+        {
+            // The pipeline did not run (or had no release in it): release on its own, so
+            // the session is not blocked for a lease.
+            shared_lock::release_or_warn(self, &key, &token).await;
+        }
+        drop(lock);
+        result
+    }
+
+    fn is_remote(&self) -> bool {
+        true
+    }
+
+    fn servers(&self) -> Vec<(String, u16)> {
+        self.tcp_address().into_iter().collect()
     }
 }
 

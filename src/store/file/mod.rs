@@ -132,21 +132,8 @@ impl FileStore {
     /// removed under their locks. The task ends by itself once every clone is dropped.
     pub fn spawn_clean_up(&self, every: Duration) -> tokio::task::JoinHandle<()> {
         let weak = Arc::downgrade(&self.inner);
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(every);
-            ticks.tick().await;
-            loop {
-                ticks.tick().await;
-                let Some(inner) = weak.upgrade() else { break };
-                let store = FileStore { inner };
-                if let Err(err) = store.clean_up(SystemTime::now()).await {
-                    tracing::error!(
-                        dir = %store.dir().display(),
-                        error = %ErrorChain(&err),
-                        "session clean-up failed"
-                    );
-                }
-            }
+        super::spawn_clean_up(every, move || {
+            weak.upgrade().map(|inner| FileStore { inner })
         })
     }
 
@@ -446,6 +433,10 @@ impl SessionStore for FileStore {
     /// CherryPy's clean-up (see `clean.rs`).
     async fn clean_up(&self, now: SystemTime) -> Result<usize, StoreError> {
         self.clean_up_dir(now).await
+    }
+
+    fn requires_lock(&self) -> bool {
+        true
     }
 }
 

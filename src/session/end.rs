@@ -1,0 +1,151 @@
+//! The end of a request: what CherryPy's rules say the store must do now with the session
+//! (save if loaded, extend the expiry of data only read, keep a failing handler's changes
+//! where the store shares its data, refuse a save without the lock where the store needs
+//! it), decided in one place and handed to the middleware as a [`SavePlan`].
+
+use std::time::SystemTime;
+
+use super::{Session, expiry_after, lock_timeout};
+use crate::session_id::SessionId;
+use crate::store::{Record, SessionLock, SessionStore, StoreError};
+
+/// What the store must do with the session once the handler has answered.
+pub(crate) enum SavePlan {
+    /// Nothing: the session was not loaded, or this request may not store it.
+    Nothing,
+    /// Delete `delete` (ids `regenerate()` and `delete()` left behind), then store
+    /// `record`, if any, under `id`.
+    Write {
+        id: SessionId,
+        delete: Vec<SessionId>,
+        record: Option<Record>,
+    },
+    /// The data was only read: extend its expiry ([`SessionStore::touch`]).
+    Extend { id: SessionId, record: Record },
+}
+
+/// [`Session::end`]'s answer.
+pub(crate) struct Ending {
+    pub(crate) plan: SavePlan,
+    /// The request's lock, if it holds one: released once the plan is carried out.
+    pub(crate) lock: Option<SessionLock>,
+    /// The request broke a rule of the store (a session used without its lock where the
+    /// store requires it, or changed after `release_lock()` while another request changed
+    /// it too): it fails, and `plan` stores nothing of it.
+    pub(crate) refused: bool,
+}
+
+impl Session {
+    /// The end of the request: settles what `release_lock()` left open, then decides what
+    /// to store. `handler_failed`: the handler raised (an `Err` that is a server error, or
+    /// a panic); CherryPy then skips the save.
+    pub(crate) async fn end(&self, handler_failed: bool) -> Result<Ending, StoreError> {
+        let reclaimed = self.reclaim(handler_failed).await;
+        let mut state = self.0.borrow_mut();
+        if let Err(err) = reclaimed {
+            state.lock = None;
+            return Err(err);
+        }
+        let unlocked_save = state.lock_guards_data && state.data.is_some() && state.lock.is_none();
+        let refused = state.used_without_lock || unlocked_save;
+        if refused && state.lock_guards_data {
+            tracing::error!(
+                "file sessions must be locked to be used (call acquire_lock() first, or use implicit locking); CherryPy fails the same way"
+            );
+        }
+        let plan = if refused || handler_failed {
+            state.failed_changes_plan()
+        } else {
+            state.save_plan()
+        };
+        Ok(Ending {
+            plan,
+            lock: state.lock.take(),
+            refused,
+        })
+    }
+
+    /// After the handler's `release_lock()`: waits for the writes the release left running
+    /// (a failure fails the request), then works out what the save may still store. The
+    /// release stored the data, so the save has nothing to do unless the handler changed
+    /// the session since; then it takes the lock again, and stores only if the session is
+    /// as the release left it (else the request is refused: the newer data stays and the
+    /// handler's later change is not stored). A failed request's later changes are dropped,
+    /// as every store but RAM drops a failed request's changes.
+    async fn reclaim(&self, handler_failed: bool) -> Result<(), StoreError> {
+        let pending = std::mem::take(&mut self.0.borrow_mut().pending_writes);
+        for write in pending {
+            write
+                .await
+                .map_err(|join| StoreError::Backend(Box::new(join)))??;
+        }
+        let (store, id, timeout, base) = {
+            let mut state = self.0.borrow_mut();
+            let Some(released) = state.released.take() else {
+                return Ok(());
+            };
+            if handler_failed || (!state.written && state.delete.is_empty()) {
+                state.data = None;
+                state.delete.clear();
+                return Ok(());
+            }
+            let timeout = lock_timeout(&state.config);
+            (state.store.clone(), released.id, timeout, released.base)
+        };
+        let (lock, record) = store.lock_and_load(&id, timeout).await?;
+        let now = SystemTime::now();
+        let current = record.filter(|r| !r.is_expired(now)).map(|r| r.data);
+        let mut state = self.0.borrow_mut();
+        state.lock = Some(lock);
+        if current != base {
+            tracing::error!(
+                "session changed after release_lock() while another request changed it too; this request's changes are not stored"
+            );
+            state.used_without_lock = true;
+        }
+        Ok(())
+    }
+}
+
+impl super::State {
+    /// The save of a request that went well: CherryPy saves every session the request
+    /// loaded, so its expiry moves on; data only read just has its expiry extended.
+    fn save_plan(&mut self) -> SavePlan {
+        let unchanged = self.unchanged_since_load();
+        let delete = std::mem::take(&mut self.delete);
+        let record = self.data.take().map(|data| Record {
+            data,
+            expires: expiry_after(&self.config),
+        });
+        match record {
+            Some(record) if unchanged => SavePlan::Extend {
+                id: self.id,
+                record,
+            },
+            record => SavePlan::Write {
+                id: self.id,
+                delete,
+                record,
+            },
+        }
+    }
+
+    /// CherryPy's RAM store hands the handler the stored dict itself, so what a failing
+    /// handler changed in an existing session stays visible, without a save extending its
+    /// expiry. A new session is not stored, the other stores keep nothing (their data is a
+    /// copy that only a save writes), and a refused request stores nothing (its changes
+    /// would overwrite newer data).
+    fn failed_changes_plan(&mut self) -> SavePlan {
+        if !self.store.keeps_failed_changes() || self.used_without_lock {
+            return SavePlan::Nothing;
+        }
+        match (self.data.take(), self.stored_expiry) {
+            (Some(data), Some(expires)) => SavePlan::Write {
+                id: self.id,
+                delete: Vec::new(),
+                record: Some(Record { data, expires }),
+            },
+            _ => SavePlan::Nothing,
+        }
+    }
+}
