@@ -498,7 +498,7 @@ report() {
     cat "$memory_out"
     echo
   fi
-  echo "## Targets (issue 7)"
+  echo "## Targets"
   target "RAM store / bare actix-web" read/ours-ram read/bare 0.85
   target "RAM store / actix-session cookie store" read/ours-ram read/actix-session-cookie 1.0
   target "Redis store / actix-session Redis store" read/ours-redis read/actix-session-redis 0.9

@@ -1,5 +1,5 @@
 //! Session ids as CherryPy makes them: 20 bytes from the operating system's random source,
-//! written as 40 lowercase hex digits (spec: sessions §4).
+//! written as 40 lowercase hex digits.
 //!
 //! An id from a cookie is accepted only in exactly that form. CherryPy looks any value up
 //! as-is (and its file store builds a path from it, CVE-2008-0252); we treat anything else as

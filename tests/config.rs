@@ -1,5 +1,5 @@
 //! CherryPy's config model: the per-path merge of the dispatcher, `environment` presets,
-//! several files, and the checker's namespace warnings (spec: config-format §3, §6, §7).
+//! several files, and the checker's namespace warnings.
 
 use actix_cherrypy::config::{Config, ConfigError, Origin, Settings};
 use actix_cherrypy::source::SourceFile;

@@ -158,7 +158,7 @@ fn a_kill_during_writes_leaves_every_session_file_whole() {
     // CherryPy reads every file whole: under its own lock (the kill released ours, or this
     // times out), through FileSession's `_load`, which would take a torn file for no
     // session at all; then its clean-up thread's pass over the directory, which ends for
-    // good on the first file it cannot unpickle (spec: sessions §10).
+    // good on the first file it cannot unpickle.
     let check = r#"
 import datetime, os, sys
 from cherrypy.lib import sessions

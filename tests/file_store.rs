@@ -188,7 +188,7 @@ fn is_id(text: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-/// spec: sessions §12 (CVE-2008-0252). A `session-x` directory inside the storage path
+/// CherryPy's CVE-2008-0252. A `session-x` directory inside the storage path
 /// makes `x/../../sentinel` a real path to the sentinel for a store that joins the cookie
 /// into a file name, as CherryPy does; ours must never get that far.
 #[test]

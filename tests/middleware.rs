@@ -1,5 +1,5 @@
 //! The session middleware's request semantics, against a real actix-web server on loopback
-//! (spec: sessions §3–9). Each test writes its own config file.
+//!. Each test writes its own config file.
 
 mod servers;
 

@@ -1,4 +1,4 @@
-//! `cherrypy-config migrate` (issue 3, item 5): snapshots of every legacy fixture before
+//! `cherrypy-config migrate`: snapshots of every legacy fixture before
 //! (`explain`) and after (the migrated text); modern files come back unchanged; the migrated
 //! file gives the same session settings as the original; the binary's `--in-place` and
 //! `--check`; and real CherryPy 18 (`compat/oracle.py`) reads every migrated file and finds

@@ -1,4 +1,4 @@
-//! `environment = "production"` and its presets (CherryPy 18, spec: config-format §7).
+//! `environment = "production"` and its presets (CherryPy 18).
 
 use super::origin::{FilePlace, Origin};
 use super::{ConfigError, ConfigValue, Settings};

@@ -1,6 +1,5 @@
 //! CherryPy's view of config files: `[global]`, path sections (`[/]`, `[/admin]`), per-path
-//! inheritance, `environment` presets, and the namespaces CherryPy knows (spec: config-format
-//! §1, §3, §6, §7).
+//! inheritance, `environment` presets, and the namespaces CherryPy knows.
 
 mod environment;
 #[cfg(feature = "json")]

@@ -1,5 +1,5 @@
 //! Several files merged into CherryPy's two levels: the global config and the application's
-//! path sections, with the per-path merge CherryPy's dispatcher does (spec: config-format §3).
+//! path sections, with the per-path merge CherryPy's dispatcher does.
 
 use std::path::Path;
 

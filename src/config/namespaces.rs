@@ -1,5 +1,5 @@
 //! The config namespaces CherryPy 18 knows, and its checker's warnings about the rest
-//! (spec: config-format §6).
+//!.
 
 use super::Settings;
 use crate::diagnostic::Diagnostic;

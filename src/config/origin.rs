@@ -10,7 +10,7 @@ use crate::source::{SourceFile, Span};
 pub enum Origin {
     /// Written in a config file.
     File(FilePlace),
-    /// Added by an `environment = "…"` preset (spec: config-format §7).
+    /// Added by an `environment = "…"` preset.
     Environment {
         /// The preset's name (`"production"`).
         preset: String,

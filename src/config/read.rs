@@ -1,6 +1,6 @@
 //! One file read the way CherryPy's `reprconf.Parser.as_dict` reads it: every section but
 //! `[DEFAULT]`, in file order; in each, its own keys and then the `[DEFAULT]` keys it does not
-//! define; every value interpolated, then parsed as a Python literal (spec: config-format §2, §4).
+//! define; every value interpolated, then parsed as a Python literal.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};

@@ -1,5 +1,5 @@
-//! Reading a request's `Cookie` headers as Python's `SimpleCookie.load` does (spec:
-//! sessions §4): headers in order, the last value of a name wins, `"quoted"` values are
+//! Reading a request's `Cookie` headers as Python's `SimpleCookie.load` does: headers in
+//! order, the last value of a name wins, `"quoted"` values are
 //! unquoted, and a header with a bad part (an attribute before any cookie, a name without
 //! a value) is ignored as a whole.
 

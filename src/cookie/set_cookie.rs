@@ -1,4 +1,4 @@
-//! The `Set-Cookie` header CherryPy 18 writes for the session (spec: sessions §7).
+//! The `Set-Cookie` header CherryPy 18 writes for the session.
 
 use std::borrow::Cow;
 use std::fmt::Write;

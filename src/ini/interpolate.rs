@@ -1,4 +1,4 @@
-//! `%(name)s` interpolation as Python 3's `BasicInterpolation` does it (spec: config-format §2).
+//! `%(name)s` interpolation as Python 3's `BasicInterpolation` does it.
 //!
 //! It is textual and runs before the value is parsed as Python, so `%(dir)s + "/sub"` works
 //! only when `dir` holds a quoted string.

@@ -35,8 +35,8 @@ impl Parsed {
     /// The error CherryPy would raise for this file, if any.
     ///
     /// configparser stops at once on a missing section header or a duplicate, but collects
-    /// lines it cannot parse and raises them together at the end of the file (spec:
-    /// config-format §2), so a later duplicate wins over an earlier bad line.
+    /// lines it cannot parse and raises them together at the end of the file, so a later
+    /// duplicate wins over an earlier bad line.
     pub fn first_error(&self) -> Option<&Diagnostic> {
         self.errors
             .iter()

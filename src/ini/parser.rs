@@ -1,4 +1,4 @@
-//! configparser's reading loop, step for step (spec: config-format §2).
+//! configparser's reading loop, step for step.
 
 use std::collections::HashSet;
 use std::sync::Arc;

@@ -1,5 +1,5 @@
 //! The actix-web middleware: CherryPy's session tool for every request whose path has
-//! `tools.sessions.on` (spec: sessions §3–9).
+//! `tools.sessions.on`.
 //!
 //! Build it once, outside `HttpServer::new`, and clone it into each worker, so all workers
 //! share one store:

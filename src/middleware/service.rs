@@ -113,7 +113,7 @@ async fn open(
         .get_all(header::COOKIE)
         .filter_map(|v| v.to_str().ok());
     // A malformed, hostile or unknown id is an unknown session: a new id (fixation
-    // protection, spec: sessions §5).
+    // protection).
     let candidate = cookie_value(cookies, &config.name.value).and_then(|v| SessionId::parse(&v));
     let locks = matches!(
         config.locking.value,
@@ -278,7 +278,7 @@ fn store_failed<B>(
     ServiceResponse::from_err(SessionError::Store(err), request).map_into_right_body()
 }
 
-/// The cookie as CherryPy sets it (spec: sessions §7): path from `path`, else the request
+/// The cookie as CherryPy sets it: path from `path`, else the request
 /// header named by `path_header`, else `/`; `expires`/`Max-Age` only when persistent with a
 /// non-zero timeout; after `expire()`, one year in the past and no `Max-Age`.
 fn set_cookie<'a>(
@@ -305,7 +305,7 @@ fn set_cookie<'a>(
         (Some(now - year), None)
     } else if (config.persistent.value || session.wants_persistent_cookie()) && !timeout.is_zero() {
         // CherryPy's tool function regenerate() re-sets the cookie from `timeout` alone,
-        // ignoring `persistent` (spec: sessions §9; checked against CherryPy 18.10); the
+        // ignoring `persistent` (checked against CherryPy 18.10); the
         // session object's regenerate() leaves the cookie as configured.
         let seconds = timeout.as_f64() * 60.0;
         let max_age = if timeout.is_int() {

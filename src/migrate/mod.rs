@@ -1,5 +1,5 @@
 //! `cherrypy-config migrate`: a legacy CherryPy 2.0/2.1/2.2 config file rewritten in
-//! CherryPy 3.x/18.x syntax, touching only what changes (issue 3, item 5; MIGRATION.md §5).
+//! CherryPy 3.x/18.x syntax, touching only what changes (MIGRATION.md §5).
 //!
 //! Legacy keys are renamed in place, keeping their separator and spacing; values whose
 //! meaning changed are translated; the era defaults the site relied on are written out, so

@@ -138,7 +138,7 @@ pub(crate) fn entry_2x(
                 "CherryPy 3's staticdir needs an absolute directory, or tools.staticdir.root in this section".to_owned(),
             ));
         }
-        // Only 2.1 turned sessions off on static paths (legacy-names §1, `sessionFilter.on`).
+        // Only 2.1 turned sessions off on static paths.
         let off = key == "staticFilter.on" && era_defaults == Era::V2_1 && literal::truthy(value);
         return off.then_some(StaticOff);
     }

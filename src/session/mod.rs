@@ -4,8 +4,7 @@
 //! `loaded`).
 //!
 //! Data is fetched before the handler runs but counts as *loaded* only once the handler reads
-//! or writes it: only a loaded session is saved, and only a save extends its expiry (spec:
-//! sessions §6).
+//! or writes it: only a loaded session is saved, and only a save extends its expiry.
 
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -1,6 +1,6 @@
 //! Per-session locks inside one process: waiting is async (no polling), and a lock that
 //! nobody holds or waits for is removed, so the table never grows without bound (CherryPy's
-//! RAM locks are only swept by its clean-up thread, spec: sessions §10).
+//! RAM locks are only swept by its clean-up thread).
 //!
 //! Stores shared between processes (files, memcached, Redis) also need an *outer* lock that
 //! other processes see. A request takes this process's lock first and then the outer one,

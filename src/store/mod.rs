@@ -1,7 +1,7 @@
 //! Where sessions live. A small async trait shaped like CherryPy's backends (load, save,
 //! delete, exists, lock, clean-up), and the stores that implement it.
 //!
-//! Stores are cheap `Clone` handles; build one per process and share it (spec: sessions §11).
+//! Stores are cheap `Clone` handles; build one per process and share it.
 
 mod any;
 mod codec;

@@ -1,4 +1,4 @@
-//! Sessions in this process's memory, like CherryPy's `RamSession` (spec: sessions §10–11).
+//! Sessions in this process's memory, like CherryPy's `RamSession`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock, Weak};

@@ -1,4 +1,4 @@
-//! Sessions as files, compatible with CherryPy 18's `FileSession` (spec: sessions §8, §10–12):
+//! Sessions as files, compatible with CherryPy 18's `FileSession`:
 //! `session-<id>` in the storage directory holds a pickle of `(data, expiration)` with a naive
 //! local-time `datetime`; `session-<id>.lock` is locked with `flock`, as CherryPy's lock-file
 //! library does, so a CherryPy process and ours exclude each other on the same directory.

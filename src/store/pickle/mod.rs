@@ -1,4 +1,4 @@
-//! A restricted pickle codec for CherryPy's `FileSession` files (spec: sessions §11).
+//! A restricted pickle codec for CherryPy's `FileSession` files.
 //!
 //! CherryPy 18 stores `pickle.dumps((data, expiration), pickle.HIGHEST_PROTOCOL)`: the
 //! session dict and a naive local-time `datetime.datetime`. This codec reads protocols 0 to 5
