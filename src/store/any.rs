@@ -43,8 +43,7 @@ impl From<FileStore> for AnyStore {
 }
 
 impl AnyStore {
-    /// A store of the application's own, for paths whose `storage_class` names it (see
-    /// [`crate::middleware::CherryPySessionsBuilder::storage_class`]).
+    /// A store of the application's own: any [`SessionStore`].
     pub fn custom(store: impl SessionStore) -> Self {
         AnyStore::Custom(CustomStore::new(store))
     }

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use super::{Record, SessionLock, SessionStore, StoreError};
 use crate::session_id::SessionId;
 
-/// A store of the application's own behind [`AnyStore`]: any [`SessionStore`], called
+/// A store of the application's own behind [`AnyStore`](super::AnyStore): any [`SessionStore`], called
 /// through boxed futures (the built-in stores are called directly).
 #[derive(Clone)]
 pub struct CustomStore(Arc<dyn DynStore>);
