@@ -8,134 +8,17 @@ use chrono::{NaiveDate, NaiveDateTime};
 use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 
+use super::build::Build;
 use super::keys::{Dict, HKey, Keys};
 use super::measure::{self, SessionSize};
+use super::objects::{Global, KeyProblem, Node, Obj, TupleKey, kind, outside};
+use super::reader::Reader;
 use super::text::{escape_decode, raw_unicode_escape};
-use super::{PickleError, expand, grow_stack, op};
+use super::{PickleError, expand, op};
 use crate::limits::{
     MAX_INT_DIGITS, MAX_SESSION_BYTES, MAX_SESSION_DEPTH, MAX_SESSION_EXPANSION, MAX_SESSION_VALUES,
 };
-use crate::session_value::{SessionData, SessionValue};
-
-/// A value on the unpickler's stack. Containers live in the arena and are shared by index,
-/// as Python shares them by reference (memo `GET` of a list that is filled later must see
-/// the later items).
-#[derive(Clone, Debug)]
-pub(super) enum Obj {
-    None,
-    Bool(bool),
-    Int(i64),
-    Big(Rc<BigInt>),
-    Float(f64),
-    Str(Rc<str>),
-    Bytes(Rc<[u8]>),
-    /// A non-ASCII Python 2 `str`: only usable as a datetime's state.
-    Py2Bytes(Rc<[u8]>),
-    List(usize),
-    Tuple(usize),
-    Dict(usize),
-    DateTime(NaiveDateTime),
-    Global(Global),
-}
-
-/// The only globals a session pickle may name.
-#[derive(Clone, Copy, Debug)]
-pub(super) enum Global {
-    DateTime,
-    CodecsEncode,
-    Bytes,
-    ByteArray,
-}
-
-impl Global {
-    fn resolve(module: &str, name: &str, proto: u8) -> Result<Self, PickleError> {
-        // Python maps Python 2 module names only for protocols 0-2 (`fix_imports`).
-        let mapped = if proto < 3 && module == "__builtin__" {
-            "builtins"
-        } else {
-            module
-        };
-        match (mapped, name) {
-            ("datetime", "datetime") => Ok(Global::DateTime),
-            ("_codecs", "encode") => Ok(Global::CodecsEncode),
-            ("builtins", "bytes") => Ok(Global::Bytes),
-            ("builtins", "bytearray") => Ok(Global::ByteArray),
-            _ => Err(PickleError::ForbiddenGlobal {
-                module: module.to_owned(),
-                name: name.to_owned(),
-            }),
-        }
-    }
-}
-
-pub(super) enum Node {
-    List(Vec<Obj>),
-    /// A tuple never changes once built, so its key is worked out then, once.
-    Tuple(Vec<Obj>, Result<TupleKey, KeyProblem>),
-    Dict(Dict),
-}
-
-/// Why a tuple cannot be a dict key.
-#[derive(Clone, Copy)]
-pub(super) enum KeyProblem {
-    /// It holds a list or a dict (their kind).
-    Unhashable(&'static str),
-    /// It holds something outside the data model (its kind).
-    Outside(&'static str),
-}
-
-/// A hashable tuple's key, and how deep it nests (itself included).
-#[derive(Clone, Copy)]
-pub(super) struct TupleKey {
-    key: HKey,
-    height: usize,
-}
-
-struct Reader<'a> {
-    data: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: u64, what: &'static str) -> Result<&'a [u8], PickleError> {
-        let rest = &self.data[self.pos..];
-        // Checked against the input before any allocation, so a huge declared length is
-        // just a truncated pickle.
-        match usize::try_from(n) {
-            Ok(n) if n <= rest.len() => {
-                self.pos += n;
-                Ok(&rest[..n])
-            }
-            _ => Err(PickleError::Truncated {
-                offset: self.pos,
-                what,
-            }),
-        }
-    }
-
-    fn byte(&mut self, what: &'static str) -> Result<u8, PickleError> {
-        Ok(self.take(1, what)?[0])
-    }
-
-    fn le<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], PickleError> {
-        let mut out = [0; N];
-        out.copy_from_slice(self.take(N as u64, what)?);
-        Ok(out)
-    }
-
-    fn line(&mut self, what: &'static str) -> Result<&'a [u8], PickleError> {
-        let rest = &self.data[self.pos..];
-        let end = rest
-            .iter()
-            .position(|&b| b == b'\n')
-            .ok_or(PickleError::Truncated {
-                offset: self.data.len(),
-                what,
-            })?;
-        self.pos += end + 1;
-        Ok(&rest[..end])
-    }
-}
+use crate::session_value::SessionData;
 
 /// A str given to `_codecs.encode` (kept alive, so its address stays its own) and the
 /// bytes it gave.
@@ -803,83 +686,4 @@ pub(super) fn datetime_from_state(b: &[u8]) -> Result<NaiveDateTime, PickleError
     NaiveDate::from_ymd_opt(year, month, b[3].into())
         .and_then(|d| d.and_hms_micro_opt(b[4].into(), b[5].into(), b[6].into(), micro))
         .ok_or_else(bad)
-}
-
-pub(super) fn kind(obj: &Obj) -> &'static str {
-    match obj {
-        Obj::None => "None",
-        Obj::Bool(_) => "a bool",
-        Obj::Int(_) | Obj::Big(_) => "an int",
-        Obj::Float(_) => "a float",
-        Obj::Str(_) => "a str",
-        Obj::Bytes(_) => "a bytes",
-        Obj::Py2Bytes(_) => "a non-ASCII Python 2 str",
-        Obj::List(_) => "a list",
-        Obj::Tuple(_) => "a tuple",
-        Obj::Dict(_) => "a dict",
-        Obj::DateTime(_) => "a datetime.datetime",
-        Obj::Global(Global::DateTime) => "the class datetime.datetime",
-        Obj::Global(Global::CodecsEncode) => "the function _codecs.encode",
-        Obj::Global(Global::Bytes) => "the class bytes",
-        Obj::Global(Global::ByteArray) => "the class bytearray",
-    }
-}
-
-pub(super) fn outside(obj: &Obj) -> PickleError {
-    PickleError::OutsideModel(kind(obj).to_owned())
-}
-
-/// Turns the arena graph into owned session values, once [`expand::Graph`] has measured
-/// them within the budget (so neither depth nor size needs checking here).
-struct Build<'a> {
-    arena: &'a [Node],
-    /// Values built.
-    built: u64,
-}
-
-impl Build<'_> {
-    fn session(&mut self, dict: &Dict) -> SessionData {
-        let mut out = SessionData::with_capacity(dict.items.len());
-        for (k, v) in &dict.items {
-            if let Obj::Str(k) = k {
-                let v = self.value(v);
-                out.insert(k.to_string(), v);
-            }
-        }
-        out
-    }
-
-    fn value(&mut self, obj: &Obj) -> SessionValue {
-        self.built += 1;
-        match obj {
-            Obj::Bool(b) => SessionValue::Bool(*b),
-            Obj::Int(i) => SessionValue::Int(*i),
-            Obj::Big(b) => SessionValue::BigInt((**b).clone()),
-            Obj::Float(f) => SessionValue::Float(*f),
-            Obj::Str(s) => SessionValue::Str(s.to_string()),
-            Obj::Bytes(b) => SessionValue::Bytes(b.to_vec()),
-            Obj::List(id) | Obj::Tuple(id) | Obj::Dict(id) => match &self.arena[*id] {
-                Node::List(items) => SessionValue::List(self.items(items)),
-                Node::Tuple(items, _) => SessionValue::Tuple(self.items(items)),
-                Node::Dict(dict) => SessionValue::Dict(
-                    dict.items
-                        .iter()
-                        .map(|(k, v)| {
-                            let k = grow_stack(|| self.value(k));
-                            (k, grow_stack(|| self.value(v)))
-                        })
-                        .collect(),
-                ),
-            },
-            // The measure refused everything else.
-            _ => SessionValue::None,
-        }
-    }
-
-    fn items(&mut self, items: &[Obj]) -> Vec<SessionValue> {
-        items
-            .iter()
-            .map(|item| grow_stack(|| self.value(item)))
-            .collect()
-    }
 }

@@ -14,9 +14,9 @@ use std::rc::Rc;
 use foldhash::fast::RandomState;
 
 use super::PickleError;
-use super::decode::{Node, Obj, kind, outside};
 use super::keys::Dict;
 use super::measure::{self, SessionSize};
+use super::objects::{Node, Obj, kind, outside};
 use crate::limits::MAX_SESSION_DEPTH;
 
 /// The cost of one value: its size and how deep it nests (itself included).

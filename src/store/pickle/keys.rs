@@ -115,7 +115,7 @@ impl Keys {
 /// A dict's items and their keys.
 #[derive(Default)]
 pub(super) struct Dict {
-    pub(super) items: Vec<(super::decode::Obj, super::decode::Obj)>,
+    pub(super) items: Vec<(super::objects::Obj, super::objects::Obj)>,
     /// Python's key equality, so a repeated key replaces the value and keeps the first
     /// key's place, as `dict.__setitem__` does: the keys of a small dict, searched in order
     /// (a session's dicts are mostly small, and a hash table each cost more than the rest
@@ -139,7 +139,7 @@ impl Dict {
     }
 
     /// Sets `key` (the `HKey` of `k`) to `v`.
-    pub(super) fn set(&mut self, key: HKey, k: super::decode::Obj, v: super::decode::Obj) {
+    pub(super) fn set(&mut self, key: HKey, k: super::objects::Obj, v: super::objects::Obj) {
         if let Some(i) = self.position(&key) {
             self.items[i].1 = v;
             return;

@@ -24,17 +24,20 @@
 //!
 //! [`SessionValue`]: crate::session_value::SessionValue
 
+mod build;
 mod decode;
 mod encode;
 mod expand;
 pub(crate) mod expiry;
 mod keys;
 mod measure;
+mod objects;
 mod op;
 #[cfg(test)]
 mod proptests;
 #[cfg(any(feature = "memcached", test))]
 mod protocol0;
+mod reader;
 #[cfg(test)]
 mod tests;
 mod text;
