@@ -190,7 +190,7 @@ fn a_redis_outage_fails_requests_quickly_and_sessions_resume_after_it() {
     for _ in 0..3 {
         let started = Instant::now();
         let (status, _, _) = session_get(us, "/get?key=k", Some(&id));
-        assert_eq!(status, 500);
+        assert_eq!(status, 503, "an outage is 503 Service Unavailable");
         assert!(
             started.elapsed() < Duration::from_secs(5),
             "a request during the outage took {:?}",
@@ -216,5 +216,49 @@ fn a_redis_outage_fails_requests_quickly_and_sessions_resume_after_it() {
     assert_eq!(body, "before");
     let (status, new_id, _) = session_get(us, "/set?key=k&value=after", None);
     assert_eq!(status, 200);
+    assert_eq!(session_get(us, "/get?key=k", Some(&new_id)).2, "after");
+}
+
+#[test]
+fn a_memcached_outage_is_503_and_sessions_work_again_after_it() {
+    let dir = temp_dir("memcached-restart");
+    let mut memcached = Server::memcached();
+    let conf = write_config(
+        &dir,
+        &format!(
+            "tools.sessions.storage_type = \"memcached\"\ntools.sessions.servers = ['127.0.0.1:{}']\n",
+            memcached.port
+        ),
+    );
+    let (_us, us) = ours(&probe_binary(), &conf);
+    let (_, id, _) = session_get(us, "/set?key=k&value=before", None);
+    assert_eq!(session_get(us, "/get?key=k", Some(&id)).2, "before");
+
+    memcached.stop();
+    for _ in 0..3 {
+        let started = Instant::now();
+        let (status, _, _) = session_get(us, "/get?key=k", Some(&id));
+        assert_eq!(status, 503, "an outage is 503 Service Unavailable");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "a request during the outage took {:?}",
+            started.elapsed()
+        );
+    }
+
+    // memcached keeps nothing across a restart: the old id is unknown, new sessions work.
+    memcached.restart();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let new_id = loop {
+        let (status, new_id, _) = session_get(us, "/set?key=k&value=after", None);
+        if status == 200 {
+            break new_id;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "sessions did not resume after the restart"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
     assert_eq!(session_get(us, "/get?key=k", Some(&new_id)).2, "after");
 }

@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use crate::store::StoreError;
 
 /// Why the middleware failed a request on its own account. It reaches the client as a
-/// `500` whose body is this error's short message (never the cause, which goes to the
+/// `503` (the store's server is out) or a `500` whose body is this error's short message (never the cause, which goes to the
 /// log), and goes through the application's error handlers (`ErrorHandlers`, a custom
 /// error page) like the application's own errors.
 #[derive(Debug, thiserror::Error)]
@@ -24,7 +24,12 @@ pub enum SessionError {
 }
 
 impl ResponseError for SessionError {
+    /// 503 while the store's server is out (the client may retry; the store reconnects by
+    /// itself), 500 for every other failure.
     fn status_code(&self) -> StatusCode {
-        StatusCode::INTERNAL_SERVER_ERROR
+        match self {
+            SessionError::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
     }
 }

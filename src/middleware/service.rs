@@ -270,12 +270,14 @@ fn store_failed<B>(
     config: &SessionConfig,
     err: StoreError,
 ) -> ServiceResponse<EitherBody<B>> {
+    let error = SessionError::Store(err);
     tracing::error!(
         store = config.storage.value.as_str(),
-        error = %ErrorChain(&err),
-        "session request answered 500"
+        status = actix_web::ResponseError::status_code(&error).as_u16(),
+        error = %ErrorChain(&error),
+        "session request failed"
     );
-    ServiceResponse::from_err(SessionError::Store(err), request).map_into_right_body()
+    ServiceResponse::from_err(error, request).map_into_right_body()
 }
 
 /// The cookie as CherryPy sets it: path from `path`, else the request

@@ -46,6 +46,13 @@ pub(crate) fn backend(e: impl std::error::Error + Send + Sync + 'static) -> Stor
     StoreError::Backend(Box::new(e))
 }
 
+/// A server that cannot be reached or did not answer in time (see
+/// [`StoreError::Unavailable`]).
+#[cfg(any(feature = "memcached", feature = "redis"))]
+pub(crate) fn unavailable(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Unavailable(Box::new(e))
+}
+
 /// CherryPy stores `datetime.now() + timeout`: naive local time.
 pub(crate) fn to_local(t: SystemTime) -> NaiveDateTime {
     chrono::DateTime::<Local>::from(t).naive_local()

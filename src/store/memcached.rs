@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime};
 use async_memcached::{AsciiProtocol, Client, Error, MetaProtocol, Status};
 use deadpool::managed::{self, Metrics, Pool, RecycleError, RecycleResult};
 
-use super::codec::{self, backend, is_garbage};
+use super::codec::{self, backend, is_garbage, unavailable};
 use super::shared_lock::{self, LockServer};
 use super::{LockTable, Record, SessionLock, SessionStore, StoreError};
 use crate::session_config::memcached_dsn;
@@ -139,23 +139,26 @@ impl MemcachedStore {
         let server = self.server(key);
         let attempt = async {
             let mut client = server.pool.get().await.map_err(|e| {
-                backend(std::io::Error::other(format!(
+                unavailable(std::io::Error::other(format!(
                     "memcached {}: {e}",
                     server.address
                 )))
             })?;
             op(&mut client).await.map_err(|e| {
-                backend(std::io::Error::other(format!(
-                    "memcached {}: {e}",
-                    server.address
-                )))
+                let error = std::io::Error::other(format!("memcached {}: {e}", server.address));
+                // A broken connection is an outage; an answer we did not expect is not.
+                if matches!(e, Error::Io(_)) {
+                    unavailable(error)
+                } else {
+                    backend(error)
+                }
             })
         };
         // A cancelled command leaves its connection closed, and the pool drops it.
         tokio::time::timeout(OP_TIMEOUT, attempt)
             .await
             .map_err(|_| {
-                backend(std::io::Error::new(
+                unavailable(std::io::Error::new(
                     std::io::ErrorKind::TimedOut,
                     format!("memcached {} did not answer in time", server.address),
                 ))

@@ -66,9 +66,15 @@ pub enum StoreError {
     /// session by the first 8 hex digits of its id: a log must not hand out whole ids.)
     #[error("timeout acquiring the lock of session {}…", .0.as_str().get(..8).unwrap_or_default())]
     LockTimeout(SessionId),
-    /// The backend failed (I/O, network, encoding); the cause is the error's `source()`.
+    /// The backend failed (I/O, encoding, an answer it should not give); the cause is the
+    /// error's `source()`.
     #[error("the session store failed")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The store's server (memcached, Redis) cannot be reached or did not answer in time:
+    /// an outage, which the middleware answers with 503 until the server is back (the
+    /// store reconnects by itself). The cause is the error's `source()`.
+    #[error("the session store is unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// An error and its causes on one line, `outer: inner: innermost`, for the log.

@@ -15,7 +15,7 @@ use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::OnceCell;
 
-use super::codec::{self, backend, is_garbage};
+use super::codec::{self, is_garbage, unavailable};
 use super::pickle::PickleError;
 use super::shared_lock::{self, LockServer};
 use super::{LockTable, Record, SessionLock, SessionStore, StoreError};
@@ -143,6 +143,25 @@ impl RedisStore {
 
     fn key(&self, id: &SessionId) -> String {
         format!("{}{id}", self.inner.prefix)
+    }
+}
+
+/// A failure as the store reports it: a server that cannot be reached, a dropped
+/// connection or a timeout is an outage ([`StoreError::Unavailable`]), anything else a
+/// backend failure.
+fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    let outage = (&e as &dyn std::any::Any)
+        .downcast_ref::<redis::RedisError>()
+        .is_some_and(|e| {
+            e.is_io_error()
+                || e.is_timeout()
+                || e.is_connection_dropped()
+                || e.is_connection_refusal()
+        });
+    if outage {
+        unavailable(e)
+    } else {
+        codec::backend(e)
     }
 }
 
