@@ -10,7 +10,7 @@
 //!
 //! ```
 //! use actix_cherrypy::migrate::migrate;
-//! use actix_cherrypy::source::SourceFile;
+//! use actix_cherrypy::config::SourceFile;
 //!
 //! let source = SourceFile::new("old.conf", "[global]\nsession_filter.on = True\n");
 //! let migration = migrate(&source).expect("a file migrate can rewrite");

@@ -14,7 +14,7 @@ use crate::session_id::SessionId;
 /// One of the stores this build has, behind one type for the middleware.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
-pub enum AnyStore {
+pub(crate) enum AnyStore {
     /// [`RamStore`].
     Ram(RamStore),
     /// [`FileStore`].

@@ -10,10 +10,10 @@ use std::process::ExitCode;
 
 use actix_cherrypy::Diagnostic;
 use actix_cherrypy::config::{self, Config, FileReport};
+use actix_cherrypy::config::{SourceError, SourceFile};
 use actix_cherrypy::diagnostic::cap_repeated;
 use actix_cherrypy::middleware::CherryPySessions;
 use actix_cherrypy::session_config::{self, SessionConfigs};
-use actix_cherrypy::source::{SourceError, SourceFile};
 use clap::{Parser, Subcommand, ValueEnum};
 
 /// Read CherryPy config files exactly as CherryPy 18 does.
