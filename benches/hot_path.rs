@@ -5,11 +5,11 @@
 use std::hint::black_box;
 use std::time::{Duration, SystemTime};
 
-use actix_cherrypy::cookie::{MaxAge, SetCookie, cookie_value};
+use actix_cherrypy::__private::cookie::{MaxAge, SetCookie, cookie_value};
+use actix_cherrypy::__private::pickle;
+use actix_cherrypy::config::SourceFile;
 use actix_cherrypy::session_config::SessionConfigs;
 use actix_cherrypy::session_value::{SessionData, SessionValue};
-use actix_cherrypy::source::SourceFile;
-use actix_cherrypy::store::pickle;
 use chrono::NaiveDate;
 use criterion::{Criterion, criterion_group, criterion_main};
 

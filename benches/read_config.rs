@@ -1,7 +1,7 @@
 //! Reading a 10,000-line config: the INI layer, interpolation and every value.
 
+use actix_cherrypy::config::SourceFile;
 use actix_cherrypy::config::read_source;
-use actix_cherrypy::source::SourceFile;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 /// The demo site's config (comments, plain values, a few sections) repeated with its path
@@ -57,7 +57,9 @@ fn bench(c: &mut Criterion) {
         })
     });
     c.bench_function("INI layer alone, 10,000 lines", |b| {
-        b.iter(|| actix_cherrypy::ini::parse(&SourceFile::new("bench.conf", text.clone())))
+        b.iter(|| {
+            actix_cherrypy::__private::ini::parse(&SourceFile::new("bench.conf", text.clone()))
+        })
     });
     let values: Vec<&str> = text
         .lines()
@@ -66,7 +68,7 @@ fn bench(c: &mut Criterion) {
     c.bench_function("value language alone, every value of it", |b| {
         b.iter(|| {
             for v in &values {
-                let _ = actix_cherrypy::unrepr::parse(v);
+                let _ = actix_cherrypy::__private::unrepr::parse(v);
             }
         })
     });

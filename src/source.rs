@@ -197,7 +197,7 @@ impl SourceFile {
     }
 
     /// Byte offsets where each line starts (the first is 0).
-    pub fn line_starts(&self) -> &[usize] {
+    pub(crate) fn line_starts(&self) -> &[usize] {
         &self.line_starts
     }
 

@@ -120,6 +120,42 @@ fn exit_codes() {
     assert_eq!(both.status.code(), Some(1));
 }
 
+/// `check` draws in colour with `--color always` (and on a terminal unless `NO_COLOR` is
+/// set); into a pipe, as here, it is plain. The coloured text is the plain text plus escape
+/// codes: the same words, the same snippet.
+#[test]
+fn colour_is_asked_for_or_on_a_terminal() {
+    let file = "fixtures/invalid/duplicate-option.conf";
+    let plain = run(&["check", file]);
+    let plain = String::from_utf8(plain.stderr).unwrap();
+    assert!(!plain.contains('\x1b'), "{plain}");
+    let never = run(&["check", "--color", "never", file]);
+    assert_eq!(String::from_utf8(never.stderr).unwrap(), plain);
+    let always = run(&["check", "--color", "always", file]);
+    let always = String::from_utf8(always.stderr).unwrap();
+    assert!(always.contains("\x1b["), "{always}");
+    let stripped = strip_ansi(&always);
+    assert_eq!(stripped, plain);
+}
+
+/// Removes ANSI SGR sequences (`ESC [ ... m`).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[test]
 fn dump_json_is_one_line_per_file() {
     let out = run(&[

@@ -13,8 +13,8 @@ mod oracle;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use actix_cherrypy::config::SourceFile;
 use actix_cherrypy::config::{self, error_json};
-use actix_cherrypy::source::SourceFile;
 use anyhow::{Result, bail};
 use oracle::{conf_files, corpus_or_skip, root};
 use serde_json::Value as Json;

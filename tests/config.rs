@@ -1,8 +1,8 @@
 //! CherryPy's config model: the per-path merge of the dispatcher, `environment` presets,
 //! several files, and the checker's namespace warnings.
 
+use actix_cherrypy::config::SourceFile;
 use actix_cherrypy::config::{Config, ConfigError, Origin, Settings};
-use actix_cherrypy::source::SourceFile;
 use actix_cherrypy::unrepr::Value;
 use actix_cherrypy::{Diagnostic, Loaded};
 

@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
+use actix_cherrypy::config::SourceFile;
 use actix_cherrypy::migrate::{Migration, migrate};
 use actix_cherrypy::session_config::explain;
-use actix_cherrypy::source::SourceFile;
 use anyhow::{Result, bail};
 use oracle::{conf_files, corpus_dir, corpus_files_or_skip, corpus_or_skip, root};
 use serde_json::Value as Json;

@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use actix_cherrypy::ini;
-use actix_cherrypy::source::SourceFile;
+use actix_cherrypy::__private::ini;
+use actix_cherrypy::config::SourceFile;
 
 mod oracle;
 

@@ -2,7 +2,7 @@
 //! never a panic.
 #![no_main]
 
-use actix_cherrypy::cookie::cookie_value;
+use actix_cherrypy::__private::cookie::cookie_value;
 use actix_cherrypy::session_id::SessionId;
 use libfuzzer_sys::fuzz_target;
 

@@ -2,7 +2,7 @@
 //! returns the session or an error, within its budget, and never panics.
 #![no_main]
 
-use actix_cherrypy::store::pickle;
+use actix_cherrypy::__private::pickle;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {

@@ -4,7 +4,7 @@
 #![no_main]
 
 use actix_cherrypy::session_value::{SessionData, SessionValue, dict_repr};
-use actix_cherrypy::store::pickle;
+use actix_cherrypy::__private::pickle;
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 

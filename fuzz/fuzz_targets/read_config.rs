@@ -2,8 +2,8 @@
 #![no_main]
 
 use actix_cherrypy::config::read_source;
-use actix_cherrypy::ini;
-use actix_cherrypy::source::SourceFile;
+use actix_cherrypy::__private::ini;
+use actix_cherrypy::config::SourceFile;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,7 +1,7 @@
 //! Any text as a config value: CherryPy's value language never panics, hangs or blows up.
 #![no_main]
 
-use actix_cherrypy::unrepr;
+use actix_cherrypy::__private::unrepr;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|text: &str| {

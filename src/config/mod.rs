@@ -22,6 +22,9 @@ pub(crate) use model::path_prefixes;
 pub use model::{Config, GLOBAL_SECTION};
 pub use origin::{FilePlace, Origin};
 pub use read::{ConfigFile, FileReport, read_source};
+// The text of a config file and places in it: what `read_source` reads and what every
+// diagnostic points into.
+pub use crate::source::{SourceError, SourceFile, Span};
 
 use crate::diagnostic::Diagnostic;
 use crate::unrepr::Value;

@@ -33,7 +33,7 @@ impl ConfigFile {
     }
 
     /// The lossless document the values were read from.
-    pub fn document(&self) -> &Document {
+    pub(crate) fn document(&self) -> &Document {
         &self.document
     }
 

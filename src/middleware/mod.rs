@@ -44,6 +44,35 @@ pub use service::SessionMiddleware;
 
 /// CherryPy's session tool as actix-web middleware. Cheap to clone; clones share settings
 /// and stores.
+///
+/// Built from a CherryPy config ([`from_file`](Self::from_file), [`builder`](Self::builder))
+/// or from settings made in code ([`from_session_config`](Self::from_session_config)), and
+/// wrapped around an app; here in actix-web's test service, so no server is needed:
+///
+/// ```
+/// use actix_cherrypy::{CherryPySessions, Session};
+/// use actix_web::{App, test, web};
+///
+/// # actix_web::rt::System::new().block_on(async {
+/// let sessions = CherryPySessions::from_file("fixtures/site.conf")?;
+/// let app = test::init_service(App::new().wrap(sessions.clone()).route(
+///     "/",
+///     web::get().to(|session: Session| async move {
+///         let n: i64 = session.get("n")?.unwrap_or(0) + 1;
+///         session.insert("n", n)?;
+///         Ok::<_, actix_web::Error>(n.to_string())
+///     }),
+/// ))
+/// .await;
+/// let response = test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
+/// // CherryPy's cookie: `session_id`, 40 hex digits, and the settings of `[global]`.
+/// let cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap();
+/// assert!(cookie.starts_with("session_id="), "{cookie}");
+/// assert!(cookie.contains("HttpOnly"), "{cookie}");
+/// assert_eq!(test::read_body(response).await, "1");
+/// # Ok::<(), actix_cherrypy::ConfigError>(())
+/// # }).unwrap();
+/// ```
 #[derive(Clone)]
 pub struct CherryPySessions {
     shared: Arc<Shared>,
@@ -149,7 +178,36 @@ impl CherryPySessions {
     }
 
     /// Several config files and values set in code, layered: see
-    /// [`CherryPySessionsBuilder`].
+    /// [`CherryPySessionsBuilder`]. A later layer wins, key by key, in the same section:
+    ///
+    /// ```
+    /// use actix_cherrypy::CherryPySessions;
+    ///
+    /// let dir = std::env::temp_dir();
+    /// let production = dir.join("actix-cherrypy-doc-production.conf");
+    /// std::fs::write(&production, "[/admin]\ntools.sessions.timeout = 5\n").unwrap();
+    /// let sessions = CherryPySessions::builder()
+    ///     .file("fixtures/site.conf") // [/admin] timeout = 15
+    ///     .file(&production) // ... 5 in production
+    ///     .set("/", "tools.sessions.secure", "True") // a Python literal, as in a file
+    ///     .build()?;
+    /// # Ok::<(), actix_cherrypy::ConfigError>(())
+    /// ```
+    ///
+    /// An error in a value set in code is located in `<code>`, the file the values set in
+    /// code make (a `[section]` line, then one line per value), as `explain` shows it:
+    ///
+    /// ```
+    /// use actix_cherrypy::CherryPySessions;
+    ///
+    /// let err = CherryPySessions::builder()
+    ///     .set("/", "tools.sessions.on", "True")
+    ///     .set("/", "tools.sessions.timeout", "sixty")
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(err.to_string().starts_with("<code>:3:"), "{err}");
+    /// assert_eq!(err.diagnostic().code, "session-unresolved-name");
+    /// ```
     pub fn builder() -> CherryPySessionsBuilder {
         CherryPySessionsBuilder::default()
     }
@@ -167,6 +225,20 @@ impl CherryPySessions {
     }
 
     /// Every path uses `config` (for code-only setups).
+    ///
+    /// ```
+    /// use actix_cherrypy::session_config::{LockingMode, SessionConfig};
+    /// use actix_cherrypy::CherryPySessions;
+    ///
+    /// let config = SessionConfig::default()
+    ///     .on(true)
+    ///     .timeout_minutes(30)
+    ///     .locking(LockingMode::Early)
+    ///     .httponly(true);
+    /// let sessions = CherryPySessions::from_session_config(config)?;
+    /// assert!(sessions.ram_store().is_some(), "RAM storage: the default");
+    /// # Ok::<(), actix_cherrypy::ConfigError>(())
+    /// ```
     pub fn from_session_config(config: SessionConfig) -> Result<Self, ConfigError> {
         Self::with_settings(Settings::Single(Arc::new(config)), Unreachable::Fail)
     }
@@ -398,6 +470,28 @@ fn missing_feature(feature: &str, config: &SessionConfig) -> ConfigError {
 
 /// `App::new().wrap(from_cherrypy_config("site.conf"))`. Each file is read once per process
 /// (by canonical path), so every worker shares one store.
+///
+/// ```no_run
+/// use actix_cherrypy::from_cherrypy_config;
+/// use actix_web::{App, HttpServer};
+///
+/// # async fn run() -> std::io::Result<()> {
+/// HttpServer::new(|| App::new().wrap(from_cherrypy_config("fixtures/site.conf")))
+///     .bind(("127.0.0.1", 8080))?
+///     .run()
+///     .await
+/// # }
+/// ```
+///
+/// Every call with the same file gives the same sessions (one store):
+///
+/// ```
+/// use actix_cherrypy::from_cherrypy_config;
+///
+/// let one = from_cherrypy_config("fixtures/site.conf");
+/// let two = from_cherrypy_config("./fixtures/site.conf");
+/// assert!(std::ptr::eq(one.ram_store().unwrap(), two.ram_store().unwrap()));
+/// ```
 ///
 /// # Panics
 /// When the config has an error: the message is the located diagnostic. Use

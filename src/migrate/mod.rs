@@ -10,7 +10,7 @@
 //!
 //! ```
 //! use actix_cherrypy::migrate::migrate;
-//! use actix_cherrypy::source::SourceFile;
+//! use actix_cherrypy::config::SourceFile;
 //!
 //! let source = SourceFile::new("old.conf", "[global]\nsession_filter.on = True\n");
 //! let migration = migrate(&source).expect("a file migrate can rewrite");
@@ -79,6 +79,30 @@ const KEPT_WARNINGS: &[&str] = &[
 /// Rewrites a legacy config file in CherryPy 3.x/18.x syntax. Errors are those the session
 /// layer stops at (PostgreSQL storage, a 2.x `storage_class`, `"RAM"` in 2.1/2.2, a bad 2.0
 /// value, ...), located; nothing is rewritten then.
+///
+/// ```
+/// use actix_cherrypy::config::SourceFile;
+/// use actix_cherrypy::migrate::migrate;
+///
+/// // A CherryPy 2.1 file, as read from disk with `SourceFile::read(path)`.
+/// let old = SourceFile::new(
+///     "old.conf",
+///     "[global]\n# sessions for everyone\nsession_filter.on = True\nsession_filter.timeout = 30\n",
+/// );
+/// let migration = migrate(&old)?;
+/// assert!(migration.changed);
+/// // Keys renamed in place; the comment kept.
+/// assert!(migration.text.contains("# sessions for everyone\ntools.sessions.on = True\n"));
+/// assert!(migration.text.contains("tools.sessions.timeout = 30\n"));
+/// for warning in &migration.warnings {
+///     eprintln!("{warning}");
+/// }
+///
+/// // A 3.x file comes back unchanged.
+/// let new = SourceFile::new("new.conf", "[/]\ntools.sessions.on = True\n");
+/// assert!(!migrate(&new)?.changed);
+/// # Ok::<(), actix_cherrypy::ConfigError>(())
+/// ```
 pub fn migrate(source: &Arc<SourceFile>) -> Result<Migration, ConfigError> {
     let loaded = SessionConfigs::from_sources(std::slice::from_ref(source))?;
     let era = loaded.value.era().clone();

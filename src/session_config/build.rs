@@ -46,6 +46,25 @@ enum Lookup {
 }
 
 /// The effective session settings of every path of a config, precomputed per section.
+///
+/// ```
+/// use actix_cherrypy::session_config::{Minutes, SessionConfigs, StorageKind};
+///
+/// let loaded = SessionConfigs::load(&["fixtures/site.conf"])?;
+/// assert!(loaded.warnings.is_empty());
+/// let admin = loaded.value.session_for_path("/admin/users");
+/// // `[/admin]` sets its own cookie and timeout; the rest comes from `[global]` and `[/]`.
+/// assert_eq!(admin.name.value, "admin_session_id");
+/// assert_eq!(admin.timeout.value, Minutes::int(15));
+/// assert_eq!(admin.storage.value, StorageKind::Ram);
+/// assert!(admin.on.value && admin.httponly.value);
+/// // Each setting knows where it came from.
+/// assert_eq!(admin.timeout.origin.line(), Some(45));
+/// assert!(admin.secure.origin.is_default());
+/// // Paths under `[/static]` have sessions off.
+/// assert!(!loaded.value.session_for_path("/static/site.css").on.value);
+/// # Ok::<(), actix_cherrypy::ConfigError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct SessionConfigs {
     era: EraReport,

@@ -174,6 +174,25 @@ pub(super) fn json_number(value: f64, is_int: bool) -> serde_json::Value {
 
 /// The effective session settings for one request path, as CherryPy's session tool would
 /// see them (spec: cherrypy-sessions §2). Every field remembers where it came from.
+///
+/// Read from config files ([`SessionConfigs`](super::SessionConfigs) gives one per path), or
+/// made in code from CherryPy's defaults:
+///
+/// ```
+/// use actix_cherrypy::session_config::{Minutes, SameSite, SessionConfig};
+///
+/// let defaults = SessionConfig::default();
+/// assert!(!defaults.on.value);
+/// assert_eq!(defaults.name.value, "session_id");
+/// assert_eq!(defaults.timeout.value, Minutes::int(60));
+///
+/// let config = SessionConfig::default()
+///     .on(true)
+///     .secure(true)
+///     .samesite(SameSite::Strict);
+/// assert!(config.on.value && config.secure.value);
+/// assert_eq!(config.samesite.value, Some(SameSite::Strict));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct SessionConfig {

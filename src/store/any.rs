@@ -15,7 +15,7 @@ use crate::session_id::SessionId;
 /// One of the stores this build has, behind one type for the middleware.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
-pub enum AnyStore {
+pub(crate) enum AnyStore {
     /// [`RamStore`].
     Ram(RamStore),
     /// [`FileStore`].
@@ -44,12 +44,12 @@ impl From<FileStore> for AnyStore {
 
 impl AnyStore {
     /// A store of the application's own: any [`SessionStore`].
-    pub fn custom(store: impl SessionStore) -> Self {
+    pub(crate) fn custom(store: impl SessionStore) -> Self {
         AnyStore::Custom(CustomStore::new(store))
     }
 
     /// The RAM store, if this is one.
-    pub fn as_ram(&self) -> Option<&RamStore> {
+    pub(crate) fn as_ram(&self) -> Option<&RamStore> {
         match self {
             AnyStore::Ram(store) => Some(store),
             _ => None,

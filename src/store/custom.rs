@@ -11,7 +11,7 @@ use crate::session_id::SessionId;
 /// A store of the application's own behind [`AnyStore`](super::AnyStore): any [`SessionStore`], called
 /// through boxed futures (the built-in stores are called directly).
 #[derive(Clone)]
-pub struct CustomStore(Arc<dyn DynStore>);
+pub(crate) struct CustomStore(Arc<dyn DynStore>);
 
 impl CustomStore {
     pub(crate) fn new(store: impl SessionStore) -> Self {

@@ -112,7 +112,7 @@ impl std::fmt::Debug for SessionLock {
 
 /// Async locks keyed by session id, shared by every clone.
 #[derive(Clone, Default)]
-pub struct LockTable {
+pub(crate) struct LockTable {
     entries: Arc<Entries>,
 }
 
@@ -126,7 +126,7 @@ impl std::fmt::Debug for LockTable {
 
 impl LockTable {
     /// Waits for `id`'s lock; `None` waits for ever.
-    pub async fn lock(
+    pub(crate) async fn lock(
         &self,
         id: &SessionId,
         timeout: Option<Duration>,
@@ -188,7 +188,7 @@ impl LockTable {
     }
 
     /// How many ids have a lock that is held or awaited.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.entries
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -196,7 +196,8 @@ impl LockTable {
     }
 
     /// Whether no lock is held or awaited.
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 }

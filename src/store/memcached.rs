@@ -32,6 +32,37 @@ const OP_TIMEOUT: Duration = Duration::from_secs(2);
 const POOL_SIZE: usize = 32;
 
 /// Memcached servers holding sessions. Cheap to clone; clones share the connections.
+///
+/// The middleware makes one from `tools.sessions.storage_type = "memcached"` and
+/// `tools.sessions.servers`. Made directly, it takes the same `servers` entries and
+/// connects to nothing until it is used:
+///
+/// ```
+/// use actix_cherrypy::store::MemcachedStore;
+///
+/// let store = MemcachedStore::new(&["127.0.0.1:11211", "unix:/run/memcached.sock"])?;
+/// let bad = MemcachedStore::new(&["memcached://127.0.0.1"]).unwrap_err();
+/// assert!(bad.to_string().contains("is not a memcached server"), "{bad}");
+/// # drop(store);
+/// # Ok::<(), actix_cherrypy::store::BadServer>(())
+/// ```
+///
+/// Through [`SessionStore`] it reads and writes what CherryPy's `MemcachedSession` does
+/// (this part needs a memcached server):
+///
+/// ```no_run
+/// use actix_cherrypy::session_id::SessionId;
+/// use actix_cherrypy::store::{MemcachedStore, SessionStore};
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let store = MemcachedStore::new(&["127.0.0.1:11211"])?;
+/// let id = SessionId::parse("0123456789abcdef0123456789abcdef01234567").unwrap();
+/// if let Some(record) = store.load(&id).await? {
+///     println!("{} keys, expires {:?}", record.data.len(), record.expires);
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct MemcachedStore {
     inner: Arc<Inner>,

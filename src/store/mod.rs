@@ -10,7 +10,9 @@ mod file;
 mod lock_table;
 #[cfg(feature = "memcached")]
 mod memcached;
-pub mod pickle;
+// The pickle codec is machinery; the crate's fuzz targets and tests reach it through
+// `crate::__private`.
+pub(crate) mod pickle;
 mod ram;
 #[cfg(feature = "redis")]
 mod redis;
@@ -20,12 +22,12 @@ mod shared_lock;
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
-pub use any::AnyStore;
-pub use custom::CustomStore;
+pub(crate) use any::AnyStore;
 pub use file::FileStore;
-pub use lock_table::{LockTable, SessionLock};
+pub(crate) use lock_table::LockTable;
+pub use lock_table::SessionLock;
 #[cfg(feature = "memcached")]
-pub use memcached::MemcachedStore;
+pub use memcached::{BadServer, MemcachedStore};
 pub use pickle::PickleError;
 pub use ram::RamStore;
 #[cfg(feature = "redis")]

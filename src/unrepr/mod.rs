@@ -2,8 +2,10 @@
 //!
 //! CherryPy reads every config value as Python: it parses `'__tempvalue__ = ' + text` with
 //! `ast.parse` and evaluates the first statement's value with a whitelist builder.
-//! [`parse`] reproduces that reading for CPython 3.11 and CherryPy 18.10, without executing
-//! anything:
+//! This crate reads values that way, as part of reading a config ([`crate::config`]), for
+//! CPython 3.11 and CherryPy 18.10, without executing anything. What is public here is what
+//! a value read from a config *is* ([`Value`], [`Expr`], [`BinOp`]) and the diagnostic
+//! [`codes`]; the reader itself is internal. It:
 //!
 //! - the whole text must be valid Python (`60 # min` and `2 ; x = 1` are fine, `2 ; two words`
 //!   is a syntax error), which needs a real tokenizer and parser (`lexer.rs`, `parser.rs`);
@@ -80,8 +82,6 @@
 //!   call would raise are not reported, except those Python raises before calling: a literal
 //!   callee (`"a"(1)`), `**` of a non-mapping literal, `**` of a dict with non-string keys.
 
-use std::ops::Range;
-
 mod atom;
 mod compound;
 mod display;
@@ -98,6 +98,7 @@ mod number;
 mod ops;
 mod parser;
 mod pure;
+pub(crate) mod read;
 mod repr;
 mod stmt;
 mod string;
@@ -110,6 +111,11 @@ mod value;
 mod tests;
 
 pub use value::{BinOp, Expr, Value};
+
+// Reading a value is machinery: the crate reads values as part of a config, and its own
+// fuzz targets, benchmarks and tests reach `parse` through `crate::__private`.
+use read::value_start;
+pub(crate) use read::{Parsed, ValueError, ValueWarning, parse};
 
 pub(crate) use ops::weight;
 pub(crate) use pure::join as posix_join;
@@ -132,152 +138,4 @@ pub mod codes {
     pub const LONE_SURROGATE: &str = "lone-surrogate";
     /// Warning: a name CherryPy could only resolve with the application's help.
     pub const UNRESOLVED_NAME: &str = "unresolved-name";
-}
-
-/// A successfully read value, with the warnings found on the way.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Parsed {
-    /// The value.
-    pub value: Value,
-    /// Warnings, in the order CherryPy's builder would meet their causes.
-    pub warnings: Vec<ValueWarning>,
-}
-
-/// Something that reads but probably does not mean what was intended.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ValueWarning {
-    /// A stable code, e.g. `unresolved-name` (see [`codes`]).
-    pub code: &'static str,
-    /// What is wrong, in one sentence.
-    pub message: String,
-    /// A suggested fix, if there is an obvious one.
-    pub help: Option<String>,
-    /// The byte range, in the text given to [`parse`], of the construct concerned.
-    pub span: Range<usize>,
-}
-
-/// Why a value cannot be read the way CherryPy would read it.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{message}")]
-pub struct ValueError {
-    /// A stable code (see [`codes`]): `value-syntax`, `unsupported-expression`, ...
-    pub code: &'static str,
-    /// What is wrong, in one sentence.
-    pub message: String,
-    /// A suggested fix, if there is an obvious one.
-    pub help: Option<String>,
-    /// The byte range, in the text given to [`parse`], of the offending construct.
-    pub span: Range<usize>,
-}
-
-/// Reads one config value (after INI interpolation) as CherryPy 18.10 on Python 3.11 would.
-///
-/// ```
-/// use actix_cherrypy::unrepr::{parse, Value};
-///
-/// let parsed = parse("60 * 24  # minutes").unwrap();
-/// assert_eq!(parsed.value, Value::Int(1440.into()));
-/// assert_eq!(parse("utf-8").unwrap_err().code, "unsupported-expression");
-/// ```
-pub fn parse(text: &str) -> Result<Parsed, ValueError> {
-    // unrepr's own first line: `if not s: return s`.
-    if text.is_empty() {
-        return Ok(Parsed {
-            value: Value::Str(String::new()),
-            warnings: Vec::new(),
-        });
-    }
-    if let Some(at) = text.find('\0') {
-        // CPython 3.11 refuses the whole source before tokenizing.
-        return Err(syntax_error(
-            "source code string cannot contain null bytes".into(),
-            at..at + 1,
-            text,
-        ));
-    }
-    if let Some(value) = plain_literal(text) {
-        return Ok(Parsed {
-            value,
-            warnings: Vec::new(),
-        });
-    }
-    let lexed = lexer::tokenize(text);
-    let mut p = parser::Parser::new(text, &lexed.tokens, 0);
-    let mut node = match p.module() {
-        Ok(node) => node,
-        Err(fail) => {
-            return Err(match p.resolve(fail, &lexed) {
-                parser::ParseError::Syntax(e) => syntax_error(e.message, e.span, text),
-                parser::ParseError::TooDeep => ValueError {
-                    code: codes::TOO_LARGE,
-                    message: "the value is nested too deeply: Python's parser would fail (MemoryError/RecursionError)".into(),
-                    help: None,
-                    span: value_start(text),
-                },
-            });
-        }
-    };
-    let mut builder = eval::Builder::new(text);
-    let value = builder.build_root(&mut node).map_err(|mut e| {
-        e.span = clamp(e.span, text);
-        e
-    })?;
-    Ok(Parsed {
-        value,
-        warnings: builder.warnings,
-    })
-}
-
-fn syntax_error(message: String, span: Range<usize>, text: &str) -> ValueError {
-    ValueError {
-        code: codes::SYNTAX,
-        message,
-        help: hints::quote_help(text),
-        span: clamp(span, text),
-    }
-}
-
-/// The first character of the value, where errors about the value as a whole (too deep
-/// nesting) are reported.
-fn value_start(text: &str) -> Range<usize> {
-    0..text.chars().next().map_or(0, char::len_utf8)
-}
-
-/// Keeps a span inside the text (errors at the implicit final newline point past its end).
-fn clamp(span: Range<usize>, text: &str) -> Range<usize> {
-    let end = span.end.min(text.len());
-    span.start.min(end)..end
-}
-
-/// Most config values are a plain number, constant or string. Reading those without the
-/// tokenizer gives the same value (nothing in them can mean anything else to Python) and
-/// keeps a 10,000-line config fast. Anything less plain takes the full path.
-fn plain_literal(text: &str) -> Option<Value> {
-    match text {
-        "True" => return Some(Value::Bool(true)),
-        "False" => return Some(Value::Bool(false)),
-        "None" => return Some(Value::None),
-        _ => {}
-    }
-    let bytes = text.as_bytes();
-    // A decimal integer: no sign, no underscore, no leading zero, small enough for u64.
-    if bytes.len() <= 18
-        && bytes.iter().all(u8::is_ascii_digit)
-        && (bytes[0] != b'0' || bytes.len() == 1)
-    {
-        return text.parse::<u64>().ok().map(|n| Value::Int(n.into()));
-    }
-    // A one-line string in quotes with no backslash and no quote of its kind inside.
-    let quote = *bytes.first()?;
-    if (quote == b'"' || quote == b'\'') && bytes.len() >= 2 && bytes[bytes.len() - 1] == quote {
-        let inner = &text[1..text.len() - 1];
-        let plain = !inner
-            .bytes()
-            .any(|b| b == quote || b == b'\\' || b == b'\n' || b == b'\r');
-        // `""` followed by more quotes would be a triple-quoted string: leave it to the parser.
-        if plain && !(inner.is_empty() && text.len() != 2) {
-            return Some(Value::Str(inner.to_owned()));
-        }
-    }
-    None
 }

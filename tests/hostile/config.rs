@@ -3,10 +3,10 @@
 
 use std::path::PathBuf;
 
+use actix_cherrypy::config::SourceFile;
 use actix_cherrypy::limits;
 use actix_cherrypy::middleware::CherryPySessions;
 use actix_cherrypy::session_config::SessionConfigs;
-use actix_cherrypy::source::SourceFile;
 use actix_web::{HttpResponse, web};
 
 use crate::servers::http;
@@ -360,7 +360,7 @@ fn an_oversized_config_is_refused_before_it_is_decoded() {
 /// in the header (measured: a few milliseconds for 256 KB of `=` or spaces).
 #[test]
 fn a_cookie_header_of_ten_thousand_cookies_is_read_linearly() {
-    use actix_cherrypy::cookie::cookie_value;
+    use actix_cherrypy::__private::cookie::cookie_value;
     let id = "0123456789abcdef0123456789abcdef01234567";
     let plain: String = (0..10_000).map(|i| format!("c{i}=v; ")).collect();
     let quoted: String = (0..10_000).map(|i| format!("c{i}=\"v\"; ")).collect();

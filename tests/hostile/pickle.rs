@@ -11,12 +11,12 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 
+use actix_cherrypy::__private::pickle::{decode, encode};
 use actix_cherrypy::limits::{MAX_SESSION_BYTES, MAX_SESSION_EXPANSION, MAX_SESSION_VALUES};
 use actix_cherrypy::middleware::CherryPySessions;
 use actix_cherrypy::session::Session;
 use actix_cherrypy::session_value::{SessionData, SessionValue};
 use actix_cherrypy::store::PickleError;
-use actix_cherrypy::store::pickle::{decode, encode};
 
 use super::bombs::{key_bomb, p0_bomb, value_bomb};
 use actix_web::{HttpResponse, web};
@@ -96,7 +96,7 @@ fn what_we_write_reads_back_at_the_budget_boundary() {
 #[cfg(feature = "memcached")]
 #[test]
 fn protocol0_writes_what_it_can_read() {
-    use actix_cherrypy::store::pickle::encode_protocol0;
+    use actix_cherrypy::__private::pickle::encode_protocol0;
     let list = |n: usize| one("k", SessionValue::List(vec![SessionValue::None; n]));
     let data = list(MAX_SESSION_VALUES - 2);
     let bytes = encode_protocol0(&data, expires()).unwrap();

@@ -10,16 +10,20 @@ use std::process::ExitCode;
 
 use actix_cherrypy::Diagnostic;
 use actix_cherrypy::config::{self, Config, FileReport};
+use actix_cherrypy::config::{SourceError, SourceFile};
 use actix_cherrypy::diagnostic::cap_repeated;
 use actix_cherrypy::middleware::CherryPySessions;
 use actix_cherrypy::session_config::{self, SessionConfigs};
-use actix_cherrypy::source::{SourceError, SourceFile};
 use clap::{Parser, Subcommand, ValueEnum};
+use render::ColorChoice;
 
 /// Read CherryPy config files exactly as CherryPy 18 does.
 #[derive(Parser)]
 #[command(name = "cherrypy-config", version)]
 struct Cli {
+    /// Colour diagnostics: auto (on a terminal, unless NO_COLOR is set), always or never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
     #[command(subcommand)]
     command: Command,
 }
@@ -99,23 +103,24 @@ enum Outcome {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let color = cli.color.for_stderr();
     let outcome = match cli.command {
         Command::Check {
             format,
             startup,
             files,
-        } => files.iter().map(|f| check(f, format, startup)).max(),
-        Command::Dump { format, files } => files.iter().map(|f| dump(f, format)).max(),
+        } => files.iter().map(|f| check(f, format, startup, color)).max(),
+        Command::Dump { format, files } => files.iter().map(|f| dump(f, format, color)).max(),
         Command::Explain {
             path,
             format,
             files,
-        } => files.iter().map(|f| explain(f, &path, format)).max(),
+        } => files.iter().map(|f| explain(f, &path, format, color)).max(),
         Command::Migrate {
             in_place,
             check,
             file,
-        } => Some(migrate(&file, in_place, check)),
+        } => Some(migrate(&file, in_place, check, color)),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(
@@ -141,7 +146,7 @@ fn read(path: &PathBuf) -> Result<FileReport, SourceError> {
     SourceFile::read(path).map(|source| config::read_source(&source))
 }
 
-fn check(path: &PathBuf, format: Format, startup: bool) -> Outcome {
+fn check(path: &PathBuf, format: Format, startup: bool, color: bool) -> Outcome {
     let report = match read(path) {
         Ok(report) => report,
         Err(err) if matches!(format, Format::Json) => {
@@ -149,7 +154,7 @@ fn check(path: &PathBuf, format: Format, startup: bool) -> Outcome {
             println!("{}", diagnostic_json(path, &Diagnostic::from(err)));
             return outcome;
         }
-        Err(err) => return report_unreadable(err),
+        Err(err) => return report_unreadable(err, color),
     };
     let mut diagnostics = report.diagnostics;
     if let Some(file) = report
@@ -185,7 +190,7 @@ fn check(path: &PathBuf, format: Format, startup: bool) -> Outcome {
     match format {
         Format::Text => {
             for d in &diagnostics {
-                let _ = write!(stderr, "{}", render::render(d));
+                let _ = write!(stderr, "{}", render::render(d, color));
             }
         }
         Format::Json => {
@@ -239,7 +244,7 @@ fn diagnostic_json(path: &std::path::Path, d: &Diagnostic) -> serde_json::Value 
     })
 }
 
-fn dump(path: &PathBuf, format: Format) -> Outcome {
+fn dump(path: &PathBuf, format: Format, color: bool) -> Outcome {
     let name = path.display().to_string();
     let report = match read(path) {
         Ok(report) => report,
@@ -249,7 +254,7 @@ fn dump(path: &PathBuf, format: Format) -> Outcome {
                 println!("{}", config::error_json(&name, &Diagnostic::from(err)));
                 return outcome;
             }
-            return report_unreadable(err);
+            return report_unreadable(err, color);
         }
     };
     match format {
@@ -264,7 +269,7 @@ fn dump(path: &PathBuf, format: Format) -> Outcome {
                     }
                 }
             }
-            (_, Some(error)) => eprint!("{}", render::render(error)),
+            (_, Some(error)) => eprint!("{}", render::render(error, color)),
             (None, None) => unreachable!("a report without a file has an error"),
         },
     }
@@ -275,10 +280,10 @@ fn dump(path: &PathBuf, format: Format) -> Outcome {
     }
 }
 
-fn explain(file: &PathBuf, path: &str, format: Format) -> Outcome {
+fn explain(file: &PathBuf, path: &str, format: Format, color: bool) -> Outcome {
     let source = match SourceFile::read(file) {
         Ok(source) => source,
-        Err(err) => return report_unreadable(err),
+        Err(err) => return report_unreadable(err, color),
     };
     match session_config::explain(&source, path) {
         Ok(explanation) => {
@@ -295,27 +300,27 @@ fn explain(file: &PathBuf, path: &str, format: Format) -> Outcome {
                     config::error_json(&file.display().to_string(), err.diagnostic())
                 );
             }
-            eprint!("{}", render::render(err.diagnostic()));
+            eprint!("{}", render::render(err.diagnostic(), color));
             Outcome::Errors
         }
     }
 }
 
-fn migrate(file: &PathBuf, in_place: bool, check: bool) -> Outcome {
+fn migrate(file: &PathBuf, in_place: bool, check: bool, color: bool) -> Outcome {
     let source = match SourceFile::read(file) {
         Ok(source) => source,
-        Err(err) => return report_unreadable(err),
+        Err(err) => return report_unreadable(err, color),
     };
     let migration = match actix_cherrypy::migrate::migrate(&source) {
         Ok(migration) => migration,
         Err(err) => {
-            eprint!("{}", render::render(err.diagnostic()));
+            eprint!("{}", render::render(err.diagnostic(), color));
             return Outcome::Errors;
         }
     };
     let mut stderr = std::io::stderr().lock();
     for d in &migration.warnings {
-        let _ = write!(stderr, "{}", render::render(d));
+        let _ = write!(stderr, "{}", render::render(d, color));
     }
     if check {
         let _ = writeln!(
@@ -363,9 +368,9 @@ fn migrate(file: &PathBuf, in_place: bool, check: bool) -> Outcome {
     }
 }
 
-fn report_unreadable(err: SourceError) -> Outcome {
+fn report_unreadable(err: SourceError, color: bool) -> Outcome {
     let outcome = source_error_outcome(&err);
-    eprint!("{}", render::render(&Diagnostic::from(err)));
+    eprint!("{}", render::render(&Diagnostic::from(err), color));
     outcome
 }
 

@@ -80,7 +80,7 @@ pub(crate) fn decode_counting(
 
 /// Writes `(data, expires)` as CherryPy does, with protocol 4 (readable by Python 3.4+).
 ///
-/// Refuses data that [`decode`] would refuse (deeper than
+/// Refuses data that `decode` would refuse (deeper than
 /// [`MAX_SESSION_DEPTH`](crate::limits::MAX_SESSION_DEPTH), more values or bytes than the
 /// budgets of [`crate::limits`], an unhashable dict key, an int with too many digits).
 pub fn encode(data: &SessionData, expires: NaiveDateTime) -> Result<Vec<u8>, PickleError> {
