@@ -1,5 +1,5 @@
-//! The session middleware's request semantics, against a real actix-web server on loopback
-//!. Each test writes its own config file.
+//! The session middleware's request semantics, against a real actix-web server on loopback.
+//! Each test writes its own config file.
 
 mod servers;
 
@@ -690,4 +690,86 @@ async fn the_builder_layers_files_and_code() {
         .build()
         .unwrap_err();
     assert_eq!(err.diagnostic().code, "code-value");
+}
+
+/// A store of the application's own: here RAM underneath, counting the saves that reach it.
+#[derive(Clone, Default)]
+struct CountingStore {
+    inner: actix_cherrypy::store::RamStore,
+    saves: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl actix_cherrypy::store::SessionStore for CountingStore {
+    async fn load(
+        &self,
+        id: &actix_cherrypy::session_id::SessionId,
+    ) -> Result<Option<actix_cherrypy::store::Record>, actix_cherrypy::store::StoreError> {
+        self.inner.load(id).await
+    }
+
+    async fn save(
+        &self,
+        id: &actix_cherrypy::session_id::SessionId,
+        record: actix_cherrypy::store::Record,
+    ) -> Result<(), actix_cherrypy::store::StoreError> {
+        self.saves.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.save(id, record).await
+    }
+
+    async fn delete(
+        &self,
+        id: &actix_cherrypy::session_id::SessionId,
+    ) -> Result<(), actix_cherrypy::store::StoreError> {
+        self.inner.delete(id).await
+    }
+
+    async fn exists(
+        &self,
+        id: &actix_cherrypy::session_id::SessionId,
+    ) -> Result<bool, actix_cherrypy::store::StoreError> {
+        self.inner.exists(id).await
+    }
+
+    async fn lock(
+        &self,
+        id: &actix_cherrypy::session_id::SessionId,
+        timeout: Option<Duration>,
+    ) -> Result<actix_cherrypy::store::SessionLock, actix_cherrypy::store::StoreError> {
+        self.inner.lock(id, timeout).await
+    }
+
+    async fn clean_up(
+        &self,
+        now: std::time::SystemTime,
+    ) -> Result<usize, actix_cherrypy::store::StoreError> {
+        self.inner.clean_up(now).await
+    }
+}
+
+#[test]
+fn a_storage_class_of_the_application_is_the_store_it_maps_in_code() {
+    let path = config(
+        "custom.conf",
+        "[/]\ntools.sessions.on = True\ntools.sessions.storage_class = myapp.sessions.PgSession\n",
+    );
+    // Not mapped: refused at startup, where the config names the class.
+    let err = CherryPySessions::builder().file(&path).build().unwrap_err();
+    let d = err.diagnostic();
+    assert_eq!(d.code, "custom-storage-class");
+    assert_eq!(d.location.as_ref().unwrap().line_column(), (3, 32), "{d}");
+    assert!(d.message.contains("myapp.sessions.PgSession"), "{d}");
+
+    // Mapped: every request of the path goes to the application's store.
+    let store = CountingStore::default();
+    let sessions = CherryPySessions::builder()
+        .file(&path)
+        .storage_class("myapp.sessions.PgSession", store.clone())
+        .build()
+        .unwrap();
+    let port = http::serve(1, move || sessions.clone(), routes);
+    let sid = http::get(port, "/set?key=a&value=1", None).cookie_id();
+    assert_eq!(store.saves.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(store.inner.len(), 1);
+    let cookie = format!("session_id={sid}");
+    assert_eq!(http::get(port, "/get?key=a", Some(&cookie)).body, "1");
 }

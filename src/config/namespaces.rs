@@ -1,5 +1,4 @@
-//! The config namespaces CherryPy 18 knows, and its checker's warnings about the rest
-//!.
+//! The config namespaces CherryPy 18 knows, and its checker's warnings about the rest.
 
 use super::Settings;
 use crate::diagnostic::Diagnostic;

@@ -5,10 +5,11 @@ use std::fmt::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::{CherryPySessions, Unreachable};
+use super::{CherryPySessions, Startup, Unreachable};
 use crate::config::ConfigError;
 use crate::diagnostic::Diagnostic;
 use crate::source::SourceFile;
+use crate::store::{AnyStore, SessionStore};
 
 /// The name values set in code are read under; errors and `explain` point into it.
 const CODE: &str = "<code>";
@@ -35,7 +36,7 @@ pub struct CherryPySessionsBuilder {
     files: Vec<PathBuf>,
     /// `(section, key, value)`, in the order they were set.
     values: Vec<(String, String, String)>,
-    unreachable: Unreachable,
+    startup: Startup,
 }
 
 impl CherryPySessionsBuilder {
@@ -61,7 +62,35 @@ impl CherryPySessionsBuilder {
     /// What to do when a memcached or Redis server cannot be reached at startup: refuse
     /// to start (the default) or start and log a warning.
     pub fn unreachable_store(mut self, unreachable: Unreachable) -> Self {
-        self.unreachable = unreachable;
+        self.startup.unreachable = unreachable;
+        self
+    }
+
+    /// A store of the application's own, for the paths whose config names `class` as
+    /// `tools.sessions.storage_class` (the dotted name as written, unquoted:
+    /// `storage_class = myapp.sessions.PgSession`). CherryPy would import and run that
+    /// class; here the application hands over a [`SessionStore`] that does its job. A
+    /// config naming a class no store is registered for is refused at startup.
+    ///
+    /// ```
+    /// use actix_cherrypy::CherryPySessions;
+    /// use actix_cherrypy::store::RamStore;
+    ///
+    /// # let dir = std::env::temp_dir().join("actix-cherrypy-doc-storage-class");
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let site = dir.join("site.conf");
+    /// std::fs::write(&site, "[/]\ntools.sessions.on = True\ntools.sessions.storage_class = myapp.sessions.PgSession\n")?;
+    /// let ours = RamStore::new(); // stands in for the application's own store
+    /// let sessions = CherryPySessions::builder()
+    ///     .file(&site)
+    ///     .storage_class("myapp.sessions.PgSession", ours)
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn storage_class(mut self, class: impl Into<String>, store: impl SessionStore) -> Self {
+        self.startup
+            .classes
+            .push((class.into(), AnyStore::custom(store)));
         self
     }
 
@@ -75,7 +104,7 @@ impl CherryPySessionsBuilder {
         if !self.values.is_empty() {
             sources.push(SourceFile::new(CODE, code_layer(&self.values)?));
         }
-        CherryPySessions::from_sources(&sources, self.unreachable)
+        CherryPySessions::from_sources(&sources, &self.startup)
     }
 }
 

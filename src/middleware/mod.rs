@@ -215,13 +215,22 @@ impl CherryPySessions {
     /// Config files already read, later ones winning; their warnings are logged once.
     fn from_sources(
         sources: &[Arc<crate::source::SourceFile>],
-        unreachable: Unreachable,
+        startup: &Startup,
     ) -> Result<Self, ConfigError> {
         let loaded = SessionConfigs::from_sources(sources)?;
-        for warning in &loaded.warnings {
+        // A class of the application's own is only a mistake if the application did not
+        // map it to a store; then opening the store says so, as an error.
+        let mapped = |d: &Diagnostic| {
+            d.code == crate::session_config::codes::CUSTOM_STORAGE_CLASS
+                && startup
+                    .classes
+                    .iter()
+                    .any(|(class, _)| d.message.starts_with(&format!("`{class}`")))
+        };
+        for warning in loaded.warnings.iter().filter(|d| !mapped(d)) {
             tracing::warn!("{warning}");
         }
-        Self::with_settings(Settings::Files(loaded.value), unreachable)
+        Self::with_settings(Settings::Files(loaded.value), startup)
     }
 
     /// Every path uses `config` (for code-only setups).
@@ -240,10 +249,10 @@ impl CherryPySessions {
     /// # Ok::<(), actix_cherrypy::ConfigError>(())
     /// ```
     pub fn from_session_config(config: SessionConfig) -> Result<Self, ConfigError> {
-        Self::with_settings(Settings::Single(Arc::new(config)), Unreachable::Fail)
+        Self::with_settings(Settings::Single(Arc::new(config)), &Startup::default())
     }
 
-    fn with_settings(configs: Settings, unreachable: Unreachable) -> Result<Self, ConfigError> {
+    fn with_settings(configs: Settings, startup: &Startup) -> Result<Self, ConfigError> {
         let all: Vec<Arc<SessionConfig>> = match &configs {
             Settings::Files(files) => files.all_shared().cloned().collect(),
             Settings::Single(config) => vec![Arc::clone(config)],
@@ -255,8 +264,8 @@ impl CherryPySessions {
             let at = match stores.iter().position(|(k, _)| *k == key) {
                 Some(at) => at,
                 None if config.on.value => {
-                    let store = open_store(config)?;
-                    check_reachable(&store, config, unreachable)?;
+                    let store = open_store(config, &startup.classes)?;
+                    check_reachable(&store, config, startup.unreachable)?;
                     stores.push((key, store));
                     stores.len() - 1
                 }
@@ -287,6 +296,14 @@ impl CherryPySessions {
     }
 }
 
+/// What opening the stores needs besides the settings: set with the builder.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Startup {
+    pub(crate) unreachable: Unreachable,
+    /// Stores of the application's own, by the `storage_class` name that selects each.
+    pub(crate) classes: Vec<(String, AnyStore)>,
+}
+
 /// Which store a path's settings use: paths with equal keys share one.
 type StoreKey = (StorageKind, String);
 
@@ -294,6 +311,7 @@ fn store_key(config: &SessionConfig) -> StoreKey {
     let kind = config.storage.value;
     let place = match kind {
         StorageKind::Ram => String::new(),
+        StorageKind::Custom => config.storage_class.value.clone().unwrap_or_default(),
         StorageKind::File => config.storage_path.value.clone().unwrap_or_default(),
         StorageKind::Memcached => config.servers.value.join(","),
         StorageKind::Redis => format!(
@@ -383,9 +401,27 @@ fn check_reachable(
 
 /// The store a path's settings ask for; what cannot work is a located startup error rather
 /// than a 500 on every request.
-fn open_store(config: &SessionConfig) -> Result<AnyStore, ConfigError> {
+fn open_store(
+    config: &SessionConfig,
+    classes: &[(String, AnyStore)],
+) -> Result<AnyStore, ConfigError> {
     match config.storage.value {
         StorageKind::Ram => Ok(AnyStore::Ram(RamStore::new())),
+        StorageKind::Custom => {
+            let class = config.storage_class.value.as_deref().unwrap_or_default();
+            match classes.iter().find(|(name, _)| name == class) {
+                Some((_, store)) => Ok(store.clone()),
+                None => {
+                    let mut d = crate::session_config::custom_class(class, true);
+                    if let Some(place) = config.storage_class.origin.place() {
+                        d = d
+                            .at(&place.file, place.value_span)
+                            .in_entry(&place.section, Some(place.key()));
+                    }
+                    Err(ConfigError::from(d))
+                }
+            }
+        }
         StorageKind::File => {
             let Some(dir) = config.storage_path.value.as_deref() else {
                 return Err(located(

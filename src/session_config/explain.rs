@@ -135,6 +135,13 @@ impl Explanation {
             row("lock_timeout_seconds", &s.lock_timeout, seconds),
             row("servers", &s.servers, json!(s.servers.value)),
         ];
+        if s.storage.value == StorageKind::Custom {
+            rows.push(row(
+                "storage_class",
+                &s.storage_class,
+                json!(s.storage_class.value),
+            ));
+        }
         if s.storage.value == StorageKind::Redis {
             // A password is shown as set or not, never printed.
             let password = s.redis_password.value.as_ref().map(|_| "********");

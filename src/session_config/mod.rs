@@ -41,6 +41,7 @@ pub use types::{LockingMode, Minutes, SameSite, SessionConfig, StorageKind};
 
 #[cfg(feature = "memcached")]
 pub(crate) use servers::memcached_dsn;
+pub(crate) use storage::custom_class;
 
 /// The stable codes of the diagnostics this module produces.
 pub mod codes {

@@ -32,9 +32,12 @@ pub(super) fn resolve(merged: &Node, era: &EraReport, sink: &mut Sink) -> Sessio
             },
         );
     }
+    let storage = storage(merged, e, sink);
+    let storage_class = custom_class(merged, &storage);
     let config = SessionConfig {
         on,
-        storage: storage(merged, e, sink),
+        storage,
+        storage_class,
         storage_path: pick(merged, Opt::StoragePath, e, opt_text),
         timeout: pick(merged, Opt::Timeout, e, minutes),
         locking: pick(merged, Opt::Locking, e, |t| match t {
@@ -127,6 +130,7 @@ fn storage(merged: &Node, era: Era, sink: &mut Sink) -> Setting<StorageKind> {
         let slot = merged.get(&opt)?;
         match slot.typed {
             Typed::Storage(Some(kind)) => Some((kind, slot)),
+            Typed::Class(_) => Some((StorageKind::Custom, slot)),
             _ => None,
         }
     };
@@ -158,6 +162,17 @@ fn storage(merged: &Node, era: Era, sink: &mut Sink) -> Setting<StorageKind> {
             Setting::new(StorageKind::Ram, origin)
         }
     }
+}
+
+/// The application's class `storage_class` names, where it is the storage in effect.
+fn custom_class(merged: &Node, storage: &Setting<StorageKind>) -> Setting<Option<String>> {
+    if storage.value == StorageKind::Custom
+        && let Some(slot) = merged.get(&Opt::StorageClass)
+        && let Typed::Class(name) = &slot.typed
+    {
+        return Setting::new(Some(name.clone()), slot.origin.clone());
+    }
+    Setting::new(None, SettingOrigin::BuiltinDefault)
 }
 
 /// Checks that need several settings; only where sessions are on.

@@ -157,12 +157,13 @@ pub(super) fn storage_class(value: &Value, place: &FilePlace, sink: &mut Sink) -
                         codes::UNKNOWN_STORAGE,
                         format!("CherryPy has no session class `{dotted}`"),
                     )
-                    .with_help("use cherrypy.lib.sessions.RamSession, FileSession or MemcachedSession"),
-                    _ => Diagnostic::error(
-                        codes::CUSTOM_STORAGE_CLASS,
-                        format!("`{dotted}` is an application's class: a Python session class cannot run here"),
-                    )
-                    .with_help("use one of the built-in backends: storage_type = \"ram\", \"file\", \"memcached\" or \"redis\""),
+                    .with_help(
+                        "use cherrypy.lib.sessions.RamSession, FileSession or MemcachedSession",
+                    ),
+                    _ => {
+                        sink.push(at_value(place, custom_class(dotted, false)));
+                        return Some(Typed::Class(dotted.clone()));
+                    }
                 }
             }
             _ => Diagnostic::error(
@@ -182,4 +183,20 @@ pub(super) fn storage_class(value: &Value, place: &FilePlace, sink: &mut Sink) -
     };
     sink.push(at_value(place, d));
     None
+}
+
+/// A `storage_class` of the application's own: a warning when the config is read (the
+/// application may map it to a store in code), an error at startup when it did not.
+pub(crate) fn custom_class(dotted: &str, at_startup: bool) -> Diagnostic {
+    let message = format!(
+        "`{dotted}` is an application's class: a Python session class cannot run here, so the application must map it to a store in code"
+    );
+    let d = if at_startup {
+        Diagnostic::error(codes::CUSTOM_STORAGE_CLASS, message)
+    } else {
+        Diagnostic::warning(codes::CUSTOM_STORAGE_CLASS, message)
+    };
+    d.with_help(format!(
+        "register one with CherryPySessions::builder().storage_class(\"{dotted}\", store), or use a built-in backend: storage_type = \"ram\", \"file\", \"memcached\" or \"redis\""
+    ))
 }

@@ -144,8 +144,22 @@ fn storage_type_is_case_insensitive_and_beats_storage_class() {
 
     let d = err("[global]\ntools.sessions.storage_class = 'cherrypy.lib.sessions.FileSession'\n");
     assert_eq!(d.code, codes::STORAGE_CLASS_QUOTED);
-    let d = err("[global]\ntools.sessions.storage_class = myapp.RedisSession\n");
-    assert_eq!(d.code, codes::CUSTOM_STORAGE_CLASS);
+    // A class of the application's own: a warning here (the application may map it to a
+    // store in code; startup refuses it if not).
+    let loaded = ok("[global]\ntools.sessions.storage_class = myapp.RedisSession\n");
+    warning(&loaded, codes::CUSTOM_STORAGE_CLASS);
+    let root = loaded.value.root();
+    assert_eq!(root.storage.value, StorageKind::Custom);
+    assert_eq!(
+        root.storage_class.value.as_deref(),
+        Some("myapp.RedisSession")
+    );
+    // A true storage_type still wins over it, as in CherryPy 18.
+    let loaded = ok(
+        "[global]\ntools.sessions.storage_class = myapp.RedisSession\ntools.sessions.storage_type = 'file'\ntools.sessions.storage_path = '/s'\n",
+    );
+    assert_eq!(loaded.value.root().storage.value, StorageKind::File);
+    assert_eq!(loaded.value.root().storage_class.value, None);
 
     let loaded = ok("[global]\ntools.sessions.storage_type = 'redis'\n");
     assert_eq!(loaded.value.root().storage.value, StorageKind::Redis);

@@ -19,6 +19,10 @@ pub enum StorageKind {
     Memcached,
     /// Redis: this crate's extension (`storage_type = "redis"`); CherryPy has no such backend.
     Redis,
+    /// A class of the application's own (`storage_class = myapp.sessions.PgSession`, named
+    /// by [`SessionConfig::storage_class`]): the application maps it to a store in code
+    /// (`CherryPySessions::builder().storage_class(..)`).
+    Custom,
 }
 
 impl StorageKind {
@@ -29,6 +33,7 @@ impl StorageKind {
             StorageKind::File => "file",
             StorageKind::Memcached => "memcached",
             StorageKind::Redis => "redis",
+            StorageKind::Custom => "custom",
         }
     }
 }
@@ -201,6 +206,10 @@ pub struct SessionConfig {
     /// The backend: `storage_type` (case-insensitive) or the dotted `storage_class`; a true
     /// `storage_type` wins, as in 18.x. Default RAM.
     pub storage: Setting<StorageKind>,
+    /// `tools.sessions.storage_class` when it names a class of the application's own (the
+    /// storage is then [`StorageKind::Custom`]): its dotted name, which the application maps
+    /// to a store in code. `None` for CherryPy's own classes and `storage_type`.
+    pub storage_class: Setting<Option<String>>,
     /// `tools.sessions.storage_path`: directory of file sessions (no default; required for
     /// file storage).
     pub storage_path: Setting<Option<String>>,

@@ -26,6 +26,8 @@ pub(super) enum Typed {
     Locking(LockingMode),
     /// `None`: not set (a false `storage_type`, `storage_class = None`).
     Storage(Option<StorageKind>),
+    /// `storage_class` naming a class of the application's own.
+    Class(String),
     Seconds(Option<f64>),
     Servers(Vec<String>),
     SameSite(Option<SameSite>),
@@ -84,7 +86,7 @@ impl Sink {
 /// The bytes of text a setting holds.
 pub(super) fn text_bytes(typed: &Typed) -> usize {
     match typed {
-        Typed::Text(s) | Typed::OptText(Some(s)) => s.len(),
+        Typed::Text(s) | Typed::OptText(Some(s)) | Typed::Class(s) => s.len(),
         Typed::Servers(list) => list.iter().map(String::len).sum(),
         _ => 0,
     }
