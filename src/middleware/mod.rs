@@ -226,7 +226,7 @@ fn store_key(config: &SessionConfig) -> StoreKey {
         StorageKind::File => config.storage_path.value.clone().unwrap_or_default(),
         StorageKind::Memcached => config.servers.value.join(","),
         StorageKind::Redis => format!(
-            "{:?} {}:{}/{} {:?} {:?} {}",
+            "{:?} {}:{}/{} {:?} {:?} {} {}",
             config.redis_url.value,
             config.redis_host.value,
             config.redis_port.value,
@@ -234,6 +234,7 @@ fn store_key(config: &SessionConfig) -> StoreKey {
             config.redis_user.value,
             config.redis_password.value,
             config.redis_prefix.value,
+            config.redis_lock_prefix.value,
         ),
     };
     (kind, place)
@@ -378,6 +379,16 @@ fn open_redis(config: &SessionConfig) -> Result<AnyStore, ConfigError> {
             .map_err(|e| located("redis-host", format!("{e}"), &config.redis_host.origin))?
         }
     };
+    let store = store
+        .with_lock_prefix(config.redis_lock_prefix.value.clone())
+        .map_err(|e| {
+            let error = crate::store::ErrorChain(&e);
+            located(
+                "redis-lock-prefix",
+                format!("{error}"),
+                &config.redis_lock_prefix.origin,
+            )
+        })?;
     Ok(AnyStore::Redis(store))
 }
 
