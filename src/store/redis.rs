@@ -402,7 +402,8 @@ impl RedisStore {
         ttl: Duration,
         release: Option<&(String, String)>,
     ) -> Result<(), StoreError> {
-        let bytes = codec::encode(record)?;
+        // Byte for byte what cherrys writes for the same session (see `pickle::encode_highest`).
+        let bytes = codec::encode_highest(record)?;
         // Milliseconds, so a fractional timeout (`timeout = 0.5`) is kept exactly.
         let ttl_ms = millis(ttl);
         let mut pipe = redis::pipe();
