@@ -53,7 +53,26 @@ const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// The longest a (re)connection may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// A Redis server holding sessions. Cheap to clone; clones share the connection.
+/// A Redis server holding sessions, as `cherrys` keeps them. Cheap to clone; clones share
+/// the connection.
+///
+/// ```no_run
+/// use actix_cherrypy::store::{RedisStore, SessionStore};
+/// use actix_cherrypy::session_id::SessionId;
+///
+/// # async fn run() -> Result<(), actix_cherrypy::store::StoreError> {
+/// // What `tools.sessions.storage_class = cherrys.RedisSession` with `url` and
+/// // `prefix = 'session:'` opens: CherryPy processes with cherrys on the same Redis
+/// // share these sessions and their locks.
+/// let store = RedisStore::new("redis://127.0.0.1:6379/0", "session:")?
+///     .with_lock_prefix("lock_")?;
+/// let id = SessionId::generate();
+/// let lock = store.lock(&id, Some(std::time::Duration::from_secs(5))).await?;
+/// assert!(store.load(&id).await?.is_none());
+/// drop(lock);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct RedisStore {
     inner: Arc<Inner>,
@@ -147,24 +166,6 @@ impl RedisStore {
     /// with `prefix`, lock keys with `lock_`. Nothing is connected until the first request,
     /// so a server that is down at startup fails requests, not the startup; a malformed URL,
     /// or a `prefix` of `lock_`, is an error here.
-    ///
-    /// ```no_run
-    /// use actix_cherrypy::store::{RedisStore, SessionStore};
-    /// use actix_cherrypy::session_id::SessionId;
-    ///
-    /// # async fn run() -> Result<(), actix_cherrypy::store::StoreError> {
-    /// // What `tools.sessions.storage_class = cherrys.RedisSession` with `url` and
-    /// // `prefix = 'session:'` opens: CherryPy processes with cherrys on the same Redis
-    /// // share these sessions and their locks.
-    /// let store = RedisStore::new("redis://127.0.0.1:6379/0", "session:")?
-    ///     .with_lock_prefix("lock_")?;
-    /// let id = SessionId::generate();
-    /// let lock = store.lock(&id, Some(std::time::Duration::from_secs(5))).await?;
-    /// assert!(store.load(&id).await?.is_none());
-    /// drop(lock);
-    /// # Ok(())
-    /// # }
-    /// ```
     pub fn new(url: &str, prefix: impl Into<String>) -> Result<Self, StoreError> {
         let client = redis::Client::open(url).map_err(backend)?;
         Self::with_client(client, prefix.into())
