@@ -455,3 +455,157 @@ impl std::io::Write for Captured {
         Ok(())
     }
 }
+
+/// A CA and a certificate for 127.0.0.1 signed by it, made with the `openssl` command:
+/// `(ca.pem, server.pem, server.key)`.
+fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("the openssl command runs");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=actix-cherrypy test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+    ]);
+    (
+        dir.join("ca.pem"),
+        dir.join("server.pem"),
+        dir.join("server.key"),
+    )
+}
+
+/// A server process started with `SSL_CERT_FILE` (the trusted roots, for rustls' native
+/// roots and for OpenSSL under redis-py alike).
+fn spawn_trusting(mut command: Command, ca: Option<&Path>) -> (Process, u16) {
+    let port = servers::free_port();
+    command.arg(port.to_string()).stdout(Stdio::null());
+    if let Some(ca) = ca {
+        command.env("SSL_CERT_FILE", ca);
+    }
+    let child = command.spawn().expect("the server starts");
+    servers::wait_for_port(port);
+    (Process(child), port)
+}
+
+/// A TLS config, unchanged in one config for both: CherryPy with cherrys and our server
+/// share sessions over TLS, each verifying the server's certificate; ours refuses a server
+/// whose certificate it cannot verify (a 500, no session served in the clear).
+fn sessions_over_tls_with_cherrys(name: &str, connection: impl Fn(u16) -> String) {
+    let dir = temp_dir(name);
+    let (ca, cert, key) = certificates(&dir);
+    let redis = Server::redis_tls(&dir, &cert, &key);
+    let conf = dir.join("site.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[/]\ntools.sessions.on = True\ntools.sessions.storage_class = cherrys.RedisSession\n\
+             {}",
+            connection(redis.port)
+        ),
+    )
+    .unwrap();
+    let mut ours_command = Command::new(probe_binary());
+    ours_command.arg(&conf);
+    let (_us, us) = spawn_trusting(ours_command, Some(&ca));
+    let mut cherrypy_command = Command::new(python());
+    cherrypy_command
+        .arg(root().join("compat/http/probe_app.py"))
+        .arg(&conf);
+    let (_cp, cp) = spawn_trusting(cherrypy_command, Some(&ca));
+
+    let (status, id, _) = session_get(cp, "/set?key=k&value=over+tls", None);
+    assert_eq!(status, 200);
+    let (status, kept, body) = session_get(us, "/get?key=k", Some(&id));
+    assert_eq!(
+        (status, kept.as_str(), body.as_str()),
+        (200, id.as_str(), "over tls")
+    );
+    let (status, ours_id, _) = session_get(us, "/set?key=k&value=back", None);
+    assert_eq!(status, 200);
+    let (_, kept, body) = session_get(cp, "/get?key=k", Some(&ours_id));
+    assert_eq!((kept.as_str(), body.as_str()), (ours_id.as_str(), "back"));
+
+    // Without the CA among its trusted roots, our server cannot verify Redis: it fails
+    // the request rather than talk to an unverified server.
+    let mut untrusting = Command::new(probe_binary());
+    untrusting
+        .arg(&conf)
+        .env_remove("SSL_CERT_FILE")
+        .env_remove("SSL_CERT_DIR");
+    let (_other, other) = spawn_trusting(untrusting, None);
+    let (status, _, _) = session_get(other, "/set?key=k&value=v", None);
+    assert_eq!(status, 500);
+}
+
+#[test]
+fn ssl_true_shares_sessions_over_tls_with_cherrys() {
+    sessions_over_tls_with_cherrys("cherrys-tls", |port| {
+        format!(
+            "tools.sessions.host = \"127.0.0.1\"\ntools.sessions.port = {port}\ntools.sessions.ssl = True\n"
+        )
+    });
+}
+
+#[test]
+fn a_rediss_url_shares_sessions_over_tls_with_cherrys() {
+    sessions_over_tls_with_cherrys("cherrys-rediss", |port| {
+        format!("tools.sessions.url = \"rediss://127.0.0.1:{port}/4\"\n")
+    });
+}

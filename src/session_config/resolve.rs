@@ -246,30 +246,6 @@ fn check_redis(config: &SessionConfig, sink: &mut Sink) {
             .with_help("point host/port (or url) at the Redis master"),
         ));
     }
-    let rediss = config.redis_url.value.as_deref().is_some_and(|url| {
-        url.get(..9)
-            .is_some_and(|s| s.eq_ignore_ascii_case("rediss://"))
-    });
-    let tls = if rediss {
-        Some(&config.redis_url.origin)
-    } else if config.redis_ssl.value && config.redis_url.value.is_none() {
-        // cherrys passes `ssl` only when it builds the connection from host and port.
-        Some(&config.redis_ssl.origin)
-    } else {
-        None
-    };
-    if let Some(origin) = tls
-        && let Some(place) = place_of(&[origin])
-    {
-        sink.push(at_value(
-            &place,
-            Diagnostic::error(
-                codes::REDIS_NOT_SUPPORTED,
-                "TLS to Redis (rediss:// or ssl = True) is not supported yet",
-            )
-            .with_help("reach Redis without TLS (e.g. through a local TLS tunnel)"),
-        ));
-    }
     if config.redis_tls_skip_verify.value
         && !config.redis_is_sentinel.value
         && let Some(place) = config.redis_tls_skip_verify.origin.place()

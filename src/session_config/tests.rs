@@ -291,31 +291,24 @@ fn redis_prefix_equal_to_lock_prefix_is_a_located_error() {
     );
 }
 
-/// Sentinel and TLS are read and typed, and refused at their line until supported, never
-/// silently ignored.
+/// Sentinel is read and typed, and refused at its line until supported, never silently
+/// ignored; TLS (`ssl`, `rediss://`) is read as cherrys reads it.
 #[test]
-fn redis_sentinel_and_tls_are_located_errors_until_supported() {
+fn redis_sentinel_is_a_located_error_until_supported_and_tls_is_read() {
     let head =
         "[global]\ntools.sessions.on = True\ntools.sessions.storage_class = cherrys.RedisSession\n";
-    for (extra, code) in [
-        (
-            "tools.sessions.is_sentinel = True\n",
-            codes::REDIS_NOT_SUPPORTED,
-        ),
-        ("tools.sessions.ssl = True\n", codes::REDIS_NOT_SUPPORTED),
-        (
-            "tools.sessions.url = 'rediss://cache:6380/0'\n",
-            codes::REDIS_NOT_SUPPORTED,
-        ),
-    ] {
-        let d = err(&format!("{head}{extra}"));
-        assert_eq!((d.code, line(&d)), (code, 4), "{extra}");
-        assert!(d.message.contains("not supported yet"), "{d}");
-    }
-    // cherrys uses `ssl` only without `url`.
+    let d = err(&format!("{head}tools.sessions.is_sentinel = True\n"));
+    assert_eq!((d.code, line(&d)), (codes::REDIS_NOT_SUPPORTED, 4));
+    assert!(d.message.contains("not supported yet"), "{d}");
+
+    let loaded = ok(&format!("{head}tools.sessions.ssl = True\n"));
+    assert!(loaded.value.root().redis_ssl.value);
+    assert_eq!(loaded.value.root().redis_ssl.origin.line(), Some(4));
     ok(&format!(
-        "{head}tools.sessions.url = 'redis://cache/0'\ntools.sessions.ssl = True\n"
+        "{head}tools.sessions.url = 'rediss://cache:6380/0'\n"
     ));
+    // cherrys reads tls_skip_verify only for a sentinel: a warning, and certificates are
+    // verified.
     let loaded = ok(&format!("{head}tools.sessions.tls_skip_verify = True\n"));
     let w = warning(&loaded, codes::REDIS_OPTION_IGNORED);
     assert_eq!(line(w), 4);

@@ -238,7 +238,8 @@ pub struct SessionConfig {
     /// `tools.sessions.lock_prefix`: prepended to the session id to make the key of the
     /// session's lock (default `lock_`, as cherrys; it must differ from `prefix`).
     pub redis_lock_prefix: Setting<String>,
-    /// `tools.sessions.ssl`: TLS to the Redis server (default false).
+    /// `tools.sessions.ssl`: TLS to the Redis server when it is reached by `host` and
+    /// `port` (default false; with `url`, `rediss://` asks for TLS, as in cherrys).
     pub redis_ssl: Setting<bool>,
     /// `tools.sessions.tls_skip_verify`: do not verify the server's certificate (default
     /// false; cherrys reads it only with `is_sentinel`).

@@ -194,6 +194,34 @@ impl RedisStore {
         Self::with_client(client, prefix.into())
     }
 
+    /// The same server reached over TLS, as cherrys' `ssl = True` does without `url`: the
+    /// server's certificate is verified against the system's trusted roots (which
+    /// `SSL_CERT_FILE`/`SSL_CERT_DIR` replace), and its name against `host`. A `rediss://`
+    /// URL given to [`Self::new`] does the same.
+    pub fn over_tls(self) -> Result<Self, StoreError> {
+        let info = self.inner.client.get_connection_info();
+        let addr = match &info.addr {
+            redis::ConnectionAddr::Tcp(host, port) => redis::ConnectionAddr::TcpTls {
+                host: host.clone(),
+                port: *port,
+                insecure: false,
+                tls_params: None,
+            },
+            other => other.clone(),
+        };
+        let info = redis::ConnectionInfo {
+            addr,
+            redis: info.redis.clone(),
+        };
+        use_tls_provider(&info);
+        let client = redis::Client::open(info).map_err(backend)?;
+        Ok(self.rebuilt(|inner| Inner {
+            client,
+            connection: OnceCell::new(),
+            ..inner
+        }))
+    }
+
     /// The server's host and port, where it is reached over TCP (for the startup check).
     pub(crate) fn tcp_address(&self) -> Option<(String, u16)> {
         match &self.inner.client.get_connection_info().addr {
@@ -205,6 +233,7 @@ impl RedisStore {
 
     fn with_client(client: redis::Client, prefix: String) -> Result<Self, StoreError> {
         check_prefixes(&prefix, DEFAULT_LOCK_PREFIX)?;
+        use_tls_provider(client.get_connection_info());
         Ok(Self {
             inner: Arc::new(Inner {
                 client,
@@ -243,6 +272,18 @@ impl RedisStore {
     /// The key of `id`'s lock, cherrys' `lock_prefix + id`.
     fn lock_key(&self, id: &SessionId) -> String {
         format!("{}{id}", self.inner.lock_prefix)
+    }
+}
+
+/// For a TLS connection: rustls' default crypto provider, unless the application installed
+/// one. redis' rustls support leaves the choice to the application, and rustls cannot make
+/// it alone when a build has both of its providers: its connection would panic.
+fn use_tls_provider(info: &redis::ConnectionInfo) {
+    if matches!(info.addr, redis::ConnectionAddr::TcpTls { .. })
+        && rustls::crypto::CryptoProvider::get_default().is_none()
+    {
+        // An error only means that another thread installed one meanwhile.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     }
 }
 
