@@ -138,9 +138,8 @@ impl Pickler {
         match u8::try_from(at) {
             Ok(small) => self.write(&[op::BINGET, small]),
             Err(_) => {
-                let mut code = vec![op::LONG_BINGET];
-                code.extend(at.to_le_bytes());
-                self.write(&code);
+                let [a, b, c, d] = at.to_le_bytes();
+                self.write(&[op::LONG_BINGET, a, b, c, d]);
             }
         }
         true
@@ -202,8 +201,8 @@ impl Pickler {
                 None => self.long(b),
             },
             SessionValue::Float(f) => {
-                let mut code = vec![op::BINFLOAT];
-                code.extend(f.to_be_bytes());
+                let mut code = [op::BINFLOAT; 9];
+                code[1..].copy_from_slice(&f.to_be_bytes());
                 self.write(&code);
             }
             SessionValue::Str(s) => self.str_unsaved(s),
@@ -266,9 +265,8 @@ impl Pickler {
             let [a, b] = h.to_le_bytes();
             self.write(&[op::BININT2, a, b]);
         } else if let Ok(w) = i32::try_from(i) {
-            let mut code = vec![op::BININT];
-            code.extend(w.to_le_bytes());
-            self.write(&code);
+            let [a, b, c, d] = w.to_le_bytes();
+            self.write(&[op::BININT, a, b, c, d]);
         } else {
             self.long(&BigInt::from(i));
         }
@@ -306,11 +304,11 @@ impl Pickler {
         if self.get(singleton) {
             return;
         }
-        let header = sized(
+        let (header, len) = sized(
             s.len(),
             [op::SHORT_BINUNICODE, op::BINUNICODE, op::BINUNICODE8],
         );
-        self.write_payload(&header, s.as_bytes());
+        self.write_payload(&header[..len], s.as_bytes());
         let at = self.memoize();
         self.remember(singleton, at);
     }
@@ -330,8 +328,8 @@ impl Pickler {
         if self.get(singleton) {
             return;
         }
-        let header = sized(b.len(), [op::SHORT_BINBYTES, op::BINBYTES, op::BINBYTES8]);
-        self.write_payload(&header, b);
+        let (header, len) = sized(b.len(), [op::SHORT_BINBYTES, op::BINBYTES, op::BINBYTES8]);
+        self.write_payload(&header[..len], b);
         let at = self.memoize();
         self.remember(singleton, at);
     }
@@ -358,18 +356,21 @@ impl Pickler {
     }
 }
 
-/// The opcode and length for a 1-byte, 4-byte or 8-byte length prefix.
-fn sized(len: usize, [short, long, huge]: [u8; 3]) -> Vec<u8> {
+/// The opcode and length for a 1-byte, 4-byte or 8-byte length prefix, and how many of
+/// the returned bytes they take (no allocation: this runs for every str).
+fn sized(len: usize, [short, long, huge]: [u8; 3]) -> ([u8; 9], usize) {
+    let mut code = [0; 9];
     if let Ok(n) = u8::try_from(len) {
-        vec![short, n]
+        code[..2].copy_from_slice(&[short, n]);
+        (code, 2)
     } else if let Ok(n) = u32::try_from(len) {
-        let mut code = vec![long];
-        code.extend(n.to_le_bytes());
-        code
+        code[0] = long;
+        code[1..5].copy_from_slice(&n.to_le_bytes());
+        (code, 5)
     } else {
-        let mut code = vec![huge];
-        code.extend((len as u64).to_le_bytes());
-        code
+        code[0] = huge;
+        code[1..].copy_from_slice(&(len as u64).to_le_bytes());
+        (code, 9)
     }
 }
 
