@@ -371,3 +371,54 @@ fn explain_runs_over_the_real_corpus() {
     }
     insta::assert_snapshot!(summary);
 }
+
+/// A cherrys site's config, unchanged: `explain` shows the Redis store with each of
+/// cherrys' options, the written ones at their line and the rest as cherrys' defaults.
+#[test]
+fn explain_shows_cherrys_options_and_defaults() {
+    let dir = std::env::temp_dir().join(format!(
+        "actix-cherrypy-explain-cherrys-{}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("site.conf");
+    std::fs::write(
+        &file,
+        "[/]\ntools.sessions.on = True\ntools.sessions.storage_class = cherrys.RedisSession\ntools.sessions.prefix = 'session:'\ntools.sessions.password = 'secret'\n",
+    )
+    .unwrap();
+    let text = explain_file(&file, "/").unwrap().to_text();
+    let name = file.display().to_string();
+    let redis_rows: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("url = "))
+        .take_while(|l| !l.starts_with("debug = "))
+        .collect();
+    assert_eq!(
+        redis_rows.join("\n").replace(&name, "site.conf"),
+        "url = null    (cherrys default)
+host = \"127.0.0.1\"    (cherrys default)
+port = 6379    (cherrys default)
+db = 0    (cherrys default)
+user = null    (cherrys default)
+password = \"********\"    (site.conf:5 [/] tools.sessions.password)
+prefix = \"session:\"    (site.conf:4 [/] tools.sessions.prefix)
+lock_prefix = \"lock_\"    (cherrys default)
+ssl = false    (cherrys default)
+tls_skip_verify = false    (cherrys default)
+is_sentinel = false    (cherrys default)
+sentinel_pass = null    (cherrys default)
+sentinel_service = null    (cherrys default)"
+    );
+    assert!(
+        text.contains(
+            "storage = \"redis\"    (site.conf:3 [/] tools.sessions.storage_class)"
+                .replace("site.conf", &name)
+                .as_str()
+        ),
+        "{text}"
+    );
+    // Not the warning of `storage_type = "redis"`: with cherrys installed, CherryPy runs it.
+    assert!(!text.contains("extension"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -315,7 +315,7 @@ fn store_key(config: &SessionConfig) -> StoreKey {
         StorageKind::File => config.storage_path.value.clone().unwrap_or_default(),
         StorageKind::Memcached => config.servers.value.join(","),
         StorageKind::Redis => format!(
-            "{:?} {}:{}/{} {:?} {:?} {}",
+            "{:?} {}:{}/{} {:?} {:?} {} {} {}",
             config.redis_url.value,
             config.redis_host.value,
             config.redis_port.value,
@@ -323,6 +323,8 @@ fn store_key(config: &SessionConfig) -> StoreKey {
             config.redis_user.value,
             config.redis_password.value,
             config.redis_prefix.value,
+            config.redis_lock_prefix.value,
+            config.redis_ssl.value,
         ),
     };
     (kind, place)
@@ -474,7 +476,7 @@ fn open_redis(config: &SessionConfig) -> Result<AnyStore, ConfigError> {
                     &config.redis_port.origin,
                 )
             })?;
-            crate::store::RedisStore::from_parts(
+            let store = crate::store::RedisStore::from_parts(
                 &config.redis_host.value,
                 port,
                 config.redis_db.value,
@@ -482,9 +484,27 @@ fn open_redis(config: &SessionConfig) -> Result<AnyStore, ConfigError> {
                 config.redis_password.value.as_deref(),
                 prefix,
             )
-            .map_err(|e| located("redis-host", format!("{e}"), &config.redis_host.origin))?
+            .map_err(|e| located("redis-host", format!("{e}"), &config.redis_host.origin))?;
+            // cherrys passes `ssl` to redis-py only when it connects by host and port.
+            if config.redis_ssl.value {
+                store
+                    .over_tls()
+                    .map_err(|e| located("redis-ssl", format!("{e}"), &config.redis_ssl.origin))?
+            } else {
+                store
+            }
         }
     };
+    let store = store
+        .with_lock_prefix(config.redis_lock_prefix.value.clone())
+        .map_err(|e| {
+            let error = crate::store::ErrorChain(&e);
+            located(
+                "redis-lock-prefix",
+                format!("{error}"),
+                &config.redis_lock_prefix.origin,
+            )
+        })?;
     Ok(AnyStore::Redis(store))
 }
 

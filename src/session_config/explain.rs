@@ -153,6 +153,32 @@ impl Explanation {
                 row("user", &s.redis_user, json!(s.redis_user.value)),
                 row("password", &s.redis_password, json!(password)),
                 row("prefix", &s.redis_prefix, json!(s.redis_prefix.value)),
+                row(
+                    "lock_prefix",
+                    &s.redis_lock_prefix,
+                    json!(s.redis_lock_prefix.value),
+                ),
+                row("ssl", &s.redis_ssl, json!(s.redis_ssl.value)),
+                row(
+                    "tls_skip_verify",
+                    &s.redis_tls_skip_verify,
+                    json!(s.redis_tls_skip_verify.value),
+                ),
+                row(
+                    "is_sentinel",
+                    &s.redis_is_sentinel,
+                    json!(s.redis_is_sentinel.value),
+                ),
+                row(
+                    "sentinel_pass",
+                    &s.redis_sentinel_pass,
+                    json!(s.redis_sentinel_pass.value.as_ref().map(|_| "********")),
+                ),
+                row(
+                    "sentinel_service",
+                    &s.redis_sentinel_service,
+                    json!(s.redis_sentinel_service.value),
+                ),
             ]);
         }
         rows

@@ -33,11 +33,37 @@ pub(crate) enum Opt {
     RedisUser,
     RedisPassword,
     RedisPrefix,
+    RedisLockPrefix,
+    RedisSsl,
+    RedisTlsSkipVerify,
+    RedisIsSentinel,
+    RedisSentinelPass,
+    RedisSentinelService,
     /// 2.1's `staticFilter.on`, which turns sessions off (legacy-names §1, `sessionFilter.on`).
     StaticOn,
 }
 
 impl Opt {
+    /// Whether this is one of the Redis store's options (`cherrys.RedisSession`'s).
+    pub(crate) fn is_redis(self) -> bool {
+        matches!(
+            self,
+            Opt::RedisUrl
+                | Opt::RedisHost
+                | Opt::RedisPort
+                | Opt::RedisDb
+                | Opt::RedisUser
+                | Opt::RedisPassword
+                | Opt::RedisPrefix
+                | Opt::RedisLockPrefix
+                | Opt::RedisSsl
+                | Opt::RedisTlsSkipVerify
+                | Opt::RedisIsSentinel
+                | Opt::RedisSentinelPass
+                | Opt::RedisSentinelService
+        )
+    }
+
     /// The 3.x key (`tools.sessions.timeout`).
     pub(crate) fn modern(self) -> &'static str {
         match self {
@@ -67,6 +93,12 @@ impl Opt {
             Opt::RedisUser => "tools.sessions.user",
             Opt::RedisPassword => "tools.sessions.password",
             Opt::RedisPrefix => "tools.sessions.prefix",
+            Opt::RedisLockPrefix => "tools.sessions.lock_prefix",
+            Opt::RedisSsl => "tools.sessions.ssl",
+            Opt::RedisTlsSkipVerify => "tools.sessions.tls_skip_verify",
+            Opt::RedisIsSentinel => "tools.sessions.is_sentinel",
+            Opt::RedisSentinelPass => "tools.sessions.sentinel_pass",
+            Opt::RedisSentinelService => "tools.sessions.sentinel_service",
             Opt::StaticOn => "tools.staticdir.on",
         }
     }
@@ -147,6 +179,12 @@ const MODERN: &[(&str, Opt)] = &[
     ("user", Opt::RedisUser),
     ("password", Opt::RedisPassword),
     ("prefix", Opt::RedisPrefix),
+    ("lock_prefix", Opt::RedisLockPrefix),
+    ("ssl", Opt::RedisSsl),
+    ("tls_skip_verify", Opt::RedisTlsSkipVerify),
+    ("is_sentinel", Opt::RedisIsSentinel),
+    ("sentinel_pass", Opt::RedisSentinelPass),
+    ("sentinel_service", Opt::RedisSentinelService),
 ];
 
 /// 2.2/2.3 `session_filter.*` (cherrypy-2.2.1 `filters/sessionfilter.py`).

@@ -57,6 +57,9 @@ pub enum SettingOrigin {
     EraDefault(Era),
     /// CherryPy 18's default (or ours, for the extensions).
     BuiltinDefault,
+    /// The default of the `cherrys` package (`cherrys.RedisSession`'s class attributes), for
+    /// the Redis store's options.
+    CherrysDefault,
     /// Set by the application's code (the builder).
     Code,
 }
@@ -69,9 +72,10 @@ impl SettingOrigin {
             | SettingOrigin::LegacyAlias { place, .. }
             | SettingOrigin::LegacyBehaviour { place, .. } => Some(place),
             SettingOrigin::Environment { set_at, .. } => Some(set_at),
-            SettingOrigin::EraDefault(_) | SettingOrigin::BuiltinDefault | SettingOrigin::Code => {
-                None
-            }
+            SettingOrigin::EraDefault(_)
+            | SettingOrigin::BuiltinDefault
+            | SettingOrigin::CherrysDefault
+            | SettingOrigin::Code => None,
         }
     }
 
@@ -84,7 +88,9 @@ impl SettingOrigin {
     pub fn is_default(&self) -> bool {
         matches!(
             self,
-            SettingOrigin::EraDefault(_) | SettingOrigin::BuiltinDefault
+            SettingOrigin::EraDefault(_)
+                | SettingOrigin::BuiltinDefault
+                | SettingOrigin::CherrysDefault
         )
     }
 
@@ -120,6 +126,7 @@ impl fmt::Display for SettingOrigin {
             }
             SettingOrigin::EraDefault(era) => write!(f, "CherryPy {} default", era.label()),
             SettingOrigin::BuiltinDefault => f.write_str("built-in default"),
+            SettingOrigin::CherrysDefault => f.write_str("cherrys default"),
             SettingOrigin::Code => f.write_str("set in code"),
         }
     }

@@ -72,6 +72,12 @@ pub(super) fn resolve(merged: &Node, era: &EraReport, sink: &mut Sink) -> Sessio
         redis_user: pick(merged, Opt::RedisUser, e, opt_text),
         redis_password: pick(merged, Opt::RedisPassword, e, opt_text),
         redis_prefix: pick(merged, Opt::RedisPrefix, e, text),
+        redis_lock_prefix: pick(merged, Opt::RedisLockPrefix, e, text),
+        redis_ssl: pick(merged, Opt::RedisSsl, e, boolean),
+        redis_tls_skip_verify: pick(merged, Opt::RedisTlsSkipVerify, e, boolean),
+        redis_is_sentinel: pick(merged, Opt::RedisIsSentinel, e, boolean),
+        redis_sentinel_pass: pick(merged, Opt::RedisSentinelPass, e, opt_text),
+        redis_sentinel_service: pick(merged, Opt::RedisSentinelService, e, opt_text),
     };
     check(&config, era, sink);
     config
@@ -177,6 +183,9 @@ fn custom_class(merged: &Node, storage: &Setting<StorageKind>) -> Setting<Option
 
 /// Checks that need several settings; only where sessions are on.
 fn check(config: &SessionConfig, era: &EraReport, sink: &mut Sink) {
+    if config.on.value && config.storage.value == StorageKind::Redis {
+        check_redis(config, sink);
+    }
     if !config.on.value || config.storage.value != StorageKind::File {
         return;
     }
@@ -206,6 +215,62 @@ fn check(config: &SessionConfig, era: &EraReport, sink: &mut Sink) {
                 "file storage with explicit locking: CherryPy 3.3+ FileSession fails (AssertionError, an error page) on any session access without cherrypy.session.acquire_lock(); CherryPy 2.x did not need it",
             )
             .with_help("set tools.sessions.locking = \"early\" or \"implicit\", or call acquire_lock() in the application"),
+        ));
+    }
+}
+
+/// The Redis options as `cherrys.RedisSession.setup` reads them: what it asserts, and what
+/// this crate cannot do yet (an error rather than a connection that differs from cherrys').
+fn check_redis(config: &SessionConfig, sink: &mut Sink) {
+    // The place to point at: the later-written of two settings, else the storage's.
+    let place_of = |settings: &[&SettingOrigin]| {
+        settings
+            .iter()
+            .filter_map(|o| o.place())
+            .max_by_key(|p| p.key_span.start)
+            .or_else(|| config.storage.origin.place())
+            .cloned()
+    };
+    if config.redis_prefix.value == config.redis_lock_prefix.value
+        && let Some(place) = place_of(&[
+            &config.redis_prefix.origin,
+            &config.redis_lock_prefix.origin,
+        ])
+    {
+        sink.push(at_value(
+            &place,
+            Diagnostic::error(
+                codes::REDIS_PREFIX_IS_LOCK_PREFIX,
+                format!(
+                    "prefix and lock_prefix are both {:?}: a session's data and its lock would share one key (cherrys fails its startup with \"'prefix' must not be equal to 'lock_'\")",
+                    config.redis_prefix.value
+                ),
+            )
+            .with_help("give tools.sessions.prefix or tools.sessions.lock_prefix another value"),
+        ));
+    }
+    if config.redis_is_sentinel.value
+        && let Some(place) = place_of(&[&config.redis_is_sentinel.origin])
+    {
+        sink.push(at_value(
+            &place,
+            Diagnostic::error(
+                codes::REDIS_NOT_SUPPORTED,
+                "Redis Sentinel (is_sentinel) is not supported yet: this crate would connect to the sentinel itself, not to the master it names",
+            )
+            .with_help("point host/port (or url) at the Redis master"),
+        ));
+    }
+    if config.redis_tls_skip_verify.value
+        && !config.redis_is_sentinel.value
+        && let Some(place) = config.redis_tls_skip_verify.origin.place()
+    {
+        sink.push(at_value(
+            place,
+            Diagnostic::warning(
+                codes::REDIS_OPTION_IGNORED,
+                "cherrys reads tls_skip_verify only with is_sentinel = True: its connection still verifies the server's certificate, and so does ours",
+            ),
         ));
     }
 }
@@ -248,21 +313,23 @@ fn default(era: Era, opt: Opt) -> (Typed, SettingOrigin) {
             );
         }
         Opt::Samesite => return (Typed::SameSite(None), SettingOrigin::BuiltinDefault),
-        // Our Redis store's defaults, those of the `cherrys` package.
-        Opt::RedisUrl | Opt::RedisUser | Opt::RedisPassword => {
-            return (Typed::OptText(None), SettingOrigin::BuiltinDefault);
-        }
-        Opt::RedisHost => {
-            return (
-                Typed::Text("127.0.0.1".to_owned()),
-                SettingOrigin::BuiltinDefault,
-            );
-        }
-        Opt::RedisPort => return (Typed::Int(6379), SettingOrigin::BuiltinDefault),
-        Opt::RedisDb => return (Typed::Int(0), SettingOrigin::BuiltinDefault),
-        Opt::RedisPrefix => return (Typed::Text(String::new()), SettingOrigin::BuiltinDefault),
+        // Our Redis store's defaults: the class attributes of `cherrys.RedisSession`.
+        Opt::RedisUrl
+        | Opt::RedisUser
+        | Opt::RedisPassword
+        | Opt::RedisSentinelPass
+        | Opt::RedisSentinelService => Typed::OptText(None),
+        Opt::RedisHost => Typed::Text("127.0.0.1".to_owned()),
+        Opt::RedisPort => Typed::Int(6379),
+        Opt::RedisDb => Typed::Int(0),
+        Opt::RedisPrefix => Typed::Text(String::new()),
+        Opt::RedisLockPrefix => Typed::Text("lock_".to_owned()),
+        Opt::RedisSsl | Opt::RedisTlsSkipVerify | Opt::RedisIsSentinel => Typed::Bool(false),
         Opt::StorageType | Opt::StorageClass => Typed::Storage(None),
         Opt::Priority => Typed::Ignored,
     };
+    if opt.is_redis() {
+        return (typed, SettingOrigin::CherrysDefault);
+    }
     (typed, origin)
 }

@@ -131,6 +131,12 @@ pub(super) fn unknown_storage(place: &FilePlace, s: &str) -> Diagnostic {
     at_value(place, d)
 }
 
+/// The `cherrys` package's session class, CherryPy's best-known Redis backend.
+pub(super) const CHERRYS_CLASS: &str = "cherrys.RedisSession";
+
+/// What a `storage_class` may name, for the help of an unsupported one.
+const SUPPORTED_CLASSES: &str = "use cherrypy.lib.sessions.RamSession, FileSession, MemcachedSession or cherrys.RedisSession (or storage_type = \"ram\", \"file\", \"memcached\" or \"redis\")";
+
 /// `storage_class = cherrypy.lib.sessions.FileSession` (8.1+): a dotted name, never run.
 pub(super) fn storage_class(value: &Value, place: &FilePlace, sink: &mut Sink) -> Option<Typed> {
     let d = match value {
@@ -141,6 +147,11 @@ pub(super) fn storage_class(value: &Value, place: &FilePlace, sink: &mut Sink) -
         )
         .with_help(format!("remove the quotes: {s}")),
         Value::Expr(e) => match &**e {
+            // The `cherrys` package's class (a module of its own, `cherrys.py`): our Redis
+            // store reads its options and shares its data and locks.
+            Expr::Name { dotted, .. } if dotted == CHERRYS_CLASS => {
+                return Some(Typed::Storage(Some(StorageKind::Redis)));
+            }
             Expr::Name { dotted, resolved } => {
                 let class = dotted.strip_prefix("cherrypy.lib.sessions.");
                 match class {
@@ -157,9 +168,12 @@ pub(super) fn storage_class(value: &Value, place: &FilePlace, sink: &mut Sink) -
                         codes::UNKNOWN_STORAGE,
                         format!("CherryPy has no session class `{dotted}`"),
                     )
-                    .with_help(
-                        "use cherrypy.lib.sessions.RamSession, FileSession or MemcachedSession",
-                    ),
+                    .with_help(SUPPORTED_CLASSES),
+                    _ if dotted.starts_with("cherrys.") => Diagnostic::error(
+                        codes::UNKNOWN_STORAGE,
+                        format!("the cherrys package has no session class `{dotted}`"),
+                    )
+                    .with_help(SUPPORTED_CLASSES),
                     _ => {
                         sink.push(at_value(place, custom_class(dotted, false)));
                         return Some(Typed::Class(dotted.clone()));
@@ -197,6 +211,6 @@ pub(crate) fn custom_class(dotted: &str, at_startup: bool) -> Diagnostic {
         Diagnostic::warning(codes::CUSTOM_STORAGE_CLASS, message)
     };
     d.with_help(format!(
-        "register one with CherryPySessions::builder().storage_class(\"{dotted}\", store), or use a built-in backend: storage_type = \"ram\", \"file\", \"memcached\" or \"redis\""
+        "register one with CherryPySessions::builder().storage_class(\"{dotted}\", store), or {SUPPORTED_CLASSES}"
     ))
 }

@@ -205,6 +205,137 @@ fn redis_options_as_cherrys_spells_them() {
     assert_eq!(d.code, codes::VALUE_TYPE);
 }
 
+/// `storage_class = cherrys.RedisSession`, written as a cherrys site writes it, selects the
+/// Redis store with cherrys' defaults, each shown as cherrys' own.
+#[test]
+fn cherrys_storage_class_selects_redis_with_cherrys_defaults() {
+    let loaded = ok(
+        "[global]\ntools.sessions.on = True\ntools.sessions.storage_class = cherrys.RedisSession\n",
+    );
+    let s = loaded.value.root();
+    assert_eq!(s.storage.value, StorageKind::Redis);
+    assert_eq!(s.storage.origin.line(), Some(3));
+    // cherrys exists: no warning that CherryPy has no such backend.
+    assert!(loaded.warnings.is_empty(), "{:#?}", loaded.warnings);
+    assert_eq!(
+        (&*s.redis_prefix.value, &*s.redis_lock_prefix.value),
+        ("", "lock_")
+    );
+    assert_eq!(
+        (
+            s.redis_ssl.value,
+            s.redis_tls_skip_verify.value,
+            s.redis_is_sentinel.value
+        ),
+        (false, false, false)
+    );
+    assert_eq!(
+        (
+            &s.redis_sentinel_pass.value,
+            &s.redis_sentinel_service.value
+        ),
+        (&None, &None)
+    );
+    assert_eq!(s.lock_timeout.value, None);
+    for origin in [
+        &s.redis_host.origin,
+        &s.redis_port.origin,
+        &s.redis_lock_prefix.origin,
+        &s.redis_is_sentinel.origin,
+    ] {
+        assert_eq!(origin, &SettingOrigin::CherrysDefault);
+        assert_eq!(origin.to_string(), "cherrys default");
+    }
+
+    let written = ok(
+        "[global]\ntools.sessions.storage_class = cherrys.RedisSession\ntools.sessions.lock_prefix = 'L:'\ntools.sessions.sentinel_service = 'mymaster'\ntools.sessions.sentinel_pass = 'x'\ntools.sessions.ssl = False\n",
+    );
+    let s = written.value.root();
+    assert_eq!(s.redis_lock_prefix.value, "L:");
+    assert_eq!(s.redis_lock_prefix.origin.line(), Some(3));
+    assert_eq!(s.redis_sentinel_service.value.as_deref(), Some("mymaster"));
+    assert_eq!(s.redis_sentinel_pass.value.as_deref(), Some("x"));
+    assert!(written.warnings.is_empty(), "{:#?}", written.warnings);
+}
+
+/// CherryPy instantiates whatever `storage_class` names: a string, or a class of another
+/// package, fails there and is a located error here that says what works.
+#[test]
+fn other_storage_classes_are_refused_naming_what_is_supported() {
+    let d = err("[global]\ntools.sessions.storage_class = 'cherrys.RedisSession'\n");
+    assert_eq!((d.code, line(&d)), (codes::STORAGE_CLASS_QUOTED, 2));
+    assert_eq!(
+        d.help.as_deref(),
+        Some("remove the quotes: cherrys.RedisSession")
+    );
+    // An application's own class is the application's to map in code: a warning that
+    // names the way, and what is built in.
+    let loaded = ok("[global]\ntools.sessions.storage_class = myapp.RedisSession\n");
+    let d = warning(&loaded, codes::CUSTOM_STORAGE_CLASS);
+    assert!(
+        d.help
+            .as_deref()
+            .is_some_and(|h| h.contains(".storage_class(")
+                && h.contains("cherrys.RedisSession")
+                && h.contains("cherrypy.lib.sessions.RamSession")),
+        "{d}"
+    );
+    for class in ["cherrys.RedisSessions", "cherrypy.lib.sessions.Redis"] {
+        let d = err(&format!(
+            "[global]\ntools.sessions.storage_class = {class}\n"
+        ));
+        assert_eq!(line(&d), 2, "{class}");
+        assert!(
+            d.help
+                .as_deref()
+                .is_some_and(|h| h.contains("cherrys.RedisSession")
+                    && h.contains("cherrypy.lib.sessions.RamSession")),
+            "{class}: {d}"
+        );
+    }
+}
+
+/// cherrys asserts `prefix != lock_prefix` at startup; so do we, at the line that made them
+/// equal.
+#[test]
+fn redis_prefix_equal_to_lock_prefix_is_a_located_error() {
+    let d = err(
+        "[global]\ntools.sessions.on = True\ntools.sessions.storage_class = cherrys.RedisSession\ntools.sessions.prefix = 'lock_'\n",
+    );
+    assert_eq!((d.code, line(&d)), (codes::REDIS_PREFIX_IS_LOCK_PREFIX, 4));
+    let d = err(
+        "[global]\ntools.sessions.on = True\ntools.sessions.storage_type = 'redis'\ntools.sessions.prefix = 's:'\ntools.sessions.lock_prefix = 's:'\n",
+    );
+    assert_eq!((d.code, line(&d)), (codes::REDIS_PREFIX_IS_LOCK_PREFIX, 5));
+    // Sessions off: cherrys never runs its setup.
+    ok(
+        "[global]\ntools.sessions.storage_class = cherrys.RedisSession\ntools.sessions.prefix = 'lock_'\n",
+    );
+}
+
+/// Sentinel is read and typed, and refused at its line until supported, never silently
+/// ignored; TLS (`ssl`, `rediss://`) is read as cherrys reads it.
+#[test]
+fn redis_sentinel_is_a_located_error_until_supported_and_tls_is_read() {
+    let head =
+        "[global]\ntools.sessions.on = True\ntools.sessions.storage_class = cherrys.RedisSession\n";
+    let d = err(&format!("{head}tools.sessions.is_sentinel = True\n"));
+    assert_eq!((d.code, line(&d)), (codes::REDIS_NOT_SUPPORTED, 4));
+    assert!(d.message.contains("not supported yet"), "{d}");
+
+    let loaded = ok(&format!("{head}tools.sessions.ssl = True\n"));
+    assert!(loaded.value.root().redis_ssl.value);
+    assert_eq!(loaded.value.root().redis_ssl.origin.line(), Some(4));
+    ok(&format!(
+        "{head}tools.sessions.url = 'rediss://cache:6380/0'\n"
+    ));
+    // cherrys reads tls_skip_verify only for a sentinel: a warning, and certificates are
+    // verified.
+    let loaded = ok(&format!("{head}tools.sessions.tls_skip_verify = True\n"));
+    let w = warning(&loaded, codes::REDIS_OPTION_IGNORED);
+    assert_eq!(line(w), 4);
+}
+
 #[test]
 fn memcached_servers_are_checked_as_python_memcached_reads_them() {
     let d = err("[global]\ntools.sessions.servers = ['mc1:11211', 'mc2:port']\n");

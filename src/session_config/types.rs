@@ -237,8 +237,10 @@ pub struct SessionConfig {
     pub clean_freq: Setting<Minutes>,
     /// `tools.sessions.debug`: log to the error log (default false).
     pub debug: Setting<bool>,
-    /// `tools.sessions.lock_timeout`: seconds to wait for a file lock; `None` or 0 = forever
-    /// (default none).
+    /// `tools.sessions.lock_timeout` (default none): for files, seconds to wait for a
+    /// session's lock, `None` or 0 = forever. For Redis it is cherrys' lock lifetime
+    /// (`None`: its locks never expire); this crate waits at most that long for a lock, and
+    /// its own locks are leased and renewed instead.
     pub lock_timeout: Setting<Option<f64>>,
     /// `tools.sessions.servers`: memcached `host:port` list (default `localhost:11211`).
     pub servers: Setting<Vec<String>>,
@@ -261,4 +263,19 @@ pub struct SessionConfig {
     /// `tools.sessions.prefix`: prepended to the session id to make the Redis key
     /// (default empty).
     pub redis_prefix: Setting<String>,
+    /// `tools.sessions.lock_prefix`: prepended to the session id to make the key of the
+    /// session's lock (default `lock_`, as cherrys; it must differ from `prefix`).
+    pub redis_lock_prefix: Setting<String>,
+    /// `tools.sessions.ssl`: TLS to the Redis server when it is reached by `host` and
+    /// `port` (default false; with `url`, `rediss://` asks for TLS, as in cherrys).
+    pub redis_ssl: Setting<bool>,
+    /// `tools.sessions.tls_skip_verify`: do not verify the server's certificate (default
+    /// false; cherrys reads it only with `is_sentinel`).
+    pub redis_tls_skip_verify: Setting<bool>,
+    /// `tools.sessions.is_sentinel`: `host`/`port` is a Redis Sentinel (default false).
+    pub redis_is_sentinel: Setting<bool>,
+    /// `tools.sessions.sentinel_pass`: the Sentinel's password (default none).
+    pub redis_sentinel_pass: Setting<Option<String>>,
+    /// `tools.sessions.sentinel_service`: the master's name at the Sentinel (default none).
+    pub redis_sentinel_service: Setting<Option<String>>,
 }

@@ -155,10 +155,18 @@ pub(super) fn interpret(
         }
         Opt::Servers => Typed::Servers(servers(value, place, sink)?),
         Opt::Samesite => Typed::SameSite(samesite(value, place, sink)?),
-        Opt::RedisHost | Opt::RedisPrefix => Typed::Text(text(value, place, sink)?),
-        Opt::RedisUrl | Opt::RedisUser | Opt::RedisPassword => {
-            Typed::OptText(optional_text(value, place, sink)?)
+        Opt::RedisHost | Opt::RedisPrefix | Opt::RedisLockPrefix => {
+            Typed::Text(text(value, place, sink)?)
         }
+        // cherrys tests these as Python does (`if cls.is_sentinel:`, redis-py's `if ssl:`).
+        Opt::RedisSsl | Opt::RedisTlsSkipVerify | Opt::RedisIsSentinel => {
+            Typed::Bool(truthy(value, place, sink))
+        }
+        Opt::RedisUrl
+        | Opt::RedisUser
+        | Opt::RedisPassword
+        | Opt::RedisSentinelPass
+        | Opt::RedisSentinelService => Typed::OptText(optional_text(value, place, sink)?),
         Opt::RedisPort => Typed::Int(int_in(value, 1..=65535, place, sink)?),
         Opt::RedisDb => Typed::Int(int_in(value, 0..=i64::MAX, place, sink)?),
         Opt::Priority | Opt::StorageClass => Typed::Ignored,

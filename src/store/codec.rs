@@ -19,6 +19,12 @@ pub(crate) fn encode_protocol0(record: &Record) -> Result<Vec<u8>, StoreError> {
     pickle::encode_protocol0(&record.data, to_local(record.expires)).map_err(backend)
 }
 
+/// The record as `cherrys` writes it to Redis (`pickle.HIGHEST_PROTOCOL`, CPython's bytes).
+#[cfg(feature = "redis")]
+pub(crate) fn encode_highest(record: &Record) -> Result<Vec<u8>, StoreError> {
+    pickle::encode_highest(&record.data, to_local(record.expires)).map_err(backend)
+}
+
 /// Reads a stored pickle, any protocol.
 pub(crate) fn decode(bytes: &[u8]) -> Result<Record, PickleError> {
     let (data, expires) = pickle::decode(bytes)?;

@@ -6,10 +6,20 @@
 //! One multiplexed connection per process (redis-rs' `ConnectionManager`), opened on first
 //! use and reopened after an outage; each command has a time limit, so requests fail with an
 //! error during an outage rather than hang. Locks span processes ([`super::shared_lock`]).
+//!
+//! The lock is the one cherrys takes (redis-py's `Lock`), so CherryPy processes running
+//! cherrys and this crate exclude each other on one Redis: the key `lock_prefix + id`
+//! (default `lock_`), set with `SET key token NX [PX ms]` to a random token, deleted only
+//! while it still holds that token. Ours is leased (`PX`) and renewed while held, so a
+//! crashed process never leaves a session locked for longer than the lease; cherrys' lock
+//! lives for `lock_timeout` seconds, or for ever when that is `None`. A lock that never
+//! expires and stays with one holder for longer than [`RedisStore::with_stale_lock_after`]
+//! (a CherryPy process that died holding it) fails the waiting request with
+//! [`StoreError::LockTimeout`] and a log line naming the key, instead of a wait for ever.
 
-use crate::store::{ErrorChain, short};
-use std::sync::{Arc, LazyLock};
-use std::time::{Duration, SystemTime};
+use crate::store::{ErrorChain, redact, short};
+use std::sync::{Arc, LazyLock, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
 
 use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -31,12 +41,38 @@ fn queue_key(key: &str) -> String {
 /// least every few milliseconds): a waiter that went away blocks the queue no longer.
 const QUEUE_HOLD: Duration = Duration::from_millis(250);
 
+/// cherrys' default `lock_prefix`.
+pub(crate) const DEFAULT_LOCK_PREFIX: &str = "lock_";
+
+/// How long a lock that never expires may stay with one holder before a waiter gives up,
+/// unless the store is given another limit.
+const DEFAULT_STALE_LOCK_AFTER: Duration = Duration::from_secs(60);
+
 /// The longest a command may take before the request fails.
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// The longest a (re)connection may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// A Redis server holding sessions. Cheap to clone; clones share the connection.
+/// A Redis server holding sessions, as `cherrys` keeps them. Cheap to clone; clones share
+/// the connection.
+///
+/// ```no_run
+/// use actix_cherrypy::store::{RedisStore, SessionStore};
+/// use actix_cherrypy::session_id::SessionId;
+///
+/// # async fn run() -> Result<(), actix_cherrypy::store::StoreError> {
+/// // What `tools.sessions.storage_class = cherrys.RedisSession` with `url` and
+/// // `prefix = 'session:'` opens: CherryPy processes with cherrys on the same Redis
+/// // share these sessions and their locks.
+/// let store = RedisStore::new("redis://127.0.0.1:6379/0", "session:")?
+///     .with_lock_prefix("lock_")?;
+/// let id = SessionId::generate();
+/// let lock = store.lock(&id, Some(std::time::Duration::from_secs(5))).await?;
+/// assert!(store.load(&id).await?.is_none());
+/// drop(lock);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct RedisStore {
     inner: Arc<Inner>,
@@ -47,6 +83,10 @@ pub(crate) struct Inner {
     client: redis::Client,
     connection: OnceCell<ConnectionManager>,
     prefix: String,
+    /// The lock's key is `lock_prefix + id`, as cherrys makes it.
+    lock_prefix: String,
+    /// See [`RedisStore::with_stale_lock_after`].
+    stale_lock_after: Duration,
     locks: LockTable,
     /// The server locks held, renewed by one task.
     renewals: Arc<shared_lock::Renewals>,
@@ -58,6 +98,7 @@ impl std::fmt::Debug for RedisStore {
             .field("server", &self.inner.client.get_connection_info().addr)
             .field("db", &self.inner.client.get_connection_info().redis.db)
             .field("prefix", &self.inner.prefix)
+            .field("lock_prefix", &self.inner.lock_prefix)
             .finish()
     }
 }
@@ -71,12 +112,63 @@ impl RedisStore {
         self
     }
 
+    /// The key of a session's lock is `lock_prefix + id` (cherrys' `lock_prefix`, default
+    /// `lock_`). It must differ from the data's `prefix` (cherrys asserts the same): both
+    /// keys would be one.
+    pub fn with_lock_prefix(self, lock_prefix: impl Into<String>) -> Result<Self, StoreError> {
+        let lock_prefix = lock_prefix.into();
+        check_prefixes(&self.inner.prefix, &lock_prefix)?;
+        let stale_lock_after = self.inner.stale_lock_after;
+        Ok(self.rebuilt(|inner| Inner {
+            lock_prefix,
+            stale_lock_after,
+            ..inner
+        }))
+    }
+
+    /// How long a session lock that never expires (one cherrys takes with
+    /// `lock_timeout = None`) may stay with one holder before a request waiting for it
+    /// fails with [`StoreError::LockTimeout`] and a logged warning naming the key. CherryPy
+    /// would wait for ever for such a lock, left behind by a process that died holding it.
+    /// Default 60 s. Locks that expire (ours, cherrys' with a `lock_timeout`) are waited
+    /// for as the middleware asks (`lock_timeout`, else for ever).
+    #[must_use]
+    pub fn with_stale_lock_after(self, limit: Duration) -> Self {
+        self.rebuilt(|inner| Inner {
+            stale_lock_after: limit,
+            ..inner
+        })
+    }
+
+    /// The store with `change` made to its settings: in place before the store is shared,
+    /// else on a fresh handle that shares nothing with the clones (no lock held yet can be
+    /// lost by this, as only clones hold it).
+    fn rebuilt(self, change: impl FnOnce(Inner) -> Inner) -> Self {
+        let inner = match Arc::try_unwrap(self.inner) {
+            Ok(inner) => inner,
+            Err(shared) => Inner {
+                client: shared.client.clone(),
+                connection: OnceCell::new(),
+                prefix: shared.prefix.clone(),
+                lock_prefix: shared.lock_prefix.clone(),
+                stale_lock_after: shared.stale_lock_after,
+                locks: LockTable::default(),
+                renewals: Arc::default(),
+            },
+        };
+        Self {
+            inner: Arc::new(change(inner)),
+            lease: self.lease,
+        }
+    }
+
     /// A store on the server at `url` (`redis://[user:password@]host:port/db`), keys starting
-    /// with `prefix`. Nothing is connected until the first request, so a server that is down
-    /// at startup fails requests, not the startup; a malformed URL is an error here.
+    /// with `prefix`, lock keys with `lock_`. Nothing is connected until the first request,
+    /// so a server that is down at startup fails requests, not the startup; a malformed URL,
+    /// or a `prefix` of `lock_`, is an error here.
     pub fn new(url: &str, prefix: impl Into<String>) -> Result<Self, StoreError> {
         let client = redis::Client::open(url).map_err(backend)?;
-        Ok(Self::with_client(client, prefix.into()))
+        Self::with_client(client, prefix.into())
     }
 
     /// A store on `host:port`, database `db`, with optional ACL user and password (the
@@ -99,7 +191,35 @@ impl RedisStore {
             },
         };
         let client = redis::Client::open(info).map_err(backend)?;
-        Ok(Self::with_client(client, prefix.into()))
+        Self::with_client(client, prefix.into())
+    }
+
+    /// The same server reached over TLS, as cherrys' `ssl = True` does without `url`: the
+    /// server's certificate is verified against the system's trusted roots (which
+    /// `SSL_CERT_FILE`/`SSL_CERT_DIR` replace), and its name against `host`. A `rediss://`
+    /// URL given to [`Self::new`] does the same.
+    pub fn over_tls(self) -> Result<Self, StoreError> {
+        let info = self.inner.client.get_connection_info();
+        let addr = match &info.addr {
+            redis::ConnectionAddr::Tcp(host, port) => redis::ConnectionAddr::TcpTls {
+                host: host.clone(),
+                port: *port,
+                insecure: false,
+                tls_params: None,
+            },
+            other => other.clone(),
+        };
+        let info = redis::ConnectionInfo {
+            addr,
+            redis: info.redis.clone(),
+        };
+        use_tls_provider(&info);
+        let client = redis::Client::open(info).map_err(backend)?;
+        Ok(self.rebuilt(|inner| Inner {
+            client,
+            connection: OnceCell::new(),
+            ..inner
+        }))
     }
 
     /// The server's host and port, where it is reached over TCP (for the startup check).
@@ -111,17 +231,21 @@ impl RedisStore {
         }
     }
 
-    fn with_client(client: redis::Client, prefix: String) -> Self {
-        Self {
+    fn with_client(client: redis::Client, prefix: String) -> Result<Self, StoreError> {
+        check_prefixes(&prefix, DEFAULT_LOCK_PREFIX)?;
+        use_tls_provider(client.get_connection_info());
+        Ok(Self {
             inner: Arc::new(Inner {
                 client,
                 connection: OnceCell::new(),
                 prefix,
+                lock_prefix: DEFAULT_LOCK_PREFIX.to_owned(),
+                stale_lock_after: DEFAULT_STALE_LOCK_AFTER,
                 locks: LockTable::default(),
                 renewals: Arc::default(),
             }),
             lease: shared_lock::DEFAULT_LEASE,
-        }
+        })
     }
 
     async fn connection(&self) -> Result<ConnectionManager, StoreError> {
@@ -143,6 +267,100 @@ impl RedisStore {
 
     fn key(&self, id: &SessionId) -> String {
         format!("{}{id}", self.inner.prefix)
+    }
+
+    /// The key of `id`'s lock, cherrys' `lock_prefix + id`.
+    fn lock_key(&self, id: &SessionId) -> String {
+        format!("{}{id}", self.inner.lock_prefix)
+    }
+}
+
+/// For a TLS connection: rustls' default crypto provider, unless the application installed
+/// one. redis' rustls support leaves the choice to the application, and rustls cannot make
+/// it alone when a build has both of its providers: its connection would panic.
+fn use_tls_provider(info: &redis::ConnectionInfo) {
+    if matches!(info.addr, redis::ConnectionAddr::TcpTls { .. })
+        && rustls::crypto::CryptoProvider::get_default().is_none()
+    {
+        // An error only means that another thread installed one meanwhile.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    }
+}
+
+/// cherrys' `assert cls.prefix != cls.lock_prefix`: otherwise a session's data would be
+/// its own lock (its lock could never be taken while the session exists).
+fn check_prefixes(prefix: &str, lock_prefix: &str) -> Result<(), StoreError> {
+    if prefix == lock_prefix {
+        return Err(StoreError::Backend(
+            format!("the Redis prefix and lock_prefix are both {prefix:?}: a session's data and its lock would share one key").into(),
+        ));
+    }
+    Ok(())
+}
+
+/// What an attempt on the lock found, from [`ACQUIRE_SOURCE`]'s reply.
+enum Attempt {
+    Taken,
+    /// Held by a lock that expires (ours, or cherrys' with a `lock_timeout`), or queued.
+    Busy,
+    /// Held by the token given, in a key that never expires (cherrys without
+    /// `lock_timeout`).
+    HeldForEver(Vec<u8>),
+}
+
+impl Attempt {
+    fn from_reply(reply: redis::Value) -> Result<Self, StoreError> {
+        match reply {
+            redis::Value::Int(1) => Ok(Attempt::Taken),
+            redis::Value::Int(_) => Ok(Attempt::Busy),
+            redis::Value::BulkString(holder) => Ok(Attempt::HeldForEver(holder)),
+            other => Err(StoreError::Backend(
+                format!("unexpected reply to the lock script: {other:?}").into(),
+            )),
+        }
+    }
+}
+
+/// Follows the holder of a lock that never expires across the attempts of one wait: the
+/// wait fails once one holder has kept it for longer than the store's limit.
+struct StaleWatch {
+    holder: Option<(Vec<u8>, Instant)>,
+    limit: Duration,
+}
+
+impl StaleWatch {
+    fn new(limit: Duration) -> Self {
+        Self {
+            holder: None,
+            limit,
+        }
+    }
+
+    /// Whether the lock was taken; an error once a never-expiring lock is stale.
+    fn taken(&mut self, attempt: Attempt, id: &SessionId, key: &str) -> Result<bool, StoreError> {
+        let holder = match attempt {
+            Attempt::Taken => return Ok(true),
+            Attempt::Busy => {
+                self.holder = None;
+                return Ok(false);
+            }
+            Attempt::HeldForEver(holder) => holder,
+        };
+        let now = Instant::now();
+        match &self.holder {
+            Some((seen, since)) if *seen == holder => {
+                if now.duration_since(*since) >= self.limit {
+                    tracing::warn!(
+                        lock = %redact(key),
+                        held_for_s = self.limit.as_secs_f64(),
+                        "a session lock that never expires (cherrys' lock with lock_timeout = None) is still held by one holder, perhaps a CherryPy process that died holding it; giving up (delete the key, or set tools.sessions.lock_timeout)"
+                    );
+                    return Err(StoreError::LockTimeout(*id));
+                }
+            }
+            _ => self.holder = Some((holder, now)),
+        }
+        Ok(false)
     }
 }
 
@@ -219,7 +437,8 @@ impl RedisStore {
         write: Write,
         release: Option<&(String, String)>,
     ) -> Result<(), StoreError> {
-        let bytes = codec::encode(record)?;
+        // Byte for byte what cherrys writes for the same session (see `pickle::encode_highest`).
+        let bytes = codec::encode_highest(record)?;
         // Milliseconds, so a fractional timeout (`timeout = 0.5`) is kept exactly.
         let ttl_ms = millis(ttl);
         let mut pipe = redis::pipe();
@@ -286,8 +505,9 @@ impl SessionStore for RedisStore {
         let redis = self.connection().await?;
         let data_key = self.key(id);
         let lease_ms = self.lease.as_millis() as u64;
+        let watch = std::sync::Mutex::new(StaleWatch::new(self.inner.stale_lock_after));
         let attempt = |lock_key: String, token: String| {
-            let (mut redis, data_key) = (redis.clone(), &data_key);
+            let (mut redis, data_key, watch) = (redis.clone(), &data_key, &watch);
             async move {
                 let mut pipe = redis::pipe();
                 // EVAL, not EVALSHA: a pipeline cannot load a script Redis has forgotten.
@@ -301,12 +521,17 @@ impl SessionStore for RedisStore {
                     .arg(lease_ms)
                     .arg(millis(QUEUE_HOLD));
                 read_value(&mut pipe, data_key);
-                let (taken, exists, data): (i64, bool, Vec<u8>) =
+                let (reply, exists, data): (redis::Value, bool, Vec<u8>) =
                     pipe.query_async(&mut redis).await.map_err(backend)?;
-                Ok((taken == 1).then_some(exists.then_some(data)))
+                let taken = watch.lock().unwrap_or_else(PoisonError::into_inner).taken(
+                    Attempt::from_reply(reply)?,
+                    id,
+                    &lock_key,
+                )?;
+                Ok(taken.then_some(exists.then_some(data)))
             }
         };
-        let key = format!("{data_key}:lock");
+        let key = self.lock_key(id);
         let (lock, fetched) = shared_lock::acquire_with(
             self,
             &self.inner.locks,
@@ -357,8 +582,30 @@ impl SessionStore for RedisStore {
         id: &SessionId,
         timeout: Option<Duration>,
     ) -> Result<SessionLock, StoreError> {
-        let key = format!("{}:lock", self.key(id));
-        shared_lock::acquire(self, &self.inner.locks, id, key, timeout, self.lease).await
+        let key = self.lock_key(id);
+        let watch = std::sync::Mutex::new(StaleWatch::new(self.inner.stale_lock_after));
+        let attempt = |key: String, token: String| {
+            let watch = &watch;
+            async move {
+                let reply = self.acquire_reply(&key, &token, self.lease).await?;
+                let taken = watch
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .taken(reply, id, &key)?;
+                Ok(taken.then_some(()))
+            }
+        };
+        let (lock, _) = shared_lock::acquire_with(
+            self,
+            &self.inner.locks,
+            id,
+            key,
+            timeout,
+            self.lease,
+            attempt,
+        )
+        .await?;
+        Ok(lock)
     }
 
     /// Redis expires sessions itself (each key's TTL is its timeout).
@@ -408,7 +655,11 @@ static RENEW: LazyLock<redis::Script> = LazyLock::new(|| {
     )
 });
 /// [`LockServer::try_acquire`]: KEYS = lock, queue; ARGV = token, lease ms, queue hold ms.
-/// Returns 1 when the lock is ours.
+/// Returns 1 when the lock is ours; else the holder's token when its key never expires
+/// (cherrys' lock without `lock_timeout`), else 0. The lock itself is redis-py's: the key
+/// holds the holder's token, with a `PX` lease; cherrys' `SET NX` sees it as taken. The
+/// queue key is ours alone (cherrys ignores it, so it may overtake a queued waiter of
+/// ours, as two cherrys processes overtake each other).
 const ACQUIRE_SOURCE: &str = r"
 local holder = redis.call('get', KEYS[1])
 local queued = redis.call('get', KEYS[2])
@@ -422,6 +673,7 @@ if not queued then
 elseif queued == ARGV[1] then
   redis.call('pexpire', KEYS[2], ARGV[3])
 end
+if holder and redis.call('pttl', KEYS[1]) == -1 then return holder end
 return 0
 ";
 static ACQUIRE: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(ACQUIRE_SOURCE));
@@ -443,6 +695,28 @@ return redis.call('del', KEYS[1])
 ";
 static RELEASE: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(RELEASE_SOURCE));
 
+impl RedisStore {
+    /// One run of [`ACQUIRE_SOURCE`].
+    async fn acquire_reply(
+        &self,
+        key: &str,
+        token: &str,
+        lease: Duration,
+    ) -> Result<Attempt, StoreError> {
+        let mut redis = self.connection().await?;
+        let reply: redis::Value = ACQUIRE
+            .key(key)
+            .key(queue_key(key))
+            .arg(token)
+            .arg(millis(lease))
+            .arg(millis(QUEUE_HOLD))
+            .invoke_async(&mut redis)
+            .await
+            .map_err(backend)?;
+        Attempt::from_reply(reply)
+    }
+}
+
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
 }
@@ -456,17 +730,10 @@ impl LockServer for RedisStore {
         token: &str,
         lease: Duration,
     ) -> Result<bool, StoreError> {
-        let mut redis = self.connection().await?;
-        let taken: i64 = ACQUIRE
-            .key(key)
-            .key(queue_key(key))
-            .arg(token)
-            .arg(millis(lease))
-            .arg(millis(QUEUE_HOLD))
-            .invoke_async(&mut redis)
-            .await
-            .map_err(backend)?;
-        Ok(taken == 1)
+        Ok(matches!(
+            self.acquire_reply(key, token, lease).await?,
+            Attempt::Taken
+        ))
     }
 
     async fn renew(&self, key: &str, token: &str, lease: Duration) -> Result<bool, StoreError> {

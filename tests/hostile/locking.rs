@@ -337,7 +337,7 @@ fn ten_thousand_mixed_increments_memcached_two_processes() {
 fn queued(kind: &str, conn: &mut std::io::BufReader<TcpStream>, id: &str) -> bool {
     let command = match kind {
         "memcached" => format!("mg {id}.lock v\r\n"),
-        "redis" => format!("EXISTS {id}:lock:next\r\n"),
+        "redis" => format!("EXISTS lock_{id}:next\r\n"),
         other => panic!("no queue in {other}"),
     };
     conn.get_mut().write_all(command.as_bytes()).unwrap();

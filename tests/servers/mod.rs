@@ -55,6 +55,38 @@ impl Server {
         Self::start("redis-server", args, port)
     }
 
+    /// `redis-server` on 127.0.0.1 speaking TLS only, with the certificate `cert` and key
+    /// `key` (PEM files), clients not asked for certificates.
+    pub(crate) fn redis_tls(
+        dir: &std::path::Path,
+        cert: &std::path::Path,
+        key: &std::path::Path,
+    ) -> Self {
+        let port = free_port();
+        let path = |p: &std::path::Path| p.display().to_string();
+        let args = vec![
+            "--bind".into(),
+            "127.0.0.1".into(),
+            "--port".into(),
+            "0".into(),
+            "--tls-port".into(),
+            port.to_string(),
+            "--tls-cert-file".into(),
+            path(cert),
+            "--tls-key-file".into(),
+            path(key),
+            "--tls-auth-clients".into(),
+            "no".into(),
+            "--dir".into(),
+            path(dir),
+            "--save".into(),
+            "".into(),
+            "--daemonize".into(),
+            "no".into(),
+        ];
+        Self::start("redis-server", args, port)
+    }
+
     fn start(program: &'static str, args: Vec<String>, port: u16) -> Self {
         let mut server = Self {
             child: None,

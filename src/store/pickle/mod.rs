@@ -37,6 +37,8 @@ mod op;
 mod proptests;
 #[cfg(any(feature = "memcached", test))]
 mod protocol0;
+#[cfg(any(feature = "redis", test))]
+mod protocol5;
 mod reader;
 #[cfg(test)]
 mod tests;
@@ -95,6 +97,13 @@ pub fn encode_protocol0(
     expires: NaiveDateTime,
 ) -> Result<Vec<u8>, PickleError> {
     protocol0::encode(data, expires)
+}
+
+/// Writes `(data, expires)` as `pickle.dumps(..., pickle.HIGHEST_PROTOCOL)` does in CPython
+/// 3.8+ (protocol 5, memo and frames): the same bytes as `cherrys` stores in Redis.
+#[cfg(feature = "redis")]
+pub fn encode_highest(data: &SessionData, expires: NaiveDateTime) -> Result<Vec<u8>, PickleError> {
+    protocol5::encode(data, expires)
 }
 
 /// Why a session pickle could not be read or written.
