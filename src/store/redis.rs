@@ -371,16 +371,34 @@ fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     let outage = (&e as &dyn std::any::Any)
         .downcast_ref::<redis::RedisError>()
         .is_some_and(|e| {
-            e.is_io_error()
+            (e.is_io_error()
                 || e.is_timeout()
                 || e.is_connection_dropped()
-                || e.is_connection_refusal()
+                || e.is_connection_refusal())
+                && !is_tls_failure(e)
         });
     if outage {
         unavailable(e)
     } else {
         codec::backend(e)
     }
+}
+
+/// Whether a TLS handshake refused the server (an untrusted certificate, a wrong name): a
+/// setup to fix, not an outage to wait out.
+fn is_tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(error) = cause {
+        let inner = error
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+            .map(|inner| inner as &(dyn std::error::Error + 'static));
+        if error.is::<rustls::Error>() || inner.is_some_and(|inner| inner.is::<rustls::Error>()) {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }
 
 /// Adds the reads of a stored value to `pipe`: whether it exists (`GETRANGE` of a missing
