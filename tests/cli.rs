@@ -7,6 +7,7 @@ use std::process::{Command, Output};
 use serde_json::Value as Json;
 
 mod servers;
+mod support;
 
 fn run(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_cherrypy-config"))
@@ -26,6 +27,7 @@ fn relative(path: &Path) -> String {
 
 #[test]
 fn dump_text_of_every_valid_fixture() {
+    let _snapshots = support::snapshots_of("cli");
     insta::glob!("../fixtures", "valid/*.conf", |path| {
         let file = relative(path);
         let out = run(&["dump", &file]);
@@ -39,6 +41,7 @@ fn dump_text_of_every_valid_fixture() {
 
 #[test]
 fn check_output_of_every_fixture() {
+    let _snapshots = support::snapshots_of("cli");
     insta::glob!("../fixtures", "{valid,invalid,legacy/*}/*.conf", |path| {
         let file = relative(path);
         let out = run(&["check", &file]);

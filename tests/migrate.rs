@@ -7,6 +7,7 @@
 #![allow(clippy::print_stdout)]
 
 mod oracle;
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -49,6 +50,7 @@ fn render(migration: &Result<Migration, actix_cherrypy::config::ConfigError>) ->
 
 #[test]
 fn migrated_text_of_every_legacy_fixture() {
+    let _snapshots = support::snapshots_of("migrate");
     insta::glob!("../fixtures", "legacy/*/*.conf", |path| {
         insta::assert_snapshot!(render(&migrate(&source(path))));
     });
@@ -56,6 +58,7 @@ fn migrated_text_of_every_legacy_fixture() {
 
 #[test]
 fn explain_of_every_legacy_fixture_before_migration() {
+    let _snapshots = support::snapshots_of("migrate");
     insta::glob!("../fixtures", "legacy/*/*.conf", |path| {
         let text = match explain(&source(path), "/") {
             Ok(e) => e.to_text(),
@@ -68,6 +71,7 @@ fn explain_of_every_legacy_fixture_before_migration() {
 /// The corpus files with legacy names, before and after.
 #[test]
 fn legacy_corpus_files_before_and_after() {
+    let _snapshots = support::snapshots_of("migrate");
     let Some(corpus) = corpus_or_skip("legacy_corpus_files_before_and_after") else {
         return;
     };

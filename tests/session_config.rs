@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 mod oracle;
+mod support;
 
 use actix_cherrypy::session_config::{Explanation, Setting, explain_file};
 
@@ -337,6 +338,7 @@ fn site_conf_per_path() {
 /// shows up in review).
 #[test]
 fn explain_runs_over_the_real_corpus() {
+    let _snapshots = support::snapshots_of("session_config");
     use std::fmt::Write;
     let Some(dir) = oracle::corpus_or_skip("explain_runs_over_the_real_corpus") else {
         return;
