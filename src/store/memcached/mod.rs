@@ -7,20 +7,22 @@
 //! Locks span processes ([`super::shared_lock`]), which CherryPy's do not (its memcached
 //! locks are per process): a CherryPy process sharing the servers ignores them. A lock is
 //! the key `<id>.lock`, holding its holder's token and, after a space, the token of the
-//! waiter of another process queued for it ([`LockState`]).
+//! waiter of another process queued for it (see `lock.rs`).
 
 use crate::store::{ErrorChain, redact};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use async_memcached::{AsciiProtocol, Client, Error, MetaProtocol, Status};
+use async_memcached::{AsciiProtocol, Client, Error, Status};
 use deadpool::managed::{self, Metrics, Pool, RecycleError, RecycleResult};
 
 use super::codec::{self, backend, is_garbage, unavailable};
-use super::shared_lock::{self, LockServer};
+use super::shared_lock;
 use super::{LockTable, Record, SessionLock, SessionStore, StoreError};
 use crate::session_config::memcached_dsn;
 use crate::session_id::SessionId;
+
+mod lock;
 
 /// python-memcached's flag for a pickled value.
 const FLAG_PICKLE: u32 = 1;
@@ -323,258 +325,5 @@ impl SessionStore for MemcachedStore {
 
     fn servers(&self) -> Vec<(String, u16)> {
         self.tcp_addresses()
-    }
-}
-
-/// What a lock key holds: the holder's token, then, after a space, the token of the waiter
-/// of another process queued for it, if any. The queue lives in the lock's own key so that
-/// queueing, handing over and releasing are each one compare-and-swap on that key: a
-/// waiter's queueing changes the CAS value a release compares, so the release cannot free
-/// the lock past it, and a free lock (no key) has nobody queued.
-struct LockState {
-    value: Vec<u8>,
-    /// Where the holder's token ends (the value's length when nobody is queued).
-    split: usize,
-    cas: u64,
-    /// Whole seconds left of the lease, at least one.
-    ttl: u64,
-}
-
-impl LockState {
-    fn holder(&self) -> &[u8] {
-        &self.value[..self.split]
-    }
-
-    fn queued(&self) -> Option<&[u8]> {
-        self.value
-            .get(self.split + 1..)
-            .filter(|queued| !queued.is_empty())
-    }
-}
-
-/// How many times in a row a lock operation reads the key again after its compare-and-swap
-/// found it changed (a waiter queued or left meanwhile): each retry follows another
-/// process's progress, so a few suffice.
-const CAS_ATTEMPTS: usize = 8;
-
-impl MemcachedStore {
-    /// The lock `key`'s state, `None` when it is free.
-    async fn lock_state(&self, key: &str) -> Result<Option<LockState>, StoreError> {
-        let Some(item) = self
-            .with(key, async |c| {
-                c.meta_get(key, false, None, Some(&["v", "c", "t"])).await
-            })
-            .await?
-        else {
-            return Ok(None);
-        };
-        let (Some(value), Some(cas)) = (item.data, item.cas) else {
-            return Err(backend(std::io::Error::other(format!(
-                "memcached gave lock {key} without its value or CAS"
-            ))));
-        };
-        let split = value.iter().position(|&b| b == b' ').unwrap_or(value.len());
-        let ttl = item
-            .ttl_remaining
-            .and_then(|t| u64::try_from(t).ok())
-            .unwrap_or(0)
-            .max(1);
-        Ok(Some(LockState {
-            value,
-            split,
-            cas,
-            ttl,
-        }))
-    }
-
-    /// Sets `key` to `value` for `ttl` seconds, only while its CAS value is `cas`; whether
-    /// it did.
-    async fn set_if_cas(
-        &self,
-        key: &str,
-        value: &[u8],
-        ttl: u64,
-        cas: u64,
-    ) -> Result<bool, StoreError> {
-        let (ttl, compare) = (format!("T{ttl}"), format!("C{cas}"));
-        self.cas_op(key, value, &[&ttl, &compare]).await
-    }
-
-    /// Appends `value` to `key`, keeping its expiry, only while its CAS value is `cas`;
-    /// whether it did.
-    async fn append_if_cas(&self, key: &str, value: &[u8], cas: u64) -> Result<bool, StoreError> {
-        let compare = format!("C{cas}");
-        self.cas_op(key, value, &["MA", &compare]).await
-    }
-
-    async fn cas_op(&self, key: &str, value: &[u8], flags: &[&str]) -> Result<bool, StoreError> {
-        self.with(key, async |c| {
-            match c.meta_set(key, value, false, None, Some(flags)).await {
-                Ok(_) => Ok(true),
-                Err(e) if is_status(&e, &[Status::Exists, Status::NotFound, Status::NotStored]) => {
-                    Ok(false)
-                }
-                Err(e) => Err(e),
-            }
-        })
-        .await
-    }
-
-    /// Deletes `key` only while its CAS value is `cas`; whether it did.
-    async fn delete_if_cas(&self, key: &str, cas: u64) -> Result<bool, StoreError> {
-        let compare = format!("C{cas}");
-        self.with(key, async |c| {
-            match c.meta_delete(key, false, None, Some(&[&compare])).await {
-                Ok(_) => Ok(true),
-                Err(e) if is_status(&e, &[Status::Exists, Status::NotFound]) => Ok(false),
-                Err(e) => Err(e),
-            }
-        })
-        .await
-    }
-
-    /// Adds `key` = `value` for `ttl` seconds if absent; whether it did.
-    async fn add_if_absent(&self, key: &str, value: &str, ttl: u64) -> Result<bool, StoreError> {
-        let ttl = i64::try_from(ttl).unwrap_or(i64::MAX);
-        self.with(key, async |c| {
-            match c.add(key, value, Some(ttl), None).await {
-                Ok(()) => Ok(true),
-                Err(e) if is_status(&e, &[Status::NotStored, Status::Exists]) => Ok(false),
-                Err(e) => Err(e),
-            }
-        })
-        .await
-    }
-}
-
-/// The error of a lock operation whose compare-and-swap kept failing.
-fn kept_changing(key: &str) -> StoreError {
-    backend(std::io::Error::other(format!(
-        "memcached lock {key} changed {CAS_ATTEMPTS} times in a row"
-    )))
-}
-
-/// Whole seconds, at least one: memcached's expiries have no finer unit.
-fn seconds(d: Duration) -> u64 {
-    d.as_secs() + u64::from(d.subsec_nanos() > 0)
-}
-
-/// A short expiry in whole seconds that lasts at least `d`: memcached's clock ticks once a
-/// second, so an expiry of one second can end at the next tick, at once.
-fn at_least(d: Duration) -> u64 {
-    seconds(d) + 1
-}
-
-impl LockServer for MemcachedStore {
-    shared_lock::store_handles!();
-
-    /// Memcached has no scripts: the lock is read, then changed with `add` or a
-    /// compare-and-swap, and read again when that finds it changed, so a race costs a
-    /// round trip, never two holders nor a waiter's place. A free lock is taken in one round
-    /// trip. A waiter that finds the lock held is queued (or holds it) before this returns,
-    /// unless another waiter is queued already.
-    async fn try_acquire(
-        &self,
-        key: &str,
-        token: &str,
-        lease: Duration,
-    ) -> Result<bool, StoreError> {
-        let lease = seconds(lease).max(1);
-        let ours = token.as_bytes();
-        for _ in 0..CAS_ATTEMPTS {
-            if self.add_if_absent(key, token, lease).await? {
-                return Ok(true);
-            }
-            let Some(lock) = self.lock_state(key).await? else {
-                // Freed meanwhile: try to take it again.
-                continue;
-            };
-            if lock.holder() == ours {
-                // Handed over by the previous holder: take it up with our own lease, and
-                // keep the waiter queued behind us, if any.
-                if self.set_if_cas(key, &lock.value, lease, lock.cas).await? {
-                    return Ok(true);
-                }
-            } else if lock.queued().is_some() {
-                // Queued already, or another waiter is (one at a time): wait.
-                return Ok(false);
-            } else if self
-                .append_if_cas(key, format!(" {token}").as_bytes(), lock.cas)
-                .await?
-            {
-                // Queued behind the holder (an append keeps the holder's lease).
-                return Ok(false);
-            }
-            // The key changed between our read and our write: look again at once.
-        }
-        Ok(false)
-    }
-
-    async fn renew(&self, key: &str, token: &str, lease: Duration) -> Result<bool, StoreError> {
-        for _ in 0..CAS_ATTEMPTS {
-            let Some(lock) = self.lock_state(key).await? else {
-                return Ok(false);
-            };
-            if lock.holder() != token.as_bytes() {
-                return Ok(false);
-            }
-            // The same value (a queued waiter stays queued), with a new lease.
-            if self
-                .set_if_cas(key, &lock.value, seconds(lease).max(1), lock.cas)
-                .await?
-            {
-                return Ok(true);
-            }
-        }
-        Err(kept_changing(key))
-    }
-
-    async fn release(&self, key: &str, token: &str) -> Result<(), StoreError> {
-        let ours = token.as_bytes();
-        for _ in 0..CAS_ATTEMPTS {
-            let Some(lock) = self.lock_state(key).await? else {
-                return Ok(());
-            };
-            let done = if lock.holder() == ours {
-                match lock.queued() {
-                    Some(next) => {
-                        let lease = at_least(shared_lock::HANDED_OVER_LEASE);
-                        self.set_if_cas(key, next, lease, lock.cas).await?
-                    }
-                    None => self.delete_if_cas(key, lock.cas).await?,
-                }
-            } else if lock.queued() == Some(ours) {
-                // A waiter that gives up leaves the queue; the holder keeps its lease.
-                self.set_if_cas(key, lock.holder(), lock.ttl, lock.cas)
-                    .await?
-            } else {
-                return Ok(());
-            };
-            if done {
-                return Ok(());
-            }
-        }
-        Err(kept_changing(key))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// `memcache.cmemcache_hash(key) % 3` in python-memcached 1.62.
-    #[test]
-    fn picks_python_memcacheds_server() {
-        let store = MemcachedStore::new(&["a:1", "b:2", "c:3"]).expect("valid");
-        let picked = |key: &str| store.server(key).address.clone();
-        let python = [
-            ("0123456789abcdef0123456789abcdef01234567", "b:2"),
-            ("fedcba9876543210fedcba9876543210fedcba98", "a:1"),
-            ("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "c:3"),
-            ("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "b:2"),
-        ];
-        for (key, expected) in python {
-            assert_eq!(picked(key), expected, "{key}");
-        }
     }
 }
