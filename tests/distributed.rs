@@ -187,16 +187,7 @@ fn a_redis_outage_fails_requests_quickly_and_sessions_resume_after_it() {
     assert_eq!(session_get(us, "/get?key=k", Some(&id)).2, "before");
 
     redis.stop();
-    for _ in 0..3 {
-        let started = Instant::now();
-        let (status, _, _) = session_get(us, "/get?key=k", Some(&id));
-        assert_eq!(status, 503, "an outage is 503 Service Unavailable");
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "a request during the outage took {:?}",
-            started.elapsed()
-        );
-    }
+    answers_503_quickly(us, &id);
 
     redis.restart();
     // The connection is reopened on demand; the data survived (append-only file).
@@ -235,16 +226,7 @@ fn a_memcached_outage_is_503_and_sessions_work_again_after_it() {
     assert_eq!(session_get(us, "/get?key=k", Some(&id)).2, "before");
 
     memcached.stop();
-    for _ in 0..3 {
-        let started = Instant::now();
-        let (status, _, _) = session_get(us, "/get?key=k", Some(&id));
-        assert_eq!(status, 503, "an outage is 503 Service Unavailable");
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "a request during the outage took {:?}",
-            started.elapsed()
-        );
-    }
+    answers_503_quickly(us, &id);
 
     // memcached keeps nothing across a restart: the old id is unknown, new sessions work.
     memcached.restart();
@@ -261,4 +243,18 @@ fn a_memcached_outage_is_503_and_sessions_work_again_after_it() {
         std::thread::sleep(Duration::from_millis(200));
     };
     assert_eq!(session_get(us, "/get?key=k", Some(&new_id)).2, "after");
+}
+
+/// Requests in a session while its store's server is down: each a 503, each within 5 s.
+fn answers_503_quickly(port: u16, id: &str) {
+    for _ in 0..3 {
+        let started = Instant::now();
+        let (status, _, _) = session_get(port, "/get?key=k", Some(id));
+        assert_eq!(status, 503, "an outage is 503 Service Unavailable");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "a request during the outage took {:?}",
+            started.elapsed()
+        );
+    }
 }
