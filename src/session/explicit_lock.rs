@@ -93,10 +93,7 @@ impl Session {
             Some(data) => Some(data.clone()),
             None => state.fetched.clone(),
         };
-        let record = match state.data.clone() {
-            Some(data) => Some(state.record(data, expires)),
-            None => None,
-        };
+        let record = state.data.clone().map(|data| state.record(data, expires));
         if record.is_some() {
             state.stored_expiry = Some(expires);
         }
