@@ -20,8 +20,8 @@ pub enum StorageKind {
     /// Redis: this crate's extension (`storage_type = "redis"`); CherryPy has no such backend.
     Redis,
     /// A class of the application's own (`storage_class = myapp.sessions.PgSession`, named
-    /// by [`SessionConfig::storage_class`]): the application maps it to a store in code
-    /// (`CherryPySessions::builder().storage_class(..)`).
+    /// by [`SessionConfig::storage_class`](super::SessionConfig::storage_class)): the
+    /// application maps it to a store in code (`CherryPySessions::builder().storage_class(..)`).
     Custom,
 }
 
