@@ -685,6 +685,18 @@ fn max_lifetime_expires_an_active_session(backend: Backend) {
     let (_, fresh, _) = session_get(port, "/set?k=v2", Some(&replaced));
     assert_eq!(fresh, replaced, "{name}");
     assert!(created_of(&fresh).unwrap() > created, "{name}");
+
+    // Without max_lifetime nothing is added to what the store holds (CherryPy's format).
+    let (plain, plain_ram) = serve_with(&backend, "");
+    let plain_store = plain_ram.map_or_else(|| backend.open()(), Store::Ram);
+    let (_, id, _) = session_get(plain, "/set?k=v1", None);
+    let id = SessionId::parse(&id).unwrap();
+    let stored = runtime.block_on(plain_store.load(&id)).unwrap().unwrap();
+    assert_eq!(
+        stored.data.keys().collect::<Vec<_>>(),
+        ["k"],
+        "{name}: a key was added without max_lifetime"
+    );
 }
 
 macro_rules! suite {
