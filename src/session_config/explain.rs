@@ -12,7 +12,8 @@ use serde_json::{Value as Json, json};
 
 use super::build::SessionConfigs;
 use super::era::EraReport;
-use super::table::{SessionConfig, Show};
+use super::spec::Show;
+use super::table::SessionConfig;
 use super::types::StorageKind;
 
 /// What `explain` reports for one file and one path.

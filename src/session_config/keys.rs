@@ -5,7 +5,8 @@
 //! else, so a misspelling cannot hide in a `match` somewhere.
 
 use super::era::Era;
-pub(crate) use super::table::{MODERN_PREFIX, Opt};
+pub(crate) use super::spec::MODERN_PREFIX;
+pub(crate) use super::table::Opt;
 
 /// What a key does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +81,7 @@ const STORAGE_TYPE_2_0: &str = "storageType";
 
 /// Every spelling of an era: the table's, then the era's extra keys.
 fn spellings(
-    era_name: fn(&'static super::table::Spec) -> Option<&'static str>,
+    era_name: fn(&'static super::spec::Spec) -> Option<&'static str>,
     extra: &'static [(&'static str, Target)],
 ) -> impl Iterator<Item = (&'static str, Target)> {
     Opt::ALL

@@ -10,7 +10,7 @@ use super::codes;
 use super::era::{Era, EraReport};
 use super::keys::{Classified, Opt, Spelling, Target, name_2_0};
 use super::sink::{Sink, at_key, at_value};
-use super::table::Read;
+use super::spec::Read;
 use super::typed::Typed;
 use super::types::StorageKind;
 use super::{origin::SettingOrigin, types::Minutes};

@@ -29,9 +29,12 @@ mod node;
 mod origin;
 mod pathexpr;
 pub(crate) mod paths;
+#[cfg(test)]
+mod readme;
 mod resolve;
 mod servers;
 mod sink;
+mod spec;
 mod storage;
 mod table;
 mod timedelta;

@@ -9,7 +9,8 @@ use super::era::{Era, EraReport};
 use super::node::{Node, Slot};
 use super::origin::{Setting, SettingOrigin};
 use super::sink::{Sink, at_value};
-use super::table::{DefaultOrigin, Opt, Picker, SessionConfig};
+use super::spec::DefaultOrigin;
+use super::table::{Opt, Picker, SessionConfig};
 use super::typed::{FromTyped, Typed};
 use super::types::{LockingMode, StorageKind};
 
