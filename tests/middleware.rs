@@ -80,6 +80,16 @@ async fn lock_explicit(s: Session, q: web::Query<Q>) -> HttpResponse {
     resp
 }
 
+/// Explicit locking: a change stored by `release_lock()`, then one more change, which the
+/// end of the request stores if nobody changed the session since the release.
+async fn change_after_release(s: Session) -> HttpResponse {
+    s.acquire_lock().await.unwrap();
+    s.insert("a", "1").unwrap();
+    s.release_lock();
+    s.insert("b", "2").unwrap();
+    HttpResponse::Ok().finish()
+}
+
 /// An unexpected failure (CherryPy: an exception) after writing a new key.
 async fn fail_after_set(s: Session) -> actix_web::Result<HttpResponse> {
     s.insert("lost", 1).unwrap();
@@ -107,6 +117,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/renew", web::get().to(renew))
         .route("/slow_incr", web::get().to(slow_incr))
         .route("/lock_explicit", web::get().to(lock_explicit))
+        .route("/change_after_release", web::get().to(change_after_release))
         .route("/fail", web::get().to(fail_after_set))
         .route("/deliberate500", web::get().to(deliberate_500))
         .route("/panic", web::get().to(panic_while_locked));
@@ -214,6 +225,34 @@ fn cookie_lazy_save_and_fixation_protection() {
 
 /// actix-session's `renew()` keeps the data under the new id, read in this request or not
 /// (CherryPy's `regenerate()` keeps only what was read, above).
+/// With `max_lifetime`, the creation time stored beside the data changes nothing for
+/// explicit locking: a change after `release_lock()` is still seen as a change to the
+/// session the release stored (not as someone else's), and `renew()` keeps the session
+/// alive under its new id.
+#[test]
+fn max_lifetime_keeps_explicit_locking_and_renew_working() {
+    let port = serve(
+        config(
+            "lifetime.conf",
+            "[/]\ntools.sessions.on = True\ntools.sessions.locking = 'explicit'\ntools.sessions.max_lifetime = 60\n",
+        ),
+        1,
+    );
+    let sid = http::get(port, "/set?key=k&value=v", None).cookie_id();
+    let cookie = format!("session_id={sid}");
+    assert_eq!(
+        http::get(port, "/change_after_release", Some(&cookie)).status,
+        200
+    );
+    assert_eq!(http::get(port, "/get?key=a", Some(&cookie)).body, "1");
+    assert_eq!(http::get(port, "/get?key=b", Some(&cookie)).body, "2");
+    let renewed = http::get(port, "/renew", Some(&cookie)).cookie_id();
+    assert_ne!(renewed, sid);
+    let cookie = format!("session_id={renewed}");
+    assert_eq!(http::get(port, "/get?key=k", Some(&cookie)).body, "v");
+    assert_eq!(http::get(port, "/id", Some(&cookie)).body, renewed);
+}
+
 #[test]
 fn renew_keeps_the_data_under_a_new_id() {
     let port = serve(config("renew.conf", "[/]\ntools.sessions.on = True\n"), 1);

@@ -439,16 +439,35 @@ async fn expire(s: Session) -> HttpResponse {
     HttpResponse::Ok().finish()
 }
 
+/// What the handler sees of the session: its keys, and whether it has the reserved key of
+/// the creation time (it must not).
+async fn keys(s: Session) -> HttpResponse {
+    let keys: Vec<String> = s.entries().keys().cloned().collect();
+    let hidden = !s.contains_key("_session_created") && s.get_value("_session_created").is_none();
+    HttpResponse::Ok().body(format!("{}|{hidden}", keys.join(",")))
+}
+
+async fn clear(s: Session) -> HttpResponse {
+    s.clear();
+    s.insert_value("k", SessionValue::Str("v1".into())).unwrap();
+    HttpResponse::Ok().finish()
+}
+
 fn serve(backend: &Backend) -> u16 {
     serve_with_ram(backend).0
 }
 
 /// [`serve`], and the server's RAM store when it has one (it lives in the middleware).
 fn serve_with_ram(backend: &Backend) -> (u16, Option<RamStore>) {
+    serve_with(backend, "")
+}
+
+/// [`serve_with_ram`] with more config lines.
+fn serve_with(backend: &Backend, extra: &str) -> (u16, Option<RamStore>) {
     let conf = backend.dir.join("site.conf");
     std::fs::write(
         &conf,
-        format!("[/]\ntools.sessions.on = True\n{}", backend.config),
+        format!("[/]\ntools.sessions.on = True\n{}{extra}", backend.config),
     )
     .unwrap();
     let sessions = CherryPySessions::from_file(&conf).unwrap();
@@ -458,7 +477,9 @@ fn serve_with_ram(backend: &Backend) -> (u16, Option<RamStore>) {
             .route("/get", web::get().to(get))
             .route("/incr", web::get().to(incr))
             .route("/regenerate", web::get().to(regenerate))
-            .route("/expire", web::get().to(expire));
+            .route("/expire", web::get().to(expire))
+            .route("/keys", web::get().to(keys))
+            .route("/clear", web::get().to(clear));
     };
     (http::serve(2, move || sessions.clone(), routes), ram)
 }
@@ -580,6 +601,104 @@ fn reads_between_writes(backend: Backend) {
     );
 }
 
+/// `tools.sessions.max_lifetime`: a session kept active by a request every few
+/// milliseconds (well inside `timeout`) is expired once it is older than `max_lifetime`
+/// since its creation: the request gets a new id and empty data, and the old id's data is
+/// deleted. The creation time is stored with the data, never shown to the handler, kept by
+/// `clear()` and carried by `regenerate()`.
+fn max_lifetime_expires_an_active_session(backend: Backend) {
+    let name = backend.name;
+    // 0.02 minutes: 1.2 s.
+    let lifetime = Duration::from_millis(1_200);
+    let (port, ram) = serve_with(&backend, "tools.sessions.max_lifetime = 0.02\n");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let store = ram.map_or_else(|| backend.open()(), Store::Ram);
+    let created_of = |id: &str| {
+        let id = SessionId::parse(id).unwrap();
+        let record = runtime.block_on(store.load(&id)).unwrap();
+        match record.map(|r| r.data.get("_session_created").cloned()) {
+            Some(Some(SessionValue::Float(t))) => Some(t),
+            other => panic!("{name}: no creation time stored: {other:?}"),
+        }
+    };
+    let (_, first, _) = session_get(port, "/set?k=v1", None);
+    let created = created_of(&first).unwrap();
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    assert!(created <= now && created > now - 60.0, "{name}: {created}");
+    // The handler never sees it, and clear() keeps it.
+    assert_eq!(
+        session_get(port, "/keys", Some(&first)).2,
+        "k|true",
+        "{name}"
+    );
+    session_get(port, "/clear", Some(&first));
+    assert_eq!(
+        created_of(&first),
+        Some(created),
+        "{name}: clear() dropped it"
+    );
+    // regenerate() carries it to the new id.
+    let (_, id, _) = session_get(port, "/regenerate", Some(&first));
+    assert_ne!(id, first);
+    assert_eq!(
+        created_of(&id),
+        Some(created),
+        "{name}: regenerate() lost it"
+    );
+    // Kept active until a request is answered with a new id.
+    let started = std::time::Instant::now();
+    let (replaced, body) = loop {
+        let (_, answered, body) = session_get(port, "/get", Some(&id));
+        if answered != id {
+            break (answered, body);
+        }
+        assert_eq!(body, "v1", "{name}: the live session lost its data");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{name}: the session outlived max_lifetime"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let age = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+        - created;
+    assert!(
+        age >= lifetime.as_secs_f64(),
+        "{name}: expired after {age} s, before max_lifetime"
+    );
+    assert_eq!(body, "", "{name}: the new session has the old data");
+    assert_eq!(replaced.len(), 40, "{name}");
+    // The old id's data is gone; the old id is not taken again.
+    let old = SessionId::parse(&id).unwrap();
+    assert!(
+        runtime.block_on(store.load(&old)).unwrap().is_none(),
+        "{name}: the outlived session's data is still stored"
+    );
+    let (_, again, _) = session_get(port, "/get", Some(&id));
+    assert_ne!(again, id, "{name}");
+    // The new session starts its own lifetime at its first save.
+    let (_, fresh, _) = session_get(port, "/set?k=v2", Some(&replaced));
+    assert_eq!(fresh, replaced, "{name}");
+    assert!(created_of(&fresh).unwrap() > created, "{name}");
+
+    // Without max_lifetime nothing is added to what the store holds (CherryPy's format).
+    let (plain, plain_ram) = serve_with(&backend, "");
+    let plain_store = plain_ram.map_or_else(|| backend.open()(), Store::Ram);
+    let (_, id, _) = session_get(plain, "/set?k=v1", None);
+    let id = SessionId::parse(&id).unwrap();
+    let stored = runtime.block_on(plain_store.load(&id)).unwrap().unwrap();
+    assert_eq!(
+        stored.data.keys().collect::<Vec<_>>(),
+        ["k"],
+        "{name}: a key was added without max_lifetime"
+    );
+}
+
 macro_rules! suite {
     ($($store:ident),*) => {$(
         mod $store {
@@ -618,6 +737,11 @@ macro_rules! suite {
             #[test]
             fn concurrent_increments() {
                 super::concurrent_increments(Backend::$store());
+            }
+
+            #[test]
+            fn max_lifetime_expires_an_active_session() {
+                super::max_lifetime_expires_an_active_session(Backend::$store());
             }
         }
     )*};

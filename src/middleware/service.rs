@@ -15,7 +15,7 @@ use tracing::Instrument;
 
 use super::{SessionError, Shared};
 use crate::cookie::{MaxAge, SetCookie, cookie_value, http_date};
-use crate::session::{Ending, Fetched, SavePlan, Session, later, lock_timeout};
+use crate::session::{Ending, Fetched, SavePlan, Session, later, lock_timeout, outlived};
 use crate::session_config::{LockingMode, SessionConfig};
 use crate::session_id::SessionId;
 use crate::store::{AnyStore, ErrorChain, Record, SessionLock, SessionStore, StoreError, short};
@@ -150,10 +150,26 @@ async fn open(
     };
     let mut fetched = None;
     let mut stored_expiry = None;
+    let mut replaces = None;
+    let now = SystemTime::now();
     let id = match candidate {
+        // Past `max_lifetime`: expired however active, and under a new id (its data is
+        // deleted at the save).
+        Some(id)
+            if record
+                .as_ref()
+                .is_some_and(|r| outlived(config, &r.data, now)) =>
+        {
+            step!(
+                config,
+                session = short(&id),
+                "session older than max_lifetime: a new id"
+            );
+            replaces = Some(id);
+            None
+        }
         Some(id) => match record {
             Some(record) => {
-                let now = SystemTime::now();
                 stored_expiry = Some(record.expires);
                 fetched = (!record.is_expired(now)).then_some(record.data);
                 Some(id)
@@ -183,6 +199,7 @@ async fn open(
         Fetched {
             data: fetched,
             stored_expiry,
+            replaces,
         },
         lock,
     ))

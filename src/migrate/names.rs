@@ -1,6 +1,6 @@
-//! The non-session legacy keys and their 3.x names (MIGRATION.md §1.2; legacy-names §1, last
-//! paragraph). The session keys live in `session_config::keys`; this is the rest, and the only
-//! copy of it.
+//! The non-session legacy keys and their 3.x names (MIGRATION.md §1.2). The session keys'
+//! names come from the settings table (`session_config/table.rs`, classified by
+//! `session_config::keys`); this is the rest, and the only copy of it.
 
 /// What `migrate` does with a value besides renaming its key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -94,8 +94,9 @@ impl Session {
         };
         let (lock, record) = store.lock_and_load(&id, timeout).await?;
         let now = SystemTime::now();
-        let current = record.filter(|r| !r.is_expired(now)).map(|r| r.data);
         let mut state = self.0.borrow_mut();
+        let current =
+            state.fetched_from_store(record.filter(|r| !r.is_expired(now)).map(|r| r.data));
         state.lock = Some(lock);
         if current != base {
             tracing::error!(
@@ -111,12 +112,14 @@ impl super::State {
     /// The save of a request that went well: CherryPy saves every session the request
     /// loaded, so its expiry moves on; data only read just has its expiry extended.
     fn save_plan(&mut self) -> SavePlan {
+        // A session stamped with its creation time only now must be written, not only
+        // have its expiry extended.
+        let created = self.created;
         let unchanged = self.unchanged_since_load();
         let delete = std::mem::take(&mut self.delete);
-        let record = self.data.take().map(|data| Record {
-            data,
-            expires: expiry_after(&self.config),
-        });
+        let expires = expiry_after(&self.config);
+        let record = self.data.take().map(|data| self.record(data, expires));
+        let unchanged = unchanged && self.created == created;
         match record {
             Some(record) if unchanged => SavePlan::Extend {
                 id: self.id,
@@ -143,7 +146,7 @@ impl super::State {
             (Some(data), Some(expires)) => SavePlan::Write {
                 id: self.id,
                 delete: Vec::new(),
-                record: Some(Record { data, expires }),
+                record: Some(self.record(data, expires)),
             },
             _ => SavePlan::Nothing,
         }

@@ -4,7 +4,7 @@
 use super::{Session, expiry_after, lock_timeout};
 use crate::session_id::SessionId;
 use crate::session_value::SessionData;
-use crate::store::{Record, SessionStore, StoreError};
+use crate::store::{SessionStore, StoreError};
 
 /// A request that called `release_lock()` no longer owns the session's data: the next holder
 /// may change it. What the release stored is kept, so that a later write (the handler
@@ -44,7 +44,8 @@ impl Session {
             state.stored_expiry = None;
         }
         let now = std::time::SystemTime::now();
-        let current = record.filter(|r| !r.is_expired(now)).map(|r| r.data);
+        let current =
+            state.fetched_from_store(record.filter(|r| !r.is_expired(now)).map(|r| r.data));
         match state.released.take() {
             None if state.data.is_none() => state.fetched = current,
             None => {}
@@ -92,7 +93,7 @@ impl Session {
             Some(data) => Some(data.clone()),
             None => state.fetched.clone(),
         };
-        let record = state.data.clone().map(|data| Record { data, expires });
+        let record = state.data.clone().map(|data| state.record(data, expires));
         if record.is_some() {
             state.stored_expiry = Some(expires);
         }

@@ -19,15 +19,17 @@ use crate::session_config::SessionConfig;
 use crate::session_id::SessionId;
 use crate::session_value::{SessionData, SessionValue};
 use crate::store::pickle::{self, SessionSize};
-use crate::store::{AnyStore, SessionLock, SessionStore, StoreError};
+use crate::store::{AnyStore, Record, SessionLock, SessionStore, StoreError};
 
 mod convert;
 mod end;
 mod explicit_lock;
+mod lifetime;
 mod serde_value;
 
 pub use convert::ValueError;
 pub(crate) use end::{Ending, SavePlan};
+pub(crate) use lifetime::outlived;
 
 /// What happened to the session in this request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,8 +59,12 @@ struct State {
     config: Arc<SessionConfig>,
     store: AnyStore,
     id: SessionId,
-    /// Fetched before the handler; `None` for a new or expired session.
+    /// Fetched before the handler; `None` for a new or expired session. Without its
+    /// creation time, which is in `created`.
     fetched: Option<SessionData>,
+    /// When the session was created (a Unix timestamp), if its stored data says so or it
+    /// was stored with one in this request: see [`lifetime`].
+    created: Option<f64>,
     /// When the stored session expires, if one was stored (kept when a failed request's
     /// changes are stored without extending the expiry).
     stored_expiry: Option<std::time::SystemTime>,
@@ -104,6 +110,7 @@ impl State {
             store,
             id,
             fetched: None,
+            created: None,
             stored_expiry: None,
             data: None,
             data_from_store: false,
@@ -174,6 +181,21 @@ impl State {
     fn unchanged_since_load(&self) -> bool {
         self.data_from_store && !self.written && self.delete.is_empty()
     }
+
+    /// Data fetched from the store, its creation time taken out into `created`.
+    fn fetched_from_store(&mut self, data: Option<SessionData>) -> Option<SessionData> {
+        data.map(|mut data| {
+            self.created = lifetime::take_created(&mut data).or(self.created);
+            data
+        })
+    }
+
+    /// The record to store: `data` with its creation time (see [`lifetime`]).
+    fn record(&mut self, data: SessionData, expires: std::time::SystemTime) -> Record {
+        let (data, created) = lifetime::stamped(&self.config, self.created, data);
+        self.created = created;
+        Record { data, expires }
+    }
 }
 
 /// What the middleware found in the store for the request's id.
@@ -182,6 +204,9 @@ pub(crate) struct Fetched {
     pub(crate) data: Option<SessionData>,
     /// When the stored session expires, if one was stored.
     pub(crate) stored_expiry: Option<std::time::SystemTime>,
+    /// A session past `max_lifetime` that this new one replaces: its stored data is
+    /// deleted at the save.
+    pub(crate) replaces: Option<SessionId>,
 }
 
 impl Session {
@@ -199,8 +224,9 @@ impl Session {
         lock: Option<SessionLock>,
     ) -> Self {
         let mut state = State::new(config, store, id);
-        state.fetched = fetched.data;
+        state.fetched = state.fetched_from_store(fetched.data);
         state.stored_expiry = fetched.stored_expiry;
+        state.delete.extend(fetched.replaces);
         state.lock = lock;
         Self::new(state)
     }

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::config::path_index::{self, PathIndex};
-use crate::config::{Config, ConfigError, ConfigFile, FilePlace, Settings};
+use crate::config::{Config, ConfigError, ConfigFile, Settings};
 use crate::diagnostic::cap_repeated;
 use crate::source::SourceFile;
 use crate::{Diagnostic, Loaded};
@@ -16,32 +16,23 @@ use super::era::{Era, EraReport, SECTIONS_2_0};
 use super::input::{Raw, RawEntry, read_tolerant};
 use super::keys::{Classified, Opt, Target, classify, classify_2_0};
 use super::legacy;
+use super::node::{Node, Slot};
 use super::origin::SettingOrigin;
 use super::paths::{static_url, under, walk_pieces};
 use super::resolve::resolve;
-use super::types::SessionConfig;
-use super::values::{Sink, Typed, at_key, in_range, interpret, text_bytes};
-
-/// One setting as written at one node.
-#[derive(Debug, Clone)]
-pub(super) struct Slot {
-    pub(super) typed: Typed,
-    pub(super) origin: SettingOrigin,
-    pub(super) rank: u8,
-    pub(super) place: FilePlace,
-}
-
-/// The settings written at one node (a section), the winning spelling of each.
-pub(super) type Node = BTreeMap<Opt, Slot>;
+use super::sink::{Sink, at_key};
+use super::table::SessionConfig;
+use super::values::{in_range, interpret};
 
 /// How a request path finds its nodes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Lookup {
     /// 3.x: global, `[/]`, then each section named by a prefix of the path, ending with the
-    /// implicit `index` segment; later wins (spec: config-format §3).
+    /// implicit `index` segment; later wins (CherryPy 3's dispatcher merges the config of
+    /// each node it walks through).
     Modern,
-    /// 2.x: the nearest of the path, its parents up to `/`, then global (spec:
-    /// config-format §8).
+    /// 2.x: the nearest of the path, its parents up to `/`, then global (2.x's `config.get`
+    /// walked up from the path and took the first section that had the key).
     Walk,
 }
 
@@ -204,7 +195,7 @@ impl SessionConfigs {
         let root_node = nodes.iter().find(|(n, _)| n == "/").map(|(_, node)| node);
         // The sections a request path can name, keyed as `lookup` splits the path. `[/]` is
         // part of the root's settings; in 3.x only names made of non-empty segments can be a
-        // prefix (`[/admin/]` never applies, spec: config-format §3).
+        // prefix (`[/admin/]` never applies: the dispatcher never walks an empty segment).
         let named = |name: &str| match lookup {
             Lookup::Modern => path_index::is_canonical(name),
             Lookup::Walk => name != "/",
@@ -244,8 +235,8 @@ impl SessionConfigs {
             for node in &chain {
                 winners.extend(node.iter().map(|(opt, slot)| (*opt, slot)));
             }
-            if let Some(largest) = winners.values().max_by_key(|s| text_bytes(&s.typed)) {
-                let bytes = winners.values().map(|s| text_bytes(&s.typed)).sum();
+            if let Some(largest) = winners.values().max_by_key(|s| s.typed.text_bytes()) {
+                let bytes = winners.values().map(|s| s.typed.text_bytes()).sum();
                 if !sink.charge(bytes, &largest.place) {
                     continue;
                 }
@@ -322,7 +313,8 @@ fn node_from_settings(settings: &Settings, era: &EraReport, sink: &mut Sink) -> 
                 continue;
             }
         };
-        // Only 2.1 turned sessions off on static paths (legacy-names §1, `sessionFilter.on`).
+        // Only 2.1 turned sessions off on static paths (its session filter tested
+        // `staticFilter.on` first).
         if spelling.target == Target::Opt(Opt::StaticOn) && era.defaults != Era::V2_1 {
             continue;
         }

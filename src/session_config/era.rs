@@ -1,5 +1,5 @@
 //! Which CherryPy era a file was written for, judged from the key names it uses
-//! (proposal of fixtures/legacy/README.md §B, "Era detection").
+//! (fixtures/legacy/README.md describes the rule and the files that pin it down).
 
 use std::collections::BTreeSet;
 

@@ -1,5 +1,5 @@
 //! What the session layer reads: the merged [`Config`], plus the raw text of 2.0 sections,
-//! whose values are not Python (spec: config-format §8) and so cannot come from the config
+//! whose values are not Python (2.0 read raw strings with a plain ConfigParser) and so cannot come from the config
 //! layer's evaluated values.
 
 use std::sync::Arc;

@@ -1,108 +1,12 @@
-//! Every spelling of every session setting, by era (spec: cherrypy-sessions §2,
-//! legacy-names §1). CherryPy's key names live here and nowhere else (house style 17).
+//! Every spelling of every session setting, by era: the 3.x `tools.sessions.*` keys and
+//! the 2.2, 2.1 and 2.0 names come from the settings table (`table`); the 2.x keys that set
+//! no setting (callbacks, `get_db`, 2.x storage classes, 2.0's `storageType`) and the 2.1
+//! pre-release names are here. CherryPy's key names live in these two files and nowhere
+//! else, so a misspelling cannot hide in a `match` somewhere.
 
 use super::era::Era;
-
-/// A session setting, whatever its spelling.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(crate) enum Opt {
-    On,
-    StorageType,
-    StorageClass,
-    StoragePath,
-    Timeout,
-    Locking,
-    Name,
-    Domain,
-    Path,
-    PathHeader,
-    Secure,
-    Httponly,
-    Persistent,
-    CleanFreq,
-    Debug,
-    LockTimeout,
-    Servers,
-    Samesite,
-    Priority,
-    /// The Redis store's options, as the `cherrys` package spells them.
-    RedisUrl,
-    RedisHost,
-    RedisPort,
-    RedisDb,
-    RedisUser,
-    RedisPassword,
-    RedisPrefix,
-    RedisLockPrefix,
-    RedisSsl,
-    RedisTlsSkipVerify,
-    RedisIsSentinel,
-    RedisSentinelPass,
-    RedisSentinelService,
-    /// 2.1's `staticFilter.on`, which turns sessions off (legacy-names §1, `sessionFilter.on`).
-    StaticOn,
-}
-
-impl Opt {
-    /// Whether this is one of the Redis store's options (`cherrys.RedisSession`'s).
-    pub(crate) fn is_redis(self) -> bool {
-        matches!(
-            self,
-            Opt::RedisUrl
-                | Opt::RedisHost
-                | Opt::RedisPort
-                | Opt::RedisDb
-                | Opt::RedisUser
-                | Opt::RedisPassword
-                | Opt::RedisPrefix
-                | Opt::RedisLockPrefix
-                | Opt::RedisSsl
-                | Opt::RedisTlsSkipVerify
-                | Opt::RedisIsSentinel
-                | Opt::RedisSentinelPass
-                | Opt::RedisSentinelService
-        )
-    }
-
-    /// The 3.x key (`tools.sessions.timeout`).
-    pub(crate) fn modern(self) -> &'static str {
-        match self {
-            Opt::On => "tools.sessions.on",
-            Opt::StorageType => "tools.sessions.storage_type",
-            Opt::StorageClass => "tools.sessions.storage_class",
-            Opt::StoragePath => "tools.sessions.storage_path",
-            Opt::Timeout => "tools.sessions.timeout",
-            Opt::Locking => "tools.sessions.locking",
-            Opt::Name => "tools.sessions.name",
-            Opt::Domain => "tools.sessions.domain",
-            Opt::Path => "tools.sessions.path",
-            Opt::PathHeader => "tools.sessions.path_header",
-            Opt::Secure => "tools.sessions.secure",
-            Opt::Httponly => "tools.sessions.httponly",
-            Opt::Persistent => "tools.sessions.persistent",
-            Opt::CleanFreq => "tools.sessions.clean_freq",
-            Opt::Debug => "tools.sessions.debug",
-            Opt::LockTimeout => "tools.sessions.lock_timeout",
-            Opt::Servers => "tools.sessions.servers",
-            Opt::Samesite => "tools.sessions.samesite",
-            Opt::Priority => "tools.sessions.priority",
-            Opt::RedisUrl => "tools.sessions.url",
-            Opt::RedisHost => "tools.sessions.host",
-            Opt::RedisPort => "tools.sessions.port",
-            Opt::RedisDb => "tools.sessions.db",
-            Opt::RedisUser => "tools.sessions.user",
-            Opt::RedisPassword => "tools.sessions.password",
-            Opt::RedisPrefix => "tools.sessions.prefix",
-            Opt::RedisLockPrefix => "tools.sessions.lock_prefix",
-            Opt::RedisSsl => "tools.sessions.ssl",
-            Opt::RedisTlsSkipVerify => "tools.sessions.tls_skip_verify",
-            Opt::RedisIsSentinel => "tools.sessions.is_sentinel",
-            Opt::RedisSentinelPass => "tools.sessions.sentinel_pass",
-            Opt::RedisSentinelService => "tools.sessions.sentinel_service",
-            Opt::StaticOn => "tools.staticdir.on",
-        }
-    }
-}
+pub(crate) use super::spec::MODERN_PREFIX;
+pub(crate) use super::table::Opt;
 
 /// What a key does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,59 +52,12 @@ pub(crate) enum Classified {
     },
 }
 
-pub(crate) const MODERN_PREFIX: &str = "tools.sessions.";
 const PREFIX_2_1: &str = "sessionFilter.";
 const PREFIX_2_2: &str = "session_filter.";
 
-const MODERN: &[(&str, Opt)] = &[
-    ("on", Opt::On),
-    ("storage_type", Opt::StorageType),
-    ("storage_class", Opt::StorageClass),
-    ("storage_path", Opt::StoragePath),
-    ("timeout", Opt::Timeout),
-    ("locking", Opt::Locking),
-    ("name", Opt::Name),
-    ("domain", Opt::Domain),
-    ("path", Opt::Path),
-    ("path_header", Opt::PathHeader),
-    ("secure", Opt::Secure),
-    ("httponly", Opt::Httponly),
-    ("persistent", Opt::Persistent),
-    ("clean_freq", Opt::CleanFreq),
-    ("debug", Opt::Debug),
-    ("lock_timeout", Opt::LockTimeout),
-    ("servers", Opt::Servers),
-    ("samesite", Opt::Samesite),
-    ("priority", Opt::Priority),
-    ("url", Opt::RedisUrl),
-    ("host", Opt::RedisHost),
-    ("port", Opt::RedisPort),
-    ("db", Opt::RedisDb),
-    ("user", Opt::RedisUser),
-    ("password", Opt::RedisPassword),
-    ("prefix", Opt::RedisPrefix),
-    ("lock_prefix", Opt::RedisLockPrefix),
-    ("ssl", Opt::RedisSsl),
-    ("tls_skip_verify", Opt::RedisTlsSkipVerify),
-    ("is_sentinel", Opt::RedisIsSentinel),
-    ("sentinel_pass", Opt::RedisSentinelPass),
-    ("sentinel_service", Opt::RedisSentinelService),
-];
-
-/// 2.2/2.3 `session_filter.*` (cherrypy-2.2.1 `filters/sessionfilter.py`).
-const KEYS_2_2: &[(&str, Target)] = &[
-    ("on", Target::Opt(Opt::On)),
-    ("storage_type", Target::Opt(Opt::StorageType)),
-    ("storage_path", Target::Opt(Opt::StoragePath)),
-    ("timeout", Target::Opt(Opt::Timeout)),
-    ("clean_up_delay", Target::Opt(Opt::CleanFreq)),
-    ("cookie_name", Target::Opt(Opt::Name)),
-    ("cookie_domain", Target::Opt(Opt::Domain)),
-    ("cookie_secure", Target::Opt(Opt::Secure)),
-    ("cookie_path", Target::Opt(Opt::Path)),
-    ("cookie_path_from_header", Target::Opt(Opt::PathHeader)),
-    ("locking", Target::Opt(Opt::Locking)),
-    ("deadlock_timeout", Target::Opt(Opt::LockTimeout)),
+/// 2.2/2.3 `session_filter.*` keys that set no setting (cherrypy-2.2.1
+/// `filters/sessionfilter.py`); the others are the table's `v2_2` spellings.
+const EXTRA_2_2: &[(&str, Target)] = &[
     ("storage_class", Target::LegacyStorageClass),
     ("get_db", Target::GetDb),
     ("on_create_session", Target::Callback),
@@ -209,24 +66,56 @@ const KEYS_2_2: &[(&str, Target)] = &[
     ("generate_session_id", Target::GenerateId),
 ];
 
-/// 2.1 `sessionFilter.*` (cherrypy-2.1.1 `lib/filter/sessionfilter.py`).
-const KEYS_2_1: &[(&str, Target)] = &[
-    ("on", Target::Opt(Opt::On)),
-    ("storageType", Target::Opt(Opt::StorageType)),
-    ("storagePath", Target::Opt(Opt::StoragePath)),
-    ("timeout", Target::Opt(Opt::Timeout)),
-    ("cleanUpDelay", Target::Opt(Opt::CleanFreq)),
-    ("cookieName", Target::Opt(Opt::Name)),
-    ("locking", Target::Opt(Opt::Locking)),
-    ("deadlockTimeout", Target::Opt(Opt::LockTimeout)),
+/// 2.1 `sessionFilter.*` keys that set no setting (cherrypy-2.1.1
+/// `lib/filter/sessionfilter.py`); the others are the table's `v2_1` spellings.
+const EXTRA_2_1: &[(&str, Target)] = &[
     ("storageClass", Target::LegacyStorageClass),
     ("getDB", Target::GetDb),
     ("onCreateSession", Target::Callback),
     ("onDeleteSession", Target::Callback),
 ];
 
-/// Keys of the 2.1 pre-release designs (legacy-names §1, last paragraph); 2.1 final ignored
-/// them.
+/// 2.0's `[session] storageType`, which both turns sessions on and picks the storage; the
+/// other 2.0 keys are the table's `v2_0` spellings.
+const STORAGE_TYPE_2_0: &str = "storageType";
+
+/// Every spelling of an era: the table's, then the era's extra keys.
+fn spellings(
+    era_name: fn(&'static super::spec::Spec) -> Option<&'static str>,
+    extra: &'static [(&'static str, Target)],
+) -> impl Iterator<Item = (&'static str, Target)> {
+    Opt::ALL
+        .iter()
+        .filter_map(move |opt| era_name(opt.spec()).map(|name| (name, Target::Opt(*opt))))
+        .chain(extra.iter().copied())
+}
+
+fn modern() -> impl Iterator<Item = (&'static str, Opt)> {
+    Opt::ALL.iter().filter_map(|opt| {
+        opt.spec()
+            .modern
+            .strip_prefix(MODERN_PREFIX)
+            .map(|name| (name, *opt))
+    })
+}
+
+fn keys_2_2() -> impl Iterator<Item = (&'static str, Target)> {
+    spellings(|spec| spec.v2_2, EXTRA_2_2)
+}
+
+fn keys_2_1() -> impl Iterator<Item = (&'static str, Target)> {
+    spellings(|spec| spec.v2_1, EXTRA_2_1)
+}
+
+/// 2.0's keys as documented (2.0's ConfigParser lower-cases key names, so they are
+/// compared lower-cased).
+fn keys_2_0() -> impl Iterator<Item = (&'static str, Target)> {
+    std::iter::once((STORAGE_TYPE_2_0, Target::StorageType2_0))
+        .chain(spellings(|spec| spec.v2_0, &[]))
+}
+
+/// Keys of the 2.1 pre-release designs, which the 2.1 documentation still mentions; 2.1
+/// final ignored them.
 const PRERELEASE_2_1: &[&str] = &[
     "new",
     "storageFileDir",
@@ -237,55 +126,36 @@ const PRERELEASE_2_1: &[&str] = &[
     "default.on",
 ];
 
-/// 2.0 `[session]` keys, lower-cased (2.0's ConfigParser lower-cases key names).
-const KEYS_2_0: &[(&str, Target)] = &[
-    ("storagetype", Target::StorageType2_0),
-    ("timeout", Target::Opt(Opt::Timeout)),
-    ("cleanupdelay", Target::Opt(Opt::CleanFreq)),
-    ("cookiename", Target::Opt(Opt::Name)),
-    ("storagefiledir", Target::Opt(Opt::StoragePath)),
-];
-
 /// Classifies a key of a `[global]` or path section.
 pub(crate) fn classify(key: &str) -> Option<Classified> {
     if let Some(rest) = key.strip_prefix(MODERN_PREFIX) {
-        if let Some((_, opt)) = MODERN.iter().find(|(k, _)| *k == rest) {
-            return Some(known(Era::V3, 0, Target::Opt(*opt), false));
+        if let Some((_, opt)) = modern().find(|(k, _)| *k == rest) {
+            return Some(known(Era::V3, 0, Target::Opt(opt), false));
         }
-        return Some(unknown(
-            Era::V3,
-            rest,
-            MODERN.iter().map(|(k, _)| *k),
-            false,
-        ));
+        return Some(unknown(Era::V3, rest, modern().map(|(k, _)| k), false));
     }
     if let Some(rest) = key.strip_prefix(PREFIX_2_2) {
-        if let Some((_, target)) = KEYS_2_2.iter().find(|(k, _)| *k == rest) {
-            return Some(known(Era::V2_2, 3, *target, false));
+        if let Some((_, target)) = keys_2_2().find(|(k, _)| *k == rest) {
+            return Some(known(Era::V2_2, 3, target, false));
         }
-        return Some(unknown(
-            Era::V2_2,
-            rest,
-            KEYS_2_2.iter().map(|(k, _)| *k),
-            false,
-        ));
+        return Some(unknown(Era::V2_2, rest, keys_2_2().map(|(k, _)| k), false));
     }
     if let Some(rest) = key.strip_prefix(PREFIX_2_1) {
-        if let Some((_, target)) = KEYS_2_1.iter().find(|(k, _)| *k == rest) {
-            return Some(known(Era::V2_1, 1, *target, false));
+        if let Some((_, target)) = keys_2_1().find(|(k, _)| *k == rest) {
+            return Some(known(Era::V2_1, 1, target, false));
         }
         if rest == "Timeout" {
             return Some(known(Era::V2_1, 4, Target::Opt(Opt::Timeout), true));
         }
         // 2.2 also read the camelCase form of every 2.2 key (`lower_to_camel`).
-        if let Some((_, target)) = KEYS_2_2.iter().find(|(k, _)| lower_to_camel(k) == rest) {
-            return Some(known(Era::V2_2, 1, *target, false));
+        if let Some((_, target)) = keys_2_2().find(|(k, _)| lower_to_camel(k) == rest) {
+            return Some(known(Era::V2_2, 1, target, false));
         }
         let prerelease = PRERELEASE_2_1.contains(&rest);
         return Some(unknown(
             Era::V2_1,
             rest,
-            KEYS_2_1.iter().map(|(k, _)| *k),
+            keys_2_1().map(|(k, _)| k),
             prerelease,
         ));
     }
@@ -305,21 +175,25 @@ pub(crate) fn classify_2_0(key: &str) -> Classified {
     } else {
         (0, lower.as_str())
     };
-    match KEYS_2_0.iter().find(|(k, _)| *k == short) {
-        Some((_, target)) => known(Era::V2_0, rank, *target, rank > 0),
-        None => unknown(Era::V2_0, &lower, KEYS_2_0.iter().map(|(k, _)| *k), false),
+    match keys_2_0().find(|(k, _)| k.eq_ignore_ascii_case(short)) {
+        Some((_, target)) => known(Era::V2_0, rank, target, rank > 0),
+        None => {
+            let lower_keys: Vec<String> = keys_2_0().map(|(k, _)| k.to_ascii_lowercase()).collect();
+            unknown(
+                Era::V2_0,
+                &lower,
+                lower_keys.iter().map(String::as_str),
+                false,
+            )
+        }
     }
 }
 
 /// The 2.0 short name as documented (`storageType`), for messages.
 pub(super) fn name_2_0(target: Target) -> &'static str {
-    match target {
-        Target::StorageType2_0 => "storageType",
-        Target::Opt(Opt::Timeout) => "timeout",
-        Target::Opt(Opt::CleanFreq) => "cleanUpDelay",
-        Target::Opt(Opt::Name) => "cookieName",
-        _ => "storageFileDir",
-    }
+    keys_2_0()
+        .find(|(_, t)| *t == target)
+        .map_or("", |(name, _)| name)
 }
 
 fn known(era: Era, rank: u8, target: Target, doubtful: bool) -> Classified {

@@ -1,6 +1,7 @@
 //! What is special about legacy keys: the warning each one gets (every legacy key read
-//! names its modern spelling), what cannot be carried over, and 2.0's raw values
-//! (legacy-names §1; cherrypy-config-format §8; MIGRATION.md §3, §4).
+//! names its modern spelling), what cannot be carried over, and 2.0's raw values (2.0 read
+//! its config with a plain ConfigParser: no Python literals, no quotes). MIGRATION.md says
+//! the same for users.
 
 use crate::Diagnostic;
 use crate::config::FilePlace;
@@ -8,8 +9,10 @@ use crate::config::FilePlace;
 use super::codes;
 use super::era::{Era, EraReport};
 use super::keys::{Classified, Opt, Spelling, Target, name_2_0};
+use super::sink::{Sink, at_key, at_value};
+use super::spec::Read;
+use super::typed::Typed;
 use super::types::StorageKind;
-use super::values::{Sink, Typed, at_key, at_value};
 use super::{origin::SettingOrigin, types::Minutes};
 
 /// The warning (or error) a legacy spelling gets where it is written.
@@ -160,7 +163,7 @@ pub(super) fn raw_2_0(
                 (Opt::StorageType, Typed::Storage(Some(kind)), alias),
             ]
         }
-        Target::Opt(opt @ (Opt::Timeout | Opt::CleanFreq)) => {
+        Target::Opt(opt) if matches!(opt.spec().read, Read::Minutes | Read::MinutesOrZero) => {
             match number_2_0(raw) {
                 Some(m) => vec![(opt, Typed::Minutes(m), alias)],
                 None => {
@@ -176,7 +179,7 @@ pub(super) fn raw_2_0(
                 }
             }
         }
-        Target::Opt(opt @ (Opt::Name | Opt::StoragePath)) => {
+        Target::Opt(opt) if matches!(opt.spec().read, Read::Text | Read::Path) => {
             if quoted {
                 sink.push(at_value(
                     place,
@@ -187,8 +190,8 @@ pub(super) fn raw_2_0(
                     .with_help("remove the quotes"),
                 ));
             }
-            let typed = match opt {
-                Opt::Name => Typed::Text(raw.to_owned()),
+            let typed = match opt.spec().read {
+                Read::Text => Typed::Text(raw.to_owned()),
                 _ => Typed::OptText((!raw.is_empty()).then(|| raw.to_owned())),
             };
             vec![(opt, typed, alias)]

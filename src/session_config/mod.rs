@@ -1,7 +1,6 @@
 //! The typed session settings a CherryPy config file gives, for every era of CherryPy's
 //! config names: 3.x/18.x `tools.sessions.*`, 2.2/2.3 `session_filter.*`, 2.1
-//! `sessionFilter.*` and 2.0 `[session]` sections (spec: cherrypy-sessions §2,
-//! legacy-names §1).
+//! `sessionFilter.*` and 2.0 `[session]` sections.
 //!
 //! [`SessionConfigs`] reads a config once, works out the file's [`Era`], checks every session
 //! value (errors are located, CherryPy's traps become warnings) and precomputes the effective
@@ -11,6 +10,13 @@
 //! Every field of a [`SessionConfig`] is a [`Setting`] that remembers its [`SettingOrigin`]:
 //! the file place it was written at, the legacy spelling it was read from, or the era or
 //! built-in default it fell back to.
+//!
+//! Every setting is one entry of the table in `table.rs` (its spellings, how it is read, its
+//! range, its default per era, its field, `explain` row and builder setter); that file's
+//! docs list what stays special-cased beside it. The modules run one way: `keys` (spellings)
+//! and `values`/`storage` (reading a value, reporting to a `sink`) feed `build`, which
+//! collects each section's `node` and has `resolve` turn a path's merged nodes into a
+//! [`SessionConfig`].
 
 mod build;
 mod builder;
@@ -19,13 +25,20 @@ mod explain;
 mod input;
 pub(crate) mod keys;
 mod legacy;
+mod node;
 mod origin;
 mod pathexpr;
 pub(crate) mod paths;
+#[cfg(test)]
+mod readme;
 mod resolve;
 mod servers;
+mod sink;
+mod spec;
 mod storage;
+mod table;
 mod timedelta;
+mod typed;
 mod types;
 mod values;
 
@@ -36,8 +49,9 @@ pub use build::SessionConfigs;
 pub use era::{Era, EraReport};
 pub use explain::{Explanation, explain, explain_file};
 pub use origin::{Setting, SettingOrigin};
+pub use table::SessionConfig;
 pub(crate) use types::seconds_duration;
-pub use types::{LockingMode, Minutes, SameSite, SessionConfig, StorageKind};
+pub use types::{LockingMode, Minutes, SameSite, StorageKind};
 
 #[cfg(feature = "memcached")]
 pub(crate) use servers::memcached_dsn;

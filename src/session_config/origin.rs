@@ -1,4 +1,4 @@
-//! Where a typed session setting came from (house style 3), for `explain` and for errors
+//! Where a typed session setting came from (every value can say where it was set), for `explain` and for errors
 //! found after loading ("storage_path does not exist" still points at the file's line).
 
 use std::fmt;

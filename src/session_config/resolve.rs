@@ -1,29 +1,31 @@
-//! From the merged slots of one path to a [`SessionConfig`]: era defaults for what the file
-//! relied on, 18.x's storage precedence, and the checks that need several settings.
+//! From the merged slots of one path to a [`SessionConfig`]: every field the table's way
+//! (the written value, else the era's default), then what the table cannot say: 18.x's
+//! storage precedence, 2.1's `staticFilter.on`, and the checks that need several settings.
 
 use crate::Diagnostic;
 
-use super::build::{Node, Slot};
 use super::codes;
 use super::era::{Era, EraReport};
-use super::keys::Opt;
+use super::node::{Node, Slot};
 use super::origin::{Setting, SettingOrigin};
-use super::types::{LockingMode, Minutes, SessionConfig, StorageKind};
-use super::values::{Sink, Typed, at_value};
+use super::sink::{Sink, at_value};
+use super::spec::DefaultOrigin;
+use super::table::{Opt, Picker, SessionConfig};
+use super::typed::{FromTyped, Typed};
+use super::types::{LockingMode, StorageKind};
 
 /// The effective settings from the merged slots of a path.
 pub(super) fn resolve(merged: &Node, era: &EraReport, sink: &mut Sink) -> SessionConfig {
-    let e = era.defaults;
-    let mut on = pick(merged, Opt::On, e, |t| match t {
-        Typed::Bool(b) => Some(*b),
-        _ => None,
+    let mut config = SessionConfig::picked(&Merged {
+        node: merged,
+        era: era.defaults,
     });
     // 2.1 skipped sessions wherever staticFilter.on was true.
     if let Some(slot) = merged.get(&Opt::StaticOn)
-        && on.value
+        && config.on.value
         && slot.typed == Typed::Bool(true)
     {
-        on = Setting::new(
+        config.on = Setting::new(
             false,
             SettingOrigin::LegacyBehaviour {
                 era: Era::V2_1,
@@ -32,105 +34,37 @@ pub(super) fn resolve(merged: &Node, era: &EraReport, sink: &mut Sink) -> Sessio
             },
         );
     }
-    let storage = storage(merged, e, sink);
-    let storage_class = custom_class(merged, &storage);
-    let config = SessionConfig {
-        on,
-        storage,
-        storage_class,
-        storage_path: pick(merged, Opt::StoragePath, e, opt_text),
-        timeout: pick(merged, Opt::Timeout, e, minutes),
-        locking: pick(merged, Opt::Locking, e, |t| match t {
-            Typed::Locking(l) => Some(*l),
-            _ => None,
-        }),
-        name: pick(merged, Opt::Name, e, text),
-        domain: pick(merged, Opt::Domain, e, opt_text),
-        path: pick(merged, Opt::Path, e, opt_text),
-        path_header: pick(merged, Opt::PathHeader, e, opt_text),
-        secure: pick(merged, Opt::Secure, e, boolean),
-        httponly: pick(merged, Opt::Httponly, e, boolean),
-        persistent: pick(merged, Opt::Persistent, e, boolean),
-        clean_freq: pick(merged, Opt::CleanFreq, e, minutes),
-        debug: pick(merged, Opt::Debug, e, boolean),
-        lock_timeout: pick(merged, Opt::LockTimeout, e, |t| match t {
-            Typed::Seconds(s) => Some(*s),
-            _ => None,
-        }),
-        servers: pick(merged, Opt::Servers, e, |t| match t {
-            Typed::Servers(s) => Some(s.clone()),
-            _ => None,
-        }),
-        samesite: pick(merged, Opt::Samesite, e, |t| match t {
-            Typed::SameSite(s) => Some(*s),
-            _ => None,
-        }),
-        redis_url: pick(merged, Opt::RedisUrl, e, opt_text),
-        redis_host: pick(merged, Opt::RedisHost, e, text),
-        redis_port: pick(merged, Opt::RedisPort, e, int),
-        redis_db: pick(merged, Opt::RedisDb, e, int),
-        redis_user: pick(merged, Opt::RedisUser, e, opt_text),
-        redis_password: pick(merged, Opt::RedisPassword, e, opt_text),
-        redis_prefix: pick(merged, Opt::RedisPrefix, e, text),
-        redis_lock_prefix: pick(merged, Opt::RedisLockPrefix, e, text),
-        redis_ssl: pick(merged, Opt::RedisSsl, e, boolean),
-        redis_tls_skip_verify: pick(merged, Opt::RedisTlsSkipVerify, e, boolean),
-        redis_is_sentinel: pick(merged, Opt::RedisIsSentinel, e, boolean),
-        redis_sentinel_pass: pick(merged, Opt::RedisSentinelPass, e, opt_text),
-        redis_sentinel_service: pick(merged, Opt::RedisSentinelService, e, opt_text),
-    };
+    config.storage = storage(merged, era.defaults, sink);
+    config.storage_class = custom_class(merged, &config.storage);
     check(&config, era, sink);
     config
 }
 
-fn opt_text(t: &Typed) -> Option<Option<String>> {
-    match t {
-        Typed::OptText(s) => Some(s.clone()),
-        _ => None,
+/// The merged slots of a path, and the era whose defaults fill the rest.
+struct Merged<'a> {
+    node: &'a Node,
+    era: Era,
+}
+
+impl Picker for Merged<'_> {
+    /// The written value, else the era's default.
+    fn pick<T: FromTyped>(
+        &self,
+        opt: Opt,
+        default: impl FnOnce(Era) -> T,
+        origin: DefaultOrigin,
+    ) -> Setting<T> {
+        if let Some(slot) = self.node.get(&opt)
+            && let Some(value) = T::from_typed(&slot.typed)
+        {
+            return Setting::new(value, slot.origin.clone());
+        }
+        Setting::new(default(self.era), origin.origin(self.era))
     }
 }
 
-fn text(t: &Typed) -> Option<String> {
-    match t {
-        Typed::Text(s) => Some(s.clone()),
-        _ => None,
-    }
-}
-
-fn int(t: &Typed) -> Option<i64> {
-    match t {
-        Typed::Int(i) => Some(*i),
-        _ => None,
-    }
-}
-
-fn minutes(t: &Typed) -> Option<Minutes> {
-    match t {
-        Typed::Minutes(m) => Some(*m),
-        _ => None,
-    }
-}
-
-fn boolean(t: &Typed) -> Option<bool> {
-    match t {
-        Typed::Bool(b) => Some(*b),
-        _ => None,
-    }
-}
-
-/// The written value, else the era's default.
-fn pick<T>(merged: &Node, opt: Opt, era: Era, get: impl Fn(&Typed) -> Option<T>) -> Setting<T> {
-    if let Some(slot) = merged.get(&opt)
-        && let Some(v) = get(&slot.typed)
-    {
-        return Setting::new(v, slot.origin.clone());
-    }
-    let (typed, origin) = default(era, opt);
-    let value = get(&typed).expect("each default has its setting's type");
-    Setting::new(value, origin)
-}
-
-/// 18.x: a true `storage_type` overrides `storage_class` (spec: cherrypy-sessions §2).
+/// 18.x: a true `storage_type` overrides `storage_class` (CherryPy 18's `init` tests
+/// `storage_type` first).
 fn storage(merged: &Node, era: Era, sink: &mut Sink) -> Setting<StorageKind> {
     let written = |opt| -> Option<(StorageKind, &Slot)> {
         let slot = merged.get(&opt)?;
@@ -273,63 +207,4 @@ fn check_redis(config: &SessionConfig, sink: &mut Sink) {
             ),
         ));
     }
-}
-
-/// The default of a setting in an era (fixtures/legacy/README.md, table A; spec:
-/// cherrypy-sessions §2 for 3.x).
-fn default(era: Era, opt: Opt) -> (Typed, SettingOrigin) {
-    let legacy = era < Era::V3;
-    let origin = if legacy {
-        SettingOrigin::EraDefault(era)
-    } else {
-        SettingOrigin::BuiltinDefault
-    };
-    let typed = match opt {
-        Opt::On | Opt::Secure | Opt::Httponly | Opt::StaticOn => Typed::Bool(false),
-        Opt::Persistent => Typed::Bool(era != Era::V2_0),
-        Opt::StoragePath | Opt::Domain | Opt::Path | Opt::PathHeader => Typed::OptText(None),
-        Opt::Timeout => Typed::Minutes(Minutes::int(60)),
-        Opt::CleanFreq => Typed::Minutes(Minutes::int(if era == Era::V2_0 { 60 } else { 5 })),
-        Opt::Locking => Typed::Locking(if legacy {
-            LockingMode::Explicit
-        } else {
-            LockingMode::Implicit
-        }),
-        Opt::Name => Typed::Text(
-            match era {
-                Era::V2_0 => "CherryPySession",
-                Era::V2_1 => "sessionID",
-                _ => "session_id",
-            }
-            .to_owned(),
-        ),
-        Opt::LockTimeout => Typed::Seconds(matches!(era, Era::V2_1 | Era::V2_2).then_some(30.0)),
-        // No 2.x counterpart: CherryPy 18's (or our) default in every era.
-        Opt::Debug => return (Typed::Bool(false), SettingOrigin::BuiltinDefault),
-        Opt::Servers => {
-            return (
-                Typed::Servers(vec!["localhost:11211".to_owned()]),
-                SettingOrigin::BuiltinDefault,
-            );
-        }
-        Opt::Samesite => return (Typed::SameSite(None), SettingOrigin::BuiltinDefault),
-        // Our Redis store's defaults: the class attributes of `cherrys.RedisSession`.
-        Opt::RedisUrl
-        | Opt::RedisUser
-        | Opt::RedisPassword
-        | Opt::RedisSentinelPass
-        | Opt::RedisSentinelService => Typed::OptText(None),
-        Opt::RedisHost => Typed::Text("127.0.0.1".to_owned()),
-        Opt::RedisPort => Typed::Int(6379),
-        Opt::RedisDb => Typed::Int(0),
-        Opt::RedisPrefix => Typed::Text(String::new()),
-        Opt::RedisLockPrefix => Typed::Text("lock_".to_owned()),
-        Opt::RedisSsl | Opt::RedisTlsSkipVerify | Opt::RedisIsSentinel => Typed::Bool(false),
-        Opt::StorageType | Opt::StorageClass => Typed::Storage(None),
-        Opt::Priority => Typed::Ignored,
-    };
-    if opt.is_redis() {
-        return (typed, SettingOrigin::CherrysDefault);
-    }
-    (typed, origin)
 }

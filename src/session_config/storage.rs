@@ -1,5 +1,5 @@
 //! The backend a config asks for: `storage_type` by each era's rule, and the dotted
-//! `storage_class` (spec: cherrypy-sessions §2; legacy-names §1, §2).
+//! `storage_class`, which names a class and is never run.
 
 use crate::Diagnostic;
 use crate::config::FilePlace;
@@ -7,8 +7,9 @@ use crate::unrepr::{Expr, Value};
 
 use super::codes;
 use super::keys::did_you_mean;
+use super::sink::{Sink, at_value, type_error};
+use super::typed::Typed;
 use super::types::StorageKind;
-use super::values::{Sink, Typed, at_value, type_error};
 
 /// 3.x `storage_type`: `value.title() + 'Session'`, so case-insensitive. A false value is
 /// not set (18.x then uses `storage_class`).
@@ -58,8 +59,8 @@ pub(super) fn storage_type(
     }
 }
 
-/// 2.1/2.2: only the first letter is upper-cased, then `Storage` is appended
-/// (legacy-names §1, `sessionFilter.storageType`).
+/// 2.1/2.2: only the first letter is upper-cased, then `Storage` is appended, and that
+/// class looked up (so `"RAM"` named `RAMStorage`, which does not exist).
 pub(super) fn storage_type_2x(
     value: &Value,
     place: &FilePlace,

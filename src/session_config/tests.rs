@@ -710,3 +710,95 @@ fn explain_masks_the_redis_password() {
     let text = super::explain(&ram, "/").expect("valid").to_text();
     assert!(!text.contains("prefix"), "{text}");
 }
+
+/// `tools.sessions.max_lifetime`: minutes (int or float), `None` for no limit (the
+/// default), our extension with no 2.x spelling.
+#[test]
+fn max_lifetime_is_read_in_minutes() {
+    let s = ok("[global]\n").value.root().clone();
+    assert_eq!(s.max_lifetime.value, None);
+    assert_eq!(s.max_lifetime.origin, SettingOrigin::BuiltinDefault);
+
+    let loaded = ok("[global]\ntools.sessions.max_lifetime = 0.02\n");
+    let s = loaded.value.root();
+    assert_eq!(s.max_lifetime.value, Some(Minutes::float(0.02)));
+    assert_eq!(s.max_lifetime.origin.line(), Some(2));
+    let s = ok("[global]\ntools.sessions.max_lifetime = 480\n").value;
+    assert_eq!(s.root().max_lifetime.value, Some(Minutes::int(480)));
+    let s = ok(
+        "[global]\ntools.sessions.max_lifetime = 480\n[/api]\ntools.sessions.max_lifetime = None\n",
+    )
+    .value;
+    assert_eq!(s.session_for_path("/api/x").max_lifetime.value, None);
+    assert_eq!(
+        s.session_for_path("/x").max_lifetime.value,
+        Some(Minutes::int(480))
+    );
+
+    // In code.
+    let c = SessionConfig::default().max_lifetime(Minutes::int(5));
+    assert_eq!(c.max_lifetime.value, Some(Minutes::int(5)));
+    assert_eq!(c.max_lifetime.origin, SettingOrigin::Code);
+
+    // 2.x had no such setting.
+    let loaded = ok("[global]\nsession_filter.on = True\nsession_filter.max_lifetime = 5\n");
+    assert_eq!(loaded.value.root().max_lifetime.value, None);
+    warning(&loaded, codes::LEGACY_UNKNOWN_KEY);
+}
+
+/// A negative or absurd `max_lifetime`, a quoted number or a string is refused where it is
+/// written.
+#[test]
+fn max_lifetime_out_of_range_or_of_the_wrong_type_is_a_located_error() {
+    let d = err("[global]\n\ntools.sessions.max_lifetime = -1\n");
+    assert_eq!(d.code, codes::VALUE_OUT_OF_RANGE);
+    assert_eq!(line(&d), 3);
+    assert!(
+        d.message
+            .contains("tools.sessions.max_lifetime takes 0 to 1000000000 minutes"),
+        "{}",
+        d.message
+    );
+    let d = err("[global]\ntools.sessions.max_lifetime = 1e12\n");
+    assert_eq!(d.code, codes::VALUE_OUT_OF_RANGE);
+    let d = err("[global]\ntools.sessions.max_lifetime = \"5\"\n");
+    assert_eq!(d.code, codes::QUOTED_NUMBER);
+    let d = err("[global]\ntools.sessions.max_lifetime = 'long'\n");
+    assert_eq!(d.code, codes::VALUE_TYPE);
+    // No warning for a negative duration: it is an error of its own.
+    assert!(
+        ok("[global]\ntools.sessions.max_lifetime = 0\n")
+            .warnings
+            .is_empty()
+    );
+}
+
+/// `explain` shows `max_lifetime_minutes` only where it is set, so the output of configs
+/// without it is as before.
+#[test]
+fn explain_shows_max_lifetime_only_where_set() {
+    let source = std::sync::Arc::new(SourceFile::new(
+        "life.conf",
+        "[/]\ntools.sessions.on = True\n[/admin]\ntools.sessions.max_lifetime = 480\n",
+    ));
+    let text = super::explain(&source, "/admin").expect("valid").to_text();
+    let rows: Vec<&str> = text.lines().skip(4).take(3).collect();
+    assert_eq!(
+        rows,
+        [
+            "timeout_minutes = 60    (built-in default)",
+            "max_lifetime_minutes = 480    (life.conf:4 [/admin] tools.sessions.max_lifetime)",
+            "locking = \"implicit\"    (built-in default)",
+        ],
+        "{text}"
+    );
+    let text = super::explain(&source, "/").expect("valid").to_text();
+    assert!(!text.contains("max_lifetime"), "{text}");
+    #[cfg(feature = "json")]
+    {
+        let json = super::explain(&source, "/admin").expect("valid").to_json();
+        assert_eq!(json["session"]["max_lifetime_minutes"], 480);
+        let json = super::explain(&source, "/").expect("valid").to_json();
+        assert!(json["session"].get("max_lifetime_minutes").is_none());
+    }
+}

@@ -1,5 +1,6 @@
 //! `lock_timeout = datetime.timedelta(minutes=5)`: the seconds such a call would give,
-//! computed from its literal arguments without calling anything (house style 8).
+//! computed from its literal arguments without calling anything (nothing from a config is
+//! ever run).
 
 use crate::unrepr::{Expr, Value};
 

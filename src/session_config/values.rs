@@ -1,8 +1,6 @@
-//! One written value turned into a typed one, with CherryPy's rules for the spelling's era
-//! (spec: cherrypy-sessions §2; legacy-names §1, §2). Wrong values become located
+//! One written value turned into a typed one, by the rules of the era whose spelling was
+//! read (the setting's [`Read`] says which rules). Wrong values become located
 //! diagnostics.
-
-use std::collections::HashSet;
 
 use crate::Diagnostic;
 use crate::config::FilePlace;
@@ -10,104 +8,15 @@ use crate::unrepr::{Expr, Value};
 
 use super::codes;
 use super::era::Era;
-use super::keys::{Opt, did_you_mean};
+use super::keys::did_you_mean;
 use super::pathexpr;
+use super::sink::{Sink, at_value, type_error};
+use super::spec::Read;
 use super::storage;
+use super::table::Opt;
 use super::timedelta::{self, Timedelta};
-use super::types::{LockingMode, Minutes, SameSite, StorageKind};
-
-/// A value read for one setting.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) enum Typed {
-    Bool(bool),
-    Text(String),
-    OptText(Option<String>),
-    Minutes(Minutes),
-    Locking(LockingMode),
-    /// `None`: not set (a false `storage_type`, `storage_class = None`).
-    Storage(Option<StorageKind>),
-    /// `storage_class` naming a class of the application's own.
-    Class(String),
-    Seconds(Option<f64>),
-    Servers(Vec<String>),
-    SameSite(Option<SameSite>),
-    Int(i64),
-    /// Read but without effect here (`priority`).
-    Ignored,
-}
-
-/// Collects diagnostics, each once (a `[DEFAULT]` key is seen in every section, and a
-/// setting in `[global]` is checked for every path).
-#[derive(Debug, Default)]
-pub(super) struct Sink {
-    pub(super) diagnostics: Vec<Diagnostic>,
-    seen: HashSet<(String, usize, usize, &'static str)>,
-    /// Bytes of text the session settings hold so far, over every section: a `[DEFAULT]`
-    /// or `[/]` value is copied into the settings of each path section.
-    copied: usize,
-}
-
-impl Sink {
-    pub(super) fn push(&mut self, d: Diagnostic) {
-        let id = match &d.location {
-            Some(l) => (l.file.name().to_owned(), l.span.start, l.span.end, d.code),
-            None => (d.message.clone(), 0, 0, d.code),
-        };
-        if self.seen.insert(id) {
-            self.diagnostics.push(d);
-        }
-    }
-}
-
-impl Sink {
-    /// Counts `bytes` more of settings copied from the value at `place`; past
-    /// [`MAX_CONFIG_VALUE_BYTES`](crate::limits::MAX_CONFIG_VALUE_BYTES) pushes a located
-    /// error and answers `false`: the caller builds nothing more from it.
-    pub(super) fn charge(&mut self, bytes: usize, place: &FilePlace) -> bool {
-        self.copied = self.copied.saturating_add(bytes);
-        if self.copied <= crate::limits::MAX_CONFIG_VALUE_BYTES {
-            return true;
-        }
-        self.push(at_value(
-            place,
-            Diagnostic::error(
-                codes::SESSION_SETTINGS_TOO_LARGE,
-                format!(
-                    "this value is copied into the session settings of every path section, which pass {} MiB",
-                    crate::limits::MAX_CONFIG_VALUE_BYTES >> 20
-                ),
-            )
-            .with_help("shorten the value, or set it in fewer sections"),
-        ));
-        false
-    }
-}
-
-/// The bytes of text a setting holds.
-pub(super) fn text_bytes(typed: &Typed) -> usize {
-    match typed {
-        Typed::Text(s) | Typed::OptText(Some(s)) | Typed::Class(s) => s.len(),
-        Typed::Servers(list) => list.iter().map(String::len).sum(),
-        _ => 0,
-    }
-}
-
-/// A diagnostic about a key.
-pub(super) fn at_key(place: &FilePlace, d: Diagnostic) -> Diagnostic {
-    d.at(&place.file, place.key_span)
-        .in_entry(&place.section, Some(place.key()))
-}
-
-/// A diagnostic about a value.
-pub(super) fn at_value(place: &FilePlace, d: Diagnostic) -> Diagnostic {
-    let span = if place.value_span.is_empty() {
-        place.key_span
-    } else {
-        place.value_span
-    };
-    d.at(&place.file, span)
-        .in_entry(&place.section, Some(place.key()))
-}
+use super::typed::Typed;
+use super::types::{LockingMode, Minutes, SameSite};
 
 /// Reads a Python-literal value (3.x, 2.1, 2.2) for `opt`, by the rules of `era`.
 pub(super) fn interpret(
@@ -118,10 +27,11 @@ pub(super) fn interpret(
     sink: &mut Sink,
 ) -> Option<Typed> {
     let legacy = era < Era::V3;
-    match opt {
-        Opt::StorageClass => return storage::storage_class(value, place, sink),
-        Opt::LockTimeout if !legacy => return lock_timeout(value, place, sink),
-        Opt::StoragePath if value.is_expr() => {
+    let read = opt.spec().read;
+    match read {
+        Read::StorageClass => return storage::storage_class(value, place, sink),
+        Read::LockTimeout if !legacy => return lock_timeout(value, place, sink),
+        Read::Path if value.is_expr() => {
             if let Some(path) = pathexpr::path(value) {
                 sink.push(at_value(
                     place,
@@ -136,58 +46,44 @@ pub(super) fn interpret(
         _ => {}
     }
     let value = literal(value, place, sink)?;
-    Some(match opt {
-        Opt::On | Opt::Httponly | Opt::Persistent | Opt::Debug | Opt::StaticOn => {
-            Typed::Bool(truthy(value, place, sink))
+    Some(match read {
+        // Python truthiness, as CherryPy (and cherrys: `if cls.is_sentinel:`) tests them.
+        Read::Flag => Typed::Bool(truthy(value, place, sink)),
+        Read::SecureFlag if legacy => Typed::Bool(secure_2_2(value, place, sink)),
+        Read::SecureFlag => Typed::Bool(truthy(value, place, sink)),
+        Read::StorageType if legacy => {
+            Typed::Storage(storage::storage_type_2x(value, place, sink)?)
         }
-        Opt::Secure if legacy => Typed::Bool(secure_2_2(value, place, sink)),
-        Opt::Secure => Typed::Bool(truthy(value, place, sink)),
-        Opt::StorageType if legacy => Typed::Storage(storage::storage_type_2x(value, place, sink)?),
-        Opt::StorageType => Typed::Storage(storage::storage_type(value, place, sink)?),
-        Opt::Timeout => Typed::Minutes(minutes(value, false, place, sink)?),
-        Opt::CleanFreq => Typed::Minutes(minutes(value, true, place, sink)?),
-        Opt::LockTimeout => Typed::Seconds(Some(minutes(value, false, place, sink)?.as_f64())),
-        Opt::Locking if legacy => Typed::Locking(locking_2x(value, place, sink)),
-        Opt::Locking => Typed::Locking(locking(value, place, sink)),
-        Opt::Name => Typed::Text(text(value, place, sink)?),
-        Opt::StoragePath | Opt::Domain | Opt::Path | Opt::PathHeader => {
-            Typed::OptText(optional_text(value, place, sink)?)
-        }
-        Opt::Servers => Typed::Servers(servers(value, place, sink)?),
-        Opt::Samesite => Typed::SameSite(samesite(value, place, sink)?),
-        Opt::RedisHost | Opt::RedisPrefix | Opt::RedisLockPrefix => {
-            Typed::Text(text(value, place, sink)?)
-        }
-        // cherrys tests these as Python does (`if cls.is_sentinel:`, redis-py's `if ssl:`).
-        Opt::RedisSsl | Opt::RedisTlsSkipVerify | Opt::RedisIsSentinel => {
-            Typed::Bool(truthy(value, place, sink))
-        }
-        Opt::RedisUrl
-        | Opt::RedisUser
-        | Opt::RedisPassword
-        | Opt::RedisSentinelPass
-        | Opt::RedisSentinelService => Typed::OptText(optional_text(value, place, sink)?),
-        Opt::RedisPort => Typed::Int(int_in(value, 1..=65535, place, sink)?),
-        Opt::RedisDb => Typed::Int(int_in(value, 0..=i64::MAX, place, sink)?),
-        Opt::Priority | Opt::StorageClass => Typed::Ignored,
+        Read::StorageType => Typed::Storage(storage::storage_type(value, place, sink)?),
+        Read::Minutes => Typed::Minutes(minutes(value, false, place, sink)?),
+        Read::MinutesOrZero => Typed::Minutes(minutes(value, true, place, sink)?),
+        Read::OptMinutes => Typed::OptMinutes(match value {
+            Value::None => None,
+            // Negative values are out of range (checked by the caller), not a duration.
+            value => Some(minutes(value, true, place, sink)?),
+        }),
+        // 2.x's `deadlock_timeout`: a number only.
+        Read::LockTimeout => Typed::Seconds(Some(minutes(value, false, place, sink)?.as_f64())),
+        Read::Locking if legacy => Typed::Locking(locking_2x(value, place, sink)),
+        Read::Locking => Typed::Locking(locking(value, place, sink)),
+        Read::Text => Typed::Text(text(value, place, sink)?),
+        Read::OptText | Read::Path => Typed::OptText(optional_text(value, place, sink)?),
+        Read::Servers => Typed::Servers(servers(value, place, sink)?),
+        Read::SameSite => Typed::SameSite(samesite(value, place, sink)?),
+        Read::Int(low, high) => Typed::Int(int_in(value, low..=high, place, sink)?),
+        Read::Ignored | Read::StorageClass => Typed::Ignored,
     })
 }
 
-/// Whether a number read for `opt` is in the range the setting can use, checked when the
-/// config is read so that no arithmetic on it at run time can overflow; pushes a located
-/// error and answers `false` when it is not. NaN and infinities are outside every range.
+/// Whether a number read for `opt` is in the range the setting can use (the table's
+/// `range`), checked when the config is read so that no arithmetic on it at run time can
+/// overflow; pushes a located error and answers `false` when it is not. NaN and infinities
+/// are outside every range.
 pub(super) fn in_range(opt: Opt, typed: &Typed, place: &FilePlace, sink: &mut Sink) -> bool {
-    let max = crate::limits::MAX_DURATION_MINUTES;
-    let (value, low, high, unit) = match (opt, typed) {
-        (Opt::Timeout, Typed::Minutes(m)) => (m.as_f64(), -max, max, "minutes"),
-        // CherryPy runs its clean-up without pause for a negative frequency.
-        (Opt::CleanFreq, Typed::Minutes(m)) => (m.as_f64(), 0.0, max, "minutes"),
-        // CherryPy's file sessions fail every request with a negative lock timeout (its
-        // timer has run out before the first try).
-        (Opt::LockTimeout, Typed::Seconds(Some(s))) => (*s, 0.0, max * 60.0, "seconds"),
-        _ => return true,
+    let (Some(range), Some(value)) = (opt.spec().range, typed.number()) else {
+        return true;
     };
-    if (low..=high).contains(&value) {
+    if (range.low..=range.high).contains(&value) {
         return true;
     }
     sink.push(at_value(
@@ -195,11 +91,12 @@ pub(super) fn in_range(opt: Opt, typed: &Typed, place: &FilePlace, sink: &mut Si
         Diagnostic::error(
             codes::VALUE_OUT_OF_RANGE,
             format!(
-                "{} is out of range: {} takes {} to {} {unit} (about 1900 years)",
+                "{} is out of range: {} takes {} to {} {} (about 1900 years)",
                 crate::unrepr::float_repr(value),
                 opt.modern(),
-                number(low),
-                number(high),
+                number(range.low),
+                number(range.high),
+                range.unit,
             ),
         ),
     ));
@@ -237,16 +134,6 @@ fn literal<'v>(value: &'v Value, place: &FilePlace, sink: &mut Sink) -> Option<&
     None
 }
 
-pub(super) fn type_error(place: &FilePlace, expected: &str, value: &Value, sink: &mut Sink) {
-    sink.push(at_value(
-        place,
-        Diagnostic::error(
-            codes::VALUE_TYPE,
-            format!("expected {expected}, not {}", value.type_name()),
-        ),
-    ));
-}
-
 /// Python truthiness; a quoted boolean is a non-empty string, so true, as in CherryPy.
 pub(super) fn truthy(value: &Value, place: &FilePlace, sink: &mut Sink) -> bool {
     if let Value::Str(s) = value {
@@ -281,7 +168,7 @@ fn bool_word(s: &str) -> &'static str {
     }
 }
 
-/// 2.2 set the Secure flag only for the value `True` itself (legacy-names §1).
+/// 2.2 set the Secure flag only for the value `True` itself (it compared with `is True`).
 fn secure_2_2(value: &Value, place: &FilePlace, sink: &mut Sink) -> bool {
     if *value == Value::Bool(true) {
         return true;
@@ -403,7 +290,8 @@ fn optional_text(value: &Value, place: &FilePlace, sink: &mut Sink) -> Option<Op
     }
 }
 
-/// 3.x: exact compare; anything else is explicit (spec: cherrypy-sessions §8).
+/// 3.x: exact compare; anything else is explicit (CherryPy tests only for `'implicit'` and
+/// `'early'`).
 fn locking(value: &Value, place: &FilePlace, sink: &mut Sink) -> LockingMode {
     match value {
         Value::Str(s) if s == "implicit" => return LockingMode::Implicit,
@@ -424,7 +312,7 @@ fn locking(value: &Value, place: &FilePlace, sink: &mut Sink) -> LockingMode {
     LockingMode::Explicit
 }
 
-/// 2.x `'implicit'` locked before the body was read, i.e. 3.x `'early'` (legacy-names §1).
+/// 2.x `'implicit'` locked before the body was read, i.e. 3.x `'early'`.
 fn locking_2x(value: &Value, place: &FilePlace, sink: &mut Sink) -> LockingMode {
     match value {
         Value::Str(s) if s == "implicit" => LockingMode::Early,

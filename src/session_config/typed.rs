@@ -1,0 +1,81 @@
+//! [`Typed`]: one written value once read, before it becomes a field of a
+//! [`SessionConfig`](super::SessionConfig); [`FromTyped`] takes a field's value out of it.
+
+use super::types::{LockingMode, Minutes, SameSite, StorageKind};
+
+/// A value read for one setting.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Typed {
+    Bool(bool),
+    Text(String),
+    OptText(Option<String>),
+    Minutes(Minutes),
+    /// Minutes, or `None` for "no value" (`max_lifetime = None`).
+    OptMinutes(Option<Minutes>),
+    Locking(LockingMode),
+    /// `None`: not set (a false `storage_type`, `storage_class = None`).
+    Storage(Option<StorageKind>),
+    /// `storage_class` naming a class of the application's own.
+    Class(String),
+    Seconds(Option<f64>),
+    Servers(Vec<String>),
+    SameSite(Option<SameSite>),
+    Int(i64),
+    /// Read but without effect here (`priority`).
+    Ignored,
+}
+
+impl Typed {
+    /// The bytes of text the setting holds.
+    pub(super) fn text_bytes(&self) -> usize {
+        match self {
+            Typed::Text(s) | Typed::OptText(Some(s)) | Typed::Class(s) => s.len(),
+            Typed::Servers(list) => list.iter().map(String::len).sum(),
+            _ => 0,
+        }
+    }
+
+    /// The number a range applies to, in the setting's unit.
+    pub(super) fn number(&self) -> Option<f64> {
+        match self {
+            Typed::Minutes(m) | Typed::OptMinutes(Some(m)) => Some(m.as_f64()),
+            Typed::Seconds(Some(s)) => Some(*s),
+            _ => None,
+        }
+    }
+}
+
+/// A field's value out of a [`Typed`] of the field's kind (`None`: the written value sets
+/// nothing, and the default applies).
+pub(super) trait FromTyped: Sized {
+    fn from_typed(typed: &Typed) -> Option<Self>;
+}
+
+macro_rules! from_typed {
+    ($($ty:ty: $pattern:pat => $value:expr;)*) => {
+        $(
+            impl FromTyped for $ty {
+                fn from_typed(typed: &Typed) -> Option<Self> {
+                    match typed {
+                        $pattern => Some($value),
+                        _ => None,
+                    }
+                }
+            }
+        )*
+    };
+}
+
+from_typed! {
+    bool: Typed::Bool(b) => *b;
+    String: Typed::Text(s) => s.clone();
+    Option<String>: Typed::OptText(s) => s.clone();
+    Minutes: Typed::Minutes(m) => *m;
+    Option<Minutes>: Typed::OptMinutes(m) => *m;
+    LockingMode: Typed::Locking(l) => *l;
+    StorageKind: Typed::Storage(Some(kind)) => *kind;
+    Option<f64>: Typed::Seconds(s) => *s;
+    Vec<String>: Typed::Servers(s) => s.clone();
+    Option<SameSite>: Typed::SameSite(s) => *s;
+    i64: Typed::Int(i) => *i;
+}
