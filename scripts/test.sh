@@ -13,8 +13,10 @@ cargo check --no-default-features --features actix-session
 INSTA_UPDATE=no cargo test --all-features
 # An application that adds the crate with its default features: its own JSON still works,
 # and it compiles no command-line crates.
-CARGO_TARGET_DIR=target/user-app cargo test --manifest-path tests/user-app/Cargo.toml
-if CARGO_TARGET_DIR=target/user-app cargo tree --manifest-path tests/user-app/Cargo.toml \
+# The user app shares the crate's target directory: the dependencies it has in common (with
+# the same features) are built once.
+CARGO_TARGET_DIR="$PWD/target" cargo test --manifest-path tests/user-app/Cargo.toml
+if CARGO_TARGET_DIR="$PWD/target" cargo tree --manifest-path tests/user-app/Cargo.toml \
     -e normal --prefix none | grep -E '^(clap|anyhow) '; then
   echo "scripts/test.sh: the library's default features pull in command-line crates" >&2
   exit 1
