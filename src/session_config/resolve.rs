@@ -249,18 +249,6 @@ fn check_redis(config: &SessionConfig, sink: &mut Sink) {
             .with_help("give tools.sessions.prefix or tools.sessions.lock_prefix another value"),
         ));
     }
-    if config.redis_is_sentinel.value
-        && let Some(place) = place_of(&[&config.redis_is_sentinel.origin])
-    {
-        sink.push(at_value(
-            &place,
-            Diagnostic::error(
-                codes::REDIS_NOT_SUPPORTED,
-                "Redis Sentinel (is_sentinel) is not supported yet: this crate would connect to the sentinel itself, not to the master it names",
-            )
-            .with_help("point host/port (or url) at the Redis master"),
-        ));
-    }
     if config.redis_tls_skip_verify.value
         && !config.redis_is_sentinel.value
         && let Some(place) = config.redis_tls_skip_verify.origin.place()
