@@ -87,6 +87,42 @@ impl Server {
         Self::start("redis-server", args, port)
     }
 
+    /// `redis-server` on 127.0.0.1 replicating the one on `master_port`, in memory only.
+    pub(crate) fn redis_replica(dir: &std::path::Path, master_port: u16) -> Self {
+        let port = free_port();
+        let args = format!(
+            "--bind 127.0.0.1 --port {port} --dir {} --save '' --replicaof 127.0.0.1 {master_port} --daemonize no",
+            dir.display()
+        );
+        Self::start("redis-server", split_args(&args), port)
+    }
+
+    /// A Redis Sentinel on 127.0.0.1 watching the master on `master_port` under the name
+    /// `service`, alone (a quorum of one). Its config file (which a sentinel rewrites) is
+    /// written in `dir`.
+    pub(crate) fn redis_sentinel(dir: &std::path::Path, master_port: u16, service: &str) -> Self {
+        let port = free_port();
+        let conf = dir.join(format!("sentinel-{port}.conf"));
+        std::fs::write(
+            &conf,
+            format!(
+                "bind 127.0.0.1\nport {port}\ndir {}\n\
+                 sentinel monitor {service} 127.0.0.1 {master_port} 1\n\
+                 sentinel down-after-milliseconds {service} 2000\n\
+                 sentinel failover-timeout {service} 10000\n",
+                dir.display()
+            ),
+        )
+        .expect("sentinel.conf");
+        let args = vec![
+            conf.display().to_string(),
+            "--sentinel".into(),
+            "--daemonize".into(),
+            "no".into(),
+        ];
+        Self::start("redis-server", args, port)
+    }
+
     fn start(program: &'static str, args: Vec<String>, port: u16) -> Self {
         let mut server = Self {
             child: None,
@@ -133,6 +169,29 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Arguments split at spaces; `''` is an empty one.
+fn split_args(args: &str) -> Vec<String> {
+    args.split_whitespace()
+        .map(|a| {
+            if a == "''" {
+                String::new()
+            } else {
+                a.to_owned()
+            }
+        })
+        .collect()
+}
+
+/// `redis-cli -p port args…`'s output, trimmed.
+pub(crate) fn redis_cli(port: u16, args: &[&str]) -> String {
+    let out = Command::new("redis-cli")
+        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .args(args)
+        .output()
+        .expect("redis-cli runs");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
 fn running_as_root() -> bool {
