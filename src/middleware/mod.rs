@@ -315,7 +315,7 @@ fn store_key(config: &SessionConfig) -> StoreKey {
         StorageKind::File => config.storage_path.value.clone().unwrap_or_default(),
         StorageKind::Memcached => config.servers.value.join(","),
         StorageKind::Redis => format!(
-            "{:?} {}:{}/{} {:?} {:?} {} {} {}",
+            "{:?} {}:{}/{} {:?} {:?} {} {} {} {} {} {:?} {:?}",
             config.redis_url.value,
             config.redis_host.value,
             config.redis_port.value,
@@ -325,6 +325,10 @@ fn store_key(config: &SessionConfig) -> StoreKey {
             config.redis_prefix.value,
             config.redis_lock_prefix.value,
             config.redis_ssl.value,
+            config.redis_tls_skip_verify.value,
+            config.redis_is_sentinel.value,
+            config.redis_sentinel_service.value,
+            config.redis_sentinel_pass.value,
         ),
     };
     (kind, place)

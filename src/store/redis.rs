@@ -472,7 +472,7 @@ impl StaleWatch {
 fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     let outage = (&e as &dyn std::any::Any)
         .downcast_ref::<redis::RedisError>()
-        .is_some_and(points_elsewhere);
+        .is_some_and(|e| points_elsewhere(e) && !is_refused_certificate(e));
     if outage {
         unavailable(e)
     } else {
@@ -1033,6 +1033,14 @@ impl Connections {
             *current = None;
         }
     }
+}
+
+/// A TLS handshake that failed on the server's certificate (rustls reports it as invalid
+/// data): a configuration to fix, not an outage to wait out.
+fn is_refused_certificate(e: &redis::RedisError) -> bool {
+    std::error::Error::source(e)
+        .and_then(|source| source.downcast_ref::<std::io::Error>())
+        .is_some_and(|io| io.kind() == std::io::ErrorKind::InvalidData)
 }
 
 /// A command's error that a failover explains: the server went away, did not answer, or
