@@ -180,6 +180,14 @@ impl Explanation {
                     json!(s.redis_sentinel_service.value),
                 ),
             ]);
+            // This crate's extension: shown where a file sets it.
+            if s.redis_cluster.origin.place().is_some() {
+                rows.push(row(
+                    "cluster",
+                    &s.redis_cluster,
+                    json!(s.redis_cluster.value),
+                ));
+            }
         }
         rows
     }

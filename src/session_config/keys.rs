@@ -39,6 +39,8 @@ pub(crate) enum Opt {
     RedisIsSentinel,
     RedisSentinelPass,
     RedisSentinelService,
+    /// `tools.sessions.cluster`: this crate's extension (cherrys has no Redis Cluster).
+    RedisCluster,
     /// 2.1's `staticFilter.on`, which turns sessions off (legacy-names §1, `sessionFilter.on`).
     StaticOn,
 }
@@ -99,6 +101,7 @@ impl Opt {
             Opt::RedisIsSentinel => "tools.sessions.is_sentinel",
             Opt::RedisSentinelPass => "tools.sessions.sentinel_pass",
             Opt::RedisSentinelService => "tools.sessions.sentinel_service",
+            Opt::RedisCluster => "tools.sessions.cluster",
             Opt::StaticOn => "tools.staticdir.on",
         }
     }
@@ -185,6 +188,7 @@ const MODERN: &[(&str, Opt)] = &[
     ("is_sentinel", Opt::RedisIsSentinel),
     ("sentinel_pass", Opt::RedisSentinelPass),
     ("sentinel_service", Opt::RedisSentinelService),
+    ("cluster", Opt::RedisCluster),
 ];
 
 /// 2.2/2.3 `session_filter.*` (cherrypy-2.2.1 `filters/sessionfilter.py`).

@@ -78,6 +78,7 @@ pub(super) fn resolve(merged: &Node, era: &EraReport, sink: &mut Sink) -> Sessio
         redis_is_sentinel: pick(merged, Opt::RedisIsSentinel, e, boolean),
         redis_sentinel_pass: pick(merged, Opt::RedisSentinelPass, e, opt_text),
         redis_sentinel_service: pick(merged, Opt::RedisSentinelService, e, opt_text),
+        redis_cluster: pick(merged, Opt::RedisCluster, e, boolean),
     };
     check(&config, era, sink);
     config
@@ -301,6 +302,7 @@ fn default(era: Era, opt: Opt) -> (Typed, SettingOrigin) {
             );
         }
         Opt::Samesite => return (Typed::SameSite(None), SettingOrigin::BuiltinDefault),
+        Opt::RedisCluster => return (Typed::Bool(false), SettingOrigin::BuiltinDefault),
         // Our Redis store's defaults: the class attributes of `cherrys.RedisSession`.
         Opt::RedisUrl
         | Opt::RedisUser

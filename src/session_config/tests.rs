@@ -709,3 +709,15 @@ fn explain_masks_the_redis_password() {
     let text = super::explain(&ram, "/").expect("valid").to_text();
     assert!(!text.contains("prefix"), "{text}");
 }
+
+/// `cluster`, this crate's extension, is read as a truth value, false unless set.
+#[test]
+fn redis_cluster_is_read_and_off_by_default() {
+    let head =
+        "[global]\ntools.sessions.on = True\ntools.sessions.storage_class = cherrys.RedisSession\n";
+    let loaded = ok(head);
+    assert!(!loaded.value.root().redis_cluster.value);
+    let loaded = ok(&format!("{head}tools.sessions.cluster = True\n"));
+    assert!(loaded.value.root().redis_cluster.value);
+    assert_eq!(loaded.value.root().redis_cluster.origin.line(), Some(4));
+}

@@ -278,4 +278,7 @@ pub struct SessionConfig {
     pub redis_sentinel_pass: Setting<Option<String>>,
     /// `tools.sessions.sentinel_service`: the master's name at the Sentinel (default none).
     pub redis_sentinel_service: Setting<Option<String>>,
+    /// `tools.sessions.cluster`: `host`/`port` (or `url`) is one node of a Redis Cluster
+    /// (default false; this crate's extension).
+    pub redis_cluster: Setting<bool>,
 }

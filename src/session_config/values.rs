@@ -159,7 +159,7 @@ pub(super) fn interpret(
             Typed::Text(text(value, place, sink)?)
         }
         // cherrys tests these as Python does (`if cls.is_sentinel:`, redis-py's `if ssl:`).
-        Opt::RedisSsl | Opt::RedisTlsSkipVerify | Opt::RedisIsSentinel => {
+        Opt::RedisSsl | Opt::RedisTlsSkipVerify | Opt::RedisIsSentinel | Opt::RedisCluster => {
             Typed::Bool(truthy(value, place, sink))
         }
         Opt::RedisUrl
