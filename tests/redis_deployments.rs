@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use servers::http::session_get;
-use servers::probe::{ours, probe_binary, write_config};
-use servers::{Server, redis_cli, temp_dir};
+use servers::probe::{increments_over, ours, probe_binary, write_config};
+use servers::{Server, redis_cli, redis_cluster, temp_dir};
 
 const SERVICE: &str = "sessions-master";
 
@@ -230,4 +230,86 @@ fn a_sentinel_without_sentinel_service_is_a_startup_error() {
     let text = err.to_string();
     assert!(text.contains("sentinel_service"), "{text}");
     assert!(text.contains("redis-sentinel-service"), "{text}");
+}
+
+/// `cluster = True` (this crate's extension) with `host`/`port` naming one node of a
+/// three-node Redis Cluster: sessions spread over the nodes, a session's data and lock keys
+/// share a slot (`prefix{id}`, `lock_{id}`), and two processes keep every update of one
+/// session (the lock and the data go together in one script and pipeline, which a cluster
+/// runs only on keys of one slot).
+#[test]
+fn sessions_in_a_redis_cluster_keep_their_keys_on_one_slot_and_every_update() {
+    let dir = temp_dir("redis-cluster");
+    let nodes = redis_cluster(&dir);
+    let conf = write_config(
+        &dir,
+        &format!(
+            "tools.sessions.storage_class = cherrys.RedisSession\n\
+             tools.sessions.cluster = True\n\
+             tools.sessions.host = \"127.0.0.1\"\n\
+             tools.sessions.port = {}\n\
+             tools.sessions.prefix = \"session:\"\n",
+            nodes[0].port
+        ),
+    );
+    let binary = probe_binary();
+    let (_a, a) = ours(&binary, &conf);
+    let (_b, b) = ours(&binary, &conf);
+
+    let ids: Vec<String> = (0..12)
+        .map(|n| {
+            let (status, id, _) = session_get([a, b][n % 2], "/set?key=k&value=v", None);
+            assert_eq!(status, 200);
+            assert_eq!(session_get([b, a][n % 2], "/get?key=k", Some(&id)).2, "v");
+            id
+        })
+        .collect();
+    for id in &ids {
+        let key = format!("session:{{{id}}}");
+        let slot = redis_cli(nodes[0].port, &["CLUSTER", "KEYSLOT", &key]);
+        assert_eq!(
+            redis_cli(
+                nodes[0].port,
+                &["CLUSTER", "KEYSLOT", &format!("lock_{{{id}}}")]
+            ),
+            slot
+        );
+        let on: Vec<_> = nodes
+            .iter()
+            .filter(|n| redis_cli(n.port, &["EXISTS", &key]) == "1")
+            .collect();
+        assert_eq!(on.len(), 1, "session {id} is on one node");
+    }
+    let used = nodes
+        .iter()
+        .filter(|n| redis_cli(n.port, &["DBSIZE"]) != "0")
+        .count();
+    assert!(used >= 2, "12 sessions all on one node of three");
+
+    increments_over(&[a, b]);
+}
+
+/// A cluster has no sentinel and only database 0: either asked for with `cluster = True`
+/// is a startup error at the `cluster` line.
+#[test]
+fn a_cluster_with_a_sentinel_or_another_database_is_a_startup_error() {
+    for (name, extra) in [
+        (
+            "sentinel",
+            "tools.sessions.is_sentinel = True\ntools.sessions.sentinel_service = \"m\"\n",
+        ),
+        ("db", "tools.sessions.db = 2\n"),
+    ] {
+        let dir = temp_dir(&format!("cluster-and-{name}"));
+        let conf = write_config(
+            &dir,
+            &format!(
+                "tools.sessions.storage_class = cherrys.RedisSession\n\
+                 tools.sessions.cluster = True\n{extra}"
+            ),
+        );
+        let err = actix_cherrypy::middleware::CherryPySessions::from_file(&conf).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("redis-cluster"), "{name}: {text}");
+    }
 }

@@ -315,7 +315,7 @@ fn store_key(config: &SessionConfig) -> StoreKey {
         StorageKind::File => config.storage_path.value.clone().unwrap_or_default(),
         StorageKind::Memcached => config.servers.value.join(","),
         StorageKind::Redis => format!(
-            "{:?} {}:{}/{} {:?} {:?} {} {} {} {} {} {:?} {:?}",
+            "{:?} {}:{}/{} {:?} {:?} {} {} {} {} {} {:?} {:?} {}",
             config.redis_url.value,
             config.redis_host.value,
             config.redis_port.value,
@@ -329,6 +329,7 @@ fn store_key(config: &SessionConfig) -> StoreKey {
             config.redis_is_sentinel.value,
             config.redis_sentinel_service.value,
             config.redis_sentinel_pass.value,
+            config.redis_cluster.value,
         ),
     };
     (kind, place)
@@ -500,6 +501,23 @@ fn open_redis(config: &SessionConfig) -> Result<AnyStore, ConfigError> {
                 store
             }
         }
+    };
+    let store = match (config.redis_cluster.value, config.redis_is_sentinel.value) {
+        (false, _) => store,
+        (true, true) => {
+            return Err(located(
+                "redis-cluster",
+                "cluster = True and is_sentinel = True: a Redis Cluster fails over by itself, without a sentinel; set one of them".to_owned(),
+                &config.redis_cluster.origin,
+            ));
+        }
+        (true, false) => store.in_cluster().map_err(|e| {
+            located(
+                "redis-cluster",
+                format!("{e}"),
+                &config.redis_cluster.origin,
+            )
+        })?,
     };
     let store = store
         .with_lock_prefix(config.redis_lock_prefix.value.clone())

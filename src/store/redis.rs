@@ -16,6 +16,11 @@
 //! no replica confirms in time fails the request (503), so a session a response says was
 //! saved is on a replica, which is what the sentinel promotes.
 //!
+//! In a Redis Cluster ([`RedisStore::in_cluster`], this crate's extension) the session id
+//! in each key is a hash tag (`prefix{id}`, `lock_prefix{id}`), so a session's data, its
+//! lock and the lock's queue share one slot: the scripts and pipelines that touch them
+//! together run on one node.
+//!
 //! The lock is the one cherrys takes (redis-py's `Lock`), so CherryPy processes running
 //! cherrys and this crate exclude each other on one Redis: the key `lock_prefix + id`
 //! (default `lock_`), set with `SET key token NX [PX ms]` to a random token, deleted only
@@ -93,6 +98,8 @@ pub(crate) struct Inner {
     client: redis::Client,
     /// With a sentinel: where the master is asked for.
     sentinel: Option<Arc<Sentinel>>,
+    /// In a Redis Cluster: the cluster, known by the node `client` names.
+    cluster: Option<redis::cluster::ClusterClient>,
     connection: Connections,
     /// See [`RedisStore::with_replica_acks`].
     replica_acks: Option<ReplicaAcks>,
@@ -115,6 +122,7 @@ impl std::fmt::Debug for RedisStore {
                 "sentinel_service",
                 &self.inner.sentinel.as_ref().map(|s| &s.service),
             )
+            .field("cluster", &self.inner.cluster.is_some())
             .field("prefix", &self.inner.prefix)
             .field("lock_prefix", &self.inner.lock_prefix)
             .finish()
@@ -167,6 +175,7 @@ impl RedisStore {
             Err(shared) => Inner {
                 client: shared.client.clone(),
                 sentinel: shared.sentinel.clone(),
+                cluster: shared.cluster.clone(),
                 connection: Connections::default(),
                 replica_acks: shared.replica_acks,
                 prefix: shared.prefix.clone(),
@@ -266,6 +275,36 @@ impl RedisStore {
         }))
     }
 
+    /// The same server as one node of a Redis Cluster (`tools.sessions.cluster = True`,
+    /// this crate's extension): the cluster's other nodes are learnt from it, and each
+    /// command goes to the node holding its keys. The keys are `prefix{id}` and
+    /// `lock_prefix{id}` (a hash tag, so that a session's keys share a slot), where a
+    /// store outside a cluster uses cherrys' `prefix + id`. Call it after
+    /// [`Self::over_tls`]; a database other than 0 is an error (a cluster has only 0).
+    pub fn in_cluster(self) -> Result<Self, StoreError> {
+        let info = self.inner.client.get_connection_info().clone();
+        if info.redis.db != 0 {
+            return Err(StoreError::Backend(
+                format!("a Redis Cluster has only database 0, not {}", info.redis.db).into(),
+            ));
+        }
+        let waits = self
+            .inner
+            .replica_acks
+            .map_or(Duration::ZERO, |a| a.timeout);
+        let cluster = redis::cluster::ClusterClientBuilder::new(vec![info])
+            .connection_timeout(CONNECT_TIMEOUT)
+            .response_timeout(RESPONSE_TIMEOUT + waits)
+            .retries(1)
+            .build()
+            .map_err(backend)?;
+        Ok(self.rebuilt(|inner| Inner {
+            cluster: Some(cluster),
+            connection: Connections::default(),
+            ..inner
+        }))
+    }
+
     /// After each write (a lock taken, a session saved or deleted), wait with `WAIT` until
     /// `replicas` replicas have it, for at most `timeout`; a write that fewer confirm in
     /// time fails with [`StoreError::Unavailable`] (the write itself may still reach
@@ -298,6 +337,7 @@ impl RedisStore {
             inner: Arc::new(Inner {
                 client,
                 sentinel: None,
+                cluster: None,
                 connection: Connections::default(),
                 replica_acks: None,
                 prefix,
@@ -337,7 +377,7 @@ impl RedisStore {
     }
 
     /// A new connection to the server, or to the master the sentinel names now.
-    async fn open(&self) -> Result<ConnectionManager, StoreError> {
+    async fn open(&self) -> Result<Link, StoreError> {
         let waits = self
             .inner
             .replica_acks
@@ -347,12 +387,20 @@ impl RedisStore {
             .set_response_timeout(RESPONSE_TIMEOUT + waits)
             .set_number_of_retries(1)
             .set_max_delay(200);
+        if let Some(cluster) = &self.inner.cluster {
+            return cluster
+                .get_async_connection()
+                .await
+                .map(Link::Cluster)
+                .map_err(backend);
+        }
         let client = match &self.inner.sentinel {
             None => self.inner.client.clone(),
             Some(sentinel) => sentinel.master().await?,
         };
         ConnectionManager::new_with_config(client, config)
             .await
+            .map(|manager| Link::Single(Box::new(manager)))
             .map_err(backend)
     }
 
@@ -367,12 +415,23 @@ impl RedisStore {
     }
 
     fn key(&self, id: &SessionId) -> String {
-        format!("{}{id}", self.inner.prefix)
+        self.key_of(&self.inner.prefix, id)
     }
 
     /// The key of `id`'s lock, cherrys' `lock_prefix + id`.
     fn lock_key(&self, id: &SessionId) -> String {
-        format!("{}{id}", self.inner.lock_prefix)
+        self.key_of(&self.inner.lock_prefix, id)
+    }
+
+    /// `prefix + id`; in a cluster `prefix{id}`, a hash tag (the slot is that of the id
+    /// alone, unless `prefix` holds a `{…}` of its own, which then puts every session in
+    /// its slot).
+    fn key_of(&self, prefix: &str, id: &SessionId) -> String {
+        if self.inner.cluster.is_some() {
+            format!("{prefix}{{{id}}}")
+        } else {
+            format!("{prefix}{id}")
+        }
     }
 }
 
@@ -1013,13 +1072,13 @@ impl Sentinel {
 /// tells a connection from the one that replaced it).
 #[derive(Default)]
 struct Connections {
-    current: std::sync::Mutex<Option<(u64, ConnectionManager)>>,
+    current: std::sync::Mutex<Option<(u64, Link)>>,
     /// Held while a connection is opened; the count of connections opened.
     opening: tokio::sync::Mutex<u64>,
 }
 
 impl Connections {
-    fn current(&self) -> Option<(u64, ConnectionManager)> {
+    fn current(&self) -> Option<(u64, Link)> {
         self.current
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -1061,7 +1120,7 @@ fn points_elsewhere(e: &redis::RedisError) -> bool {
 /// explains drops it from the store, so the next command asks the sentinel again.
 #[derive(Clone)]
 struct Conn {
-    manager: ConnectionManager,
+    manager: Link,
     generation: u64,
     store: Arc<Inner>,
 }
@@ -1132,6 +1191,45 @@ impl redis::aio::ConnectionLike for Conn {
 
     fn get_db(&self) -> i64 {
         self.manager.get_db()
+    }
+}
+
+/// A connection to one server (reopened by redis-rs after an outage), or to a cluster.
+#[derive(Clone)]
+enum Link {
+    // Boxed: a cluster connection is a pointer, a connection manager much larger.
+    Single(Box<ConnectionManager>),
+    Cluster(redis::cluster_async::ClusterConnection),
+}
+
+impl redis::aio::ConnectionLike for Link {
+    fn req_packed_command<'a>(
+        &'a mut self,
+        cmd: &'a redis::Cmd,
+    ) -> redis::RedisFuture<'a, redis::Value> {
+        match self {
+            Link::Single(manager) => manager.req_packed_command(cmd),
+            Link::Cluster(cluster) => cluster.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
+        match self {
+            Link::Single(manager) => manager.req_packed_commands(pipeline, offset, count),
+            Link::Cluster(cluster) => cluster.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Link::Single(manager) => manager.get_db(),
+            Link::Cluster(cluster) => cluster.get_db(),
+        }
     }
 }
 

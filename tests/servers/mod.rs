@@ -123,6 +123,17 @@ impl Server {
         Self::start("redis-server", args, port)
     }
 
+    /// `redis-server` on 127.0.0.1 as a Redis Cluster node, not yet in a cluster (see
+    /// [`redis_cluster`]).
+    pub(crate) fn redis_cluster_node(dir: &std::path::Path) -> Self {
+        let port = free_port();
+        let args = format!(
+            "--bind 127.0.0.1 --port {port} --dir {} --save '' --cluster-enabled yes --cluster-config-file nodes-{port}.conf --cluster-node-timeout 5000 --daemonize no",
+            dir.display()
+        );
+        Self::start("redis-server", split_args(&args), port)
+    }
+
     fn start(program: &'static str, args: Vec<String>, port: u16) -> Self {
         let mut server = Self {
             child: None,
@@ -192,6 +203,29 @@ pub(crate) fn redis_cli(port: u16, args: &[&str]) -> String {
         .output()
         .expect("redis-cli runs");
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Three cluster nodes made one Redis Cluster (masters only, the slots split between
+/// them), ready for commands.
+pub(crate) fn redis_cluster(dir: &std::path::Path) -> Vec<Server> {
+    let nodes: Vec<Server> = (0..3).map(|_| Server::redis_cluster_node(dir)).collect();
+    let addresses: Vec<String> = nodes.iter().map(Server::address).collect();
+    let status = Command::new("redis-cli")
+        .args(["--cluster", "create"])
+        .args(&addresses)
+        .args(["--cluster-replicas", "0", "--cluster-yes"])
+        .stdout(Stdio::null())
+        .status()
+        .expect("redis-cli runs");
+    assert!(status.success(), "redis-cli --cluster create failed");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for node in &nodes {
+        while !redis_cli(node.port, &["CLUSTER", "INFO"]).contains("cluster_state:ok") {
+            assert!(Instant::now() < deadline, "the cluster did not come up");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    nodes
 }
 
 fn running_as_root() -> bool {
