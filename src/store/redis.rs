@@ -1102,8 +1102,9 @@ fn is_refused_certificate(e: &redis::RedisError) -> bool {
         .is_some_and(|io| io.kind() == std::io::ErrorKind::InvalidData)
 }
 
-/// A command's error that a failover explains: the server went away, did not answer, or
-/// answers that it is a replica now (`READONLY`, also inside a transaction's abort).
+/// A command's error that a failover explains: the server went away, did not answer,
+/// answers that it is a replica now (`READONLY`, also inside a transaction's abort), or
+/// (in a cluster) that the cluster is down or its slot is moving.
 fn points_elsewhere(e: &redis::RedisError) -> bool {
     e.is_io_error()
         || e.is_timeout()
@@ -1111,7 +1112,10 @@ fn points_elsewhere(e: &redis::RedisError) -> bool {
         || e.is_connection_refusal()
         || matches!(
             e.kind(),
-            redis::ErrorKind::ReadOnly | redis::ErrorKind::MasterDown
+            redis::ErrorKind::ReadOnly
+                | redis::ErrorKind::MasterDown
+                | redis::ErrorKind::ClusterDown
+                | redis::ErrorKind::TryAgain
         )
         || e.to_string().contains("READONLY")
 }
