@@ -14,8 +14,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use servers::http::session_get;
-use servers::probe::{increments_over, ours, probe_binary, write_config};
-use servers::{Server, redis_cli, redis_cluster, temp_dir};
+use servers::probe::{
+    Process, increments_over, ours, probe_binary, root, spawn_trusting, write_config,
+};
+use servers::{Server, Tls, certificates, redis_cli, redis_cli_with, redis_cluster, temp_dir};
 
 const SERVICE: &str = "sessions-master";
 
@@ -28,19 +30,26 @@ struct Deployment {
 
 impl Deployment {
     fn start(dir: &Path) -> Self {
+        Self::start_with(dir, None)
+    }
+
+    /// With `tls`, every server speaks TLS only (to clients and among themselves).
+    fn start_with(dir: &Path, tls: Option<&Tls>) -> Self {
+        let cli =
+            |port: u16, args: &[&str]| redis_cli_with(port, tls.map(|t| t.ca.as_path()), args);
         let (master_dir, replica_dir) = (dir.join("master"), dir.join("replica"));
         std::fs::create_dir_all(&master_dir).unwrap();
         std::fs::create_dir_all(&replica_dir).unwrap();
-        let master = Server::redis(&master_dir);
-        let replica = Server::redis_replica(&replica_dir, master.port);
+        let master = Server::redis_master_with(&master_dir, tls);
+        let replica = Server::redis_replica_with(&replica_dir, master.port, tls);
         wait_until("the replica is in sync", || {
-            redis_cli(replica.port, &["INFO", "replication"]).contains("master_link_status:up")
+            cli(replica.port, &["INFO", "replication"]).contains("master_link_status:up")
         });
         // A sentinel learns the replicas from the master's INFO when it starts watching it.
-        let sentinel = Server::redis_sentinel(dir, master.port, SERVICE);
+        let sentinel = Server::redis_sentinel_with(dir, master.port, SERVICE, tls);
         let replica_address = format!("127.0.0.1:{}", replica.port);
         wait_until("the sentinel knows the replica", || {
-            let replicas = redis_cli(sentinel.port, &["SENTINEL", "replicas", SERVICE]);
+            let replicas = cli(sentinel.port, &["SENTINEL", "replicas", SERVICE]);
             replicas.contains(&replica_address) && !replicas.contains("disconnected")
         });
         Self {
@@ -312,4 +321,90 @@ fn a_cluster_with_a_sentinel_or_another_database_is_a_startup_error() {
         let text = err.to_string();
         assert!(text.contains("redis-cluster"), "{name}: {text}");
     }
+}
+
+/// cherrys' Sentinel mode over TLS (`ssl = True`, which cherrys needs with redis-py 8.2),
+/// one unchanged config for CherryPy with cherrys and for us: a session set on either side
+/// is read on the other, both verifying the certificates of the sentinel and of the master
+/// it names. With `tls_skip_verify = True` certificates are not checked (cherrys then
+/// turns redis-py's check off); without it, a server we cannot verify fails the request
+/// (a 500: a configuration to fix, not an outage).
+#[test]
+fn cherrypy_and_this_crate_share_sessions_through_a_sentinel_over_tls() {
+    let dir = temp_dir("sentinel-tls");
+    let (ca, cert, key) = certificates(&dir);
+    let tls = Tls { cert, key, ca };
+    let deployment = Deployment::start_with(&dir, Some(&tls));
+    let sentinel_config = |extra: &str| {
+        format!(
+            "[/]\ntools.sessions.on = True\n\
+             tools.sessions.storage_class = cherrys.RedisSession\n\
+             tools.sessions.is_sentinel = True\n\
+             tools.sessions.host = \"127.0.0.1\"\n\
+             tools.sessions.port = {}\n\
+             tools.sessions.sentinel_service = \"{SERVICE}\"\n\
+             tools.sessions.ssl = True\n{extra}",
+            deployment.sentinel.port
+        )
+    };
+    let conf = dir.join("site.conf");
+    std::fs::write(&conf, sentinel_config("")).unwrap();
+    let start_ours = |conf: &Path, ca: Option<&Path>| -> (Process, u16) {
+        let mut command = std::process::Command::new(probe_binary());
+        command
+            .arg(conf)
+            .env_remove("SSL_CERT_FILE")
+            .env_remove("SSL_CERT_DIR");
+        spawn_trusting(command, ca)
+    };
+    let (_us, us) = start_ours(&conf, Some(&tls.ca));
+    let mut cherrypy = std::process::Command::new(root().join("compat/.venv/bin/python"));
+    cherrypy
+        .arg(root().join("compat/http/probe_app.py"))
+        .arg(&conf);
+    let (_cp, cp) = spawn_trusting(cherrypy, Some(&tls.ca));
+
+    let (status, id, _) = session_get(cp, "/set?key=k&value=from+cherrypy", None);
+    assert_eq!(status, 200);
+    let (status, kept, body) = session_get(us, "/get?key=k", Some(&id));
+    assert_eq!(
+        (status, kept.as_str(), body.as_str()),
+        (200, id.as_str(), "from cherrypy")
+    );
+    let (status, ours_id, _) = session_get(us, "/set?key=k&value=from+us", None);
+    assert_eq!(status, 200);
+    let (_, kept, body) = session_get(cp, "/get?key=k", Some(&ours_id));
+    assert_eq!(
+        (kept.as_str(), body.as_str()),
+        (ours_id.as_str(), "from us")
+    );
+
+    // Not trusting the CA: refused, unless told to skip the check.
+    let (_untrusting, untrusting) = start_ours(&conf, None);
+    assert_eq!(session_get(untrusting, "/set?key=k&value=v", None).0, 500);
+    let skipping = dir.join("skip.conf");
+    std::fs::write(
+        &skipping,
+        sentinel_config("tools.sessions.tls_skip_verify = True\n"),
+    )
+    .unwrap();
+    let (_skipping, skipping) = start_ours(&skipping, None);
+    let (status, id, _) = session_get(skipping, "/set?key=k&value=unverified", None);
+    assert_eq!(status, 200);
+    assert_eq!(session_get(us, "/get?key=k", Some(&id)).2, "unverified");
+
+    // redis-rs would read `#insecure` as "skip the check"; redis-py does not, nor do we.
+    let direct = dir.join("direct.conf");
+    std::fs::write(
+        &direct,
+        format!(
+            "[/]\ntools.sessions.on = True\n\
+             tools.sessions.storage_class = cherrys.RedisSession\n\
+             tools.sessions.url = \"rediss://127.0.0.1:{}/0#insecure\"\n",
+            deployment.master.port
+        ),
+    )
+    .unwrap();
+    let (_direct, direct) = start_ours(&direct, None);
+    assert_eq!(session_get(direct, "/set?key=k&value=v", None).0, 500);
 }

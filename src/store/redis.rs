@@ -35,9 +35,9 @@ use crate::store::{ErrorChain, redact, short};
 use std::sync::{Arc, LazyLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
-use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::sentinel::{SentinelClient, SentinelClientBuilder, SentinelServerType};
+use redis::{AsyncCommands, IntoConnectionInfo};
 
 use super::codec::{self, is_garbage, unavailable};
 use super::pickle::PickleError;
@@ -196,7 +196,13 @@ impl RedisStore {
     /// so a server that is down at startup fails requests, not the startup; a malformed URL,
     /// or a `prefix` of `lock_`, is an error here.
     pub fn new(url: &str, prefix: impl Into<String>) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(backend)?;
+        let mut info = url.into_connection_info().map_err(backend)?;
+        // redis-rs reads a `#insecure` fragment as "do not verify the certificate";
+        // redis-py, under cherrys, ignores it and verifies, and so does this store.
+        if let redis::ConnectionAddr::TcpTls { insecure, .. } = &mut info.addr {
+            *insecure = false;
+        }
+        let client = redis::Client::open(info).map_err(backend)?;
         Self::with_client(client, prefix.into())
     }
 
@@ -1044,8 +1050,8 @@ impl Sentinel {
     }
 
     /// A client for the master the sentinel names now (it has checked that the server
-    /// says it is a master). Any failure is an outage: during a failover the sentinel
-    /// may name no master for a moment.
+    /// says it is a master). A failure is an outage (during a failover the sentinel may
+    /// name no master for a moment), unless a certificate failed verification.
     async fn master(&self) -> Result<redis::Client, StoreError> {
         let mut client = self.client.lock().await;
         // The sentinel and then the master are asked, each over a new connection.
@@ -1056,6 +1062,8 @@ impl Sentinel {
         .await
         {
             Ok(Ok(master)) => Ok(master),
+            // A certificate that fails verification is to be fixed, not waited out.
+            Ok(Err(e)) if is_refused_certificate(&e) => Err(codec::backend(e)),
             Ok(Err(e)) => Err(unavailable(e)),
             Err(_) => Err(unavailable(std::io::Error::new(
                 std::io::ErrorKind::TimedOut,

@@ -8,7 +8,7 @@ pub(crate) mod http;
 pub(crate) mod probe;
 
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -88,10 +88,29 @@ impl Server {
     }
 
     /// `redis-server` on 127.0.0.1 replicating the one on `master_port`, in memory only.
-    pub(crate) fn redis_replica(dir: &std::path::Path, master_port: u16) -> Self {
+    pub(crate) fn redis_replica(dir: &Path, master_port: u16) -> Self {
+        Self::redis_replica_with(dir, master_port, None)
+    }
+
+    /// [`Server::redis_replica`]; with `tls`, speaking TLS only, to its clients and to its
+    /// master.
+    pub(crate) fn redis_replica_with(dir: &Path, master_port: u16, tls: Option<&Tls>) -> Self {
         let port = free_port();
         let args = format!(
-            "--bind 127.0.0.1 --port {port} --dir {} --save '' --replicaof 127.0.0.1 {master_port} --daemonize no",
+            "--bind 127.0.0.1 {} --dir {} --save '' --replicaof 127.0.0.1 {master_port} --daemonize no",
+            listen_args(port, tls),
+            dir.display()
+        );
+        Self::start("redis-server", split_args(&args), port)
+    }
+
+    /// A master for [`Server::redis_replica_with`]: `redis-server` on 127.0.0.1, in memory
+    /// only; with `tls`, speaking TLS only, to its clients and to its replicas.
+    pub(crate) fn redis_master_with(dir: &Path, tls: Option<&Tls>) -> Self {
+        let port = free_port();
+        let args = format!(
+            "--bind 127.0.0.1 {} --dir {} --save '' --daemonize no",
+            listen_args(port, tls),
             dir.display()
         );
         Self::start("redis-server", split_args(&args), port)
@@ -100,16 +119,32 @@ impl Server {
     /// A Redis Sentinel on 127.0.0.1 watching the master on `master_port` under the name
     /// `service`, alone (a quorum of one). Its config file (which a sentinel rewrites) is
     /// written in `dir`.
-    pub(crate) fn redis_sentinel(dir: &std::path::Path, master_port: u16, service: &str) -> Self {
+    pub(crate) fn redis_sentinel(dir: &Path, master_port: u16, service: &str) -> Self {
+        Self::redis_sentinel_with(dir, master_port, service, None)
+    }
+
+    /// [`Server::redis_sentinel`]; with `tls`, speaking TLS only, to its clients and to the
+    /// servers it watches.
+    pub(crate) fn redis_sentinel_with(
+        dir: &Path,
+        master_port: u16,
+        service: &str,
+        tls: Option<&Tls>,
+    ) -> Self {
         let port = free_port();
         let conf = dir.join(format!("sentinel-{port}.conf"));
         std::fs::write(
             &conf,
             format!(
-                "bind 127.0.0.1\nport {port}\ndir {}\n\
+                "bind 127.0.0.1\n{}\ndir {}\n\
                  sentinel monitor {service} 127.0.0.1 {master_port} 1\n\
                  sentinel down-after-milliseconds {service} 2000\n\
                  sentinel failover-timeout {service} 10000\n",
+                listen(port, tls)
+                    .into_iter()
+                    .map(|(name, value)| format!("{name} {value}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
                 dir.display()
             ),
         )
@@ -182,6 +217,41 @@ impl Drop for Server {
     }
 }
 
+/// A certificate and its key (PEM files) for a Redis server, and the CA it trusts for the
+/// servers it connects to (a replica to its master, a sentinel to both).
+pub(crate) struct Tls {
+    pub(crate) cert: PathBuf,
+    pub(crate) key: PathBuf,
+    pub(crate) ca: PathBuf,
+}
+
+/// The Redis settings (name, value) to listen on `port`: plain TCP, or with `tls` TLS only,
+/// replication included.
+fn listen(port: u16, tls: Option<&Tls>) -> Vec<(&'static str, String)> {
+    let Some(tls) = tls else {
+        return vec![("port", port.to_string())];
+    };
+    let path = |p: &PathBuf| p.display().to_string();
+    vec![
+        ("port", "0".to_owned()),
+        ("tls-port", port.to_string()),
+        ("tls-cert-file", path(&tls.cert)),
+        ("tls-key-file", path(&tls.key)),
+        ("tls-ca-cert-file", path(&tls.ca)),
+        ("tls-auth-clients", "no".to_owned()),
+        ("tls-replication", "yes".to_owned()),
+    ]
+}
+
+/// [`listen`] as command-line arguments.
+fn listen_args(port: u16, tls: Option<&Tls>) -> String {
+    let args: Vec<String> = listen(port, tls)
+        .into_iter()
+        .map(|(name, value)| format!("--{name} {value}"))
+        .collect();
+    args.join(" ")
+}
+
 /// Arguments split at spaces; `''` is an empty one.
 fn split_args(args: &str) -> Vec<String> {
     args.split_whitespace()
@@ -197,11 +267,17 @@ fn split_args(args: &str) -> Vec<String> {
 
 /// `redis-cli -p port args…`'s output, trimmed.
 pub(crate) fn redis_cli(port: u16, args: &[&str]) -> String {
-    let out = Command::new("redis-cli")
-        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
-        .args(args)
-        .output()
-        .expect("redis-cli runs");
+    redis_cli_with(port, None, args)
+}
+
+/// [`redis_cli`]; with `ca`, over TLS, trusting that CA.
+pub(crate) fn redis_cli_with(port: u16, ca: Option<&Path>, args: &[&str]) -> String {
+    let mut cli = Command::new("redis-cli");
+    cli.args(["-h", "127.0.0.1", "-p", &port.to_string()]);
+    if let Some(ca) = ca {
+        cli.arg("--tls").arg("--cacert").arg(ca);
+    }
+    let out = cli.args(args).output().expect("redis-cli runs");
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
@@ -260,4 +336,79 @@ pub(crate) fn temp_dir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).expect("temp dir");
     d
+}
+
+/// A CA and a certificate for 127.0.0.1 signed by it, made with the `openssl` command:
+/// `(ca.pem, server.pem, server.key)`.
+pub(crate) fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("the openssl command runs");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=actix-cherrypy test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+    ]);
+    (
+        dir.join("ca.pem"),
+        dir.join("server.pem"),
+        dir.join("server.key"),
+    )
 }
