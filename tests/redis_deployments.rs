@@ -17,7 +17,9 @@ use servers::http::session_get;
 use servers::probe::{
     Process, increments_over, ours, probe_binary, root, spawn_trusting, write_config,
 };
-use servers::{Server, Tls, certificates, redis_cli, redis_cli_with, redis_cluster, temp_dir};
+use servers::{
+    Server, Setup, Tls, certificates, redis_cli, redis_cli_with, redis_cluster, temp_dir,
+};
 
 const SERVICE: &str = "sessions-master";
 
@@ -30,26 +32,37 @@ struct Deployment {
 
 impl Deployment {
     fn start(dir: &Path) -> Self {
-        Self::start_with(dir, None)
+        Self::start_with(dir, &Setup::default())
     }
 
-    /// With `tls`, every server speaks TLS only (to clients and among themselves).
-    fn start_with(dir: &Path, tls: Option<&Tls>) -> Self {
-        let cli =
-            |port: u16, args: &[&str]| redis_cli_with(port, tls.map(|t| t.ca.as_path()), args);
+    fn start_with(dir: &Path, setup: &Setup<'_>) -> Self {
+        // redis-cli as a client of a server with `password`.
+        let cli = |port: u16, password: Option<&str>, args: &[&str]| {
+            let mut all = vec![];
+            if let Some(password) = password {
+                all.extend(["--no-auth-warning", "-a", password]);
+            }
+            all.extend(args);
+            redis_cli_with(port, setup.tls.map(|t| t.ca.as_path()), &all)
+        };
         let (master_dir, replica_dir) = (dir.join("master"), dir.join("replica"));
         std::fs::create_dir_all(&master_dir).unwrap();
         std::fs::create_dir_all(&replica_dir).unwrap();
-        let master = Server::redis_master_with(&master_dir, tls);
-        let replica = Server::redis_replica_with(&replica_dir, master.port, tls);
+        let master = Server::redis_master_with(&master_dir, setup);
+        let replica = Server::redis_replica_with(&replica_dir, master.port, setup);
         wait_until("the replica is in sync", || {
-            cli(replica.port, &["INFO", "replication"]).contains("master_link_status:up")
+            cli(replica.port, setup.password, &["INFO", "replication"])
+                .contains("master_link_status:up")
         });
         // A sentinel learns the replicas from the master's INFO when it starts watching it.
-        let sentinel = Server::redis_sentinel_with(dir, master.port, SERVICE, tls);
+        let sentinel = Server::redis_sentinel_with(dir, master.port, SERVICE, setup);
         let replica_address = format!("127.0.0.1:{}", replica.port);
         wait_until("the sentinel knows the replica", || {
-            let replicas = cli(sentinel.port, &["SENTINEL", "replicas", SERVICE]);
+            let replicas = cli(
+                sentinel.port,
+                setup.sentinel_password,
+                &["SENTINEL", "replicas", SERVICE],
+            );
             replicas.contains(&replica_address) && !replicas.contains("disconnected")
         });
         Self {
@@ -334,7 +347,13 @@ fn cherrypy_and_this_crate_share_sessions_through_a_sentinel_over_tls() {
     let dir = temp_dir("sentinel-tls");
     let (ca, cert, key) = certificates(&dir);
     let tls = Tls { cert, key, ca };
-    let deployment = Deployment::start_with(&dir, Some(&tls));
+    let deployment = Deployment::start_with(
+        &dir,
+        &Setup {
+            tls: Some(&tls),
+            ..Setup::default()
+        },
+    );
     let sentinel_config = |extra: &str| {
         format!(
             "[/]\ntools.sessions.on = True\n\
@@ -407,4 +426,50 @@ fn cherrypy_and_this_crate_share_sessions_through_a_sentinel_over_tls() {
     .unwrap();
     let (_direct, direct) = start_ours(&direct, None);
     assert_eq!(session_get(direct, "/set?key=k&value=v", None).0, 500);
+}
+
+/// cherrys' passwords in Sentinel mode: `password` for the master, `sentinel_pass` for the
+/// sentinel, each server refusing clients without its own.
+#[test]
+fn sentinel_pass_and_password_reach_the_sentinel_and_the_master() {
+    let dir = temp_dir("sentinel-auth");
+    let deployment = Deployment::start_with(
+        &dir,
+        &Setup {
+            password: Some("master-secret"),
+            sentinel_password: Some("sentinel-secret"),
+            ..Setup::default()
+        },
+    );
+    let conf = |name: &str, passwords: &str| {
+        let dir = dir.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        write_config(
+            &dir,
+            &format!(
+                "tools.sessions.storage_class = cherrys.RedisSession\n\
+                 tools.sessions.is_sentinel = True\n\
+                 tools.sessions.port = {}\n\
+                 tools.sessions.sentinel_service = \"{SERVICE}\"\n{passwords}",
+                deployment.sentinel.port
+            ),
+        )
+    };
+    let (master, sentinel) = (
+        "tools.sessions.password = \"master-secret\"\n",
+        "tools.sessions.sentinel_pass = \"sentinel-secret\"\n",
+    );
+    let binary = probe_binary();
+    let (_us, us) = ours(&binary, &conf("both", &format!("{master}{sentinel}")));
+    let (status, id, _) = session_get(us, "/set?key=k&value=v", None);
+    assert_eq!(status, 200);
+    assert_eq!(session_get(us, "/get?key=k", Some(&id)).2, "v");
+
+    // Either password missing: the sentinel, or the master, refuses us, which is a
+    // configuration to fix (500), not an outage (503).
+    for (name, only) in [("master-only", master), ("sentinel-only", sentinel)] {
+        let (_other, other) = ours(&binary, &conf(name, only));
+        let (status, _, _) = session_get(other, "/set?key=k&value=v", None);
+        assert_eq!(status, 500, "{name}");
+    }
 }

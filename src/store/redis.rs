@@ -1051,7 +1051,7 @@ impl Sentinel {
 
     /// A client for the master the sentinel names now (it has checked that the server
     /// says it is a master). A failure is an outage (during a failover the sentinel may
-    /// name no master for a moment), unless a certificate failed verification.
+    /// name no master for a moment), unless a certificate or a password was refused.
     async fn master(&self) -> Result<redis::Client, StoreError> {
         let mut client = self.client.lock().await;
         // The sentinel and then the master are asked, each over a new connection.
@@ -1062,8 +1062,11 @@ impl Sentinel {
         .await
         {
             Ok(Ok(master)) => Ok(master),
-            // A certificate that fails verification is to be fixed, not waited out.
-            Ok(Err(e)) if is_refused_certificate(&e) => Err(codec::backend(e)),
+            // A certificate that fails verification, or a password refused, is to be
+            // fixed, not waited out.
+            Ok(Err(e)) if is_refused_certificate(&e) || is_refused_password(&e) => {
+                Err(codec::backend(e))
+            }
             Ok(Err(e)) => Err(unavailable(e)),
             Err(_) => Err(unavailable(std::io::Error::new(
                 std::io::ErrorKind::TimedOut,
@@ -1108,6 +1111,12 @@ fn is_refused_certificate(e: &redis::RedisError) -> bool {
     std::error::Error::source(e)
         .and_then(|source| source.downcast_ref::<std::io::Error>())
         .is_some_and(|io| io.kind() == std::io::ErrorKind::InvalidData)
+}
+
+/// A server that refused our credentials (or wanted some).
+fn is_refused_password(e: &redis::RedisError) -> bool {
+    e.kind() == redis::ErrorKind::AuthenticationFailed
+        || matches!(e.code(), Some("NOAUTH" | "WRONGPASS"))
 }
 
 /// A command's error that a failover explains: the server went away, did not answer,

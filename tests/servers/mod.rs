@@ -89,28 +89,33 @@ impl Server {
 
     /// `redis-server` on 127.0.0.1 replicating the one on `master_port`, in memory only.
     pub(crate) fn redis_replica(dir: &Path, master_port: u16) -> Self {
-        Self::redis_replica_with(dir, master_port, None)
+        Self::redis_replica_with(dir, master_port, &Setup::default())
     }
 
-    /// [`Server::redis_replica`]; with `tls`, speaking TLS only, to its clients and to its
-    /// master.
-    pub(crate) fn redis_replica_with(dir: &Path, master_port: u16, tls: Option<&Tls>) -> Self {
+    /// [`Server::redis_replica`] set up as `setup` says (to its clients and to its master).
+    pub(crate) fn redis_replica_with(dir: &Path, master_port: u16, setup: &Setup<'_>) -> Self {
         let port = free_port();
+        let auth = setup.password.map_or(String::new(), |p| {
+            format!("--requirepass {p} --masterauth {p}")
+        });
         let args = format!(
-            "--bind 127.0.0.1 {} --dir {} --save '' --replicaof 127.0.0.1 {master_port} --daemonize no",
-            listen_args(port, tls),
+            "--bind 127.0.0.1 {} {auth} --dir {} --save '' --replicaof 127.0.0.1 {master_port} --daemonize no",
+            listen_args(port, setup.tls),
             dir.display()
         );
         Self::start("redis-server", split_args(&args), port)
     }
 
     /// A master for [`Server::redis_replica_with`]: `redis-server` on 127.0.0.1, in memory
-    /// only; with `tls`, speaking TLS only, to its clients and to its replicas.
-    pub(crate) fn redis_master_with(dir: &Path, tls: Option<&Tls>) -> Self {
+    /// only, set up as `setup` says.
+    pub(crate) fn redis_master_with(dir: &Path, setup: &Setup<'_>) -> Self {
         let port = free_port();
+        let auth = setup
+            .password
+            .map_or(String::new(), |p| format!("--requirepass {p}"));
         let args = format!(
-            "--bind 127.0.0.1 {} --dir {} --save '' --daemonize no",
-            listen_args(port, tls),
+            "--bind 127.0.0.1 {} {auth} --dir {} --save '' --daemonize no",
+            listen_args(port, setup.tls),
             dir.display()
         );
         Self::start("redis-server", split_args(&args), port)
@@ -120,27 +125,34 @@ impl Server {
     /// `service`, alone (a quorum of one). Its config file (which a sentinel rewrites) is
     /// written in `dir`.
     pub(crate) fn redis_sentinel(dir: &Path, master_port: u16, service: &str) -> Self {
-        Self::redis_sentinel_with(dir, master_port, service, None)
+        Self::redis_sentinel_with(dir, master_port, service, &Setup::default())
     }
 
-    /// [`Server::redis_sentinel`]; with `tls`, speaking TLS only, to its clients and to the
-    /// servers it watches.
+    /// [`Server::redis_sentinel`] set up as `setup` says (to its clients and to the servers
+    /// it watches).
     pub(crate) fn redis_sentinel_with(
         dir: &Path,
         master_port: u16,
         service: &str,
-        tls: Option<&Tls>,
+        setup: &Setup<'_>,
     ) -> Self {
         let port = free_port();
         let conf = dir.join(format!("sentinel-{port}.conf"));
+        let mut auth = String::new();
+        if let Some(password) = setup.password {
+            auth += &format!("sentinel auth-pass {service} {password}\n");
+        }
+        if let Some(password) = setup.sentinel_password {
+            auth += &format!("requirepass {password}\n");
+        }
         std::fs::write(
             &conf,
             format!(
                 "bind 127.0.0.1\n{}\ndir {}\n\
                  sentinel monitor {service} 127.0.0.1 {master_port} 1\n\
                  sentinel down-after-milliseconds {service} 2000\n\
-                 sentinel failover-timeout {service} 10000\n",
-                listen(port, tls)
+                 sentinel failover-timeout {service} 10000\n{auth}",
+                listen(port, setup.tls)
                     .into_iter()
                     .map(|(name, value)| format!("{name} {value}"))
                     .collect::<Vec<_>>()
@@ -215,6 +227,18 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// How the servers of a Redis deployment are set up beyond the defaults.
+#[derive(Default)]
+pub(crate) struct Setup<'a> {
+    /// TLS only, to clients and between the servers.
+    pub(crate) tls: Option<&'a Tls>,
+    /// The password of the master and its replicas (`requirepass`; a replica also uses it
+    /// with its master, a sentinel with both).
+    pub(crate) password: Option<&'a str>,
+    /// The sentinel's own password.
+    pub(crate) sentinel_password: Option<&'a str>,
 }
 
 /// A certificate and its key (PEM files) for a Redis server, and the CA it trusts for the
