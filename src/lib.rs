@@ -77,7 +77,7 @@
 //! | `cli` | the `cherrypy-config` command (`check`, `dump`, `explain`, `migrate`): `cargo install actix-cherrypy --features cli` |
 //! | `json` | `to_json` renderings of configs and explanations; turns on serde_json's `arbitrary_precision` and `preserve_order` for the whole build |
 //! | `memcached` | `storage_type = "memcached"`: CherryPy's MemcachedSession format, shared with CherryPy |
-//! | `redis` | `storage_type = "redis"`: the `cherrys` package's format |
+//! | `redis` | `storage_class = cherrys.RedisSession` (or `storage_type = "redis"`): the `cherrys` package's format, over TLS, through a Sentinel, or on a Redis Cluster |
 //! | `actix-session` | `bridge`: the same settings on actix-session's middleware |
 //!
 //! No feature is on by default: the RAM and file stores need none.

@@ -21,8 +21,8 @@ use actix_cherrypy::session_id::SessionId;
 use actix_cherrypy::store::{Record, RedisStore, SessionStore, StoreError};
 use redis::Commands;
 use servers::http::session_get;
-use servers::probe::{Process, cherrypy, ours, probe_binary, root};
-use servers::{Server, temp_dir};
+use servers::probe::{Process, cherrypy, ours, probe_binary, root, spawn_trusting};
+use servers::{Server, certificates, temp_dir};
 
 /// The site's config as a cherrys site writes it: nothing in it is ours.
 fn cherrys_config(dir: &Path, redis: &Server) -> PathBuf {
@@ -454,94 +454,6 @@ impl std::io::Write for Captured {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
-}
-
-/// A CA and a certificate for 127.0.0.1 signed by it, made with the `openssl` command:
-/// `(ca.pem, server.pem, server.key)`.
-fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    let run = |args: &[&str]| {
-        let out = Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .expect("the openssl command runs");
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    std::fs::write(
-        dir.join("server.ext"),
-        "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n",
-    )
-    .unwrap();
-    run(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=actix-cherrypy test CA",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign",
-    ]);
-    run(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-        "-subj",
-        "/CN=127.0.0.1",
-    ]);
-    run(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "server.pem",
-        "-days",
-        "2",
-        "-extfile",
-        "server.ext",
-    ]);
-    (
-        dir.join("ca.pem"),
-        dir.join("server.pem"),
-        dir.join("server.key"),
-    )
-}
-
-/// A server process started with `SSL_CERT_FILE` (the trusted roots, for rustls' native
-/// roots and for OpenSSL under redis-py alike).
-fn spawn_trusting(mut command: Command, ca: Option<&Path>) -> (Process, u16) {
-    let port = servers::free_port();
-    command.arg(port.to_string()).stdout(Stdio::null());
-    if let Some(ca) = ca {
-        command.env("SSL_CERT_FILE", ca);
-    }
-    let child = command.spawn().expect("the server starts");
-    servers::wait_for_port(port);
-    (Process(child), port)
 }
 
 /// A TLS config, unchanged in one config for both: CherryPy with cherrys and our server

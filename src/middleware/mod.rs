@@ -315,7 +315,7 @@ fn store_key(config: &SessionConfig) -> StoreKey {
         StorageKind::File => config.storage_path.value.clone().unwrap_or_default(),
         StorageKind::Memcached => config.servers.value.join(","),
         StorageKind::Redis => format!(
-            "{:?} {}:{}/{} {:?} {:?} {} {} {}",
+            "{:?} {}:{}/{} {:?} {:?} {} {} {} {} {} {:?} {:?} {}",
             config.redis_url.value,
             config.redis_host.value,
             config.redis_port.value,
@@ -325,6 +325,11 @@ fn store_key(config: &SessionConfig) -> StoreKey {
             config.redis_prefix.value,
             config.redis_lock_prefix.value,
             config.redis_ssl.value,
+            config.redis_tls_skip_verify.value,
+            config.redis_is_sentinel.value,
+            config.redis_sentinel_service.value,
+            config.redis_sentinel_pass.value,
+            config.redis_cluster.value,
         ),
     };
     (kind, place)
@@ -465,7 +470,9 @@ fn open_memcached(config: &SessionConfig) -> Result<AnyStore, ConfigError> {
 #[cfg(feature = "redis")]
 fn open_redis(config: &SessionConfig) -> Result<AnyStore, ConfigError> {
     let prefix = config.redis_prefix.value.clone();
+    // cherrys tests is_sentinel first: `url` and `db` are then not read.
     let store = match &config.redis_url.value {
+        _ if config.redis_is_sentinel.value => open_sentinel(config, prefix)?,
         Some(url) => crate::store::RedisStore::new(url, prefix)
             .map_err(|e| located("redis-url", format!("{e}"), &config.redis_url.origin))?,
         None => {
@@ -495,6 +502,23 @@ fn open_redis(config: &SessionConfig) -> Result<AnyStore, ConfigError> {
             }
         }
     };
+    let store = match (config.redis_cluster.value, config.redis_is_sentinel.value) {
+        (false, _) => store,
+        (true, true) => {
+            return Err(located(
+                "redis-cluster",
+                "cluster = True and is_sentinel = True: a Redis Cluster fails over by itself, without a sentinel; set one of them".to_owned(),
+                &config.redis_cluster.origin,
+            ));
+        }
+        (true, false) => store.in_cluster().map_err(|e| {
+            located(
+                "redis-cluster",
+                format!("{e}"),
+                &config.redis_cluster.origin,
+            )
+        })?,
+    };
     let store = store
         .with_lock_prefix(config.redis_lock_prefix.value.clone())
         .map_err(|e| {
@@ -506,6 +530,39 @@ fn open_redis(config: &SessionConfig) -> Result<AnyStore, ConfigError> {
             )
         })?;
     Ok(AnyStore::Redis(store))
+}
+
+/// cherrys' `is_sentinel = True`: `host`/`port` name the sentinel, `sentinel_service` the
+/// master, `sentinel_pass` the sentinel's password; `user`, `password`, `ssl` and
+/// `tls_skip_verify` apply as cherrys passes them to redis-py's `Sentinel`.
+#[cfg(feature = "redis")]
+fn open_sentinel(
+    config: &SessionConfig,
+    prefix: String,
+) -> Result<crate::store::RedisStore, ConfigError> {
+    let Some(service) = &config.redis_sentinel_service.value else {
+        return Err(located(
+            "redis-sentinel-service",
+            "is_sentinel = True needs tools.sessions.sentinel_service, the name the sentinel knows the master by".to_owned(),
+            &config.redis_is_sentinel.origin,
+        ));
+    };
+    let port = u16::try_from(config.redis_port.value).map_err(|_| {
+        located(
+            "redis-port",
+            format!("{} is not a port", config.redis_port.value),
+            &config.redis_port.origin,
+        )
+    })?;
+    let mut options =
+        crate::store::SentinelOptions::new(config.redis_host.value.clone(), port, service.clone());
+    options.user = config.redis_user.value.clone();
+    options.password = config.redis_password.value.clone();
+    options.sentinel_password = config.redis_sentinel_pass.value.clone();
+    options.tls = config.redis_ssl.value;
+    options.tls_skip_verify = config.redis_tls_skip_verify.value;
+    crate::store::RedisStore::through_sentinel(&options, prefix)
+        .map_err(|e| located("redis-host", format!("{e}"), &config.redis_host.origin))
 }
 
 #[cfg(not(feature = "redis"))]

@@ -138,8 +138,6 @@ pub mod codes {
     /// Error: the Redis `prefix` equals `lock_prefix` (cherrys asserts they differ: a
     /// session's data and its lock would share one key).
     pub const REDIS_PREFIX_IS_LOCK_PREFIX: &str = "redis-prefix-is-lock-prefix";
-    /// Error: a Redis option this crate reads but cannot honour yet (Sentinel).
-    pub const REDIS_NOT_SUPPORTED: &str = "redis-not-supported";
     /// Warning: `tls_skip_verify` without `is_sentinel`, which cherrys then ignores.
     pub const REDIS_OPTION_IGNORED: &str = "redis-option-ignored";
     /// Error: a `servers` entry python-memcached cannot parse either.

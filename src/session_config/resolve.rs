@@ -153,8 +153,8 @@ fn check(config: &SessionConfig, era: &EraReport, sink: &mut Sink) {
     }
 }
 
-/// The Redis options as `cherrys.RedisSession.setup` reads them: what it asserts, and what
-/// this crate cannot do yet (an error rather than a connection that differs from cherrys').
+/// The Redis options as `cherrys.RedisSession.setup` reads them: what it asserts, and the
+/// options it ignores in a combination (a warning, as the value has no effect).
 fn check_redis(config: &SessionConfig, sink: &mut Sink) {
     // The place to point at: the later-written of two settings, else the storage's.
     let place_of = |settings: &[&SettingOrigin]| {
@@ -181,18 +181,6 @@ fn check_redis(config: &SessionConfig, sink: &mut Sink) {
                 ),
             )
             .with_help("give tools.sessions.prefix or tools.sessions.lock_prefix another value"),
-        ));
-    }
-    if config.redis_is_sentinel.value
-        && let Some(place) = place_of(&[&config.redis_is_sentinel.origin])
-    {
-        sink.push(at_value(
-            &place,
-            Diagnostic::error(
-                codes::REDIS_NOT_SUPPORTED,
-                "Redis Sentinel (is_sentinel) is not supported yet: this crate would connect to the sentinel itself, not to the master it names",
-            )
-            .with_help("point host/port (or url) at the Redis master"),
         ));
     }
     if config.redis_tls_skip_verify.value

@@ -331,6 +331,14 @@ settings! {
         explain: "sentinel_service" Redis,
         setters: {},
     }
+    RedisCluster {
+        key: "tools.sessions.cluster", v2_2: -, v2_1: -, v2_0: -,
+        read: Read::Flag, range: None,
+        doc: "Redis: host and port (or `url`) name a node of a Redis Cluster (this crate's extension); a session's keys then carry a hash tag, so its data and lock share a slot.",
+        field: redis_cluster: bool = |_| false, Builtin,
+        explain: "cluster" WhenSet,
+        setters: {},
+    }
     Debug {
         key: "tools.sessions.debug", v2_2: -, v2_1: -, v2_0: -,
         read: Read::Flag, range: None,

@@ -313,15 +313,14 @@ fn redis_prefix_equal_to_lock_prefix_is_a_located_error() {
     );
 }
 
-/// Sentinel is read and typed, and refused at its line until supported, never silently
-/// ignored; TLS (`ssl`, `rediss://`) is read as cherrys reads it.
+/// Sentinel is read and accepted (the store asks the sentinel for the master); TLS
+/// (`ssl`, `rediss://`) is read as cherrys reads it.
 #[test]
-fn redis_sentinel_is_a_located_error_until_supported_and_tls_is_read() {
+fn redis_sentinel_is_accepted_and_tls_is_read() {
     let head =
         "[global]\ntools.sessions.on = True\ntools.sessions.storage_class = cherrys.RedisSession\n";
-    let d = err(&format!("{head}tools.sessions.is_sentinel = True\n"));
-    assert_eq!((d.code, line(&d)), (codes::REDIS_NOT_SUPPORTED, 4));
-    assert!(d.message.contains("not supported yet"), "{d}");
+    let loaded = ok(&format!("{head}tools.sessions.is_sentinel = True\n"));
+    assert!(loaded.value.root().redis_is_sentinel.value);
 
     let loaded = ok(&format!("{head}tools.sessions.ssl = True\n"));
     assert!(loaded.value.root().redis_ssl.value);
@@ -801,4 +800,16 @@ fn explain_shows_max_lifetime_only_where_set() {
         let json = super::explain(&source, "/").expect("valid").to_json();
         assert!(json["session"].get("max_lifetime_minutes").is_none());
     }
+}
+
+/// `cluster`, this crate's extension, is read as a truth value, false unless set.
+#[test]
+fn redis_cluster_is_read_and_off_by_default() {
+    let head =
+        "[global]\ntools.sessions.on = True\ntools.sessions.storage_class = cherrys.RedisSession\n";
+    let loaded = ok(head);
+    assert!(!loaded.value.root().redis_cluster.value);
+    let loaded = ok(&format!("{head}tools.sessions.cluster = True\n"));
+    assert!(loaded.value.root().redis_cluster.value);
+    assert_eq!(loaded.value.root().redis_cluster.origin.line(), Some(4));
 }

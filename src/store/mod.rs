@@ -31,7 +31,7 @@ pub use memcached::{BadServer, MemcachedStore};
 pub use pickle::PickleError;
 pub use ram::RamStore;
 #[cfg(feature = "redis")]
-pub use redis::RedisStore;
+pub use redis::{RedisStore, SentinelOptions};
 
 use crate::session_id::SessionId;
 use crate::session_value::SessionData;

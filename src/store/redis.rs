@@ -7,6 +7,20 @@
 //! use and reopened after an outage; each command has a time limit, so requests fail with an
 //! error during an outage rather than hang. Locks span processes ([`super::shared_lock`]).
 //!
+//! Through a Sentinel (cherrys' `is_sentinel`, [`RedisStore::through_sentinel`]) the
+//! connection goes to the master the sentinel names. A command that fails in a way a
+//! failover explains (the connection dropped or timed out, the server now a read-only
+//! replica) drops that connection, and the next command asks the sentinel again, so the
+//! store follows a failover without a restart. Each write (a lock taken, a session saved
+//! or deleted) is then also waited for with `WAIT` until a replica has it: the write that
+//! no replica confirms in time fails the request (503), so a session a response says was
+//! saved is on a replica, which is what the sentinel promotes.
+//!
+//! In a Redis Cluster ([`RedisStore::in_cluster`], this crate's extension) the session id
+//! in each key is a hash tag (`prefix{id}`, `lock_prefix{id}`), so a session's data, its
+//! lock and the lock's queue share one slot: the scripts and pipelines that touch them
+//! together run on one node.
+//!
 //! The lock is the one cherrys takes (redis-py's `Lock`), so CherryPy processes running
 //! cherrys and this crate exclude each other on one Redis: the key `lock_prefix + id`
 //! (default `lock_`), set with `SET key token NX [PX ms]` to a random token, deleted only
@@ -21,9 +35,9 @@ use crate::store::{ErrorChain, redact, short};
 use std::sync::{Arc, LazyLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
-use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use tokio::sync::OnceCell;
+use redis::sentinel::{SentinelClient, SentinelClientBuilder, SentinelServerType};
+use redis::{AsyncCommands, IntoConnectionInfo};
 
 use super::codec::{self, is_garbage, unavailable};
 use super::pickle::PickleError;
@@ -80,8 +94,15 @@ pub struct RedisStore {
 }
 
 pub(crate) struct Inner {
+    /// The server; through a sentinel, the sentinel (for what the store reports of itself).
     client: redis::Client,
-    connection: OnceCell<ConnectionManager>,
+    /// With a sentinel: where the master is asked for.
+    sentinel: Option<Arc<Sentinel>>,
+    /// In a Redis Cluster: the cluster, known by the node `client` names.
+    cluster: Option<redis::cluster::ClusterClient>,
+    connection: Connections,
+    /// See [`RedisStore::with_replica_acks`].
+    replica_acks: Option<ReplicaAcks>,
     prefix: String,
     /// The lock's key is `lock_prefix + id`, as cherrys makes it.
     lock_prefix: String,
@@ -97,6 +118,11 @@ impl std::fmt::Debug for RedisStore {
         f.debug_struct("RedisStore")
             .field("server", &self.inner.client.get_connection_info().addr)
             .field("db", &self.inner.client.get_connection_info().redis.db)
+            .field(
+                "sentinel_service",
+                &self.inner.sentinel.as_ref().map(|s| &s.service),
+            )
+            .field("cluster", &self.inner.cluster.is_some())
             .field("prefix", &self.inner.prefix)
             .field("lock_prefix", &self.inner.lock_prefix)
             .finish()
@@ -148,7 +174,10 @@ impl RedisStore {
             Ok(inner) => inner,
             Err(shared) => Inner {
                 client: shared.client.clone(),
-                connection: OnceCell::new(),
+                sentinel: shared.sentinel.clone(),
+                cluster: shared.cluster.clone(),
+                connection: Connections::default(),
+                replica_acks: shared.replica_acks,
                 prefix: shared.prefix.clone(),
                 lock_prefix: shared.lock_prefix.clone(),
                 stale_lock_after: shared.stale_lock_after,
@@ -167,7 +196,13 @@ impl RedisStore {
     /// so a server that is down at startup fails requests, not the startup; a malformed URL,
     /// or a `prefix` of `lock_`, is an error here.
     pub fn new(url: &str, prefix: impl Into<String>) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(backend)?;
+        let mut info = url.into_connection_info().map_err(backend)?;
+        // redis-rs reads a `#insecure` fragment as "do not verify the certificate";
+        // redis-py, under cherrys, ignores it and verifies, and so does this store.
+        if let redis::ConnectionAddr::TcpTls { insecure, .. } = &mut info.addr {
+            *insecure = false;
+        }
+        let client = redis::Client::open(info).map_err(backend)?;
         Self::with_client(client, prefix.into())
     }
 
@@ -217,9 +252,79 @@ impl RedisStore {
         let client = redis::Client::open(info).map_err(backend)?;
         Ok(self.rebuilt(|inner| Inner {
             client,
-            connection: OnceCell::new(),
+            connection: Connections::default(),
             ..inner
         }))
+    }
+
+    /// A store on the master that a Redis Sentinel names, as cherrys' `is_sentinel = True`
+    /// reaches it: the sentinel at `options.host:options.port` is asked for the master of
+    /// `options.service`, and asked again after a failover. Database 0, as cherrys (which
+    /// passes no `db` in this mode). Writes wait for one replica (see
+    /// [`Self::with_replica_acks`]). Nothing is connected until the first request.
+    pub fn through_sentinel(
+        options: &SentinelOptions,
+        prefix: impl Into<String>,
+    ) -> Result<Self, StoreError> {
+        let sentinel = Sentinel::new(options)?;
+        // What the store reports of itself (and the startup check reaches): the sentinel.
+        let client = redis::Client::open(redis::ConnectionInfo {
+            addr: redis::ConnectionAddr::Tcp(options.host.clone(), options.port),
+            redis: redis::RedisConnectionInfo::default(),
+        })
+        .map_err(backend)?;
+        let store = Self::with_client(client, prefix.into())?;
+        Ok(store.rebuilt(|inner| Inner {
+            sentinel: Some(Arc::new(sentinel)),
+            replica_acks: Some(ReplicaAcks::SENTINEL_DEFAULT),
+            ..inner
+        }))
+    }
+
+    /// The same server as one node of a Redis Cluster (`tools.sessions.cluster = True`,
+    /// this crate's extension): the cluster's other nodes are learnt from it, and each
+    /// command goes to the node holding its keys. The keys are `prefix{id}` and
+    /// `lock_prefix{id}` (a hash tag, so that a session's keys share a slot), where a
+    /// store outside a cluster uses cherrys' `prefix + id`. Call it after
+    /// [`Self::over_tls`]; a database other than 0 is an error (a cluster has only 0).
+    pub fn in_cluster(self) -> Result<Self, StoreError> {
+        let info = self.inner.client.get_connection_info().clone();
+        if info.redis.db != 0 {
+            return Err(StoreError::Backend(
+                format!("a Redis Cluster has only database 0, not {}", info.redis.db).into(),
+            ));
+        }
+        let waits = self
+            .inner
+            .replica_acks
+            .map_or(Duration::ZERO, |a| a.timeout);
+        let cluster = redis::cluster::ClusterClientBuilder::new(vec![info])
+            .connection_timeout(CONNECT_TIMEOUT)
+            .response_timeout(RESPONSE_TIMEOUT + waits)
+            .retries(1)
+            .build()
+            .map_err(backend)?;
+        Ok(self.rebuilt(|inner| Inner {
+            cluster: Some(cluster),
+            connection: Connections::default(),
+            ..inner
+        }))
+    }
+
+    /// After each write (a lock taken, a session saved or deleted), wait with `WAIT` until
+    /// `replicas` replicas have it, for at most `timeout`; a write that fewer confirm in
+    /// time fails with [`StoreError::Unavailable`] (the write itself may still reach
+    /// them). With a sentinel this is one replica and 500 ms unless set here; elsewhere
+    /// it is off. `replicas == 0` turns it off. `timeout` is added to the time a command
+    /// may take before the request fails.
+    #[must_use]
+    pub fn with_replica_acks(self, replicas: u32, timeout: Duration) -> Self {
+        let replica_acks = (replicas > 0).then_some(ReplicaAcks { replicas, timeout });
+        self.rebuilt(|inner| Inner {
+            replica_acks,
+            connection: Connections::default(),
+            ..inner
+        })
     }
 
     /// The server's host and port, where it is reached over TCP (for the startup check).
@@ -237,7 +342,10 @@ impl RedisStore {
         Ok(Self {
             inner: Arc::new(Inner {
                 client,
-                connection: OnceCell::new(),
+                sentinel: None,
+                cluster: None,
+                connection: Connections::default(),
+                replica_acks: None,
                 prefix,
                 lock_prefix: DEFAULT_LOCK_PREFIX.to_owned(),
                 stale_lock_after: DEFAULT_STALE_LOCK_AFTER,
@@ -248,30 +356,88 @@ impl RedisStore {
         })
     }
 
-    async fn connection(&self) -> Result<ConnectionManager, StoreError> {
-        let manager = self
+    /// The connection, opened if there is none (first use, or dropped after a failover).
+    async fn connection(&self) -> Result<Conn, StoreError> {
+        let connections = &self.inner.connection;
+        let conn = |(generation, manager)| Conn {
+            manager,
+            generation,
+            store: self.inner.clone(),
+        };
+        if let Some(current) = connections.current() {
+            return Ok(conn(current));
+        }
+        // One opening at a time: the requests that find no connection wait for it.
+        let mut opened = connections.opening.lock().await;
+        if let Some(current) = connections.current() {
+            return Ok(conn(current));
+        }
+        let manager = self.open().await?;
+        *opened += 1;
+        let current = (*opened, manager);
+        *connections
+            .current
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(current.clone());
+        Ok(conn(current))
+    }
+
+    /// A new connection to the server, or to the master the sentinel names now.
+    async fn open(&self) -> Result<Link, StoreError> {
+        let waits = self
             .inner
-            .connection
-            .get_or_try_init(|| async {
-                let config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(CONNECT_TIMEOUT)
-                    .set_response_timeout(RESPONSE_TIMEOUT)
-                    .set_number_of_retries(1)
-                    .set_max_delay(200);
-                ConnectionManager::new_with_config(self.inner.client.clone(), config).await
-            })
+            .replica_acks
+            .map_or(Duration::ZERO, |a| a.timeout);
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(CONNECT_TIMEOUT)
+            .set_response_timeout(RESPONSE_TIMEOUT + waits)
+            .set_number_of_retries(1)
+            .set_max_delay(200);
+        if let Some(cluster) = &self.inner.cluster {
+            return cluster
+                .get_async_connection()
+                .await
+                .map(Link::Cluster)
+                .map_err(backend);
+        }
+        let client = match &self.inner.sentinel {
+            None => self.inner.client.clone(),
+            Some(sentinel) => sentinel.master().await?,
+        };
+        ConnectionManager::new_with_config(client, config)
             .await
-            .map_err(backend)?;
-        Ok(manager.clone())
+            .map(|manager| Link::Single(Box::new(manager)))
+            .map_err(backend)
+    }
+
+    /// Unless turned off, `WAIT` for the replicas to have this connection's writes; an
+    /// error if too few confirm them in time.
+    async fn replicated(&self, redis: &mut Conn) -> Result<(), StoreError> {
+        let Some(acks) = self.inner.replica_acks else {
+            return Ok(());
+        };
+        let acked: i64 = acks.command().query_async(redis).await.map_err(backend)?;
+        redis.enough(acks, acked)
     }
 
     fn key(&self, id: &SessionId) -> String {
-        format!("{}{id}", self.inner.prefix)
+        self.key_of(&self.inner.prefix, id)
     }
 
     /// The key of `id`'s lock, cherrys' `lock_prefix + id`.
     fn lock_key(&self, id: &SessionId) -> String {
-        format!("{}{id}", self.inner.lock_prefix)
+        self.key_of(&self.inner.lock_prefix, id)
+    }
+
+    /// `prefix + id`; in a cluster `prefix{id}`, a hash tag (the slot is that of the id
+    /// alone, unless `prefix` holds a `{…}` of its own, which then puts every session in
+    /// its slot).
+    fn key_of(&self, prefix: &str, id: &SessionId) -> String {
+        if self.inner.cluster.is_some() {
+            format!("{prefix}{{{id}}}")
+        } else {
+            format!("{prefix}{id}")
+        }
     }
 }
 
@@ -365,40 +531,18 @@ impl StaleWatch {
 }
 
 /// A failure as the store reports it: a server that cannot be reached, a dropped
-/// connection or a timeout is an outage ([`StoreError::Unavailable`]), anything else a
-/// backend failure.
+/// connection, a timeout, or a server that no longer takes writes (a master turned replica
+/// by a failover) is an outage ([`StoreError::Unavailable`]), anything else a backend
+/// failure.
 fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     let outage = (&e as &dyn std::any::Any)
         .downcast_ref::<redis::RedisError>()
-        .is_some_and(|e| {
-            (e.is_io_error()
-                || e.is_timeout()
-                || e.is_connection_dropped()
-                || e.is_connection_refusal())
-                && !is_tls_failure(e)
-        });
+        .is_some_and(|e| points_elsewhere(e) && !is_refused_certificate(e));
     if outage {
         unavailable(e)
     } else {
         codec::backend(e)
     }
-}
-
-/// Whether a TLS handshake refused the server (an untrusted certificate, a wrong name): a
-/// setup to fix, not an outage to wait out.
-fn is_tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut cause = Some(e);
-    while let Some(error) = cause {
-        let inner = error
-            .downcast_ref::<std::io::Error>()
-            .and_then(std::io::Error::get_ref)
-            .map(|inner| inner as &(dyn std::error::Error + 'static));
-        if error.is::<rustls::Error>() || inner.is_some_and(|inner| inner.is::<rustls::Error>()) {
-            return true;
-        }
-        cause = error.source();
-    }
-    false
 }
 
 /// Adds the reads of a stored value to `pipe`: whether it exists (`GETRANGE` of a missing
@@ -482,7 +626,14 @@ impl RedisStore {
                 .ignore();
         }
         let mut redis = self.connection().await?;
-        pipe.query_async::<()>(&mut redis).await.map_err(backend)
+        match self.inner.replica_acks {
+            None => pipe.query_async::<()>(&mut redis).await.map_err(backend),
+            Some(acks) => {
+                pipe.add_command(acks.command());
+                let (acked,): (i64,) = pipe.query_async(&mut redis).await.map_err(backend)?;
+                redis.enough(acks, acked)
+            }
+        }
     }
 }
 
@@ -546,6 +697,10 @@ impl SessionStore for RedisStore {
                     id,
                     &lock_key,
                 )?;
+                if taken {
+                    // Lost in a failover, the lock would let a second holder in.
+                    self.replicated(&mut redis).await?;
+                }
                 Ok(taken.then_some(exists.then_some(data)))
             }
         };
@@ -587,7 +742,8 @@ impl SessionStore for RedisStore {
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
         let mut redis = self.connection().await?;
-        redis.del::<_, ()>(self.key(id)).await.map_err(backend)
+        redis.del::<_, ()>(self.key(id)).await.map_err(backend)?;
+        self.replicated(&mut redis).await
     }
 
     async fn exists(&self, id: &SessionId) -> Result<bool, StoreError> {
@@ -731,7 +887,12 @@ impl RedisStore {
             .invoke_async(&mut redis)
             .await
             .map_err(backend)?;
-        Attempt::from_reply(reply)
+        let attempt = Attempt::from_reply(reply)?;
+        if matches!(attempt, Attempt::Taken) {
+            // Lost in a failover, the lock would let a second holder in.
+            self.replicated(&mut redis).await?;
+        }
+        Ok(attempt)
     }
 }
 
@@ -777,5 +938,339 @@ impl LockServer for RedisStore {
             .await
             .map(drop)
             .map_err(backend)
+    }
+}
+
+/// How a store reaches a Redis master through a Sentinel: cherrys' `is_sentinel = True`
+/// with `host`, `port`, `sentinel_service`, `sentinel_pass`, `user`, `password`, `ssl`
+/// and `tls_skip_verify`. Build it with [`SentinelOptions::new`], then set the fields it
+/// needs.
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub struct SentinelOptions {
+    /// The sentinel's host (cherrys' `host`).
+    pub host: String,
+    /// The sentinel's port (cherrys' `port`; sentinels usually listen on 26379).
+    pub port: u16,
+    /// The master's name at the sentinel (cherrys' `sentinel_service`).
+    pub service: String,
+    /// The ACL user on the master and its replicas (cherrys' `user`).
+    pub user: Option<String>,
+    /// The password on the master and its replicas (cherrys' `password`).
+    pub password: Option<String>,
+    /// The sentinel's own password (cherrys' `sentinel_pass`).
+    pub sentinel_password: Option<String>,
+    /// TLS to the sentinel and to the master (cherrys' `ssl`).
+    pub tls: bool,
+    /// With `tls`, accept any certificate (cherrys' `tls_skip_verify`, which in this mode
+    /// turns redis-py's certificate check off).
+    pub tls_skip_verify: bool,
+}
+
+impl SentinelOptions {
+    /// The sentinel at `host:port`, asked for the master named `service`; no passwords,
+    /// no TLS.
+    pub fn new(host: impl Into<String>, port: u16, service: impl Into<String>) -> Self {
+        Self {
+            host: host.into(),
+            port,
+            service: service.into(),
+            ..Self::default()
+        }
+    }
+}
+
+impl std::fmt::Debug for SentinelOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Passwords never reach a log.
+        f.debug_struct("SentinelOptions")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("service", &self.service)
+            .field("user", &self.user)
+            .field("tls", &self.tls)
+            .field("tls_skip_verify", &self.tls_skip_verify)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The sentinel a store asks for its master.
+struct Sentinel {
+    /// redis-rs' client asks one question at a time.
+    client: tokio::sync::Mutex<SentinelClient>,
+    service: String,
+}
+
+impl Sentinel {
+    fn new(options: &SentinelOptions) -> Result<Self, StoreError> {
+        let (host, port) = (options.host.clone(), options.port);
+        let address = if options.tls {
+            redis::ConnectionAddr::TcpTls {
+                host,
+                port,
+                insecure: options.tls_skip_verify,
+                tls_params: None,
+            }
+        } else {
+            redis::ConnectionAddr::Tcp(host, port)
+        };
+        let mut builder = SentinelClientBuilder::new(
+            [address.clone()],
+            options.service.clone(),
+            SentinelServerType::Master,
+        )
+        .map_err(backend)?;
+        if options.tls {
+            let mode = if options.tls_skip_verify {
+                redis::TlsMode::Insecure
+            } else {
+                redis::TlsMode::Secure
+            };
+            builder = builder
+                .set_client_to_redis_tls_mode(mode)
+                .set_client_to_sentinel_tls_mode(mode);
+            use_tls_provider(&redis::ConnectionInfo {
+                addr: address,
+                redis: redis::RedisConnectionInfo::default(),
+            });
+        }
+        if let Some(user) = &options.user {
+            builder = builder.set_client_to_redis_username(user.clone());
+        }
+        if let Some(password) = &options.password {
+            builder = builder.set_client_to_redis_password(password.clone());
+        }
+        if let Some(password) = &options.sentinel_password {
+            builder = builder.set_client_to_sentinel_password(password.clone());
+        }
+        Ok(Self {
+            client: tokio::sync::Mutex::new(builder.build().map_err(backend)?),
+            service: options.service.clone(),
+        })
+    }
+
+    /// A client for the master the sentinel names now (it has checked that the server
+    /// says it is a master). A failure is an outage (during a failover the sentinel may
+    /// name no master for a moment), unless a certificate or a password was refused.
+    async fn master(&self) -> Result<redis::Client, StoreError> {
+        let mut client = self.client.lock().await;
+        // The sentinel and then the master are asked, each over a new connection.
+        match tokio::time::timeout(
+            CONNECT_TIMEOUT + RESPONSE_TIMEOUT,
+            client.async_get_client(),
+        )
+        .await
+        {
+            Ok(Ok(master)) => Ok(master),
+            // A certificate that fails verification, or a password refused, is to be
+            // fixed, not waited out.
+            Ok(Err(e)) if is_refused_certificate(&e) || is_refused_password(&e) => {
+                Err(codec::backend(e))
+            }
+            Ok(Err(e)) => Err(unavailable(e)),
+            Err(_) => Err(unavailable(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!(
+                    "the sentinel did not name the master of {:?} in time",
+                    self.service
+                ),
+            ))),
+        }
+    }
+}
+
+/// The store's connection: none yet, or the one in use with its generation (a number that
+/// tells a connection from the one that replaced it).
+#[derive(Default)]
+struct Connections {
+    current: std::sync::Mutex<Option<(u64, Link)>>,
+    /// Held while a connection is opened; the count of connections opened.
+    opening: tokio::sync::Mutex<u64>,
+}
+
+impl Connections {
+    fn current(&self) -> Option<(u64, Link)> {
+        self.current
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Drops the connection `generation` (not one that already replaced it).
+    fn forget(&self, generation: u64) {
+        let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
+        if current.as_ref().is_some_and(|(g, _)| *g == generation) {
+            *current = None;
+        }
+    }
+}
+
+/// A TLS handshake that failed on the server's certificate (rustls reports it as invalid
+/// data): a configuration to fix, not an outage to wait out.
+fn is_refused_certificate(e: &redis::RedisError) -> bool {
+    std::error::Error::source(e)
+        .and_then(|source| source.downcast_ref::<std::io::Error>())
+        .is_some_and(|io| io.kind() == std::io::ErrorKind::InvalidData)
+}
+
+/// A server that refused our credentials (or wanted some).
+fn is_refused_password(e: &redis::RedisError) -> bool {
+    e.kind() == redis::ErrorKind::AuthenticationFailed
+        || matches!(e.code(), Some("NOAUTH" | "WRONGPASS"))
+}
+
+/// A command's error that a failover explains: the server went away, did not answer,
+/// answers that it is a replica now (`READONLY`, also inside a transaction's abort), or
+/// (in a cluster) that the cluster is down or its slot is moving.
+fn points_elsewhere(e: &redis::RedisError) -> bool {
+    e.is_io_error()
+        || e.is_timeout()
+        || e.is_connection_dropped()
+        || e.is_connection_refusal()
+        || matches!(
+            e.kind(),
+            redis::ErrorKind::ReadOnly
+                | redis::ErrorKind::MasterDown
+                | redis::ErrorKind::ClusterDown
+                | redis::ErrorKind::TryAgain
+        )
+        || e.to_string().contains("READONLY")
+}
+
+/// The connection a command goes over. Through a sentinel, a failure that a failover
+/// explains drops it from the store, so the next command asks the sentinel again.
+#[derive(Clone)]
+struct Conn {
+    manager: Link,
+    generation: u64,
+    store: Arc<Inner>,
+}
+
+impl Conn {
+    fn failed(&self, e: &redis::RedisError) {
+        if self.store.sentinel.is_some() && points_elsewhere(e) {
+            self.store.connection.forget(self.generation);
+        }
+    }
+
+    /// Whether `acked` replicas are enough; if not, an outage, and through a sentinel the
+    /// connection is dropped (the master may have been replaced).
+    fn enough(&self, acks: ReplicaAcks, acked: i64) -> Result<(), StoreError> {
+        if acked >= i64::from(acks.replicas) {
+            return Ok(());
+        }
+        if self.store.sentinel.is_some() {
+            self.store.connection.forget(self.generation);
+        }
+        Err(unavailable(std::io::Error::other(format!(
+            "a write reached {acked} of the {} Redis replicas it waits for within {} ms (a failover, or a replica down?)",
+            acks.replicas,
+            acks.timeout.as_millis()
+        ))))
+    }
+}
+
+impl redis::aio::ConnectionLike for Conn {
+    fn req_packed_command<'a>(
+        &'a mut self,
+        cmd: &'a redis::Cmd,
+    ) -> redis::RedisFuture<'a, redis::Value> {
+        Box::pin(async move {
+            let reply = self.manager.req_packed_command(cmd).await;
+            if let Err(e) = &reply {
+                self.failed(e);
+            }
+            reply
+        })
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
+        Box::pin(async move {
+            let reply = self
+                .manager
+                .req_packed_commands(pipeline, offset, count)
+                .await;
+            match &reply {
+                Err(e) => self.failed(e),
+                // Errors inside a pipeline's replies (a write refused by a replica).
+                Ok(values) => {
+                    for value in values {
+                        if let redis::Value::ServerError(e) = value {
+                            self.failed(&redis::RedisError::from(e.clone()));
+                        }
+                    }
+                }
+            }
+            reply
+        })
+    }
+
+    fn get_db(&self) -> i64 {
+        self.manager.get_db()
+    }
+}
+
+/// A connection to one server (reopened by redis-rs after an outage), or to a cluster.
+#[derive(Clone)]
+enum Link {
+    // Boxed: a cluster connection is a pointer, a connection manager much larger.
+    Single(Box<ConnectionManager>),
+    Cluster(redis::cluster_async::ClusterConnection),
+}
+
+impl redis::aio::ConnectionLike for Link {
+    fn req_packed_command<'a>(
+        &'a mut self,
+        cmd: &'a redis::Cmd,
+    ) -> redis::RedisFuture<'a, redis::Value> {
+        match self {
+            Link::Single(manager) => manager.req_packed_command(cmd),
+            Link::Cluster(cluster) => cluster.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
+        match self {
+            Link::Single(manager) => manager.req_packed_commands(pipeline, offset, count),
+            Link::Cluster(cluster) => cluster.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Link::Single(manager) => manager.get_db(),
+            Link::Cluster(cluster) => cluster.get_db(),
+        }
+    }
+}
+
+/// How many replicas must confirm a write, and how long to wait for them.
+#[derive(Clone, Copy)]
+struct ReplicaAcks {
+    replicas: u32,
+    timeout: Duration,
+}
+
+impl ReplicaAcks {
+    /// Through a sentinel: a failover promotes a replica, so one must have each write.
+    const SENTINEL_DEFAULT: Self = Self {
+        replicas: 1,
+        timeout: Duration::from_millis(500),
+    };
+
+    fn command(self) -> redis::Cmd {
+        let mut cmd = redis::cmd("WAIT");
+        cmd.arg(self.replicas).arg(millis(self.timeout));
+        cmd
     }
 }

@@ -8,7 +8,7 @@ pub(crate) mod http;
 pub(crate) mod probe;
 
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -87,6 +87,100 @@ impl Server {
         Self::start("redis-server", args, port)
     }
 
+    /// `redis-server` on 127.0.0.1 replicating the one on `master_port`, in memory only.
+    pub(crate) fn redis_replica(dir: &Path, master_port: u16) -> Self {
+        Self::redis_replica_with(dir, master_port, &Setup::default())
+    }
+
+    /// [`Server::redis_replica`] set up as `setup` says (to its clients and to its master).
+    pub(crate) fn redis_replica_with(dir: &Path, master_port: u16, setup: &Setup<'_>) -> Self {
+        let port = free_port();
+        let auth = setup.password.map_or(String::new(), |p| {
+            format!("--requirepass {p} --masterauth {p}")
+        });
+        let args = format!(
+            "--bind 127.0.0.1 {} {auth} --dir {} --save '' --replicaof 127.0.0.1 {master_port} --daemonize no",
+            listen_args(port, setup.tls),
+            dir.display()
+        );
+        Self::start("redis-server", split_args(&args), port)
+    }
+
+    /// A master for [`Server::redis_replica_with`]: `redis-server` on 127.0.0.1, in memory
+    /// only, set up as `setup` says.
+    pub(crate) fn redis_master_with(dir: &Path, setup: &Setup<'_>) -> Self {
+        let port = free_port();
+        let auth = setup
+            .password
+            .map_or(String::new(), |p| format!("--requirepass {p}"));
+        let args = format!(
+            "--bind 127.0.0.1 {} {auth} --dir {} --save '' --daemonize no",
+            listen_args(port, setup.tls),
+            dir.display()
+        );
+        Self::start("redis-server", split_args(&args), port)
+    }
+
+    /// A Redis Sentinel on 127.0.0.1 watching the master on `master_port` under the name
+    /// `service`, alone (a quorum of one). Its config file (which a sentinel rewrites) is
+    /// written in `dir`.
+    pub(crate) fn redis_sentinel(dir: &Path, master_port: u16, service: &str) -> Self {
+        Self::redis_sentinel_with(dir, master_port, service, &Setup::default())
+    }
+
+    /// [`Server::redis_sentinel`] set up as `setup` says (to its clients and to the servers
+    /// it watches).
+    pub(crate) fn redis_sentinel_with(
+        dir: &Path,
+        master_port: u16,
+        service: &str,
+        setup: &Setup<'_>,
+    ) -> Self {
+        let port = free_port();
+        let conf = dir.join(format!("sentinel-{port}.conf"));
+        let mut auth = String::new();
+        if let Some(password) = setup.password {
+            auth += &format!("sentinel auth-pass {service} {password}\n");
+        }
+        if let Some(password) = setup.sentinel_password {
+            auth += &format!("requirepass {password}\n");
+        }
+        std::fs::write(
+            &conf,
+            format!(
+                "bind 127.0.0.1\n{}\ndir {}\n\
+                 sentinel monitor {service} 127.0.0.1 {master_port} 1\n\
+                 sentinel down-after-milliseconds {service} 2000\n\
+                 sentinel failover-timeout {service} 10000\n{auth}",
+                listen(port, setup.tls)
+                    .into_iter()
+                    .map(|(name, value)| format!("{name} {value}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                dir.display()
+            ),
+        )
+        .expect("sentinel.conf");
+        let args = vec![
+            conf.display().to_string(),
+            "--sentinel".into(),
+            "--daemonize".into(),
+            "no".into(),
+        ];
+        Self::start("redis-server", args, port)
+    }
+
+    /// `redis-server` on 127.0.0.1 as a Redis Cluster node, not yet in a cluster (see
+    /// [`redis_cluster`]).
+    pub(crate) fn redis_cluster_node(dir: &std::path::Path) -> Self {
+        let port = free_port();
+        let args = format!(
+            "--bind 127.0.0.1 --port {port} --dir {} --save '' --cluster-enabled yes --cluster-config-file nodes-{port}.conf --cluster-node-timeout 5000 --daemonize no",
+            dir.display()
+        );
+        Self::start("redis-server", split_args(&args), port)
+    }
+
     fn start(program: &'static str, args: Vec<String>, port: u16) -> Self {
         let mut server = Self {
             child: None,
@@ -135,6 +229,105 @@ impl Drop for Server {
     }
 }
 
+/// How the servers of a Redis deployment are set up beyond the defaults.
+#[derive(Default)]
+pub(crate) struct Setup<'a> {
+    /// TLS only, to clients and between the servers.
+    pub(crate) tls: Option<&'a Tls>,
+    /// The password of the master and its replicas (`requirepass`; a replica also uses it
+    /// with its master, a sentinel with both).
+    pub(crate) password: Option<&'a str>,
+    /// The sentinel's own password.
+    pub(crate) sentinel_password: Option<&'a str>,
+}
+
+/// A certificate and its key (PEM files) for a Redis server, and the CA it trusts for the
+/// servers it connects to (a replica to its master, a sentinel to both).
+pub(crate) struct Tls {
+    pub(crate) cert: PathBuf,
+    pub(crate) key: PathBuf,
+    pub(crate) ca: PathBuf,
+}
+
+/// The Redis settings (name, value) to listen on `port`: plain TCP, or with `tls` TLS only,
+/// replication included.
+fn listen(port: u16, tls: Option<&Tls>) -> Vec<(&'static str, String)> {
+    let Some(tls) = tls else {
+        return vec![("port", port.to_string())];
+    };
+    let path = |p: &PathBuf| p.display().to_string();
+    vec![
+        ("port", "0".to_owned()),
+        ("tls-port", port.to_string()),
+        ("tls-cert-file", path(&tls.cert)),
+        ("tls-key-file", path(&tls.key)),
+        ("tls-ca-cert-file", path(&tls.ca)),
+        ("tls-auth-clients", "no".to_owned()),
+        ("tls-replication", "yes".to_owned()),
+    ]
+}
+
+/// [`listen`] as command-line arguments.
+fn listen_args(port: u16, tls: Option<&Tls>) -> String {
+    let args: Vec<String> = listen(port, tls)
+        .into_iter()
+        .map(|(name, value)| format!("--{name} {value}"))
+        .collect();
+    args.join(" ")
+}
+
+/// Arguments split at spaces; `''` is an empty one.
+fn split_args(args: &str) -> Vec<String> {
+    args.split_whitespace()
+        .map(|a| {
+            if a == "''" {
+                String::new()
+            } else {
+                a.to_owned()
+            }
+        })
+        .collect()
+}
+
+/// `redis-cli -p port args…`'s output, trimmed.
+pub(crate) fn redis_cli(port: u16, args: &[&str]) -> String {
+    redis_cli_with(port, None, args)
+}
+
+/// [`redis_cli`]; with `ca`, over TLS, trusting that CA.
+pub(crate) fn redis_cli_with(port: u16, ca: Option<&Path>, args: &[&str]) -> String {
+    let mut cli = Command::new("redis-cli");
+    cli.args(["-h", "127.0.0.1", "-p", &port.to_string()]);
+    if let Some(ca) = ca {
+        cli.arg("--tls").arg("--cacert").arg(ca);
+    }
+    let out = cli.args(args).output().expect("redis-cli runs");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Three cluster nodes made one Redis Cluster (masters only, the slots split between
+/// them), ready for commands.
+pub(crate) fn redis_cluster(dir: &std::path::Path) -> Vec<Server> {
+    let nodes: Vec<Server> = (0..3).map(|_| Server::redis_cluster_node(dir)).collect();
+    let addresses: Vec<String> = nodes.iter().map(Server::address).collect();
+    let status = Command::new("redis-cli")
+        .args(["--cluster", "create"])
+        .args(&addresses)
+        .args(["--cluster-replicas", "0", "--cluster-yes"])
+        .stdout(Stdio::null())
+        .status()
+        .expect("redis-cli runs");
+    assert!(status.success(), "redis-cli --cluster create failed");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for node in &nodes {
+        while !redis_cli(node.port, &["CLUSTER", "INFO"]).contains("cluster_state:ok") {
+            assert!(Instant::now() < deadline, "the cluster did not come up");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    nodes
+}
+
 fn running_as_root() -> bool {
     Command::new("id")
         .arg("-u")
@@ -167,4 +360,79 @@ pub(crate) fn temp_dir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).expect("temp dir");
     d
+}
+
+/// A CA and a certificate for 127.0.0.1 signed by it, made with the `openssl` command:
+/// `(ca.pem, server.pem, server.key)`.
+pub(crate) fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("the openssl command runs");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=actix-cherrypy test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+    ]);
+    (
+        dir.join("ca.pem"),
+        dir.join("server.pem"),
+        dir.join("server.key"),
+    )
 }

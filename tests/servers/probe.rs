@@ -130,3 +130,16 @@ pub(crate) fn increments_over(ports: &[u16]) {
     );
     assert_eq!(session_get(ports[1], "/get?key=c", Some(&id)).2, "200");
 }
+
+/// A server process started with `SSL_CERT_FILE` (the trusted roots, for rustls' native
+/// roots and for OpenSSL under redis-py alike).
+pub(crate) fn spawn_trusting(mut command: Command, ca: Option<&Path>) -> (Process, u16) {
+    let port = free_port();
+    command.arg(port.to_string()).stdout(Stdio::null());
+    if let Some(ca) = ca {
+        command.env("SSL_CERT_FILE", ca);
+    }
+    let child = command.spawn().expect("the server starts");
+    wait_for_port(port);
+    (Process(child), port)
+}
