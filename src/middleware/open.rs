@@ -62,7 +62,7 @@ fn located(
 }
 
 /// What to do at startup when a memcached or Redis server cannot be reached (set with
-/// [`CherryPySessionsBuilder::unreachable_store`]).
+/// [`CherryPySessionsBuilder::unreachable_store`](super::CherryPySessionsBuilder::unreachable_store)).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Unreachable {
