@@ -50,6 +50,24 @@ pub enum SessionStatus {
 }
 
 /// The request's session. Cheap to clone; clones share the state.
+///
+/// A handler takes it as an extractor and uses actix-session's method names; values go
+/// through serde and are stored as the Python values CherryPy stores:
+///
+/// ```
+/// use actix_cherrypy::Session;
+///
+/// async fn visit(session: Session) -> actix_web::Result<String> {
+///     let visits: i64 = session.get("visits")?.unwrap_or(0) + 1;
+///     session.insert("visits", visits)?;
+///     Ok(format!("visit {visits}"))
+/// }
+/// # actix_web::rt::System::new().block_on(async {
+/// # let session = Session::detached();
+/// # assert_eq!(visit(session.clone()).await.unwrap(), "visit 1");
+/// # assert_eq!(visit(session).await.unwrap(), "visit 2");
+/// # });
+/// ```
 #[derive(Clone)]
 pub struct Session(Rc<RefCell<State>>);
 
@@ -290,6 +308,17 @@ impl Session {
     }
 
     /// What happened to the session so far.
+    ///
+    /// ```
+    /// use actix_cherrypy::session::{Session, SessionStatus};
+    ///
+    /// let session = Session::detached();
+    /// assert_eq!(session.status(), SessionStatus::Unchanged);
+    /// let _: Option<String> = session.get("user").unwrap();
+    /// assert_eq!(session.status(), SessionStatus::Read); // saved only to extend its expiry
+    /// session.insert("user", "ann").unwrap();
+    /// assert_eq!(session.status(), SessionStatus::Changed);
+    /// ```
     pub fn status(&self) -> SessionStatus {
         self.0.borrow().status
     }
@@ -361,6 +390,16 @@ impl Session {
     /// actix-session's `remove_as`: removes `key` and converts its value with serde.
     /// (`remove` returns the session's own value, the Python data model, where actix-session
     /// returns a JSON string: this crate's sessions hold Python values, not JSON.)
+    ///
+    /// ```
+    /// use actix_cherrypy::Session;
+    ///
+    /// let session = Session::detached();
+    /// session.insert("cart", vec![3, 4]).unwrap();
+    /// let cart: Vec<u32> = session.remove_as("cart").unwrap().unwrap();
+    /// assert_eq!(cart, [3, 4]);
+    /// assert!(!session.contains_key("cart"));
+    /// ```
     pub fn remove_as<T: DeserializeOwned>(&self, key: &str) -> Option<Result<T, ValueError>> {
         self.remove(key).map(|v| convert::from_value(&v))
     }
@@ -372,6 +411,17 @@ impl Session {
 
     /// actix-session's `update`: replaces the value under `key`, if there is one, with
     /// `updater` applied to it; nothing is inserted when there is none.
+    ///
+    /// ```
+    /// use actix_cherrypy::Session;
+    ///
+    /// let session = Session::detached();
+    /// session.update("n", |n: i64| n + 1).unwrap();
+    /// assert!(!session.contains_key("n"));
+    /// session.update_or("n", 1, |n: i64| n + 1).unwrap();
+    /// session.update_or("n", 1, |n: i64| n + 1).unwrap();
+    /// assert_eq!(session.get::<i64>("n").unwrap(), Some(2));
+    /// ```
     pub fn update<T, F>(&self, key: &str, updater: F) -> Result<(), ValueError>
     where
         T: Serialize + DeserializeOwned,
@@ -456,6 +506,17 @@ impl Session {
     /// [`Session::regenerate`], which keeps only what this request already read, the data
     /// is loaded first, so a handler written against actix-session (renew at sign-in, then
     /// keep the cart) loses nothing.
+    ///
+    /// ```
+    /// use actix_cherrypy::Session;
+    ///
+    /// let session = Session::detached();
+    /// session.insert("cart", 3).unwrap();
+    /// let before = session.id();
+    /// session.renew();
+    /// assert_ne!(session.id(), before);
+    /// assert_eq!(session.get::<i64>("cart").unwrap(), Some(3));
+    /// ```
     pub fn renew(&self) {
         self.0.borrow_mut().data();
         self.regenerate();
@@ -463,6 +524,16 @@ impl Session {
 
     /// actix-session's `purge()`: clears the data, deletes it from the store and expires
     /// the cookie.
+    ///
+    /// ```
+    /// use actix_cherrypy::session::{Session, SessionStatus};
+    ///
+    /// let session = Session::detached();
+    /// session.insert("user", "ann").unwrap();
+    /// session.purge();
+    /// assert_eq!(session.status(), SessionStatus::Purged);
+    /// assert!(session.entries().is_empty());
+    /// ```
     pub fn purge(&self) {
         self.delete();
         let mut state = self.0.borrow_mut();
