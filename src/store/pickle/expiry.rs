@@ -25,14 +25,21 @@ pub(crate) fn state_offset(bytes: &[u8]) -> Option<usize> {
         }
         end -= 1;
     }
-    if end > 0 && bytes[end - 1] == op::MEMOIZE {
-        end -= 1;
-    }
-    let start = end.checked_sub(10)?;
-    let header = bytes.get(start.checked_sub(2)?..start)?;
-    let state = &bytes[start..end];
-    (header == [op::SHORT_BINBYTES, 10] && super::decode::datetime_from_state(state).is_ok())
-        .then_some(start)
+    // A MEMOIZE after the state cannot be told from a state whose last byte happens to be
+    // MEMOIZE's (a microsecond count ending in 0x94) by that byte alone: the state's header
+    // decides, which only one of the two readings can have.
+    let state_at = |end: usize| {
+        let start = end.checked_sub(10)?;
+        let header = bytes.get(start.checked_sub(2)?..start)?;
+        let state = &bytes[start..end];
+        (header == [op::SHORT_BINBYTES, 10] && super::decode::datetime_from_state(state).is_ok())
+            .then_some(start)
+    };
+    state_at(end).or_else(|| {
+        (end > 0 && bytes[end - 1] == op::MEMOIZE)
+            .then(|| state_at(end - 1))
+            .flatten()
+    })
 }
 
 /// The 10 bytes [`state_offset`] points at, for a new expiration.
@@ -78,6 +85,24 @@ mod tests {
         let mut bytes = bytes;
         bytes[offset..offset + 10].copy_from_slice(&state(at(9)).unwrap());
         assert_eq!(super::super::decode(&bytes).unwrap(), (data, at(9)));
+    }
+
+    /// A state whose last byte is MEMOIZE's (a microsecond count ending in 0x94, one time
+    /// in 256) is the state's byte, not a MEMOIZE, in a pickle that memoizes nothing.
+    #[test]
+    fn a_state_ending_in_the_memoize_byte_is_found() {
+        let data = SessionData::default();
+        for micro in [0x94, 0x0194, 0x9494] {
+            let when = NaiveDate::from_ymd_opt(2026, 12, 4)
+                .unwrap()
+                .and_hms_micro_opt(16, 40, 14, micro)
+                .unwrap();
+            let mut bytes = super::super::encode(&data, when).unwrap();
+            let offset = state_offset(&bytes).expect("protocol 4 tail");
+            assert_eq!(bytes[offset + 9], op::MEMOIZE);
+            bytes[offset..offset + 10].copy_from_slice(&state(at(9)).unwrap());
+            assert_eq!(super::super::decode(&bytes).unwrap(), (data.clone(), at(9)));
+        }
     }
 
     #[test]
