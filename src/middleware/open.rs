@@ -187,13 +187,7 @@ fn open_redis(config: &SessionConfig) -> Result<AnyStore, ConfigError> {
         Some(url) => crate::store::RedisStore::new(url, prefix)
             .map_err(|e| located("redis-url", format!("{e}"), &config.redis_url.origin))?,
         None => {
-            let port = u16::try_from(config.redis_port.value).map_err(|_| {
-                located(
-                    "redis-port",
-                    format!("{} is not a port", config.redis_port.value),
-                    &config.redis_port.origin,
-                )
-            })?;
+            let port = redis_port(config)?;
             let store = crate::store::RedisStore::from_parts(
                 &config.redis_host.value,
                 port,
@@ -246,6 +240,18 @@ fn open_redis(config: &SessionConfig) -> Result<AnyStore, ConfigError> {
 /// cherrys' `is_sentinel = True`: `host`/`port` name the sentinel, `sentinel_service` the
 /// master, `sentinel_pass` the sentinel's password; `user`, `password`, `ssl` and
 /// `tls_skip_verify` apply as cherrys passes them to redis-py's `Sentinel`.
+/// `port` as a TCP port: a config file's is checked when it is read, one set in code here.
+#[cfg(feature = "redis")]
+fn redis_port(config: &SessionConfig) -> Result<u16, ConfigError> {
+    u16::try_from(config.redis_port.value).map_err(|_| {
+        located(
+            "redis-port",
+            format!("{} is not a port", config.redis_port.value),
+            &config.redis_port.origin,
+        )
+    })
+}
+
 #[cfg(feature = "redis")]
 fn open_sentinel(
     config: &SessionConfig,
@@ -258,13 +264,7 @@ fn open_sentinel(
             &config.redis_is_sentinel.origin,
         ));
     };
-    let port = u16::try_from(config.redis_port.value).map_err(|_| {
-        located(
-            "redis-port",
-            format!("{} is not a port", config.redis_port.value),
-            &config.redis_port.origin,
-        )
-    })?;
+    let port = redis_port(config)?;
     let mut options =
         crate::store::SentinelOptions::new(config.redis_host.value.clone(), port, service.clone());
     options.user = config.redis_user.value.clone();
