@@ -225,11 +225,10 @@ impl CherryPySessions {
         // A class of the application's own is only a mistake if the application did not
         // map it to a store; then opening the store says so, as an error.
         let mapped = |d: &Diagnostic| {
-            d.code == crate::session_config::codes::CUSTOM_STORAGE_CLASS
-                && startup
-                    .classes
-                    .iter()
-                    .any(|(class, _)| d.message.starts_with(&format!("`{class}`")))
+            startup
+                .classes
+                .iter()
+                .any(|(class, _)| crate::session_config::is_about_custom_class(d, class))
         };
         for warning in loaded.warnings.iter().filter(|d| !mapped(d)) {
             tracing::warn!("{warning}");

@@ -52,7 +52,11 @@ fn located(
     message: String,
     origin: &crate::session_config::SettingOrigin,
 ) -> ConfigError {
-    let mut d = Diagnostic::error(code, message);
+    at_setting(Diagnostic::error(code, message), origin)
+}
+
+/// `d`, pointed at the value of the setting `origin` says was written (if it was).
+fn at_setting(mut d: Diagnostic, origin: &crate::session_config::SettingOrigin) -> ConfigError {
     if let Some(place) = origin.place() {
         d = d
             .at(&place.file, place.value_span)
@@ -129,15 +133,10 @@ pub(super) fn open_store(
             let class = config.storage_class.value.as_deref().unwrap_or_default();
             match classes.iter().find(|(name, _)| name == class) {
                 Some((_, store)) => Ok(store.clone()),
-                None => {
-                    let mut d = crate::session_config::custom_class(class, true);
-                    if let Some(place) = config.storage_class.origin.place() {
-                        d = d
-                            .at(&place.file, place.value_span)
-                            .in_entry(&place.section, Some(place.key()));
-                    }
-                    Err(ConfigError::from(d))
-                }
+                None => Err(at_setting(
+                    crate::session_config::custom_class(class, true),
+                    &config.storage_class.origin,
+                )),
             }
         }
         StorageKind::File => {

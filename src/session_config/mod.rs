@@ -55,7 +55,7 @@ pub use types::{LockingMode, Minutes, SameSite, StorageKind};
 
 #[cfg(feature = "memcached")]
 pub(crate) use servers::memcached_dsn;
-pub(crate) use storage::custom_class;
+pub(crate) use storage::{custom_class, is_about_custom_class};
 
 /// The stable codes of the diagnostics this module produces.
 pub mod codes {

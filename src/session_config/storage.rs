@@ -200,6 +200,15 @@ pub(super) fn storage_class(value: &Value, place: &FilePlace, sink: &mut Sink) -
     None
 }
 
+/// Whether `d` is [`custom_class`]'s diagnostic about `class`.
+pub(crate) fn is_about_custom_class(d: &Diagnostic, class: &str) -> bool {
+    d.code == codes::CUSTOM_STORAGE_CLASS
+        && d.message
+            .strip_prefix('`')
+            .and_then(|rest| rest.strip_prefix(class))
+            .is_some_and(|rest| rest.starts_with('`'))
+}
+
 /// A `storage_class` of the application's own: a warning when the config is read (the
 /// application may map it to a store in code), an error at startup when it did not.
 pub(crate) fn custom_class(dotted: &str, at_startup: bool) -> Diagnostic {

@@ -272,6 +272,8 @@ fn other_storage_classes_are_refused_naming_what_is_supported() {
     // names the way, and what is built in.
     let loaded = ok("[global]\ntools.sessions.storage_class = myapp.RedisSession\n");
     let d = warning(&loaded, codes::CUSTOM_STORAGE_CLASS);
+    assert!(super::is_about_custom_class(d, "myapp.RedisSession"));
+    assert!(!super::is_about_custom_class(d, "myapp.Redis"));
     assert!(
         d.help
             .as_deref()
