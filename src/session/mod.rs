@@ -280,7 +280,7 @@ impl Session {
     pub fn detached() -> Self {
         let mut state = State::new(
             Arc::new(SessionConfig::default()),
-            AnyStore::from(crate::store::RamStore::new()),
+            AnyStore::Ram(crate::store::RamStore::new()),
             SessionId::generate(),
         );
         state.detached = true;

@@ -30,18 +30,6 @@ pub(crate) enum AnyStore {
     Custom(CustomStore),
 }
 
-impl From<RamStore> for AnyStore {
-    fn from(store: RamStore) -> Self {
-        AnyStore::Ram(store)
-    }
-}
-
-impl From<FileStore> for AnyStore {
-    fn from(store: FileStore) -> Self {
-        AnyStore::File(store)
-    }
-}
-
 impl AnyStore {
     /// A store of the application's own: any [`SessionStore`].
     pub(crate) fn custom(store: impl SessionStore) -> Self {
