@@ -21,9 +21,23 @@
 //! [`from_cherrypy_config`] may also be called inside the closure: it reads each file once
 //! per process and hands every worker the same store.
 
+/// One step of the session tool (a lock taken, a session loaded or saved): a `debug` event,
+/// or an `info` one on paths with `tools.sessions.debug = True`, which is how CherryPy's
+/// `debug` puts these steps in its log.
+macro_rules! step {
+    ($config:expr, $($event:tt)+) => {
+        if $config.debug.value {
+            tracing::info!($($event)+)
+        } else {
+            tracing::debug!($($event)+)
+        }
+    };
+}
+
 mod builder;
 mod error;
 mod open;
+mod save;
 mod service;
 
 use std::collections::HashMap;

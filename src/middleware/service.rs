@@ -13,12 +13,13 @@ use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse};
 
 use tracing::Instrument;
 
+use super::save::carry_out;
 use super::{SessionError, Shared};
 use crate::cookie::{MaxAge, SetCookie, cookie_value, http_date};
-use crate::session::{Ending, Fetched, SavePlan, Session, later, lock_timeout, outlived};
+use crate::session::{Fetched, Session, later, lock_timeout, outlived};
 use crate::session_config::{LockingMode, SessionConfig};
 use crate::session_id::SessionId;
-use crate::store::{AnyStore, ErrorChain, Record, SessionLock, SessionStore, StoreError, short};
+use crate::store::{ErrorChain, Record, SessionStore, StoreError, short};
 
 /// The middleware service [`super::CherryPySessions`] builds for each worker.
 pub struct SessionMiddleware<S> {
@@ -85,19 +86,6 @@ where
             .await
         })
     }
-}
-
-/// One step of the session tool (a lock taken, a session loaded or saved): a `debug` event,
-/// or an `info` one on paths with `tools.sessions.debug = True`, which is how CherryPy's
-/// `debug` puts these steps in its log.
-macro_rules! step {
-    ($config:expr, $($event:tt)+) => {
-        if $config.debug.value {
-            tracing::info!($($event)+)
-        } else {
-            tracing::debug!($($event)+)
-        }
-    };
 }
 
 /// `init`: the cookie's id if the store knows it, else a new one; the data fetched; the lock
@@ -347,75 +335,4 @@ fn set_cookie<'a>(
         same_site: config.samesite.value.map(|s| s.as_str().into()),
         secure: config.secure.value,
     }
-}
-
-/// Does what [`Session::end`] planned, then lets go of the lock (a remote store's expiry
-/// extension takes the lock along and lets go when it is done).
-async fn carry_out(
-    store: AnyStore,
-    ending: Ending,
-    config: &SessionConfig,
-) -> Result<(), StoreError> {
-    let Ending { plan, lock, .. } = ending;
-    match plan {
-        SavePlan::Nothing => Ok(()),
-        SavePlan::Write { id, delete, record } => {
-            for old in delete {
-                store.delete(&old).await?;
-            }
-            match record {
-                Some(record) => {
-                    step!(config, "session saved");
-                    store.save(&id, record).await
-                }
-                None => Ok(()),
-            }
-        }
-        SavePlan::Extend { id, record } if !store.is_remote() => {
-            step!(config, "session read only: its expiry extended");
-            store.touch(&id, record).await
-        }
-        SavePlan::Extend { id, record } => {
-            step!(config, "session read only: its expiry extended");
-            extend_later(store, id, record, lock, lock_timeout(config));
-            Ok(())
-        }
-    }
-}
-
-/// A read-only request on a memcached or Redis session: the response does not wait for
-/// the round trip that extends the expiry. The lock is held until it is done, so no
-/// request (of any of our processes) can see the difference; if it fails, the session
-/// keeps its previous expiry and the failure is logged (the answer is already out).
-fn extend_later(
-    store: AnyStore,
-    id: SessionId,
-    record: Record,
-    lock: Option<SessionLock>,
-    timeout: Option<Duration>,
-) {
-    drop(tokio::spawn(
-        async move {
-            // These stores rewrite the whole session to extend its expiry. Without the lock
-            // (explicit locking, and the handler took none) that could write this
-            // request's copy over a newer one, so the lock is taken first, and the write
-            // made only if the stored data is still the copy this request read; if it
-            // changed, the request that changed it extended the expiry.
-            let lock = match lock {
-                Some(lock) => lock,
-                None => match store.lock_and_load(&id, timeout).await {
-                    Ok((lock, Some(current))) if current.data == record.data => lock,
-                    Ok(_) => return,
-                    Err(err) => {
-                        tracing::error!(error = %ErrorChain(&err), "extending the session's expiry failed");
-                        return;
-                    }
-                },
-            };
-            if let Err(err) = store.touch_and_release(&id, record, Some(lock)).await {
-                tracing::error!(error = %ErrorChain(&err), "extending the session's expiry failed");
-            }
-        }
-        .in_current_span(),
-    ));
 }

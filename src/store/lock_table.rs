@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 use super::StoreError;
+use super::hand_over::{Baton, Extension};
 use crate::session_id::SessionId;
 
 /// Consecutive hand-overs of an outer lock inside one process before it is released: the
@@ -29,11 +30,13 @@ use crate::session_id::SessionId;
 /// served before it gets the lock (measured in `tests/hostile/locking.rs`).
 pub(crate) const MAX_HAND_OVERS: u32 = 16;
 
-/// What a session's in-process lock guards: the outer lock, while this process holds it.
+/// What a session's in-process lock guards: the outer lock, while this process holds it,
+/// and what its last holder passed on with it.
 #[derive(Default)]
 struct Slot {
     outer: Option<SessionLock>,
     hand_overs: u32,
+    baton: Baton,
 }
 
 /// Keyed by ids from cookies, so with a seeded hash: a client cannot pick colliding ids.
@@ -61,6 +64,17 @@ pub(crate) trait Release: Send + Sync + 'static {
     )]
     fn take_server_release(&mut self) -> Option<(String, String)> {
         None
+    }
+
+    /// The session this lock is for and what its holder passes on with it, if it is a
+    /// lock that can be handed to a waiter of this process.
+    fn baton(&mut self) -> Option<(&SessionId, &mut Baton)> {
+        None
+    }
+
+    /// Whether releasing the lock now would hand it to a waiter of this process.
+    fn would_hand_over(&self) -> bool {
+        false
     }
 }
 
@@ -93,6 +107,33 @@ impl SessionLock {
     )]
     pub(crate) fn take_server_release(&mut self) -> Option<(String, String)> {
         self.guard.as_mut()?.take_server_release()
+    }
+
+    /// What the holder passes on with the lock (see `hand_over`), if it is `id`'s lock
+    /// and one that a waiter of this process can get without the server.
+    pub(crate) fn baton(&mut self, id: &SessionId) -> Option<&mut Baton> {
+        let (locked, baton) = self.guard.as_mut()?.baton()?;
+        (locked == id).then_some(baton)
+    }
+
+    /// Whether this is `id`'s lock.
+    pub(crate) fn is_for(&mut self, id: &SessionId) -> bool {
+        self.guard
+            .as_mut()
+            .and_then(|g| g.baton())
+            .is_some_and(|(locked, _)| locked == id)
+    }
+
+    /// Forgets what the holder would pass on: it changed the session, or may have.
+    pub(crate) fn pass_nothing_on(&mut self) {
+        if let Some((_, baton)) = self.guard.as_mut().and_then(|g| g.baton()) {
+            baton.clear();
+        }
+    }
+
+    /// Whether releasing the lock now would hand it to a waiter of this process.
+    pub(crate) fn would_hand_over(&self) -> bool {
+        self.guard.as_ref().is_some_and(|g| g.would_hand_over())
     }
 
     /// Releases the lock and waits until it is released (for a server's lock, the round
@@ -137,11 +178,14 @@ impl LockTable {
 
     /// Waits for `id`'s lock in this process, then for the outer lock unless this process
     /// already holds it (handed over by the previous holder): `take_outer` gets what is
-    /// left of `timeout`.
+    /// left of `timeout`. With `wants_session`, the holder gets what the previous one
+    /// passed on ([`SessionLock::baton`]); without, an expiry extension the previous one
+    /// left is made first.
     pub(crate) async fn lock_with_outer<F, Fut>(
         &self,
         id: &SessionId,
         timeout: Option<Duration>,
+        wants_session: bool,
         take_outer: F,
     ) -> Result<LocalLock, StoreError>
     where
@@ -152,9 +196,16 @@ impl LockTable {
         let mut local = self.local(id, timeout).await?;
         let slot = local.guard.as_mut().expect("held until dropped");
         if slot.outer.is_none() {
+            // Before the outer lock (and the load that may come with it).
+            slot.baton = Baton::fresh();
             let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             slot.outer = Some(take_outer(left).await?);
             slot.hand_overs = 0;
+        } else if !wants_session && let Some(extend) = slot.baton.take_extension() {
+            extend().await;
+        }
+        if !wants_session {
+            slot.baton.clear();
         }
         Ok(local)
     }
@@ -229,7 +280,7 @@ impl LocalLock {
     /// Whether dropping this lock now hands the outer lock to a waiter of this process
     /// rather than releasing it; counts the hand-over.
     fn hands_over(&self, slot: &mut Slot) -> bool {
-        if self.would_hand_over(slot) {
+        if self.would_hand_over_slot(slot) {
             slot.hand_overs += 1;
             true
         } else {
@@ -238,7 +289,7 @@ impl LocalLock {
         }
     }
 
-    fn would_hand_over(&self, slot: &Slot) -> bool {
+    fn would_hand_over_slot(&self, slot: &Slot) -> bool {
         // The table's reference and this lock's two (field and guard); any more belong to
         // requests waiting for the session.
         let awaited = Arc::strong_count(&self.mutex) > 3;
@@ -249,24 +300,44 @@ impl LocalLock {
 impl Release for LocalLock {
     /// Takes the outer lock's key unless it is about to be handed over; this process's lock
     /// stays held until the guard is dropped, after the caller's round trip.
+    /// The caller's write covers every expiry extension left to make.
     fn take_server_release(&mut self) -> Option<(String, String)> {
         let slot = self.guard.as_ref()?;
-        if self.would_hand_over(slot) {
+        if self.would_hand_over_slot(slot) {
             return None;
         }
-        let mut outer = self.guard.as_mut()?.outer.take()?;
+        let slot = self.guard.as_mut()?;
+        slot.baton.clear();
+        let mut outer = slot.outer.take()?;
         // An outer lock that is no server's (a lock file) is released by dropping it.
         outer.take_server_release()
     }
 
+    fn baton(&mut self) -> Option<(&SessionId, &mut Baton)> {
+        let slot = self.guard.as_mut()?;
+        (self.hand_over && slot.outer.is_some()).then_some((&self.id, &mut slot.baton))
+    }
+
+    fn would_hand_over(&self) -> bool {
+        self.guard
+            .as_ref()
+            .is_some_and(|slot| self.would_hand_over_slot(slot))
+    }
+
     /// The outer lock, unless handed over, is released before this process's lock, so a
-    /// request of this process that comes next finds it free.
+    /// request of this process that comes next finds it free; an expiry extension left
+    /// to make is made before.
     fn release(mut self: Box<Self>) -> Pin<Box<dyn Future<Output = ()> + Send>> {
         Box::pin(async move {
             if let Some(mut slot) = self.guard.take()
                 && !self.hands_over(&mut slot)
                 && let Some(outer) = slot.outer.take()
             {
+                let extension = slot.baton.take_extension();
+                slot.baton.clear();
+                if let Some(extend) = extension {
+                    extend().await;
+                }
                 outer.release().await;
             }
             // The slot's guard is dropped above, after the release; Drop tidies the table.
@@ -274,12 +345,29 @@ impl Release for LocalLock {
     }
 }
 
+/// Releases `outer` after making `extension`, on a task of its own (from a `Drop`).
+fn extend_then_release(extension: Extension, outer: SessionLock) {
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => drop(runtime.spawn(async move {
+            extension().await;
+            outer.release().await;
+        })),
+        Err(_) => drop(outer),
+    }
+}
+
 impl Drop for LocalLock {
     fn drop(&mut self) {
         if let Some(mut slot) = self.guard.take()
             && !self.hands_over(&mut slot)
+            && let Some(outer) = slot.outer.take()
         {
-            slot.outer = None;
+            let extension = slot.baton.take_extension();
+            slot.baton.clear();
+            match extension {
+                Some(extend) => extend_then_release(extend, outer),
+                None => drop(outer),
+            }
         }
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         // Only the table's reference and ours are left: nobody else holds or waits. (An
@@ -392,7 +480,7 @@ mod tests {
         for _ in 0..2 {
             drop(
                 table
-                    .lock_with_outer(&id, None, take(&outer))
+                    .lock_with_outer(&id, None, false, take(&outer))
                     .await
                     .unwrap(),
             );
@@ -400,13 +488,18 @@ mod tests {
         assert_eq!(outer.counts(), (2, 0));
         // A queue of 40 requests: one acquisition per MAX_HAND_OVERS + 1 holders.
         let first = table
-            .lock_with_outer(&id, None, take(&outer))
+            .lock_with_outer(&id, None, false, take(&outer))
             .await
             .unwrap();
         let waiters: Vec<_> = (0..39)
             .map(|_| {
                 let (table, take) = (table.clone(), take(&outer));
-                tokio::spawn(async move { table.lock_with_outer(&id, None, take).await.map(drop) })
+                tokio::spawn(async move {
+                    table
+                        .lock_with_outer(&id, None, false, take)
+                        .await
+                        .map(drop)
+                })
             })
             .collect();
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -426,7 +519,7 @@ mod tests {
         let id = SessionId::generate();
         let o = outer.clone();
         let mut first = table
-            .lock_with_outer(&id, None, move |l| o.take(l))
+            .lock_with_outer(&id, None, false, move |l| o.take(l))
             .await
             .unwrap();
         let o = outer.clone();
@@ -434,7 +527,7 @@ mod tests {
             let table = table.clone();
             async move {
                 table
-                    .lock_with_outer(&id, None, move |l| o.take(l))
+                    .lock_with_outer(&id, None, false, move |l| o.take(l))
                     .await
                     .map(drop)
             }

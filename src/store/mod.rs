@@ -7,6 +7,7 @@ mod any;
 mod codec;
 mod custom;
 mod file;
+pub(crate) mod hand_over;
 mod lock_table;
 #[cfg(feature = "memcached")]
 mod memcached;

@@ -41,7 +41,7 @@ use redis::{AsyncCommands, IntoConnectionInfo};
 
 use super::codec::{self, is_garbage, unavailable};
 use super::pickle::PickleError;
-use super::shared_lock::{self, LockServer};
+use super::shared_lock::{self, LockRequest, LockServer};
 use super::{LockTable, Record, SessionLock, SessionStore, StoreError};
 use crate::limits::MAX_SESSION_BYTES;
 use crate::session_id::SessionId;
@@ -704,20 +704,28 @@ impl SessionStore for RedisStore {
                 Ok(taken.then_some(exists.then_some(data)))
             }
         };
-        let key = self.lock_key(id);
-        let (lock, fetched) = shared_lock::acquire_with(
-            self,
-            &self.inner.locks,
+        let request = LockRequest {
             id,
-            key,
+            key: self.lock_key(id),
             timeout,
-            self.lease,
-            attempt,
-        )
-        .await?;
+            lease: self.lease,
+            with_session: true,
+        };
+        let (mut lock, fetched) =
+            shared_lock::acquire_with(self, &self.inner.locks, request, attempt).await?;
         let record = match fetched {
-            Some(bytes) => self.record(id, bytes)?,
-            None => self.load(id).await?,
+            Some(bytes) => {
+                let record = self.record(id, bytes)?;
+                if let Some(baton) = lock.baton(id) {
+                    baton.loaded(record.as_ref());
+                }
+                record
+            }
+            // Handed over by a request of this process: with the session, if it passed it on.
+            None => match lock.baton(id) {
+                Some(baton) => baton.session_or(self.load(id)).await?,
+                None => self.load(id).await?,
+            },
         };
         Ok((lock, record))
     }
@@ -769,16 +777,15 @@ impl SessionStore for RedisStore {
                 Ok(taken.then_some(()))
             }
         };
-        let (lock, _) = shared_lock::acquire_with(
-            self,
-            &self.inner.locks,
+        let request = LockRequest {
             id,
             key,
             timeout,
-            self.lease,
-            attempt,
-        )
-        .await?;
+            lease: self.lease,
+            with_session: false,
+        };
+        let (lock, _) =
+            shared_lock::acquire_with(self, &self.inner.locks, request, attempt).await?;
         Ok(lock)
     }
 

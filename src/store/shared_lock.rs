@@ -99,21 +99,33 @@ pub(crate) trait LockServer: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
+/// A request for a session's server lock.
+pub(crate) struct LockRequest<'a> {
+    pub(crate) id: &'a SessionId,
+    /// The server's key for the lock.
+    pub(crate) key: String,
+    /// How long to wait; `None`: for ever.
+    pub(crate) timeout: Option<Duration>,
+    /// How long the server keeps the lock for a holder that stops renewing it.
+    pub(crate) lease: Duration,
+    /// Whether the holder is about to load the session, and so takes what a previous
+    /// holder of this process passed on with the lock (`hand_over`).
+    pub(crate) with_session: bool,
+}
+
 /// Takes `id`'s lock: this process's lock first, then (unless this process already holds
 /// it) the server's `key`, leased for `lease` and renewed every third of it while held.
 #[cfg_attr(not(feature = "memcached"), allow(dead_code))]
 pub(crate) async fn acquire<S: LockServer>(
     server: &S,
     local: &LockTable,
-    id: &SessionId,
-    key: String,
-    timeout: Option<Duration>,
-    lease: Duration,
+    request: LockRequest<'_>,
 ) -> Result<SessionLock, StoreError> {
+    let lease = request.lease;
     let attempt = |key: String, token: String| async move {
         Ok(server.try_acquire(&key, &token, lease).await?.then_some(()))
     };
-    let (lock, _) = acquire_with(server, local, id, key, timeout, lease, attempt).await?;
+    let (lock, _) = acquire_with(server, local, request, attempt).await?;
     Ok(lock)
 }
 
@@ -124,10 +136,7 @@ pub(crate) async fn acquire<S: LockServer>(
 pub(crate) async fn acquire_with<S, T, A, F>(
     server: &S,
     local: &LockTable,
-    id: &SessionId,
-    key: String,
-    timeout: Option<Duration>,
-    lease: Duration,
+    request: LockRequest<'_>,
     mut attempt: A,
 ) -> Result<(SessionLock, Option<T>), StoreError>
 where
@@ -135,6 +144,13 @@ where
     A: FnMut(String, String) -> F,
     F: Future<Output = Result<Option<T>, StoreError>>,
 {
+    let LockRequest {
+        id,
+        key,
+        timeout,
+        lease,
+        with_session,
+    } = request;
     let mut payload = None;
     let (fetched_into, key) = (&mut payload, &key);
     let take = move |left: Option<Duration>| async move {
@@ -173,7 +189,9 @@ where
             released: false,
         }))
     };
-    let lock = local.lock_with_outer(id, timeout, take).await?;
+    let lock = local
+        .lock_with_outer(id, timeout, with_session, take)
+        .await?;
     Ok((lock.into_session_lock(), payload))
 }
 

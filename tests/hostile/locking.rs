@@ -13,9 +13,9 @@ use crate::servers::probe::{Process, ours, probe_binary};
 use crate::servers::{Server, temp_dir};
 
 /// A store for the probe servers: its config lines, and the server process behind it.
-struct Store {
+pub(super) struct Store {
     lines: String,
-    _server: Option<Server>,
+    pub(super) server: Option<Server>,
     _dir: Option<RemoveOnDrop>,
 }
 
@@ -32,7 +32,7 @@ fn store(kind: &str, dir: &Path) -> Store {
     match kind {
         "ram" => Store {
             lines: String::new(),
-            _server: None,
+            server: None,
             _dir: None,
         },
         "file" => {
@@ -50,7 +50,7 @@ fn store(kind: &str, dir: &Path) -> Store {
                     "tools.sessions.storage_type = \"file\"\ntools.sessions.storage_path = {:?}\n",
                     sessions.display().to_string()
                 ),
-                _server: None,
+                server: None,
                 _dir: Some(RemoveOnDrop(sessions)),
             }
         }
@@ -61,7 +61,7 @@ fn store(kind: &str, dir: &Path) -> Store {
                     "tools.sessions.storage_type = \"redis\"\ntools.sessions.url = \"redis://{}/0\"\n",
                     server.address()
                 ),
-                _server: Some(server),
+                server: Some(server),
                 _dir: None,
             }
         }
@@ -72,7 +72,7 @@ fn store(kind: &str, dir: &Path) -> Store {
                     "tools.sessions.storage_type = \"memcached\"\ntools.sessions.servers = [{:?}]\n",
                     server.address()
                 ),
-                _server: Some(server),
+                server: Some(server),
                 _dir: None,
             }
         }
@@ -83,13 +83,23 @@ fn store(kind: &str, dir: &Path) -> Store {
 /// `processes` probe servers sharing `kind`'s store, with locking `locking`, except under
 /// `/admin/` (the probe's second mount), which always locks implicitly.
 fn probes(kind: &str, locking: &str, processes: usize) -> (Store, Vec<(Process, u16)>) {
+    probes_with(kind, locking, processes, "")
+}
+
+/// [`probes`], with `lines` added to the `[/]` section.
+pub(super) fn probes_with(
+    kind: &str,
+    locking: &str,
+    processes: usize,
+    lines: &str,
+) -> (Store, Vec<(Process, u16)>) {
     let dir = temp_dir(&format!("locking-{kind}"));
     let store = store(kind, &dir);
     let conf = dir.join("site.conf");
     std::fs::write(
         &conf,
         format!(
-            "[/]\ntools.sessions.on = True\ntools.sessions.locking = {locking:?}\n{}\n[/admin]\ntools.sessions.locking = \"implicit\"\n",
+            "[/]\ntools.sessions.on = True\ntools.sessions.locking = {locking:?}\n{}{lines}\n[/admin]\ntools.sessions.locking = \"implicit\"\n",
             store.lines
         ),
     )
@@ -101,13 +111,13 @@ fn probes(kind: &str, locking: &str, processes: usize) -> (Store, Vec<(Process, 
 
 /// A keep-alive HTTP/1.1 connection in one session (a connection per request would make
 /// the client, not the server, the cost of these tests).
-struct Client {
+pub(super) struct Client {
     stream: std::io::BufReader<TcpStream>,
     cookie: String,
 }
 
 impl Client {
-    fn new(port: u16, id: &str) -> Self {
+    pub(super) fn new(port: u16, id: &str) -> Self {
         let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
         stream
             .set_read_timeout(Some(std::time::Duration::from_secs(30)))
@@ -119,7 +129,7 @@ impl Client {
     }
 
     /// `(status, body)` of `GET path`.
-    fn get(&mut self, path: &str) -> (u16, String) {
+    pub(super) fn get(&mut self, path: &str) -> (u16, String) {
         let request = format!(
             "GET {path} HTTP/1.1\r\nHost: x\r\nCookie: {}\r\n\r\n",
             self.cookie
@@ -154,7 +164,7 @@ impl Client {
 /// Sends `total` requests, `clients` at a time (each on a keep-alive connection to a port
 /// of `ports`), to `path(i)` in one new session; returns the session id and the bodies of
 /// the answers, which must all be 200.
-fn burst(
+pub(super) fn burst(
     ports: &[u16],
     total: usize,
     clients: usize,
@@ -390,7 +400,7 @@ fn served_while_another_process_waits(kind: &str) -> u64 {
     let watcher = {
         let (kind, id) = (kind.to_owned(), id.clone());
         let (seen, stop, at_queue) = (seen.clone(), stop.clone(), at_queue.clone());
-        let address = store._server.as_ref().expect("a store server").address();
+        let address = store.server.as_ref().expect("a store server").address();
         std::thread::spawn(move || {
             let mut conn = std::io::BufReader::new(TcpStream::connect(address).unwrap());
             while !stop.load(Ordering::SeqCst) {

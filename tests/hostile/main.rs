@@ -9,5 +9,6 @@ mod servers;
 mod bombs;
 mod config;
 mod file_store;
+mod hand_over;
 mod locking;
 mod pickle;

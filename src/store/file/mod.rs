@@ -207,7 +207,11 @@ impl FileStore {
             *held_ref = Held::File;
             Ok(SessionLock::new(lock::FileLock::new(file, lock, data)))
         };
-        let mut local = self.inner.locks.lock_with_outer(&id, timeout, take).await?;
+        let mut local = self
+            .inner
+            .locks
+            .lock_with_outer(&id, timeout, false, take)
+            .await?;
         if held == Held::InProcess {
             // Never handed over: the next holder may find the session file created by
             // then, and must take its lock file.

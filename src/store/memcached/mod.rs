@@ -199,6 +199,23 @@ impl MemcachedStore {
     }
 }
 
+impl MemcachedStore {
+    fn lock_request<'a>(
+        &self,
+        id: &'a SessionId,
+        timeout: Option<Duration>,
+        with_session: bool,
+    ) -> shared_lock::LockRequest<'a> {
+        shared_lock::LockRequest {
+            id,
+            key: format!("{id}.lock"),
+            timeout,
+            lease: self.lease,
+            with_session,
+        }
+    }
+}
+
 /// Opens and checks pooled connections.
 struct Connector {
     dsn: String,
@@ -310,8 +327,28 @@ impl SessionStore for MemcachedStore {
         id: &SessionId,
         timeout: Option<Duration>,
     ) -> Result<SessionLock, StoreError> {
-        let key = format!("{id}.lock");
-        shared_lock::acquire(self, &self.inner.locks, id, key, timeout, self.lease).await
+        shared_lock::acquire(
+            self,
+            &self.inner.locks,
+            self.lock_request(id, timeout, false),
+        )
+        .await
+    }
+
+    /// The session passed on by the previous holder of the lock in this process, if it
+    /// passed it on (`hand_over`), else loaded.
+    async fn lock_and_load(
+        &self,
+        id: &SessionId,
+        timeout: Option<Duration>,
+    ) -> Result<(SessionLock, Option<Record>), StoreError> {
+        let request = self.lock_request(id, timeout, true);
+        let mut lock = shared_lock::acquire(self, &self.inner.locks, request).await?;
+        let record = match lock.baton(id) {
+            Some(baton) => baton.session_or(self.load(id)).await?,
+            None => self.load(id).await?,
+        };
+        Ok((lock, record))
     }
 
     /// Memcached expires sessions itself (each value's expiry is its expiration).

@@ -1,0 +1,252 @@
+//! A session's lock handed, with the session, to the next request of the same process that
+//! waits for it: a queue of requests on one session costs the store one load, and the last
+//! of the queue makes the expiry extension the others left to it. What could go wrong is a
+//! stale session passed on (a write made without the lock, in between) or an expiry never
+//! extended; each has a test here, on real Redis and memcached servers.
+
+use std::io::{BufRead, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use super::locking::{Client, burst, probes_with};
+use crate::servers::http::session_get;
+use crate::servers::redis_cli;
+
+/// A number from the store's own statistics: Redis' `GETRANGE` calls (how this crate
+/// reads a session), memcached's `cmd_get`.
+fn loads(kind: &str, address: &str) -> u64 {
+    match kind {
+        "redis" => {
+            let port: u16 = address.rsplit_once(':').unwrap().1.parse().unwrap();
+            let stats = redis_cli(port, &["INFO", "commandstats"]);
+            stats
+                .lines()
+                .find_map(|l| l.strip_prefix("cmdstat_getrange:calls="))
+                .map_or(0, |rest| rest.split(',').next().unwrap().parse().unwrap())
+        }
+        "memcached" => memcached_line(address, "stats\r\n", "STAT cmd_get ")
+            .parse()
+            .unwrap(),
+        other => panic!("no store {other}"),
+    }
+}
+
+/// The rest of the first line of a memcached answer to `command` that starts with `prefix`.
+fn memcached_line(address: &str, command: &str, prefix: &str) -> String {
+    let stream = TcpStream::connect(address).unwrap();
+    let mut conn = std::io::BufReader::new(stream);
+    conn.get_mut().write_all(command.as_bytes()).unwrap();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        conn.read_line(&mut line).unwrap();
+        if let Some(rest) = line.strip_prefix(prefix) {
+            return rest.trim_end().to_owned();
+        }
+        assert!(
+            line != "END\r\n" && line != "EN\r\n" && !line.is_empty(),
+            "memcached gave no {prefix:?} to {command:?}"
+        );
+    }
+}
+
+/// Seconds the store keeps session `id` from now.
+fn seconds_left(kind: &str, address: &str, id: &str) -> f64 {
+    match kind {
+        "redis" => {
+            let port: u16 = address.rsplit_once(':').unwrap().1.parse().unwrap();
+            let ms: f64 = redis_cli(port, &["PTTL", id]).parse().unwrap();
+            ms / 1000.0
+        }
+        "memcached" => {
+            let line = memcached_line(address, &format!("mg {id} t\r\n"), "HD ");
+            line.strip_prefix('t').unwrap().parse().unwrap()
+        }
+        other => panic!("no store {other}"),
+    }
+}
+
+/// 96 read-only requests from 16 clients on one session, each 5 ms long: the session is
+/// loaded once per queue, not once per request, and once the queue is over the store's
+/// expiry is the session's timeout (12 s) from the end, not from the save 3 s before.
+fn a_queue_loads_once_and_extends_at_the_end(kind: &str) {
+    const REQUESTS: usize = 96;
+    let (store, servers) = probes_with(kind, "implicit", 1, "tools.sessions.timeout = 0.2\n");
+    let address = store.server.as_ref().unwrap().address();
+    let port = servers[0].1;
+    let (status, id, _) = session_get(port, "/set?key=k&value=kept", None);
+    assert_eq!(status, 200);
+    std::thread::sleep(Duration::from_secs(3));
+    let before = loads(kind, &address);
+    let id_for_burst = id.clone();
+    let bodies = {
+        // `burst` makes its own session; this one must be the aged one above.
+        let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let threads: Vec<_> = (0..16)
+            .map(|_| {
+                let next = next.clone();
+                let mut client = Client::new(port, &id_for_burst);
+                std::thread::spawn(move || {
+                    let mut bodies = Vec::new();
+                    while next.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < REQUESTS {
+                        let (status, body) = client.get("/get?key=k&ms=5");
+                        assert_eq!(status, 200, "{body}");
+                        bodies.push(body);
+                    }
+                    bodies
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect::<Vec<_>>()
+    };
+    let loaded = loads(kind, &address) - before;
+    assert_eq!(bodies.len(), REQUESTS);
+    assert!(bodies.iter().all(|b| b == "kept"), "{kind}: {bodies:?}");
+    assert!(
+        loaded <= (REQUESTS / 4) as u64,
+        "{kind}: {loaded} loads for {REQUESTS} requests queued on one session"
+    );
+    // The last extension is made after the last answer: give it a moment.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut left = seconds_left(kind, &address, &id);
+    while left < 10.5 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        left = seconds_left(kind, &address, &id);
+    }
+    assert!(
+        left >= 10.5,
+        "{kind}: the store keeps the session {left} s more after the queue; its timeout is 12 s"
+    );
+    assert_eq!(
+        session_get(port, "/get?key=k", Some(&id)).2,
+        "kept",
+        "{kind}"
+    );
+}
+
+#[test]
+fn a_queue_loads_once_and_extends_at_the_end_redis() {
+    a_queue_loads_once_and_extends_at_the_end("redis");
+}
+
+#[test]
+fn a_queue_loads_once_and_extends_at_the_end_memcached() {
+    a_queue_loads_once_and_extends_at_the_end("memcached");
+}
+
+/// The last request of a queue fails (its handler raises: nothing of it is saved), so the
+/// expiry extension the read-only request before it left to it is made when the lock is
+/// let go of: the store keeps the session its timeout (12 s) from then, not from the save
+/// 3 s before the queue.
+fn an_extension_left_to_a_failing_request_is_made(kind: &str) {
+    let (store, servers) = probes_with(kind, "implicit", 1, "tools.sessions.timeout = 0.2\n");
+    let address = store.server.as_ref().unwrap().address();
+    let port = servers[0].1;
+    let (status, id, _) = session_get(port, "/set?key=k&value=kept", None);
+    assert_eq!(status, 200);
+    std::thread::sleep(Duration::from_secs(3));
+    let request = |path: &'static str, after: u64| {
+        let mut client = Client::new(port, &id);
+        std::thread::sleep(Duration::from_millis(after));
+        std::thread::spawn(move || client.get(path))
+    };
+    let first = request("/get?key=k&ms=800", 0);
+    let read_only = request("/get?key=k", 200);
+    let failing = request("/error500", 200);
+    assert_eq!(first.join().unwrap(), (200, "kept".to_owned()));
+    assert_eq!(read_only.join().unwrap(), (200, "kept".to_owned()));
+    assert_eq!(failing.join().unwrap().0, 500);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut left = seconds_left(kind, &address, &id);
+    while left < 10.0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        left = seconds_left(kind, &address, &id);
+    }
+    assert!(
+        left >= 10.0,
+        "{kind}: the store keeps the session {left} s more; the read-only request's extension was not made"
+    );
+    assert_eq!(session_get(port, "/get?key=e", Some(&id)).2, "", "{kind}");
+}
+
+#[test]
+fn an_extension_left_to_a_failing_request_is_made_redis() {
+    an_extension_left_to_a_failing_request_is_made("redis");
+}
+
+#[test]
+fn an_extension_left_to_a_failing_request_is_made_memcached() {
+    an_extension_left_to_a_failing_request_is_made("memcached");
+}
+
+/// A request of the same process that writes the session without its lock (`explicit`
+/// locking at `/`) while a queue holds it (`implicit` at `/admin/`): the request next in
+/// the queue reads what was written, not the copy passed on from before the write.
+fn a_write_without_the_lock_is_not_hidden_by_the_queue(kind: &str) {
+    let (_store, servers) = probes_with(kind, "explicit", 1, "");
+    let port = servers[0].1;
+    let (status, id, _) = session_get(port, "/admin/set?key=n&value=old", None);
+    assert_eq!(status, 200);
+    let started = Instant::now();
+    let holder = {
+        let mut client = Client::new(port, &id);
+        std::thread::spawn(move || client.get("/admin/get?key=n&ms=1500"))
+    };
+    std::thread::sleep(Duration::from_millis(200));
+    let next = {
+        let mut client = Client::new(port, &id);
+        std::thread::spawn(move || client.get("/admin/get?key=n"))
+    };
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        session_get(port, "/set?key=n&value=new", Some(&id)).2,
+        "new"
+    );
+    let written = started.elapsed();
+    assert_eq!(holder.join().unwrap(), (200, "old".to_owned()), "{kind}");
+    assert!(
+        written < Duration::from_millis(1500),
+        "{kind}: the write took until {written:?}, after the holder's end: nothing was tested"
+    );
+    assert_eq!(
+        next.join().unwrap(),
+        (200, "new".to_owned()),
+        "{kind}: the next request in the queue read the copy from before the write"
+    );
+}
+
+#[test]
+fn a_write_without_the_lock_is_not_hidden_by_the_queue_redis() {
+    a_write_without_the_lock_is_not_hidden_by_the_queue("redis");
+}
+
+#[test]
+fn a_write_without_the_lock_is_not_hidden_by_the_queue_memcached() {
+    a_write_without_the_lock_is_not_hidden_by_the_queue("memcached");
+}
+
+/// Writes in a queue on one session, each passed on to the next: 200 increments from 16
+/// clients end at exactly 200.
+fn increments_passed_on_are_exact(kind: &str) {
+    let (_store, servers) = probes_with(kind, "implicit", 1, "");
+    let port = servers[0].1;
+    let (id, _) = burst(&[port], 200, 16, |_| "/slow_incr?key=n&ms=1".into());
+    assert_eq!(
+        session_get(port, "/get?key=n", Some(&id)).2,
+        "200",
+        "{kind}"
+    );
+}
+
+#[test]
+fn increments_passed_on_are_exact_redis() {
+    increments_passed_on_are_exact("redis");
+}
+
+#[test]
+fn increments_passed_on_are_exact_memcached() {
+    increments_passed_on_are_exact("memcached");
+}
