@@ -464,9 +464,14 @@ fn check_prefixes(prefix: &str, lock_prefix: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// What an attempt that took the lock read of the session's key: nothing when the script
+/// was not given the key, else its first bytes (see [`read_value`]), `None` when there is
+/// no such key.
+type Read = Option<Option<Vec<u8>>>;
+
 /// What an attempt on the lock found, from [`ACQUIRE_SOURCE`]'s reply.
 enum Attempt {
-    Taken,
+    Taken(Read),
     /// Held by a lock that expires (ours, or cherrys' with a `lock_timeout`), or queued.
     Busy,
     /// Held by the token given, in a key that never expires (cherrys without
@@ -477,7 +482,22 @@ enum Attempt {
 impl Attempt {
     fn from_reply(reply: redis::Value) -> Result<Self, StoreError> {
         match reply {
-            redis::Value::Int(1) => Ok(Attempt::Taken),
+            redis::Value::Int(1) => Ok(Attempt::Taken(None)),
+            redis::Value::Array(reply) => match <[redis::Value; 3]>::try_from(reply) {
+                Ok(
+                    [
+                        redis::Value::Int(1),
+                        redis::Value::Int(exists),
+                        redis::Value::BulkString(data),
+                    ],
+                ) => Ok(Attempt::Taken(Some((exists == 1).then_some(data)))),
+                Ok(other) => Err(StoreError::Backend(
+                    format!("unexpected reply to the lock script: {other:?}").into(),
+                )),
+                Err(other) => Err(StoreError::Backend(
+                    format!("unexpected reply to the lock script: {other:?}").into(),
+                )),
+            },
             redis::Value::Int(_) => Ok(Attempt::Busy),
             redis::Value::BulkString(holder) => Ok(Attempt::HeldForEver(holder)),
             other => Err(StoreError::Backend(
@@ -502,13 +522,19 @@ impl StaleWatch {
         }
     }
 
-    /// Whether the lock was taken; an error once a never-expiring lock is stale.
-    fn taken(&mut self, attempt: Attempt, id: &SessionId, key: &str) -> Result<bool, StoreError> {
+    /// `Some` (with what the attempt read) when the lock was taken; an error once a
+    /// never-expiring lock is stale.
+    fn taken(
+        &mut self,
+        attempt: Attempt,
+        id: &SessionId,
+        key: &str,
+    ) -> Result<Option<Read>, StoreError> {
         let holder = match attempt {
-            Attempt::Taken => return Ok(true),
+            Attempt::Taken(read) => return Ok(Some(read)),
             Attempt::Busy => {
                 self.holder = None;
-                return Ok(false);
+                return Ok(None);
             }
             Attempt::HeldForEver(holder) => holder,
         };
@@ -526,7 +552,7 @@ impl StaleWatch {
             }
             _ => self.holder = Some((holder, now)),
         }
-        Ok(false)
+        Ok(None)
     }
 }
 
@@ -589,8 +615,8 @@ impl RedisStore {
 }
 
 impl RedisStore {
-    /// PSETEX of the record (the save) and, with `release`, the lock's conditional delete,
-    /// pipelined.
+    /// The save (`SET … PX`, with `XX` for a touch) and, with `release`, the lock's release
+    /// after it, in one script: one round trip.
     async fn write_and_release(
         &self,
         id: &SessionId,
@@ -603,6 +629,23 @@ impl RedisStore {
         let bytes = codec::encode_highest(record)?;
         // Milliseconds, so a fractional timeout (`timeout = 0.5`) is kept exactly.
         let ttl_ms = millis(ttl);
+        let only_if_stored = write == Write::OnlyIfStored;
+        let mut redis = self.connection().await?;
+        if let Some((key, token)) = release {
+            RELEASE
+                .key(key)
+                .key(queue_key(key))
+                .key(self.key(id))
+                .arg(token)
+                .arg(millis(shared_lock::HANDED_OVER_LEASE))
+                .arg(bytes)
+                .arg(ttl_ms)
+                .arg(if only_if_stored { "XX" } else { "" })
+                .invoke_async::<i64>(&mut redis)
+                .await
+                .map_err(backend)?;
+            return self.replicated(&mut redis).await;
+        }
         let mut pipe = redis::pipe();
         let set = pipe
             .cmd("SET")
@@ -610,22 +653,10 @@ impl RedisStore {
             .arg(bytes)
             .arg("PX")
             .arg(ttl_ms);
-        if write == Write::OnlyIfStored {
+        if only_if_stored {
             set.arg("XX");
         }
         set.ignore();
-        if let Some((key, token)) = release {
-            // EVAL, not EVALSHA: a pipeline cannot load a script Redis has forgotten.
-            pipe.cmd("EVAL")
-                .arg(RELEASE_SOURCE)
-                .arg(2)
-                .arg(key)
-                .arg(queue_key(key))
-                .arg(token)
-                .arg(millis(shared_lock::HANDED_OVER_LEASE))
-                .ignore();
-        }
-        let mut redis = self.connection().await?;
         match self.inner.replica_acks {
             None => pipe.query_async::<()>(&mut redis).await.map_err(backend),
             Some(acks) => {
@@ -664,8 +695,8 @@ impl SessionStore for RedisStore {
         self.record(id, exists.then_some(bytes))
     }
 
-    /// The lock and the data in one round trip (the lock's script, then the reads of the
-    /// value, in one `MULTI`), unless the lock is handed over inside this process.
+    /// The lock and the data in one round trip (one script takes the lock and reads the
+    /// value), unless the lock is handed over inside this process.
     async fn lock_and_load(
         &self,
         id: &SessionId,
@@ -678,30 +709,27 @@ impl SessionStore for RedisStore {
         let attempt = |lock_key: String, token: String| {
             let (mut redis, data_key, watch) = (redis.clone(), &data_key, &watch);
             async move {
-                let mut pipe = redis::pipe();
-                // EVAL, not EVALSHA: a pipeline cannot load a script Redis has forgotten.
-                pipe.atomic()
-                    .cmd("EVAL")
-                    .arg(ACQUIRE_SOURCE)
-                    .arg(2)
-                    .arg(&lock_key)
-                    .arg(queue_key(&lock_key))
+                let reply: redis::Value = ACQUIRE
+                    .key(&lock_key)
+                    .key(queue_key(&lock_key))
+                    .key(data_key)
                     .arg(&token)
                     .arg(lease_ms)
-                    .arg(millis(QUEUE_HOLD));
-                read_value(&mut pipe, data_key);
-                let (reply, exists, data): (redis::Value, bool, Vec<u8>) =
-                    pipe.query_async(&mut redis).await.map_err(backend)?;
+                    .arg(millis(QUEUE_HOLD))
+                    .arg(MAX_SESSION_BYTES)
+                    .invoke_async(&mut redis)
+                    .await
+                    .map_err(backend)?;
                 let taken = watch.lock().unwrap_or_else(PoisonError::into_inner).taken(
                     Attempt::from_reply(reply)?,
                     id,
                     &lock_key,
                 )?;
-                if taken {
+                if taken.is_some() {
                     // Lost in a failover, the lock would let a second holder in.
                     self.replicated(&mut redis).await?;
                 }
-                Ok(taken.then_some(exists.then_some(data)))
+                Ok(taken.map(Option::flatten))
             }
         };
         let request = LockRequest {
@@ -774,7 +802,7 @@ impl SessionStore for RedisStore {
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
                     .taken(reply, id, &key)?;
-                Ok(taken.then_some(()))
+                Ok(taken.map(drop))
             }
         };
         let request = LockRequest {
@@ -835,9 +863,10 @@ static RENEW: LazyLock<redis::Script> = LazyLock::new(|| {
         r"if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end",
     )
 });
-/// [`LockServer::try_acquire`]: KEYS = lock, queue; ARGV = token, lease ms, queue hold ms.
-/// Returns 1 when the lock is ours; else the holder's token when its key never expires
-/// (cherrys' lock without `lock_timeout`), else 0. The lock itself is redis-py's: the key
+/// [`LockServer::try_acquire`]: KEYS = lock, queue[, data]; ARGV = token, lease ms, queue
+/// hold ms[, most bytes to read]. Returns 1 when the lock is ours (with the data key: `{1,
+/// exists, its first bytes}`, the reads of [`read_value`]); else the holder's token when
+/// its key never expires (cherrys' lock without `lock_timeout`), else 0. The lock itself is redis-py's: the key
 /// holds the holder's token, with a `PX` lease; cherrys' `SET NX` sees it as taken. The
 /// queue key is ours alone (cherrys ignores it, so it may overtake a queued waiter of
 /// ours, as two cherrys processes overtake each other).
@@ -847,6 +876,9 @@ local queued = redis.call('get', KEYS[2])
 if holder == ARGV[1] or (not holder and (not queued or queued == ARGV[1])) then
   redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
   if queued == ARGV[1] then redis.call('del', KEYS[2]) end
+  if KEYS[3] then
+    return {1, redis.call('exists', KEYS[3]), redis.call('getrange', KEYS[3], 0, ARGV[4])}
+  end
   return 1
 end
 if not queued then
@@ -859,8 +891,17 @@ return 0
 ";
 static ACQUIRE: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(ACQUIRE_SOURCE));
 
-/// [`LockServer::release`]: KEYS = lock, queue; ARGV = token, handed-over lease ms.
+/// [`LockServer::release`]: KEYS = lock, queue[, data]; ARGV = token, handed-over lease
+/// ms[, value, TTL ms, "XX" or ""]. With the data key, the value is written first (`SET …
+/// PX`, and `XX` when asked: a touch), whoever holds the lock: the caller holds it.
 const RELEASE_SOURCE: &str = r"
+if KEYS[3] then
+  if ARGV[5] == 'XX' then
+    redis.call('set', KEYS[3], ARGV[3], 'PX', ARGV[4], 'XX')
+  else
+    redis.call('set', KEYS[3], ARGV[3], 'PX', ARGV[4])
+  end
+end
 local queued = redis.call('get', KEYS[2])
 if queued == ARGV[1] then
   redis.call('del', KEYS[2])
@@ -895,7 +936,7 @@ impl RedisStore {
             .await
             .map_err(backend)?;
         let attempt = Attempt::from_reply(reply)?;
-        if matches!(attempt, Attempt::Taken) {
+        if matches!(attempt, Attempt::Taken(_)) {
             // Lost in a failover, the lock would let a second holder in.
             self.replicated(&mut redis).await?;
         }
@@ -918,7 +959,7 @@ impl LockServer for RedisStore {
     ) -> Result<bool, StoreError> {
         Ok(matches!(
             self.acquire_reply(key, token, lease).await?,
-            Attempt::Taken
+            Attempt::Taken(_)
         ))
     }
 
