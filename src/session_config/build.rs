@@ -39,7 +39,7 @@ enum Lookup {
 /// The effective session settings of every path of a config, precomputed per section.
 ///
 /// ```
-/// use actix_cherrypy::session_config::{Minutes, SessionConfigs, StorageKind};
+/// use actix_cherrypy::session_config::{Minutes, SessionConfigs, StorageConfig};
 ///
 /// let loaded = SessionConfigs::load(&["fixtures/site.conf"])?;
 /// assert!(loaded.warnings.is_empty());
@@ -47,7 +47,7 @@ enum Lookup {
 /// // `[/admin]` sets its own cookie and timeout; the rest comes from `[global]` and `[/]`.
 /// assert_eq!(admin.name.value, "admin_session_id");
 /// assert_eq!(admin.timeout.value, Minutes::int(15));
-/// assert_eq!(admin.storage.value, StorageKind::Ram);
+/// assert_eq!(admin.storage.value, StorageConfig::Ram);
 /// assert!(admin.on.value && admin.httponly.value);
 /// // Each setting knows where it came from.
 /// assert_eq!(admin.timeout.origin.line(), Some(45));

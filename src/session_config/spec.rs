@@ -116,6 +116,13 @@ pub(crate) enum Show {
     RedisSecret,
 }
 
+impl Show {
+    /// Whether `explain` may show the row whichever store is in effect.
+    pub(crate) fn regardless_of_storage(self) -> bool {
+        matches!(self, Show::Always | Show::Text | Show::WhenSet)
+    }
+}
+
 /// What the table says of one setting.
 #[derive(Debug)]
 pub(crate) struct Spec {
@@ -196,6 +203,11 @@ macro_rules! settings {
                         $setter:ident($arg:ident: $arg_ty:ty) => $value:expr;
                     )*},
                 )?
+                $(
+                    store: $store:ident $access:tt,
+                    option: $option:ident: $option_ty:ty = $option_default:expr, $option_origin:ident,
+                    explain: $option_name:literal $option_show:ident,
+                )?
             }
         )*
     ) => {
@@ -214,8 +226,11 @@ macro_rules! settings {
                 read: $read,
                 range: $range,
                 doc: $doc,
-                default: some!($(|era: Era| ToJson::to_json(&(($default) as fn(Era) -> $ty)(era)))?),
-                default_origin: some!($(DefaultOrigin::$origin)?),
+                default: some!(
+                    $(|era: Era| ToJson::to_json(&(($default) as fn(Era) -> $ty)(era)))?
+                    $(|era: Era| ToJson::to_json(&(($option_default) as fn(Era) -> $option_ty)(era)))?
+                ),
+                default_origin: some!($(DefaultOrigin::$origin)? $(DefaultOrigin::$option_origin)?),
             },
         )*];
 
@@ -238,10 +253,39 @@ macro_rules! settings {
                 $(#[doc = ""] #[doc = $more])?
                 pub $field: Setting<$ty>,
             )?)*
+            /// The store options `explain` shows whatever the storage, as written or
+            /// defaulted (see `Unselected`).
+            pub(super) unselected: Unselected,
         }
 
+        /// Every store's options, picked the table's way before `StorageConfig` takes
+        /// those of the store in effect.
+        #[derive(Debug, Clone, PartialEq)]
+        pub(super) struct StoreOptions {
+            $($(
+                pub(super) $option: Setting<$option_ty>,
+            )?)*
+        }
+
+        /// The store options `explain` shows whatever the storage (`storage_path`, `servers`, a
+        /// written `cluster`), as written or defaulted. CherryPy reads every option whichever store
+        /// is chosen, so a `storage_path` written for a RAM store is still shown where it was
+        /// written; the typed options of the store in effect are in its `StorageConfig` variant.
+        #[derive(Debug, Clone, PartialEq, Default)]
+        pub(super) struct Unselected(Vec<(Opt, Json, SettingOrigin)>);
+
+        impl Unselected {
+            pub(super) fn get(&self, opt: Opt) -> Option<(&Json, &SettingOrigin)> {
+                self.0
+                    .iter()
+                    .find(|(o, _, _)| *o == opt)
+                    .map(|(_, value, origin)| (value, origin))
+            }
+        }
+
+
         impl SessionConfig {
-            /// Every field: its written value, else its default.
+            /// Every field: its written value, else its default (the storage is `resolve`'s).
             pub(super) fn picked(picker: &impl Picker) -> Self {
                 Self {
                     $($(
@@ -251,19 +295,42 @@ macro_rules! settings {
                             DefaultOrigin::$origin,
                         ),
                     )?)*
+                    unselected: Unselected::default(),
                 }
             }
 
-            /// Every field's `explain` row, in the table's order.
+            /// Every field's `explain` row, in the table's order; a store option's from the
+            /// store in effect if it is its store, else as written.
             pub(crate) fn explain_rows(&self) -> Vec<ExplainRow<'_>> {
-                vec![$($(
-                    ExplainRow {
-                        name: $name,
-                        show: Show::$show,
-                        value: ToJson::to_json(&self.$field.value),
-                        origin: &self.$field.origin,
-                    },
-                )?)*]
+                let mut rows = Vec::with_capacity(Opt::ALL.len());
+                $(
+                    $(
+                        rows.push(ExplainRow {
+                            name: $name,
+                            show: Show::$show,
+                            value: ToJson::to_json(&self.$field.value),
+                            origin: &self.$field.origin,
+                        });
+                    )?
+                    $(
+                        if let Some(option) = store_option!(&self.storage.value, $store $access) {
+                            rows.push(ExplainRow {
+                                name: $option_name,
+                                show: Show::$option_show,
+                                value: ToJson::to_json(&option.value),
+                                origin: &option.origin,
+                            });
+                        } else if let Some((value, origin)) = self.unselected.get(Opt::$opt) {
+                            rows.push(ExplainRow {
+                                name: $option_name,
+                                show: Show::$option_show,
+                                value: value.clone(),
+                                origin,
+                            });
+                        }
+                    )?
+                )*
+                rows
             }
 
             $($($(
@@ -277,7 +344,55 @@ macro_rules! settings {
                 }
             )*)?)*
         }
+
+        impl StoreOptions {
+            /// Every option: its written value, else its default.
+            pub(super) fn picked(picker: &impl Picker) -> Self {
+                Self {
+                    $($(
+                        $option: picker.pick(
+                            Opt::$opt,
+                            ($option_default) as fn(Era) -> $option_ty,
+                            DefaultOrigin::$option_origin,
+                        ),
+                    )?)*
+                }
+            }
+
+            /// The options `explain` shows whatever the storage (those it shows only for
+            /// their own store are left out).
+            pub(super) fn unselected(&self) -> Unselected {
+                let mut rows = Vec::new();
+                $($(
+                    if Show::$option_show.regardless_of_storage() {
+                        rows.push((
+                            Opt::$opt,
+                            ToJson::to_json(&self.$option.value),
+                            self.$option.origin.clone(),
+                        ));
+                    }
+                )?)*
+                Unselected(rows)
+            }
+        }
     };
 }
 
-pub(super) use {settings, some, spelling};
+/// The option of a `StorageConfig` a table entry names
+/// (`File { path }`, `Redis(host)`), if the storage is that store.
+macro_rules! store_option {
+    ($storage:expr, $store:ident { $option:ident }) => {
+        match $storage {
+            StorageConfig::$store { $option, .. } => Some($option),
+            _ => None,
+        }
+    };
+    ($storage:expr, $store:ident ( $option:ident )) => {
+        match $storage {
+            StorageConfig::$store(options) => Some(&options.$option),
+            _ => None,
+        }
+    };
+}
+
+pub(super) use {settings, some, spelling, store_option};

@@ -4,23 +4,30 @@
 //! the era had none), how a written value is read ([`Read`]), the range a number must be
 //! in, and a one-line `doc`. A setting that is a field of [`SessionConfig`] also gives the
 //! field's name and type, its default per era (a closure of the [`Era`]) and whose default
-//! that is ([`DefaultOrigin`]), its row in `explain` ([`Show`]) and its builder setters.
-//! The vocabulary of an entry and the macro are in `spec.rs`.
+//! that is ([`DefaultOrigin`]), its row in `explain` ([`Show`]) and its builder setters. A
+//! store's option says instead which store it belongs to and its field there
+//! (`store: File { path }`, `store: Redis(host)`), then its name among every store's
+//! options (`StoreOptions`), its type and default, and its `explain` row: its typed value
+//! lands in that store's [`StorageConfig`] variant, and nowhere else. The vocabulary of an
+//! entry and the macro are in `spec.rs`.
 //!
 //! From the table come: the [`Opt`] enum and each setting's [`Spec`] (which `keys` uses to
 //! classify every spelling, `values` to read and range-check a value, and `migrate` to
 //! rename legacy keys), the [`SessionConfig`] struct and its fields' rustdoc, the picking
-//! of every field with its era default (`SessionConfig::picked`, used by `resolve`), the
-//! builder setters, the `explain` rows, and the README's settings table (`readme.rs`, kept
-//! in sync by a test).
+//! of every field and store option with its era default (`SessionConfig::picked` and
+//! `StoreOptions::picked`, used by `resolve`), the builder setters, the `explain` rows,
+//! and the README's settings table (`readme.rs`, kept in sync by a test).
 //!
 //! Adding a setting is adding an entry; its runtime rule goes in `session` or
-//! `middleware/service.rs`. What is not a plain "this key sets that field" stays beside the
-//! table, in code:
+//! `middleware/service.rs`. A new option of an existing store also needs its field in that
+//! store's variant (`storage_config.rs`) and one line where `resolve` moves the picked
+//! options into the variant (the compiler points at both). What is not a plain "this key
+//! sets that field" stays beside the table, in code:
 //! - the storage: `storage_type` and `storage_class` both choose the backend, and a true
-//!   `storage_type` wins (`resolve::storage`); `storage_class` naming an application's class
-//!   fills the `storage_class` field (`resolve::custom_class`); 2.1 and 2.2 default to RAM
-//!   as their own default, 2.0 had no sessions unless `storageType` was set;
+//!   `storage_type` wins (`resolve::storage`); the store's options then go into its
+//!   [`StorageConfig`] variant (`StoreOptions::into_storage`), `storage_class` naming an
+//!   application's class into [`StorageConfig::Custom`]; 2.1 and 2.2 default to RAM as
+//!   their own default, 2.0 had no sessions unless `storageType` was set;
 //! - 2.0's `[session] storageType`, which turns sessions on and picks the storage
 //!   (`keys::Target::StorageType2_0`, `legacy::raw_2_0`), and 2.0's raw values;
 //! - 2.1's `staticFilter.on`, which turns sessions off (`resolve`);
@@ -29,13 +36,16 @@
 //! - the 2.x keys that set nothing (callbacks, `get_db`, 2.x storage classes), in `keys`;
 //! - the checks that need several settings (file storage needs a path, the Redis options).
 
+use serde_json::Value as Json;
+
 use super::era::Era;
 use super::origin::{Setting, SettingOrigin};
 use super::spec::{
-    DefaultOrigin, ExplainRow, MAX, Range, Read, Show, Spec, settings, some, spelling,
+    DefaultOrigin, ExplainRow, MAX, Range, Read, Show, Spec, settings, some, spelling, store_option,
 };
+use super::storage_config::StorageConfig;
 use super::typed::FromTyped;
-use super::types::{LockingMode, Minutes, SameSite, StorageKind, ToJson};
+use super::types::{LockingMode, Minutes, SameSite, ToJson};
 
 /// Picks one field's value for `SessionConfig::picked`: the written value, else the
 /// default (`resolve` implements it over the merged settings of a path).
@@ -84,17 +94,18 @@ settings! {
         key: "tools.sessions.storage_type", v2_2: "storage_type", v2_1: "storageType", v2_0: -,
         read: Read::StorageType, range: None,
         doc: "the backend: `\"ram\"`, `\"file\"`, `\"memcached\"` or `\"redis\"` (our extension), case-insensitive; a true value overrides `storage_class`.",
-        field: storage: StorageKind = |_| StorageKind::Ram, Era,
+        field: storage: StorageConfig = |_| StorageConfig::Ram, Era,
+        more: "The store in effect and its options ([`StorageConfig`]); `storage_class` chooses it too, and `resolve` puts it together from both and the store's options.",
         explain: "storage" Always,
-        setters: { storage(kind: StorageKind) => kind; },
+        setters: { storage(storage: StorageConfig) => storage; },
     }
     StoragePath {
         key: "tools.sessions.storage_path", v2_2: "storage_path", v2_1: "storagePath", v2_0: "storageFileDir",
         read: Read::Path, range: None,
         doc: "the directory of file sessions (the file store needs it).",
-        field: storage_path: Option<String> = |_| None, Era,
+        store: File { path },
+        option: storage_path: Option<String> = |_| None, Era,
         explain: "storage_path" Always,
-        setters: { storage_path(path: impl Into<String>) => Some(path.into()); },
     }
     Timeout {
         key: "tools.sessions.timeout", v2_2: "timeout", v2_1: "timeout", v2_0: "timeout",
@@ -214,130 +225,129 @@ settings! {
         key: "tools.sessions.servers", v2_2: -, v2_1: -, v2_0: -,
         read: Read::Servers, range: None,
         doc: "the memcached servers, `\"host:port\"` strings.",
-        field: servers: Vec<String> = |_| vec!["localhost:11211".to_owned()], Builtin,
+        store: Memcached { servers },
+        option: servers: Vec<String> = |_| vec!["localhost:11211".to_owned()], Builtin,
         explain: "servers" Always,
-        setters: {},
     }
     StorageClass {
         key: "tools.sessions.storage_class", v2_2: -, v2_1: -, v2_0: -,
         read: Read::StorageClass, range: None,
         doc: "the backend as a dotted class name (`cherrypy.lib.sessions.FileSession`, `cherrys.RedisSession`, or an application's class, mapped to a store in code).",
-        field: storage_class: Option<String> = |_| None, Builtin,
-        more: "The field holds the dotted name only when it names an application's class (the storage is then [`StorageKind::Custom`]); `None` for CherryPy's own classes and `storage_type`.",
+        store: Custom { class },
+        option: storage_class: Option<String> = |_| None, Builtin,
         explain: "storage_class" Custom,
-        setters: {},
     }
     RedisUrl {
         key: "tools.sessions.url", v2_2: -, v2_1: -, v2_0: -,
         read: Read::OptText, range: None,
         doc: "Redis (cherrys): the server as a `redis://` or `rediss://` URL; overrides host, port, db, user and password.",
-        field: redis_url: Option<String> = |_| None, Cherrys,
+        store: Redis(url),
+        option: redis_url: Option<String> = |_| None, Cherrys,
         explain: "url" Redis,
-        setters: {},
     }
     RedisHost {
         key: "tools.sessions.host", v2_2: -, v2_1: -, v2_0: -,
         read: Read::Text, range: None,
         doc: "Redis (cherrys): the host.",
-        field: redis_host: String = |_| "127.0.0.1".to_owned(), Cherrys,
+        store: Redis(host),
+        option: redis_host: String = |_| "127.0.0.1".to_owned(), Cherrys,
         explain: "host" Redis,
-        setters: {},
     }
     RedisPort {
         key: "tools.sessions.port", v2_2: -, v2_1: -, v2_0: -,
         read: Read::Int(1, 65535), range: None,
         doc: "Redis (cherrys): the port.",
-        field: redis_port: i64 = |_| 6379, Cherrys,
+        store: Redis(port),
+        option: redis_port: i64 = |_| 6379, Cherrys,
         explain: "port" Redis,
-        setters: {},
     }
     RedisDb {
         key: "tools.sessions.db", v2_2: -, v2_1: -, v2_0: -,
         read: Read::Int(0, i64::MAX), range: None,
         doc: "Redis (cherrys): the database number.",
-        field: redis_db: i64 = |_| 0, Cherrys,
+        store: Redis(db),
+        option: redis_db: i64 = |_| 0, Cherrys,
         explain: "db" Redis,
-        setters: {},
     }
     RedisUser {
         key: "tools.sessions.user", v2_2: -, v2_1: -, v2_0: -,
         read: Read::OptText, range: None,
         doc: "Redis (cherrys): the ACL user.",
-        field: redis_user: Option<String> = |_| None, Cherrys,
+        store: Redis(user),
+        option: redis_user: Option<String> = |_| None, Cherrys,
         explain: "user" Redis,
-        setters: {},
     }
     RedisPassword {
         key: "tools.sessions.password", v2_2: -, v2_1: -, v2_0: -,
         read: Read::OptText, range: None,
         doc: "Redis (cherrys): the password (`explain` shows only whether it is set).",
-        field: redis_password: Option<String> = |_| None, Cherrys,
+        store: Redis(password),
+        option: redis_password: Option<String> = |_| None, Cherrys,
         explain: "password" RedisSecret,
-        setters: {},
     }
     RedisPrefix {
         key: "tools.sessions.prefix", v2_2: -, v2_1: -, v2_0: -,
         read: Read::Text, range: None,
         doc: "Redis (cherrys): prepended to the session id to make its key.",
-        field: redis_prefix: String = |_| String::new(), Cherrys,
+        store: Redis(prefix),
+        option: redis_prefix: String = |_| String::new(), Cherrys,
         explain: "prefix" Redis,
-        setters: {},
     }
     RedisLockPrefix {
         key: "tools.sessions.lock_prefix", v2_2: -, v2_1: -, v2_0: -,
         read: Read::Text, range: None,
         doc: "Redis (cherrys): prepended to the session id to make its lock's key; must differ from `prefix`.",
-        field: redis_lock_prefix: String = |_| "lock_".to_owned(), Cherrys,
+        store: Redis(lock_prefix),
+        option: redis_lock_prefix: String = |_| "lock_".to_owned(), Cherrys,
         explain: "lock_prefix" Redis,
-        setters: {},
     }
     RedisSsl {
         key: "tools.sessions.ssl", v2_2: -, v2_1: -, v2_0: -,
         read: Read::Flag, range: None,
         doc: "Redis (cherrys): TLS to a server reached by host and port (with `url`, `rediss://` asks for it).",
-        field: redis_ssl: bool = |_| false, Cherrys,
+        store: Redis(ssl),
+        option: redis_ssl: bool = |_| false, Cherrys,
         explain: "ssl" Redis,
-        setters: {},
     }
     RedisTlsSkipVerify {
         key: "tools.sessions.tls_skip_verify", v2_2: -, v2_1: -, v2_0: -,
         read: Read::Flag, range: None,
         doc: "Redis (cherrys): do not verify the server's certificate (cherrys reads it only with `is_sentinel`).",
-        field: redis_tls_skip_verify: bool = |_| false, Cherrys,
+        store: Redis(tls_skip_verify),
+        option: redis_tls_skip_verify: bool = |_| false, Cherrys,
         explain: "tls_skip_verify" Redis,
-        setters: {},
     }
     RedisIsSentinel {
         key: "tools.sessions.is_sentinel", v2_2: -, v2_1: -, v2_0: -,
         read: Read::Flag, range: None,
         doc: "Redis (cherrys): host and port are a Redis Sentinel's.",
-        field: redis_is_sentinel: bool = |_| false, Cherrys,
+        store: Redis(is_sentinel),
+        option: redis_is_sentinel: bool = |_| false, Cherrys,
         explain: "is_sentinel" Redis,
-        setters: {},
     }
     RedisSentinelPass {
         key: "tools.sessions.sentinel_pass", v2_2: -, v2_1: -, v2_0: -,
         read: Read::OptText, range: None,
         doc: "Redis (cherrys): the Sentinel's password (`explain` shows only whether it is set).",
-        field: redis_sentinel_pass: Option<String> = |_| None, Cherrys,
+        store: Redis(sentinel_pass),
+        option: redis_sentinel_pass: Option<String> = |_| None, Cherrys,
         explain: "sentinel_pass" RedisSecret,
-        setters: {},
     }
     RedisSentinelService {
         key: "tools.sessions.sentinel_service", v2_2: -, v2_1: -, v2_0: -,
         read: Read::OptText, range: None,
         doc: "Redis (cherrys): the master's name at the Sentinel.",
-        field: redis_sentinel_service: Option<String> = |_| None, Cherrys,
+        store: Redis(sentinel_service),
+        option: redis_sentinel_service: Option<String> = |_| None, Cherrys,
         explain: "sentinel_service" Redis,
-        setters: {},
     }
     RedisCluster {
         key: "tools.sessions.cluster", v2_2: -, v2_1: -, v2_0: -,
         read: Read::Flag, range: None,
         doc: "Redis: host and port (or `url`) name a node of a Redis Cluster (this crate's extension); a session's keys then carry a hash tag, so its data and lock share a slot.",
-        field: redis_cluster: bool = |_| false, Builtin,
+        store: Redis(cluster),
+        option: redis_cluster: bool = |_| false, Builtin,
         explain: "cluster" WhenSet,
-        setters: {},
     }
     Debug {
         key: "tools.sessions.debug", v2_2: -, v2_1: -, v2_0: -,
