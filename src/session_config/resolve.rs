@@ -38,7 +38,7 @@ pub(super) fn resolve(merged: &Node, era: &EraReport, sink: &mut Sink) -> Sessio
         );
     }
     let kind = storage(merged, era.defaults, sink);
-    config.unselected = options.unselected();
+    config.as_written = options.as_written();
     config.storage = Setting::new(
         options.into_storage(kind.value, custom_class(merged)),
         kind.origin,

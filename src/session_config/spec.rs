@@ -254,8 +254,8 @@ macro_rules! settings {
                 pub $field: Setting<$ty>,
             )?)*
             /// The store options `explain` shows whatever the storage, as written or
-            /// defaulted (see `Unselected`).
-            pub(super) unselected: Unselected,
+            /// defaulted (see `AsWritten`).
+            pub(super) as_written: AsWritten,
         }
 
         /// Every store's options, picked the table's way before `StorageConfig` takes
@@ -267,14 +267,15 @@ macro_rules! settings {
             )?)*
         }
 
-        /// The store options `explain` shows whatever the storage (`storage_path`, `servers`, a
-        /// written `cluster`), as written or defaulted. CherryPy reads every option whichever store
-        /// is chosen, so a `storage_path` written for a RAM store is still shown where it was
-        /// written; the typed options of the store in effect are in its `StorageConfig` variant.
+        /// The store options `explain` shows whatever the storage (`storage_path`,
+        /// `servers`, a written `cluster`), as written or defaulted. CherryPy reads every
+        /// option whichever store is chosen, so a `storage_path` written for a RAM store is
+        /// still shown where it was written; the typed options of the store in effect are
+        /// in its `StorageConfig` variant, which `explain` prefers.
         #[derive(Debug, Clone, PartialEq, Default)]
-        pub(super) struct Unselected(Vec<(Opt, Json, SettingOrigin)>);
+        pub(super) struct AsWritten(Vec<(Opt, Json, SettingOrigin)>);
 
-        impl Unselected {
+        impl AsWritten {
             pub(super) fn get(&self, opt: Opt) -> Option<(&Json, &SettingOrigin)> {
                 self.0
                     .iter()
@@ -282,7 +283,6 @@ macro_rules! settings {
                     .map(|(_, value, origin)| (value, origin))
             }
         }
-
 
         impl SessionConfig {
             /// Every field: its written value, else its default (the storage is `resolve`'s).
@@ -295,7 +295,7 @@ macro_rules! settings {
                             DefaultOrigin::$origin,
                         ),
                     )?)*
-                    unselected: Unselected::default(),
+                    as_written: AsWritten::default(),
                 }
             }
 
@@ -320,7 +320,7 @@ macro_rules! settings {
                                 value: ToJson::to_json(&option.value),
                                 origin: &option.origin,
                             });
-                        } else if let Some((value, origin)) = self.unselected.get(Opt::$opt) {
+                        } else if let Some((value, origin)) = self.as_written.get(Opt::$opt) {
                             rows.push(ExplainRow {
                                 name: $option_name,
                                 show: Show::$option_show,
@@ -361,7 +361,7 @@ macro_rules! settings {
 
             /// The options `explain` shows whatever the storage (those it shows only for
             /// their own store are left out).
-            pub(super) fn unselected(&self) -> Unselected {
+            pub(super) fn as_written(&self) -> AsWritten {
                 let mut rows = Vec::new();
                 $($(
                     if Show::$option_show.regardless_of_storage() {
@@ -372,7 +372,7 @@ macro_rules! settings {
                         ));
                     }
                 )?)*
-                Unselected(rows)
+                AsWritten(rows)
             }
         }
     };
