@@ -12,8 +12,7 @@
 //! assert_eq!(config.name.value, "sid");
 //! ```
 
-use super::resolve::default_store_options;
-use super::{RedisConfig, SessionConfig, SessionConfigs};
+use super::{SessionConfig, SessionConfigs};
 use crate::source::SourceFile;
 
 /// CherryPy 18's defaults: sessions off, RAM storage, 60 minutes, implicit locking,
@@ -24,13 +23,5 @@ impl Default for SessionConfig {
         let empty = SourceFile::new("<defaults>", "");
         let loaded = SessionConfigs::from_sources(&[empty]).expect("an empty config is valid");
         loaded.value.root().clone()
-    }
-}
-
-/// cherrys' defaults (`cherrys.RedisSession`'s class attributes) and ours for `cluster`: a
-/// server on `127.0.0.1:6379`, database 0, no prefix, locks under `lock_`.
-impl Default for RedisConfig {
-    fn default() -> Self {
-        default_store_options().into_redis()
     }
 }

@@ -27,6 +27,7 @@ mod input;
 pub(crate) mod keys;
 mod legacy;
 mod literals;
+mod macros;
 mod node;
 mod origin;
 mod pathexpr;
@@ -52,8 +53,7 @@ pub use build::SessionConfigs;
 pub use era::{Era, EraReport};
 pub use explain::{Explanation, explain, explain_file};
 pub use origin::{Setting, SettingOrigin};
-pub use storage_config::{RedisConfig, StorageConfig};
-pub use table::SessionConfig;
+pub use table::{RedisConfig, SessionConfig, StorageConfig};
 pub(crate) use types::seconds_duration;
 pub use types::{LockingMode, Minutes, SameSite, StorageKind};
 

@@ -10,8 +10,7 @@ use super::node::{Node, Slot};
 use super::origin::{Setting, SettingOrigin};
 use super::sink::{Sink, at_value};
 use super::spec::DefaultOrigin;
-use super::storage_config::{RedisConfig, StorageConfig};
-use super::table::{Opt, Picker, SessionConfig, StoreOptions};
+use super::table::{Opt, Picker, RedisConfig, SessionConfig, StorageConfig};
 use super::typed::{FromTyped, Typed};
 use super::types::{LockingMode, StorageKind};
 
@@ -22,7 +21,6 @@ pub(super) fn resolve(merged: &Node, era: &EraReport, sink: &mut Sink) -> Sessio
         era: era.defaults,
     };
     let mut config = SessionConfig::picked(&picker);
-    let options = StoreOptions::picked(&picker);
     // 2.1 skipped sessions wherever staticFilter.on was true.
     if let Some(slot) = merged.get(&Opt::StaticOn)
         && config.on.value
@@ -38,58 +36,18 @@ pub(super) fn resolve(merged: &Node, era: &EraReport, sink: &mut Sink) -> Sessio
         );
     }
     let kind = storage(merged, era.defaults, sink);
-    config.as_written = options.as_written();
-    config.storage = Setting::new(
-        options.into_storage(kind.value, custom_class(merged)),
-        kind.origin,
-    );
+    let storage = match kind.value {
+        StorageKind::Ram => StorageConfig::Ram,
+        StorageKind::File => StorageConfig::picked_file(&picker),
+        StorageKind::Memcached => StorageConfig::picked_memcached(&picker),
+        StorageKind::Redis => StorageConfig::Redis(RedisConfig::picked(&picker)),
+        StorageKind::Custom => StorageConfig::Custom {
+            class: custom_class(merged),
+        },
+    };
+    config.storage = Setting::new(storage, kind.origin);
     check(&config, era, sink);
     config
-}
-
-/// Every store option at its default, for the stores made in code (`RedisConfig::default`).
-pub(super) fn default_store_options() -> StoreOptions {
-    StoreOptions::picked(&Merged {
-        node: &Node::new(),
-        era: Era::V3,
-    })
-}
-
-impl StoreOptions {
-    /// The storage `kind` with its own options; `class`: the application's class
-    /// `storage_class` names, for [`StorageKind::Custom`].
-    fn into_storage(self, kind: StorageKind, class: Setting<String>) -> StorageConfig {
-        match kind {
-            StorageKind::Ram => StorageConfig::Ram,
-            StorageKind::File => StorageConfig::File {
-                path: self.storage_path,
-            },
-            StorageKind::Memcached => StorageConfig::Memcached {
-                servers: self.servers,
-            },
-            StorageKind::Redis => StorageConfig::Redis(self.into_redis()),
-            StorageKind::Custom => StorageConfig::Custom { class },
-        }
-    }
-
-    pub(super) fn into_redis(self) -> RedisConfig {
-        RedisConfig {
-            url: self.redis_url,
-            host: self.redis_host,
-            port: self.redis_port,
-            db: self.redis_db,
-            user: self.redis_user,
-            password: self.redis_password,
-            prefix: self.redis_prefix,
-            lock_prefix: self.redis_lock_prefix,
-            ssl: self.redis_ssl,
-            tls_skip_verify: self.redis_tls_skip_verify,
-            is_sentinel: self.redis_is_sentinel,
-            sentinel_pass: self.redis_sentinel_pass,
-            sentinel_service: self.redis_sentinel_service,
-            cluster: self.redis_cluster,
-        }
-    }
 }
 
 /// The merged slots of a path, and the era whose defaults fill the rest.

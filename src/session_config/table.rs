@@ -5,29 +5,31 @@
 //! in, and a one-line `doc`. A setting that is a field of [`SessionConfig`] also gives the
 //! field's name and type, its default per era (a closure of the [`Era`]) and whose default
 //! that is ([`DefaultOrigin`]), its row in `explain` ([`Show`]) and its builder setters. A
-//! store's option says instead which store it belongs to and its field there
-//! (`store: File { path }`, `store: Redis(host)`), then its name among every store's
-//! options (`StoreOptions`), its type and default, and its `explain` row: its typed value
-//! lands in that store's [`StorageConfig`] variant, and nowhere else. The vocabulary of an
-//! entry and the macro are in `spec.rs`.
+//! store's option gives instead its store and field there (`store: File.path`,
+//! `store: Redis.host`), its type, default and `explain` row: its typed value lands in that
+//! store's [`StorageConfig`] variant (or [`RedisConfig`]), and nowhere else. The
+//! vocabulary of an entry is in `spec.rs`, the macros that turn the table into code in
+//! `macros.rs`.
 //!
 //! From the table come: the [`Opt`] enum and each setting's [`Spec`] (which `keys` uses to
 //! classify every spelling, `values` to read and range-check a value, and `migrate` to
-//! rename legacy keys), the [`SessionConfig`] struct and its fields' rustdoc, the picking
-//! of every field and store option with its era default (`SessionConfig::picked` and
-//! `StoreOptions::picked`, used by `resolve`), the builder setters, the `explain` rows,
-//! and the README's settings table (`readme.rs`, kept in sync by a test).
+//! rename legacy keys), the [`SessionConfig`] struct, the [`StorageConfig`] enum and
+//! [`RedisConfig`] with their fields' rustdoc, the picking of every field and store option
+//! with its era default (`SessionConfig::picked`, `StorageConfig::picked_file`, ...,
+//! used by `resolve`), the builder setters, the `explain` rows (a store option's from its
+//! store's variant, or as written where another store is chosen), and the README's
+//! settings table (`readme.rs`, kept in sync by a test).
 //!
-//! Adding a setting is adding an entry; its runtime rule goes in `session` or
-//! `middleware/service.rs`. A new option of an existing store also needs its field in that
-//! store's variant (`storage_config.rs`) and one line where `resolve` moves the picked
-//! options into the variant (the compiler points at both). What is not a plain "this key
-//! sets that field" stays beside the table, in code:
+//! Adding a setting, a store's option included, is adding an entry; its runtime rule goes
+//! in `session` or `middleware/service.rs` (a store's option: in `middleware/open.rs`,
+//! which opens the store). What is not a plain "this key sets that field" stays beside the
+//! table, in code:
 //! - the storage: `storage_type` and `storage_class` both choose the backend, and a true
-//!   `storage_type` wins (`resolve::storage`); the store's options then go into its
-//!   [`StorageConfig`] variant (`StoreOptions::into_storage`), `storage_class` naming an
-//!   application's class into [`StorageConfig::Custom`]; 2.1 and 2.2 default to RAM as
-//!   their own default, 2.0 had no sessions unless `storageType` was set;
+//!   `storage_type` wins (`resolve::storage`); `resolve` then picks the chosen store's
+//!   options into its [`StorageConfig`] variant, and `storage_class` naming an
+//!   application's class is [`StorageConfig::Custom`]'s class (`resolve::custom_class`);
+//!   2.1 and 2.2 default to RAM as their own default, 2.0 had no sessions unless
+//!   `storageType` was set;
 //! - 2.0's `[session] storageType`, which turns sessions on and picks the storage
 //!   (`keys::Target::StorageType2_0`, `legacy::raw_2_0`), and 2.0's raw values;
 //! - 2.1's `staticFilter.on`, which turns sessions off (`resolve`);
@@ -39,11 +41,9 @@
 use serde_json::Value as Json;
 
 use super::era::Era;
+use super::macros::{settings, some, spelling, store_option, store_variants};
 use super::origin::{Setting, SettingOrigin};
-use super::spec::{
-    DefaultOrigin, ExplainRow, MAX, Range, Read, Show, Spec, settings, some, spelling, store_option,
-};
-use super::storage_config::StorageConfig;
+use super::spec::{DefaultOrigin, ExplainRow, MAX, Range, Read, Show, Spec};
 use super::typed::FromTyped;
 use super::types::{LockingMode, Minutes, SameSite, ToJson};
 
@@ -56,6 +56,20 @@ pub(super) trait Picker {
         default: impl FnOnce(Era) -> T,
         origin: DefaultOrigin,
     ) -> Setting<T>;
+}
+
+/// Every default, CherryPy 18's (the options of a store made in code).
+pub(super) struct Defaults;
+
+impl Picker for Defaults {
+    fn pick<T: FromTyped>(
+        &self,
+        _: Opt,
+        default: impl FnOnce(Era) -> T,
+        origin: DefaultOrigin,
+    ) -> Setting<T> {
+        Setting::new(default(Era::V3), origin.origin(Era::V3))
+    }
 }
 
 settings! {
@@ -82,6 +96,49 @@ settings! {
     /// ```
     pub struct SessionConfig;
 
+    /// The store a path's sessions use, with that store's options, each a [`Setting`] that
+    /// remembers where it came from.
+    ///
+    /// One variant per store, so that a store's options exist only where that store is used:
+    /// a RAM store has no directory, a file store no Redis password. A config file may still
+    /// write them all (CherryPy reads every option whatever the store, and so does `explain`),
+    /// but the options of another store than the one chosen never reach the store that is
+    /// opened.
+    ///
+    /// ```
+    /// use actix_cherrypy::session_config::{SessionConfigs, StorageConfig, StorageKind};
+    /// use actix_cherrypy::config::SourceFile;
+    ///
+    /// let site = SourceFile::new(
+    ///     "site.conf",
+    ///     "[/]\ntools.sessions.on = True\ntools.sessions.storage_type = 'file'\ntools.sessions.storage_path = '/var/lib/site/sessions'\n",
+    /// );
+    /// let loaded = SessionConfigs::from_sources(&[site])?;
+    /// let root = loaded.value.root();
+    /// match &root.storage.value {
+    ///     StorageConfig::File { path, .. } => {
+    ///         assert_eq!(path.value.as_deref(), Some("/var/lib/site/sessions"));
+    ///         assert_eq!(path.origin.line(), Some(4));
+    ///     }
+    ///     other => panic!("not a file store: {other:?}"),
+    /// }
+    /// assert_eq!(root.storage.value.kind(), StorageKind::File);
+    ///
+    /// // In code: a store and its options in one value.
+    /// use actix_cherrypy::session_config::{RedisConfig, SessionConfig};
+    /// let mut redis = RedisConfig::default();
+    /// redis.prefix.value = "session:".into();
+    /// let config = SessionConfig::default().on(true).storage(StorageConfig::Redis(redis));
+    /// assert_eq!(config.storage.value.as_str(), "redis");
+    /// # Ok::<(), actix_cherrypy::ConfigError>(())
+    /// ```
+    pub enum StorageConfig;
+
+    /// The Redis store's options, as `cherrys.RedisSession` reads them (plus `cluster`, this
+    /// crate's extension). Each field is the `tools.sessions.*` key of the same name; their
+    /// defaults are cherrys' (`RedisConfig::default()`).
+    pub struct RedisConfig;
+
     On {
         key: "tools.sessions.on", v2_2: "on", v2_1: "on", v2_0: -,
         read: Read::Flag, range: None,
@@ -103,8 +160,7 @@ settings! {
         key: "tools.sessions.storage_path", v2_2: "storage_path", v2_1: "storagePath", v2_0: "storageFileDir",
         read: Read::Path, range: None,
         doc: "the directory of file sessions (the file store needs it).",
-        store: File { path },
-        option: storage_path: Option<String> = |_| None, Era,
+        store: File.path: Option<String> = |_| None, Era,
         explain: "storage_path" Always,
     }
     Timeout {
@@ -225,128 +281,112 @@ settings! {
         key: "tools.sessions.servers", v2_2: -, v2_1: -, v2_0: -,
         read: Read::Servers, range: None,
         doc: "the memcached servers, `\"host:port\"` strings.",
-        store: Memcached { servers },
-        option: servers: Vec<String> = |_| vec!["localhost:11211".to_owned()], Builtin,
+        store: Memcached.servers: Vec<String> = |_| vec!["localhost:11211".to_owned()], Builtin,
         explain: "servers" Always,
     }
     StorageClass {
         key: "tools.sessions.storage_class", v2_2: -, v2_1: -, v2_0: -,
         read: Read::StorageClass, range: None,
         doc: "the backend as a dotted class name (`cherrypy.lib.sessions.FileSession`, `cherrys.RedisSession`, or an application's class, mapped to a store in code).",
-        store: Custom { class },
-        option: storage_class: Option<String> = |_| None, Builtin,
+        store: Custom.class: Option<String> = |_| None, Builtin,
         explain: "storage_class" Custom,
     }
     RedisUrl {
         key: "tools.sessions.url", v2_2: -, v2_1: -, v2_0: -,
         read: Read::OptText, range: None,
         doc: "Redis (cherrys): the server as a `redis://` or `rediss://` URL; overrides host, port, db, user and password.",
-        store: Redis(url),
-        option: redis_url: Option<String> = |_| None, Cherrys,
+        store: Redis.url: Option<String> = |_| None, Cherrys,
         explain: "url" Redis,
     }
     RedisHost {
         key: "tools.sessions.host", v2_2: -, v2_1: -, v2_0: -,
         read: Read::Text, range: None,
         doc: "Redis (cherrys): the host.",
-        store: Redis(host),
-        option: redis_host: String = |_| "127.0.0.1".to_owned(), Cherrys,
+        store: Redis.host: String = |_| "127.0.0.1".to_owned(), Cherrys,
         explain: "host" Redis,
     }
     RedisPort {
         key: "tools.sessions.port", v2_2: -, v2_1: -, v2_0: -,
         read: Read::Int(1, 65535), range: None,
         doc: "Redis (cherrys): the port.",
-        store: Redis(port),
-        option: redis_port: i64 = |_| 6379, Cherrys,
+        store: Redis.port: i64 = |_| 6379, Cherrys,
         explain: "port" Redis,
     }
     RedisDb {
         key: "tools.sessions.db", v2_2: -, v2_1: -, v2_0: -,
         read: Read::Int(0, i64::MAX), range: None,
         doc: "Redis (cherrys): the database number.",
-        store: Redis(db),
-        option: redis_db: i64 = |_| 0, Cherrys,
+        store: Redis.db: i64 = |_| 0, Cherrys,
         explain: "db" Redis,
     }
     RedisUser {
         key: "tools.sessions.user", v2_2: -, v2_1: -, v2_0: -,
         read: Read::OptText, range: None,
         doc: "Redis (cherrys): the ACL user.",
-        store: Redis(user),
-        option: redis_user: Option<String> = |_| None, Cherrys,
+        store: Redis.user: Option<String> = |_| None, Cherrys,
         explain: "user" Redis,
     }
     RedisPassword {
         key: "tools.sessions.password", v2_2: -, v2_1: -, v2_0: -,
         read: Read::OptText, range: None,
         doc: "Redis (cherrys): the password (`explain` shows only whether it is set).",
-        store: Redis(password),
-        option: redis_password: Option<String> = |_| None, Cherrys,
+        store: Redis.password: Option<String> = |_| None, Cherrys,
         explain: "password" RedisSecret,
     }
     RedisPrefix {
         key: "tools.sessions.prefix", v2_2: -, v2_1: -, v2_0: -,
         read: Read::Text, range: None,
         doc: "Redis (cherrys): prepended to the session id to make its key.",
-        store: Redis(prefix),
-        option: redis_prefix: String = |_| String::new(), Cherrys,
+        store: Redis.prefix: String = |_| String::new(), Cherrys,
         explain: "prefix" Redis,
     }
     RedisLockPrefix {
         key: "tools.sessions.lock_prefix", v2_2: -, v2_1: -, v2_0: -,
         read: Read::Text, range: None,
         doc: "Redis (cherrys): prepended to the session id to make its lock's key; must differ from `prefix`.",
-        store: Redis(lock_prefix),
-        option: redis_lock_prefix: String = |_| "lock_".to_owned(), Cherrys,
+        store: Redis.lock_prefix: String = |_| "lock_".to_owned(), Cherrys,
         explain: "lock_prefix" Redis,
     }
     RedisSsl {
         key: "tools.sessions.ssl", v2_2: -, v2_1: -, v2_0: -,
         read: Read::Flag, range: None,
         doc: "Redis (cherrys): TLS to a server reached by host and port (with `url`, `rediss://` asks for it).",
-        store: Redis(ssl),
-        option: redis_ssl: bool = |_| false, Cherrys,
+        store: Redis.ssl: bool = |_| false, Cherrys,
         explain: "ssl" Redis,
     }
     RedisTlsSkipVerify {
         key: "tools.sessions.tls_skip_verify", v2_2: -, v2_1: -, v2_0: -,
         read: Read::Flag, range: None,
         doc: "Redis (cherrys): do not verify the server's certificate (cherrys reads it only with `is_sentinel`).",
-        store: Redis(tls_skip_verify),
-        option: redis_tls_skip_verify: bool = |_| false, Cherrys,
+        store: Redis.tls_skip_verify: bool = |_| false, Cherrys,
         explain: "tls_skip_verify" Redis,
     }
     RedisIsSentinel {
         key: "tools.sessions.is_sentinel", v2_2: -, v2_1: -, v2_0: -,
         read: Read::Flag, range: None,
         doc: "Redis (cherrys): host and port are a Redis Sentinel's.",
-        store: Redis(is_sentinel),
-        option: redis_is_sentinel: bool = |_| false, Cherrys,
+        store: Redis.is_sentinel: bool = |_| false, Cherrys,
         explain: "is_sentinel" Redis,
     }
     RedisSentinelPass {
         key: "tools.sessions.sentinel_pass", v2_2: -, v2_1: -, v2_0: -,
         read: Read::OptText, range: None,
         doc: "Redis (cherrys): the Sentinel's password (`explain` shows only whether it is set).",
-        store: Redis(sentinel_pass),
-        option: redis_sentinel_pass: Option<String> = |_| None, Cherrys,
+        store: Redis.sentinel_pass: Option<String> = |_| None, Cherrys,
         explain: "sentinel_pass" RedisSecret,
     }
     RedisSentinelService {
         key: "tools.sessions.sentinel_service", v2_2: -, v2_1: -, v2_0: -,
         read: Read::OptText, range: None,
         doc: "Redis (cherrys): the master's name at the Sentinel.",
-        store: Redis(sentinel_service),
-        option: redis_sentinel_service: Option<String> = |_| None, Cherrys,
+        store: Redis.sentinel_service: Option<String> = |_| None, Cherrys,
         explain: "sentinel_service" Redis,
     }
     RedisCluster {
         key: "tools.sessions.cluster", v2_2: -, v2_1: -, v2_0: -,
         read: Read::Flag, range: None,
         doc: "Redis: host and port (or `url`) name a node of a Redis Cluster (this crate's extension); a session's keys then carry a hash tag, so its data and lock share a slot.",
-        store: Redis(cluster),
-        option: redis_cluster: bool = |_| false, Builtin,
+        store: Redis.cluster: bool = |_| false, Builtin,
         explain: "cluster" WhenSet,
     }
     Debug {
