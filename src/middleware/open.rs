@@ -22,30 +22,7 @@ pub(super) type StoreKey = (StorageKind, String);
 
 pub(super) fn store_key(config: &SessionConfig) -> StoreKey {
     let storage = &config.storage.value;
-    let place = match storage {
-        StorageConfig::File { path, .. } => path.value.clone().unwrap_or_default(),
-        StorageConfig::Memcached { servers, .. } => servers.value.join(","),
-        StorageConfig::Custom { class, .. } => class.value.clone(),
-        StorageConfig::Redis(redis) => format!(
-            "{:?} {}:{}/{} {:?} {:?} {} {} {} {} {} {:?} {:?} {}",
-            redis.url.value,
-            redis.host.value,
-            redis.port.value,
-            redis.db.value,
-            redis.user.value,
-            redis.password.value,
-            redis.prefix.value,
-            redis.lock_prefix.value,
-            redis.ssl.value,
-            redis.tls_skip_verify.value,
-            redis.is_sentinel.value,
-            redis.sentinel_service.value,
-            redis.sentinel_pass.value,
-            redis.cluster.value,
-        ),
-        StorageConfig::Ram => String::new(),
-    };
-    (storage.kind(), place)
+    (storage.kind(), storage.identity())
 }
 
 /// A startup error at the place a setting was written.

@@ -296,6 +296,26 @@ macro_rules! store_variants {
         }
 
         impl StorageConfig {
+            /// The values of the store's options (not where each was written), as one
+            /// text: the paths whose storage gives the same text share one store.
+            pub(crate) fn identity(&self) -> String {
+                match self {
+                    StorageConfig::Ram => String::new(),
+                    StorageConfig::File { $($file,)* .. } => {
+                        format!(concat!($(stringify!($file), "={:?} ",)*), $($file.value,)*)
+                    }
+                    StorageConfig::Memcached { $($memcached,)* .. } => format!(
+                        concat!($(stringify!($memcached), "={:?} ",)*),
+                        $($memcached.value,)*
+                    ),
+                    StorageConfig::Redis(options) => format!(
+                        concat!($(stringify!($redis), "={:?} ",)*),
+                        $(options.$redis.value,)*
+                    ),
+                    StorageConfig::Custom { class, .. } => class.value.clone(),
+                }
+            }
+
             /// A file store, every option its written value, else its default.
             pub(super) fn picked_file(picker: &impl Picker) -> Self {
                 StorageConfig::File {

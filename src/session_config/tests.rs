@@ -916,3 +916,20 @@ fn stores_made_in_code() {
     assert_eq!(StorageConfig::custom("myapp.S").kind(), StorageKind::Custom);
     assert_eq!(StorageConfig::file("/d").as_str(), "file");
 }
+
+/// Paths share a store when the options of their store have the same values, wherever each
+/// was written; any option of that store that differs gives another store, and the options
+/// of other stores do not count.
+#[test]
+fn store_identity_is_every_option_of_the_store() {
+    let loaded = ok(
+        "[/]\ntools.sessions.storage_type = 'redis'\n[/a]\ntools.sessions.prefix = 'a:'\n[/b]\ntools.sessions.cluster = True\n[/c]\ntools.sessions.host = '127.0.0.1'\n[/d]\ntools.sessions.storage_path = '/elsewhere'\n[/e]\ntools.sessions.storage_type = 'file'\ntools.sessions.storage_path = '/s'\n[/f]\ntools.sessions.storage_type = 'file'\ntools.sessions.storage_path = '/t'\n",
+    );
+    let id = |path: &str| loaded.value.session_for_path(path).storage.value.identity();
+    assert_ne!(id("/a"), id("/"));
+    assert_ne!(id("/b"), id("/"));
+    assert_eq!(id("/c"), id("/"));
+    assert_eq!(id("/d"), id("/"));
+    assert_ne!(id("/e"), id("/f"));
+    assert_eq!(id("/e"), id("/e/x"));
+}
