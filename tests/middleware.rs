@@ -579,6 +579,40 @@ async fn a_code_only_config_from_the_builder() {
     assert!(res.headers().get("set-cookie").is_none());
 }
 
+/// A store chosen in code carries its own options: a file store in a directory writes the
+/// session there, and one without a directory is a startup error, not a 500 per request.
+#[actix_web::test]
+async fn a_code_only_file_store_with_its_directory() {
+    use actix_cherrypy::session_config::{SessionConfig, StorageConfig};
+    let dir = std::env::temp_dir().join(format!(
+        "actix-cherrypy-mw-{}-code-file",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = SessionConfig::default()
+        .on(true)
+        .storage(StorageConfig::file(dir.to_str().unwrap()));
+    let sessions = CherryPySessions::from_session_config(config).unwrap();
+    let app = actix_web::test::init_service(App::new().wrap(sessions).configure(routes)).await;
+    let req = actix_web::test::TestRequest::get()
+        .uri("/set?key=a&value=1")
+        .to_request();
+    let res = actix_web::test::call_service(&app, req).await;
+    assert!(res.status().is_success());
+    let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap();
+    let id = &cookie["session_id=".len()..cookie.find(';').unwrap()];
+    assert!(dir.join(format!("session-{id}")).is_file(), "{cookie}");
+
+    let mut config = SessionConfig::default()
+        .on(true)
+        .storage(StorageConfig::file("/unused"));
+    if let StorageConfig::File { path, .. } = &mut config.storage.value {
+        path.value = None;
+    }
+    let err = CherryPySessions::from_session_config(config).expect_err("no directory");
+    assert_eq!(err.diagnostic().code, "missing-storage-path");
+}
+
 /// Where the middleware opened no session, the extractor still gives one (as
 /// actix-session's never fails): detached, its writes going nowhere, no cookie.
 #[actix_web::test]

@@ -4,7 +4,9 @@
 
 use crate::config::ConfigError;
 use crate::diagnostic::Diagnostic;
-use crate::session_config::{SessionConfig, StorageKind};
+use crate::session_config::{
+    RedisConfig, SessionConfig, Setting, SettingOrigin, StorageConfig, StorageKind,
+};
 use crate::store::{AnyStore, FileStore, RamStore, SessionStore};
 
 /// What opening the stores needs besides the settings: set with the builder.
@@ -19,44 +21,17 @@ pub(crate) struct Startup {
 pub(super) type StoreKey = (StorageKind, String);
 
 pub(super) fn store_key(config: &SessionConfig) -> StoreKey {
-    let kind = config.storage.value;
-    let place = match kind {
-        StorageKind::Ram => String::new(),
-        StorageKind::Custom => config.storage_class.value.clone().unwrap_or_default(),
-        StorageKind::File => config.storage_path.value.clone().unwrap_or_default(),
-        StorageKind::Memcached => config.servers.value.join(","),
-        StorageKind::Redis => format!(
-            "{:?} {}:{}/{} {:?} {:?} {} {} {} {} {} {:?} {:?} {}",
-            config.redis_url.value,
-            config.redis_host.value,
-            config.redis_port.value,
-            config.redis_db.value,
-            config.redis_user.value,
-            config.redis_password.value,
-            config.redis_prefix.value,
-            config.redis_lock_prefix.value,
-            config.redis_ssl.value,
-            config.redis_tls_skip_verify.value,
-            config.redis_is_sentinel.value,
-            config.redis_sentinel_service.value,
-            config.redis_sentinel_pass.value,
-            config.redis_cluster.value,
-        ),
-    };
-    (kind, place)
+    let storage = &config.storage.value;
+    (storage.kind(), storage.identity())
 }
 
 /// A startup error at the place a setting was written.
-fn located(
-    code: &'static str,
-    message: String,
-    origin: &crate::session_config::SettingOrigin,
-) -> ConfigError {
+fn located(code: &'static str, message: String, origin: &SettingOrigin) -> ConfigError {
     at_setting(Diagnostic::error(code, message), origin)
 }
 
 /// `d`, pointed at the value of the setting `origin` says was written (if it was).
-fn at_setting(mut d: Diagnostic, origin: &crate::session_config::SettingOrigin) -> ConfigError {
+fn at_setting(mut d: Diagnostic, origin: &SettingOrigin) -> ConfigError {
     if let Some(place) = origin.place() {
         d = d
             .at(&place.file, place.value_span)
@@ -127,20 +102,18 @@ pub(super) fn open_store(
     config: &SessionConfig,
     classes: &[(String, AnyStore)],
 ) -> Result<AnyStore, ConfigError> {
-    match config.storage.value {
-        StorageKind::Ram => Ok(AnyStore::Ram(RamStore::new())),
-        StorageKind::Custom => {
-            let class = config.storage_class.value.as_deref().unwrap_or_default();
-            match classes.iter().find(|(name, _)| name == class) {
+    match &config.storage.value {
+        StorageConfig::Custom { class, .. } => {
+            match classes.iter().find(|(name, _)| *name == class.value) {
                 Some((_, store)) => Ok(store.clone()),
                 None => Err(at_setting(
-                    crate::session_config::custom_class(class, true),
-                    &config.storage_class.origin,
+                    crate::session_config::custom_class(&class.value, true),
+                    &class.origin,
                 )),
             }
         }
-        StorageKind::File => {
-            let Some(dir) = config.storage_path.value.as_deref() else {
+        StorageConfig::File { path, .. } => {
+            let Some(dir) = path.value.as_deref() else {
                 return Err(located(
                     "missing-storage-path",
                     "file storage needs tools.sessions.storage_path".into(),
@@ -156,81 +129,87 @@ pub(super) fn open_store(
                 located(
                     "storage-path",
                     format!("the session directory {dir:?} cannot be used: {e}{hint}"),
-                    &config.storage_path.origin,
+                    &path.origin,
                 )
             })
         }
-        StorageKind::Memcached => open_memcached(config),
-        StorageKind::Redis => open_redis(config),
+        StorageConfig::Memcached { servers, .. } => open_memcached(servers, &config.storage),
+        StorageConfig::Redis(redis) => open_redis(redis, &config.storage),
+        StorageConfig::Ram => Ok(AnyStore::Ram(RamStore::new())),
     }
 }
 
 #[cfg(feature = "memcached")]
-fn open_memcached(config: &SessionConfig) -> Result<AnyStore, ConfigError> {
-    crate::store::MemcachedStore::new(&config.servers.value)
+fn open_memcached(
+    servers: &Setting<Vec<String>>,
+    _storage: &Setting<StorageConfig>,
+) -> Result<AnyStore, ConfigError> {
+    crate::store::MemcachedStore::new(&servers.value)
         .map(AnyStore::Memcached)
-        .map_err(|e| located("memcached-servers", e.to_string(), &config.servers.origin))
+        .map_err(|e| located("memcached-servers", e.to_string(), &servers.origin))
 }
 
 #[cfg(not(feature = "memcached"))]
-fn open_memcached(config: &SessionConfig) -> Result<AnyStore, ConfigError> {
-    Err(missing_feature("memcached", config))
+fn open_memcached(
+    _servers: &Setting<Vec<String>>,
+    storage: &Setting<StorageConfig>,
+) -> Result<AnyStore, ConfigError> {
+    Err(missing_feature("memcached", storage))
 }
 
 #[cfg(feature = "redis")]
-fn open_redis(config: &SessionConfig) -> Result<AnyStore, ConfigError> {
-    let prefix = config.redis_prefix.value.clone();
+fn open_redis(
+    config: &RedisConfig,
+    _storage: &Setting<StorageConfig>,
+) -> Result<AnyStore, ConfigError> {
+    let prefix = config.prefix.value.clone();
     // cherrys tests is_sentinel first: `url` and `db` are then not read.
-    let store = match &config.redis_url.value {
-        _ if config.redis_is_sentinel.value => open_sentinel(config, prefix)?,
+    let store = match &config.url.value {
+        _ if config.is_sentinel.value => open_sentinel(config, prefix)?,
         Some(url) => crate::store::RedisStore::new(url, prefix)
-            .map_err(|e| located("redis-url", format!("{e}"), &config.redis_url.origin))?,
+            .map_err(|e| located("redis-url", format!("{e}"), &config.url.origin))?,
         None => {
             let port = redis_port(config)?;
             let store = crate::store::RedisStore::from_parts(
-                &config.redis_host.value,
+                &config.host.value,
                 port,
-                config.redis_db.value,
-                config.redis_user.value.as_deref(),
-                config.redis_password.value.as_deref(),
+                config.db.value,
+                config.user.value.as_deref(),
+                config.password.value.as_deref(),
                 prefix,
             )
-            .map_err(|e| located("redis-host", format!("{e}"), &config.redis_host.origin))?;
+            .map_err(|e| located("redis-host", format!("{e}"), &config.host.origin))?;
             // cherrys passes `ssl` to redis-py only when it connects by host and port.
-            if config.redis_ssl.value {
+            if config.ssl.value {
                 store
                     .over_tls()
-                    .map_err(|e| located("redis-ssl", format!("{e}"), &config.redis_ssl.origin))?
+                    .map_err(|e| located("redis-ssl", format!("{e}"), &config.ssl.origin))?
             } else {
                 store
             }
         }
     };
-    let store = match (config.redis_cluster.value, config.redis_is_sentinel.value) {
+    let store = match (config.cluster.value, config.is_sentinel.value) {
         (false, _) => store,
         (true, true) => {
             return Err(located(
                 "redis-cluster",
                 "cluster = True and is_sentinel = True: a Redis Cluster fails over by itself, without a sentinel; set one of them".to_owned(),
-                &config.redis_cluster.origin,
+                &config.cluster.origin,
             ));
         }
-        (true, false) => store.in_cluster().map_err(|e| {
-            located(
-                "redis-cluster",
-                format!("{e}"),
-                &config.redis_cluster.origin,
-            )
-        })?,
+        (true, false) => store
+            .in_cluster()
+            .map_err(|e| located("redis-cluster", format!("{e}"), &config.cluster.origin))?,
     };
     let store = store
-        .with_lock_prefix(config.redis_lock_prefix.value.clone())
+        .with_lock_prefix(config.lock_prefix.value.clone())
         .map_err(|e| {
             let error = crate::store::ErrorChain(&e);
             located(
                 "redis-lock-prefix",
                 format!("{error}"),
-                &config.redis_lock_prefix.origin,
+                &config.lock_prefix.origin,
             )
         })?;
     Ok(AnyStore::Redis(store))
@@ -241,52 +220,55 @@ fn open_redis(config: &SessionConfig) -> Result<AnyStore, ConfigError> {
 /// `tls_skip_verify` apply as cherrys passes them to redis-py's `Sentinel`.
 /// `port` as a TCP port: a config file's is checked when it is read, one set in code here.
 #[cfg(feature = "redis")]
-fn redis_port(config: &SessionConfig) -> Result<u16, ConfigError> {
-    u16::try_from(config.redis_port.value).map_err(|_| {
+fn redis_port(config: &RedisConfig) -> Result<u16, ConfigError> {
+    u16::try_from(config.port.value).map_err(|_| {
         located(
             "redis-port",
-            format!("{} is not a port", config.redis_port.value),
-            &config.redis_port.origin,
+            format!("{} is not a port", config.port.value),
+            &config.port.origin,
         )
     })
 }
 
 #[cfg(feature = "redis")]
 fn open_sentinel(
-    config: &SessionConfig,
+    config: &RedisConfig,
     prefix: String,
 ) -> Result<crate::store::RedisStore, ConfigError> {
-    let Some(service) = &config.redis_sentinel_service.value else {
+    let Some(service) = &config.sentinel_service.value else {
         return Err(located(
             "redis-sentinel-service",
             "is_sentinel = True needs tools.sessions.sentinel_service, the name the sentinel knows the master by".to_owned(),
-            &config.redis_is_sentinel.origin,
+            &config.is_sentinel.origin,
         ));
     };
     let port = redis_port(config)?;
     let mut options =
-        crate::store::SentinelOptions::new(config.redis_host.value.clone(), port, service.clone());
-    options.user = config.redis_user.value.clone();
-    options.password = config.redis_password.value.clone();
-    options.sentinel_password = config.redis_sentinel_pass.value.clone();
-    options.tls = config.redis_ssl.value;
-    options.tls_skip_verify = config.redis_tls_skip_verify.value;
+        crate::store::SentinelOptions::new(config.host.value.clone(), port, service.clone());
+    options.user = config.user.value.clone();
+    options.password = config.password.value.clone();
+    options.sentinel_password = config.sentinel_pass.value.clone();
+    options.tls = config.ssl.value;
+    options.tls_skip_verify = config.tls_skip_verify.value;
     crate::store::RedisStore::through_sentinel(&options, prefix)
-        .map_err(|e| located("redis-host", format!("{e}"), &config.redis_host.origin))
+        .map_err(|e| located("redis-host", format!("{e}"), &config.host.origin))
 }
 
 #[cfg(not(feature = "redis"))]
-fn open_redis(config: &SessionConfig) -> Result<AnyStore, ConfigError> {
-    Err(missing_feature("redis", config))
+fn open_redis(
+    _config: &RedisConfig,
+    storage: &Setting<StorageConfig>,
+) -> Result<AnyStore, ConfigError> {
+    Err(missing_feature("redis", storage))
 }
 
 #[cfg(not(all(feature = "memcached", feature = "redis")))]
-fn missing_feature(feature: &str, config: &SessionConfig) -> ConfigError {
+fn missing_feature(feature: &str, storage: &Setting<StorageConfig>) -> ConfigError {
     located(
         "storage-feature-missing",
         format!(
             "{feature} session storage is not in this build: enable the `{feature}` feature of actix-cherrypy (cargo add actix-cherrypy --features {feature})"
         ),
-        &config.storage.origin,
+        &storage.origin,
     )
 }

@@ -1,28 +1,26 @@
-//! [`SessionConfigs`]: every section's keys read once into typed slots, merged per path
-//! by the era's lookup rule, and precomputed per section.
+//! [`SessionConfigs`]: every section's keys read once into a `node` of typed slots, the
+//! nodes on each section's path merged by the era's lookup rule, and the result
+//! precomputed per section, so that a request's lookup is one step per path segment.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
 use crate::config::path_index::{self, PathIndex};
-use crate::config::{Config, ConfigError, ConfigFile, Settings};
+use crate::config::{Config, ConfigError, ConfigFile};
 use crate::diagnostic::cap_repeated;
 use crate::source::SourceFile;
 use crate::{Diagnostic, Loaded};
 
-use super::codes;
 use super::era::{Era, EraReport, SECTIONS_2_0};
 use super::input::{Raw, RawEntry, read_tolerant};
-use super::keys::{Classified, Opt, Target, classify, classify_2_0};
-use super::legacy;
-use super::node::{Node, Slot};
+use super::keys::{Opt, classify};
+use super::node::{Node, Slot, insert, merge, node_from_raw, node_from_settings};
 use super::origin::SettingOrigin;
 use super::paths::{static_url, under, walk_pieces};
 use super::resolve::resolve;
-use super::sink::{Sink, at_key};
+use super::sink::Sink;
 use super::table::SessionConfig;
-use super::values::{in_range, interpret};
 
 /// How a request path finds its nodes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +37,7 @@ enum Lookup {
 /// The effective session settings of every path of a config, precomputed per section.
 ///
 /// ```
-/// use actix_cherrypy::session_config::{Minutes, SessionConfigs, StorageKind};
+/// use actix_cherrypy::session_config::{Minutes, SessionConfigs, StorageConfig};
 ///
 /// let loaded = SessionConfigs::load(&["fixtures/site.conf"])?;
 /// assert!(loaded.warnings.is_empty());
@@ -47,7 +45,7 @@ enum Lookup {
 /// // `[/admin]` sets its own cookie and timeout; the rest comes from `[global]` and `[/]`.
 /// assert_eq!(admin.name.value, "admin_session_id");
 /// assert_eq!(admin.timeout.value, Minutes::int(15));
-/// assert_eq!(admin.storage.value, StorageKind::Ram);
+/// assert_eq!(admin.storage.value, StorageConfig::Ram);
 /// assert!(admin.on.value && admin.httponly.value);
 /// // Each setting knows where it came from.
 /// assert_eq!(admin.timeout.origin.line(), Some(45));
@@ -297,130 +295,6 @@ pub(super) fn keep_config_warning(d: &Diagnostic, era: &EraReport) -> bool {
         "unknown-namespace" | "unknown-tool" | "global-only-namespace"
     );
     !(namespace && era.defaults != Era::V3)
-}
-
-fn node_from_settings(settings: &Settings, era: &EraReport, sink: &mut Sink) -> Node {
-    let mut node = Node::new();
-    for (key, setting) in settings.iter() {
-        let Some(classified) = classify(key) else {
-            continue;
-        };
-        let place = setting.origin.place();
-        let spelling = match classified {
-            Classified::Known(spelling) => spelling,
-            unknown => {
-                legacy::unknown_key(&unknown, place, sink);
-                continue;
-            }
-        };
-        // Only 2.1 turned sessions off on static paths (its session filter tested
-        // `staticFilter.on` first).
-        if spelling.target == Target::Opt(Opt::StaticOn) && era.defaults != Era::V2_1 {
-            continue;
-        }
-        legacy::key_diagnostic(&spelling, place, era, sink);
-        let Target::Opt(opt) = spelling.target else {
-            continue;
-        };
-        // Counted before it is read: reading copies the value into this section's node.
-        if !sink.charge(crate::unrepr::weight(&setting.value), place) {
-            continue;
-        }
-        let Some(typed) = interpret(opt, spelling.era, &setting.value, place, sink) else {
-            continue;
-        };
-        if !in_range(opt, &typed, place, sink) {
-            continue;
-        }
-        let origin = if spelling.era == Era::V3 {
-            SettingOrigin::from_config(&setting.origin)
-        } else {
-            SettingOrigin::LegacyAlias {
-                era: spelling.era,
-                place: place.clone(),
-            }
-        };
-        let slot = Slot {
-            typed,
-            origin,
-            rank: spelling.rank,
-            place: place.clone(),
-        };
-        insert(&mut node, opt, slot, sink);
-    }
-    node
-}
-
-fn node_from_raw(entries: &[RawEntry], era: &EraReport, sink: &mut Sink) -> Node {
-    let mut node = Node::new();
-    for entry in entries {
-        let spelling = match classify_2_0(entry.place.key()) {
-            Classified::Known(spelling) => spelling,
-            unknown => {
-                legacy::unknown_key(&unknown, &entry.place, sink);
-                continue;
-            }
-        };
-        legacy::key_diagnostic(&spelling, &entry.place, era, sink);
-        for (opt, typed, origin) in legacy::raw_2_0(spelling.target, &entry.raw, &entry.place, sink)
-        {
-            if !in_range(opt, &typed, &entry.place, sink) {
-                continue;
-            }
-            let slot = Slot {
-                typed,
-                origin,
-                rank: spelling.rank,
-                place: entry.place.clone(),
-            };
-            insert(&mut node, opt, slot, sink);
-        }
-    }
-    node
-}
-
-/// Two spellings of one setting at one node: the better rank wins (`tools.sessions.*`, then
-/// camelCase, which 2.2 tried first); at equal rank the later one (2.0 `timeout` and
-/// `TIMEOUT` are one key to 2.0's ConfigParser).
-fn insert(node: &mut Node, opt: Opt, slot: Slot, sink: &mut Sink) {
-    let Some(old) = node.get(&opt) else {
-        node.insert(opt, slot);
-        return;
-    };
-    if old.place == slot.place {
-        node.insert(opt, slot);
-        return;
-    }
-    let (winner, loser) = if slot.rank <= old.rank {
-        (&slot, old)
-    } else {
-        (old, &slot)
-    };
-    let (line, _) = winner.place.file.line_column(winner.place.key_span.start);
-    sink.push(at_key(
-        &loser.place,
-        Diagnostic::warning(
-            codes::SHADOWED_KEY,
-            format!(
-                "not used: `{}` (line {line}) sets the same setting in this section and wins",
-                winner.place.key()
-            ),
-        ),
-    ));
-    if slot.rank <= old.rank {
-        node.insert(opt, slot);
-    }
-}
-
-/// Later nodes win, per setting.
-fn merge(chain: &[&Node]) -> Node {
-    let mut merged = Node::new();
-    for node in chain {
-        for (opt, slot) in *node {
-            merged.insert(*opt, slot.clone());
-        }
-    }
-    merged
 }
 
 fn static_off(root: &SessionConfig, entry: &RawEntry) -> SessionConfig {

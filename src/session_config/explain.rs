@@ -93,7 +93,7 @@ impl Explanation {
     /// the text form, which also shows the rows the JSON leaves out (`debug`).
     fn fields(&self, text: bool) -> Vec<(&'static str, Json, String)> {
         let s = &self.session;
-        let storage = s.storage.value;
+        let storage = s.storage.value.kind();
         s.explain_rows()
             .into_iter()
             .filter(|row| match row.show {

@@ -9,7 +9,8 @@
 //!
 //! Every field of a [`SessionConfig`] is a [`Setting`] that remembers its [`SettingOrigin`]:
 //! the file place it was written at, the legacy spelling it was read from, or the era or
-//! built-in default it fell back to.
+//! built-in default it fell back to. The store in effect and its options are one [`StorageConfig`]
+//! (`config.storage.value`): a store's options exist only in its own variant.
 //!
 //! Every setting is one entry of the table in `table.rs` (its spellings, how it is read, its
 //! range, its default per era, its field, `explain` row and builder setter); that file's
@@ -25,6 +26,8 @@ mod explain;
 mod input;
 pub(crate) mod keys;
 mod legacy;
+mod literals;
+mod macros;
 mod node;
 mod origin;
 mod pathexpr;
@@ -36,6 +39,7 @@ mod servers;
 mod sink;
 mod spec;
 mod storage;
+mod storage_config;
 mod table;
 mod timedelta;
 mod typed;
@@ -49,7 +53,7 @@ pub use build::SessionConfigs;
 pub use era::{Era, EraReport};
 pub use explain::{Explanation, explain, explain_file};
 pub use origin::{Setting, SettingOrigin};
-pub use table::SessionConfig;
+pub use table::{RedisConfig, SessionConfig, StorageConfig};
 pub(crate) use types::seconds_duration;
 pub use types::{LockingMode, Minutes, SameSite, StorageKind};
 

@@ -10,16 +10,17 @@ use super::node::{Node, Slot};
 use super::origin::{Setting, SettingOrigin};
 use super::sink::{Sink, at_value};
 use super::spec::DefaultOrigin;
-use super::table::{Opt, Picker, SessionConfig};
+use super::table::{Opt, Picker, RedisConfig, SessionConfig, StorageConfig};
 use super::typed::{FromTyped, Typed};
 use super::types::{LockingMode, StorageKind};
 
 /// The effective settings from the merged slots of a path.
 pub(super) fn resolve(merged: &Node, era: &EraReport, sink: &mut Sink) -> SessionConfig {
-    let mut config = SessionConfig::picked(&Merged {
+    let picker = Merged {
         node: merged,
         era: era.defaults,
-    });
+    };
+    let mut config = SessionConfig::picked(&picker);
     // 2.1 skipped sessions wherever staticFilter.on was true.
     if let Some(slot) = merged.get(&Opt::StaticOn)
         && config.on.value
@@ -34,8 +35,17 @@ pub(super) fn resolve(merged: &Node, era: &EraReport, sink: &mut Sink) -> Sessio
             },
         );
     }
-    config.storage = storage(merged, era.defaults, sink);
-    config.storage_class = custom_class(merged, &config.storage);
+    let kind = storage(merged, era.defaults, sink);
+    let storage = match kind.value {
+        StorageKind::Ram => StorageConfig::Ram,
+        StorageKind::File => StorageConfig::picked_file(&picker),
+        StorageKind::Memcached => StorageConfig::picked_memcached(&picker),
+        StorageKind::Redis => StorageConfig::Redis(RedisConfig::picked(&picker)),
+        StorageKind::Custom => StorageConfig::Custom {
+            class: custom_class(merged),
+        },
+    };
+    config.storage = Setting::new(storage, kind.origin);
     check(&config, era, sink);
     config
 }
@@ -104,29 +114,31 @@ fn storage(merged: &Node, era: Era, sink: &mut Sink) -> Setting<StorageKind> {
     }
 }
 
-/// The application's class `storage_class` names, where it is the storage in effect.
-fn custom_class(merged: &Node, storage: &Setting<StorageKind>) -> Setting<Option<String>> {
-    if storage.value == StorageKind::Custom
-        && let Some(slot) = merged.get(&Opt::StorageClass)
+/// The application's class `storage_class` names (used where it is the storage in effect).
+fn custom_class(merged: &Node) -> Setting<String> {
+    if let Some(slot) = merged.get(&Opt::StorageClass)
         && let Typed::Class(name) = &slot.typed
     {
-        return Setting::new(Some(name.clone()), slot.origin.clone());
+        return Setting::new(name.clone(), slot.origin.clone());
     }
-    Setting::new(None, SettingOrigin::BuiltinDefault)
+    Setting::new(String::new(), SettingOrigin::BuiltinDefault)
 }
 
 /// Checks that need several settings; only where sessions are on.
 fn check(config: &SessionConfig, era: &EraReport, sink: &mut Sink) {
-    if config.on.value && config.storage.value == StorageKind::Redis {
-        check_redis(config, sink);
-    }
-    if !config.on.value || config.storage.value != StorageKind::File {
+    if !config.on.value {
         return;
     }
+    if let StorageConfig::Redis(redis) = &config.storage.value {
+        check_redis(redis, &config.storage.origin, sink);
+    }
+    let StorageConfig::File { path } = &config.storage.value else {
+        return;
+    };
     let Some(place) = config.storage.origin.place() else {
         return;
     };
-    if config.storage_path.value.is_none() {
+    if path.value.is_none() {
         let help = if era.defaults == Era::V2_0 {
             "set storageFileDir (CherryPy 2.0 wrote session files to the working directory)"
         } else {
@@ -155,21 +167,18 @@ fn check(config: &SessionConfig, era: &EraReport, sink: &mut Sink) {
 
 /// The Redis options as `cherrys.RedisSession.setup` reads them: what it asserts, and the
 /// options it ignores in a combination (a warning, as the value has no effect).
-fn check_redis(config: &SessionConfig, sink: &mut Sink) {
+fn check_redis(redis: &RedisConfig, storage: &SettingOrigin, sink: &mut Sink) {
     // The place to point at: the later-written of two settings, else the storage's.
     let place_of = |settings: &[&SettingOrigin]| {
         settings
             .iter()
             .filter_map(|o| o.place())
             .max_by_key(|p| p.key_span.start)
-            .or_else(|| config.storage.origin.place())
+            .or_else(|| storage.place())
             .cloned()
     };
-    if config.redis_prefix.value == config.redis_lock_prefix.value
-        && let Some(place) = place_of(&[
-            &config.redis_prefix.origin,
-            &config.redis_lock_prefix.origin,
-        ])
+    if redis.prefix.value == redis.lock_prefix.value
+        && let Some(place) = place_of(&[&redis.prefix.origin, &redis.lock_prefix.origin])
     {
         sink.push(at_value(
             &place,
@@ -177,15 +186,15 @@ fn check_redis(config: &SessionConfig, sink: &mut Sink) {
                 codes::REDIS_PREFIX_IS_LOCK_PREFIX,
                 format!(
                     "prefix and lock_prefix are both {:?}: a session's data and its lock would share one key (cherrys fails its startup with \"'prefix' must not be equal to 'lock_'\")",
-                    config.redis_prefix.value
+                    redis.prefix.value
                 ),
             )
             .with_help("give tools.sessions.prefix or tools.sessions.lock_prefix another value"),
         ));
     }
-    if config.redis_tls_skip_verify.value
-        && !config.redis_is_sentinel.value
-        && let Some(place) = config.redis_tls_skip_verify.origin.place()
+    if redis.tls_skip_verify.value
+        && !redis.is_sentinel.value
+        && let Some(place) = redis.tls_skip_verify.origin.place()
     {
         sink.push(at_value(
             place,

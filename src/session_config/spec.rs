@@ -1,7 +1,7 @@
 //! The vocabulary of the settings table (`table.rs`): how a value is read ([`Read`]), its
 //! range ([`Range`]), whose default a field has ([`DefaultOrigin`]), when `explain` shows it
-//! ([`Show`]), what the table says of one setting ([`Spec`]), and the `settings!` macro that
-//! turns the table into the `Opt` enum, the `SessionConfig` struct and their code.
+//! ([`Show`]), what the table says of one setting ([`Spec`]) and one `explain` row
+//! ([`ExplainRow`]). The macros that turn the table into code are in `macros.rs`.
 
 use serde_json::Value as Json;
 
@@ -116,6 +116,13 @@ pub(crate) enum Show {
     RedisSecret,
 }
 
+impl Show {
+    /// Whether `explain` may show the row whichever store is in effect.
+    pub(crate) fn regardless_of_storage(self) -> bool {
+        matches!(self, Show::Always | Show::Text | Show::WhenSet)
+    }
+}
+
 /// What the table says of one setting.
 #[derive(Debug)]
 pub(crate) struct Spec {
@@ -155,129 +162,3 @@ pub(crate) struct ExplainRow<'a> {
     pub(crate) value: Json,
     pub(crate) origin: &'a SettingOrigin,
 }
-
-/// `Some($e)`, or `None` when nothing is given.
-macro_rules! some {
-    () => {
-        None
-    };
-    ($e:expr) => {
-        Some($e)
-    };
-}
-
-/// `Some("name")` for a spelling, `None` for `-`.
-macro_rules! spelling {
-    (-) => {
-        None
-    };
-    ($name:literal) => {
-        Some($name)
-    };
-}
-
-macro_rules! settings {
-    (
-        $(#[$config_meta:meta])*
-        pub struct SessionConfig;
-        $(
-            $opt:ident {
-                key: $key:literal,
-                v2_2: $v2_2:tt, v2_1: $v2_1:tt, v2_0: $v2_0:tt,
-                read: $read:expr,
-                range: $range:expr,
-                doc: $doc:literal,
-                $(
-                    field: $field:ident: $ty:ty = $default:expr, $origin:ident,
-                    $(more: $more:literal,)?
-                    explain: $name:literal $show:ident,
-                    setters: {$(
-                        $(#[$setter_meta:meta])*
-                        $setter:ident($arg:ident: $arg_ty:ty) => $value:expr;
-                    )*},
-                )?
-            }
-        )*
-    ) => {
-        /// A session setting, whatever its spelling.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub(crate) enum Opt {
-            $($opt,)*
-        }
-
-        static SPECS: &[Spec] = &[$(
-            Spec {
-                modern: $key,
-                v2_2: spelling!($v2_2),
-                v2_1: spelling!($v2_1),
-                v2_0: spelling!($v2_0),
-                read: $read,
-                range: $range,
-                doc: $doc,
-                default: some!($(|era: Era| ToJson::to_json(&(($default) as fn(Era) -> $ty)(era)))?),
-                default_origin: some!($(DefaultOrigin::$origin)?),
-            },
-        )*];
-
-        impl Opt {
-            /// Every setting, in the table's order.
-            pub(crate) const ALL: &'static [Opt] = &[$(Opt::$opt,)*];
-
-            /// What the table says of the setting.
-            pub(crate) fn spec(self) -> &'static Spec {
-                &SPECS[self as usize]
-            }
-        }
-
-        $(#[$config_meta])*
-        #[derive(Debug, Clone, PartialEq)]
-        #[non_exhaustive]
-        pub struct SessionConfig {
-            $($(
-                #[doc = concat!("`", $key, "`: ", $doc)]
-                $(#[doc = ""] #[doc = $more])?
-                pub $field: Setting<$ty>,
-            )?)*
-        }
-
-        impl SessionConfig {
-            /// Every field: its written value, else its default.
-            pub(super) fn picked(picker: &impl Picker) -> Self {
-                Self {
-                    $($(
-                        $field: picker.pick(
-                            Opt::$opt,
-                            ($default) as fn(Era) -> $ty,
-                            DefaultOrigin::$origin,
-                        ),
-                    )?)*
-                }
-            }
-
-            /// Every field's `explain` row, in the table's order.
-            pub(crate) fn explain_rows(&self) -> Vec<ExplainRow<'_>> {
-                vec![$($(
-                    ExplainRow {
-                        name: $name,
-                        show: Show::$show,
-                        value: ToJson::to_json(&self.$field.value),
-                        origin: &self.$field.origin,
-                    },
-                )?)*]
-            }
-
-            $($($(
-                #[doc = concat!("Sets `", $key, "`: ", $doc)]
-                $(#[$setter_meta])*
-                #[doc(alias = $key)]
-                #[must_use]
-                pub fn $setter(mut self, $arg: $arg_ty) -> Self {
-                    self.$field = Setting::new($value, SettingOrigin::Code);
-                    self
-                }
-            )*)?)*
-        }
-    };
-}
-
-pub(super) use {settings, some, spelling};

@@ -4,23 +4,32 @@
 //! the era had none), how a written value is read ([`Read`]), the range a number must be
 //! in, and a one-line `doc`. A setting that is a field of [`SessionConfig`] also gives the
 //! field's name and type, its default per era (a closure of the [`Era`]) and whose default
-//! that is ([`DefaultOrigin`]), its row in `explain` ([`Show`]) and its builder setters.
-//! The vocabulary of an entry and the macro are in `spec.rs`.
+//! that is ([`DefaultOrigin`]), its row in `explain` ([`Show`]) and its builder setters. A
+//! store's option gives instead its store and field there (`store: File.path`,
+//! `store: Redis.host`), its type, default and `explain` row: its typed value lands in that
+//! store's [`StorageConfig`] variant (or [`RedisConfig`]), and nowhere else. The
+//! vocabulary of an entry is in `spec.rs`, the macros that turn the table into code in
+//! `macros.rs`.
 //!
 //! From the table come: the [`Opt`] enum and each setting's [`Spec`] (which `keys` uses to
 //! classify every spelling, `values` to read and range-check a value, and `migrate` to
-//! rename legacy keys), the [`SessionConfig`] struct and its fields' rustdoc, the picking
-//! of every field with its era default (`SessionConfig::picked`, used by `resolve`), the
-//! builder setters, the `explain` rows, and the README's settings table (`readme.rs`, kept
-//! in sync by a test).
+//! rename legacy keys), the [`SessionConfig`] struct, the [`StorageConfig`] enum and
+//! [`RedisConfig`] with their fields' rustdoc, the picking of every field and store option
+//! with its era default (`SessionConfig::picked`, `StorageConfig::picked_file`, ...,
+//! used by `resolve`), the builder setters, the `explain` rows (a store option's from its
+//! store's variant, or as written where another store is chosen), and the README's
+//! settings table (`readme.rs`, kept in sync by a test).
 //!
-//! Adding a setting is adding an entry; its runtime rule goes in `session` or
-//! `middleware/service.rs`. What is not a plain "this key sets that field" stays beside the
+//! Adding a setting, a store's option included, is adding an entry; its runtime rule goes
+//! in `session` or `middleware/service.rs` (a store's option: in `middleware/open.rs`,
+//! which opens the store). What is not a plain "this key sets that field" stays beside the
 //! table, in code:
 //! - the storage: `storage_type` and `storage_class` both choose the backend, and a true
-//!   `storage_type` wins (`resolve::storage`); `storage_class` naming an application's class
-//!   fills the `storage_class` field (`resolve::custom_class`); 2.1 and 2.2 default to RAM
-//!   as their own default, 2.0 had no sessions unless `storageType` was set;
+//!   `storage_type` wins (`resolve::storage`); `resolve` then picks the chosen store's
+//!   options into its [`StorageConfig`] variant, and `storage_class` naming an
+//!   application's class is [`StorageConfig::Custom`]'s class (`resolve::custom_class`);
+//!   2.1 and 2.2 default to RAM as their own default, 2.0 had no sessions unless
+//!   `storageType` was set;
 //! - 2.0's `[session] storageType`, which turns sessions on and picks the storage
 //!   (`keys::Target::StorageType2_0`, `legacy::raw_2_0`), and 2.0's raw values;
 //! - 2.1's `staticFilter.on`, which turns sessions off (`resolve`);
@@ -29,13 +38,14 @@
 //! - the 2.x keys that set nothing (callbacks, `get_db`, 2.x storage classes), in `keys`;
 //! - the checks that need several settings (file storage needs a path, the Redis options).
 
+use serde_json::Value as Json;
+
 use super::era::Era;
+use super::macros::{settings, some, spelling, store_option, store_variants};
 use super::origin::{Setting, SettingOrigin};
-use super::spec::{
-    DefaultOrigin, ExplainRow, MAX, Range, Read, Show, Spec, settings, some, spelling,
-};
+use super::spec::{DefaultOrigin, ExplainRow, MAX, Range, Read, Show, Spec};
 use super::typed::FromTyped;
-use super::types::{LockingMode, Minutes, SameSite, StorageKind, ToJson};
+use super::types::{LockingMode, Minutes, SameSite, ToJson};
 
 /// Picks one field's value for `SessionConfig::picked`: the written value, else the
 /// default (`resolve` implements it over the merged settings of a path).
@@ -46,6 +56,20 @@ pub(super) trait Picker {
         default: impl FnOnce(Era) -> T,
         origin: DefaultOrigin,
     ) -> Setting<T>;
+}
+
+/// Every default, CherryPy 18's (the options of a store made in code).
+pub(super) struct Defaults;
+
+impl Picker for Defaults {
+    fn pick<T: FromTyped>(
+        &self,
+        _: Opt,
+        default: impl FnOnce(Era) -> T,
+        origin: DefaultOrigin,
+    ) -> Setting<T> {
+        Setting::new(default(Era::V3), origin.origin(Era::V3))
+    }
 }
 
 settings! {
@@ -72,6 +96,49 @@ settings! {
     /// ```
     pub struct SessionConfig;
 
+    /// The store a path's sessions use, with that store's options, each a [`Setting`] that
+    /// remembers where it came from.
+    ///
+    /// One variant per store, so that a store's options exist only where that store is used:
+    /// a RAM store has no directory, a file store no Redis password. A config file may still
+    /// write them all (CherryPy reads every option whatever the store, and so does `explain`),
+    /// but the options of another store than the one chosen never reach the store that is
+    /// opened.
+    ///
+    /// ```
+    /// use actix_cherrypy::session_config::{SessionConfigs, StorageConfig, StorageKind};
+    /// use actix_cherrypy::config::SourceFile;
+    ///
+    /// let site = SourceFile::new(
+    ///     "site.conf",
+    ///     "[/]\ntools.sessions.on = True\ntools.sessions.storage_type = 'file'\ntools.sessions.storage_path = '/var/lib/site/sessions'\n",
+    /// );
+    /// let loaded = SessionConfigs::from_sources(&[site])?;
+    /// let root = loaded.value.root();
+    /// match &root.storage.value {
+    ///     StorageConfig::File { path, .. } => {
+    ///         assert_eq!(path.value.as_deref(), Some("/var/lib/site/sessions"));
+    ///         assert_eq!(path.origin.line(), Some(4));
+    ///     }
+    ///     other => panic!("not a file store: {other:?}"),
+    /// }
+    /// assert_eq!(root.storage.value.kind(), StorageKind::File);
+    ///
+    /// // In code: a store and its options in one value.
+    /// use actix_cherrypy::session_config::{RedisConfig, SessionConfig};
+    /// let mut redis = RedisConfig::default();
+    /// redis.prefix.value = "session:".into();
+    /// let config = SessionConfig::default().on(true).storage(StorageConfig::Redis(redis));
+    /// assert_eq!(config.storage.value.as_str(), "redis");
+    /// # Ok::<(), actix_cherrypy::ConfigError>(())
+    /// ```
+    pub enum StorageConfig;
+
+    /// The Redis store's options, as `cherrys.RedisSession` reads them (plus `cluster`, this
+    /// crate's extension). Each field is the `tools.sessions.*` key of the same name; their
+    /// defaults are cherrys' (`RedisConfig::default()`).
+    pub struct RedisConfig;
+
     On {
         key: "tools.sessions.on", v2_2: "on", v2_1: "on", v2_0: -,
         read: Read::Flag, range: None,
@@ -84,17 +151,17 @@ settings! {
         key: "tools.sessions.storage_type", v2_2: "storage_type", v2_1: "storageType", v2_0: -,
         read: Read::StorageType, range: None,
         doc: "the backend: `\"ram\"`, `\"file\"`, `\"memcached\"` or `\"redis\"` (our extension), case-insensitive; a true value overrides `storage_class`.",
-        field: storage: StorageKind = |_| StorageKind::Ram, Era,
+        field: storage: StorageConfig = |_| StorageConfig::Ram, Era,
+        more: "The store in effect and its options ([`StorageConfig`]); `storage_class` chooses it too, and `resolve` puts it together from both and the store's options.",
         explain: "storage" Always,
-        setters: { storage(kind: StorageKind) => kind; },
+        setters: { storage(storage: StorageConfig) => storage; },
     }
     StoragePath {
         key: "tools.sessions.storage_path", v2_2: "storage_path", v2_1: "storagePath", v2_0: "storageFileDir",
         read: Read::Path, range: None,
         doc: "the directory of file sessions (the file store needs it).",
-        field: storage_path: Option<String> = |_| None, Era,
+        store: File.path: Option<String> = |_| None, Era,
         explain: "storage_path" Always,
-        setters: { storage_path(path: impl Into<String>) => Some(path.into()); },
     }
     Timeout {
         key: "tools.sessions.timeout", v2_2: "timeout", v2_1: "timeout", v2_0: "timeout",
@@ -214,130 +281,113 @@ settings! {
         key: "tools.sessions.servers", v2_2: -, v2_1: -, v2_0: -,
         read: Read::Servers, range: None,
         doc: "the memcached servers, `\"host:port\"` strings.",
-        field: servers: Vec<String> = |_| vec!["localhost:11211".to_owned()], Builtin,
+        store: Memcached.servers: Vec<String> = |_| vec!["localhost:11211".to_owned()], Builtin,
         explain: "servers" Always,
-        setters: {},
     }
     StorageClass {
         key: "tools.sessions.storage_class", v2_2: -, v2_1: -, v2_0: -,
         read: Read::StorageClass, range: None,
         doc: "the backend as a dotted class name (`cherrypy.lib.sessions.FileSession`, `cherrys.RedisSession`, or an application's class, mapped to a store in code).",
-        field: storage_class: Option<String> = |_| None, Builtin,
-        more: "The field holds the dotted name only when it names an application's class (the storage is then [`StorageKind::Custom`]); `None` for CherryPy's own classes and `storage_type`.",
+        store: Custom.class: Option<String> = |_| None, Builtin,
         explain: "storage_class" Custom,
-        setters: {},
     }
     RedisUrl {
         key: "tools.sessions.url", v2_2: -, v2_1: -, v2_0: -,
         read: Read::OptText, range: None,
         doc: "Redis (cherrys): the server as a `redis://` or `rediss://` URL; overrides host, port, db, user and password.",
-        field: redis_url: Option<String> = |_| None, Cherrys,
+        store: Redis.url: Option<String> = |_| None, Cherrys,
         explain: "url" Redis,
-        setters: {},
     }
     RedisHost {
         key: "tools.sessions.host", v2_2: -, v2_1: -, v2_0: -,
         read: Read::Text, range: None,
         doc: "Redis (cherrys): the host.",
-        field: redis_host: String = |_| "127.0.0.1".to_owned(), Cherrys,
+        store: Redis.host: String = |_| "127.0.0.1".to_owned(), Cherrys,
         explain: "host" Redis,
-        setters: {},
     }
     RedisPort {
         key: "tools.sessions.port", v2_2: -, v2_1: -, v2_0: -,
         read: Read::Int(1, 65535), range: None,
         doc: "Redis (cherrys): the port.",
-        field: redis_port: i64 = |_| 6379, Cherrys,
+        store: Redis.port: i64 = |_| 6379, Cherrys,
         explain: "port" Redis,
-        setters: {},
     }
     RedisDb {
         key: "tools.sessions.db", v2_2: -, v2_1: -, v2_0: -,
         read: Read::Int(0, i64::MAX), range: None,
         doc: "Redis (cherrys): the database number.",
-        field: redis_db: i64 = |_| 0, Cherrys,
+        store: Redis.db: i64 = |_| 0, Cherrys,
         explain: "db" Redis,
-        setters: {},
     }
     RedisUser {
         key: "tools.sessions.user", v2_2: -, v2_1: -, v2_0: -,
         read: Read::OptText, range: None,
         doc: "Redis (cherrys): the ACL user.",
-        field: redis_user: Option<String> = |_| None, Cherrys,
+        store: Redis.user: Option<String> = |_| None, Cherrys,
         explain: "user" Redis,
-        setters: {},
     }
     RedisPassword {
         key: "tools.sessions.password", v2_2: -, v2_1: -, v2_0: -,
         read: Read::OptText, range: None,
         doc: "Redis (cherrys): the password (`explain` shows only whether it is set).",
-        field: redis_password: Option<String> = |_| None, Cherrys,
+        store: Redis.password: Option<String> = |_| None, Cherrys,
         explain: "password" RedisSecret,
-        setters: {},
     }
     RedisPrefix {
         key: "tools.sessions.prefix", v2_2: -, v2_1: -, v2_0: -,
         read: Read::Text, range: None,
         doc: "Redis (cherrys): prepended to the session id to make its key.",
-        field: redis_prefix: String = |_| String::new(), Cherrys,
+        store: Redis.prefix: String = |_| String::new(), Cherrys,
         explain: "prefix" Redis,
-        setters: {},
     }
     RedisLockPrefix {
         key: "tools.sessions.lock_prefix", v2_2: -, v2_1: -, v2_0: -,
         read: Read::Text, range: None,
         doc: "Redis (cherrys): prepended to the session id to make its lock's key; must differ from `prefix`.",
-        field: redis_lock_prefix: String = |_| "lock_".to_owned(), Cherrys,
+        store: Redis.lock_prefix: String = |_| "lock_".to_owned(), Cherrys,
         explain: "lock_prefix" Redis,
-        setters: {},
     }
     RedisSsl {
         key: "tools.sessions.ssl", v2_2: -, v2_1: -, v2_0: -,
         read: Read::Flag, range: None,
         doc: "Redis (cherrys): TLS to a server reached by host and port (with `url`, `rediss://` asks for it).",
-        field: redis_ssl: bool = |_| false, Cherrys,
+        store: Redis.ssl: bool = |_| false, Cherrys,
         explain: "ssl" Redis,
-        setters: {},
     }
     RedisTlsSkipVerify {
         key: "tools.sessions.tls_skip_verify", v2_2: -, v2_1: -, v2_0: -,
         read: Read::Flag, range: None,
         doc: "Redis (cherrys): do not verify the server's certificate (cherrys reads it only with `is_sentinel`).",
-        field: redis_tls_skip_verify: bool = |_| false, Cherrys,
+        store: Redis.tls_skip_verify: bool = |_| false, Cherrys,
         explain: "tls_skip_verify" Redis,
-        setters: {},
     }
     RedisIsSentinel {
         key: "tools.sessions.is_sentinel", v2_2: -, v2_1: -, v2_0: -,
         read: Read::Flag, range: None,
         doc: "Redis (cherrys): host and port are a Redis Sentinel's.",
-        field: redis_is_sentinel: bool = |_| false, Cherrys,
+        store: Redis.is_sentinel: bool = |_| false, Cherrys,
         explain: "is_sentinel" Redis,
-        setters: {},
     }
     RedisSentinelPass {
         key: "tools.sessions.sentinel_pass", v2_2: -, v2_1: -, v2_0: -,
         read: Read::OptText, range: None,
         doc: "Redis (cherrys): the Sentinel's password (`explain` shows only whether it is set).",
-        field: redis_sentinel_pass: Option<String> = |_| None, Cherrys,
+        store: Redis.sentinel_pass: Option<String> = |_| None, Cherrys,
         explain: "sentinel_pass" RedisSecret,
-        setters: {},
     }
     RedisSentinelService {
         key: "tools.sessions.sentinel_service", v2_2: -, v2_1: -, v2_0: -,
         read: Read::OptText, range: None,
         doc: "Redis (cherrys): the master's name at the Sentinel.",
-        field: redis_sentinel_service: Option<String> = |_| None, Cherrys,
+        store: Redis.sentinel_service: Option<String> = |_| None, Cherrys,
         explain: "sentinel_service" Redis,
-        setters: {},
     }
     RedisCluster {
         key: "tools.sessions.cluster", v2_2: -, v2_1: -, v2_0: -,
         read: Read::Flag, range: None,
         doc: "Redis: host and port (or `url`) name a node of a Redis Cluster (this crate's extension); a session's keys then carry a hash tag, so its data and lock share a slot.",
-        field: redis_cluster: bool = |_| false, Builtin,
+        store: Redis.cluster: bool = |_| false, Builtin,
         explain: "cluster" WhenSet,
-        setters: {},
     }
     Debug {
         key: "tools.sessions.debug", v2_2: -, v2_1: -, v2_0: -,

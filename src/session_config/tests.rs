@@ -21,6 +21,23 @@ fn line(d: &Diagnostic) -> usize {
     d.line_column().unwrap().0
 }
 
+/// The Redis options of a config whose storage is Redis.
+fn redis(s: &SessionConfig) -> &RedisConfig {
+    match &s.storage.value {
+        StorageConfig::Redis(redis) => redis,
+        other => panic!("not Redis: {other:?}"),
+    }
+}
+
+/// `explain`'s value for the row `name` (a store option as written, whatever the storage).
+fn row(s: &SessionConfig, name: &str) -> serde_json::Value {
+    s.explain_rows()
+        .into_iter()
+        .find(|row| row.name == name)
+        .unwrap_or_else(|| panic!("no row {name}"))
+        .value
+}
+
 fn warning<'a>(loaded: &'a Loaded<SessionConfigs>, code: &str) -> &'a Diagnostic {
     loaded
         .warnings
@@ -35,14 +52,14 @@ fn defaults_are_cherrypy_18s() {
     let s = loaded.value.root();
     assert_eq!(loaded.value.era().label(), "3.x");
     assert!(!s.on.value);
-    assert_eq!(s.storage.value, StorageKind::Ram);
+    assert_eq!(s.storage.value.kind(), StorageKind::Ram);
     assert_eq!(s.timeout.value, Minutes::int(60));
     assert_eq!(s.locking.value, LockingMode::Implicit);
     assert_eq!(s.name.value, "session_id");
     assert!(s.persistent.value && !s.secure.value && !s.httponly.value && !s.debug.value);
     assert_eq!(s.clean_freq.value, Minutes::int(5));
     assert_eq!(s.lock_timeout.value, None);
-    assert_eq!(s.servers.value, ["localhost:11211"]);
+    assert_eq!(row(s, "servers"), serde_json::json!(["localhost:11211"]));
     assert_eq!(s.on.origin, SettingOrigin::BuiltinDefault);
 }
 
@@ -114,23 +131,26 @@ fn file_storage_without_a_path_is_fine_where_sessions_are_off() {
         "[global]\ntools.sessions.storage_type = \"file\"\n[/app]\ntools.sessions.on = True\ntools.sessions.storage_path = \"/tmp/s\"\n",
     );
     let app = loaded.value.session_for_path("/app/x");
-    assert_eq!(app.storage.value, StorageKind::File);
+    assert_eq!(app.storage.value.kind(), StorageKind::File);
     assert!(!loaded.value.root().on.value);
 }
 
 #[test]
 fn storage_type_is_case_insensitive_and_beats_storage_class() {
     let loaded = ok("[global]\ntools.sessions.storage_type = \"RAM\"\n");
-    assert_eq!(loaded.value.root().storage.value, StorageKind::Ram);
+    assert_eq!(loaded.value.root().storage.value.kind(), StorageKind::Ram);
 
     let loaded =
         ok("[global]\ntools.sessions.storage_class = cherrypy.lib.sessions.MemcachedSession\n");
-    assert_eq!(loaded.value.root().storage.value, StorageKind::Memcached);
+    assert_eq!(
+        loaded.value.root().storage.value.kind(),
+        StorageKind::Memcached
+    );
 
     let loaded = ok(
         "[global]\ntools.sessions.storage_class = cherrypy.lib.sessions.FileSession\ntools.sessions.storage_type = \"ram\"\n",
     );
-    assert_eq!(loaded.value.root().storage.value, StorageKind::Ram);
+    assert_eq!(loaded.value.root().storage.value.kind(), StorageKind::Ram);
     assert_eq!(
         line(warning(&loaded, codes::STORAGE_TYPE_OVERRIDES_CLASS)),
         2
@@ -140,7 +160,7 @@ fn storage_type_is_case_insensitive_and_beats_storage_class() {
     let loaded = ok(
         "[global]\ntools.sessions.storage_class = cherrypy.lib.sessions.FileSession\ntools.sessions.storage_type = None\ntools.sessions.storage_path = '/s'\n",
     );
-    assert_eq!(loaded.value.root().storage.value, StorageKind::File);
+    assert_eq!(loaded.value.root().storage.value.kind(), StorageKind::File);
 
     let d = err("[global]\ntools.sessions.storage_class = 'cherrypy.lib.sessions.FileSession'\n");
     assert_eq!(d.code, codes::STORAGE_CLASS_QUOTED);
@@ -149,20 +169,19 @@ fn storage_type_is_case_insensitive_and_beats_storage_class() {
     let loaded = ok("[global]\ntools.sessions.storage_class = myapp.RedisSession\n");
     warning(&loaded, codes::CUSTOM_STORAGE_CLASS);
     let root = loaded.value.root();
-    assert_eq!(root.storage.value, StorageKind::Custom);
-    assert_eq!(
-        root.storage_class.value.as_deref(),
-        Some("myapp.RedisSession")
-    );
+    assert_eq!(root.storage.value.kind(), StorageKind::Custom);
+    let StorageConfig::Custom { class, .. } = &root.storage.value else {
+        panic!("not custom: {:?}", root.storage.value);
+    };
+    assert_eq!(class.value, "myapp.RedisSession");
     // A true storage_type still wins over it, as in CherryPy 18.
     let loaded = ok(
         "[global]\ntools.sessions.storage_class = myapp.RedisSession\ntools.sessions.storage_type = 'file'\ntools.sessions.storage_path = '/s'\n",
     );
-    assert_eq!(loaded.value.root().storage.value, StorageKind::File);
-    assert_eq!(loaded.value.root().storage_class.value, None);
+    assert_eq!(loaded.value.root().storage.value.kind(), StorageKind::File);
 
     let loaded = ok("[global]\ntools.sessions.storage_type = 'redis'\n");
-    assert_eq!(loaded.value.root().storage.value, StorageKind::Redis);
+    assert_eq!(loaded.value.root().storage.value.kind(), StorageKind::Redis);
     warning(&loaded, codes::STORAGE_EXTENSION);
 }
 
@@ -172,14 +191,18 @@ fn redis_options_as_cherrys_spells_them() {
     let defaults = ok("[global]\ntools.sessions.storage_type = 'redis'\n");
     let s = defaults.value.root();
     assert_eq!(
-        (&*s.redis_host.value, s.redis_port.value, s.redis_db.value),
+        (
+            &*redis(s).host.value,
+            redis(s).port.value,
+            redis(s).db.value
+        ),
         ("127.0.0.1", 6379, 0)
     );
     assert_eq!(
         (
-            &s.redis_url.value,
-            &s.redis_password.value,
-            &*s.redis_prefix.value
+            &redis(s).url.value,
+            &redis(s).password.value,
+            &*redis(s).prefix.value
         ),
         (&None, &None, "")
     );
@@ -189,13 +212,17 @@ fn redis_options_as_cherrys_spells_them() {
     );
     let s = written.value.root();
     assert_eq!(
-        (&*s.redis_host.value, s.redis_port.value, s.redis_db.value),
+        (
+            &*redis(s).host.value,
+            redis(s).port.value,
+            redis(s).db.value
+        ),
         ("cache", 6380, 2)
     );
-    assert_eq!(s.redis_user.value.as_deref(), Some("app"));
-    assert_eq!(s.redis_password.value.as_deref(), Some("s3cret"));
-    assert_eq!(s.redis_prefix.value, "cp:");
-    assert_eq!(s.redis_url.value.as_deref(), Some("redis://cache:6380/2"));
+    assert_eq!(redis(s).user.value.as_deref(), Some("app"));
+    assert_eq!(redis(s).password.value.as_deref(), Some("s3cret"));
+    assert_eq!(redis(s).prefix.value, "cp:");
+    assert_eq!(redis(s).url.value.as_deref(), Some("redis://cache:6380/2"));
 
     let d = err("[global]\ntools.sessions.port = 70000\n");
     assert_eq!((d.code, line(&d)), (codes::VALUE_OUT_OF_RANGE, 2));
@@ -213,35 +240,35 @@ fn cherrys_storage_class_selects_redis_with_cherrys_defaults() {
         "[global]\ntools.sessions.on = True\ntools.sessions.storage_class = cherrys.RedisSession\n",
     );
     let s = loaded.value.root();
-    assert_eq!(s.storage.value, StorageKind::Redis);
+    assert_eq!(s.storage.value.kind(), StorageKind::Redis);
     assert_eq!(s.storage.origin.line(), Some(3));
     // cherrys exists: no warning that CherryPy has no such backend.
     assert!(loaded.warnings.is_empty(), "{:#?}", loaded.warnings);
     assert_eq!(
-        (&*s.redis_prefix.value, &*s.redis_lock_prefix.value),
+        (&*redis(s).prefix.value, &*redis(s).lock_prefix.value),
         ("", "lock_")
     );
     assert_eq!(
         (
-            s.redis_ssl.value,
-            s.redis_tls_skip_verify.value,
-            s.redis_is_sentinel.value
+            redis(s).ssl.value,
+            redis(s).tls_skip_verify.value,
+            redis(s).is_sentinel.value
         ),
         (false, false, false)
     );
     assert_eq!(
         (
-            &s.redis_sentinel_pass.value,
-            &s.redis_sentinel_service.value
+            &redis(s).sentinel_pass.value,
+            &redis(s).sentinel_service.value
         ),
         (&None, &None)
     );
     assert_eq!(s.lock_timeout.value, None);
     for origin in [
-        &s.redis_host.origin,
-        &s.redis_port.origin,
-        &s.redis_lock_prefix.origin,
-        &s.redis_is_sentinel.origin,
+        &redis(s).host.origin,
+        &redis(s).port.origin,
+        &redis(s).lock_prefix.origin,
+        &redis(s).is_sentinel.origin,
     ] {
         assert_eq!(origin, &SettingOrigin::CherrysDefault);
         assert_eq!(origin.to_string(), "cherrys default");
@@ -251,10 +278,10 @@ fn cherrys_storage_class_selects_redis_with_cherrys_defaults() {
         "[global]\ntools.sessions.storage_class = cherrys.RedisSession\ntools.sessions.lock_prefix = 'L:'\ntools.sessions.sentinel_service = 'mymaster'\ntools.sessions.sentinel_pass = 'x'\ntools.sessions.ssl = False\n",
     );
     let s = written.value.root();
-    assert_eq!(s.redis_lock_prefix.value, "L:");
-    assert_eq!(s.redis_lock_prefix.origin.line(), Some(3));
-    assert_eq!(s.redis_sentinel_service.value.as_deref(), Some("mymaster"));
-    assert_eq!(s.redis_sentinel_pass.value.as_deref(), Some("x"));
+    assert_eq!(redis(s).lock_prefix.value, "L:");
+    assert_eq!(redis(s).lock_prefix.origin.line(), Some(3));
+    assert_eq!(redis(s).sentinel_service.value.as_deref(), Some("mymaster"));
+    assert_eq!(redis(s).sentinel_pass.value.as_deref(), Some("x"));
     assert!(written.warnings.is_empty(), "{:#?}", written.warnings);
 }
 
@@ -322,11 +349,11 @@ fn redis_sentinel_is_accepted_and_tls_is_read() {
     let head =
         "[global]\ntools.sessions.on = True\ntools.sessions.storage_class = cherrys.RedisSession\n";
     let loaded = ok(&format!("{head}tools.sessions.is_sentinel = True\n"));
-    assert!(loaded.value.root().redis_is_sentinel.value);
+    assert!(redis(loaded.value.root()).is_sentinel.value);
 
     let loaded = ok(&format!("{head}tools.sessions.ssl = True\n"));
-    assert!(loaded.value.root().redis_ssl.value);
-    assert_eq!(loaded.value.root().redis_ssl.origin.line(), Some(4));
+    assert!(redis(loaded.value.root()).ssl.value);
+    assert_eq!(redis(loaded.value.root()).ssl.origin.line(), Some(4));
     ok(&format!(
         "{head}tools.sessions.url = 'rediss://cache:6380/0'\n"
     ));
@@ -341,8 +368,13 @@ fn redis_sentinel_is_accepted_and_tls_is_read() {
 fn memcached_servers_are_checked_as_python_memcached_reads_them() {
     let d = err("[global]\ntools.sessions.servers = ['mc1:11211', 'mc2:port']\n");
     assert_eq!((d.code, line(&d)), (codes::MEMCACHED_SERVER, 2));
-    let loaded = ok("[global]\ntools.sessions.servers = ['mc1', 'inet:mc2:1', 'unix:/s']\n");
-    assert_eq!(loaded.value.root().servers.value.len(), 3);
+    let loaded = ok(
+        "[global]\ntools.sessions.storage_type = 'memcached'\ntools.sessions.servers = ['mc1', 'inet:mc2:1', 'unix:/s']\n",
+    );
+    let StorageConfig::Memcached { servers, .. } = &loaded.value.root().storage.value else {
+        panic!("not memcached");
+    };
+    assert_eq!(servers.value.len(), 3);
 }
 
 #[test]
@@ -397,7 +429,10 @@ fn other_fields_are_read() {
         "[global]\ntools.sessions.servers = ['mc1:11211', 'mc2:11211']\ntools.sessions.samesite = 'lax'\ntools.sessions.httponly = True\ntools.sessions.debug = 1\ntools.sessions.domain = 'example.com'\ntools.sessions.path_header = 'X-Path'\ntools.sessions.priority = 40\n",
     );
     let s = loaded.value.root();
-    assert_eq!(s.servers.value, ["mc1:11211", "mc2:11211"]);
+    assert_eq!(
+        row(s, "servers"),
+        serde_json::json!(["mc1:11211", "mc2:11211"])
+    );
     assert_eq!(s.samesite.value, Some(SameSite::Lax));
     assert!(s.httponly.value && s.debug.value);
     assert_eq!(s.domain.value.as_deref(), Some("example.com"));
@@ -672,14 +707,11 @@ fn storage_path_from_os_path_join() {
         ok("[global]\ntools.sessions.storage_path = os.path.join(os.getcwd(), 'sessions')\n");
     let cwd = std::env::current_dir().unwrap();
     assert_eq!(
-        loaded.value.root().storage_path.value.as_deref(),
-        Some(cwd.join("sessions").to_str().unwrap())
+        row(loaded.value.root(), "storage_path"),
+        cwd.join("sessions").to_str().unwrap()
     );
     let loaded = ok("[global]\ntools.sessions.storage_path = os.path.join('/a', 'b', '/c', 'd')\n");
-    assert_eq!(
-        loaded.value.root().storage_path.value.as_deref(),
-        Some("/c/d")
-    );
+    assert_eq!(row(loaded.value.root(), "storage_path"), "/c/d");
     let d = err("[global]\ntools.sessions.storage_path = os.path.dirname(__file__)\n");
     assert_eq!(d.code, codes::NOT_LITERAL);
 }
@@ -810,8 +842,94 @@ fn redis_cluster_is_read_and_off_by_default() {
     let head =
         "[global]\ntools.sessions.on = True\ntools.sessions.storage_class = cherrys.RedisSession\n";
     let loaded = ok(head);
-    assert!(!loaded.value.root().redis_cluster.value);
+    assert!(!redis(loaded.value.root()).cluster.value);
     let loaded = ok(&format!("{head}tools.sessions.cluster = True\n"));
-    assert!(loaded.value.root().redis_cluster.value);
-    assert_eq!(loaded.value.root().redis_cluster.origin.line(), Some(4));
+    assert!(redis(loaded.value.root()).cluster.value);
+    assert_eq!(redis(loaded.value.root()).cluster.origin.line(), Some(4));
+}
+
+/// A store's options are in its own `StorageConfig` variant only; options written for
+/// another store are still read, checked and shown by `explain` where they were written
+/// (CherryPy reads them all whatever the store).
+#[test]
+fn store_options_belong_to_their_store() {
+    let text = "[global]\ntools.sessions.storage_path = '/s'\ntools.sessions.servers = ['mc:1']\ntools.sessions.cluster = True\n";
+    let loaded = ok(text);
+    let s = loaded.value.root();
+    assert_eq!(s.storage.value, StorageConfig::Ram);
+    assert_eq!(row(s, "storage_path"), "/s");
+    assert_eq!(row(s, "servers"), serde_json::json!(["mc:1"]));
+    let source = SourceFile::new("t.conf", text);
+    let explained = super::explain(&source, "/").expect("valid").to_text();
+    for line in [
+        "storage_path = \"/s\"    (t.conf:2 [global] tools.sessions.storage_path)\n",
+        "servers = [\"mc:1\"]    (t.conf:3 [global] tools.sessions.servers)\n",
+        "cluster = true    (t.conf:4 [global] tools.sessions.cluster)\n",
+    ] {
+        assert!(explained.contains(line), "{line} in {explained}");
+    }
+    // The Redis options are not shown for another store.
+    assert!(!explained.contains("lock_prefix"), "{explained}");
+
+    // The file store holds its path, where it was written; the servers stay as written.
+    let loaded = ok(&format!("{text}tools.sessions.storage_type = 'file'\n"));
+    let s = loaded.value.root();
+    let StorageConfig::File { path, .. } = &s.storage.value else {
+        panic!("not a file store: {:?}", s.storage.value);
+    };
+    assert_eq!(path.value.as_deref(), Some("/s"));
+    assert_eq!(path.origin.line(), Some(2));
+    assert_eq!(row(s, "servers"), serde_json::json!(["mc:1"]));
+    // A value for another store is still checked when it is read.
+    let d = err("[global]\ntools.sessions.storage_type = 'file'\ntools.sessions.port = 0\n");
+    assert_eq!(d.code, codes::VALUE_OUT_OF_RANGE);
+}
+
+/// Stores made in code: cherrys' defaults for Redis, each said to be cherrys', and the
+/// constructors' options set in code.
+#[test]
+fn stores_made_in_code() {
+    let defaults = RedisConfig::default();
+    assert_eq!(
+        (
+            &*defaults.host.value,
+            defaults.port.value,
+            &*defaults.lock_prefix.value
+        ),
+        ("127.0.0.1", 6379, "lock_")
+    );
+    assert_eq!(defaults.host.origin, SettingOrigin::CherrysDefault);
+    assert_eq!(defaults.cluster.origin, SettingOrigin::BuiltinDefault);
+    // The same as a config file that asks for Redis gives.
+    let loaded = ok("[global]\ntools.sessions.storage_type = 'redis'\n");
+    assert_eq!(&defaults, redis(loaded.value.root()));
+
+    let config = SessionConfig::default().storage(StorageConfig::memcached(["mc1:11211"]));
+    assert_eq!(config.storage.origin, SettingOrigin::Code);
+    let StorageConfig::Memcached { servers, .. } = &config.storage.value else {
+        panic!("not memcached");
+    };
+    assert_eq!(
+        (servers.value.as_slice(), &servers.origin),
+        (["mc1:11211".to_owned()].as_slice(), &SettingOrigin::Code)
+    );
+    assert_eq!(StorageConfig::custom("myapp.S").kind(), StorageKind::Custom);
+    assert_eq!(StorageConfig::file("/d").as_str(), "file");
+}
+
+/// Paths share a store when the options of their store have the same values, wherever each
+/// was written; any option of that store that differs gives another store, and the options
+/// of other stores do not count.
+#[test]
+fn store_identity_is_every_option_of_the_store() {
+    let loaded = ok(
+        "[/]\ntools.sessions.storage_type = 'redis'\n[/a]\ntools.sessions.prefix = 'a:'\n[/b]\ntools.sessions.cluster = True\n[/c]\ntools.sessions.host = '127.0.0.1'\n[/d]\ntools.sessions.storage_path = '/elsewhere'\n[/e]\ntools.sessions.storage_type = 'file'\ntools.sessions.storage_path = '/s'\n[/f]\ntools.sessions.storage_type = 'file'\ntools.sessions.storage_path = '/t'\n",
+    );
+    let id = |path: &str| loaded.value.session_for_path(path).storage.value.identity();
+    assert_ne!(id("/a"), id("/"));
+    assert_ne!(id("/b"), id("/"));
+    assert_eq!(id("/c"), id("/"));
+    assert_eq!(id("/d"), id("/"));
+    assert_ne!(id("/e"), id("/f"));
+    assert_eq!(id("/e"), id("/e/x"));
 }

@@ -73,7 +73,6 @@ from_typed! {
     Minutes: Typed::Minutes(m) => *m;
     Option<Minutes>: Typed::OptMinutes(m) => *m;
     LockingMode: Typed::Locking(l) => *l;
-    StorageKind: Typed::Storage(Some(kind)) => *kind;
     Option<f64>: Typed::Seconds(s) => *s;
     Vec<String>: Typed::Servers(s) => s.clone();
     Option<SameSite>: Typed::SameSite(s) => *s;

@@ -4,7 +4,8 @@ use std::fmt;
 
 use serde_json::{Value as Json, json};
 
-/// Where session data is kept.
+/// Where session data is kept: which store, without its options (those are in
+/// [`StorageConfig`](super::StorageConfig)).
 ///
 /// Never behind a feature flag: a config may ask for any backend, and a build without it
 /// reports that at startup, where the config names it, rather than fail to compile.
@@ -20,8 +21,8 @@ pub enum StorageKind {
     /// Redis: this crate's extension (`storage_type = "redis"`); CherryPy has no such backend.
     Redis,
     /// A class of the application's own (`storage_class = myapp.sessions.PgSession`, named
-    /// by [`SessionConfig::storage_class`](super::SessionConfig::storage_class)): the
-    /// application maps it to a store in code (`CherryPySessions::builder().storage_class(..)`).
+    /// by [`StorageConfig::Custom`](super::StorageConfig::Custom)): the application maps it
+    /// to a store in code (`CherryPySessions::builder().storage_class(..)`).
     Custom,
 }
 
@@ -205,7 +206,6 @@ to_json! {
     Minutes: |v| Minutes::to_json(*v);
     Option<Minutes>: |v| v.map_or(Json::Null, Minutes::to_json);
     LockingMode: |v| json!(v.as_str());
-    StorageKind: |v| json!(v.as_str());
     Option<SameSite>: |v| json!(v.map(SameSite::as_str));
     Option<f64>: |v| v.map_or(Json::Null, |s| json_number(s, s.fract() == 0.0));
 }
