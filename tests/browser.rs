@@ -218,8 +218,12 @@ async fn the_demo_in_a_real_browser() {
         .click()
         .await
         .expect("sign in");
+    // The click submits the form; the signed-in page is the next one to load, which a
+    // busy machine may not have done by the time the click returns.
     let signed_in = alice
-        .find(Locator::Css("p b"))
+        .wait()
+        .at_most(std::time::Duration::from_secs(20))
+        .for_element(Locator::Css("p b"))
         .await
         .expect("the signed-in line")
         .text()
