@@ -772,3 +772,31 @@ mod leases {
         super::queue(Backend::redis()).await;
     }
 }
+
+/// A memcached lock nobody queued for is released with one compare-and-delete, not a read
+/// of the lock's key and then a delete; a lock someone queued for is still handed over
+/// (the compare fails, and the release reads who is queued).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_memcached_lock_nobody_waits_for_is_released_in_one_command() {
+    let server = Server::memcached();
+    let address = server.address();
+    let stat = |name: &str| -> u64 {
+        servers::memcached_line(&address, "stats\r\n", &format!("STAT {name} "))
+            .parse()
+            .unwrap()
+    };
+    let store = MemcachedStore::new(&[&address]).unwrap();
+    let id = SessionId::generate();
+    let lock = store.lock(&id, None).await.unwrap();
+    let (gets, deletes) = (stat("cmd_get"), stat("delete_hits"));
+    // Dropped, the lock is released on a task of its own.
+    drop(lock);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while stat("delete_hits") == deletes && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(stat("delete_hits") - deletes, 1, "the lock was not deleted");
+    assert_eq!(stat("cmd_get") - gets, 0, "the release read the lock's key");
+    let other = MemcachedStore::new(&[&address]).unwrap();
+    drop(other.lock(&id, Some(Duration::from_secs(1))).await.unwrap());
+}

@@ -124,7 +124,11 @@ fn extend_later(
                 Some(margin) if lock.would_hand_over() => {
                     hand_on(&store, &id, record, &mut lock, margin).await
                 }
-                _ => store.touch_and_release(&id, record, Some(lock)).await,
+                _ => {
+                    // This touch writes what an extension left by an earlier request would.
+                    lock.pass_nothing_on();
+                    store.touch_and_release(&id, record, Some(lock)).await
+                }
             };
             if let Err(err) = result {
                 tracing::error!(error = %ErrorChain(&err), "extending the session's expiry failed");

@@ -39,6 +39,20 @@ struct Slot {
     baton: Baton,
 }
 
+impl Drop for Slot {
+    /// The entry goes with an outer lock still in it: a holder handed it over to a waiter
+    /// that it counted but that never took it up (it went away, or the count caught
+    /// another thread's holder on its way out). What the holder left to make is made
+    /// before the lock is let go of, as a release would.
+    fn drop(&mut self) {
+        if let Some(outer) = self.outer.take()
+            && let Some(extension) = self.baton.take_extension()
+        {
+            extend_then_release(extension, outer);
+        }
+    }
+}
+
 /// Keyed by ids from cookies, so with a seeded hash: a client cannot pick colliding ids.
 type Entries = Mutex<HashMap<SessionId, Arc<AsyncMutex<Slot>>, foldhash::fast::RandomState>>;
 
@@ -222,7 +236,7 @@ impl LockTable {
         // If this future is dropped while waiting, `LocalLock` still tidies the table.
         let mut waiting = LocalLock {
             entries: Arc::clone(&self.entries),
-            mutex: Arc::clone(&mutex),
+            mutex: Some(Arc::clone(&mutex)),
             id: *id,
             guard: None,
             hand_over: true,
@@ -258,7 +272,8 @@ impl LockTable {
 /// and removes the table's entry when no one else holds or awaits it.
 pub(crate) struct LocalLock {
     entries: Arc<Entries>,
-    mutex: Arc<AsyncMutex<Slot>>,
+    /// `None` only while it is dropped.
+    mutex: Option<Arc<AsyncMutex<Slot>>>,
     id: SessionId,
     guard: Option<OwnedMutexGuard<Slot>>,
     hand_over: bool,
@@ -292,7 +307,10 @@ impl LocalLock {
     fn would_hand_over_slot(&self, slot: &Slot) -> bool {
         // The table's reference and this lock's two (field and guard); any more belong to
         // requests waiting for the session.
-        let awaited = Arc::strong_count(&self.mutex) > 3;
+        let awaited = self
+            .mutex
+            .as_ref()
+            .is_some_and(|m| Arc::strong_count(m) > 3);
         self.hand_over && awaited && slot.hand_overs < MAX_HAND_OVERS
     }
 }
@@ -370,11 +388,14 @@ impl Drop for LocalLock {
             }
         }
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        // Only the table's reference and ours are left: nobody else holds or waits. (An
-        // outer lock still in the slot then goes with the entry.)
+        // Ours goes first, under the table's lock: of two holders dropping at once on two
+        // threads, the second then sees the first's gone, and one of them empties the entry.
+        drop(self.mutex.take());
+        // Only the table's reference is left: nobody else holds or waits. (An outer lock
+        // still in the slot then goes with the entry, see `Slot`'s `Drop`.)
         if entries
             .get(&self.id)
-            .is_some_and(|m| Arc::strong_count(m) == 2)
+            .is_some_and(|m| Arc::strong_count(m) == 1)
         {
             entries.remove(&self.id);
         }
@@ -537,5 +558,34 @@ mod tests {
         drop(first);
         waiter.await.unwrap().unwrap();
         assert_eq!(outer.counts(), (2, 0));
+    }
+
+    /// A hand-over that nobody takes up (the waiter counted for it went away, or the count
+    /// caught another thread's holder on its way out) leaves the outer lock in the slot
+    /// until the table's entry goes: the expiry extension the holder left is then made,
+    /// and the outer lock released.
+    #[tokio::test]
+    async fn an_extension_left_in_an_abandoned_hand_over_is_made() {
+        use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+        let outer = Outer::default();
+        let made = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&made);
+        let mut slot = Slot::default();
+        slot.outer = Some(outer.clone().take(None).await.unwrap());
+        slot.baton.pass_on_extending(
+            super::super::Record {
+                data: Default::default(),
+                expires: std::time::SystemTime::now(),
+            },
+            Box::new(move || {
+                Box::pin(async move {
+                    flag.store(true, SeqCst);
+                })
+            }),
+        );
+        drop(slot);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(made.load(SeqCst), "the extension was not made");
+        assert_eq!(outer.counts(), (1, 0), "the outer lock was not released");
     }
 }

@@ -4,13 +4,11 @@
 //! stale session passed on (a write made without the lock, in between) or an expiry never
 //! extended; each has a test here, on real Redis and memcached servers.
 
-use std::io::{BufRead, Write};
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use super::locking::{Client, burst, probes_with};
 use crate::servers::http::session_get;
-use crate::servers::redis_cli;
+use crate::servers::{memcached_line, redis_cli};
 
 /// A number from the store's own statistics: Redis' `GETRANGE` calls (how this crate
 /// reads a session), memcached's `cmd_get`.
@@ -28,25 +26,6 @@ fn loads(kind: &str, address: &str) -> u64 {
             .parse()
             .unwrap(),
         other => panic!("no store {other}"),
-    }
-}
-
-/// The rest of the first line of a memcached answer to `command` that starts with `prefix`.
-fn memcached_line(address: &str, command: &str, prefix: &str) -> String {
-    let stream = TcpStream::connect(address).unwrap();
-    let mut conn = std::io::BufReader::new(stream);
-    conn.get_mut().write_all(command.as_bytes()).unwrap();
-    let mut line = String::new();
-    loop {
-        line.clear();
-        conn.read_line(&mut line).unwrap();
-        if let Some(rest) = line.strip_prefix(prefix) {
-            return rest.trim_end().to_owned();
-        }
-        assert!(
-            line != "END\r\n" && line != "EN\r\n" && !line.is_empty(),
-            "memcached gave no {prefix:?} to {command:?}"
-        );
     }
 }
 

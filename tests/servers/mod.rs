@@ -289,6 +289,28 @@ fn split_args(args: &str) -> Vec<String> {
         .collect()
 }
 
+/// The rest of the first line of memcached's answer to `command` (a raw protocol command,
+/// `\r\n` included) that starts with `prefix`.
+#[allow(dead_code, reason = "not every test binary talks to memcached")]
+pub(crate) fn memcached_line(address: &str, command: &str, prefix: &str) -> String {
+    use std::io::{BufRead, Write};
+    let stream = std::net::TcpStream::connect(address).unwrap();
+    let mut conn = std::io::BufReader::new(stream);
+    conn.get_mut().write_all(command.as_bytes()).unwrap();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        conn.read_line(&mut line).unwrap();
+        if let Some(rest) = line.strip_prefix(prefix) {
+            return rest.trim_end().to_owned();
+        }
+        assert!(
+            line != "END\r\n" && line != "EN\r\n" && !line.is_empty(),
+            "memcached gave no {prefix:?} to {command:?}"
+        );
+    }
+}
+
 /// `redis-cli -p port args…`'s output, trimmed.
 pub(crate) fn redis_cli(port: u16, args: &[&str]) -> String {
     redis_cli_with(port, None, args)

@@ -1,7 +1,7 @@
 //! Locks on memcached: `<id>.lock` keys changed only by `add` and compare-and-swap, with the
 //! queue of the next waiter of another process in the same key.
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
 use super::is_status;
@@ -9,7 +9,7 @@ use super::{Inner, MemcachedStore};
 use crate::store::StoreError;
 use crate::store::codec::backend;
 use crate::store::shared_lock::{self, LockServer};
-use async_memcached::{AsciiProtocol, MetaProtocol, Status};
+use async_memcached::{MetaProtocol, Status};
 
 /// What a lock key holds: the holder's token, then, after a space, the token of the waiter
 /// of another process queued for it, if any. The queue lives in the lock's own key so that
@@ -123,17 +123,47 @@ impl MemcachedStore {
         .await
     }
 
-    /// Adds `key` = `value` for `ttl` seconds if absent; whether it did.
-    async fn add_if_absent(&self, key: &str, value: &str, ttl: u64) -> Result<bool, StoreError> {
-        let ttl = i64::try_from(ttl).unwrap_or(i64::MAX);
+    /// Adds `key` = `value` for `ttl` seconds if absent (a meta set in add mode); the new
+    /// value's CAS if it did.
+    async fn add_if_absent(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: u64,
+    ) -> Result<Option<u64>, StoreError> {
+        let ttl = format!("T{ttl}");
         self.with(key, async |c| {
-            match c.add(key, value, Some(ttl), None).await {
-                Ok(()) => Ok(true),
-                Err(e) if is_status(&e, &[Status::NotStored, Status::Exists]) => Ok(false),
+            match c
+                .meta_set(key, value, false, None, Some(&["ME", &ttl, "c"]))
+                .await
+            {
+                // Asked for the CAS, memcached answers a refused add with it too
+                // (`NS c0`), which the client reads as an item with that status.
+                Ok(Some(item))
+                    if matches!(item.status, Some(Status::NotStored | Status::Exists)) =>
+                {
+                    Ok(None)
+                }
+                Ok(item) => Ok(Some(item.and_then(|i| i.cas).unwrap_or(0))),
+                Err(e) if is_status(&e, &[Status::NotStored, Status::Exists]) => Ok(None),
                 Err(e) => Err(e),
             }
         })
         .await
+    }
+
+    /// Notes (or, with `None`, forgets) the CAS of a lock key that holds `token` alone:
+    /// while the key keeps that CAS, nobody is queued, and the release is one delete.
+    fn note_alone(&self, token: &str, cas: Option<u64>) {
+        let mut alone = self
+            .inner
+            .alone
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match cas {
+            Some(cas) if cas != 0 => alone.insert(token.to_owned(), cas),
+            _ => alone.remove(token),
+        };
     }
 }
 
@@ -172,7 +202,8 @@ impl LockServer for MemcachedStore {
         let lease = seconds(lease).max(1);
         let ours = token.as_bytes();
         for _ in 0..CAS_ATTEMPTS {
-            if self.add_if_absent(key, token, lease).await? {
+            if let Some(cas) = self.add_if_absent(key, token, lease).await? {
+                self.note_alone(token, Some(cas));
                 return Ok(true);
             }
             let Some(lock) = self.lock_state(key).await? else {
@@ -219,7 +250,20 @@ impl LockServer for MemcachedStore {
         Err(kept_changing(key))
     }
 
+    /// One compare-and-delete when the key is as this holder took it (nobody queued since,
+    /// no renewal); else the key is read to see who is queued.
     async fn release(&self, key: &str, token: &str) -> Result<(), StoreError> {
+        let alone = self
+            .inner
+            .alone
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(token);
+        if let Some(cas) = alone
+            && self.delete_if_cas(key, cas).await?
+        {
+            return Ok(());
+        }
         let ours = token.as_bytes();
         for _ in 0..CAS_ATTEMPTS {
             let Some(lock) = self.lock_state(key).await? else {

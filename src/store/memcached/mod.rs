@@ -76,6 +76,9 @@ pub(crate) struct Inner {
     locks: LockTable,
     /// The server locks held, renewed by one task.
     renewals: Arc<shared_lock::Renewals>,
+    /// Per lock token: the CAS of its lock key while that holds the token alone (see
+    /// `lock.rs`).
+    alone: std::sync::Mutex<rustc_hash::FxHashMap<String, u64>>,
 }
 
 struct Server {
@@ -150,6 +153,7 @@ impl MemcachedStore {
                 servers,
                 locks: LockTable::default(),
                 renewals: Arc::default(),
+                alone: Default::default(),
             }),
             lease: shared_lock::DEFAULT_LEASE,
         })
