@@ -82,28 +82,19 @@
 //!   call would raise are not reported, except those Python raises before calling: a literal
 //!   callee (`"a"(1)`), `**` of a non-mapping literal, `**` of a dict with non-string keys.
 
-mod atom;
-mod compound;
-mod display;
 mod eval;
 mod expr;
-mod fstring;
 mod hints;
 #[cfg(feature = "json")]
 mod json;
-mod keys;
-mod known_names;
 mod lexer;
-mod number;
+mod literal;
 mod ops;
 mod parser;
 mod pure;
 pub(crate) mod read;
 mod repr;
 mod stmt;
-mod string;
-mod syntax;
-mod tokens;
 mod value;
 
 // They compare with Python through the JSON reading.

@@ -74,20 +74,15 @@ pub fn parse(text: &str) -> Result<Parsed, ValueError> {
     }
     let lexed = lexer::tokenize(text);
     let mut p = parser::Parser::new(text, &lexed.tokens, 0);
-    let mut node = match p.module() {
-        Ok(node) => node,
-        Err(fail) => {
-            return Err(match p.resolve(fail, &lexed) {
-                parser::ParseError::Syntax(e) => syntax_error(e.message, e.span, text),
-                parser::ParseError::TooDeep => ValueError {
-                    code: codes::TOO_LARGE,
-                    message: "the value is nested too deeply: Python's parser would fail (MemoryError/RecursionError)".into(),
-                    help: None,
-                    span: value_start(text),
-                },
-            });
-        }
-    };
+    let mut node = p.module().map_err(|fail| match p.resolve(fail, &lexed) {
+        Some(e) => syntax_error(e.message, e.span, text),
+        None => ValueError {
+            code: codes::TOO_LARGE,
+            message: "the value is nested too deeply: Python's parser would fail (MemoryError/RecursionError)".into(),
+            help: None,
+            span: value_start(text),
+        },
+    })?;
     let mut builder = eval::Builder::new(text);
     let value = builder.build_root(&mut node).map_err(|mut e| {
         e.span = clamp(e.span, text);
