@@ -27,6 +27,9 @@ const BINARY: [(&str, &str, u8); 12] = [
     ("//", "FloorDiv", 6),
 ];
 
+/// A unary prefix operator (`"USub"`, `"UAdd"` or `"Invert"`) and its token's span.
+type Prefix = (&'static str, Range<usize>);
+
 /// A pending wrapper while parsing the right-nested chains of `expression` iteratively.
 enum Pending {
     Lambda(usize),
@@ -141,34 +144,16 @@ impl Parser<'_> {
     /// or a `disjunction`.
     pub(super) fn expression(&mut self) -> PResult<Node> {
         self.nested(EXPRESSION_LEVELS, |p| {
-            // Fast path: most expressions start with a primary (`8080`, `a.b.C`, `[1, 2]`);
-            // read it first and stop there if an expression-ending token follows.
-            let mut pre = None;
-            if p.starts(false, "( [ { ...") {
-                let primary = p.primary()?;
-                let t = p.peek();
-                let ends = match t.kind {
-                    Kind::Newline | Kind::EndMarker => true,
-                    Kind::Op => matches!(p.text(t), "," | ")" | "]" | "}" | ";" | ":" | "="),
-                    _ => false,
-                };
-                if ends
-                    && !matches!(&primary.kind, NodeKind::Name(n) if n == "print" || n == "exec")
-                {
-                    return Ok(primary);
-                }
-                pre = Some(primary);
-            }
             let mut pending = Vec::new();
             let mut result = loop {
-                if pre.is_none() && p.at("lambda") {
+                if p.at("lambda") {
                     let kw = p.advance();
                     p.parameters(false)?;
                     p.expect(":")?;
                     pending.push(Pending::Lambda(kw.start));
                     continue;
                 }
-                let body = p.bool_chain("or", pre.take())?;
+                let body = p.bool_chain("or")?;
                 p.legacy_print(&body)?;
                 if !p.at("if") {
                     break body;
@@ -223,19 +208,19 @@ impl Parser<'_> {
 
     /// `disjunction`: `a or b or c` (rejected by the builder as `BoolOp`).
     pub(super) fn disjunction(&mut self) -> PResult<Node> {
-        self.bool_chain("or", None)
+        self.bool_chain("or")
     }
 
-    /// `a or b` / `a and b` chains. `pre` is an already-read first primary (see `expression`).
-    fn bool_chain(&mut self, kw: &str, pre: Option<Node>) -> PResult<Node> {
-        let operand = |p: &mut Self, pre| {
+    /// `a or b` / `a and b` chains.
+    fn bool_chain(&mut self, kw: &str) -> PResult<Node> {
+        let operand = |p: &mut Self| {
             if kw == "or" {
-                p.bool_chain("and", pre)
+                p.bool_chain("and")
             } else {
-                p.inversion(pre)
+                p.inversion()
             }
         };
-        let first = operand(self, pre)?;
+        let first = operand(self)?;
         if !self.at(kw) {
             return Ok(first);
         }
@@ -243,36 +228,28 @@ impl Parser<'_> {
         let op = self.peek().span();
         let mut depth = first.depth;
         while self.eat(kw) {
-            depth = depth.max(operand(self, None)?.depth);
+            depth = depth.max(operand(self)?.depth);
         }
-        self.checked(Node::rejected(
-            "BoolOp",
-            first.span.start..self.prev_end(),
-            op,
-            depth,
-        ))
+        let span = first.span.start..self.prev_end();
+        self.checked(Node::rejected("BoolOp", span, op, depth))
     }
 
     /// `inversion`: any number of `not` (a loop, not recursion) before a comparison.
-    fn inversion(&mut self, pre: Option<Node>) -> PResult<Node> {
+    fn inversion(&mut self) -> PResult<Node> {
         let mut nots = Vec::new();
-        while pre.is_none() && self.at("not") {
+        while self.at("not") {
             nots.push(self.advance().span());
         }
-        let mut node = self.comparison(pre)?;
+        let mut node = self.comparison()?;
         while let Some(kw) = nots.pop() {
-            node = self.checked(Node::rejected(
-                "Not",
-                kw.start..node.span.end,
-                kw,
-                node.depth,
-            ))?;
+            let span = kw.start..node.span.end;
+            node = self.checked(Node::rejected("Not", span, kw, node.depth))?;
         }
         Ok(node)
     }
 
-    fn comparison(&mut self, pre: Option<Node>) -> PResult<Node> {
-        let first = self.binary(1, pre)?;
+    fn comparison(&mut self) -> PResult<Node> {
+        let first = self.bitwise_or()?;
         let (start, mut depth, mut op) = (first.span.start, first.depth, None);
         loop {
             // The first operator (`not in` and `is not` are two tokens) is where it is reported.
@@ -297,11 +274,11 @@ impl Parser<'_> {
 
     /// `bitwise_or` and everything below it down to `term`, by precedence climbing.
     pub(super) fn bitwise_or(&mut self) -> PResult<Node> {
-        self.binary(1, None)
+        self.binary(1)
     }
 
-    fn binary(&mut self, min_prec: u8, pre: Option<Node>) -> PResult<Node> {
-        let mut left = self.factor(pre)?;
+    fn binary(&mut self, min_prec: u8) -> PResult<Node> {
+        let mut left = self.factor()?;
         loop {
             let t = self.peek();
             let op = BINARY
@@ -311,7 +288,7 @@ impl Parser<'_> {
                 return Ok(left);
             };
             let op_span = self.advance().span();
-            let right = self.binary(prec + 1, None)?;
+            let right = self.binary(prec + 1)?;
             let span = left.span.start..right.span.end;
             left = self.node(
                 NodeKind::BinOp(Box::new(left), class, op_span, Box::new(right)),
@@ -322,35 +299,26 @@ impl Parser<'_> {
 
     /// `factor` and `power`: unary `+ - ~` prefixes and right-associative `**`, parsed in a
     /// loop so that long chains do not recurse.
-    fn factor(&mut self, mut pre: Option<Node>) -> PResult<Node> {
+    fn factor(&mut self) -> PResult<Node> {
         // Each pending `**`: the prefixes before its base, the base, and the `**` token.
-        type Prefix = (&'static str, Range<usize>);
         let mut frames: Vec<(Vec<Prefix>, Node, Range<usize>)> = Vec::new();
-        let result = loop {
+        let mut result = loop {
             let mut prefixes = Vec::new();
-            let base = match pre.take() {
-                Some(base) => base,
-                None => {
-                    loop {
-                        let t = self.peek();
-                        let class = match (t.kind, self.text(t)) {
-                            (Kind::Op, "-") => "USub",
-                            (Kind::Op, "+") => "UAdd",
-                            (Kind::Op, "~") => "Invert",
-                            _ => break,
-                        };
-                        prefixes.push((class, t.span()));
-                        self.advance();
-                    }
-                    if self.at("await") {
-                        let kw = self.advance();
-                        let inner = self.primary()?;
-                        let span = kw.start..inner.span.end;
-                        self.checked(Node::rejected("Await", span.clone(), span, inner.depth))?
-                    } else {
-                        self.primary()?
-                    }
-                }
+            while let Some(class) = match self.peek() {
+                t if t.kind != Kind::Op => None,
+                t => ["USub", "UAdd", "Invert"]
+                    .get("-+~".find(self.text(t)).unwrap_or(3))
+                    .copied(),
+            } {
+                prefixes.push((class, self.advance().span()));
+            }
+            let base = if self.at("await") {
+                let kw = self.advance();
+                let inner = self.primary()?;
+                let span = kw.start..inner.span.end;
+                self.checked(Node::rejected("Await", span.clone(), span, inner.depth))?
+            } else {
+                self.primary()?
             };
             if !self.at("**") {
                 break self.apply_prefixes(prefixes, base)?;
@@ -358,7 +326,6 @@ impl Parser<'_> {
             let pow = self.advance().span();
             frames.push((prefixes, base, pow));
         };
-        let mut result = result;
         while let Some((prefixes, base, op_span)) = frames.pop() {
             let span = base.span.start..result.span.end;
             let pow = self.node(
@@ -370,11 +337,7 @@ impl Parser<'_> {
         Ok(result)
     }
 
-    fn apply_prefixes(
-        &mut self,
-        mut prefixes: Vec<(&'static str, Range<usize>)>,
-        mut node: Node,
-    ) -> PResult<Node> {
+    fn apply_prefixes(&mut self, mut prefixes: Vec<Prefix>, mut node: Node) -> PResult<Node> {
         while let Some((class, op)) = prefixes.pop() {
             let span = op.start..node.span.end;
             node = if class == "USub" {

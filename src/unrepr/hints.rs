@@ -21,63 +21,71 @@ pub(super) fn quote_help(text: &str) -> Option<String> {
         .then(|| format!("if this is meant as text, quote it: `\"{}\"`", text.trim()))
 }
 
+/// What CherryPy's builder does not recognise, by Python's AST class: `class|what we call
+/// it|op if it is an operator (whose fix is to compute the value)|the fix we suggest`.
+const UNSUPPORTED: &str = "
+Sub|subtraction (`-`)|op|
+Div|division (`/`)|op|
+FloorDiv|floor division (`//`)|op|
+Mod|the `%` operator|op|
+Pow|exponentiation (`**`)|op|
+MatMult|the `@` operator|op|
+LShift|the `<<` operator|op|
+RShift|the `>>` operator|op|
+BitOr|the `|` operator|op|
+BitXor|the `^` operator|op|
+BitAnd|the `&` operator|op|
+UAdd|unary `+`|op|drop the `+`
+Invert|the `~` operator|op|
+Not|`not`|op|
+Compare|comparisons (`==`, `<`, `in`, `is`, ...) are||
+BoolOp|`and` and `or` are||
+IfExp|conditional expressions (`x if c else y`) are||
+Set|set displays (`{1, 2}`) are||use a list `[...]` or a tuple `(...)`
+Lambda|lambda expressions are||
+ListComp|comprehensions and generator expressions are||write the items out
+SetComp|comprehensions and generator expressions are||write the items out
+DictComp|comprehensions and generator expressions are||write the items out
+GeneratorExp|comprehensions and generator expressions are||write the items out
+JoinedStr|f-strings are||use a plain string; `+` can join strings
+Slice|slices (`a[1:2]`) are||
+NamedExpr|assignment expressions (`:=`) are||
+Await|`await` expressions are||
+Yield|`yield` expressions are||
+YieldFrom|`yield` expressions are||
+Starred|unpacking with `*` outside call arguments is||
+";
+
 /// Message and help for a node CherryPy's builder does not recognise.
 pub(super) fn unsupported(class: &str, text: &str) -> (String, Option<String>) {
-    let operator = match class {
-        "Sub" => Some("subtraction (`-`)"),
-        "Div" => Some("division (`/`)"),
-        "FloorDiv" => Some("floor division (`//`)"),
-        "Mod" => Some("the `%` operator"),
-        "Pow" => Some("exponentiation (`**`)"),
-        "MatMult" => Some("the `@` operator"),
-        "LShift" => Some("the `<<` operator"),
-        "RShift" => Some("the `>>` operator"),
-        "BitOr" => Some("the `|` operator"),
-        "BitXor" => Some("the `^` operator"),
-        "BitAnd" => Some("the `&` operator"),
-        "UAdd" => Some("unary `+`"),
-        "Invert" => Some("the `~` operator"),
-        "Not" => Some("`not`"),
-        _ => None,
+    let row = UNSUPPORTED
+        .lines()
+        .find(|l| l.split('|').next() == Some(class));
+    // `the `|` operator` holds the separator: split from both ends.
+    let (what, rest) = row
+        .and_then(|r| r[class.len() + 1..].rsplit_once('|'))
+        .unwrap_or(("this expression is|", ""));
+    let (what, operator) = what
+        .rsplit_once('|')
+        .map_or((what, false), |(w, op)| (w, op == "op"));
+    let help = if rest.is_empty() && operator {
+        "write the computed value instead"
+    } else {
+        rest
     };
-    if let Some(what) = operator {
-        let message = format!(
+    let message = if operator {
+        format!(
             "{what} is not supported in config values; CherryPy allows only `+`, `*` and unary `-`"
-        );
-        let help = quote_help(text).or_else(|| match class {
-            "UAdd" => Some("drop the `+`".to_string()),
-            _ => Some("write the computed value instead".to_string()),
-        });
-        return (message, help);
-    }
-    let (what, help) = match class {
-        "Compare" => ("comparisons (`==`, `<`, `in`, `is`, ...) are", None),
-        "BoolOp" => ("`and` and `or` are", None),
-        "IfExp" => ("conditional expressions (`x if c else y`) are", None),
-        "Set" => (
-            "set displays (`{1, 2}`) are",
-            Some("use a list `[...]` or a tuple `(...)`"),
-        ),
-        "Lambda" => ("lambda expressions are", None),
-        "ListComp" | "SetComp" | "DictComp" | "GeneratorExp" => (
-            "comprehensions and generator expressions are",
-            Some("write the items out"),
-        ),
-        "JoinedStr" => (
-            "f-strings are",
-            Some("use a plain string; `+` can join strings"),
-        ),
-        "Slice" => ("slices (`a[1:2]`) are", None),
-        "NamedExpr" => ("assignment expressions (`:=`) are", None),
-        "Await" => ("`await` expressions are", None),
-        "Yield" | "YieldFrom" => ("`yield` expressions are", None),
-        "Starred" => ("unpacking with `*` outside call arguments is", None),
-        _ => ("this expression is", None),
+        )
+    } else {
+        format!(
+            "{what} not supported in config values (CherryPy: unrepr does not recognize '{class}')"
+        )
     };
-    let message = format!(
-        "{what} not supported in config values (CherryPy: unrepr does not recognize '{class}')"
-    );
-    (message, quote_help(text).or(help.map(String::from)))
+    (
+        message,
+        quote_help(text).or((!help.is_empty()).then(|| help.to_string())),
+    )
 }
 
 /// The warning for a name CherryPy could only resolve with the application's help.

@@ -101,72 +101,35 @@ pub(super) fn complex_repr(re: f64, im: f64) -> String {
     format!("({}{sign}{im_text}j)", format_float(re, false))
 }
 
-/// Python's `repr(str)`: quote choice and escapes as CPython 3.11.
-pub(super) fn str_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
+/// Python's `repr(str)` (`bytes`: of the `bytes` whose bytes are these code points): quote
+/// choice and escapes as CPython 3.11.
+fn quoted(codes: impl Iterator<Item = u32> + Clone, bytes: bool) -> String {
+    let has = |c: char| codes.clone().any(|x| x == u32::from(c));
+    let quote = if has('\'') && !has('"') { '"' } else { '\'' };
+    let mut out = String::from(if bytes { "b" } else { "" });
     out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if c.is_ascii() || is_printable(c) => out.push(c),
-            c if (c as u32) < 0x100 => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if (c as u32) < 0x10000 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => {
-                let _ = write!(out, "\\U{:08x}", c as u32);
-            }
-        }
+    for code in codes {
+        let c = char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER);
+        let _ = match c {
+            '\\' | '\t' | '\n' | '\r' => write!(out, "{}", c.escape_default()),
+            c if c == quote => write!(out, "\\{c}"),
+            ' '..='~' => write!(out, "{c}"),
+            c if !bytes && c as u32 > 0x7f && is_printable(c) => write!(out, "{c}"),
+            c if (c as u32) < 0x100 => write!(out, "\\x{:02x}", c as u32),
+            c if (c as u32) < 0x10000 => write!(out, "\\u{:04x}", c as u32),
+            c => write!(out, "\\U{:08x}", c as u32),
+        };
     }
     out.push(quote);
     out
 }
 
-/// Python's `repr(bytes)`.
+pub(super) fn str_repr(s: &str) -> String {
+    quoted(s.chars().map(u32::from), false)
+}
+
 pub(super) fn bytes_repr(b: &[u8]) -> String {
-    let quote = if b.contains(&b'\'') && !b.contains(&b'"') {
-        b'"'
-    } else {
-        b'\''
-    };
-    let mut out = String::with_capacity(b.len() + 3);
-    out.push('b');
-    out.push(quote as char);
-    for &c in b {
-        match c {
-            b'\\' => out.push_str("\\\\"),
-            b'\t' => out.push_str("\\t"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c as char);
-            }
-            0x20..=0x7e => out.push(c as char),
-            c => {
-                let _ = write!(out, "\\x{c:02x}");
-            }
-        }
-    }
-    out.push(quote as char);
-    out
+    quoted(b.iter().map(|&c| u32::from(c)), true)
 }
 
 /// Binding strength of rendered text, to know where parentheses are needed.
