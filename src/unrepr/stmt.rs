@@ -10,6 +10,27 @@
 use super::lexer::Kind;
 use super::parser::{BRACKET_LEVELS, Fail, Node, NodeKind, PResult, Parser, check_target, syntax};
 
+/// Statements whose shape is a sequence, by their first word: words are keywords or
+/// operators to expect; `[...]` is optional and `{...}` repeated, each entered when its first
+/// item is there; `E` an expression, `X` a named expression, `S` star expressions, `N` a name,
+/// `T` `for` targets, `P` a function's parameters, `A` call arguments, `B` a block.
+const SIMPLE: &str = "pass
+break
+continue
+return [ S ]
+raise [ E [ from E ] ]
+global N { , N }
+nonlocal N { , N }
+assert E [ , E ]
+import N { . N } [ as N ] { , N { . N } [ as N ] }";
+
+/// Compound statements shaped as sequences (see `SIMPLE`).
+const COMPOUND: &str = "if X B { elif X B } [ else B ]
+while X B [ else B ]
+for T in S B [ else B ]
+def N ( P ) [ -> E ] B
+class N [ ( A ) ] B";
+
 impl Parser<'_> {
     /// The whole module `__tempvalue__ = <text>`, with `__tempvalue__ =` already read.
     /// Returns the value of the first statement.
@@ -57,20 +78,49 @@ impl Parser<'_> {
         Ok(())
     }
 
-    /// `expression` then, after `sep`, another (`raise x from y`, `assert x, m`).
-    fn expression_pair(&mut self, sep: &str) -> PResult<()> {
-        self.expression()?;
-        if self.eat(sep) {
-            self.expression()?;
-        }
-        Ok(())
+    /// Reads the statement `shape` starting with `word` (see `SHAPES`), if there is one.
+    fn shaped(&mut self, table: &str, word: &str) -> PResult<bool> {
+        let Some(shape) = table.lines().find(|l| l.split(' ').next() == Some(word)) else {
+            return Ok(false);
+        };
+        self.shape(&shape.split(' ').collect::<Vec<_>>())?;
+        Ok(true)
     }
 
-    /// `NAME (sep NAME)*`.
-    fn names(&mut self, sep: &str) -> PResult<()> {
-        self.expect_name()?;
-        while self.eat(sep) {
-            self.expect_name()?;
+    fn shape(&mut self, shape: &[&str]) -> PResult<()> {
+        let mut i = 0;
+        while let Some(&item) = shape.get(i) {
+            i += 1;
+            match item {
+                "[" | "{" => {
+                    let mut open = 1;
+                    let len = shape[i..].iter().position(|w| {
+                        open +=
+                            i32::from(matches!(*w, "[" | "{")) - i32::from(matches!(*w, "]" | "}"));
+                        open == 0
+                    });
+                    let group = &shape[i..i + len.unwrap_or(0)];
+                    i += group.len() + 1;
+                    while match group[0] {
+                        "E" | "S" => self.starts_expression(),
+                        word => self.at(word),
+                    } {
+                        self.shape(group)?;
+                        if item == "[" {
+                            break;
+                        }
+                    }
+                }
+                "E" => drop(self.expression()?),
+                "X" => drop(self.named_expression()?),
+                "S" => drop(self.star_expressions()?),
+                "N" => drop(self.expect_name()?),
+                "T" => drop(self.for_targets()?),
+                "P" => self.parameters(true)?,
+                "A" => drop(self.nested(BRACKET_LEVELS, Self::call_arguments)?),
+                "B" => self.block()?,
+                word => drop(self.expect(word)?),
+            }
         }
         Ok(())
     }
@@ -82,38 +132,12 @@ impl Parser<'_> {
         } else {
             ""
         };
-        if matches!(
-            word,
-            "pass"
-                | "break"
-                | "continue"
-                | "return"
-                | "raise"
-                | "global"
-                | "nonlocal"
-                | "assert"
-                | "import"
-        ) {
-            self.advance();
+        if self.shaped(SIMPLE, word)? {
+            return Ok(());
         }
         match word {
-            "pass" | "break" | "continue" => {}
-            "return" if self.starts_expression() => drop(self.star_expressions()?),
-            "raise" if self.starts_expression() => self.expression_pair("from")?,
-            "return" | "raise" => {}
-            "global" | "nonlocal" => self.names(",")?,
-            "assert" => self.expression_pair(",")?,
-            "import" => loop {
-                self.names(".")?;
-                if self.eat("as") {
-                    self.expect_name()?;
-                }
-                if !self.eat(",") {
-                    break;
-                }
-            },
-            "from" => self.import_from()?,
-            "yield" => drop(self.yield_expr()?),
+            "from" => self.import_from(),
+            "yield" => self.yield_expr().map(drop),
             "del" => {
                 self.advance();
                 loop {
@@ -122,13 +146,14 @@ impl Parser<'_> {
                         break;
                     }
                 }
-                if !self.at(";") && !self.is_kind(Kind::Newline) {
-                    return Err(Fail::Generic);
+                if self.at(";") || self.is_kind(Kind::Newline) {
+                    Ok(())
+                } else {
+                    Err(Fail::Generic)
                 }
             }
-            _ => self.expression_stmt()?,
+            _ => self.expression_stmt(),
         }
-        Ok(())
     }
 
     /// Expression statements and every kind of assignment.
@@ -186,7 +211,7 @@ impl Parser<'_> {
             dots += 1;
         }
         if dots == 0 || !self.at("import") {
-            self.names(".")?;
+            self.shape(&["N", "{", ".", "N", "}"])?;
         }
         self.expect("import")?;
         if self.eat("*") {
@@ -222,12 +247,8 @@ impl Parser<'_> {
                 self.advance();
             }
             self.eat("async");
-            if self.at("def") {
-                self.function_def()?
-            } else {
-                self.class_def()?
-            }
-            return Ok(true);
+            let word = if self.at("def") { "def" } else { "class" };
+            return self.shaped(COMPOUND, word);
         }
         let t = self.peek();
         let word = if t.kind == Kind::Name {
@@ -235,31 +256,20 @@ impl Parser<'_> {
         } else {
             ""
         };
-        if matches!(word, "if" | "while" | "for" | "try" | "with" | "async") {
-            self.advance();
+        if self.shaped(COMPOUND, word)? {
+            return Ok(true);
         }
+        if !matches!(word, "try" | "with" | "async") {
+            return Ok(false);
+        }
+        self.advance();
         match word {
-            "if" | "while" => {
-                self.named_expression()?;
-                self.block()?;
-                while word == "if" && self.eat("elif") {
-                    self.named_expression()?;
-                    self.block()?;
-                }
-                self.else_block()?;
-            }
-            "for" => self.for_stmt()?,
             "try" => self.try_stmt()?,
             "with" => self.with_stmt()?,
-            "def" => self.function_def()?,
-            "class" => self.class_def()?,
-            "async" => match self.peek() {
-                t if self.text(t) == "def" => self.function_def()?,
-                _ if self.eat("for") => self.for_stmt()?,
-                _ if self.eat("with") => self.with_stmt()?,
-                _ => return Err(Fail::Generic),
-            },
-            _ => return Ok(false),
+            _ if self.at("def") => drop(self.shaped(COMPOUND, "def")?),
+            _ if self.at("for") => drop(self.shaped(COMPOUND, "for")?),
+            _ if self.eat("with") => self.with_stmt()?,
+            _ => return Err(Fail::Generic),
         }
         Ok(true)
     }
@@ -281,22 +291,6 @@ impl Parser<'_> {
         Err(syntax(message, next.span()))
     }
 
-    fn else_block(&mut self) -> PResult<()> {
-        if self.eat("else") {
-            self.block()?;
-        }
-        Ok(())
-    }
-
-    /// After `for`.
-    fn for_stmt(&mut self) -> PResult<()> {
-        self.for_targets()?;
-        self.expect("in")?;
-        self.star_expressions()?;
-        self.block()?;
-        self.else_block()
-    }
-
     /// After `try`.
     fn try_stmt(&mut self) -> PResult<()> {
         self.block()?;
@@ -315,8 +309,8 @@ impl Parser<'_> {
             self.block()?;
             handlers += 1;
         }
-        if handlers > 0 {
-            self.else_block()?;
+        if handlers > 0 && self.eat("else") {
+            self.block()?;
         }
         if self.eat("finally") {
             self.block()
@@ -353,28 +347,6 @@ impl Parser<'_> {
                 return Ok(());
             }
         }
-    }
-
-    fn function_def(&mut self) -> PResult<()> {
-        self.expect("def")?;
-        self.expect_name()?;
-        self.expect("(")?;
-        self.parameters(true)?;
-        self.expect(")")?;
-        if self.eat("->") {
-            self.expression()?;
-        }
-        self.block()
-    }
-
-    fn class_def(&mut self) -> PResult<()> {
-        self.expect("class")?;
-        self.expect_name()?;
-        if self.eat("(") {
-            self.nested(BRACKET_LEVELS, Self::call_arguments)?;
-            self.expect(")")?;
-        }
-        self.block()
     }
 
     /// Function (`annotated`, up to `)`) or lambda (up to `:`) parameters:

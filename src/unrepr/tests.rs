@@ -160,6 +160,13 @@ const ERRORS: &str = r#"
 "value-syntax" 2 "1\n  2" "1\ndef f(a=1, b): pass" "1\ndef f(*): pass" "1\n  2\n1x"
 "value-syntax" 3 "1\nif x:\npass" "1\ntry: pass\nx=1" "1\n\\\n 2" "1\n \\\n2"
 "value-syntax" 4 "1\ntry: pass\nexcept: pass\nexcept* E: pass"
+"value-syntax" 1 "1; global" "1; assert" "1; assert x," "1; nonlocal a.b"
+"value-syntax" 2 "1\nimport a." "1\nimport" "1\nraise from x" "1\nclass A(: pass"
+"value-syntax" 2 "1\nfor x in : pass" "1\ndef f(a) -> : pass" "1\nclass A(x for x in y, 1): pass"
+"value-syntax" 2 "1\nwhile: pass" "1\nimport a as" "1\nimport a, " "1\nasync if x: pass"
+"value-syntax" 2 "1\nraise x from" "1\ndef (): pass" "1\nclass A(B) pass"
+"value-syntax" 3 "1\nif x: pass\nelif: pass" "1\nif x: pass\nelse x"
+"value-syntax" 4 "1\nfor x in y: pass\nelse: pass\nelse: pass"
 "#;
 
 #[test]
@@ -477,6 +484,25 @@ fn pure_names_and_calls_evaluate_as_python() {
             value("os.path.expanduser('~/x')"),
             Value::Str(format!("{home}/x"))
         );
+    }
+}
+
+/// Statements after the value, each shape the statement reader knows, checked with CPython
+/// 3.11's `ast.parse` (those that fail are in `ERRORS`): the value reads as `1`.
+const STATEMENTS: &str = r#"
+"1\nraise x from y" "1\nraise" "1; return" "1; return a, *b" "1\nimport a.b as c, d"
+"1; global a, b" "1; nonlocal a" "1; assert x, 'm'" "1\nclass A(B, metaclass=M): pass"
+"1\nclass A: pass" "1\ndef f(a, /, b=1, *c, d, **e) -> int: pass"
+"1\nfor a, *b in c: pass\nelse: pass" "1\nwhile x: pass\nelse: pass"
+"1\nif a: pass\nelif b: pass\nelse: pass" "1\nasync def f(): pass" "1\nasync for x in y: pass"
+"1\nasync with a as b: pass" "1\n@d\ndef f(): pass" "1\n@d\nclass C: pass"
+"1; pass; break; continue" "1\ndef f(*, a): pass"
+"#;
+
+#[test]
+fn statements_after_the_value() {
+    for case in cases(STATEMENTS, 1) {
+        assert_eq!(json(case[0].as_str().unwrap()), json("1"), "{}", case[0]);
     }
 }
 
