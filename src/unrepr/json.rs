@@ -1,6 +1,6 @@
 //! The JSON reading of a value (`compat/FORMAT.md`, shared with the CherryPy oracle).
 
-use serde_json::{Number, Value as Json, json};
+use serde_json::{Map, Number, Value as Json, json};
 
 use super::repr::{bytes_repr, complex_repr, float_repr};
 use super::value::{Expr, Value};
@@ -10,7 +10,17 @@ use super::value::{Expr, Value};
 /// e.g. `1e+16`).
 fn number(text: &str) -> Json {
     text.parse::<Number>()
-        .map_or_else(|_| Json::String(text.to_string()), Json::Number)
+        .map(Json::Number)
+        .unwrap_or_else(|_| Json::String(text.to_string()))
+}
+
+fn object(type_name: &str, fields: Vec<(&str, Json)>) -> Json {
+    let mut map = Map::with_capacity(fields.len() + 1);
+    map.insert("type".into(), Json::String(type_name.into()));
+    for (k, v) in fields {
+        map.insert(k.into(), v);
+    }
+    Json::Object(map)
 }
 
 fn items(values: &[Value]) -> Json {
@@ -23,57 +33,89 @@ impl Value {
     pub fn to_json(&self) -> Json {
         let t = self.type_name();
         match self {
-            Value::None | Value::Ellipsis => json!({ "type": t }),
-            Value::Bool(b) => json!({ "type": t, "value": b }),
-            Value::Int(i) => json!({ "type": t, "value": number(&i.to_string()) }),
+            Value::None | Value::Ellipsis => object(t, vec![]),
+            Value::Bool(b) => object(t, vec![("value", Json::Bool(*b))]),
+            Value::Int(i) => object(t, vec![("value", number(&i.to_string()))]),
             Value::Float(f) if f.is_finite() => {
                 let repr = float_repr(*f);
-                json!({ "type": t, "value": number(&repr), "repr": repr })
+                object(
+                    t,
+                    vec![("value", number(&repr)), ("repr", Json::String(repr))],
+                )
             }
-            Value::Float(f) => json!({ "type": t, "repr": float_repr(*f) }),
-            Value::Complex { re, im } => json!({ "type": t, "repr": complex_repr(*re, *im) }),
-            Value::Str(s) => json!({ "type": t, "value": s }),
+            Value::Float(f) => object(t, vec![("repr", Json::String(float_repr(*f)))]),
+            Value::Complex { re, im } => {
+                object(t, vec![("repr", Json::String(complex_repr(*re, *im)))])
+            }
+            Value::Str(s) => object(t, vec![("value", Json::String(s.clone()))]),
             Value::Bytes(b) => {
                 let latin1: String = b.iter().map(|&c| char::from(c)).collect();
-                json!({ "type": t, "value": latin1, "repr": bytes_repr(b) })
+                object(
+                    t,
+                    vec![
+                        ("value", Json::String(latin1)),
+                        ("repr", Json::String(bytes_repr(b))),
+                    ],
+                )
             }
-            Value::List(v) | Value::Tuple(v) => json!({ "type": t, "items": items(v) }),
+            Value::List(v) | Value::Tuple(v) => object(t, vec![("items", items(v))]),
             Value::Dict(pairs) => {
-                let pairs: Vec<Json> = pairs
+                let pairs = pairs
                     .iter()
                     .map(|(k, v)| json!([k.to_json(), v.to_json()]))
                     .collect();
-                json!({ "type": t, "items": pairs })
+                object(t, vec![("items", Json::Array(pairs))])
             }
             Value::Expr(e) => match &**e {
-                Expr::Name { dotted, resolved } => {
-                    json!({ "type": t, "value": dotted, "resolved": resolved })
-                }
-                Expr::Attribute { object, attr } => {
-                    json!({ "type": t, "object": object.to_json(), "attr": attr })
-                }
+                Expr::Name { dotted, resolved } => object(
+                    t,
+                    vec![
+                        ("value", Json::String(dotted.clone())),
+                        ("resolved", Json::Bool(*resolved)),
+                    ],
+                ),
+                Expr::Attribute { object: o, attr } => object(
+                    t,
+                    vec![
+                        ("object", o.to_json()),
+                        ("attr", Json::String(attr.clone())),
+                    ],
+                ),
                 Expr::Call { func, args, kwargs } => {
                     let func = match func {
-                        Value::Expr(f) => match &**f {
+                        Value::Expr(f) if matches!(**f, Expr::Name { .. }) => match &**f {
                             Expr::Name { dotted, .. } => Json::String(dotted.clone()),
-                            _ => func.to_json(),
+                            _ => unreachable!("matched a name"),
                         },
                         other => other.to_json(),
                     };
-                    let kwargs: Vec<Json> = kwargs
+                    let kwargs = kwargs
                         .iter()
                         .map(|(k, v)| json!([k, v.to_json()]))
                         .collect();
-                    json!({ "type": t, "func": func, "args": items(args), "kwargs": kwargs })
+                    object(
+                        t,
+                        vec![
+                            ("func", func),
+                            ("args", items(args)),
+                            ("kwargs", Json::Array(kwargs)),
+                        ],
+                    )
                 }
-                Expr::Starred(v) => json!({ "type": t, "value": v.to_json() }),
-                Expr::BinOp { op, left, right } => {
-                    json!({ "type": t, "op": op.symbol(), "left": left.to_json(), "right": right.to_json() })
-                }
-                Expr::Neg(v) => json!({ "type": t, "operand": v.to_json() }),
-                Expr::Subscript { value, index } => {
-                    json!({ "type": t, "value": value.to_json(), "index": index.to_json() })
-                }
+                Expr::Starred(v) => object(t, vec![("value", v.to_json())]),
+                Expr::BinOp { op, left, right } => object(
+                    t,
+                    vec![
+                        ("op", Json::String(op.symbol().into())),
+                        ("left", left.to_json()),
+                        ("right", right.to_json()),
+                    ],
+                ),
+                Expr::Neg(v) => object(t, vec![("operand", v.to_json())]),
+                Expr::Subscript { value, index } => object(
+                    t,
+                    vec![("value", value.to_json()), ("index", index.to_json())],
+                ),
             },
         }
     }

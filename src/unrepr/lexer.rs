@@ -123,12 +123,7 @@ fn is_ident_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
 }
 
-fn error(message: impl Into<String>, span: Range<usize>) -> SyntaxError {
-    SyntaxError {
-        message: message.into(),
-        span,
-    }
-}
+use super::parser::syntax_error as error;
 
 impl Lexer<'_> {
     fn peek(&self, off: usize) -> Option<u8> {
@@ -342,26 +337,20 @@ impl Lexer<'_> {
     }
 
     fn operator(&mut self, start: usize, c: u8) -> Result<(), SyntaxError> {
-        let at = |i: usize| self.src.get(start + i).copied().unwrap_or(0);
         // Python 3.11's two- and three-character operators (`PyToken_TwoChars`/`ThreeChars`).
-        let len = match (c, at(1), at(2)) {
-            (b'*', b'*', b'=')
-            | (b'.', b'.', b'.')
-            | (b'/', b'/', b'=')
-            | (b'<', b'<', b'=')
-            | (b'>', b'>', b'=') => 3,
-            (
-                b'!' | b'%' | b'&' | b'*' | b'+' | b'-' | b'/' | b':' | b'<' | b'=' | b'>' | b'@'
-                | b'^' | b'|',
-                b'=',
-                _,
-            )
-            | (b'*', b'*', _)
-            | (b'-', b'>', _)
-            | (b'/', b'/', _)
-            | (b'<', b'<' | b'>', _)
-            | (b'>', b'>', _) => 2,
-            _ => 1,
+        let rest = &self.text[start..];
+        let len = if ["**=", "...", "//=", "<<=", ">>="]
+            .iter()
+            .any(|o| rest.starts_with(o))
+        {
+            3
+        } else if "!= %= &= *= += -= /= := <= == >= @= ^= |= ** -> // << <> >>"
+            .split(' ')
+            .any(|o| rest.starts_with(o))
+        {
+            2
+        } else {
+            1
         };
         match c {
             // Python's `MAXLEVEL`: the 201st open bracket is an error.

@@ -10,12 +10,7 @@ use super::lexer::{self, Kind};
 use super::parser::{Fail, Parser, SyntaxError};
 use super::value::Value;
 
-fn error(message: impl Into<String>, span: Range<usize>) -> SyntaxError {
-    SyntaxError {
-        message: message.into(),
-        span,
-    }
-}
+use super::parser::syntax_error as error;
 
 /// The value of a `NUMBER` token, or Python's `SyntaxError` message for a literal that scans
 /// but cannot be converted.

@@ -44,11 +44,15 @@ pub(super) struct SyntaxError {
     pub(super) span: Range<usize>,
 }
 
-pub(super) fn syntax(message: impl Into<String>, span: Range<usize>) -> Fail {
-    Fail::Syntax(SyntaxError {
+pub(super) fn syntax_error(message: impl Into<String>, span: Range<usize>) -> SyntaxError {
+    SyntaxError {
         message: message.into(),
         span,
-    })
+    }
+}
+
+pub(super) fn syntax(message: impl Into<String>, span: Range<usize>) -> Fail {
+    Fail::Syntax(syntax_error(message, span))
 }
 
 /// An expression node. Literals are already values; a node the builder rejects on sight (a
@@ -357,12 +361,7 @@ impl<'a> Parser<'a> {
     pub(super) fn resolve(&mut self, fail: Fail, lexed: &Lexed) -> Option<SyntaxError> {
         let far = self.tokens[self.furthest.min(self.tokens.len() - 1)];
         let last = self.tokens[self.tokens.len() - 1];
-        let error = |message: &str, span: Range<usize>| {
-            Some(SyntaxError {
-                message: message.into(),
-                span,
-            })
-        };
+        let error = |message: &str, span: Range<usize>| Some(syntax_error(message, span));
         let unclosed = || {
             let at = lexed.unclosed.unwrap_or(far.start);
             let bracket = self.src[at..].chars().next().unwrap_or('(');
