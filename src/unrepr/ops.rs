@@ -66,16 +66,9 @@ fn int(v: &Value) -> Option<BigInt> {
 
 /// `float(i)`, which raises `OverflowError` past the float range.
 fn int_to_f64(i: &BigInt) -> Result<f64, OpError> {
-    let f = if i.bits() > 1100 {
-        f64::INFINITY
-    } else {
-        i.to_f64().unwrap_or(f64::INFINITY)
-    };
-    if f.is_finite() {
-        Ok(f)
-    } else {
-        Err((TOO_LARGE, "int too large to convert to float".into()))
-    }
+    let f = if i.bits() > 1100 { None } else { i.to_f64() };
+    f.filter(|f| f.is_finite())
+        .ok_or((TOO_LARGE, "int too large to convert to float".into()))
 }
 
 /// A number operand as `complex` parts, with whether it is one (`None`: not a number).
@@ -90,13 +83,14 @@ fn complex(v: &Value) -> Option<Result<(f64, f64, bool), OpError>> {
 /// `a + b` or `a * b` on numbers; `None` if an operand is not a number.
 fn arith(a: &Value, b: &Value, mul: bool) -> Option<OpResult> {
     let (x, y) = (complex(a)?, complex(b)?);
+    let too_large = || Err((TOO_LARGE, "integer result too large".to_string()));
     if let (Some(x), Some(y)) = (int(a), int(b)) {
         if mul && x.bits() + y.bits() > MAX_INT_BITS + 1 {
-            return Some(Err((TOO_LARGE, "integer result too large".into())));
+            return Some(too_large());
         }
         let i = if mul { x * y } else { x + y };
         return Some(if i.bits() > MAX_INT_BITS {
-            Err((TOO_LARGE, "integer result too large".into()))
+            too_large()
         } else {
             Ok(Value::Int(i))
         });
@@ -107,17 +101,15 @@ fn arith(a: &Value, b: &Value, mul: bool) -> Option<OpResult> {
     };
     // CPython converts the other operand to `complex(x, 0.0)` and uses the full formulas,
     // which matters for signed zeros, inf and nan.
-    Some(Ok(match (ac || bc, mul) {
-        (true, true) => Value::Complex {
-            re: ar * br - ai * bi,
-            im: ar * bi + ai * br,
-        },
-        (true, false) => Value::Complex {
-            re: ar + br,
-            im: ai + bi,
-        },
-        (false, true) => Value::Float(ar * br),
-        (false, false) => Value::Float(ar + br),
+    let (re, im) = if mul {
+        (ar * br - ai * bi, ar * bi + ai * br)
+    } else {
+        (ar + br, ai + bi)
+    };
+    Some(Ok(if ac || bc {
+        Value::Complex { re, im }
+    } else {
+        Value::Float(re)
     }))
 }
 
@@ -130,30 +122,24 @@ pub(super) fn add(a: Value, b: Value) -> OpResult {
         return Err(too_large());
     }
     let (ta, tb) = (py_type(&a), py_type(&b));
-    match (a, b) {
-        (Value::Str(x), Value::Str(y)) => Ok(Value::Str(x + &y)),
-        (Value::Bytes(mut x), Value::Bytes(y)) => Ok(Value::Bytes({
-            x.extend(y);
-            x
-        })),
-        (Value::List(mut x), Value::List(y)) => Ok(Value::List({
-            x.extend(y);
-            x
-        })),
-        (Value::Tuple(mut x), Value::Tuple(y)) => Ok(Value::Tuple({
-            x.extend(y);
-            x
-        })),
-        (Value::Str(_) | Value::List(_) | Value::Tuple(_), _) => Err((
-            TYPE,
-            format!("can only concatenate {ta} (not \"{tb}\") to {ta}"),
-        )),
-        (Value::Bytes(_), _) => Err((TYPE, format!("can't concat {tb} to bytes"))),
-        _ => Err((
-            TYPE,
-            format!("unsupported operand type(s) for +: '{ta}' and '{tb}'"),
-        )),
-    }
+    let message = match (a, b) {
+        (Value::Str(x), Value::Str(y)) => return Ok(Value::Str(x + &y)),
+        (Value::Bytes(x), Value::Bytes(y)) => {
+            return Ok(Value::Bytes(x.into_iter().chain(y).collect()));
+        }
+        (Value::List(x), Value::List(y)) => {
+            return Ok(Value::List(x.into_iter().chain(y).collect()));
+        }
+        (Value::Tuple(x), Value::Tuple(y)) => {
+            return Ok(Value::Tuple(x.into_iter().chain(y).collect()));
+        }
+        (Value::Str(_) | Value::List(_) | Value::Tuple(_), _) => {
+            format!("can only concatenate {ta} (not \"{tb}\") to {ta}")
+        }
+        (Value::Bytes(_), _) => format!("can't concat {tb} to bytes"),
+        _ => format!("unsupported operand type(s) for +: '{ta}' and '{tb}'"),
+    };
+    Err((TYPE, message))
 }
 
 /// `a * b`.
@@ -161,34 +147,23 @@ pub(super) fn mul(a: Value, b: Value) -> OpResult {
     if let Some(r) = arith(&a, &b, true) {
         return r;
     }
-    let is_sequence = |v: &Value| {
-        matches!(
-            v,
-            Value::Str(_) | Value::Bytes(_) | Value::List(_) | Value::Tuple(_)
-        )
-    };
-    let (seq, count) = match (is_sequence(&a), is_sequence(&b)) {
-        (true, _) => (a, b),
-        (false, true) => (b, a),
+    let (ta, tb) = (py_type(&a), py_type(&b));
+    let (seq, count) = match (&a, &b) {
+        (Value::Str(_) | Value::Bytes(_) | Value::List(_) | Value::Tuple(_), _) => (a, b),
+        (_, Value::Str(_) | Value::Bytes(_) | Value::List(_) | Value::Tuple(_)) => (b, a),
         _ => {
             return Err((
                 TYPE,
-                format!(
-                    "unsupported operand type(s) for *: '{}' and '{}'",
-                    py_type(&a),
-                    py_type(&b)
-                ),
+                format!("unsupported operand type(s) for *: '{ta}' and '{tb}'"),
             ));
         }
     };
     let Some(n) = int(&count) else {
-        return Err((
-            TYPE,
-            format!(
-                "can't multiply sequence by non-int of type '{}'",
-                py_type(&count)
-            ),
-        ));
+        let message = format!(
+            "can't multiply sequence by non-int of type '{}'",
+            py_type(&count)
+        );
+        return Err((TYPE, message));
     };
     // CPython converts the count to a C `Py_ssize_t` first.
     let Some(n) = n.to_i64() else {

@@ -10,6 +10,7 @@
 use std::ops::Range;
 
 use super::lexer::{Kind, Lexed, Stop, Token};
+pub(super) type Span = Range<usize>;
 use super::value::Value;
 
 /// How deep a tree may be: CPython 3.11 raises `RecursionError` while building a deeper AST
@@ -112,30 +113,23 @@ pub(super) struct Node {
 }
 
 impl Node {
-    pub(super) fn new(mut kind: NodeKind, span: Range<usize>) -> Node {
+    pub(super) fn new(mut kind: NodeKind, span: Span) -> Node {
         let below = kind.children().iter().map(|n| n.depth).max().unwrap_or(0);
+        let (depth, parenthesized) = (below + 1, false);
         Node {
             kind,
             span,
-            depth: below + 1,
-            parenthesized: false,
+            depth,
+            parenthesized,
         }
     }
 
     /// A rejected node reported at `at`; `below` is the depth of the children it had in
     /// Python's tree, so that the depth bound sees CPython's tree height.
-    pub(super) fn rejected(
-        class: &'static str,
-        span: Range<usize>,
-        at: Range<usize>,
-        below: u32,
-    ) -> Node {
-        Node {
-            kind: NodeKind::Rejected(class, at),
-            span,
-            depth: below + 1,
-            parenthesized: false,
-        }
+    pub(super) fn rejected(class: &'static str, span: Span, at: Span, below: u32) -> Node {
+        let mut node = Node::new(NodeKind::Rejected(class, at), span);
+        node.depth = below + 1;
+        node
     }
 }
 
