@@ -7,7 +7,7 @@ use num_bigint::BigInt;
 use num_traits::Num;
 
 use super::lexer::{self, Kind};
-use super::parser::{Fail, Parser, SyntaxError};
+use super::parser::{Fail, Parser, SyntaxError, ensure};
 use super::value::Value;
 
 use super::parser::syntax_error as error;
@@ -292,9 +292,7 @@ impl FString<'_> {
                 p.star_expressions()?
             };
             for kind in [Kind::Newline, Kind::EndMarker] {
-                if !p.is_kind(kind) {
-                    return Err(Fail::Generic);
-                }
+                ensure(p.is_kind(kind))?;
                 p.advance();
             }
             Ok(())

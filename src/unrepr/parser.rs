@@ -183,6 +183,11 @@ pub(super) enum Fail {
 
 pub(super) type PResult<T> = Result<T, Fail>;
 
+/// `Fail::Generic` unless the grammar's condition holds.
+pub(super) fn ensure(ok: bool) -> PResult<()> {
+    if ok { Ok(()) } else { Err(Fail::Generic) }
+}
+
 pub(super) struct Parser<'a> {
     pub(super) src: &'a str,
     tokens: &'a [Token],

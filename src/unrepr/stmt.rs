@@ -8,7 +8,9 @@
 //! recognised (reported as `value-syntax`); Python 3.11 accepts them.
 
 use super::lexer::Kind;
-use super::parser::{BRACKET_LEVELS, Fail, Node, NodeKind, PResult, Parser, check_target, syntax};
+use super::parser::{
+    BRACKET_LEVELS, Fail, Node, NodeKind, PResult, Parser, check_target, ensure, syntax,
+};
 
 /// Statements whose shape is a sequence, by their first word: words are keywords or
 /// operators to expect; `[...]` is optional and `{...}` repeated, each entered when its first
@@ -71,9 +73,7 @@ impl Parser<'_> {
         while self.eat(";") && !self.is_kind(Kind::Newline) {
             self.simple_stmt()?;
         }
-        if !self.is_kind(Kind::Newline) {
-            return Err(Fail::Generic);
-        }
+        ensure(self.is_kind(Kind::Newline))?;
         self.advance();
         Ok(())
     }
@@ -226,9 +226,7 @@ impl Parser<'_> {
             if !self.eat(",") || (parens && self.at(")")) {
                 break;
             }
-            if !parens && !self.is_name() {
-                return Err(Fail::Generic);
-            }
+            ensure(parens || self.is_name())?;
         }
         if parens {
             self.expect(")")?;
@@ -241,9 +239,7 @@ impl Parser<'_> {
         if self.at("@") {
             while self.eat("@") {
                 self.named_expression()?;
-                if !self.is_kind(Kind::Newline) {
-                    return Err(Fail::Generic);
-                }
+                ensure(self.is_kind(Kind::Newline))?;
                 self.advance();
             }
             self.eat("async");
@@ -297,9 +293,7 @@ impl Parser<'_> {
         let (mut handlers, mut star) = (0, None);
         while self.eat("except") {
             let is_star = self.eat("*");
-            if *star.get_or_insert(is_star) != is_star {
-                return Err(Fail::Generic);
-            }
+            ensure(*star.get_or_insert(is_star) == is_star)?;
             if is_star || !self.at(":") {
                 self.expression()?;
                 if self.eat("as") {
@@ -359,16 +353,12 @@ impl Parser<'_> {
             if self.eat("**") {
                 self.param(annotated, false)?;
                 self.eat(",");
-                if !self.at(close) {
-                    return Err(Fail::Generic);
-                }
+                ensure(self.at(close))?;
                 bare_star = false;
                 break;
             }
             if self.at("*") {
-                if seen_star {
-                    return Err(Fail::Generic);
-                }
+                ensure(!seen_star)?;
                 self.advance();
                 seen_star = true;
                 bare_star = !self.is_name();
@@ -376,9 +366,7 @@ impl Parser<'_> {
                     self.param(annotated, true)?;
                 }
             } else if self.at("/") {
-                if seen_slash || seen_star || count == 0 {
-                    return Err(Fail::Generic);
-                }
+                ensure(!seen_slash && !seen_star && count > 0)?;
                 self.advance();
                 seen_slash = true;
             } else {
@@ -396,11 +384,7 @@ impl Parser<'_> {
                 break;
             }
         }
-        if bare_star {
-            Err(Fail::Generic)
-        } else {
-            Ok(())
-        }
+        ensure(!bare_star)
     }
 
     /// One parameter name with its optional annotation (`*args` may have `*Ts`).
