@@ -7,7 +7,7 @@ use super::literal::{self, Literal};
 use super::parser::{
     BRACKET_LEVELS, EXPRESSION_LEVELS, Fail, Node, NodeKind, PResult, Parser, check_target,
 };
-use super::parser::{is_keyword, syntax};
+use super::parser::{ensure, is_keyword, syntax};
 use super::value::Value;
 
 /// Binary operators below `**`: token, AST class (as in `unrepr does not recognize 'Sub'`)
@@ -397,9 +397,7 @@ impl Parser<'_> {
             // Python reports no useful column here; point at the literal itself.
             (Kind::Number, w) => literal::number(w).map_err(|m| syntax(m, t.span()))?,
             (Kind::String, _) => return self.strings(),
-            (Kind::Op, "(") => return self.nested(BRACKET_LEVELS, Self::paren),
-            (Kind::Op, "[") => return self.nested(BRACKET_LEVELS, Self::list_display),
-            (Kind::Op, "{") => return self.nested(BRACKET_LEVELS, Self::brace_display),
+            (Kind::Op, "(" | "[" | "{") => return self.nested(BRACKET_LEVELS, Self::display),
             _ => return Err(Fail::Generic),
         };
         self.advance();
@@ -502,101 +500,40 @@ impl Parser<'_> {
         }
     }
 
-    /// A comprehension whose element (`first`, at `start`) has been read, up to `close`.
-    fn comprehension(
-        &mut self,
-        class: &'static str,
-        first: Node,
-        start: usize,
-        close: &str,
-    ) -> PResult<Node> {
-        if is_starred(&first) {
-            return Err(syntax(
-                "iterable unpacking cannot be used in comprehension",
-                first.span.clone(),
-            ));
-        }
-        let depth = self.for_if_clauses()?.max(first.depth);
-        let end = self.expect(close)?.end;
-        self.checked(Node::rejected(class, start..end, start..end, depth))
-    }
-
-    /// Items after the first of a tuple/list/set display, up to the closing bracket.
-    fn more_items(&mut self, items: &mut Vec<Node>, close: &str) -> PResult<usize> {
-        while self.eat(",") && !self.at(close) {
-            items.push(self.star_named_expression()?);
-        }
-        Ok(self.expect(close)?.end)
-    }
-
-    /// `(...)`: empty tuple, group, tuple, generator expression or `(yield ...)`.
-    fn paren(&mut self) -> PResult<Node> {
-        let open = self.expect("(")?;
-        if self.at(")") {
-            let close = self.advance();
-            return self.node(NodeKind::Tuple(Vec::new()), open.start..close.end);
-        }
-        let mut node = if self.at("yield") {
-            let inner = self.yield_expr()?;
-            self.expect(")")?;
-            inner
-        } else {
-            let first = self.star_named_expression()?;
-            if self.at_for() {
-                return self.comprehension("GeneratorExp", first, open.start, ")");
-            }
-            if self.eat(")") {
-                if is_starred(&first) {
-                    return Err(syntax(
-                        "cannot use starred expression here",
-                        first.span.clone(),
-                    ));
-                }
-                first
-            } else if !self.at(",") {
-                return Err(Fail::Generic);
-            } else {
-                let mut items = vec![first];
-                let end = self.more_items(&mut items, ")")?;
-                self.node(NodeKind::Tuple(items), open.start..end)?
-            }
+    /// A bracketed display, from its open bracket: `(...)` (empty tuple, group, tuple,
+    /// generator expression or `(yield ...)`), `[...]` (list or list comprehension) or `{...}`
+    /// (dict, set, or their comprehensions).
+    fn display(&mut self) -> PResult<Node> {
+        let open = self.advance();
+        let (start, bracket) = (open.start, self.text(open));
+        let (close, comprehension) = match bracket {
+            "(" => (")", "GeneratorExp"),
+            "[" => ("]", "ListComp"),
+            _ => ("}", "SetComp"),
         };
-        node.parenthesized = true;
-        Ok(node)
-    }
-
-    /// `[...]`: list or list comprehension.
-    fn list_display(&mut self) -> PResult<Node> {
-        let open = self.expect("[")?;
-        if self.at("]") {
-            let close = self.advance();
-            return self.node(NodeKind::List(Vec::new()), open.start..close.end);
+        if self.at(close) {
+            let end = self.advance().end;
+            let kind = match bracket {
+                "(" => NodeKind::Tuple(Vec::new()),
+                "[" => NodeKind::List(Vec::new()),
+                _ => NodeKind::Dict(Vec::new()),
+            };
+            return self.node(kind, start..end);
         }
-        let first = self.star_named_expression()?;
-        if self.at_for() {
-            return self.comprehension("ListComp", first, open.start, "]");
-        }
-        let mut items = vec![first];
-        let end = self.more_items(&mut items, "]")?;
-        self.node(NodeKind::List(items), open.start..end)
-    }
-
-    /// `{...}`: dict, set, or their comprehensions.
-    fn brace_display(&mut self) -> PResult<Node> {
-        let open = self.expect("{")?;
-        let start = open.start;
-        if self.at("}") {
-            let close = self.advance();
-            return self.node(NodeKind::Dict(Vec::new()), start..close.end);
-        }
-        if self.at("**") {
+        if bracket == "{" && self.at("**") {
             return self.dict_rest(start, Vec::new());
         }
+        if bracket == "(" && self.at("yield") {
+            let mut inner = self.yield_expr()?;
+            self.expect(")")?;
+            inner.parenthesized = true;
+            return Ok(inner);
+        }
         let first = self.star_named_expression()?;
-        if self.at(":") && !is_starred(&first) {
-            if matches!(first.kind, NodeKind::Rejected("NamedExpr", _)) && !first.parenthesized {
-                return Err(Fail::Generic);
-            }
+        if bracket == "{" && self.at(":") && !is_starred(&first) {
+            ensure(
+                !matches!(first.kind, NodeKind::Rejected("NamedExpr", _)) || first.parenthesized,
+            )?;
             self.advance();
             let value = self.expression()?;
             if self.at_for() {
@@ -611,12 +548,41 @@ impl Parser<'_> {
             return self.dict_rest(start, vec![(Some(first), value)]);
         }
         if self.at_for() {
-            return self.comprehension("SetComp", first, start, "}");
+            if is_starred(&first) {
+                let message = "iterable unpacking cannot be used in comprehension";
+                return Err(syntax(message, first.span.clone()));
+            }
+            let depth = self.for_if_clauses()?.max(first.depth);
+            let end = self.expect(close)?.end;
+            return self.checked(Node::rejected(comprehension, start..end, start..end, depth));
         }
+        if bracket == "(" && self.eat(")") {
+            if is_starred(&first) {
+                return Err(syntax(
+                    "cannot use starred expression here",
+                    first.span.clone(),
+                ));
+            }
+            let mut inner = first;
+            inner.parenthesized = true;
+            return Ok(inner);
+        }
+        ensure(bracket != "(" || self.at(","))?;
         let mut items = vec![first];
-        let end = self.more_items(&mut items, "}")?;
-        let depth = items.iter().map(|n| n.depth).max().unwrap_or(0);
-        self.checked(Node::rejected("Set", start..end, start..end, depth))
+        while self.eat(",") && !self.at(close) {
+            items.push(self.star_named_expression()?);
+        }
+        let end = self.expect(close)?.end;
+        let mut node = match bracket {
+            "(" => self.node(NodeKind::Tuple(items), start..end)?,
+            "[" => self.node(NodeKind::List(items), start..end)?,
+            _ => {
+                let depth = items.iter().map(|n| n.depth).max().unwrap_or(0);
+                self.checked(Node::rejected("Set", start..end, start..end, depth))?
+            }
+        };
+        node.parenthesized = bracket == "(";
+        Ok(node)
     }
 
     /// The rest of a dict display, after a comma (or at a leading `**`).
