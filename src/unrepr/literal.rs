@@ -19,35 +19,28 @@ pub(super) fn number(token: &str) -> Result<Value, String> {
     // Rust's float parsing is correctly rounded like CPython's and overflows to infinity as
     // CPython does for literals (`1e400` is `inf`).
     let float = |t: &str| t.parse::<f64>().map_err(|e| e.to_string());
-    let radix = match lower.get(..2) {
-        Some("0x") => 16,
-        Some("0o") => 8,
-        Some("0b") => 2,
-        _ if lower.ends_with('j') => {
-            return Ok(Value::Complex {
-                re: 0.0,
-                im: float(&lower[..lower.len() - 1])?,
-            });
-        }
-        _ if lower.contains(['.', 'e']) => return float(&lower).map(Value::Float),
-        // Python 3.11's `sys.int_info.default_max_str_digits`.
-        _ if lower.len() > 4300 => {
-            return Err(format!(
-                "Exceeds the limit (4300 digits) for integer string conversion: value has {} digits; use \
-                 sys.set_int_max_str_digits() to increase the limit - Consider hexadecimal for huge integer \
-                 literals to avoid decimal conversion limits.",
-                lower.len()
-            ));
-        }
-        _ => {
-            return BigInt::from_str_radix(&lower, 10)
-                .map(Value::Int)
-                .map_err(|e| e.to_string());
-        }
+    let int = |t: &str, radix| {
+        BigInt::from_str_radix(t, radix)
+            .map(Value::Int)
+            .map_err(|e| e.to_string())
     };
-    BigInt::from_str_radix(&lower[2..], radix)
-        .map(Value::Int)
-        .map_err(|e| e.to_string())
+    match lower.get(..2) {
+        Some("0x") => int(&lower[2..], 16),
+        Some("0o") => int(&lower[2..], 8),
+        Some("0b") => int(&lower[2..], 2),
+        _ if lower.ends_with('j') => {
+            float(&lower[..lower.len() - 1]).map(|im| Value::Complex { re: 0.0, im })
+        }
+        _ if lower.contains(['.', 'e']) => float(&lower).map(Value::Float),
+        // Python 3.11's `sys.int_info.default_max_str_digits`.
+        _ if lower.len() > 4300 => Err(format!(
+            "Exceeds the limit (4300 digits) for integer string conversion: value has {} digits; use \
+             sys.set_int_max_str_digits() to increase the limit - Consider hexadecimal for huge integer \
+             literals to avoid decimal conversion limits.",
+            lower.len()
+        )),
+        _ => int(&lower, 10),
+    }
 }
 
 /// The parts of a string token: prefix flags, the body and where it starts.
@@ -61,34 +54,26 @@ pub(super) struct Parts<'a> {
 
 /// Splits a string token (`start` is its offset in the value text).
 pub(super) fn parts(token: &str, start: usize) -> Parts<'_> {
-    let quote_at = token.find(['\'', '"']).unwrap_or(0);
-    let has = |c: char| {
-        token[..quote_at]
-            .chars()
-            .any(|p| p.to_ascii_lowercase() == c)
-    };
-    let b = token.as_bytes();
-    let q = if b.len() >= quote_at + 6
-        && b[quote_at + 1] == b[quote_at]
-        && b[quote_at + 2] == b[quote_at]
-    {
+    let (prefix, rest) = token.split_at(token.find(['\'', '"']).unwrap_or(0));
+    let has = |c: char| prefix.contains(c) || prefix.contains(c.to_ascii_uppercase());
+    let q = if rest.len() >= 6 && (rest.starts_with("'''") || rest.starts_with("\"\"\"")) {
         3
     } else {
         1
     };
-    let body = &token[quote_at + q..token.len() - q];
+    let (body, body_start) = (&rest[q..rest.len() - q], start + prefix.len() + q);
     Parts {
         raw: has('r'),
         bytes: has('b'),
         fstring: has('f'),
         body,
-        body_start: start + quote_at + q,
+        body_start,
     }
 }
 
 /// A decoded string token: a `str` (with where a lone surrogate escape was written: Python
-/// allows them, a Rust `String` cannot hold them), `bytes`, or an f-string (`None`; checked
-/// by `Parser::check_fstring`).
+/// allows them, a Rust `String` cannot hold them), `bytes`, or an f-string (checked by
+/// `Parser::check_fstring`).
 pub(super) enum Literal {
     Str(String, Option<Range<usize>>),
     Bytes(Vec<u8>),
@@ -100,26 +85,18 @@ pub(super) fn decode(token: &str, start: usize) -> Result<Literal, SyntaxError> 
     let p = parts(token, start);
     // Source newlines inside a literal are `\n`, as CPython translates them while reading.
     let newlines = |s: &str| s.replace("\r\n", "\n").replace('\r', "\n");
+    let to_char = |c: u32| char::from_u32(c).unwrap_or(char::REPLACEMENT_CHARACTER);
     Ok(match (p.fstring, p.bytes, p.raw) {
         (true, ..) => Literal::FString,
         (_, true, true) => Literal::Bytes(newlines(p.body).into_bytes()),
-        (_, true, false) => Literal::Bytes(
-            unescape(&newlines(p.body), p.body_start, true)?
-                .0
-                .iter()
-                .map(|&c| c as u8)
-                .collect(),
-        ),
+        (_, true, false) => {
+            let (codes, _) = unescape(&newlines(p.body), p.body_start, true)?;
+            Literal::Bytes(codes.into_iter().map(|c| c as u8).collect())
+        }
         (_, false, true) => Literal::Str(newlines(p.body), None),
         (_, false, false) => {
             let (codes, surrogate) = unescape(p.body, p.body_start, false)?;
-            Literal::Str(
-                codes
-                    .iter()
-                    .map(|&c| char::from_u32(c).unwrap_or(char::REPLACEMENT_CHARACTER))
-                    .collect(),
-                surrogate,
-            )
+            Literal::Str(codes.into_iter().map(to_char).collect(), surrogate)
         }
     })
 }
