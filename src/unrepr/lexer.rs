@@ -248,20 +248,15 @@ impl Lexer<'_> {
 
     /// A name, or a string with a prefix (`b`, `r`, `u`, `f` and their legal combinations).
     fn name_or_string(&mut self, start: usize) -> Result<(), SyntaxError> {
-        let (mut b, mut r, mut u, mut f) = (false, false, false, false);
-        let mut at = start;
-        while let Some(&c) = self.src.get(at) {
-            match c.to_ascii_lowercase() {
-                b'b' if !(b || u || f) => b = true,
-                b'u' if !(b || u || r || f) => u = true,
-                b'r' if !(r || u) => r = true,
-                b'f' if !(f || b || u) => f = true,
-                _ => break,
-            }
-            at += 1;
-            if matches!(self.src.get(at), Some(b'"' | b'\'')) {
-                return self.string(start, at);
-            }
+        // The legal prefixes, in any case, directly before the quote.
+        let prefix = |n: usize| {
+            matches!(self.src.get(start + n), Some(b'"' | b'\''))
+                && "b r u f br rb fr rf"
+                    .split(' ')
+                    .any(|p| self.text[start..start + n].eq_ignore_ascii_case(p))
+        };
+        if let Some(n) = [1, 2].into_iter().find(|&n| prefix(n)) {
+            return self.string(start, start + n);
         }
         let len = self.src[start..]
             .iter()
@@ -294,12 +289,8 @@ impl Lexer<'_> {
         let quote = self.src[quote_at];
         let triple = self.src.get(quote_at + 1) == Some(&quote)
             && self.src.get(quote_at + 2) == Some(&quote);
-        let (mut at, need) = if triple {
-            (quote_at + 3, 3)
-        } else {
-            (quote_at + 1, 1)
-        };
-        let mut run = 0;
+        let need = if triple { 3 } else { 1 };
+        let (mut at, mut run) = (quote_at + need, 0);
         while run < need {
             let Some(&c) = self
                 .src
