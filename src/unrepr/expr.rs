@@ -44,7 +44,7 @@ fn is_starred(n: &Node) -> bool {
 impl Parser<'_> {
     /// Whether the current token starts an atom, or (`unary`) `not`, `lambda` or `await`, or
     /// is one of the operators `ops`.
-    fn starts(&mut self, unary: bool, ops: &str) -> bool {
+    fn starts(&mut self, unary: bool, ops: &[&str]) -> bool {
         let t = self.peek();
         let w = self.text(t);
         match t.kind {
@@ -54,14 +54,14 @@ impl Parser<'_> {
                     || matches!(w, "None" | "True" | "False")
                     || (unary && matches!(w, "not" | "lambda" | "await"))
             }
-            Kind::Op => ops.split(' ').any(|o| o == w),
+            Kind::Op => ops.contains(&w),
             _ => false,
         }
     }
 
     /// Whether an expression can start here (where the grammar has an optional trailing comma).
     pub(super) fn starts_expression(&mut self) -> bool {
-        self.starts(true, "( [ { - + ~ ... *")
+        self.starts(true, &["(", "[", "{", "-", "+", "~", "...", "*"])
     }
 
     /// `star_expressions`: a bare tuple when there is a comma.
@@ -195,7 +195,7 @@ impl Parser<'_> {
             NodeKind::Name(name)
                 if !body.parenthesized
                     && (name == "print" || name == "exec")
-                    && self.starts(true, "") =>
+                    && self.starts(true, &[]) =>
             {
                 Err(syntax(
                     format!("Missing parentheses in call to '{name}'. Did you mean {name}(...)?"),
@@ -379,7 +379,12 @@ impl Parser<'_> {
     /// A name as Python stores it: NFKC-normalized (PEP 3131).
     fn name_text(&self, t: Token) -> String {
         use unicode_normalization::UnicodeNormalization;
-        self.text(t).nfkc().collect()
+        let raw = self.text(t);
+        if raw.is_ascii() {
+            raw.to_string()
+        } else {
+            raw.nfkc().collect()
+        }
     }
 
     fn atom(&mut self) -> PResult<Node> {

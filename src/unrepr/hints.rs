@@ -177,7 +177,11 @@ zipimport zlib zoneinfo
 /// Whether the first part of a (dotted) name can be resolved by CherryPy without the
 /// application: a builtin, a standard-library top-level module, or `cherrypy`.
 pub(super) fn is_known_name(first: &str) -> bool {
-    first == "cherrypy"
-        || BUILTINS.split_ascii_whitespace().any(|n| n == first)
-        || STDLIB_MODULES.split_ascii_whitespace().any(|n| n == first)
+    static KNOWN: std::sync::OnceLock<std::collections::HashSet<&str>> = std::sync::OnceLock::new();
+    let words = BUILTINS
+        .split_ascii_whitespace()
+        .chain(STDLIB_MODULES.split_ascii_whitespace());
+    KNOWN
+        .get_or_init(|| words.chain(["cherrypy"]).collect())
+        .contains(first)
 }

@@ -251,8 +251,8 @@ impl Lexer<'_> {
         // The legal prefixes, in any case, directly before the quote.
         let prefix = |n: usize| {
             matches!(self.src.get(start + n), Some(b'"' | b'\''))
-                && "b r u f br rb fr rf"
-                    .split(' ')
+                && ["b", "r", "u", "f", "br", "rb", "fr", "rf"]
+                    .iter()
                     .any(|p| self.text[start..start + n].eq_ignore_ascii_case(p))
         };
         if let Some(n) = [1, 2].into_iter().find(|&n| prefix(n)) {
@@ -264,7 +264,10 @@ impl Lexer<'_> {
             .count();
         self.pos = start + len;
         // CPython's `verify_identifier`: XID_Start (or `_`) then XID_Continue.
-        for (i, ch) in self.text[start..self.pos].char_indices() {
+        for (i, ch) in self.text[start..self.pos]
+            .char_indices()
+            .filter(|(_, c)| !c.is_ascii())
+        {
             let ok = if i == 0 {
                 ch == '_' || unicode_ident::is_xid_start(ch)
             } else {
@@ -335,9 +338,12 @@ impl Lexer<'_> {
             .any(|o| rest.starts_with(o))
         {
             3
-        } else if "!= %= &= *= += -= /= := <= == >= @= ^= |= ** -> // << <> >>"
-            .split(' ')
-            .any(|o| rest.starts_with(o))
+        } else if [
+            "!=", "%=", "&=", "*=", "+=", "-=", "/=", ":=", "<=", "==", ">=", "@=", "^=", "|=",
+            "**", "->", "//", "<<", "<>", ">>",
+        ]
+        .iter()
+        .any(|o| rest.starts_with(o))
         {
             2
         } else {

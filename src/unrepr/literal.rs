@@ -15,6 +15,9 @@ use super::parser::syntax_error as error;
 /// The value of a `NUMBER` token, or Python's `SyntaxError` message for a literal that scans
 /// but cannot be converted.
 pub(super) fn number(token: &str) -> Result<Value, String> {
+    if let Ok(small) = token.parse::<u64>() {
+        return Ok(Value::Int(small.into()));
+    }
     let lower = token.replace('_', "").to_ascii_lowercase();
     // Rust's float parsing is correctly rounded like CPython's and overflows to infinity as
     // CPython does for literals (`1e400` is `inf`).

@@ -31,11 +31,44 @@ pub(super) fn grow_stack<R>(f: impl FnOnce() -> R) -> R {
 
 /// Python's keywords (3.11); soft keywords (`match`, `case`, `_`) are names.
 pub(super) fn is_keyword(word: &str) -> bool {
-    "False None True and as assert async await break class continue def del elif else except \
-     finally for from global if import in is lambda nonlocal not or pass raise return try while \
-     with yield"
-        .split(' ')
-        .any(|k| k == word)
+    matches!(
+        word,
+        "False"
+            | "None"
+            | "True"
+            | "and"
+            | "as"
+            | "assert"
+            | "async"
+            | "await"
+            | "break"
+            | "class"
+            | "continue"
+            | "def"
+            | "del"
+            | "elif"
+            | "else"
+            | "except"
+            | "finally"
+            | "for"
+            | "from"
+            | "global"
+            | "if"
+            | "import"
+            | "in"
+            | "is"
+            | "lambda"
+            | "nonlocal"
+            | "not"
+            | "or"
+            | "pass"
+            | "raise"
+            | "return"
+            | "try"
+            | "while"
+            | "with"
+            | "yield"
+    )
 }
 
 /// A Python `SyntaxError` (or `IndentationError`) found while reading a value.
@@ -114,7 +147,12 @@ pub(super) struct Node {
 
 impl Node {
     pub(super) fn new(mut kind: NodeKind, span: Span) -> Node {
-        let below = kind.children().iter().map(|n| n.depth).max().unwrap_or(0);
+        let below = match &mut kind {
+            // Most nodes have one or two children: no list for those.
+            NodeKind::Attribute(v, _) | NodeKind::Starred(v) | NodeKind::Neg(v) => v.depth,
+            NodeKind::Subscript(a, b) | NodeKind::BinOp(a, _, _, b) => a.depth.max(b.depth),
+            other => other.children().iter().map(|n| n.depth).max().unwrap_or(0),
+        };
         let (depth, parenthesized) = (below + 1, false);
         Node {
             kind,

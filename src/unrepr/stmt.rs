@@ -9,7 +9,7 @@
 
 use super::lexer::Kind;
 use super::parser::{
-    BRACKET_LEVELS, Fail, Node, NodeKind, PResult, Parser, check_target, ensure, syntax,
+    BRACKET_LEVELS, Fail, Node, NodeKind, PResult, Parser, check_target, ensure, is_keyword, syntax,
 };
 
 /// Statements whose shape is a sequence, by their first word: words are keywords or
@@ -80,7 +80,9 @@ impl Parser<'_> {
 
     /// Reads the statement `shape` starting with `word` (see `SHAPES`), if there is one.
     fn shaped(&mut self, table: &str, word: &str) -> PResult<bool> {
-        let Some(shape) = table.lines().find(|l| l.split(' ').next() == Some(word)) else {
+        // Every shape starts with a keyword: other statements need no look-up.
+        let head = |l: &&str| is_keyword(word) && l.split(' ').next() == Some(word);
+        let Some(shape) = table.lines().find(head) else {
             return Ok(false);
         };
         self.shape(&shape.split(' ').collect::<Vec<_>>())?;
