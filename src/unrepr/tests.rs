@@ -44,46 +44,29 @@ fn json(text: &str) -> Json {
 
 /// The input, then the expected JSON reading, produced by CherryPy 18.10's builder on CPython 3.11.
 const VALUES: &str = r#"
-"8080" {"type":"int","value":8080}
-"00" {"type":"int","value":0}
-"0x1F" {"type":"int","value":31}
-"0o17" {"type":"int","value":15}
-"0b1011" {"type":"int","value":11}
+"8080" {"type":"int","value":8080} "00" {"type":"int","value":0} "0x1F" {"type":"int","value":31}
+"0o17" {"type":"int","value":15} "0b1011" {"type":"int","value":11}
 "1_000_000" {"type":"int","value":1000000}
 "123456789012345678901234567890" {"type":"int","value":123456789012345678901234567890}
-"1." {"type":"float","value":1.0,"repr":"1.0"}
-".5" {"type":"float","value":0.5,"repr":"0.5"}
-"1e400" {"type":"float","repr":"inf"}
-"1e16" {"type":"float","value":1e+16,"repr":"1e+16"}
+"1." {"type":"float","value":1.0,"repr":"1.0"} ".5" {"type":"float","value":0.5,"repr":"0.5"}
+"1e400" {"type":"float","repr":"inf"} "1e16" {"type":"float","value":1e+16,"repr":"1e+16"}
 "1e15" {"type":"float","value":1000000000000000.0,"repr":"1000000000000000.0"}
 "0.0001" {"type":"float","value":0.0001,"repr":"0.0001"}
-"1e-05" {"type":"float","value":1e-05,"repr":"1e-05"}
-"1j" {"type":"complex","repr":"1j"}
-"-1j" {"type":"complex","repr":"(-0-1j)"}
-"1 + 2j" {"type":"complex","repr":"(1+2j)"}
-"(1+2j) * (3+4j)" {"type":"complex","repr":"(-5+10j)"}
-"-(0j)" {"type":"complex","repr":"(-0-0j)"}
-"017.5" {"type":"float","value":17.5,"repr":"17.5"}
-"True" {"type":"bool","value":true}
-"None" {"type":"none"}
-"..." {"type":"ellipsis"}
-"-True" {"type":"int","value":-1}
-"True + 1" {"type":"int","value":2}
-"-0.0" {"type":"float","value":-0.0,"repr":"-0.0"}
-"\"it's\"" {"type":"str","value":"it's"}
-"r'\\d+'" {"type":"str","value":"\\d+"}
+"1e-05" {"type":"float","value":1e-05,"repr":"1e-05"} "1j" {"type":"complex","repr":"1j"}
+"-1j" {"type":"complex","repr":"(-0-1j)"} "1 + 2j" {"type":"complex","repr":"(1+2j)"}
+"(1+2j) * (3+4j)" {"type":"complex","repr":"(-5+10j)"} "-(0j)" {"type":"complex","repr":"(-0-0j)"}
+"017.5" {"type":"float","value":17.5,"repr":"17.5"} "True" {"type":"bool","value":true}
+"None" {"type":"none"} "..." {"type":"ellipsis"} "-True" {"type":"int","value":-1}
+"True + 1" {"type":"int","value":2} "-0.0" {"type":"float","value":-0.0,"repr":"-0.0"}
+"\"it's\"" {"type":"str","value":"it's"} "r'\\d+'" {"type":"str","value":"\\d+"}
 "b'\\x00\\xff'" {"type":"bytes","value":"\u0000ÿ","repr":"b'\\x00\\xff'"}
-"'\\N{BULLET}'" {"type":"str","value":"•"}
-"'\\x41\\u00e9\\U0001F600'" {"type":"str","value":"Aé😀"}
-"'\\q'" {"type":"str","value":"\\q"}
-"'\\777'" {"type":"str","value":"ǿ"}
+"'\\N{BULLET}'" {"type":"str","value":"•"} "'\\x41\\u00e9\\U0001F600'" {"type":"str","value":"Aé😀"}
+"'\\q'" {"type":"str","value":"\\q"} "'\\777'" {"type":"str","value":"ǿ"}
 "b'\\777'" {"type":"bytes","value":"ÿ","repr":"b'\\xff'"}
-"u'a' 'b' \"\"\"c\"\"\"" {"type":"str","value":"abc"}
-"'a\\\nb'" {"type":"str","value":"ab"}
+"u'a' 'b' \"\"\"c\"\"\"" {"type":"str","value":"abc"} "'a\\\nb'" {"type":"str","value":"ab"}
 "'''a\nb'''" {"type":"str","value":"a\nb"}
 "[1,\n2]" {"type":"list","items":[{"type":"int","value":1},{"type":"int","value":2}]}
-"(1,)" {"type":"tuple","items":[{"type":"int","value":1}]}
-"()" {"type":"tuple","items":[]}
+"(1,)" {"type":"tuple","items":[{"type":"int","value":1}]} "()" {"type":"tuple","items":[]}
 "1, 2" {"type":"tuple","items":[{"type":"int","value":1},{"type":"int","value":2}]}
 "{}" {"type":"dict","items":[]}
 "{1: \"a\", True: \"b\"}" {"type":"dict","items":[[{"type":"int","value":1},{"type":"str","value":"b"}]]}
@@ -92,25 +75,18 @@ const VALUES: &str = r#"
 "{(1, 2): \"a\", (1.0, 2): \"b\"}" {"type":"dict","items":[[{"type":"tuple","items":[{"type":"int","value":1},{"type":"int","value":2}]},{"type":"str","value":"b"}]]}
 "{**{\"a\": 1}}" {"type":"dict","items":[[{"type":"none"},{"type":"dict","items":[[{"type":"str","value":"a"},{"type":"int","value":1}]]}]]}
 "{**x}" {"type":"dict","items":[[{"type":"none"},{"type":"name","value":"x","resolved":false}]]}
-"60 * 24" {"type":"int","value":1440}
-"\"ab\" * 2" {"type":"str","value":"abab"}
-"2 * \"ab\"" {"type":"str","value":"abab"}
-"\"a\" * -1" {"type":"str","value":""}
+"60 * 24" {"type":"int","value":1440} "\"ab\" * 2" {"type":"str","value":"abab"}
+"2 * \"ab\"" {"type":"str","value":"abab"} "\"a\" * -1" {"type":"str","value":""}
 "[1] + [2]" {"type":"list","items":[{"type":"int","value":1},{"type":"int","value":2}]}
 "(1,) + (2,)" {"type":"tuple","items":[{"type":"int","value":1},{"type":"int","value":2}]}
 "b\"ab\" * 2" {"type":"bytes","value":"abab","repr":"b'abab'"}
 "1 + 1.5" {"type":"float","value":2.5,"repr":"2.5"}
 "0.1 + 0.2" {"type":"float","value":0.30000000000000004,"repr":"0.30000000000000004"}
-"1e308 * 10" {"type":"float","repr":"inf"}
-"1e400 * 0" {"type":"float","repr":"nan"}
-"[1, 2][-1]" {"type":"int","value":2}
-"\"héllo\"[1]" {"type":"str","value":"é"}
-"b\"ab\"[0]" {"type":"int","value":97}
-"{\"a\": 1}[\"a\"]" {"type":"int","value":1}
-"(1, 2)[True]" {"type":"int","value":2}
-"{1: \"x\"}[1.0]" {"type":"str","value":"x"}
-"{(1, 2): 3}[1, 2]" {"type":"int","value":3}
-"ram" {"type":"name","value":"ram","resolved":false}
+"1e308 * 10" {"type":"float","repr":"inf"} "1e400 * 0" {"type":"float","repr":"nan"}
+"[1, 2][-1]" {"type":"int","value":2} "\"héllo\"[1]" {"type":"str","value":"é"}
+"b\"ab\"[0]" {"type":"int","value":97} "{\"a\": 1}[\"a\"]" {"type":"int","value":1}
+"(1, 2)[True]" {"type":"int","value":2} "{1: \"x\"}[1.0]" {"type":"str","value":"x"}
+"{(1, 2): 3}[1, 2]" {"type":"int","value":3} "ram" {"type":"name","value":"ram","resolved":false}
 "true" {"type":"name","value":"true","resolved":false}
 "os.path.supports_unicode_filenames" {"type":"name","value":"os.path.supports_unicode_filenames","resolved":true}
 "cherrypy.lib.sessions.FileSession" {"type":"name","value":"cherrypy.lib.sessions.FileSession","resolved":true}
@@ -126,14 +102,10 @@ const VALUES: &str = r#"
 "-x" {"type":"neg","operand":{"type":"name","value":"x","resolved":false}}
 "(a + b) * c" {"type":"binop","op":"*","left":{"type":"binop","op":"+","left":{"type":"name","value":"a","resolved":false},"right":{"type":"name","value":"b","resolved":false}},"right":{"type":"name","value":"c","resolved":false}}
 "\"a\" + os.environ" {"type":"binop","op":"+","left":{"type":"str","value":"a"},"right":{"type":"name","value":"os.environ","resolved":true}}
-"60 # min" {"type":"int","value":60}
-"1\n \t" {"type":"int","value":1}
-"1\n\\\n2" {"type":"int","value":1}
-"2 ;x" {"type":"int","value":2}
-"a = b = 1" {"type":"int","value":1}
-"1\nif x: pass" {"type":"int","value":1}
-"1 \\\n+ 2" {"type":"int","value":3}
-"1; from . import *" {"type":"int","value":1}
+"60 # min" {"type":"int","value":60} "1\n \t" {"type":"int","value":1}
+"1\n\\\n2" {"type":"int","value":1} "2 ;x" {"type":"int","value":2}
+"a = b = 1" {"type":"int","value":1} "1\nif x: pass" {"type":"int","value":1}
+"1 \\\n+ 2" {"type":"int","value":3} "1; from . import *" {"type":"int","value":1}
 "[x][0]" {"type":"name","value":"x","resolved":false}
 "{os: 1, os: 2}" {"type":"dict","items":[[{"type":"name","value":"os","resolved":true},{"type":"int","value":2}]]}
 "__debug__" {"type":"name","value":"__debug__","resolved":true}
