@@ -137,7 +137,7 @@ impl Parser<'_> {
             return Ok(Node::rejected("Yield", kw.span(), kw.span(), 0));
         };
         let span = kw.start..value.span.end;
-        self.checked(Node::rejected(class, span.clone(), span, value.depth))
+        self.reject(class, span, value.depth)
     }
 
     /// `expression`: conditional expressions and lambdas (right-nested, parsed in a loop),
@@ -316,7 +316,7 @@ impl Parser<'_> {
                 let kw = self.advance();
                 let inner = self.primary()?;
                 let span = kw.start..inner.span.end;
-                self.checked(Node::rejected("Await", span.clone(), span, inner.depth))?
+                self.reject("Await", span, inner.depth)?
             } else {
                 self.primary()?
             };
@@ -544,7 +544,7 @@ impl Parser<'_> {
             if self.at_for() {
                 let depth = self.for_if_clauses()?.max(first.depth).max(value.depth);
                 let end = self.expect("}")?.end;
-                return self.checked(Node::rejected("DictComp", start..end, start..end, depth));
+                return self.reject("DictComp", start..end, depth);
             }
             if !self.eat(",") {
                 let end = self.expect("}")?.end;
@@ -559,7 +559,7 @@ impl Parser<'_> {
             }
             let depth = self.for_if_clauses()?.max(first.depth);
             let end = self.expect(close)?.end;
-            return self.checked(Node::rejected(comprehension, start..end, start..end, depth));
+            return self.reject(comprehension, start..end, depth);
         }
         if bracket == "(" && self.eat(")") {
             if is_starred(&first) {
@@ -583,7 +583,7 @@ impl Parser<'_> {
             "[" => self.node(NodeKind::List(items), start..end)?,
             _ => {
                 let depth = items.iter().map(|n| n.depth).max().unwrap_or(0);
-                self.checked(Node::rejected("Set", start..end, start..end, depth))?
+                self.reject("Set", start..end, depth)?
             }
         };
         node.parenthesized = bracket == "(";
@@ -649,12 +649,7 @@ impl Parser<'_> {
                     let start = value.span.start;
                     let depth = self.for_if_clauses()?.max(value.depth);
                     let span = start..self.prev_end();
-                    let genexp = self.checked(Node::rejected(
-                        "GeneratorExp",
-                        span.clone(),
-                        span.clone(),
-                        depth,
-                    ))?;
+                    let genexp = self.reject("GeneratorExp", span.clone(), depth)?;
                     if !args.is_empty() || !keywords.is_empty() || !self.at(")") {
                         return Err(syntax("Generator expression must be parenthesized", span));
                     }
@@ -705,6 +700,6 @@ impl Parser<'_> {
             depth = depth.max(self.expression()?.depth);
         }
         let span = start..self.prev_end();
-        self.checked(Node::rejected("Slice", span.clone(), span, depth))
+        self.reject("Slice", span, depth)
     }
 }

@@ -320,6 +320,11 @@ impl<'a> Parser<'a> {
         self.checked(Node::new(kind, span))
     }
 
+    /// A node the builder rejects as a whole (see `Node::rejected`).
+    pub(super) fn reject(&self, class: &'static str, span: Span, below: u32) -> PResult<Node> {
+        self.checked(Node::rejected(class, span.clone(), span, below))
+    }
+
     pub(super) fn checked(&self, node: Node) -> PResult<Node> {
         if node.depth > MAX_TREE_DEPTH {
             Err(Fail::TooDeep)
