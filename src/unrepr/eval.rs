@@ -1,10 +1,10 @@
 //! CherryPy's `_Builder`, emulated without executing anything.
 //!
-//! The walk follows the builder's order (depth-first, left to right; a `BinOp` builds its
-//! left operand, then the operator, then the right operand; a unary operator is looked at
-//! before its operand; a call builds the callee, then positional, then keyword arguments;
-//! a dict builds every key and value before checking that keys are hashable), so the first
-//! error found is the one CherryPy raises.
+//! The walk follows the builder's order (depth-first, left to right; a `BinOp` builds its left
+//! operand, then the operator, then the right operand; a unary operator is looked at before
+//! its operand; a call builds the callee, then positional, then keyword arguments; a dict
+//! builds every key and value before checking that keys are hashable), so the first error
+//! found is the one CherryPy raises.
 //!
 //! The builder is recursive Python with the default recursion limit of 1000 frames. We count
 //! the frames it would use (see [`frames`]) and report `value-too-large` where it would raise
@@ -12,34 +12,28 @@
 
 use std::ops::Range;
 
-use super::keys;
-use super::known_names::is_known_name;
-use super::ops::{self, OpError};
-use super::pure;
-use super::syntax::{Const, Node, NodeKind};
+use super::parser::{Node, NodeKind, grow_stack};
 use super::value::{BinOp, Expr, Value};
-use super::{ValueError, ValueWarning, codes, hints};
+use super::{ValueError, ValueWarning, codes, hints, ops, pure};
 
 /// Python frames the builder may have in use (`sys.getrecursionlimit()` is 1000 and the
 /// 1000th frame raises).
 const FRAME_LIMIT: u32 = 999;
 /// Frames in use when the builder starts: the caller's module, its function,
-/// `Parser.dict_from_file`, `Parser.as_dict` and `unrepr` (CherryPy's own loading path adds
-/// a few more, so the bound is approximate).
+/// `Parser.dict_from_file`, `Parser.as_dict` and `unrepr` (CherryPy's own loading path adds a
+/// few more, so the bound is approximate).
 const BASE_FRAMES: u32 = 5;
-/// Frames to resolve a name: `build`, `build_Name`, `modules()` and importlib's attempt to
-/// import it (measured for a name that is not an imported module).
-const NAME_FRAMES: u32 = 12;
 
-/// Frames the builder pushes for a node before building its children (for leaves: in
-/// all). Measured against CPython 3.11: `build` + `build_X` for most nodes, one more for
-/// the list comprehension in `build_Dict`, `build_Tuple` → `build_List`, and
-/// `build_Call` → `_build_call35`.
+/// Frames the builder pushes for a node before building its children (for leaves: in all).
+/// Measured against CPython 3.11: `build` + `build_X` for most nodes, one more for the list
+/// comprehension in `build_Dict`, `build_Tuple` → `build_List`, `build_Call` →
+/// `_build_call35`; a name costs `build`, `build_Name`, `modules()` and importlib's attempt to
+/// import it (measured for a name that is not an imported module).
 fn frames(kind: &NodeKind) -> u32 {
     match kind {
-        NodeKind::Name(_) => NAME_FRAMES,
-        NodeKind::Rejected { .. } | NodeKind::Starred(_) => 1,
-        NodeKind::Tuple(_) | NodeKind::Dict(_) | NodeKind::Call { .. } => 3,
+        NodeKind::Name(_) => 12,
+        NodeKind::Rejected(..) | NodeKind::Starred(_) => 1,
+        NodeKind::Tuple(_) | NodeKind::Dict(_) | NodeKind::Call(..) => 3,
         _ => 2,
     }
 }
@@ -51,6 +45,19 @@ pub(super) struct Builder<'a> {
 
 type BResult = Result<Value, ValueError>;
 
+fn error(code: &'static str, message: String, span: Range<usize>) -> ValueError {
+    ValueError {
+        code,
+        message,
+        help: None,
+        span,
+    }
+}
+
+fn op_error((code, message): ops::OpError, span: Range<usize>) -> ValueError {
+    error(code, message, span)
+}
+
 impl<'a> Builder<'a> {
     pub(super) fn new(text: &'a str) -> Self {
         Builder {
@@ -59,33 +66,28 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// Builds the value of `node`, taking its strings and numbers out of it.
+    /// Builds the value of `node`, taking its literals out of it.
     pub(super) fn build_root(&mut self, node: &mut Node) -> BResult {
         self.build(node, BASE_FRAMES)
-    }
-
-    fn error(&self, code: &'static str, message: String, span: Range<usize>) -> ValueError {
-        ValueError {
-            code,
-            message,
-            help: None,
-            span,
-        }
     }
 
     /// Reported at the start of the value: the whole nesting is the problem.
     fn too_deep(&self) -> ValueError {
         let message =
-            "the value is nested too deeply: CherryPy's builder would fail with RecursionError"
-                .to_string();
-        self.error(codes::TOO_LARGE, message, super::value_start(self.text))
+            "the value is nested too deeply: CherryPy's builder would fail with RecursionError";
+        error(
+            codes::TOO_LARGE,
+            message.into(),
+            super::value_start(self.text),
+        )
     }
 
-    fn op_error(&self, e: OpError, span: Range<usize>) -> ValueError {
-        match e {
-            OpError::Type(m) => self.error(codes::TYPE, m, span),
-            OpError::Index(m) => self.error(codes::INDEX, m, span),
-            OpError::TooLarge(m) => self.error(codes::TOO_LARGE, m, span),
+    /// Fails if `more` frames above `used` would pass the limit.
+    fn frames_left(&self, used: u32, more: u32) -> Result<(), ValueError> {
+        if used + more > FRAME_LIMIT {
+            Err(self.too_deep())
+        } else {
+            Ok(())
         }
     }
 
@@ -104,63 +106,56 @@ impl<'a> Builder<'a> {
         if used < BASE_FRAMES + 40 {
             self.build_node(node, used)
         } else {
-            super::parser::grow_stack(|| self.build_node(node, used))
+            grow_stack(|| self.build_node(node, used))
         }
     }
 
     fn build_node(&mut self, node: &mut Node, used: u32) -> BResult {
         let d = used + frames(&node.kind);
-        if d > FRAME_LIMIT {
-            return Err(self.too_deep());
-        }
+        self.frames_left(d, 0)?;
         let span = node.span.clone();
         match &mut node.kind {
-            NodeKind::Const(c) => self.constant(c),
-            NodeKind::Name(name) => Ok(self.name(name, span)),
-            NodeKind::Attribute { value, attr } => Ok(match self.build(value, d)? {
-                Value::Expr(e) => match *e {
-                    Expr::Name {
-                        mut dotted,
-                        resolved,
-                    } => {
-                        dotted.push('.');
-                        dotted.push_str(attr);
-                        pure::constant(&dotted)
-                            .unwrap_or_else(|| Value::expr(Expr::Name { dotted, resolved }))
-                    }
-                    other => Value::expr(Expr::Attribute {
-                        object: Value::Expr(Box::new(other)),
-                        attr: attr.clone(),
-                    }),
-                },
-                object => Value::expr(Expr::Attribute {
-                    object,
-                    attr: attr.clone(),
-                }),
+            NodeKind::Lit(v) => Ok(std::mem::replace(v, Value::None)),
+            NodeKind::Surrogate(at) => Err(ValueError {
+                code: codes::LONE_SURROGATE,
+                message: "this string contains a lone surrogate escape (such as `\\ud800`); Python accepts it, \
+                          but it cannot be represented as Unicode text here"
+                    .into(),
+                help: Some("write the character itself, or a `\\U0001xxxx` escape for characters outside the BMP".into()),
+                span: at.clone(),
             }),
-            NodeKind::Call {
-                func,
-                args,
-                keywords,
-            } => self.call(func, args, keywords, d, span),
-            NodeKind::Subscript { value, index } => {
+            NodeKind::Name(name) => {
+                let resolved = hints::is_known_name(name);
+                if !resolved {
+                    self.warnings.push(hints::unresolved_name(name, span, self.text));
+                }
+                Ok(Value::expr(Expr::Name { dotted: name.clone(), resolved }))
+            }
+            NodeKind::Attribute(value, attr) => Ok(match self.build(value, d)? {
+                Value::Expr(e) => match *e {
+                    Expr::Name { mut dotted, resolved } => {
+                        dotted = format!("{dotted}.{attr}");
+                        pure::constant(&dotted).unwrap_or_else(|| Value::expr(Expr::Name { dotted, resolved }))
+                    }
+                    other => Value::expr(Expr::Attribute { object: Value::Expr(Box::new(other)), attr: attr.clone() }),
+                },
+                object => Value::expr(Expr::Attribute { object, attr: attr.clone() }),
+            }),
+            NodeKind::Call(func, args, keywords) => self.call(func, args, keywords, d, span),
+            NodeKind::Subscript(value, index) => {
                 let index_span = index.span.clone();
-                let value = self.build(value, d)?;
-                let index = self.build(index, d)?;
+                let (value, index) = (self.build(value, d)?, self.build(index, d)?);
                 if value.is_expr() || index.is_expr() {
                     return Ok(Value::expr(Expr::Subscript { value, index }));
                 }
                 // A missing or ill-typed index is the index's fault; a value that cannot be
                 // subscripted at all is the whole subscript's.
-                let at = if keys::is_subscriptable(&value) {
-                    index_span
-                } else {
-                    span
-                };
-                match keys::subscript(&value, &index) {
+                let subscriptable =
+                    matches!(value, Value::List(_) | Value::Tuple(_) | Value::Str(_) | Value::Bytes(_) | Value::Dict(_));
+                match ops::subscript(&value, &index) {
                     Ok(Some(v)) => Ok(v),
                     Ok(None) => Ok(Value::expr(Expr::Subscript { value, index })),
-                    Err(e) => Err(self.op_error(e, at)),
+                    Err(e) => Err(op_error(e, if subscriptable { index_span } else { span })),
                 }
             }
             NodeKind::Starred(_) => Err(self.unsupported("Starred", span)),
@@ -169,65 +164,44 @@ impl<'a> Builder<'a> {
             NodeKind::Dict(items) => {
                 let mut pairs = Vec::with_capacity(items.len());
                 for (k, v) in items.iter_mut() {
-                    // `{**m}` has no key node; the builder builds `None` for it, so the
-                    // entry becomes `None: m`.
+                    // `{**m}` has no key node; the builder builds `None` for it, so the entry
+                    // becomes `None: m`.
                     let key = match k {
                         Some(k) => self.build(k, d)?,
-                        None if d + 2 > FRAME_LIMIT => return Err(self.too_deep()),
-                        None => Value::None,
+                        None => self.frames_left(d, 2).map(|()| Value::None)?,
                     };
                     pairs.push((key, self.build(v, d)?));
                 }
-                keys::build_dict(pairs).map(Value::Dict).map_err(|(i, e)| {
-                    // Only a key can be unhashable, and `None` (for `**m`) never is.
-                    let key = items[i].0.as_ref().map_or(span, |k| k.span.clone());
-                    self.op_error(e, key)
-                })
+                // Only a key can be unhashable, and `None` (for `**m`) never is.
+                ops::build_dict(pairs)
+                    .map(Value::Dict)
+                    .map_err(|(i, e)| op_error(e, items[i].0.as_ref().map_or(span, |k| k.span.clone())))
             }
-            NodeKind::BinOp {
-                left,
-                op,
-                op_span,
-                right,
-            } => {
+            NodeKind::BinOp(left, class, op_span, right) => {
                 let l = self.build(left, d)?;
-                if d + 2 > FRAME_LIMIT {
-                    return Err(self.too_deep());
-                }
-                let op_span = op_span.clone();
-                let op = match op.class {
+                self.frames_left(d, 2)?;
+                let op = match *class {
                     "Add" => BinOp::Add,
                     "Mult" => BinOp::Mul,
-                    other => return Err(self.unsupported(other, op_span)),
+                    other => return Err(self.unsupported(other, op_span.clone())),
                 };
                 let r = self.build(right, d)?;
                 if l.is_expr() || r.is_expr() {
-                    return Ok(Value::expr(Expr::BinOp {
-                        op,
-                        left: l,
-                        right: r,
-                    }));
+                    return Ok(Value::expr(Expr::BinOp { op, left: l, right: r }));
                 }
-                let result = if op == BinOp::Add {
-                    ops::add(l, r)
-                } else {
-                    ops::mul(l, r)
-                };
-                result.map_err(|e| self.op_error(e, op_span))
+                let result = if op == BinOp::Add { ops::add(l, r) } else { ops::mul(l, r) };
+                result.map_err(|e| op_error(e, op_span.clone()))
             }
             NodeKind::Neg(operand) => {
-                if d + 2 > FRAME_LIMIT {
-                    return Err(self.too_deep());
-                }
+                self.frames_left(d, 2)?;
                 let v = self.build(operand, d)?;
                 if v.is_expr() {
                     return Ok(Value::expr(Expr::Neg(v)));
                 }
                 // The node starts with its one-byte `-` token.
-                let minus = span.start..span.start + 1;
-                ops::neg(v).map_err(|e| self.op_error(e, minus))
+                ops::neg(v).map_err(|e| op_error(e, span.start..span.start + 1))
             }
-            NodeKind::Rejected { class, at } => Err(self.unsupported(class, at.clone())),
+            NodeKind::Rejected(class, at) => Err(self.unsupported(class, at.clone())),
         }
     }
 
@@ -235,54 +209,11 @@ impl<'a> Builder<'a> {
         items.iter_mut().map(|n| self.build(n, d)).collect()
     }
 
-    fn constant(&self, c: &mut Const) -> BResult {
-        Ok(match c {
-            Const::None => Value::None,
-            Const::True => Value::Bool(true),
-            Const::False => Value::Bool(false),
-            Const::Ellipsis => Value::Ellipsis,
-            Const::Int(i) => Value::Int(std::mem::take(i)),
-            Const::Float(f) => Value::Float(*f),
-            Const::Imag(f) => Value::Complex { re: 0.0, im: *f },
-            Const::Bytes(b) => Value::Bytes(std::mem::take(b)),
-            Const::Str {
-                value,
-                surrogate: None,
-            } => Value::Str(std::mem::take(value)),
-            Const::Str {
-                surrogate: Some(at),
-                ..
-            } => {
-                let message = "this string contains a lone surrogate escape (such as `\\ud800`); Python accepts it, \
-                               but it cannot be represented as Unicode text here"
-                    .to_string();
-                return Err(ValueError {
-                    code: codes::LONE_SURROGATE,
-                    message,
-                    help: Some("write the character itself, or a `\\U0001xxxx` escape for characters outside the BMP".into()),
-                    span: at.clone(),
-                });
-            }
-        })
-    }
-
-    fn name(&mut self, name: &str, span: Range<usize>) -> Value {
-        let resolved = is_known_name(name);
-        if !resolved {
-            self.warnings
-                .push(hints::unresolved_name(name, span, self.text));
-        }
-        Value::expr(Expr::Name {
-            dotted: name.to_string(),
-            resolved,
-        })
-    }
-
     fn call(
         &mut self,
         func: &mut Node,
         args: &mut [Node],
-        keywords: &mut [super::syntax::Keyword],
+        keywords: &mut [(Option<String>, Node)],
         d: u32,
         span: Range<usize>,
     ) -> BResult {
@@ -296,16 +227,16 @@ impl<'a> Builder<'a> {
             });
         }
         let mut kwargs = Vec::with_capacity(keywords.len());
-        for kw in keywords {
-            let v = self.build(&mut kw.value, d)?;
-            if kw.name.is_none() && !v.is_expr() && !matches!(v, Value::Dict(_)) {
+        for (name, value) in keywords {
+            let v = self.build(value, d)?;
+            if name.is_none() && !v.is_expr() && !matches!(v, Value::Dict(_)) {
                 let message = format!(
                     "argument after ** must be a mapping, not {}",
                     ops::py_type(&v)
                 );
-                return Err(self.error(codes::TYPE, message, kw.value.span.clone()));
+                return Err(error(codes::TYPE, message, value.span.clone()));
             }
-            kwargs.push((kw.name.clone(), v));
+            kwargs.push((name.clone(), v));
         }
         // Python checks `**` keys when making the call, before calling.
         let non_str_key = |(name, v): &(Option<String>, Value)| match (name, v) {
@@ -315,19 +246,21 @@ impl<'a> Builder<'a> {
             _ => false,
         };
         if kwargs.iter().any(non_str_key) {
-            return Err(self.error(codes::TYPE, "keywords must be strings".into(), span));
+            return Err(error(codes::TYPE, "keywords must be strings".into(), span));
         }
         if !func.is_expr() {
-            let message = format!("'{}' object is not callable", ops::py_type(&func));
-            return Err(self.error(codes::TYPE, message, span));
+            return Err(error(
+                codes::TYPE,
+                format!("'{}' object is not callable", ops::py_type(&func)),
+                span,
+            ));
         }
-        if let Some(value) = pure::call(&func, &values, &kwargs) {
-            return Ok(value);
-        }
-        Ok(Value::expr(Expr::Call {
-            func,
-            args: values,
-            kwargs,
-        }))
+        Ok(
+            pure::call(&func, &values, &kwargs).unwrap_or(Value::expr(Expr::Call {
+                func,
+                args: values,
+                kwargs,
+            })),
+        )
     }
 }

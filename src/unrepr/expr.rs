@@ -2,13 +2,30 @@
 
 use std::ops::Range;
 
-use super::lexer::Kind;
-use super::parser::{EXPRESSION_LEVELS, PResult, Parser, is_keyword};
-use super::syntax::{Node, NodeKind, Operator, SyntaxError};
+use super::lexer::{Kind, Token};
+use super::literal::{self, Literal};
+use super::parser::{
+    BRACKET_LEVELS, EXPRESSION_LEVELS, Fail, Node, NodeKind, PResult, Parser, check_target,
+};
+use super::parser::{ensure, is_keyword, syntax};
+use super::value::Value;
 
-fn is_legacy_print(node: &Node) -> bool {
-    matches!(&node.kind, NodeKind::Name(n) if n == "print" || n == "exec")
-}
+/// Binary operators below `**`: token, AST class (as in `unrepr does not recognize 'Sub'`)
+/// and binding strength for precedence climbing. The builder accepts only `Add` and `Mult`.
+const BINARY: [(&str, &str, u8); 12] = [
+    ("|", "BitOr", 1),
+    ("^", "BitXor", 2),
+    ("&", "BitAnd", 3),
+    ("<<", "LShift", 4),
+    (">>", "RShift", 4),
+    ("+", "Add", 5),
+    ("-", "Sub", 5),
+    ("*", "Mult", 6),
+    ("@", "MatMult", 6),
+    ("/", "Div", 6),
+    ("%", "Mod", 6),
+    ("//", "FloorDiv", 6),
+];
 
 /// A unary prefix operator (`"USub"`, `"UAdd"` or `"Invert"`) and its token's span.
 type Prefix = (&'static str, Range<usize>);
@@ -20,138 +37,150 @@ enum Pending {
     IfExp(usize, Range<usize>, u32),
 }
 
+fn is_starred(n: &Node) -> bool {
+    matches!(n.kind, NodeKind::Starred(_))
+}
+
 impl Parser<'_> {
-    /// Whether the current token can start an expression (used where the grammar has an
-    /// optional trailing comma).
-    pub(super) fn starts_expression(&mut self) -> bool {
+    /// Whether the current token starts an atom, or (`unary`) `not`, `lambda` or `await`, or
+    /// is one of the operators `ops`.
+    fn starts(&mut self, unary: bool, ops: &[&str]) -> bool {
         let t = self.peek();
+        let w = self.text(t);
         match t.kind {
             Kind::Number | Kind::String => true,
             Kind::Name => {
-                let w = self.text(t);
                 !is_keyword(w)
-                    || matches!(w, "None" | "True" | "False" | "not" | "lambda" | "await")
+                    || matches!(w, "None" | "True" | "False")
+                    || (unary && matches!(w, "not" | "lambda" | "await"))
             }
-            Kind::Op => matches!(
-                self.text(t),
-                "(" | "[" | "{" | "-" | "+" | "~" | "..." | "*"
-            ),
+            Kind::Op => ops.contains(&w),
             _ => false,
         }
+    }
+
+    /// Whether an expression can start here (where the grammar has an optional trailing comma).
+    pub(super) fn starts_expression(&mut self) -> bool {
+        self.starts(true, &["(", "[", "{", "-", "+", "~", "...", "*"])
     }
 
     /// `star_expressions`: a bare tuple when there is a comma.
     pub(super) fn star_expressions(&mut self) -> PResult<Node> {
         let first = self.star_expression()?;
-        if !self.is_op(",") {
+        if !self.at(",") {
             return Ok(first);
         }
         let start = first.span.start;
         let mut items = vec![first];
-        while self.eat_op(",") {
-            if !self.starts_expression() {
-                break;
-            }
+        while self.eat(",") && self.starts_expression() {
             items.push(self.star_expression()?);
         }
         self.node(NodeKind::Tuple(items), start..self.prev_end())
     }
 
+    /// `*x` (of a `bitwise_or`, or with `full` of an `expression`), if a `*` is here.
+    fn starred(&mut self, full: bool) -> PResult<Option<Node>> {
+        if !self.at("*") {
+            return Ok(None);
+        }
+        let star = self.advance();
+        let inner = if full {
+            self.expression()?
+        } else {
+            self.bitwise_or()?
+        };
+        let end = inner.span.end;
+        self.node(NodeKind::Starred(Box::new(inner)), star.start..end)
+            .map(Some)
+    }
+
     /// `star_expression`: `*bitwise_or` or `expression`.
     pub(super) fn star_expression(&mut self) -> PResult<Node> {
-        if self.is_op("*") {
-            let star = self.advance();
-            let inner = self.bitwise_or()?;
-            let end = inner.span.end;
-            return self.node(NodeKind::Starred(Box::new(inner)), star.start..end);
+        match self.starred(false)? {
+            Some(node) => Ok(node),
+            None => self.expression(),
         }
-        self.expression()
     }
 
     /// `star_named_expression`: `*bitwise_or` or `named_expression`.
-    pub(super) fn star_named_expression(&mut self) -> PResult<Node> {
-        if self.is_op("*") {
-            return self.star_expression();
+    fn star_named_expression(&mut self) -> PResult<Node> {
+        match self.starred(false)? {
+            Some(node) => Ok(node),
+            None => self.named_expression(),
         }
-        self.named_expression()
     }
 
     /// `named_expression`: `NAME := expression` or `expression`.
     pub(super) fn named_expression(&mut self) -> PResult<Node> {
-        if self.is_name() && self.is_op_at(1, ":=") {
+        if self.is_name() && self.at_n(1, ":=") {
             let name = self.advance();
             let walrus = self.advance().span();
             let value = self.expression()?;
-            let (span, below) = (name.start..value.span.end, value.depth + 1);
-            return self.checked(Node::rejected_op("NamedExpr", span, walrus, below));
+            return self.checked(Node::rejected(
+                "NamedExpr",
+                name.start..value.span.end,
+                walrus,
+                value.depth + 1,
+            ));
         }
         self.expression()
     }
 
     /// `yield_expr` (the current token is `yield`).
     pub(super) fn yield_expr(&mut self) -> PResult<Node> {
-        let kw = self.expect_kw("yield")?;
-        if self.eat_kw("from") {
-            let value = self.expression()?;
-            let end = value.span.end;
-            return self.checked(Node::rejected("YieldFrom", kw.start..end, value.depth));
-        }
-        if self.starts_expression() {
-            let value = self.star_expressions()?;
-            let end = value.span.end;
-            return self.checked(Node::rejected("Yield", kw.start..end, value.depth));
-        }
-        Ok(Node::rejected("Yield", kw.span(), 0))
+        let kw = self.expect("yield")?;
+        let (class, value) = if self.eat("from") {
+            ("YieldFrom", self.expression()?)
+        } else if self.starts_expression() {
+            ("Yield", self.star_expressions()?)
+        } else {
+            return Ok(Node::rejected("Yield", kw.span(), kw.span(), 0));
+        };
+        let span = kw.start..value.span.end;
+        self.reject(class, span, value.depth)
     }
 
     /// `expression`: conditional expressions and lambdas (right-nested, parsed in a loop),
     /// or a `disjunction`.
     pub(super) fn expression(&mut self) -> PResult<Node> {
         self.nested(EXPRESSION_LEVELS, |p| {
-            // Fast path: most expressions start with a primary (`8080`, `a.b.C`, `[1, 2]`);
-            // read it first and stop there if an expression-ending token follows.
-            let mut pre = None;
-            if p.starts_primary() {
-                let primary = p.primary()?;
-                if p.ends_expression() && !is_legacy_print(&primary) {
-                    return Ok(primary);
-                }
-                pre = Some(primary);
-            }
             let mut pending = Vec::new();
             let mut result = loop {
-                if pre.is_none() && p.is_kw("lambda") {
+                if p.at("lambda") {
                     let kw = p.advance();
                     p.parameters(false)?;
-                    p.expect_op(":")?;
+                    p.expect(":")?;
                     pending.push(Pending::Lambda(kw.start));
                     continue;
                 }
-                let body = p.bool_chain("or", pre.take())?;
+                let body = p.bool_chain("or")?;
                 p.legacy_print(&body)?;
-                if p.is_kw("if") {
-                    let kw = p.advance();
-                    let cond = p.disjunction()?;
-                    if !p.eat_kw("else") {
-                        let t = p.peek();
-                        return Err(SyntaxError::new(
-                            "expected 'else' after 'if' expression",
-                            body.span.start..t.start,
-                        )
-                        .into());
-                    }
-                    let below = body.depth.max(cond.depth);
-                    pending.push(Pending::IfExp(body.span.start, kw.span(), below));
-                    continue;
+                if !p.at("if") {
+                    break body;
                 }
-                break body;
+                let kw = p.advance();
+                let cond = p.disjunction()?;
+                if !p.eat("else") {
+                    let at = p.peek().start;
+                    return Err(syntax(
+                        "expected 'else' after 'if' expression",
+                        body.span.start..at,
+                    ));
+                }
+                pending.push(Pending::IfExp(
+                    body.span.start,
+                    kw.span(),
+                    body.depth.max(cond.depth),
+                ));
             };
             while let Some(w) = pending.pop() {
                 let end = result.span.end;
                 let node = match w {
-                    Pending::Lambda(start) => Node::rejected("Lambda", start..end, result.depth),
+                    Pending::Lambda(start) => {
+                        Node::rejected("Lambda", start..end, start..end, result.depth)
+                    }
                     Pending::IfExp(start, kw, below) => {
-                        Node::rejected_op("IfExp", start..end, kw, result.depth.max(below))
+                        Node::rejected("IfExp", start..end, kw, result.depth.max(below))
                     }
                 };
                 result = p.checked(node)?;
@@ -160,219 +189,152 @@ impl Parser<'_> {
         })
     }
 
-    /// Whether a primary (not `await`, `lambda`, `not` or a unary operator) starts here.
-    fn starts_primary(&mut self) -> bool {
-        let t = self.peek();
-        match t.kind {
-            Kind::Number | Kind::String => true,
-            Kind::Name => {
-                let w = self.text(t);
-                !is_keyword(w) || matches!(w, "None" | "True" | "False")
-            }
-            Kind::Op => matches!(self.text(t), "(" | "[" | "{" | "..."),
-            _ => false,
-        }
-    }
-
-    /// Whether the current token cannot continue an expression.
-    fn ends_expression(&mut self) -> bool {
-        let t = self.peek();
-        match t.kind {
-            Kind::Newline | Kind::EndMarker => true,
-            Kind::Op => matches!(self.text(t), "," | ")" | "]" | "}" | ";" | ":" | "="),
-            _ => false,
-        }
-    }
-
     /// Python 2's `print x` / `exec code`: CPython names the problem.
     fn legacy_print(&mut self, body: &Node) -> PResult<()> {
-        let NodeKind::Name(name) = &body.kind else {
-            return Ok(());
-        };
-        if body.parenthesized || (name != "print" && name != "exec") {
-            return Ok(());
-        }
-        let t = self.peek();
-        let operand_follows = match t.kind {
-            Kind::Number | Kind::String => true,
-            Kind::Name => {
-                !is_keyword(self.text(t))
-                    || matches!(
-                        self.text(t),
-                        "None" | "True" | "False" | "lambda" | "not" | "await"
-                    )
+        match &body.kind {
+            NodeKind::Name(name)
+                if !body.parenthesized
+                    && (name == "print" || name == "exec")
+                    && self.starts(true, &[]) =>
+            {
+                Err(syntax(
+                    format!("Missing parentheses in call to '{name}'. Did you mean {name}(...)?"),
+                    body.span.clone(),
+                ))
             }
-            _ => false,
-        };
-        if operand_follows {
-            let message =
-                format!("Missing parentheses in call to '{name}'. Did you mean {name}(...)?");
-            return Err(SyntaxError::new(message, body.span.clone()).into());
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// `disjunction`: `a or b or c` (rejected by the builder as `BoolOp`).
     pub(super) fn disjunction(&mut self) -> PResult<Node> {
-        self.bool_chain("or", None)
+        self.bool_chain("or")
     }
 
-    /// `a or b` / `a and b` chains. `pre` is an already-read first primary (see `expression`);
-    /// the levels below take it too.
-    fn bool_chain(&mut self, kw: &str, pre: Option<Node>) -> PResult<Node> {
-        let first = if kw == "or" {
-            self.bool_chain("and", pre)?
-        } else {
-            self.inversion(pre)?
+    /// `a or b` / `a and b` chains.
+    fn bool_chain(&mut self, kw: &str) -> PResult<Node> {
+        let operand = |p: &mut Self| {
+            if kw == "or" {
+                p.bool_chain("and")
+            } else {
+                p.inversion()
+            }
         };
-        if !self.is_kw(kw) {
+        let first = operand(self)?;
+        if !self.at(kw) {
             return Ok(first);
         }
         // The builder meets the outermost chain first; it is reported at its first operator.
         let op = self.peek().span();
-        let (start, mut depth) = (first.span.start, first.depth);
-        while self.eat_kw(kw) {
-            let next = if kw == "or" {
-                self.bool_chain("and", None)?
-            } else {
-                self.inversion(None)?
-            };
-            depth = depth.max(next.depth);
+        let mut depth = first.depth;
+        while self.eat(kw) {
+            depth = depth.max(operand(self)?.depth);
         }
-        let span = start..self.prev_end();
-        self.checked(Node::rejected_op("BoolOp", span, op, depth))
+        let span = first.span.start..self.prev_end();
+        self.checked(Node::rejected("BoolOp", span, op, depth))
     }
 
     /// `inversion`: any number of `not` (a loop, not recursion) before a comparison.
-    fn inversion(&mut self, pre: Option<Node>) -> PResult<Node> {
+    fn inversion(&mut self) -> PResult<Node> {
         let mut nots = Vec::new();
-        while pre.is_none() && self.is_kw("not") {
+        while self.at("not") {
             nots.push(self.advance().span());
         }
-        let mut node = self.comparison(pre)?;
+        let mut node = self.comparison()?;
         while let Some(kw) = nots.pop() {
             let span = kw.start..node.span.end;
-            node = self.checked(Node::rejected_op("Not", span, kw, node.depth))?;
+            node = self.checked(Node::rejected("Not", span, kw, node.depth))?;
         }
         Ok(node)
     }
 
-    /// Whether a comparison operator starts here; returns its length in tokens.
-    fn comparison_op(&mut self) -> Option<usize> {
-        let t = self.peek();
-        match (t.kind, self.text(t)) {
-            (Kind::Op, "==" | "!=" | "<" | "<=" | ">" | ">=") => Some(1),
-            (Kind::Name, "in") => Some(1),
-            (Kind::Name, "not") if self.is_kw_at(1, "in") => Some(2),
-            (Kind::Name, "is") => Some(if self.is_kw_at(1, "not") { 2 } else { 1 }),
-            _ => None,
-        }
-    }
-
-    fn comparison(&mut self, pre: Option<Node>) -> PResult<Node> {
-        let first = self.binary(1, pre)?;
-        let (start, mut depth) = (first.span.start, first.depth);
-        // The first operator (`not in` and `is not` are two tokens), where it is reported.
-        let mut op = None;
-        while let Some(n) = self.comparison_op() {
-            let op_start = self.peek().start;
+    fn comparison(&mut self) -> PResult<Node> {
+        let first = self.bitwise_or()?;
+        let (start, mut depth, mut op) = (first.span.start, first.depth, None);
+        loop {
+            // The first operator (`not in` and `is not` are two tokens) is where it is reported.
+            let t = self.peek();
+            let n = match (t.kind, self.text(t)) {
+                (Kind::Op, "==" | "!=" | "<" | "<=" | ">" | ">=") | (Kind::Name, "in") => 1,
+                (Kind::Name, "not") if self.at_n(1, "in") => 2,
+                (Kind::Name, "is") => 1 + usize::from(self.at_n(1, "not")),
+                _ => break,
+            };
             for _ in 0..n {
                 self.advance();
             }
-            op.get_or_insert(op_start..self.prev_end());
+            op.get_or_insert(t.start..self.prev_end());
             depth = depth.max(self.bitwise_or()?.depth);
         }
-        let Some(op) = op else {
-            return Ok(first);
-        };
-        let span = start..self.prev_end();
-        self.checked(Node::rejected_op("Compare", span, op, depth))
+        match op {
+            Some(op) => self.checked(Node::rejected("Compare", start..self.prev_end(), op, depth)),
+            None => Ok(first),
+        }
     }
 
     /// `bitwise_or` and everything below it down to `term`, by precedence climbing.
     pub(super) fn bitwise_or(&mut self) -> PResult<Node> {
-        self.binary(1, None)
+        self.binary(1)
     }
 
-    fn binary_op(&mut self) -> Option<Operator> {
-        let t = self.peek();
-        if t.kind != Kind::Op {
-            return None;
-        }
-        Operator::from_token(self.text(t)).filter(|op| *op != Operator::POW)
-    }
-
-    fn binary(&mut self, min_prec: u8, pre: Option<Node>) -> PResult<Node> {
-        let mut left = self.factor(pre)?;
-        while let Some(op) = self.binary_op() {
-            let prec = op.precedence;
-            if prec < min_prec {
-                break;
-            }
+    fn binary(&mut self, min_prec: u8) -> PResult<Node> {
+        let mut left = self.factor()?;
+        loop {
+            let t = self.peek();
+            let op = BINARY
+                .iter()
+                .find(|(o, ..)| t.kind == Kind::Op && *o == self.text(t));
+            let Some(&(_, class, prec)) = op.filter(|op| op.2 >= min_prec) else {
+                return Ok(left);
+            };
             let op_span = self.advance().span();
-            let right = self.binary(prec + 1, None)?;
+            let right = self.binary(prec + 1)?;
             let span = left.span.start..right.span.end;
             left = self.node(
-                NodeKind::BinOp {
-                    left: Box::new(left),
-                    op,
-                    op_span,
-                    right: Box::new(right),
-                },
+                NodeKind::BinOp(Box::new(left), class, op_span, Box::new(right)),
                 span,
             )?;
         }
-        Ok(left)
     }
 
     /// `factor` and `power`: unary `+ - ~` prefixes and right-associative `**`, parsed in a
     /// loop so that long chains do not recurse.
-    fn factor(&mut self, mut pre: Option<Node>) -> PResult<Node> {
+    fn factor(&mut self) -> PResult<Node> {
         // Each pending `**`: the prefixes before its base, the base, and the `**` token.
         let mut frames: Vec<(Vec<Prefix>, Node, Range<usize>)> = Vec::new();
-        loop {
-            if let Some(base) = pre.take() {
-                if !self.is_op("**") {
-                    return Ok(base);
-                }
-                let pow = self.advance().span();
-                frames.push((Vec::new(), base, pow));
-                continue;
-            }
+        let mut result = loop {
             let mut prefixes = Vec::new();
-            loop {
-                let t = self.peek();
-                let class = match (t.kind, self.text(t)) {
-                    (Kind::Op, "-") => "USub",
-                    (Kind::Op, "+") => "UAdd",
-                    (Kind::Op, "~") => "Invert",
-                    _ => break,
-                };
-                prefixes.push((class, t.span()));
-                self.advance();
+            while let Some(class) = match self.peek() {
+                t if t.kind != Kind::Op => None,
+                t => ["USub", "UAdd", "Invert"]
+                    .get("-+~".find(self.text(t)).unwrap_or(3))
+                    .copied(),
+            } {
+                prefixes.push((class, self.advance().span()));
             }
-            let base = self.await_primary()?;
-            if self.is_op("**") {
-                let pow = self.advance().span();
-                frames.push((prefixes, base, pow));
-                continue;
+            let base = if self.at("await") {
+                let kw = self.advance();
+                let inner = self.primary()?;
+                let span = kw.start..inner.span.end;
+                self.reject("Await", span, inner.depth)?
+            } else {
+                self.primary()?
+            };
+            if !self.at("**") {
+                break self.apply_prefixes(prefixes, base)?;
             }
-            let mut result = self.apply_prefixes(prefixes, base)?;
-            while let Some((prefixes, base, op_span)) = frames.pop() {
-                let span = base.span.start..result.span.end;
-                let pow = self.node(
-                    NodeKind::BinOp {
-                        left: Box::new(base),
-                        op: Operator::POW,
-                        op_span,
-                        right: Box::new(result),
-                    },
-                    span,
-                )?;
-                result = self.apply_prefixes(prefixes, pow)?;
-            }
-            return Ok(result);
+            let pow = self.advance().span();
+            frames.push((prefixes, base, pow));
+        };
+        while let Some((prefixes, base, op_span)) = frames.pop() {
+            let span = base.span.start..result.span.end;
+            let pow = self.node(
+                NodeKind::BinOp(Box::new(base), "Pow", op_span, Box::new(result)),
+                span,
+            )?;
+            result = self.apply_prefixes(prefixes, pow)?;
         }
+        Ok(result)
     }
 
     fn apply_prefixes(&mut self, mut prefixes: Vec<Prefix>, mut node: Node) -> PResult<Node> {
@@ -381,21 +343,363 @@ impl Parser<'_> {
             node = if class == "USub" {
                 self.node(NodeKind::Neg(Box::new(node)), span)?
             } else {
-                // The builder looks at the operator before the operand, so `+x` and `~x` are
-                // rejected whatever `x` is.
-                self.checked(Node::rejected_op(class, span, op, node.depth))?
+                // The builder looks at the operator before the operand: `+x` is rejected
+                // whatever `x` is.
+                self.checked(Node::rejected(class, span, op, node.depth))?
             };
         }
         Ok(node)
     }
 
-    fn await_primary(&mut self) -> PResult<Node> {
-        if self.is_kw("await") {
-            let kw = self.advance();
-            let inner = self.primary()?;
-            let end = inner.span.end;
-            return self.checked(Node::rejected("Await", kw.start..end, inner.depth));
+    /// `primary`: an atom followed by `.name`, `(args)` and `[index]` trailers.
+    pub(super) fn primary(&mut self) -> PResult<Node> {
+        let mut node = self.atom()?;
+        loop {
+            let start = node.span.start;
+            let kind = if self.eat(".") {
+                let name = self.expect_name()?;
+                NodeKind::Attribute(Box::new(node), self.name_text(name))
+            } else if self.eat("(") {
+                let (args, keywords) = self.nested(BRACKET_LEVELS, Self::call_arguments)?;
+                NodeKind::Call(Box::new(node), args, keywords)
+            } else if self.eat("[") {
+                let index = self.nested(BRACKET_LEVELS, Self::slices)?;
+                self.expect("]")?;
+                NodeKind::Subscript(Box::new(node), Box::new(index))
+            } else {
+                return Ok(node);
+            };
+            if matches!(kind, NodeKind::Call(..)) {
+                self.expect(")")?;
+            }
+            node = self.node(kind, start..self.prev_end())?;
         }
-        self.primary()
+    }
+
+    /// A name as Python stores it: NFKC-normalized (PEP 3131).
+    fn name_text(&self, t: Token) -> String {
+        use unicode_normalization::UnicodeNormalization;
+        let raw = self.text(t);
+        if raw.is_ascii() {
+            raw.to_string()
+        } else {
+            raw.nfkc().collect()
+        }
+    }
+
+    fn atom(&mut self) -> PResult<Node> {
+        let t = self.peek();
+        let value = match (t.kind, self.text(t)) {
+            (Kind::Name, "None") => Value::None,
+            (Kind::Name, "True") => Value::Bool(true),
+            (Kind::Name, "False") => Value::Bool(false),
+            (Kind::Op, "...") => Value::Ellipsis,
+            (Kind::Name, w) if is_keyword(w) => return Err(Fail::Generic),
+            (Kind::Name, _) => {
+                self.advance();
+                return self.node(NodeKind::Name(self.name_text(t)), t.span());
+            }
+            // Python reports no useful column here; point at the literal itself.
+            (Kind::Number, w) => literal::number(w).map_err(|m| syntax(m, t.span()))?,
+            (Kind::String, _) => return self.strings(),
+            (Kind::Op, "(" | "[" | "{") => return self.nested(BRACKET_LEVELS, Self::display),
+            _ => return Err(Fail::Generic),
+        };
+        self.advance();
+        self.node(NodeKind::Lit(value), t.span())
+    }
+
+    /// Adjacent string literals, concatenated (`'a' "b"`); any f-string makes the whole a
+    /// `JoinedStr`.
+    fn strings(&mut self) -> PResult<Node> {
+        let mut toks = Vec::new();
+        while self.is_kind(Kind::String) {
+            toks.push(self.advance());
+        }
+        let span = toks[0].start..toks[toks.len() - 1].end;
+        let is_bytes = |t: &Token| literal::parts(self.text(*t), t.start).bytes;
+        if let Some(t) = toks
+            .iter()
+            .find(|t| is_bytes(t) && !self.text(**t).is_ascii())
+        {
+            return Err(syntax(
+                "bytes can only contain ASCII literal characters",
+                t.span(),
+            ));
+        }
+        let first_bytes = is_bytes(&toks[0]);
+        // CPython reports this at the token after the strings; we point at the literals.
+        if toks.iter().any(|t| is_bytes(t) != first_bytes) {
+            return Err(syntax("cannot mix bytes and nonbytes literals", span));
+        }
+        // CPython raises f-string errors from a parser action, at the token it has just
+        // looked ahead to (the one after the strings).
+        let after = self.peek().start;
+        let (mut joined, mut text, mut bytes, mut surrogate) =
+            (false, String::new(), Vec::new(), None);
+        for t in &toks {
+            // A bad escape is reported at the escape itself (CPython: after the strings).
+            match literal::decode(self.text(*t), t.start).map_err(Fail::Syntax)? {
+                Literal::Str(s, at) => {
+                    text.push_str(&s);
+                    surrogate = surrogate.or(at);
+                }
+                Literal::Bytes(b) => bytes.extend(b),
+                Literal::FString => {
+                    self.check_fstring(*t).map_err(|f| match f {
+                        Fail::Syntax(e) => syntax(e.message, after..after + 1),
+                        other => other,
+                    })?;
+                    joined = true;
+                }
+            }
+        }
+        let kind = match surrogate {
+            _ if joined => return Ok(Node::rejected("JoinedStr", span.clone(), span, 0)),
+            _ if first_bytes => NodeKind::Lit(Value::Bytes(bytes)),
+            Some(at) => NodeKind::Surrogate(at),
+            None => NodeKind::Lit(Value::Str(text)),
+        };
+        self.node(kind, span)
+    }
+
+    /// Whether a comprehension clause (`for` or `async for`) starts here.
+    fn at_for(&mut self) -> bool {
+        self.at("for") || (self.at("async") && self.at_n(1, "for"))
+    }
+
+    /// `for_if_clauses`; returns the depth of the deepest part.
+    fn for_if_clauses(&mut self) -> PResult<u32> {
+        let mut depth = 0;
+        while self.at_for() {
+            self.eat("async");
+            self.expect("for")?;
+            depth = depth.max(self.for_targets()?);
+            self.expect("in")?;
+            depth = depth.max(self.disjunction()?.depth);
+            while self.eat("if") {
+                depth = depth.max(self.disjunction()?.depth);
+            }
+        }
+        Ok(depth)
+    }
+
+    /// `star_targets` before `in` (of a comprehension or a `for` statement). Parsed as
+    /// primaries, so that `in` is not taken for a comparison, then checked as targets.
+    pub(super) fn for_targets(&mut self) -> PResult<u32> {
+        let mut depth = 0;
+        loop {
+            let target = if self.at("*") {
+                let star = self.advance();
+                let inner = self.primary()?;
+                let end = inner.span.end;
+                self.node(NodeKind::Starred(Box::new(inner)), star.start..end)?
+            } else {
+                self.primary()?
+            };
+            check_target(&target, false)?;
+            depth = depth.max(target.depth);
+            if !self.eat(",") || self.at("in") {
+                return Ok(depth);
+            }
+        }
+    }
+
+    /// A bracketed display, from its open bracket: `(...)` (empty tuple, group, tuple,
+    /// generator expression or `(yield ...)`), `[...]` (list or list comprehension) or `{...}`
+    /// (dict, set, or their comprehensions).
+    fn display(&mut self) -> PResult<Node> {
+        let open = self.advance();
+        let (start, bracket) = (open.start, self.text(open));
+        let (close, comprehension) = match bracket {
+            "(" => (")", "GeneratorExp"),
+            "[" => ("]", "ListComp"),
+            _ => ("}", "SetComp"),
+        };
+        if self.at(close) {
+            let end = self.advance().end;
+            let kind = match bracket {
+                "(" => NodeKind::Tuple(Vec::new()),
+                "[" => NodeKind::List(Vec::new()),
+                _ => NodeKind::Dict(Vec::new()),
+            };
+            return self.node(kind, start..end);
+        }
+        if bracket == "{" && self.at("**") {
+            return self.dict_rest(start, Vec::new());
+        }
+        if bracket == "(" && self.at("yield") {
+            let mut inner = self.yield_expr()?;
+            self.expect(")")?;
+            inner.parenthesized = true;
+            return Ok(inner);
+        }
+        let first = self.star_named_expression()?;
+        if bracket == "{" && self.at(":") && !is_starred(&first) {
+            ensure(
+                !matches!(first.kind, NodeKind::Rejected("NamedExpr", _)) || first.parenthesized,
+            )?;
+            self.advance();
+            let value = self.expression()?;
+            if self.at_for() {
+                let depth = self.for_if_clauses()?.max(first.depth).max(value.depth);
+                let end = self.expect("}")?.end;
+                return self.reject("DictComp", start..end, depth);
+            }
+            if !self.eat(",") {
+                let end = self.expect("}")?.end;
+                return self.node(NodeKind::Dict(vec![(Some(first), value)]), start..end);
+            }
+            return self.dict_rest(start, vec![(Some(first), value)]);
+        }
+        if self.at_for() {
+            if is_starred(&first) {
+                let message = "iterable unpacking cannot be used in comprehension";
+                return Err(syntax(message, first.span.clone()));
+            }
+            let depth = self.for_if_clauses()?.max(first.depth);
+            let end = self.expect(close)?.end;
+            return self.reject(comprehension, start..end, depth);
+        }
+        if bracket == "(" && self.eat(")") {
+            if is_starred(&first) {
+                return Err(syntax(
+                    "cannot use starred expression here",
+                    first.span.clone(),
+                ));
+            }
+            let mut inner = first;
+            inner.parenthesized = true;
+            return Ok(inner);
+        }
+        ensure(bracket != "(" || self.at(","))?;
+        let mut items = vec![first];
+        while self.eat(",") && !self.at(close) {
+            items.push(self.star_named_expression()?);
+        }
+        let end = self.expect(close)?.end;
+        let mut node = match bracket {
+            "(" => self.node(NodeKind::Tuple(items), start..end)?,
+            "[" => self.node(NodeKind::List(items), start..end)?,
+            _ => {
+                let depth = items.iter().map(|n| n.depth).max().unwrap_or(0);
+                self.reject("Set", start..end, depth)?
+            }
+        };
+        node.parenthesized = bracket == "(";
+        Ok(node)
+    }
+
+    /// The rest of a dict display, after a comma (or at a leading `**`).
+    fn dict_rest(&mut self, start: usize, mut items: Vec<(Option<Node>, Node)>) -> PResult<Node> {
+        while !self.at("}") {
+            if self.eat("**") {
+                items.push((None, self.bitwise_or()?));
+            } else {
+                let key = self.expression()?;
+                self.expect(":")?;
+                items.push((Some(key), self.expression()?));
+            }
+            if !self.eat(",") {
+                break;
+            }
+        }
+        let end = self.expect("}")?.end;
+        self.node(NodeKind::Dict(items), start..end)
+    }
+
+    /// Call arguments after `(`, up to (not including) `)`.
+    #[allow(clippy::type_complexity)]
+    pub(super) fn call_arguments(&mut self) -> PResult<(Vec<Node>, Vec<(Option<String>, Node)>)> {
+        let (mut args, mut keywords) = (Vec::new(), Vec::new());
+        let (mut seen_kw, mut seen_dstar) = (false, false);
+        while !self.at(")") {
+            if self.at("*") {
+                let star = self.peek().start;
+                let arg = self.starred(true)?.ok_or(Fail::Generic)?;
+                if seen_dstar {
+                    let msg = "iterable argument unpacking follows keyword argument unpacking";
+                    return Err(syntax(msg, star..arg.span.end));
+                }
+                args.push(arg);
+            } else if self.eat("**") {
+                keywords.push((None, self.expression()?));
+                seen_dstar = true;
+            } else if self.is_name() && self.at_n(1, "=") {
+                let name = self.advance();
+                self.advance();
+                keywords.push((Some(self.name_text(name)), self.expression()?));
+                seen_kw = true;
+            } else {
+                if seen_dstar || seen_kw {
+                    return Err(syntax(
+                        "positional argument follows keyword argument",
+                        self.peek().span(),
+                    ));
+                }
+                let value = self.named_expression()?;
+                if self.at("=") {
+                    let msg = "expression cannot contain assignment, perhaps you meant \"==\"?";
+                    return Err(syntax(msg, value.span.clone()));
+                }
+                if !self.at_for() {
+                    args.push(value);
+                } else {
+                    // A generator expression written directly as an argument: `f(x for x in y)`.
+                    let start = value.span.start;
+                    let depth = self.for_if_clauses()?.max(value.depth);
+                    let span = start..self.prev_end();
+                    let genexp = self.reject("GeneratorExp", span.clone(), depth)?;
+                    if !args.is_empty() || !keywords.is_empty() || !self.at(")") {
+                        return Err(syntax("Generator expression must be parenthesized", span));
+                    }
+                    args.push(genexp);
+                    break;
+                }
+            }
+            if !self.eat(",") {
+                break;
+            }
+        }
+        Ok((args, keywords))
+    }
+
+    /// The index of a subscript (`slices`): one item, or a tuple of items and slices.
+    fn slices(&mut self) -> PResult<Node> {
+        let first = self.slice_item()?;
+        if !self.at(",") && !is_starred(&first) {
+            return Ok(first);
+        }
+        let start = first.span.start;
+        let mut items = vec![first];
+        while self.eat(",") && !self.at("]") {
+            items.push(self.slice_item()?);
+        }
+        self.node(NodeKind::Tuple(items), start..self.prev_end())
+    }
+
+    fn slice_item(&mut self) -> PResult<Node> {
+        if let Some(node) = self.starred(true)? {
+            return Ok(node);
+        }
+        let start = self.peek().start;
+        let mut depth = 0;
+        if !self.at(":") {
+            let lower = self.named_expression()?;
+            if !self.at(":") {
+                return Ok(lower);
+            }
+            depth = lower.depth;
+        }
+        self.expect(":")?;
+        let bound = |p: &mut Self| p.starts_expression() && !p.at("*");
+        if bound(self) {
+            depth = depth.max(self.expression()?.depth);
+        }
+        if self.eat(":") && bound(self) {
+            depth = depth.max(self.expression()?.depth);
+        }
+        let span = start..self.prev_end();
+        self.reject("Slice", span, depth)
     }
 }

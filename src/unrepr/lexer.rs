@@ -2,35 +2,34 @@
 //!
 //! CherryPy hands `'__tempvalue__ = ' + text` to `ast.parse`, so the text is tokenized as the
 //! rest of a line that is not at its start: the first line never produces an `INDENT`. The
-//! rules below follow CPython 3.11's `Parser/tokenizer.c` in behaviour (which character
-//! sequences are accepted, which errors are raised and whether they are raised at once or
-//! only when the parser reaches them); see the `Kind::Stop` and `Lexed::hard_error` docs.
+//! rules follow CPython 3.11's `Parser/tokenizer.c` in behaviour: which character sequences are
+//! accepted, which errors are raised, and whether at once (`Lexed::hard_error`) or only when
+//! the parser reaches them (`Kind::Stop`).
 //!
-//! Indentation is not tracked: configparser strips every line of a value, so a line can
-//! start with white space only when an interpolation that gives an empty string comes
-//! first (`%(empty)s  pass`). Such a line gives an `Indent` token, which no rule accepts.
+//! Indentation is not tracked: configparser strips every line of a value, so a line can start
+//! with white space only after an interpolation that gives an empty string (`%(empty)s  pass`).
+//! Such a line gives an `Indent` token, which no rule accepts.
 
 use std::ops::Range;
 
-use super::syntax::SyntaxError;
+use super::parser::SyntaxError;
 
-/// What a token is. Operators are kept as text (`Token::text`) and compared by the parser.
+/// What a token is. Operators are kept as text and compared by the parser.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Kind {
     Name,
     Number,
     String,
-    /// Any operator or delimiter, including characters Python turns into a generic `OP`
-    /// token that no grammar rule accepts (`$`, `?`, `!`, `` ` ``).
+    /// Any operator or delimiter, including characters no grammar rule accepts (`$`, `?`).
     Op,
     Newline,
     /// White space at the start of a line (outside brackets).
     Indent,
     EndMarker,
-    /// Where the tokenizer stopped without raising: CPython only sets `tok->done`, so the
+    /// Where the tokenizer stopped without raising (CPython only sets `tok->done`): the
     /// problem is reported only if the parser asks for this token.
     Stop(Stop),
-    /// Where the tokenizer raised a `SyntaxError` (see `Lexed::hard_error`).
+    /// Where the tokenizer raised a `SyntaxError` (`Lexed::hard_error`).
     Hard,
 }
 
@@ -74,32 +73,29 @@ impl Token {
 pub(super) struct Lexed {
     /// Tokens up to and including the last one (`EndMarker`, `Stop` or `Hard`).
     pub(super) tokens: Vec<Token>,
-    /// A tokenizer `SyntaxError`. CPython raises these as soon as the tokenizer meets them,
-    /// and, after a generic "invalid syntax", tokenizes the rest of the source to look for
-    /// one, so such an error wins over a generic parser error anywhere before it.
+    /// A tokenizer `SyntaxError`. CPython raises these at once and, after a generic "invalid
+    /// syntax", tokenizes the rest of the source to look for one, so it wins over a generic
+    /// parser error anywhere before it.
     pub(super) hard_error: Option<SyntaxError>,
-    /// Innermost bracket still open where the tokenizer stopped (offset of the bracket).
+    /// Offset of the innermost bracket still open where the tokenizer stopped.
     pub(super) unclosed: Option<usize>,
 }
 
 /// Tokenizes `src` completely (up to the first error).
 pub(super) fn tokenize(src: &str) -> Lexed {
+    let tokens = Vec::with_capacity(src.len() / 2 + 4);
     let mut lx = Lexer {
         src: src.as_bytes(),
         text: src,
         pos: 0,
-        tokens: Vec::with_capacity(src.len() / 2 + 4),
+        tokens,
         parens: Vec::new(),
         at_bol: false,
         line_has_token: true,
     };
     let hard_error = lx.run().err();
     if hard_error.is_some() {
-        lx.tokens.push(Token {
-            kind: Kind::Hard,
-            start: lx.pos,
-            end: lx.pos,
-        });
+        lx.push(Kind::Hard, lx.pos, lx.pos);
     }
     let unclosed = lx.parens.last().map(|&(_, at)| at);
     Lexed {
@@ -109,24 +105,25 @@ pub(super) fn tokenize(src: &str) -> Lexed {
     }
 }
 
-pub(super) struct Lexer<'a> {
-    pub(super) src: &'a [u8],
-    pub(super) text: &'a str,
-    pub(super) pos: usize,
-    pub(super) tokens: Vec<Token>,
+struct Lexer<'a> {
+    src: &'a [u8],
+    text: &'a str,
+    pos: usize,
+    tokens: Vec<Token>,
     /// Open brackets: the bracket byte and its offset.
-    pub(super) parens: Vec<(u8, usize)>,
-    pub(super) at_bol: bool,
+    parens: Vec<(u8, usize)>,
+    at_bol: bool,
     /// Whether the current logical line has produced a token (so that the implicit final
     /// newline CPython appends to string input yields a NEWLINE).
-    pub(super) line_has_token: bool,
+    line_has_token: bool,
 }
 
-/// Identifier characters as CPython's `is_potential_identifier_char`: ASCII letters and
-/// digits, `_`, and every non-ASCII byte (checked later as a whole identifier).
-pub(super) fn is_ident_byte(b: u8) -> bool {
+/// CPython's `is_potential_identifier_char`: every non-ASCII byte counts (checked later).
+fn is_ident_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
 }
+
+use super::parser::syntax_error as error;
 
 impl Lexer<'_> {
     fn peek(&self, off: usize) -> Option<u8> {
@@ -134,7 +131,7 @@ impl Lexer<'_> {
     }
 
     /// Length of the line break at `at` (`\n`, `\r\n` or `\r`), if any.
-    pub(super) fn newline_at(&self, at: usize) -> Option<usize> {
+    fn newline_at(&self, at: usize) -> Option<usize> {
         match self.src.get(at) {
             Some(b'\n') => Some(1),
             Some(b'\r') => Some(if self.src.get(at + 1) == Some(&b'\n') {
@@ -146,21 +143,18 @@ impl Lexer<'_> {
         }
     }
 
-    pub(super) fn push(&mut self, kind: Kind, start: usize, end: usize) {
+    fn push(&mut self, kind: Kind, start: usize, end: usize) {
         self.tokens.push(Token { kind, start, end });
-        if !matches!(kind, Kind::Newline | Kind::Indent) {
-            self.line_has_token = true;
-        }
+        self.line_has_token |= !matches!(kind, Kind::Newline | Kind::Indent);
     }
 
-    pub(super) fn error(&self, message: String, at: Range<usize>) -> SyntaxError {
-        SyntaxError::new(message, at)
+    fn line_of(&self, at: usize) -> usize {
+        1 + self.text[..at].matches('\n').count()
     }
 
     fn run(&mut self) -> Result<(), SyntaxError> {
         loop {
-            if self.at_bol {
-                self.at_bol = false;
+            if std::mem::take(&mut self.at_bol) {
                 self.indentation();
             }
             while matches!(self.peek(0), Some(b' ' | b'\t' | b'\x0c')) {
@@ -173,52 +167,39 @@ impl Lexer<'_> {
                     self.pos += 1;
                 }
             }
-            let mut start = self.pos;
+            let start = self.pos;
             let Some(c) = self.peek(0) else {
-                return self.end_of_input(comment_at);
+                self.end_of_input(comment_at);
+                return Ok(());
             };
             if let Some(len) = self.newline_at(start) {
                 self.pos += len;
                 if self.parens.is_empty() && self.line_has_token {
-                    let end = start + len;
-                    start = comment_at;
-                    self.push(Kind::Newline, start, end);
+                    self.push(Kind::Newline, comment_at, start + len);
                     self.line_has_token = false;
                 }
                 self.at_bol = true;
-                continue;
-            }
-            if c == b'\\' {
+            } else if c == b'\\' {
                 match self.newline_at(start + 1) {
-                    // The newline CPython appends to the source follows the backslash.
-                    None if start + 1 == self.src.len() => {
-                        self.push(Kind::Stop(Stop::Eof), start + 1, start + 1);
-                        return Ok(());
-                    }
-                    None => {
+                    // At the end, or before the newline CPython appends to the source: reported
+                    // just after the backslash.
+                    Some(len) if start + 1 + len < self.src.len() => self.pos = start + 1 + len,
+                    None if start + 1 != self.src.len() => {
                         self.push(Kind::Stop(Stop::LineCont), start + 1, start + 1);
                         return Ok(());
                     }
-                    Some(len) => {
-                        self.pos = start + 1 + len;
-                        if self.pos >= self.src.len() {
-                            // CPython reports it just after the backslash.
-                            self.push(Kind::Stop(Stop::Eof), start + 1, start + 1);
-                            return Ok(());
-                        }
-                        continue;
+                    _ => {
+                        self.push(Kind::Stop(Stop::Eof), start + 1, start + 1);
+                        return Ok(());
                     }
                 }
-            }
-            if is_ident_byte(c) && !c.is_ascii_digit() {
+            } else if is_ident_byte(c) && !c.is_ascii_digit() {
                 self.name_or_string(start)?;
             } else if c.is_ascii_digit()
                 || (c == b'.' && self.peek(1).is_some_and(|d| d.is_ascii_digit()))
             {
-                let end = super::number::scan(self.src, start)
-                    .map_err(|(msg, at)| self.error(msg, at))?;
-                self.pos = end;
-                self.push(Kind::Number, start, end);
+                self.pos = scan_number(self.src, start).map_err(|(msg, at)| error(msg, at))?;
+                self.push(Kind::Number, start, self.pos);
             } else if c == b'"' || c == b'\'' {
                 self.string(start, start)?;
             } else {
@@ -228,9 +209,8 @@ impl Lexer<'_> {
     }
 
     /// White space at the start of a line gives an `Indent` token, unless the line is blank
-    /// or a comment or inside brackets (CPython's `blankline`). As in CPython 3.11, a
-    /// backslash continuation there carries the measuring on to the next line (`\\` then
-    /// ` 2` is indented), and a form feed resets the column.
+    /// or a comment or inside brackets. As in CPython 3.11, a backslash continuation there
+    /// carries the measuring on to the next line, and a form feed resets the column.
     fn indentation(&mut self) {
         let mut col = 0;
         loop {
@@ -246,7 +226,6 @@ impl Lexer<'_> {
             }
             self.pos += 1;
         }
-        // The end of the text ends a line too.
         let blank =
             matches!(self.peek(0), None | Some(b'#')) || self.newline_at(self.pos).is_some();
         if col > 0 && !blank && self.parens.is_empty() {
@@ -254,20 +233,315 @@ impl Lexer<'_> {
         }
     }
 
-    /// At the end of the text; `newline_at` is where the implicit final NEWLINE starts (at a
+    /// At the end of the text; the implicit final NEWLINE starts at `newline_at` (at a
     /// trailing comment, as in CPython).
-    fn end_of_input(&mut self, newline_at: usize) -> Result<(), SyntaxError> {
+    fn end_of_input(&mut self, newline_at: usize) {
         let end = self.src.len();
         if !self.parens.is_empty() {
-            self.push(Kind::Stop(Stop::Unclosed), end, end);
-            return Ok(());
+            return self.push(Kind::Stop(Stop::Unclosed), end, end);
         }
-        // CPython appends a newline to string input that lacks one.
         if self.line_has_token {
             self.push(Kind::Newline, newline_at, end);
-            self.line_has_token = false;
         }
         self.push(Kind::EndMarker, end, end);
+    }
+
+    /// A name, or a string with a prefix (`b`, `r`, `u`, `f` and their legal combinations).
+    fn name_or_string(&mut self, start: usize) -> Result<(), SyntaxError> {
+        // The legal prefixes, in any case, directly before the quote.
+        let prefix = |n: usize| {
+            matches!(self.src.get(start + n), Some(b'"' | b'\''))
+                && ["b", "r", "u", "f", "br", "rb", "fr", "rf"]
+                    .iter()
+                    .any(|p| self.text[start..start + n].eq_ignore_ascii_case(p))
+        };
+        if let Some(n) = [1, 2].into_iter().find(|&n| prefix(n)) {
+            return self.string(start, start + n);
+        }
+        let len = self.src[start..]
+            .iter()
+            .take_while(|&&c| is_ident_byte(c))
+            .count();
+        self.pos = start + len;
+        // CPython's `verify_identifier`: XID_Start (or `_`) then XID_Continue.
+        for (i, ch) in self.text[start..self.pos]
+            .char_indices()
+            .filter(|(_, c)| !c.is_ascii())
+        {
+            let ok = if i == 0 {
+                ch == '_' || unicode_ident::is_xid_start(ch)
+            } else {
+                unicode_ident::is_xid_continue(ch)
+            };
+            if !ok {
+                let (at, code) = (start + i, u32::from(ch));
+                let msg = if super::repr::is_printable(ch) {
+                    format!("invalid character '{ch}' (U+{code:04X})")
+                } else {
+                    format!("invalid non-printable character U+{code:04X}")
+                };
+                return Err(error(msg, at..at + ch.len_utf8()));
+            }
+        }
+        self.push(Kind::Name, start, self.pos);
         Ok(())
     }
+
+    /// A string literal whose opening quote is at `quote_at` (prefix from `start`).
+    fn string(&mut self, start: usize, quote_at: usize) -> Result<(), SyntaxError> {
+        let quote = self.src[quote_at];
+        let triple = self.src.get(quote_at + 1) == Some(&quote)
+            && self.src.get(quote_at + 2) == Some(&quote);
+        let need = if triple { 3 } else { 1 };
+        let (mut at, mut run) = (quote_at + need, 0);
+        while run < need {
+            let Some(&c) = self
+                .src
+                .get(at)
+                .filter(|_| triple || self.newline_at(at).is_none())
+            else {
+                // CPython names the line where it noticed: the string's own line for a
+                // one-line string, the last line for a triple-quoted one.
+                let (what, line) = if triple {
+                    (
+                        "unterminated triple-quoted string literal",
+                        self.line_of(self.text.trim_end_matches('\n').len()),
+                    )
+                } else {
+                    ("unterminated string literal", self.line_of(start))
+                };
+                return Err(error(
+                    format!("{what} (detected at line {line})"),
+                    start..start + 1,
+                ));
+            };
+            at += 1;
+            if c == quote {
+                run += 1;
+            } else {
+                run = 0;
+                if c == b'\\' && at < self.src.len() {
+                    at += self.newline_at(at).unwrap_or(1);
+                }
+            }
+        }
+        self.pos = at;
+        self.push(Kind::String, start, at);
+        Ok(())
+    }
+
+    fn operator(&mut self, start: usize, c: u8) -> Result<(), SyntaxError> {
+        // Python 3.11's two- and three-character operators (`PyToken_TwoChars`/`ThreeChars`).
+        let rest = &self.text[start..];
+        let len = if ["**=", "...", "//=", "<<=", ">>="]
+            .iter()
+            .any(|o| rest.starts_with(o))
+        {
+            3
+        } else if [
+            "!=", "%=", "&=", "*=", "+=", "-=", "/=", ":=", "<=", "==", ">=", "@=", "^=", "|=",
+            "**", "->", "//", "<<", "<>", ">>",
+        ]
+        .iter()
+        .any(|o| rest.starts_with(o))
+        {
+            2
+        } else {
+            1
+        };
+        match c {
+            // Python's `MAXLEVEL`: the 201st open bracket is an error.
+            b'(' | b'[' | b'{' if self.parens.len() >= 200 => {
+                return Err(error("too many nested parentheses", start..start + 1));
+            }
+            b'(' | b'[' | b'{' => self.parens.push((c, start)),
+            b')' | b']' | b'}' => {
+                let Some((open, open_at)) = self.parens.pop() else {
+                    return Err(error(
+                        format!("unmatched '{}'", c as char),
+                        start..start + 1,
+                    ));
+                };
+                if c != closing(open) {
+                    let (open_line, line) = (self.line_of(open_at), self.line_of(start));
+                    let mut msg = format!(
+                        "closing parenthesis '{}' does not match opening parenthesis '{}'",
+                        c as char, open as char
+                    );
+                    if open_line != line {
+                        msg += &format!(" on line {open_line}");
+                    }
+                    return Err(error(msg, start..start + 1));
+                }
+            }
+            _ => {}
+        }
+        self.pos = start + len;
+        self.push(Kind::Op, start, start + len);
+        Ok(())
+    }
+}
+
+/// The bracket that closes `open`.
+pub(super) fn closing(open: u8) -> u8 {
+    match open {
+        b'(' => b')',
+        b'[' => b']',
+        _ => b'}',
+    }
+}
+
+type ScanError = (String, Range<usize>);
+
+fn at(src: &[u8], i: usize) -> u8 {
+    src.get(i).copied().unwrap_or(0)
+}
+
+/// An error found with the scan at `pos`; CPython reports the last character it consumed.
+fn err(msg: impl Into<String>, pos: usize) -> ScanError {
+    let at = pos.saturating_sub(1);
+    (msg.into(), at..at + 1)
+}
+
+/// Scans the numeric literal starting at `start` (a digit, or `.` before a digit) and returns
+/// where it ends, with CPython 3.11's errors.
+fn scan_number(src: &[u8], start: usize) -> Result<usize, ScanError> {
+    if at(src, start) == b'.' {
+        return fraction(src, start + 1);
+    }
+    let mut pos = start;
+    let mut leading_zeros = None;
+    if at(src, start) == b'0' {
+        match at(src, start + 1).to_ascii_lowercase() {
+            b'x' => return radix_digits(src, start + 2, 16, "hexadecimal"),
+            b'o' => return radix_digits(src, start + 2, 8, "octal"),
+            b'b' => return radix_digits(src, start + 2, 2, "binary"),
+            _ => {}
+        }
+        // Zeros, maybe an old-style octal, maybe the integer part of a float.
+        pos += 1;
+        loop {
+            if at(src, pos) == b'_' {
+                pos += 1;
+                if !at(src, pos).is_ascii_digit() {
+                    return Err(err("invalid decimal literal", pos));
+                }
+            }
+            if at(src, pos) != b'0' {
+                break;
+            }
+            pos += 1;
+        }
+        leading_zeros = at(src, pos).is_ascii_digit().then_some(pos);
+    }
+    pos = decimal_tail(src, pos)?;
+    match (at(src, pos), leading_zeros) {
+        (b'.', _) => fraction(src, pos + 1),
+        (b'e' | b'E', _) => exponent(src, pos),
+        (b'j' | b'J', _) => imaginary(src, pos),
+        (_, Some(end)) => Err((
+            "leading zeros in decimal integer literals are not permitted; use an 0o prefix for octal integers".into(),
+            start..end,
+        )),
+        _ => verify_end(src, pos, "decimal").map(|()| pos),
+    }
+}
+
+/// CPython's `verify_end_of_number`: a literal directly followed by a letter is an error,
+/// except before the keywords valid code can put there (`1if x else y`), which only warn.
+fn verify_end(src: &[u8], pos: usize, kind: &str) -> Result<(), ScanError> {
+    let rest = &src[pos.min(src.len())..];
+    let keyword_follows = ["and", "else", "for", "if", "in", "is", "or", "not"]
+        .iter()
+        .any(|k| rest.starts_with(k.as_bytes()));
+    if !keyword_follows && is_ident_byte(at(src, pos)) {
+        return Err(err(format!("invalid {kind} literal"), pos));
+    }
+    Ok(())
+}
+
+/// Digits (with single underscores between them) from `pos`; returns the end.
+fn decimal_tail(src: &[u8], mut pos: usize) -> Result<usize, ScanError> {
+    loop {
+        while at(src, pos).is_ascii_digit() {
+            pos += 1;
+        }
+        if at(src, pos) != b'_' {
+            return Ok(pos);
+        }
+        pos += 1;
+        if !at(src, pos).is_ascii_digit() {
+            return Err(err("invalid decimal literal", pos));
+        }
+    }
+}
+
+/// Digits of a `0x`/`0o`/`0b` literal from `pos` (just after the prefix).
+fn radix_digits(src: &[u8], mut pos: usize, radix: u32, kind: &str) -> Result<usize, ScanError> {
+    let is_digit = |c: u8| (c as char).is_digit(radix);
+    let bad_digit = |pos: usize| {
+        let c = at(src, pos);
+        (radix != 16 && c.is_ascii_digit()).then(|| {
+            err(
+                format!("invalid digit '{}' in {kind} literal", c as char),
+                pos + 1,
+            )
+        })
+    };
+    loop {
+        if at(src, pos) == b'_' {
+            pos += 1;
+        }
+        if !is_digit(at(src, pos)) {
+            return Err(
+                bad_digit(pos).unwrap_or_else(|| err(format!("invalid {kind} literal"), pos))
+            );
+        }
+        while is_digit(at(src, pos)) {
+            pos += 1;
+        }
+        if at(src, pos) != b'_' {
+            break;
+        }
+    }
+    if let Some(e) = bad_digit(pos) {
+        return Err(e);
+    }
+    verify_end(src, pos, kind).map(|()| pos)
+}
+
+/// After the `.` of a float.
+fn fraction(src: &[u8], mut pos: usize) -> Result<usize, ScanError> {
+    if at(src, pos).is_ascii_digit() {
+        pos = decimal_tail(src, pos)?;
+    }
+    match at(src, pos) {
+        b'e' | b'E' => exponent(src, pos),
+        b'j' | b'J' => imaginary(src, pos),
+        _ => verify_end(src, pos, "decimal").map(|()| pos),
+    }
+}
+
+/// At the `e` of an exponent. An `e` not followed by digits ends the number before the `e`
+/// (so that `1else` reads as `1 else`), unless it starts an identifier.
+fn exponent(src: &[u8], e_pos: usize) -> Result<usize, ScanError> {
+    let mut pos = e_pos + 1;
+    if matches!(at(src, pos), b'+' | b'-') {
+        pos += 1;
+        if !at(src, pos).is_ascii_digit() {
+            return Err(err("invalid decimal literal", pos));
+        }
+    } else if !at(src, pos).is_ascii_digit() {
+        return verify_end(src, e_pos, "decimal").map(|()| e_pos);
+    }
+    pos = decimal_tail(src, pos)?;
+    if matches!(at(src, pos), b'j' | b'J') {
+        return imaginary(src, pos);
+    }
+    verify_end(src, pos, "decimal").map(|()| pos)
+}
+
+/// At the `j` of an imaginary literal.
+fn imaginary(src: &[u8], j_pos: usize) -> Result<usize, ScanError> {
+    verify_end(src, j_pos + 1, "imaginary").map(|()| j_pos + 1)
 }

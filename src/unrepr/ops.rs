@@ -4,28 +4,24 @@
 //! expression. Results are bounded (see [`MAX_WEIGHT`]) where Python would happily build
 //! gigabytes or fail with `MemoryError`.
 
-use num_bigint::BigInt;
-use num_traits::ToPrimitive;
+use std::collections::HashMap;
 
-use super::value::Value;
+use num_bigint::BigInt;
+use num_traits::{FromPrimitive, ToPrimitive};
+
+use super::codes::{INDEX, TOO_LARGE, TYPE};
+use super::value::{Expr, Value};
 
 /// Largest result we build: 16 MiB, counting string and bytes contents by their length and
-/// every item of a list, tuple or dict as 16 bytes (so a million items). CherryPy would go
-/// on until `MemoryError`; a config never needs this much.
+/// every item of a list, tuple or dict as 16 bytes (so a million items). CherryPy would go on
+/// until `MemoryError`; a config never needs this much.
 pub(super) const MAX_WEIGHT: usize = 16 << 20;
 /// Largest integer result, in bits (about 2.5 million decimal digits).
 const MAX_INT_BITS: u64 = 1 << 23;
 
-/// Why an operation failed, as the Python exception class it stands for.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) enum OpError {
-    /// `TypeError`.
-    Type(String),
-    /// `IndexError` or `KeyError`.
-    Index(String),
-    /// `OverflowError` / `MemoryError`, or our own size bound.
-    TooLarge(String),
-}
+/// Why an operation failed: the error code of the Python exception it stands for, and its
+/// message.
+pub(super) type OpError = (&'static str, String);
 
 type OpResult = Result<Value, OpError>;
 
@@ -38,220 +34,161 @@ pub(super) fn py_type(v: &Value) -> &'static str {
     }
 }
 
-/// A number operand, with `bool` as an `int`.
-enum Num {
-    Int(BigInt),
-    Float(f64),
-    Complex(f64, f64),
-}
-
-fn num(v: &Value) -> Option<Num> {
-    Some(match v {
-        Value::Bool(b) => Num::Int(BigInt::from(u8::from(*b))),
-        Value::Int(i) => Num::Int(i.clone()),
-        Value::Float(f) => Num::Float(*f),
-        Value::Complex { re, im } => Num::Complex(*re, *im),
-        _ => return None,
-    })
-}
-
-/// `float(i)`, which raises `OverflowError` past the float range.
-pub(super) fn int_to_f64(i: &BigInt) -> Result<f64, OpError> {
-    let f = if i.bits() > 1100 {
-        f64::INFINITY
-    } else {
-        i.to_f64().unwrap_or(f64::INFINITY)
-    };
-    if f.is_finite() {
-        Ok(f)
-    } else {
-        Err(OpError::TooLarge(
-            "int too large to convert to float".into(),
-        ))
-    }
-}
-
-fn as_complex(n: &Num) -> Result<(f64, f64), OpError> {
-    Ok(match n {
-        Num::Int(i) => (int_to_f64(i)?, 0.0),
-        Num::Float(f) => (*f, 0.0),
-        Num::Complex(re, im) => (*re, *im),
-    })
-}
-
-fn check_int(i: BigInt) -> OpResult {
-    if i.bits() > MAX_INT_BITS {
-        return Err(OpError::TooLarge("integer result too large".into()));
-    }
-    Ok(Value::Int(i))
-}
-
-fn arith(a: Num, b: Num, mul: bool) -> OpResult {
-    match (&a, &b) {
-        (Num::Int(x), Num::Int(y)) => {
-            if mul && x.bits() + y.bits() > MAX_INT_BITS + 1 {
-                return Err(OpError::TooLarge("integer result too large".into()));
-            }
-            check_int(if mul { x * y } else { x + y })
-        }
-        (Num::Complex(..), _) | (_, Num::Complex(..)) => {
-            // CPython converts the other operand to `complex(x, 0.0)` and uses the full
-            // formulas, which matters for signed zeros, inf and nan.
-            let ((ar, ai), (br, bi)) = (as_complex(&a)?, as_complex(&b)?);
-            let (re, im) = if mul {
-                (ar * br - ai * bi, ar * bi + ai * br)
-            } else {
-                (ar + br, ai + bi)
-            };
-            Ok(Value::Complex { re, im })
-        }
-        _ => {
-            let (x, y) = (as_complex(&a)?.0, as_complex(&b)?.0);
-            Ok(Value::Float(if mul { x * y } else { x + y }))
-        }
-    }
-}
-
 /// How much memory a value stands for (see [`MAX_WEIGHT`]).
 pub(crate) fn weight(v: &Value) -> usize {
+    let sum =
+        |items: &mut dyn Iterator<Item = &Value>| items.map(weight).fold(16, usize::saturating_add);
     match v {
         Value::Str(s) => 16 + s.len(),
         Value::Bytes(b) => 16 + b.len(),
-        Value::List(items) | Value::Tuple(items) => {
-            items.iter().map(weight).fold(16, usize::saturating_add)
-        }
-        Value::Dict(items) => items
-            .iter()
-            .map(|(k, v)| weight(k).saturating_add(weight(v)))
-            .fold(16, usize::saturating_add),
+        Value::List(items) | Value::Tuple(items) => sum(&mut items.iter()),
+        Value::Dict(items) => sum(&mut items.iter().flat_map(|(k, v)| [k, v])),
         Value::Expr(_) => 64,
         _ => 16,
     }
 }
 
 fn too_large() -> OpError {
-    OpError::TooLarge(format!(
-        "the result would be larger than {} MiB",
-        MAX_WEIGHT >> 20
-    ))
+    (
+        TOO_LARGE,
+        format!("the result would be larger than {} MiB", MAX_WEIGHT >> 20),
+    )
+}
+
+/// An `int` operand (`bool` is one).
+fn int(v: &Value) -> Option<BigInt> {
+    match v {
+        Value::Bool(b) => Some(BigInt::from(u8::from(*b))),
+        Value::Int(i) => Some(i.clone()),
+        _ => None,
+    }
+}
+
+/// `float(i)`, which raises `OverflowError` past the float range.
+fn int_to_f64(i: &BigInt) -> Result<f64, OpError> {
+    let f = if i.bits() > 1100 { None } else { i.to_f64() };
+    f.filter(|f| f.is_finite())
+        .ok_or((TOO_LARGE, "int too large to convert to float".into()))
+}
+
+/// A number operand as `complex` parts, with whether it is one (`None`: not a number).
+fn complex(v: &Value) -> Option<Result<(f64, f64, bool), OpError>> {
+    Some(match v {
+        Value::Float(f) => Ok((*f, 0.0, false)),
+        Value::Complex { re, im } => Ok((*re, *im, true)),
+        _ => int_to_f64(&int(v)?).map(|f| (f, 0.0, false)),
+    })
+}
+
+/// `a + b` or `a * b` on numbers; `None` if an operand is not a number.
+fn arith(a: &Value, b: &Value, mul: bool) -> Option<OpResult> {
+    let (x, y) = (complex(a)?, complex(b)?);
+    let too_large = || Err((TOO_LARGE, "integer result too large".to_string()));
+    if let (Some(x), Some(y)) = (int(a), int(b)) {
+        if mul && x.bits() + y.bits() > MAX_INT_BITS + 1 {
+            return Some(too_large());
+        }
+        let i = if mul { x * y } else { x + y };
+        return Some(if i.bits() > MAX_INT_BITS {
+            too_large()
+        } else {
+            Ok(Value::Int(i))
+        });
+    }
+    let ((ar, ai, ac), (br, bi, bc)) = match (x, y) {
+        (Ok(x), Ok(y)) => (x, y),
+        (Err(e), _) | (_, Err(e)) => return Some(Err(e)),
+    };
+    // CPython converts the other operand to `complex(x, 0.0)` and uses the full formulas,
+    // which matters for signed zeros, inf and nan.
+    let (re, im) = if mul {
+        (ar * br - ai * bi, ar * bi + ai * br)
+    } else {
+        (ar + br, ai + bi)
+    };
+    Some(Ok(if ac || bc {
+        Value::Complex { re, im }
+    } else {
+        Value::Float(re)
+    }))
 }
 
 /// `a + b`.
 pub(super) fn add(a: Value, b: Value) -> OpResult {
-    if let (Some(x), Some(y)) = (num(&a), num(&b)) {
-        return arith(x, y, false);
+    if let Some(r) = arith(&a, &b, false) {
+        return r;
     }
     if weight(&a).saturating_add(weight(&b)) > MAX_WEIGHT {
         return Err(too_large());
     }
-    match (a, b) {
-        (Value::Str(mut x), Value::Str(y)) => {
-            x.push_str(&y);
-            Ok(Value::Str(x))
+    let (ta, tb) = (py_type(&a), py_type(&b));
+    let message = match (a, b) {
+        (Value::Str(x), Value::Str(y)) => return Ok(Value::Str(x + &y)),
+        (Value::Bytes(x), Value::Bytes(y)) => {
+            return Ok(Value::Bytes(x.into_iter().chain(y).collect()));
         }
-        (Value::Bytes(mut x), Value::Bytes(y)) => {
-            x.extend(y);
-            Ok(Value::Bytes(x))
+        (Value::List(x), Value::List(y)) => {
+            return Ok(Value::List(x.into_iter().chain(y).collect()));
         }
-        (Value::List(mut x), Value::List(y)) => {
-            x.extend(y);
-            Ok(Value::List(x))
+        (Value::Tuple(x), Value::Tuple(y)) => {
+            return Ok(Value::Tuple(x.into_iter().chain(y).collect()));
         }
-        (Value::Tuple(mut x), Value::Tuple(y)) => {
-            x.extend(y);
-            Ok(Value::Tuple(x))
+        (Value::Str(_) | Value::List(_) | Value::Tuple(_), _) => {
+            format!("can only concatenate {ta} (not \"{tb}\") to {ta}")
         }
-        (a, b) => Err(OpError::Type(match &a {
-            Value::Str(_) | Value::List(_) | Value::Tuple(_) => {
-                format!(
-                    "can only concatenate {} (not \"{}\") to {}",
-                    py_type(&a),
-                    py_type(&b),
-                    py_type(&a)
-                )
-            }
-            Value::Bytes(_) => format!("can't concat {} to bytes", py_type(&b)),
-            _ => format!(
-                "unsupported operand type(s) for +: '{}' and '{}'",
-                py_type(&a),
-                py_type(&b)
-            ),
-        })),
-    }
-}
-
-fn is_sequence(v: &Value) -> bool {
-    matches!(
-        v,
-        Value::Str(_) | Value::Bytes(_) | Value::List(_) | Value::Tuple(_)
-    )
+        (Value::Bytes(_), _) => format!("can't concat {tb} to bytes"),
+        _ => format!("unsupported operand type(s) for +: '{ta}' and '{tb}'"),
+    };
+    Err((TYPE, message))
 }
 
 /// `a * b`.
 pub(super) fn mul(a: Value, b: Value) -> OpResult {
-    if let (Some(x), Some(y)) = (num(&a), num(&b)) {
-        return arith(x, y, true);
+    if let Some(r) = arith(&a, &b, true) {
+        return r;
     }
-    let (seq, count) = match (is_sequence(&a), is_sequence(&b)) {
-        (true, _) => (a, b),
-        (false, true) => (b, a),
+    let (ta, tb) = (py_type(&a), py_type(&b));
+    let (seq, count) = match (&a, &b) {
+        (Value::Str(_) | Value::Bytes(_) | Value::List(_) | Value::Tuple(_), _) => (a, b),
+        (_, Value::Str(_) | Value::Bytes(_) | Value::List(_) | Value::Tuple(_)) => (b, a),
         _ => {
-            return Err(OpError::Type(format!(
-                "unsupported operand type(s) for *: '{}' and '{}'",
-                py_type(&a),
-                py_type(&b)
-            )));
+            return Err((
+                TYPE,
+                format!("unsupported operand type(s) for *: '{ta}' and '{tb}'"),
+            ));
         }
     };
-    let n = match &count {
-        Value::Int(i) => i.clone(),
-        Value::Bool(b) => BigInt::from(u8::from(*b)),
-        other => {
-            return Err(OpError::Type(format!(
-                "can't multiply sequence by non-int of type '{}'",
-                py_type(other)
-            )));
-        }
+    let Some(n) = int(&count) else {
+        let message = format!(
+            "can't multiply sequence by non-int of type '{}'",
+            py_type(&count)
+        );
+        return Err((TYPE, message));
     };
     // CPython converts the count to a C `Py_ssize_t` first.
     let Some(n) = n.to_i64() else {
-        return Err(OpError::TooLarge(
+        return Err((
+            TOO_LARGE,
             "cannot fit 'int' into an index-sized integer".into(),
         ));
     };
-    let n = usize::try_from(n).unwrap_or(0);
-    let empty = match &seq {
-        Value::Str(s) => s.is_empty(),
-        Value::Bytes(b) => b.is_empty(),
-        Value::List(v) | Value::Tuple(v) => v.is_empty(),
-        _ => true,
+    // An empty sequence weighs 16, and stays empty.
+    let n = if weight(&seq) == 16 {
+        0
+    } else {
+        usize::try_from(n).unwrap_or(0)
     };
-    if n == 0 || empty {
-        return Ok(match seq {
-            Value::Str(_) => Value::Str(String::new()),
-            Value::Bytes(_) => Value::Bytes(Vec::new()),
-            Value::List(_) => Value::List(Vec::new()),
-            _ => Value::Tuple(Vec::new()),
-        });
-    }
     if weight(&seq).saturating_sub(16).saturating_mul(n) > MAX_WEIGHT {
         return Err(too_large());
     }
+    let repeat = |items: Vec<Value>| (0..n).flat_map(|_| items.iter().cloned()).collect();
     Ok(match seq {
         Value::Str(s) => Value::Str(s.repeat(n)),
         Value::Bytes(b) => Value::Bytes(b.repeat(n)),
-        Value::List(v) => Value::List(repeat(v, n)),
-        Value::Tuple(v) => Value::Tuple(repeat(v, n)),
+        Value::List(v) => Value::List(repeat(v)),
+        Value::Tuple(v) => Value::Tuple(repeat(v)),
         other => other,
     })
-}
-
-fn repeat(items: Vec<Value>, n: usize) -> Vec<Value> {
-    let mut out = Vec::with_capacity(items.len() * n);
-    for _ in 0..n {
-        out.extend(items.iter().cloned());
-    }
-    out
 }
 
 /// `-a`.
@@ -261,9 +198,160 @@ pub(super) fn neg(a: Value) -> OpResult {
         Value::Int(i) => Ok(Value::Int(-i)),
         Value::Float(f) => Ok(Value::Float(-f)),
         Value::Complex { re, im } => Ok(Value::Complex { re: -re, im: -im }),
-        other => Err(OpError::Type(format!(
-            "bad operand type for unary -: '{}'",
-            py_type(&other)
-        ))),
+        other => Err((
+            TYPE,
+            format!("bad operand type for unary -: '{}'", py_type(&other)),
+        )),
     }
+}
+
+/// A dict key under Python's equality: equal keys have equal `HashKey`s.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum HashKey {
+    /// Any number with an integral value (`1`, `True`, `1.0`, `(1+0j)`).
+    Int(BigInt),
+    /// A non-integral float (by its bits; `-0.0` is the integer 0).
+    Float(u64),
+    Complex(u64, u64),
+    Str(String),
+    Bytes(Vec<u8>),
+    None,
+    Ellipsis,
+    Tuple(Vec<HashKey>),
+    /// A dotted name: the same name is the same object.
+    Name(String),
+    /// Equal to nothing else (`nan`, other expressions).
+    Unique(usize),
+}
+
+/// The key of a hashable value, or `TypeError: unhashable type`. `unique` numbers keys that
+/// equal nothing else.
+fn hash_key(v: &Value, unique: &mut usize) -> Result<HashKey, OpError> {
+    let mut float = |f: f64| match f {
+        f if f.is_nan() => {
+            *unique += 1;
+            HashKey::Unique(*unique)
+        }
+        f if f.is_finite() && f.fract() == 0.0 => {
+            HashKey::Int(BigInt::from_f64(f).unwrap_or_default())
+        }
+        f => HashKey::Float(f.to_bits()),
+    };
+    let zero = |x: f64| if x == 0.0 { 0.0 } else { x };
+    Ok(match v {
+        Value::None => HashKey::None,
+        Value::Ellipsis => HashKey::Ellipsis,
+        Value::Bool(_) | Value::Int(_) => HashKey::Int(int(v).unwrap_or_default()),
+        Value::Float(f) => float(*f),
+        Value::Complex { re, im } if *im == 0.0 => float(*re),
+        Value::Complex { re, im } if re.is_nan() || im.is_nan() => float(f64::NAN),
+        Value::Complex { re, im } => HashKey::Complex(zero(*re).to_bits(), zero(*im).to_bits()),
+        Value::Str(s) => HashKey::Str(s.clone()),
+        Value::Bytes(b) => HashKey::Bytes(b.clone()),
+        Value::Tuple(items) => HashKey::Tuple(
+            items
+                .iter()
+                .map(|i| hash_key(i, unique))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::List(_) | Value::Dict(_) => {
+            return Err((TYPE, format!("unhashable type: '{}'", py_type(v))));
+        }
+        Value::Expr(e) => match &**e {
+            Expr::Name { dotted, .. } => HashKey::Name(dotted.clone()),
+            _ => {
+                *unique += 1;
+                HashKey::Unique(*unique)
+            }
+        },
+    })
+}
+
+/// `dict(pairs)`: the first of equal keys is kept, with the last value. An error comes with
+/// the position in `pairs` of the key that caused it.
+pub(super) fn build_dict(
+    pairs: Vec<(Value, Value)>,
+) -> Result<Vec<(Value, Value)>, (usize, OpError)> {
+    let mut unique = 0;
+    let mut index: HashMap<HashKey, usize> = HashMap::with_capacity(pairs.len());
+    let mut out: Vec<(Value, Value)> = Vec::with_capacity(pairs.len());
+    for (pos, (k, v)) in pairs.into_iter().enumerate() {
+        let key = hash_key(&k, &mut unique).map_err(|e| (pos, e))?;
+        match index.get(&key) {
+            Some(&i) => out[i].1 = v,
+            None => {
+                index.insert(key, out.len());
+                out.push((k, v));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a value holds an expression anywhere (whose Python value is unknown).
+fn contains_expr(v: &Value) -> bool {
+    match v {
+        Value::Expr(_) => true,
+        Value::List(items) | Value::Tuple(items) => items.iter().any(contains_expr),
+        Value::Dict(items) => items
+            .iter()
+            .any(|(k, v)| contains_expr(k) || contains_expr(v)),
+        _ => false,
+    }
+}
+
+/// `value[index]` on literals. `Ok(None)` when the answer depends on an expression (a dict
+/// with expression keys that might equal the index).
+pub(super) fn subscript(value: &Value, index: &Value) -> Result<Option<Value>, OpError> {
+    let (len, what) = match value {
+        Value::List(v) => (v.len(), "list"),
+        Value::Tuple(v) => (v.len(), "tuple"),
+        Value::Str(s) => (s.chars().count(), "string"),
+        Value::Bytes(b) => (b.len(), "index"),
+        Value::Dict(items) => {
+            let mut unique = 0;
+            let key = hash_key(index, &mut unique)?;
+            for (k, v) in items {
+                if hash_key(k, &mut unique)? == key {
+                    return Ok(Some(v.clone()));
+                }
+            }
+            // A key that is an expression might equal the index: only running it would tell.
+            if items.iter().any(|(k, _)| contains_expr(k)) || contains_expr(index) {
+                return Ok(None);
+            }
+            return Err((INDEX, format!("KeyError: {}", index.python_repr())));
+        }
+        other => {
+            return Err((
+                TYPE,
+                format!("'{}' object is not subscriptable", py_type(other)),
+            ));
+        }
+    };
+    let Some(i) = int(index) else {
+        let (vt, it) = (py_type(value), py_type(index));
+        return Err((
+            TYPE,
+            match value {
+                Value::Str(_) => format!("string indices must be integers, not '{it}'"),
+                Value::Bytes(_) => format!("byte indices must be integers or slices, not {it}"),
+                _ => format!("{vt} indices must be integers or slices, not {it}"),
+            },
+        ));
+    };
+    let Some(i) = i.to_i64() else {
+        return Err((INDEX, "cannot fit 'int' into an index-sized integer".into()));
+    };
+    let at = if i < 0 { i + len as i64 } else { i };
+    if at < 0 || at >= len as i64 {
+        return Err((INDEX, format!("{what} index out of range")));
+    }
+    let at = at as usize;
+    Ok(Some(match value {
+        Value::List(v) | Value::Tuple(v) => v[at].clone(),
+        Value::Str(s) => Value::Str(s.chars().nth(at).map(String::from).unwrap_or_default()),
+        Value::Bytes(b) => Value::Int(BigInt::from(b[at])),
+        _ => return Ok(None),
+    }))
 }

@@ -1,55 +1,212 @@
-//! The parser core: token access, the recursion guard and how a failure becomes the error
-//! CPython would report.
+//! The parser core: the tree the builder walks, token access, recursion bounds, and how a
+//! failure becomes the error CPython reports.
 //!
-//! The grammar is Python 3.11's, read as `__tempvalue__ = <text>`: `expr.rs` has the
-//! expressions, `stmt.rs` the statements. The parser is recursive descent with loops for the
-//! chains that need no brackets (`- - - x`, `a if b else c if d else e`, `lambda: lambda:`,
-//! `x ** -y ** -z`), so only brackets (at most 200, as in Python) and a few rare forms recurse;
-//! a depth guard covers those.
-//!
-//! CPython's PEG parser reports a generic "invalid syntax" at the furthest token it fetched;
-//! `furthest` tracks the same. Specific messages are produced where we recognise the
-//! construct; they can differ from CPython's wording, never from its verdict.
+//! The grammar is Python 3.11's, read as `__tempvalue__ = <text>` (`expr.rs` has the
+//! expressions, `stmt.rs` the statements), by recursive descent with loops for the chains that
+//! need no brackets (`- - x`, `a if b else c if d else e`, `lambda: lambda:`), so only brackets
+//! and a few rare forms recurse. CPython's PEG parser reports a generic "invalid syntax" at the
+//! furthest token it fetched; `furthest` tracks the same.
 
 use std::ops::Range;
 
 use super::lexer::{Kind, Lexed, Stop, Token};
-use super::syntax::{Node, NodeKind, SyntaxError};
+pub(super) type Span = Range<usize>;
+use super::value::Value;
 
-/// How deep a tree may be. CPython 3.11 raises `RecursionError` while building a deeper AST
-/// (its limit is 3000 minus three times the Python stack depth at the call; `not not ... 1`
-/// fails past 2979 levels when called from a shallow stack).
+/// How deep a tree may be: CPython 3.11 raises `RecursionError` while building a deeper AST
+/// (`not not ... 1` fails past 2979 levels when called from a shallow stack).
 pub(super) const MAX_TREE_DEPTH: u32 = 2975;
-/// CPython's parser stack (`MAXSTACK`): past 6000 levels of grammar rules it raises
-/// `MemoryError`. We charge each of our recursions what CPython's rules cost for it, roughly:
-/// [`EXPRESSION_LEVELS`] per nested expression, [`BRACKET_LEVELS`] per bracket (so 200 nested
-/// brackets, the tokenizer's limit, always fit, and `lambda a=lambda a=...` fails near
-/// CPython's 745 levels).
+/// CPython's parser stack: past 6000 levels of grammar rules it raises `MemoryError`. Each of
+/// our recursions is charged roughly what CPython's rules cost for it, so 200 nested brackets
+/// (the tokenizer's limit) always fit and `lambda a=lambda a=...` fails near 745 levels.
 const MAX_PARSER_LEVELS: u32 = 6000;
 pub(super) const EXPRESSION_LEVELS: u32 = 8;
 pub(super) const BRACKET_LEVELS: u32 = 16;
-/// Below this many levels (a few nested brackets) the stack check is skipped.
-const SHALLOW_LEVELS: u32 = 100;
 
-/// Runs `f`, first moving to a fresh stack segment if less than `RED_ZONE` is left.
-///
-/// The depth bounds above follow CPython, and 200 nested brackets take several MiB of stack
-/// in an unoptimised build (about 1 MiB optimised), more than a 2 MiB thread (tokio's and the
-/// test harness's default) can spare. `stacker` grows the stack on demand instead.
+/// Runs `f` on a fresh stack segment if little is left: the depth bounds follow CPython's,
+/// which take more stack than a 2 MiB thread can spare in an unoptimised build.
 pub(super) fn grow_stack<R>(f: impl FnOnce() -> R) -> R {
-    /// Larger than what one level of our recursion uses between two checks, in any build.
-    const RED_ZONE: usize = 128 * 1024;
-    const SEGMENT: usize = 2 * 1024 * 1024;
-    stacker::maybe_grow(RED_ZONE, SEGMENT, f)
+    stacker::maybe_grow(128 * 1024, 2 * 1024 * 1024, f)
 }
 
 /// Python's keywords (3.11); soft keywords (`match`, `case`, `_`) are names.
-const KEYWORDS: &str = "False None True and as assert async await break class continue def del \
-    elif else except finally for from global if import in is lambda nonlocal not or pass raise \
-    return try while with yield";
-
 pub(super) fn is_keyword(word: &str) -> bool {
-    KEYWORDS.split_ascii_whitespace().any(|k| k == word)
+    matches!(
+        word,
+        "False"
+            | "None"
+            | "True"
+            | "and"
+            | "as"
+            | "assert"
+            | "async"
+            | "await"
+            | "break"
+            | "class"
+            | "continue"
+            | "def"
+            | "del"
+            | "elif"
+            | "else"
+            | "except"
+            | "finally"
+            | "for"
+            | "from"
+            | "global"
+            | "if"
+            | "import"
+            | "in"
+            | "is"
+            | "lambda"
+            | "nonlocal"
+            | "not"
+            | "or"
+            | "pass"
+            | "raise"
+            | "return"
+            | "try"
+            | "while"
+            | "with"
+            | "yield"
+    )
+}
+
+/// A Python `SyntaxError` (or `IndentationError`) found while reading a value.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct SyntaxError {
+    pub(super) message: String,
+    pub(super) span: Range<usize>,
+}
+
+pub(super) fn syntax_error(message: impl Into<String>, span: Range<usize>) -> SyntaxError {
+    SyntaxError {
+        message: message.into(),
+        span,
+    }
+}
+
+pub(super) fn syntax(message: impl Into<String>, span: Range<usize>) -> Fail {
+    Fail::Syntax(syntax_error(message, span))
+}
+
+/// An expression node. Literals are already values; a node the builder rejects on sight (a
+/// comparison, a lambda, ...) is a `Rejected` leaf named after Python's AST class, since the
+/// builder raises `unrepr does not recognize '<class>'` before looking inside it.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum NodeKind {
+    Lit(Value),
+    /// A `str` literal with a lone surrogate escape there: valid Python, but not a `String`.
+    Surrogate(Range<usize>),
+    Name(String),
+    Attribute(Box<Node>, String),
+    /// Callee, positional arguments, keyword arguments (`None` for `**mapping`).
+    Call(Box<Node>, Vec<Node>, Vec<(Option<String>, Node)>),
+    Subscript(Box<Node>, Box<Node>),
+    Starred(Box<Node>),
+    List(Vec<Node>),
+    Tuple(Vec<Node>),
+    /// A `None` key is a `**mapping` entry.
+    Dict(Vec<(Option<Node>, Node)>),
+    /// The operator's AST class (`"Add"`, `"Sub"`, ...) and its token's span.
+    BinOp(Box<Node>, &'static str, Range<usize>, Box<Node>),
+    /// Unary minus, the only unary operator the builder accepts; the node starts at its `-`.
+    Neg(Box<Node>),
+    /// Reported at `at`: the operator token of an operator (`<`, `and`, `if`, ...), else the node.
+    Rejected(&'static str, Range<usize>),
+}
+
+impl NodeKind {
+    fn children(&mut self) -> Vec<&mut Node> {
+        use NodeKind::*;
+        match self {
+            Attribute(v, _) | Starred(v) | Neg(v) => vec![v],
+            Subscript(a, b) | BinOp(a, _, _, b) => vec![a, b],
+            Call(f, args, kw) => {
+                let kw = kw.iter_mut().map(|k| &mut k.1);
+                std::iter::once(&mut **f).chain(args).chain(kw).collect()
+            }
+            List(items) | Tuple(items) => items.iter_mut().collect(),
+            Dict(items) => items
+                .iter_mut()
+                .flat_map(|(k, v)| k.iter_mut().chain([v]))
+                .collect(),
+            _ => vec![],
+        }
+    }
+}
+
+/// An expression with its span. `depth` is the height of the tree below (bounded, so that
+/// walking it never exhausts the stack); `parenthesized` tells `(x) = 1` from `x = 1`.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Node {
+    pub(super) kind: NodeKind,
+    pub(super) span: Range<usize>,
+    pub(super) depth: u32,
+    pub(super) parenthesized: bool,
+}
+
+impl Node {
+    pub(super) fn new(mut kind: NodeKind, span: Span) -> Node {
+        let below = match &mut kind {
+            // Most nodes have one or two children: no list for those.
+            NodeKind::Attribute(v, _) | NodeKind::Starred(v) | NodeKind::Neg(v) => v.depth,
+            NodeKind::Subscript(a, b) | NodeKind::BinOp(a, _, _, b) => a.depth.max(b.depth),
+            other => other.children().iter().map(|n| n.depth).max().unwrap_or(0),
+        };
+        let (depth, parenthesized) = (below + 1, false);
+        Node {
+            kind,
+            span,
+            depth,
+            parenthesized,
+        }
+    }
+
+    /// A rejected node reported at `at`; `below` is the depth of the children it had in
+    /// Python's tree, so that the depth bound sees CPython's tree height.
+    pub(super) fn rejected(class: &'static str, span: Span, at: Span, below: u32) -> Node {
+        let mut node = Node::new(NodeKind::Rejected(class, at), span);
+        node.depth = below + 1;
+        node
+    }
+}
+
+impl Drop for Node {
+    /// Deep trees are taken apart with an explicit stack rather than by recursion.
+    fn drop(&mut self) {
+        if self.depth < 64 {
+            return;
+        }
+        let leaf = || NodeKind::Name(String::new());
+        let mut stack = vec![std::mem::replace(&mut self.kind, leaf())];
+        while let Some(mut kind) = stack.pop() {
+            for child in kind.children() {
+                stack.push(std::mem::replace(&mut child.kind, leaf()));
+            }
+        }
+    }
+}
+
+/// Checks that `node` can be assigned to (`del_only`: deleted), as Python's `star_targets` /
+/// `del_targets`: names, attributes, subscripts, and tuples/lists of those (with starred items
+/// for assignment). Walked iteratively, first item first: Python names the first bad one.
+pub(super) fn check_target(node: &Node, del_only: bool) -> PResult<()> {
+    let mut todo = vec![node];
+    while let Some(n) = todo.pop() {
+        match &n.kind {
+            NodeKind::Name(_) | NodeKind::Attribute(..) | NodeKind::Subscript(..) => {}
+            NodeKind::Starred(inner) if !del_only => todo.push(inner),
+            NodeKind::Tuple(items) | NodeKind::List(items) => todo.extend(items.iter().rev()),
+            _ => {
+                let verb = if del_only { "delete" } else { "assign to" };
+                return Err(syntax(
+                    format!("cannot {verb} this expression"),
+                    n.span.clone(),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Why parsing stopped.
@@ -57,26 +214,16 @@ pub(super) fn is_keyword(word: &str) -> bool {
 pub(super) enum Fail {
     /// No rule matched: "invalid syntax" at the furthest token (or a tokenizer error).
     Generic,
-    /// A specific `SyntaxError`.
     Syntax(SyntaxError),
-    /// The input is nested too deeply (CPython: `MemoryError` / `RecursionError`).
+    /// Nested too deeply (CPython: `MemoryError` / `RecursionError`).
     TooDeep,
-}
-
-impl From<SyntaxError> for Fail {
-    fn from(e: SyntaxError) -> Self {
-        Fail::Syntax(e)
-    }
 }
 
 pub(super) type PResult<T> = Result<T, Fail>;
 
-/// The outcome of a failed parse, in the terms of the module's error codes.
-#[derive(Debug)]
-pub(super) enum ParseError {
-    Syntax(SyntaxError),
-    /// Nested too deeply, reported at the start of the value (no one place is to blame).
-    TooDeep,
+/// `Fail::Generic` unless the grammar's condition holds.
+pub(super) fn ensure(ok: bool) -> PResult<()> {
+    if ok { Ok(()) } else { Err(Fail::Generic) }
 }
 
 pub(super) struct Parser<'a> {
@@ -84,7 +231,7 @@ pub(super) struct Parser<'a> {
     tokens: &'a [Token],
     pos: usize,
     furthest: usize,
-    depth: u32,
+    pub(super) depth: u32,
 }
 
 impl<'a> Parser<'a> {
@@ -98,22 +245,20 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// The current token (the stream always ends with a terminal token).
-    pub(super) fn peek(&mut self) -> Token {
-        self.peek_at(0)
-    }
-
+    /// The token `ahead` of the current one (the stream always ends with a terminal token).
     pub(super) fn peek_at(&mut self, ahead: usize) -> Token {
         let i = (self.pos + ahead).min(self.tokens.len() - 1);
         self.furthest = self.furthest.max(i);
         self.tokens[i]
     }
 
+    pub(super) fn peek(&mut self) -> Token {
+        self.peek_at(0)
+    }
+
     pub(super) fn advance(&mut self) -> Token {
         let t = self.peek();
-        if self.pos < self.tokens.len() - 1 {
-            self.pos += 1;
-        }
+        self.pos = (self.pos + 1).min(self.tokens.len() - 1);
         t
     }
 
@@ -121,52 +266,26 @@ impl<'a> Parser<'a> {
         &self.src[t.start..t.end]
     }
 
-    pub(super) fn is_op(&mut self, op: &str) -> bool {
-        let t = self.peek();
-        t.kind == Kind::Op && self.text(t) == op
-    }
-
-    pub(super) fn is_op_at(&mut self, ahead: usize, op: &str) -> bool {
+    /// Whether the token `ahead` is this operator or keyword.
+    pub(super) fn at_n(&mut self, ahead: usize, word: &str) -> bool {
         let t = self.peek_at(ahead);
-        t.kind == Kind::Op && self.text(t) == op
+        matches!(t.kind, Kind::Op | Kind::Name) && self.text(t) == word
     }
 
-    pub(super) fn eat_op(&mut self, op: &str) -> bool {
-        let yes = self.is_op(op);
+    pub(super) fn at(&mut self, word: &str) -> bool {
+        self.at_n(0, word)
+    }
+
+    pub(super) fn eat(&mut self, word: &str) -> bool {
+        let yes = self.at(word);
         if yes {
             self.advance();
         }
         yes
     }
 
-    pub(super) fn expect_op(&mut self, op: &str) -> PResult<Token> {
-        if self.is_op(op) {
-            Ok(self.advance())
-        } else {
-            Err(Fail::Generic)
-        }
-    }
-
-    pub(super) fn is_kw(&mut self, kw: &str) -> bool {
-        let t = self.peek();
-        t.kind == Kind::Name && self.text(t) == kw
-    }
-
-    pub(super) fn is_kw_at(&mut self, ahead: usize, kw: &str) -> bool {
-        let t = self.peek_at(ahead);
-        t.kind == Kind::Name && self.text(t) == kw
-    }
-
-    pub(super) fn eat_kw(&mut self, kw: &str) -> bool {
-        let yes = self.is_kw(kw);
-        if yes {
-            self.advance();
-        }
-        yes
-    }
-
-    pub(super) fn expect_kw(&mut self, kw: &str) -> PResult<Token> {
-        if self.is_kw(kw) {
+    pub(super) fn expect(&mut self, word: &str) -> PResult<Token> {
+        if self.at(word) {
             Ok(self.advance())
         } else {
             Err(Fail::Generic)
@@ -196,20 +315,25 @@ impl<'a> Parser<'a> {
         self.pos.checked_sub(1).map_or(0, |i| self.tokens[i].end)
     }
 
-    /// Builds a node and enforces the tree-depth bound.
+    /// Builds a node, enforcing the tree-depth bound.
     pub(super) fn node(&self, kind: NodeKind, span: Range<usize>) -> PResult<Node> {
         self.checked(Node::new(kind, span))
     }
 
-    pub(super) fn checked(&self, node: Node) -> PResult<Node> {
-        if node.depth > MAX_TREE_DEPTH {
-            return Err(Fail::TooDeep);
-        }
-        Ok(node)
+    /// A node the builder rejects as a whole (see `Node::rejected`).
+    pub(super) fn reject(&self, class: &'static str, span: Span, below: u32) -> PResult<Node> {
+        self.checked(Node::rejected(class, span.clone(), span, below))
     }
 
-    /// Runs `f` one recursion level deeper (costing `levels` of CPython's parser stack),
-    /// failing cleanly past the bound. This bound is also what keeps our own stack small.
+    pub(super) fn checked(&self, node: Node) -> PResult<Node> {
+        if node.depth > MAX_TREE_DEPTH {
+            Err(Fail::TooDeep)
+        } else {
+            Ok(node)
+        }
+    }
+
+    /// Runs `f` one recursion level deeper (costing `levels` of CPython's parser stack).
     pub(super) fn nested<T>(
         &mut self,
         levels: u32,
@@ -219,8 +343,8 @@ impl<'a> Parser<'a> {
             return Err(Fail::TooDeep);
         }
         self.depth += levels;
-        // Shallow levels cannot exhaust any sane stack; skip the check there.
-        let r = if self.depth < SHALLOW_LEVELS {
+        // A few levels cannot exhaust any sane stack; skip the check there.
+        let r = if self.depth < 100 {
             f(self)
         } else {
             grow_stack(|| f(self))
@@ -238,18 +362,13 @@ impl<'a> Parser<'a> {
         self.pos = mark;
     }
 
-    pub(super) fn depth(&self) -> u32 {
-        self.depth
-    }
-
     fn line_of(&self, at: usize) -> usize {
         self.src[..at.min(self.src.len())].matches('\n').count()
     }
 
-    /// CPython's second pass tries `invalid_expression` (`a=disjunction b=expression`, "Perhaps
-    /// you forgot a comma?") where an expression is directly followed by another one; if
-    /// reading that second expression reaches the tokenizer's stopping point, the
-    /// tokenizer's error is raised. Replays that reading.
+    /// CPython's second pass tries `invalid_expression` ("Perhaps you forgot a comma?") where
+    /// an expression directly follows another; if reading that second expression reaches the
+    /// tokenizer's stopping point, the tokenizer's error is raised. Replays that reading.
     fn second_pass_reaches_stop(&mut self) -> bool {
         let at = self.furthest;
         if at == 0 || at + 1 >= self.tokens.len() {
@@ -266,8 +385,7 @@ impl<'a> Parser<'a> {
         };
         let (pos, furthest, depth) = (self.pos, self.furthest, self.depth);
         self.pos = at;
-        let starts = self.starts_expression() && !self.is_op("*");
-        if ends_expression && starts {
+        if ends_expression && self.starts_expression() && !self.at("*") {
             let _ = self.expression();
         }
         let reached = matches!(self.tokens[self.furthest].kind, Kind::Stop(_));
@@ -275,46 +393,42 @@ impl<'a> Parser<'a> {
         reached
     }
 
-    /// Turns a failure into the error CPython reports (`_PyPegen_set_syntax_error`).
+    /// Turns a failure into the error CPython reports (`_PyPegen_set_syntax_error`); `None` is
+    /// "nested too deeply".
     ///
-    /// CPython tokenizes the rest of the source after any `SyntaxError` from the parser, so
-    /// a tokenizer error anywhere wins. Problems the tokenizer only flags (end of input inside
-    /// brackets, a bad line continuation) count when the parser gets there; its second pass,
-    /// which looks further ahead for a better message, gets there in the "forgot a comma?"
-    /// situation (see `second_pass_reaches_stop`).
-    pub(super) fn resolve(&mut self, fail: Fail, lexed: &Lexed) -> ParseError {
+    /// CPython tokenizes the rest of the source after any `SyntaxError` from the parser, so a
+    /// tokenizer error anywhere wins. Problems the tokenizer only flags (end of input inside
+    /// brackets, a bad line continuation) count when the parser gets there, or its second pass
+    /// does (see `second_pass_reaches_stop`).
+    pub(super) fn resolve(&mut self, fail: Fail, lexed: &Lexed) -> Option<SyntaxError> {
         let far = self.tokens[self.furthest.min(self.tokens.len() - 1)];
         let last = self.tokens[self.tokens.len() - 1];
+        let error = |message: &str, span: Range<usize>| Some(syntax_error(message, span));
         let unclosed = || {
             let at = lexed.unclosed.unwrap_or(far.start);
             let bracket = self.src[at..].chars().next().unwrap_or('(');
-            ParseError::Syntax(SyntaxError::new(
-                format!("'{bracket}' was never closed"),
-                at..at + 1,
-            ))
+            error(&format!("'{bracket}' was never closed"), at..at + 1)
         };
         let stop_error = |stop: Stop, at: Token| match stop {
             Stop::Unclosed => unclosed(),
-            _ => ParseError::Syntax(SyntaxError::new(stop.message(), at.span())),
+            _ => error(stop.message(), at.span()),
         };
         // A `MemoryError` from CPython's parser is not a `SyntaxError` and is not replaced,
         // unless the tokenizer failed first.
         if matches!(fail, Fail::TooDeep) && far.kind != Kind::Hard {
-            return ParseError::TooDeep;
+            return None;
         }
-        // An unexpected indent is reported before the rest is tokenized (so it wins over a
-        // tokenizer error further on).
+        // Reported before the rest is tokenized, so it wins over a tokenizer error further on.
         if matches!(fail, Fail::Generic) && far.kind == Kind::Indent {
-            return ParseError::Syntax(SyntaxError::new("unexpected indent", far.span()));
+            return error("unexpected indent", far.span());
         }
         if let Some(e) = &lexed.hard_error {
-            return ParseError::Syntax(e.clone());
+            return Some(e.clone());
         }
         if let Kind::Stop(stop) = far.kind {
             return stop_error(stop, far);
         }
-        // CPython's last check: a bracket left open on an earlier line than the error is
-        // reported instead (`_PyPegen_tokenize_full_source_to_check_for_errors`).
+        // A bracket left open on an earlier line than the error is reported instead.
         let error_line = match &fail {
             Fail::Syntax(e) => self.line_of(e.span.start),
             _ => self.line_of(far.start),
@@ -327,21 +441,12 @@ impl<'a> Parser<'a> {
             return unclosed();
         }
         match fail {
-            Fail::Syntax(e) => ParseError::Syntax(e),
-            Fail::TooDeep => ParseError::TooDeep,
-            Fail::Generic => {
-                if let Kind::Stop(stop) = last.kind
-                    && self.second_pass_reaches_stop()
-                {
-                    return stop_error(stop, last);
-                }
-                let span = if far.start == far.end {
-                    far.start..far.start + 1
-                } else {
-                    far.span()
-                };
-                ParseError::Syntax(SyntaxError::new("invalid syntax", span))
-            }
+            Fail::Syntax(e) => Some(e),
+            Fail::TooDeep => None,
+            Fail::Generic => match last.kind {
+                Kind::Stop(stop) if self.second_pass_reaches_stop() => stop_error(stop, last),
+                _ => error("invalid syntax", far.start..far.end.max(far.start + 1)),
+            },
         }
     }
 }

@@ -51,52 +51,37 @@ pub struct ValueError {
 /// assert_eq!(parse("utf-8").unwrap_err().code, "unsupported-expression");
 /// ```
 pub fn parse(text: &str) -> Result<Parsed, ValueError> {
-    // unrepr's own first line: `if not s: return s`.
-    if text.is_empty() {
-        return Ok(Parsed {
-            value: Value::Str(String::new()),
-            warnings: Vec::new(),
-        });
-    }
     if let Some(at) = text.find('\0') {
         // CPython 3.11 refuses the whole source before tokenizing.
-        return Err(syntax_error(
-            "source code string cannot contain null bytes".into(),
-            at..at + 1,
-            text,
-        ));
+        let message = "source code string cannot contain null bytes".into();
+        return Err(syntax_error(message, at..at + 1, text));
     }
-    if let Some(value) = plain_literal(text) {
-        return Ok(Parsed {
-            value,
-            warnings: Vec::new(),
-        });
-    }
-    let lexed = lexer::tokenize(text);
-    let mut p = parser::Parser::new(text, &lexed.tokens, 0);
-    let mut node = match p.module() {
-        Ok(node) => node,
-        Err(fail) => {
-            return Err(match p.resolve(fail, &lexed) {
-                parser::ParseError::Syntax(e) => syntax_error(e.message, e.span, text),
-                parser::ParseError::TooDeep => ValueError {
+    let (value, warnings) = match plain_literal(text) {
+        Some(value) => (value, Vec::new()),
+        None => {
+            let lexed = lexer::tokenize(text);
+            let mut p = parser::Parser::new(text, &lexed.tokens, 0);
+            let mut node = p.module().map_err(|fail| match p.resolve(fail, &lexed) {
+                Some(e) => syntax_error(e.message, e.span, text),
+                None => ValueError {
                     code: codes::TOO_LARGE,
                     message: "the value is nested too deeply: Python's parser would fail (MemoryError/RecursionError)".into(),
                     help: None,
                     span: value_start(text),
                 },
-            });
+            })?;
+            let mut builder = eval::Builder::new(text);
+            let value = builder.build_root(&mut node);
+            (
+                value.map_err(|e| ValueError {
+                    span: clamp(e.span.clone(), text),
+                    ..e
+                })?,
+                builder.warnings,
+            )
         }
     };
-    let mut builder = eval::Builder::new(text);
-    let value = builder.build_root(&mut node).map_err(|mut e| {
-        e.span = clamp(e.span, text);
-        e
-    })?;
-    Ok(Parsed {
-        value,
-        warnings: builder.warnings,
-    })
+    Ok(Parsed { value, warnings })
 }
 
 fn syntax_error(message: String, span: Range<usize>, text: &str) -> ValueError {
@@ -125,6 +110,8 @@ fn clamp(span: Range<usize>, text: &str) -> Range<usize> {
 /// keeps a 10,000-line config fast. Anything less plain takes the full path.
 fn plain_literal(text: &str) -> Option<Value> {
     match text {
+        // unrepr's own first line: `if not s: return s`.
+        "" => return Some(Value::Str(String::new())),
         "True" => return Some(Value::Bool(true)),
         "False" => return Some(Value::Bool(false)),
         "None" => return Some(Value::None),

@@ -33,11 +33,15 @@ pub(crate) fn float_repr(f: f64) -> String {
 
 /// `add_dot_0` is false inside complex reprs, where CPython writes `1` rather than `1.0`.
 fn format_float(f: f64, add_dot_0: bool) -> String {
-    if f.is_nan() {
-        return "nan".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "inf".into() } else { "-inf".into() };
+    if !f.is_finite() {
+        return (if f.is_nan() {
+            "nan"
+        } else if f > 0.0 {
+            "inf"
+        } else {
+            "-inf"
+        })
+        .into();
     }
     // CPython's `repr` (dtoa mode 0) gives the shortest digits that round-trip and, of two
     // such strings, the nearer, ties to even. Rust's `{:e}` finds the shortest length but may
@@ -53,42 +57,39 @@ fn format_float(f: f64, add_dot_0: bool) -> String {
     } else {
         shortest
     };
-    let (mantissa, exp) = sci.split_once('e').expect("`{:e}` always has an exponent");
-    let exp: i32 = exp.parse().expect("integer exponent");
-    let (sign, mantissa) = match mantissa.strip_prefix('-') {
-        Some(m) => ("-", m),
-        None => ("", mantissa),
-    };
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let decpt = exp.parse::<i32>().unwrap_or(0) + 1;
+    let sign = if mantissa.starts_with('-') { "-" } else { "" };
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
     let n = digits.len() as i32;
-    let decpt = exp + 1;
-    let mut out = String::from(sign);
-    if decpt > -4 && decpt <= 16 {
-        if decpt <= 0 {
-            out.push_str("0.");
-            out.extend(std::iter::repeat_n('0', (-decpt) as usize));
-            out.push_str(&digits);
-        } else if decpt >= n {
-            out.push_str(&digits);
-            out.extend(std::iter::repeat_n('0', (decpt - n) as usize));
-            if add_dot_0 {
-                out.push_str(".0");
-            }
-        } else {
-            out.push_str(&digits[..decpt as usize]);
-            out.push('.');
-            out.push_str(&digits[decpt as usize..]);
-        }
+    let body = if decpt <= -4 || decpt > 16 {
+        let (e, frac) = (
+            decpt - 1,
+            if n > 1 {
+                format!(".{}", &digits[1..])
+            } else {
+                String::new()
+            },
+        );
+        format!(
+            "{}{frac}e{}{:02}",
+            &digits[..1],
+            if e < 0 { '-' } else { '+' },
+            e.abs()
+        )
+    } else if decpt <= 0 {
+        format!("0.{}{digits}", "0".repeat((-decpt) as usize))
+    } else if decpt >= n {
+        let dot_0 = if add_dot_0 { ".0" } else { "" };
+        format!("{digits}{}{dot_0}", "0".repeat((decpt - n) as usize))
     } else {
-        out.push_str(&digits[..1]);
-        if n > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
-        }
-        let e = decpt - 1;
-        let _ = write!(out, "e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs());
-    }
-    out
+        format!(
+            "{}.{}",
+            &digits[..decpt as usize],
+            &digits[decpt as usize..]
+        )
+    };
+    format!("{sign}{body}")
 }
 
 /// Python's `repr(complex)`: `1j`, `(1+2j)`, `(-0-1j)`, `(nan+infj)`.
@@ -101,72 +102,35 @@ pub(super) fn complex_repr(re: f64, im: f64) -> String {
     format!("({}{sign}{im_text}j)", format_float(re, false))
 }
 
-/// Python's `repr(str)`: quote choice and escapes as CPython 3.11.
-pub(super) fn str_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
+/// Python's `repr(str)` (`bytes`: of the `bytes` whose bytes are these code points): quote
+/// choice and escapes as CPython 3.11.
+fn quoted(codes: impl Iterator<Item = u32> + Clone, bytes: bool) -> String {
+    let has = |c: char| codes.clone().any(|x| x == u32::from(c));
+    let quote = if has('\'') && !has('"') { '"' } else { '\'' };
+    let mut out = String::from(if bytes { "b" } else { "" });
     out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if c.is_ascii() || is_printable(c) => out.push(c),
-            c if (c as u32) < 0x100 => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if (c as u32) < 0x10000 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => {
-                let _ = write!(out, "\\U{:08x}", c as u32);
-            }
-        }
+    for code in codes {
+        let c = char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER);
+        let _ = match c {
+            '\\' | '\t' | '\n' | '\r' => write!(out, "{}", c.escape_default()),
+            c if c == quote => write!(out, "\\{c}"),
+            ' '..='~' => write!(out, "{c}"),
+            c if !bytes && c as u32 > 0x7f && is_printable(c) => write!(out, "{c}"),
+            c if (c as u32) < 0x100 => write!(out, "\\x{:02x}", c as u32),
+            c if (c as u32) < 0x10000 => write!(out, "\\u{:04x}", c as u32),
+            c => write!(out, "\\U{:08x}", c as u32),
+        };
     }
     out.push(quote);
     out
 }
 
-/// Python's `repr(bytes)`.
+pub(super) fn str_repr(s: &str) -> String {
+    quoted(s.chars().map(u32::from), false)
+}
+
 pub(super) fn bytes_repr(b: &[u8]) -> String {
-    let quote = if b.contains(&b'\'') && !b.contains(&b'"') {
-        b'"'
-    } else {
-        b'\''
-    };
-    let mut out = String::with_capacity(b.len() + 3);
-    out.push('b');
-    out.push(quote as char);
-    for &c in b {
-        match c {
-            b'\\' => out.push_str("\\\\"),
-            b'\t' => out.push_str("\\t"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c as char);
-            }
-            0x20..=0x7e => out.push(c as char),
-            c => {
-                let _ = write!(out, "\\x{c:02x}");
-            }
-        }
-    }
-    out.push(quote as char);
-    out
+    quoted(b.iter().map(|&c| u32::from(c)), true)
 }
 
 /// Binding strength of rendered text, to know where parentheses are needed.
@@ -219,12 +183,8 @@ pub(super) fn expr_repr(e: &Expr) -> String {
         Expr::Starred(v) => format!("*{}", operand(v, 3)),
         Expr::BinOp { op, left, right } => {
             let p = if *op == BinOp::Add { 1 } else { 2 };
-            format!(
-                "{} {} {}",
-                operand(left, p),
-                op.symbol(),
-                operand(right, p + 1)
-            )
+            let (left, right) = (operand(left, p), operand(right, p + 1));
+            format!("{left} {} {right}", op.symbol())
         }
         Expr::Neg(v) => format!("-{}", operand(v, 3)),
         Expr::Subscript { value, index } => {
@@ -237,38 +197,29 @@ impl Value {
     /// Python's `repr()` of a literal (`'a'`, `1e+16`, `(1+2j)`, `b'\x00'`, `{1: 'b'}`);
     /// expressions are rendered as source text (`os.getcwd()`, `a.b + '/x'`).
     pub fn python_repr(&self) -> String {
+        let join = |items: &[Value]| {
+            items
+                .iter()
+                .map(Value::python_repr)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         match self {
             Value::None => "None".into(),
-            Value::Bool(true) => "True".into(),
-            Value::Bool(false) => "False".into(),
+            Value::Bool(b) => if *b { "True" } else { "False" }.into(),
             Value::Int(i) => i.to_string(),
             Value::Float(f) => float_repr(*f),
             Value::Complex { re, im } => complex_repr(*re, *im),
             Value::Str(s) => str_repr(s),
             Value::Bytes(b) => bytes_repr(b),
-            Value::List(items) => format!(
-                "[{}]",
-                items
-                    .iter()
-                    .map(Value::python_repr)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            Value::List(items) => format!("[{}]", join(items)),
             Value::Tuple(items) if items.len() == 1 => format!("({},)", items[0].python_repr()),
-            Value::Tuple(items) => format!(
-                "({})",
-                items
-                    .iter()
-                    .map(Value::python_repr)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            Value::Tuple(items) => format!("({})", join(items)),
             Value::Dict(items) => {
-                let parts: Vec<String> = items
+                let pairs = items
                     .iter()
-                    .map(|(k, v)| format!("{}: {}", k.python_repr(), v.python_repr()))
-                    .collect();
-                format!("{{{}}}", parts.join(", "))
+                    .map(|(k, v)| format!("{}: {}", k.python_repr(), v.python_repr()));
+                format!("{{{}}}", pairs.collect::<Vec<_>>().join(", "))
             }
             Value::Ellipsis => "Ellipsis".into(),
             Value::Expr(e) => expr_repr(e),

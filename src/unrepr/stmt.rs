@@ -1,16 +1,37 @@
 //! Statements. Only the first statement's value is used, but CherryPy parses the whole text,
-//! so whatever follows (`60 ; minutes = 1`, a second line) must be valid Python too.
+//! so whatever follows (`60 ; minutes = 1`, `if x: pass` on a continuation line) must be valid
+//! Python too. Statements are only checked; their trees are dropped.
 //!
-//! Known gap: `match` statements after the value are not recognised (they are reported as
-//! `value-syntax`); Python 3.11 accepts them.
+//! configparser strips every line, so compound statements have one-line bodies (`if x: pass`);
+//! an indented block would need a line that starts with an empty interpolation, and is
+//! reported as an error where Python accepts it. Known gap: `match` statements are not
+//! recognised (reported as `value-syntax`); Python 3.11 accepts them.
 
 use super::lexer::Kind;
-use super::parser::{Fail, PResult, Parser};
-use super::syntax::{Node, NodeKind, SyntaxError, TargetUse, check_target};
+use super::parser::{
+    BRACKET_LEVELS, Fail, Node, NodeKind, PResult, Parser, check_target, ensure, is_keyword, syntax,
+};
 
-const AUGASSIGN: [&str; 13] = [
-    "+=", "-=", "*=", "@=", "/=", "%=", "&=", "|=", "^=", "<<=", ">>=", "**=", "//=",
-];
+/// Statements whose shape is a sequence, by their first word: words are keywords or
+/// operators to expect; `[...]` is optional and `{...}` repeated, each entered when its first
+/// item is there; `E` an expression, `X` a named expression, `S` star expressions, `N` a name,
+/// `T` `for` targets, `P` a function's parameters, `A` call arguments, `B` a block.
+const SIMPLE: &str = "pass
+break
+continue
+return [ S ]
+raise [ E [ from E ] ]
+global N { , N }
+nonlocal N { , N }
+assert E [ , E ]
+import N { . N } [ as N ] { , N { . N } [ as N ] }";
+
+/// Compound statements shaped as sequences (see `SIMPLE`).
+const COMPOUND: &str = "if X B { elif X B } [ else B ]
+while X B [ else B ]
+for T in S B [ else B ]
+def N ( P ) [ -> E ] B
+class N [ ( A ) ] B";
 
 impl Parser<'_> {
     /// The whole module `__tempvalue__ = <text>`, with `__tempvalue__ =` already read.
@@ -19,26 +40,28 @@ impl Parser<'_> {
         let value = self.assignment_chain()?;
         self.simple_stmts_tail()?;
         while !self.is_kind(Kind::EndMarker) {
-            self.statement()?;
+            if !self.compound_stmt()? {
+                self.simple_stmt()?;
+                self.simple_stmts_tail()?;
+            }
         }
         Ok(value)
     }
 
     /// `yield_expr | star_expressions`.
     fn annotated_rhs(&mut self) -> PResult<Node> {
-        if self.is_kw("yield") {
+        if self.at("yield") {
             self.yield_expr()
         } else {
             self.star_expressions()
         }
     }
 
-    /// `(star_targets '=')* annotated_rhs`, the right-hand side of an assignment whose first
-    /// target has been read. Returns the value (the last item).
+    /// `(star_targets '=')* annotated_rhs` after a first target; returns the last item.
     fn assignment_chain(&mut self) -> PResult<Node> {
         let mut value = self.annotated_rhs()?;
-        while self.is_op("=") {
-            check_target(&value, TargetUse::Assign)?;
+        while self.at("=") {
+            check_target(&value, false)?;
             self.advance();
             value = self.annotated_rhs()?;
         }
@@ -47,31 +70,61 @@ impl Parser<'_> {
 
     /// `[';' simple_stmt]* [';'] NEWLINE` after a first simple statement.
     fn simple_stmts_tail(&mut self) -> PResult<()> {
-        while self.eat_op(";") {
-            if self.is_kind(Kind::Newline) {
-                break;
-            }
+        while self.eat(";") && !self.is_kind(Kind::Newline) {
             self.simple_stmt()?;
         }
-        if !self.is_kind(Kind::Newline) {
-            return Err(Fail::Generic);
-        }
+        ensure(self.is_kind(Kind::Newline))?;
         self.advance();
         Ok(())
     }
 
-    /// One statement (a line of simple statements, or a compound statement).
-    pub(super) fn statement(&mut self) -> PResult<()> {
-        if self.compound_stmt()? {
-            return Ok(());
-        }
-        self.simple_stmt_line()
+    /// Reads the statement `shape` starting with `word` (see `SHAPES`), if there is one.
+    fn shaped(&mut self, table: &str, word: &str) -> PResult<bool> {
+        // Every shape starts with a keyword: other statements need no look-up.
+        let head = |l: &&str| is_keyword(word) && l.split(' ').next() == Some(word);
+        let Some(shape) = table.lines().find(head) else {
+            return Ok(false);
+        };
+        self.shape(&shape.split(' ').collect::<Vec<_>>())?;
+        Ok(true)
     }
 
-    /// `simple_stmts`: simple statements separated by `;`, then NEWLINE.
-    pub(super) fn simple_stmt_line(&mut self) -> PResult<()> {
-        self.simple_stmt()?;
-        self.simple_stmts_tail()
+    fn shape(&mut self, shape: &[&str]) -> PResult<()> {
+        let mut i = 0;
+        while let Some(&item) = shape.get(i) {
+            i += 1;
+            match item {
+                "[" | "{" => {
+                    let mut open = 1;
+                    let len = shape[i..].iter().position(|w| {
+                        open +=
+                            i32::from(matches!(*w, "[" | "{")) - i32::from(matches!(*w, "]" | "}"));
+                        open == 0
+                    });
+                    let group = &shape[i..i + len.unwrap_or(0)];
+                    i += group.len() + 1;
+                    while match group[0] {
+                        "E" | "S" => self.starts_expression(),
+                        word => self.at(word),
+                    } {
+                        self.shape(group)?;
+                        if item == "[" {
+                            break;
+                        }
+                    }
+                }
+                "E" => drop(self.expression()?),
+                "X" => drop(self.named_expression()?),
+                "S" => drop(self.star_expressions()?),
+                "N" => drop(self.expect_name()?),
+                "T" => drop(self.for_targets()?),
+                "P" => self.parameters(true)?,
+                "A" => drop(self.nested(BRACKET_LEVELS, Self::call_arguments)?),
+                "B" => self.block()?,
+                word => drop(self.expect(word)?),
+            }
+        }
+        Ok(())
     }
 
     fn simple_stmt(&mut self) -> PResult<()> {
@@ -81,86 +134,62 @@ impl Parser<'_> {
         } else {
             ""
         };
+        if self.shaped(SIMPLE, word)? {
+            return Ok(());
+        }
         match word {
-            "pass" | "break" | "continue" => {
+            "from" => self.import_from(),
+            "yield" => self.yield_expr().map(drop),
+            "del" => {
                 self.advance();
-            }
-            "return" => {
-                self.advance();
-                if self.starts_expression() {
-                    self.star_expressions()?;
-                }
-            }
-            "raise" => {
-                self.advance();
-                if self.starts_expression() {
-                    self.expression()?;
-                    if self.eat_kw("from") {
-                        self.expression()?;
+                loop {
+                    check_target(&self.primary()?, true)?;
+                    if !self.eat(",") || self.at(";") || self.is_kind(Kind::Newline) {
+                        break;
                     }
                 }
-            }
-            "global" | "nonlocal" => {
-                self.advance();
-                self.expect_name()?;
-                while self.eat_op(",") {
-                    self.expect_name()?;
+                if self.at(";") || self.is_kind(Kind::Newline) {
+                    Ok(())
+                } else {
+                    Err(Fail::Generic)
                 }
             }
-            "del" => self.del_stmt()?,
-            "assert" => {
-                self.advance();
-                self.expression()?;
-                if self.eat_op(",") {
-                    self.expression()?;
-                }
-            }
-            "import" => {
-                self.advance();
-                self.dotted_as_names()?;
-            }
-            "from" => self.import_from()?,
-            "yield" => {
-                self.yield_expr()?;
-            }
-            _ => self.expression_stmt()?,
+            _ => self.expression_stmt(),
         }
-        Ok(())
     }
 
     /// Expression statements and every kind of assignment.
     fn expression_stmt(&mut self) -> PResult<()> {
-        if self.is_name() && self.is_op_at(1, ":") {
+        if self.is_name() && self.at_n(1, ":") {
             self.advance();
             return self.annotation_rest();
         }
         let first = self.star_expressions()?;
-        if self.is_op(":") {
-            let single = matches!(
-                first.kind,
-                NodeKind::Attribute { .. } | NodeKind::Subscript { .. }
-            ) || (first.parenthesized && matches!(first.kind, NodeKind::Name(_)));
-            if !single {
-                let msg = "illegal target for annotation";
-                return Err(SyntaxError::new(msg, first.span.clone()).into());
+        let single = matches!(
+            first.kind,
+            NodeKind::Attribute(..) | NodeKind::Subscript(..)
+        );
+        if self.at(":") {
+            if !(single || first.parenthesized && matches!(first.kind, NodeKind::Name(_))) {
+                return Err(syntax("illegal target for annotation", first.span.clone()));
             }
             return self.annotation_rest();
         }
         let t = self.peek();
-        if t.kind == Kind::Op && AUGASSIGN.contains(&self.text(t)) {
-            if !matches!(
-                first.kind,
-                NodeKind::Name(_) | NodeKind::Attribute { .. } | NodeKind::Subscript { .. }
-            ) {
-                let msg = "illegal expression for augmented assignment";
-                return Err(SyntaxError::new(msg, first.span.clone()).into());
+        let augmented = [
+            "+=", "-=", "*=", "@=", "/=", "%=", "&=", "|=", "^=", "<<=", ">>=", "**=", "//=",
+        ];
+        if t.kind == Kind::Op && augmented.contains(&self.text(t)) {
+            if !single && !matches!(first.kind, NodeKind::Name(_)) {
+                return Err(syntax(
+                    "illegal expression for augmented assignment",
+                    first.span.clone(),
+                ));
             }
             self.advance();
             self.annotated_rhs()?;
-            return Ok(());
-        }
-        if self.is_op("=") {
-            check_target(&first, TargetUse::Assign)?;
+        } else if self.at("=") {
+            check_target(&first, false)?;
             self.advance();
             self.assignment_chain()?;
         }
@@ -169,81 +198,206 @@ impl Parser<'_> {
 
     /// `: annotation ['=' annotated_rhs]`.
     fn annotation_rest(&mut self) -> PResult<()> {
-        self.expect_op(":")?;
+        self.expect(":")?;
         self.expression()?;
-        if self.eat_op("=") {
+        if self.eat("=") {
             self.annotated_rhs()?;
         }
         Ok(())
     }
 
-    fn del_stmt(&mut self) -> PResult<()> {
-        self.expect_kw("del")?;
+    fn import_from(&mut self) -> PResult<()> {
+        self.expect("from")?;
+        let mut dots = 0;
+        while self.eat(".") || self.eat("...") {
+            dots += 1;
+        }
+        if dots == 0 || !self.at("import") {
+            self.shape(&["N", "{", ".", "N", "}"])?;
+        }
+        self.expect("import")?;
+        if self.eat("*") {
+            return Ok(());
+        }
+        let parens = self.eat("(");
         loop {
-            let target = self.primary()?;
-            check_target(&target, TargetUse::Delete)?;
-            if !self.eat_op(",") || self.is_op(";") || self.is_kind(Kind::Newline) {
-                break;
-            }
-        }
-        if !self.is_op(";") && !self.is_kind(Kind::Newline) {
-            return Err(Fail::Generic);
-        }
-        Ok(())
-    }
-
-    fn dotted_name(&mut self) -> PResult<()> {
-        self.expect_name()?;
-        while self.eat_op(".") {
             self.expect_name()?;
-        }
-        Ok(())
-    }
-
-    fn dotted_as_names(&mut self) -> PResult<()> {
-        loop {
-            self.dotted_name()?;
-            if self.eat_kw("as") {
+            if self.eat("as") {
                 self.expect_name()?;
             }
-            if !self.eat_op(",") {
+            if !self.eat(",") || (parens && self.at(")")) {
+                break;
+            }
+            ensure(parens || self.is_name())?;
+        }
+        if parens {
+            self.expect(")")?;
+        }
+        Ok(())
+    }
+
+    /// Parses a compound statement if one starts here; `Ok(false)` if none does.
+    fn compound_stmt(&mut self) -> PResult<bool> {
+        if self.at("@") {
+            while self.eat("@") {
+                self.named_expression()?;
+                ensure(self.is_kind(Kind::Newline))?;
+                self.advance();
+            }
+            self.eat("async");
+            let word = if self.at("def") { "def" } else { "class" };
+            return self.shaped(COMPOUND, word);
+        }
+        let t = self.peek();
+        let word = if t.kind == Kind::Name {
+            self.text(t)
+        } else {
+            ""
+        };
+        if self.shaped(COMPOUND, word)? {
+            return Ok(true);
+        }
+        if !matches!(word, "try" | "with" | "async") {
+            return Ok(false);
+        }
+        self.advance();
+        match word {
+            "try" => self.try_stmt()?,
+            "with" => self.with_stmt()?,
+            _ if self.at("def") => drop(self.shaped(COMPOUND, "def")?),
+            _ if self.at("for") => drop(self.shaped(COMPOUND, "for")?),
+            _ if self.eat("with") => self.with_stmt()?,
+            _ => return Err(Fail::Generic),
+        }
+        Ok(true)
+    }
+
+    /// `':' block`: a one-line body.
+    fn block(&mut self) -> PResult<()> {
+        self.expect(":")?;
+        if !self.is_kind(Kind::Newline) {
+            self.simple_stmt()?;
+            return self.simple_stmts_tail();
+        }
+        self.advance();
+        let next = self.peek();
+        let message = if next.kind == Kind::Indent {
+            "indented blocks are not supported in config values"
+        } else {
+            "expected an indented block"
+        };
+        Err(syntax(message, next.span()))
+    }
+
+    /// After `try`.
+    fn try_stmt(&mut self) -> PResult<()> {
+        self.block()?;
+        let (mut handlers, mut star) = (0, None);
+        while self.eat("except") {
+            let is_star = self.eat("*");
+            ensure(*star.get_or_insert(is_star) == is_star)?;
+            if is_star || !self.at(":") {
+                self.expression()?;
+                if self.eat("as") {
+                    self.expect_name()?;
+                }
+            }
+            self.block()?;
+            handlers += 1;
+        }
+        if handlers > 0 && self.eat("else") {
+            self.block()?;
+        }
+        if self.eat("finally") {
+            self.block()
+        } else if handlers == 0 {
+            Err(Fail::Generic)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// After `with`. `with (a as b, c):` needs the parenthesized form; `with (a, b):` reads
+    /// either way.
+    fn with_stmt(&mut self) -> PResult<()> {
+        if self.at("(") {
+            let mark = self.mark();
+            self.advance();
+            let parenthesized = self.with_items(")").and_then(|()| self.expect(")"));
+            if parenthesized.is_ok() && self.at(":") {
+                return self.block();
+            }
+            self.reset(mark);
+        }
+        self.with_items(":")?;
+        self.block()
+    }
+
+    fn with_items(&mut self, close: &str) -> PResult<()> {
+        loop {
+            self.expression()?;
+            if self.eat("as") {
+                check_target(&self.primary()?, false)?;
+            }
+            if !self.eat(",") || self.at(close) {
                 return Ok(());
             }
         }
     }
 
-    fn import_from(&mut self) -> PResult<()> {
-        self.expect_kw("from")?;
-        let mut dots = 0;
-        while self.is_op(".") || self.is_op("...") {
-            self.advance();
-            dots += 1;
-        }
-        if dots == 0 || !self.is_kw("import") {
-            self.dotted_name()?;
-        }
-        self.expect_kw("import")?;
-        if self.eat_op("*") {
-            return Ok(());
-        }
-        let parens = self.eat_op("(");
-        loop {
-            self.expect_name()?;
-            if self.eat_kw("as") {
-                self.expect_name()?;
-            }
-            if !self.eat_op(",") {
+    /// Function (`annotated`, up to `)`) or lambda (up to `:`) parameters:
+    /// `a, b=1, /, c, *d, e, **f`.
+    pub(super) fn parameters(&mut self, annotated: bool) -> PResult<()> {
+        let close = if annotated { ")" } else { ":" };
+        let (mut count, mut seen_default, mut seen_star, mut seen_slash, mut bare_star) =
+            (0, false, false, false, false);
+        while !self.at(close) {
+            if self.eat("**") {
+                self.param(annotated, false)?;
+                self.eat(",");
+                ensure(self.at(close))?;
+                bare_star = false;
                 break;
             }
-            if parens && self.is_op(")") {
+            if self.at("*") {
+                ensure(!seen_star)?;
+                self.advance();
+                seen_star = true;
+                bare_star = !self.is_name();
+                if !bare_star {
+                    self.param(annotated, true)?;
+                }
+            } else if self.at("/") {
+                ensure(!seen_slash && !seen_star && count > 0)?;
+                self.advance();
+                seen_slash = true;
+            } else {
+                self.param(annotated, false)?;
+                count += 1;
+                if self.eat("=") {
+                    self.expression()?;
+                    seen_default = true;
+                } else if seen_default && !seen_star {
+                    return Err(Fail::Generic);
+                }
+                bare_star = false;
+            }
+            if !self.eat(",") {
                 break;
             }
-            if !parens && !self.is_name() {
-                return Err(Fail::Generic);
-            }
         }
-        if parens {
-            self.expect_op(")")?;
+        ensure(!bare_star)
+    }
+
+    /// One parameter name with its optional annotation (`*args` may have `*Ts`).
+    fn param(&mut self, annotated: bool, star: bool) -> PResult<()> {
+        self.expect_name()?;
+        if annotated && self.eat(":") {
+            if star {
+                self.star_expression()?
+            } else {
+                self.expression()?
+            };
         }
         Ok(())
     }
