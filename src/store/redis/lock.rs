@@ -1,0 +1,239 @@
+//! The session lock on Redis: redis-py's `Lock` as cherrys takes it (`SET NX PX` of a
+//! token, compare-and-delete), with our queue for fairness between processes and the
+//! session's value read in the same script that takes the lock.
+
+use super::*;
+/// The key that holds the waiter queued for the lock `key` ([`shared_lock`]'s fairness).
+pub(super) fn queue_key(key: &str) -> String {
+    format!("{key}:next")
+}
+
+/// How long a queued waiter's place lasts unless it renews it by trying again (it does at
+/// least every few milliseconds): a waiter that went away blocks the queue no longer.
+pub(super) const QUEUE_HOLD: Duration = Duration::from_millis(250);
+
+/// What an attempt that took the lock read of the session's key: nothing when the script
+/// was not given the key, else its first bytes (see [`read_value`]), `None` when there is
+/// no such key.
+pub(super) type Read = Option<Option<Vec<u8>>>;
+
+/// What an attempt on the lock found, from [`ACQUIRE_SOURCE`]'s reply.
+pub(super) enum Attempt {
+    Taken(Read),
+    /// Held by a lock that expires (ours, or cherrys' with a `lock_timeout`), or queued.
+    Busy,
+    /// Held by the token given, in a key that never expires (cherrys without
+    /// `lock_timeout`).
+    HeldForEver(Vec<u8>),
+}
+
+impl Attempt {
+    pub(super) fn from_reply(reply: redis::Value) -> Result<Self, StoreError> {
+        match reply {
+            redis::Value::Int(1) => Ok(Attempt::Taken(None)),
+            redis::Value::Array(reply) => match <[redis::Value; 3]>::try_from(reply) {
+                Ok(
+                    [
+                        redis::Value::Int(1),
+                        redis::Value::Int(exists),
+                        redis::Value::BulkString(data),
+                    ],
+                ) => Ok(Attempt::Taken(Some((exists == 1).then_some(data)))),
+                Ok(other) => Err(StoreError::Backend(
+                    format!("unexpected reply to the lock script: {other:?}").into(),
+                )),
+                Err(other) => Err(StoreError::Backend(
+                    format!("unexpected reply to the lock script: {other:?}").into(),
+                )),
+            },
+            redis::Value::Int(_) => Ok(Attempt::Busy),
+            redis::Value::BulkString(holder) => Ok(Attempt::HeldForEver(holder)),
+            other => Err(StoreError::Backend(
+                format!("unexpected reply to the lock script: {other:?}").into(),
+            )),
+        }
+    }
+}
+
+/// Follows the holder of a lock that never expires across the attempts of one wait: the
+/// wait fails once one holder has kept it for longer than the store's limit.
+pub(super) struct StaleWatch {
+    pub(super) holder: Option<(Vec<u8>, Instant)>,
+    pub(super) limit: Duration,
+}
+
+impl StaleWatch {
+    pub(super) fn new(limit: Duration) -> Self {
+        Self {
+            holder: None,
+            limit,
+        }
+    }
+
+    /// `Some` (with what the attempt read) when the lock was taken; an error once a
+    /// never-expiring lock is stale.
+    pub(super) fn taken(
+        &mut self,
+        attempt: Attempt,
+        id: &SessionId,
+        key: &str,
+    ) -> Result<Option<Read>, StoreError> {
+        let holder = match attempt {
+            Attempt::Taken(read) => return Ok(Some(read)),
+            Attempt::Busy => {
+                self.holder = None;
+                return Ok(None);
+            }
+            Attempt::HeldForEver(holder) => holder,
+        };
+        let now = Instant::now();
+        match &self.holder {
+            Some((seen, since)) if *seen == holder => {
+                if now.duration_since(*since) >= self.limit {
+                    tracing::warn!(
+                        lock = %redact(key),
+                        held_for_s = self.limit.as_secs_f64(),
+                        "a session lock that never expires (cherrys' lock with lock_timeout = None) is still held by one holder, perhaps a CherryPy process that died holding it; giving up (delete the key, or set tools.sessions.lock_timeout)"
+                    );
+                    return Err(StoreError::LockTimeout(*id));
+                }
+            }
+            _ => self.holder = Some((holder, now)),
+        }
+        Ok(None)
+    }
+}
+
+/// Extends the lease only while the key holds our token.
+pub(super) static RENEW: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end",
+    )
+});
+/// [`LockServer::try_acquire`]: KEYS = lock, queue[, data]; ARGV = token, lease ms, queue
+/// hold ms[, most bytes to read]. Returns 1 when the lock is ours (with the data key: `{1,
+/// exists, its first bytes}`, the reads of [`read_value`]); else the holder's token when
+/// its key never expires (cherrys' lock without `lock_timeout`), else 0. The lock itself is redis-py's: the key
+/// holds the holder's token, with a `PX` lease; cherrys' `SET NX` sees it as taken. The
+/// queue key is ours alone (cherrys ignores it, so it may overtake a queued waiter of
+/// ours, as two cherrys processes overtake each other).
+pub(super) const ACQUIRE_SOURCE: &str = r"
+local holder = redis.call('get', KEYS[1])
+local queued = redis.call('get', KEYS[2])
+if holder == ARGV[1] or (not holder and (not queued or queued == ARGV[1])) then
+  redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  if queued == ARGV[1] then redis.call('del', KEYS[2]) end
+  if KEYS[3] then
+    return {1, redis.call('exists', KEYS[3]), redis.call('getrange', KEYS[3], 0, ARGV[4])}
+  end
+  return 1
+end
+if not queued then
+  redis.call('set', KEYS[2], ARGV[1], 'PX', ARGV[3])
+elseif queued == ARGV[1] then
+  redis.call('pexpire', KEYS[2], ARGV[3])
+end
+if holder and redis.call('pttl', KEYS[1]) == -1 then return holder end
+return 0
+";
+pub(super) static ACQUIRE: LazyLock<redis::Script> =
+    LazyLock::new(|| redis::Script::new(ACQUIRE_SOURCE));
+
+/// [`LockServer::release`]: KEYS = lock, queue[, data]; ARGV = token, handed-over lease
+/// ms[, value, TTL ms, "XX" or ""]. With the data key, the value is written first (`SET …
+/// PX`, and `XX` when asked: a touch), whoever holds the lock: the caller holds it.
+pub(super) const RELEASE_SOURCE: &str = r"
+if KEYS[3] then
+  if ARGV[5] == 'XX' then
+    redis.call('set', KEYS[3], ARGV[3], 'PX', ARGV[4], 'XX')
+  else
+    redis.call('set', KEYS[3], ARGV[3], 'PX', ARGV[4])
+  end
+end
+local queued = redis.call('get', KEYS[2])
+if queued == ARGV[1] then
+  redis.call('del', KEYS[2])
+  queued = false
+end
+if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+if queued then
+  redis.call('set', KEYS[1], queued, 'PX', ARGV[2])
+  redis.call('del', KEYS[2])
+  return 2
+end
+return redis.call('del', KEYS[1])
+";
+pub(super) static RELEASE: LazyLock<redis::Script> =
+    LazyLock::new(|| redis::Script::new(RELEASE_SOURCE));
+
+impl RedisStore {
+    /// One run of [`ACQUIRE_SOURCE`].
+    pub(super) async fn acquire_reply(
+        &self,
+        key: &str,
+        token: &str,
+        lease: Duration,
+    ) -> Result<Attempt, StoreError> {
+        let mut redis = self.connection().await?;
+        let reply: redis::Value = ACQUIRE
+            .key(key)
+            .key(queue_key(key))
+            .arg(token)
+            .arg(millis(lease))
+            .arg(millis(QUEUE_HOLD))
+            .invoke_async(&mut redis)
+            .await
+            .map_err(backend)?;
+        let attempt = Attempt::from_reply(reply)?;
+        if matches!(attempt, Attempt::Taken(_)) {
+            // Lost in a failover, the lock would let a second holder in.
+            self.replicated(&mut redis).await?;
+        }
+        Ok(attempt)
+    }
+}
+
+pub(super) fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+impl LockServer for RedisStore {
+    shared_lock::store_handles!();
+
+    async fn try_acquire(
+        &self,
+        key: &str,
+        token: &str,
+        lease: Duration,
+    ) -> Result<bool, StoreError> {
+        Ok(matches!(
+            self.acquire_reply(key, token, lease).await?,
+            Attempt::Taken(_)
+        ))
+    }
+
+    async fn renew(&self, key: &str, token: &str, lease: Duration) -> Result<bool, StoreError> {
+        let mut redis = self.connection().await?;
+        let renewed: i64 = RENEW
+            .key(key)
+            .arg(token)
+            .arg(lease.as_millis() as u64)
+            .invoke_async(&mut redis)
+            .await
+            .map_err(backend)?;
+        Ok(renewed == 1)
+    }
+
+    async fn release(&self, key: &str, token: &str) -> Result<(), StoreError> {
+        let mut redis = self.connection().await?;
+        RELEASE
+            .key(key)
+            .key(queue_key(key))
+            .arg(token)
+            .arg(millis(shared_lock::HANDED_OVER_LEASE))
+            .invoke_async::<i64>(&mut redis)
+            .await
+            .map(drop)
+            .map_err(backend)
+    }
+}
