@@ -96,18 +96,26 @@ pub fn http_date(t: SystemTime) -> String {
 fn write_http_date(out: &mut String, t: SystemTime) -> std::fmt::Result {
     let since = t.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
     let secs = i64::try_from(since.as_secs()).unwrap_or(i64::MAX);
-    // Every response of a second carries the same date: format it once per second.
+    // Every response of a second carries the same dates: format each once per second. A
+    // response has two (its `Date` and the cookie's `expires`, a timeout later), so the
+    // cache keeps two, replacing the one used less recently.
     thread_local! {
-        static LAST: std::cell::RefCell<(i64, String)> =
-            const { std::cell::RefCell::new((i64::MIN, String::new())) };
+        static LAST: std::cell::RefCell<([(i64, String); 2], usize)> =
+            const { std::cell::RefCell::new(([(i64::MIN, String::new()), (i64::MIN, String::new())], 0)) };
     }
-    LAST.with_borrow_mut(|(at, text)| {
-        if *at != secs {
-            text.clear();
-            format_http_date(text, secs)?;
-            *at = secs;
-        }
-        out.push_str(text);
+    LAST.with_borrow_mut(|(dates, older)| {
+        let slot = match dates.iter().position(|(at, _)| *at == secs) {
+            Some(hit) => hit,
+            None => {
+                let (at, text) = &mut dates[*older];
+                text.clear();
+                format_http_date(text, secs)?;
+                *at = secs;
+                *older
+            }
+        };
+        *older = 1 - slot;
+        out.push_str(&dates[slot].1);
         Ok(())
     })
 }
@@ -132,6 +140,32 @@ mod tests {
 
     fn at(secs: u64) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    /// The per-thread cache of formatted dates never answers one second with another's
+    /// text, however the seconds asked for interleave.
+    #[test]
+    fn cached_dates_are_each_seconds_own() {
+        let fresh = |secs: i64| {
+            let mut out = String::new();
+            format_http_date(&mut out, secs).unwrap();
+            out
+        };
+        let seconds = [
+            1_764_300_048,
+            1_764_303_648,
+            1_764_300_048,
+            1_764_300_049,
+            1_764_303_648,
+            1_764_303_649,
+            1_764_303_649,
+            1_764_300_049,
+            5,
+            1_764_300_049,
+        ];
+        for secs in seconds {
+            assert_eq!(http_date(at(secs as u64)), fresh(secs), "{secs}");
+        }
     }
 
     #[test]

@@ -72,7 +72,7 @@ where
             // One span per request with a session: its events (lock waits, loads, saves,
             // store failures) carry the session id's first 8 hex digits, never the whole.
             let span = tracing::info_span!("session", id = tracing::field::Empty);
-            async move {
+            let request = async move {
                 let session = match open(&shared, &config, &req).await {
                     Ok(session) => session,
                     Err(err) => return Ok(store_failed(req.into_parts().0, &config, err)),
@@ -81,9 +81,13 @@ where
                 req.extensions_mut().insert(session.clone());
                 let outcome = service.call(req).await;
                 finish(&session, &config, outcome).await
+            };
+            // Entering and leaving a span nobody listens to still costs every poll.
+            if span.is_disabled() {
+                request.await
+            } else {
+                request.instrument(span).await
             }
-            .instrument(span)
-            .await
         })
     }
 }
