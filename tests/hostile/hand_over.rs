@@ -6,9 +6,51 @@
 
 use std::time::{Duration, Instant};
 
-use super::locking::{Client, burst, probes_with};
+use super::locking::{Client, Store, burst, probes_with};
 use crate::servers::http::session_get;
+use crate::servers::probe::Process;
 use crate::servers::{memcached_line, redis_cli};
+
+/// A probe server on `kind`'s store with a 12 s timeout, and a session in it (`k` =
+/// "kept") saved 3 s ago: its store expiry is 9 s away, more than half the timeout, so
+/// read-only requests may leave their extension to a later one.
+struct AgedSession {
+    _store: Store,
+    _servers: Vec<(Process, u16)>,
+    address: String,
+    port: u16,
+    id: String,
+}
+
+impl AgedSession {
+    fn new(kind: &str) -> Self {
+        let (store, servers) = probes_with(kind, "implicit", 1, "tools.sessions.timeout = 0.2\n");
+        let address = store.server.as_ref().unwrap().address();
+        let port = servers[0].1;
+        let (status, id, _) = session_get(port, "/set?key=k&value=kept", None);
+        assert_eq!(status, 200);
+        std::thread::sleep(Duration::from_secs(3));
+        Self {
+            _store: store,
+            _servers: servers,
+            address,
+            port,
+            id,
+        }
+    }
+
+    /// Seconds the store keeps the session, once it keeps it at least `expected` (an
+    /// extension is made after the last answer), or after 2 s of waiting for that.
+    fn kept_for(&self, kind: &str, expected: f64) -> f64 {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let mut left = seconds_left(kind, &self.address, &self.id);
+        while left < expected && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+            left = seconds_left(kind, &self.address, &self.id);
+        }
+        left
+    }
+}
 
 /// A number from the store's own statistics: Redis' `GETRANGE` calls (how this crate
 /// reads a session), memcached's `cmd_get`.
@@ -50,13 +92,9 @@ fn seconds_left(kind: &str, address: &str, id: &str) -> f64 {
 /// expiry is the session's timeout (12 s) from the end, not from the save 3 s before.
 fn a_queue_loads_once_and_extends_at_the_end(kind: &str) {
     const REQUESTS: usize = 96;
-    let (store, servers) = probes_with(kind, "implicit", 1, "tools.sessions.timeout = 0.2\n");
-    let address = store.server.as_ref().unwrap().address();
-    let port = servers[0].1;
-    let (status, id, _) = session_get(port, "/set?key=k&value=kept", None);
-    assert_eq!(status, 200);
-    std::thread::sleep(Duration::from_secs(3));
-    let before = loads(kind, &address);
+    let session = AgedSession::new(kind);
+    let (address, port, id) = (&session.address, session.port, &session.id);
+    let before = loads(kind, address);
     let id_for_burst = id.clone();
     let bodies = {
         // `burst` makes its own session; this one must be the aged one above.
@@ -81,26 +119,20 @@ fn a_queue_loads_once_and_extends_at_the_end(kind: &str) {
             .flat_map(|t| t.join().unwrap())
             .collect::<Vec<_>>()
     };
-    let loaded = loads(kind, &address) - before;
+    let loaded = loads(kind, address) - before;
     assert_eq!(bodies.len(), REQUESTS);
     assert!(bodies.iter().all(|b| b == "kept"), "{kind}: {bodies:?}");
     assert!(
         loaded <= (REQUESTS / 4) as u64,
         "{kind}: {loaded} loads for {REQUESTS} requests queued on one session"
     );
-    // The last extension is made after the last answer: give it a moment.
-    let deadline = Instant::now() + Duration::from_secs(2);
-    let mut left = seconds_left(kind, &address, &id);
-    while left < 10.5 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-        left = seconds_left(kind, &address, &id);
-    }
+    let left = session.kept_for(kind, 10.5);
     assert!(
         left >= 10.5,
         "{kind}: the store keeps the session {left} s more after the queue; its timeout is 12 s"
     );
     assert_eq!(
-        session_get(port, "/get?key=k", Some(&id)).2,
+        session_get(port, "/get?key=k", Some(id)).2,
         "kept",
         "{kind}"
     );
@@ -121,14 +153,10 @@ fn a_queue_loads_once_and_extends_at_the_end_memcached() {
 /// let go of: the store keeps the session its timeout (12 s) from then, not from the save
 /// 3 s before the queue.
 fn an_extension_left_to_a_failing_request_is_made(kind: &str) {
-    let (store, servers) = probes_with(kind, "implicit", 1, "tools.sessions.timeout = 0.2\n");
-    let address = store.server.as_ref().unwrap().address();
-    let port = servers[0].1;
-    let (status, id, _) = session_get(port, "/set?key=k&value=kept", None);
-    assert_eq!(status, 200);
-    std::thread::sleep(Duration::from_secs(3));
+    let session = AgedSession::new(kind);
+    let (port, id) = (session.port, &session.id);
     let request = |path: &'static str, after: u64| {
-        let mut client = Client::new(port, &id);
+        let mut client = Client::new(port, id);
         std::thread::sleep(Duration::from_millis(after));
         std::thread::spawn(move || client.get(path))
     };
@@ -138,17 +166,12 @@ fn an_extension_left_to_a_failing_request_is_made(kind: &str) {
     assert_eq!(first.join().unwrap(), (200, "kept".to_owned()));
     assert_eq!(read_only.join().unwrap(), (200, "kept".to_owned()));
     assert_eq!(failing.join().unwrap().0, 500);
-    let deadline = Instant::now() + Duration::from_secs(2);
-    let mut left = seconds_left(kind, &address, &id);
-    while left < 10.0 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-        left = seconds_left(kind, &address, &id);
-    }
+    let left = session.kept_for(kind, 10.0);
     assert!(
         left >= 10.0,
         "{kind}: the store keeps the session {left} s more; the read-only request's extension was not made"
     );
-    assert_eq!(session_get(port, "/get?key=e", Some(&id)).2, "", "{kind}");
+    assert_eq!(session_get(port, "/get?key=e", Some(id)).2, "", "{kind}");
 }
 
 #[test]
