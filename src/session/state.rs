@@ -1,0 +1,159 @@
+//! What one request knows of its session: the id, the data fetched and the working copy,
+//! what the handler did to it (read, written, expired, regenerated, locked, released), and
+//! the rules that follow from that (CherryPy's lazy load, the FileSession lock check, the
+//! budget's running size). Only the session module reads and writes it.
+
+use std::sync::Arc;
+
+use super::{SessionStatus, entry_size, explicit_lock, lifetime};
+use crate::session_config::SessionConfig;
+use crate::session_id::SessionId;
+use crate::session_value::SessionData;
+use crate::store::pickle::SessionSize;
+use crate::store::{AnyStore, Record, SessionLock, SessionStore, StoreError};
+
+/// The request's session, behind [`super::Session`]'s `Rc<RefCell<_>>`.
+pub(super) struct State {
+    /// Made by [`Session::detached`]: no middleware will save it.
+    pub(super) detached: bool,
+    pub(super) config: Arc<SessionConfig>,
+    pub(super) store: AnyStore,
+    pub(super) id: SessionId,
+    /// Fetched before the handler; `None` for a new or expired session. Without its
+    /// creation time, which is in `created`.
+    pub(super) fetched: Option<SessionData>,
+    /// When the session was created (a Unix timestamp), if its stored data says so or it
+    /// was stored with one in this request: see [`lifetime`].
+    pub(super) created: Option<f64>,
+    /// When the stored session expires, if one was stored (kept when a failed request's
+    /// changes are stored without extending the expiry).
+    pub(super) stored_expiry: Option<std::time::SystemTime>,
+    /// The working data once loaded.
+    pub(super) data: Option<SessionData>,
+    /// `data` was loaded from the store (not started empty for a new or expired session).
+    pub(super) data_from_store: bool,
+    /// The handler inserted, removed or cleared something: the save writes the data, not
+    /// only a later expiry.
+    pub(super) written: bool,
+    pub(super) status: SessionStatus,
+    pub(super) lock: Option<SessionLock>,
+    /// `release_lock()` stored the data and let go of the lock: see [`explicit_lock::Released`].
+    pub(super) released: Option<explicit_lock::Released>,
+    /// The stores' writes `release_lock()` left running (Redis, memcached), each releasing
+    /// the lock when done; the end of the request waits for them and reports a failure.
+    pub(super) pending_writes: Vec<tokio::task::JoinHandle<Result<(), StoreError>>>,
+    /// `expire()`: the cookie goes out expired.
+    pub(super) cookie_expired: bool,
+    /// `regenerate_with_persistent_cookie()` ran: the cookie is set from `timeout` alone,
+    /// without regard to `persistent`, as CherryPy's tool function does.
+    pub(super) regenerated: bool,
+    /// What the entries of `data` add up to against the session budget, once the first
+    /// insert of the request has measured them; kept current by `insert`, `remove` and
+    /// `clear`, so an insert measures only its own value.
+    pub(super) size: Option<SessionSize>,
+    /// Ids whose stored data must be deleted before the save (`regenerate`, `delete`).
+    pub(super) delete: Vec<SessionId>,
+    /// The store is CherryPy's FileSession, which refuses (an `AssertionError`, so an
+    /// error page) to load, save or delete a session whose lock the request does not hold.
+    pub(super) lock_guards_data: bool,
+    /// The handler loaded or deleted the session without its lock where
+    /// `lock_guards_data`: the request fails as it does in CherryPy.
+    pub(super) used_without_lock: bool,
+}
+
+impl State {
+    pub(super) fn new(config: Arc<SessionConfig>, store: AnyStore, id: SessionId) -> Self {
+        let lock_guards_data = store.requires_lock();
+        Self {
+            detached: false,
+            config,
+            store,
+            id,
+            fetched: None,
+            created: None,
+            stored_expiry: None,
+            data: None,
+            data_from_store: false,
+            written: false,
+            status: SessionStatus::Unchanged,
+            lock: None,
+            released: None,
+            pending_writes: Vec::new(),
+            cookie_expired: false,
+            regenerated: false,
+            size: None,
+            delete: Vec::new(),
+            lock_guards_data,
+            used_without_lock: false,
+        }
+    }
+
+    /// CherryPy's FileSession checks the lock on every load, save and delete.
+    pub(super) fn check_lock(&mut self) {
+        if self.lock_guards_data && self.lock.is_none() {
+            self.used_without_lock = true;
+        }
+    }
+
+    /// CherryPy's lazy `load()`: the first access takes the fetched data.
+    pub(super) fn data(&mut self) -> &mut SessionData {
+        if self.status == SessionStatus::Unchanged {
+            self.status = SessionStatus::Read;
+        }
+        if self.data.is_none() {
+            self.check_lock();
+            self.size = None;
+        }
+        let (fetched, from_store) = (&mut self.fetched, &mut self.data_from_store);
+        self.data.get_or_insert_with(|| {
+            *from_store = fetched.is_some();
+            fetched.take().unwrap_or_default()
+        })
+    }
+
+    /// [`Self::data`], to change it.
+    pub(super) fn data_to_write(&mut self) -> &mut SessionData {
+        self.written = true;
+        if matches!(self.status, SessionStatus::Unchanged | SessionStatus::Read) {
+            self.status = SessionStatus::Changed;
+        }
+        self.data()
+    }
+
+    /// What the entries of the data add up to, measured once per request.
+    pub(super) fn entries_size(&mut self) -> SessionSize {
+        self.data();
+        if let Some(size) = self.size {
+            return size;
+        }
+        let size = self
+            .data
+            .iter()
+            .flatten()
+            .map(|(k, v)| entry_size(k, v))
+            .fold(SessionSize::default(), SessionSize::plus);
+        self.size = Some(size);
+        size
+    }
+
+    /// The save only has to extend the expiry: the data is the stored one, unchanged, and
+    /// stays under the same id.
+    pub(super) fn unchanged_since_load(&self) -> bool {
+        self.data_from_store && !self.written && self.delete.is_empty()
+    }
+
+    /// Data fetched from the store, its creation time taken out into `created`.
+    pub(super) fn fetched_from_store(&mut self, data: Option<SessionData>) -> Option<SessionData> {
+        data.map(|mut data| {
+            self.created = lifetime::take_created(&mut data).or(self.created);
+            data
+        })
+    }
+
+    /// The record to store: `data` with its creation time (see [`lifetime`]).
+    pub(super) fn record(&mut self, data: SessionData, expires: std::time::SystemTime) -> Record {
+        let (data, created) = lifetime::stamped(&self.config, self.created, data);
+        self.created = created;
+        Record { data, expires }
+    }
+}
