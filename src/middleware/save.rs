@@ -57,9 +57,6 @@ pub(super) async fn carry_out(
         }
         SavePlan::Extend { id, record } => {
             step!(config, "session read only: its expiry extended");
-            if !passes_on && let Some(lock) = lock.as_mut() {
-                lock.pass_nothing_on();
-            }
             let margin = config.timeout.value.as_duration() / 2;
             extend_later(
                 store,
@@ -114,10 +111,7 @@ fn extend_later(
                 None => match store.lock_and_load(&id, timeout).await {
                     Ok((lock, Some(current))) if current.data == record.data => lock,
                     Ok(_) => return,
-                    Err(err) => {
-                        tracing::error!(error = %ErrorChain(&err), "extending the session's expiry failed");
-                        return;
-                    }
+                    Err(err) => return extension_failed(&err),
                 },
             };
             let result = match pass_on {
@@ -125,17 +119,24 @@ fn extend_later(
                     hand_on(&store, &id, record, &mut lock, margin).await
                 }
                 _ => {
-                    // This touch writes what an extension left by an earlier request would.
+                    // This touch writes what an extension left by an earlier request would
+                    // (and, where the session is not passed on, nothing is).
                     lock.pass_nothing_on();
                     store.touch_and_release(&id, record, Some(lock)).await
                 }
             };
             if let Err(err) = result {
-                tracing::error!(error = %ErrorChain(&err), "extending the session's expiry failed");
+                extension_failed(&err);
             }
         }
         .in_current_span(),
     ));
+}
+
+/// An expiry extension made after the response failed: the session keeps its previous
+/// expiry, and the log says why.
+fn extension_failed(err: &StoreError) {
+    tracing::error!(error = %ErrorChain(err), "extending the session's expiry failed");
 }
 
 /// The end of a read-only request whose lock goes to a request of this process: the
@@ -159,7 +160,7 @@ async fn hand_on(
                 Box::pin(
                     async move {
                         if let Err(err) = store.touch(&id, copy).await {
-                            tracing::error!(error = %ErrorChain(&err), "extending the session's expiry failed");
+                            extension_failed(&err);
                         }
                     }
                     .in_current_span(),

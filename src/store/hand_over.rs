@@ -68,10 +68,6 @@ impl Baton {
 
     /// The session passed on, unless a write without the lock may have changed it since.
     /// The holder that gets `None` loads it, and is then as fresh as now.
-    #[cfg_attr(
-        not(any(feature = "memcached", feature = "redis")),
-        allow(dead_code, reason = "only the server stores load after a hand-over")
-    )]
     pub(crate) fn take_session(&mut self) -> Option<Record> {
         let session = self.session.take();
         let now = unlocked_writes();
@@ -87,10 +83,6 @@ impl Baton {
 
     /// The session passed on if it can be trusted, else `load`'s, noting the expiry the
     /// store holds.
-    #[cfg_attr(
-        not(any(feature = "memcached", feature = "redis")),
-        allow(dead_code, reason = "only the server stores load after a hand-over")
-    )]
     pub(crate) async fn session_or(
         &mut self,
         load: impl Future<Output = Result<Option<Record>, StoreError>>,
@@ -104,10 +96,6 @@ impl Baton {
     }
 
     /// Notes the session as the holder read it from the store.
-    #[cfg_attr(
-        not(any(feature = "memcached", feature = "redis")),
-        allow(dead_code, reason = "only the server stores load after a hand-over")
-    )]
     pub(crate) fn loaded(&mut self, session: Option<&Record>) {
         self.stored_until = session.map(|s| s.expires);
     }

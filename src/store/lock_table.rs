@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
-use super::StoreError;
 use super::hand_over::{Baton, Extension};
+use super::{Record, StoreError};
 use crate::session_id::SessionId;
 
 /// Consecutive hand-overs of an outer lock inside one process before it is released: the
@@ -39,16 +39,24 @@ struct Slot {
     baton: Baton,
 }
 
+impl Slot {
+    /// The outer lock, to be released, with the expiry extension a holder left to make
+    /// before that; nothing is passed on any more.
+    fn let_go(&mut self) -> Option<(SessionLock, Option<Extension>)> {
+        let outer = self.outer.take()?;
+        let extension = self.baton.take_extension();
+        self.baton.clear();
+        Some((outer, extension))
+    }
+}
+
 impl Drop for Slot {
     /// The entry goes with an outer lock still in it: a holder handed it over to a waiter
     /// that it counted but that never took it up (it went away, or the count caught
-    /// another thread's holder on its way out). What the holder left to make is made
-    /// before the lock is let go of, as a release would.
+    /// another thread's holder on its way out). It is let go of as a release would.
     fn drop(&mut self) {
-        if let Some(outer) = self.outer.take()
-            && let Some(extension) = self.baton.take_extension()
-        {
-            extend_then_release(extension, outer);
+        if let Some((outer, extension)) = self.let_go() {
+            release_later(outer, extension);
         }
     }
 }
@@ -128,6 +136,35 @@ impl SessionLock {
     pub(crate) fn baton(&mut self, id: &SessionId) -> Option<&mut Baton> {
         let (locked, baton) = self.guard.as_mut()?.baton()?;
         (locked == id).then_some(baton)
+    }
+
+    /// The session as the previous holder in this process passed it on with the lock, if
+    /// it can be trusted, else `load`'s (see `hand_over`).
+    #[cfg_attr(
+        not(any(feature = "memcached", feature = "redis")),
+        allow(dead_code, reason = "only the server stores load after a hand-over")
+    )]
+    pub(crate) async fn passed_session_or(
+        &mut self,
+        id: &SessionId,
+        load: impl Future<Output = Result<Option<Record>, StoreError>>,
+    ) -> Result<Option<Record>, StoreError> {
+        match self.baton(id) {
+            Some(baton) => baton.session_or(load).await,
+            None => load.await,
+        }
+    }
+
+    /// Notes `session` as this holder read it from the store with the lock (the expiry
+    /// the store holds decides whether an extension may be left to a later holder).
+    #[cfg_attr(
+        not(feature = "redis"),
+        allow(dead_code, reason = "only Redis reads the session as it takes the lock")
+    )]
+    pub(crate) fn note_loaded(&mut self, id: &SessionId, session: Option<&Record>) {
+        if let Some(baton) = self.baton(id) {
+            baton.loaded(session);
+        }
     }
 
     /// Whether this is `id`'s lock.
@@ -349,10 +386,8 @@ impl Release for LocalLock {
         Box::pin(async move {
             if let Some(mut slot) = self.guard.take()
                 && !self.hands_over(&mut slot)
-                && let Some(outer) = slot.outer.take()
+                && let Some((outer, extension)) = slot.let_go()
             {
-                let extension = slot.baton.take_extension();
-                slot.baton.clear();
                 if let Some(extend) = extension {
                     extend().await;
                 }
@@ -363,14 +398,15 @@ impl Release for LocalLock {
     }
 }
 
-/// Releases `outer` after making `extension`, on a task of its own (from a `Drop`).
-fn extend_then_release(extension: Extension, outer: SessionLock) {
-    match tokio::runtime::Handle::try_current() {
-        Ok(runtime) => drop(runtime.spawn(async move {
+/// Releases `outer` from a `Drop`: dropped, it releases itself on a task of its own; with
+/// an extension to make first, both go on one task.
+fn release_later(outer: SessionLock, extension: Option<Extension>) {
+    match (extension, tokio::runtime::Handle::try_current()) {
+        (Some(extension), Ok(runtime)) => drop(runtime.spawn(async move {
             extension().await;
             outer.release().await;
         })),
-        Err(_) => drop(outer),
+        _ => drop(outer),
     }
 }
 
@@ -378,14 +414,9 @@ impl Drop for LocalLock {
     fn drop(&mut self) {
         if let Some(mut slot) = self.guard.take()
             && !self.hands_over(&mut slot)
-            && let Some(outer) = slot.outer.take()
+            && let Some((outer, extension)) = slot.let_go()
         {
-            let extension = slot.baton.take_extension();
-            slot.baton.clear();
-            match extension {
-                Some(extend) => extend_then_release(extend, outer),
-                None => drop(outer),
-            }
+            release_later(outer, extension);
         }
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         // Ours goes first, under the table's lock: of two holders dropping at once on two

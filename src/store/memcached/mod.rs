@@ -348,10 +348,7 @@ impl SessionStore for MemcachedStore {
     ) -> Result<(SessionLock, Option<Record>), StoreError> {
         let request = self.lock_request(id, timeout, true);
         let mut lock = shared_lock::acquire(self, &self.inner.locks, request).await?;
-        let record = match lock.baton(id) {
-            Some(baton) => baton.session_or(self.load(id)).await?,
-            None => self.load(id).await?,
-        };
+        let record = lock.passed_session_or(id, self.load(id)).await?;
         Ok((lock, record))
     }
 

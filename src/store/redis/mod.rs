@@ -229,16 +229,11 @@ impl SessionStore for RedisStore {
         let record = match fetched {
             Some(bytes) => {
                 let record = self.record(id, bytes)?;
-                if let Some(baton) = lock.baton(id) {
-                    baton.loaded(record.as_ref());
-                }
+                lock.note_loaded(id, record.as_ref());
                 record
             }
             // Handed over by a request of this process: with the session, if it passed it on.
-            None => match lock.baton(id) {
-                Some(baton) => baton.session_or(self.load(id)).await?,
-                None => self.load(id).await?,
-            },
+            None => lock.passed_session_or(id, self.load(id)).await?,
         };
         Ok((lock, record))
     }
