@@ -152,18 +152,16 @@ impl MemcachedStore {
         .await
     }
 
-    /// Notes (or, with `None`, forgets) the CAS of a lock key that holds `token` alone:
-    /// while the key keeps that CAS, nobody is queued, and the release is one delete.
-    fn note_alone(&self, token: &str, cas: Option<u64>) {
-        let mut alone = self
-            .inner
-            .alone
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        match cas {
-            Some(cas) if cas != 0 => alone.insert(token.to_owned(), cas),
-            _ => alone.remove(token),
-        };
+    /// Notes the CAS of a lock key that holds `token` alone: while the key keeps that CAS,
+    /// nobody is queued, and the release is one delete. (0: memcached gave none.)
+    fn note_alone(&self, token: &str, cas: u64) {
+        if cas != 0 {
+            self.inner
+                .alone
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(token.to_owned(), cas);
+        }
     }
 }
 
@@ -203,7 +201,7 @@ impl LockServer for MemcachedStore {
         let ours = token.as_bytes();
         for _ in 0..CAS_ATTEMPTS {
             if let Some(cas) = self.add_if_absent(key, token, lease).await? {
-                self.note_alone(token, Some(cas));
+                self.note_alone(token, cas);
                 return Ok(true);
             }
             let Some(lock) = self.lock_state(key).await? else {
