@@ -159,7 +159,10 @@ impl SessionLock {
     /// the store holds decides whether an extension may be left to a later holder).
     #[cfg_attr(
         not(feature = "redis"),
-        allow(dead_code, reason = "only Redis reads the session as it takes the lock")
+        allow(
+            dead_code,
+            reason = "only Redis reads the session as it takes the lock"
+        )
     )]
     pub(crate) fn note_loaded(&mut self, id: &SessionId, session: Option<&Record>) {
         if let Some(baton) = self.baton(id) {

@@ -2,6 +2,7 @@
 //! in a Cluster, with its lock's lease, prefixes and replica acknowledgements.
 
 use super::*;
+
 impl RedisStore {
     /// How long a session lock outlives a holder that stops renewing it (a process that
     /// crashed while holding it); the holder renews it every third of that. Default 30 s.

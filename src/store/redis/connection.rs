@@ -2,6 +2,7 @@
 //! and how a failure is told apart: an outage (503) or anything else.
 
 use super::*;
+
 impl RedisStore {
     /// The connection, opened if there is none (first use, or dropped after a failover).
     pub(super) async fn connection(&self) -> Result<Conn, StoreError> {

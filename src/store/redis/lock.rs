@@ -3,6 +3,7 @@
 //! session's value read in the same script that takes the lock.
 
 use super::*;
+
 /// The key that holds the waiter queued for the lock `key` ([`shared_lock`]'s fairness).
 pub(super) fn queue_key(key: &str) -> String {
     format!("{key}:next")

@@ -1,6 +1,7 @@
 //! The master named by a Sentinel (cherrys' `is_sentinel`), asked again after a failover.
 
 use super::*;
+
 /// How a store reaches a Redis master through a Sentinel: cherrys' `is_sentinel = True`
 /// with `host`, `port`, `sentinel_service`, `sentinel_pass`, `user`, `password`, `ssl`
 /// and `tls_skip_verify`. Build it with [`SentinelOptions::new`], then set the fields it

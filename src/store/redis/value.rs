@@ -2,6 +2,7 @@
 //! written with its TTL (and with the lock's release, in one script).
 
 use super::*;
+
 /// Adds the reads of a stored value to `pipe`: whether it exists (`GETRANGE` of a missing
 /// key is empty, as is an empty value) and at most one byte more than the budget of the
 /// value, so a value over the budget is never brought into memory whole.
@@ -47,9 +48,7 @@ impl RedisStore {
             Err(err) => Err(StoreError::Undecodable(err)),
         }
     }
-}
 
-impl RedisStore {
     /// The save (`SET … PX`, with `XX` for a touch) and, with `release`, the lock's release
     /// after it, in one script: one round trip.
     pub(super) async fn write_and_release(
