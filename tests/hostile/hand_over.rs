@@ -9,15 +9,14 @@ use std::time::{Duration, Instant};
 use super::locking::{Client, Store, burst, probes_with};
 use crate::servers::http::session_get;
 use crate::servers::probe::Process;
-use crate::servers::{memcached_line, redis_cli};
+use crate::servers::{Server, memcached_line, redis_cli};
 
 /// A probe server on `kind`'s store with a 12 s timeout, and a session in it (`k` =
 /// "kept") saved 3 s ago: its store expiry is 9 s away, more than half the timeout, so
 /// read-only requests may leave their extension to a later one.
 struct AgedSession {
-    _store: Store,
+    store: Store,
     _servers: Vec<(Process, u16)>,
-    address: String,
     port: u16,
     id: String,
 }
@@ -25,28 +24,31 @@ struct AgedSession {
 impl AgedSession {
     fn new(kind: &str) -> Self {
         let (store, servers) = probes_with(kind, "implicit", 1, "tools.sessions.timeout = 0.2\n");
-        let address = store.server.as_ref().unwrap().address();
         let port = servers[0].1;
         let (status, id, _) = session_get(port, "/set?key=k&value=kept", None);
         assert_eq!(status, 200);
         std::thread::sleep(Duration::from_secs(3));
         Self {
-            _store: store,
+            store,
             _servers: servers,
-            address,
             port,
             id,
         }
+    }
+
+    /// The store's server.
+    fn server(&self) -> &Server {
+        self.store.server.as_ref().expect("a store with a server")
     }
 
     /// Seconds the store keeps the session, once it keeps it at least `expected` (an
     /// extension is made after the last answer), or after 2 s of waiting for that.
     fn kept_for(&self, kind: &str, expected: f64) -> f64 {
         let deadline = Instant::now() + Duration::from_secs(2);
-        let mut left = seconds_left(kind, &self.address, &self.id);
+        let mut left = seconds_left(kind, self.server(), &self.id);
         while left < expected && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(50));
-            left = seconds_left(kind, &self.address, &self.id);
+            left = seconds_left(kind, self.server(), &self.id);
         }
         left
     }
@@ -54,17 +56,16 @@ impl AgedSession {
 
 /// A number from the store's own statistics: Redis' `GETRANGE` calls (how this crate
 /// reads a session), memcached's `cmd_get`.
-fn loads(kind: &str, address: &str) -> u64 {
+fn loads(kind: &str, server: &Server) -> u64 {
     match kind {
         "redis" => {
-            let port: u16 = address.rsplit_once(':').unwrap().1.parse().unwrap();
-            let stats = redis_cli(port, &["INFO", "commandstats"]);
+            let stats = redis_cli(server.port, &["INFO", "commandstats"]);
             stats
                 .lines()
                 .find_map(|l| l.strip_prefix("cmdstat_getrange:calls="))
                 .map_or(0, |rest| rest.split(',').next().unwrap().parse().unwrap())
         }
-        "memcached" => memcached_line(address, "stats\r\n", "STAT cmd_get ")
+        "memcached" => memcached_line(&server.address(), "stats\r\n", "STAT cmd_get ")
             .parse()
             .unwrap(),
         other => panic!("no store {other}"),
@@ -72,15 +73,14 @@ fn loads(kind: &str, address: &str) -> u64 {
 }
 
 /// Seconds the store keeps session `id` from now.
-fn seconds_left(kind: &str, address: &str, id: &str) -> f64 {
+fn seconds_left(kind: &str, server: &Server, id: &str) -> f64 {
     match kind {
         "redis" => {
-            let port: u16 = address.rsplit_once(':').unwrap().1.parse().unwrap();
-            let ms: f64 = redis_cli(port, &["PTTL", id]).parse().unwrap();
+            let ms: f64 = redis_cli(server.port, &["PTTL", id]).parse().unwrap();
             ms / 1000.0
         }
         "memcached" => {
-            let line = memcached_line(address, &format!("mg {id} t\r\n"), "HD ");
+            let line = memcached_line(&server.address(), &format!("mg {id} t\r\n"), "HD ");
             line.strip_prefix('t').unwrap().parse().unwrap()
         }
         other => panic!("no store {other}"),
@@ -93,8 +93,8 @@ fn seconds_left(kind: &str, address: &str, id: &str) -> f64 {
 fn a_queue_loads_once_and_extends_at_the_end(kind: &str) {
     const REQUESTS: usize = 96;
     let session = AgedSession::new(kind);
-    let (address, port, id) = (&session.address, session.port, &session.id);
-    let before = loads(kind, address);
+    let (port, id) = (session.port, &session.id);
+    let before = loads(kind, session.server());
     let id_for_burst = id.clone();
     let bodies = {
         // `burst` makes its own session; this one must be the aged one above.
@@ -119,7 +119,7 @@ fn a_queue_loads_once_and_extends_at_the_end(kind: &str) {
             .flat_map(|t| t.join().unwrap())
             .collect::<Vec<_>>()
     };
-    let loaded = loads(kind, address) - before;
+    let loaded = loads(kind, session.server()) - before;
     assert_eq!(bodies.len(), REQUESTS);
     assert!(bodies.iter().all(|b| b == "kept"), "{kind}: {bodies:?}");
     assert!(
