@@ -1,23 +1,28 @@
 //! The unpickler: a stack machine over a flat arena, so that neither building nor dropping a
-//! deeply nested or self-referencing structure recurses.
+//! deeply nested or self-referencing structure recurses. Its parts: dict keys as Python
+//! compares them (`dict_keys`), the few calls a session pickle may make (`calls`), and ints
+//! and Python 2 strings within their budgets (`scalars`).
 
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use chrono::{NaiveDate, NaiveDateTime};
-use num_bigint::BigInt;
-use num_traits::ToPrimitive;
+use chrono::NaiveDateTime;
+
+mod calls;
+mod dict_keys;
+mod scalars;
+
+pub(super) use calls::datetime_from_state;
+use scalars::{int_from_le, py2_str};
 
 use super::build::Build;
-use super::keys::{Dict, HKey, Keys};
-use super::measure::{self, SessionSize};
-use super::objects::{Global, KeyProblem, Node, Obj, TupleKey, kind, outside};
+use super::keys::{Dict, Keys};
+use super::measure::SessionSize;
+use super::objects::{Global, Node, Obj, kind};
 use super::reader::Reader;
 use super::text::{escape_decode, raw_unicode_escape};
 use super::{PickleError, expand, op};
-use crate::limits::{
-    MAX_INT_DIGITS, MAX_SESSION_BYTES, MAX_SESSION_DEPTH, MAX_SESSION_EXPANSION, MAX_SESSION_VALUES,
-};
+use crate::limits::{MAX_SESSION_BYTES, MAX_SESSION_EXPANSION, MAX_SESSION_VALUES};
 use crate::session_value::SessionData;
 
 /// A str given to `_codecs.encode` (kept alive, so its address stays its own) and the
@@ -167,55 +172,6 @@ impl Machine {
         self.arena.push(node);
     }
 
-    fn tuple(&mut self, items: Vec<Obj>) {
-        let key = self.tuple_key(&items);
-        self.push_node(Node::Tuple(items, key));
-    }
-
-    /// A new tuple's key, from its items' (a tuple in it already has its own).
-    fn tuple_key(&mut self, items: &[Obj]) -> Result<TupleKey, KeyProblem> {
-        let mut keys = Vec::with_capacity(items.len());
-        let mut height = 1;
-        for item in items {
-            let (key, h) = match item {
-                Obj::Tuple(id) => match &self.arena[*id] {
-                    Node::Tuple(_, key) => {
-                        let key = (*key)?;
-                        (key.key, key.height)
-                    }
-                    _ => unreachable!("arena kinds match their handles"),
-                },
-                Obj::List(_) => return Err(KeyProblem::Unhashable("a list")),
-                Obj::Dict(_) => return Err(KeyProblem::Unhashable("a dict")),
-                scalar => (
-                    self.scalar_key(scalar)
-                        .ok_or(KeyProblem::Outside(kind(scalar)))?,
-                    1,
-                ),
-            };
-            keys.push(key);
-            height = height.max(h.saturating_add(1));
-        }
-        Ok(TupleKey {
-            key: self.keys.tuple(keys.into()),
-            height,
-        })
-    }
-
-    /// The key of a value that is not a container; `None` outside the data model.
-    fn scalar_key(&mut self, obj: &Obj) -> Option<HKey> {
-        Some(match obj {
-            Obj::None => HKey::None,
-            Obj::Bool(b) => HKey::Int(i64::from(*b)),
-            Obj::Int(i) => HKey::Int(*i),
-            Obj::Big(b) => self.keys.big(b),
-            Obj::Float(f) => self.keys.float(*f),
-            Obj::Str(s) => self.keys.str(s),
-            Obj::Bytes(b) => self.keys.bytes(b),
-            _ => return None,
-        })
-    }
-
     /// The list on top of the stack, for `APPEND(S)`.
     fn target_list(&mut self) -> Result<&mut Vec<Obj>, PickleError> {
         match *self.top()? {
@@ -224,47 +180,6 @@ impl Machine {
                 _ => unreachable!("arena kinds match their handles"),
             },
             ref other => Err(self.err(format!("APPEND to {}", kind(other)))),
-        }
-    }
-
-    fn set_items(&mut self, pairs: Vec<Obj>) -> Result<(), PickleError> {
-        if !pairs.len().is_multiple_of(2) {
-            return Err(self.err("SETITEMS with an odd number of items"));
-        }
-        let id = match *self.top()? {
-            Obj::Dict(id) => id,
-            ref other => return Err(self.err(format!("SETITEM on {}", kind(other)))),
-        };
-        let mut it = pairs.into_iter();
-        while let (Some(k), Some(v)) = (it.next(), it.next()) {
-            let h = self.hkey(&k)?;
-            let Node::Dict(dict) = &mut self.arena[id] else {
-                unreachable!("arena kinds match their handles")
-            };
-            dict.set(h, k, v);
-        }
-        Ok(())
-    }
-
-    /// A dict key as Python compares it: O(1) for a key met before, however large.
-    fn hkey(&mut self, key: &Obj) -> Result<HKey, PickleError> {
-        match key {
-            Obj::Tuple(id) => match &self.arena[*id] {
-                Node::Tuple(_, Ok(key)) if key.height > MAX_SESSION_DEPTH => {
-                    Err(PickleError::TooDeep(MAX_SESSION_DEPTH))
-                }
-                Node::Tuple(_, Ok(key)) => Ok(key.key),
-                Node::Tuple(_, Err(KeyProblem::Unhashable(what))) => {
-                    Err(PickleError::UnhashableKey(what))
-                }
-                Node::Tuple(_, Err(KeyProblem::Outside(what))) => {
-                    Err(PickleError::OutsideModel((*what).to_owned()))
-                }
-                _ => unreachable!("arena kinds match their handles"),
-            },
-            Obj::List(_) => Err(PickleError::UnhashableKey("a list")),
-            Obj::Dict(_) => Err(PickleError::UnhashableKey("a dict")),
-            other => self.scalar_key(other).ok_or_else(|| outside(other)),
         }
     }
 
@@ -524,166 +439,10 @@ impl Machine {
         String::from_utf8(line.to_vec()).map_err(|_| self.err("a global's name is not UTF-8"))
     }
 
-    fn decimal(&self, text: &[u8]) -> Result<Obj, PickleError> {
-        let text = std::str::from_utf8(text).map_err(|_| self.err("an int is not ASCII"))?;
-        let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(self.err(format!("invalid int literal {text:?}")));
-        }
-        // Parsing decimal digits costs their number squared: Python refuses more than this
-        // many too (`ValueError: Exceeds the limit (4300 digits)`).
-        if digits.trim_start_matches('0').len() > MAX_INT_DIGITS {
-            return Err(PickleError::IntTooLong(MAX_INT_DIGITS));
-        }
-        Ok(match text.parse::<i64>() {
-            Ok(i) => Obj::Int(i),
-            Err(_) => big(text
-                .parse::<BigInt>()
-                .map_err(|_| self.err("invalid int literal"))?),
-        })
-    }
-
     fn memo_index(&self, line: &[u8]) -> Result<u64, PickleError> {
         std::str::from_utf8(line)
             .ok()
             .and_then(|s| s.parse::<u64>().ok())
             .ok_or_else(|| self.err("invalid memo index"))
     }
-
-    fn args(&self, args: &Obj) -> Result<&[Obj], PickleError> {
-        match args {
-            Obj::Tuple(id) => match &self.arena[*id] {
-                Node::Tuple(items, _) => Ok(items),
-                _ => unreachable!("arena kinds match their handles"),
-            },
-            other => Err(self.err(format!("REDUCE arguments are {}, not a tuple", kind(other)))),
-        }
-    }
-
-    /// The only calls we interpret; everything else was refused when its global was read.
-    fn call(&mut self, code: u8, callable: Obj, args: Obj) -> Result<Obj, PickleError> {
-        let Obj::Global(g) = callable else {
-            return Err(self.err(format!("call of {}", kind(&callable))));
-        };
-        if code == op::NEWOBJ && !matches!(g, Global::DateTime) {
-            return Err(self.err("NEWOBJ of a function"));
-        }
-        let args = self.args(&args)?;
-        match (g, args) {
-            (Global::DateTime, [state]) | (Global::DateTime, [state, Obj::None]) => {
-                let bytes: Vec<u8> = match state {
-                    Obj::Bytes(b) | Obj::Py2Bytes(b) => b.to_vec(),
-                    // A state is 10 characters: a longer str need not be converted to know.
-                    Obj::Str(s) if s.len() > 20 => {
-                        return Err(self.err("datetime state is too long"));
-                    }
-                    Obj::Str(s) => {
-                        latin1(s).ok_or_else(|| self.err("datetime state is not latin-1"))?
-                    }
-                    other => return Err(self.err(format!("datetime state is {}", kind(other)))),
-                };
-                datetime_from_state(&bytes).map(Obj::DateTime)
-            }
-            (Global::DateTime, [_, _]) => Err(PickleError::OutsideModel(
-                "an aware datetime (with a tzinfo)".into(),
-            )),
-            (Global::CodecsEncode, [Obj::Str(s)]) => {
-                let s = s.clone();
-                self.encode_str(&s, false)
-            }
-            (Global::CodecsEncode, [Obj::Str(s), Obj::Str(enc)]) => {
-                let enc = enc.to_ascii_lowercase().replace('_', "-");
-                let s = s.clone();
-                match enc.as_str() {
-                    "latin1" | "latin-1" | "iso-8859-1" | "iso8859-1" | "l1" => {
-                        self.encode_str(&s, true)
-                    }
-                    "utf-8" | "utf8" => self.encode_str(&s, false),
-                    _ => Err(self.err(format!("_codecs.encode with encoding {enc:?}"))),
-                }
-            }
-            (Global::Bytes | Global::ByteArray, []) => Ok(Obj::Bytes(Rc::from(&[][..]))),
-            (Global::Bytes | Global::ByteArray, [Obj::Bytes(b)]) => Ok(Obj::Bytes(b.clone())),
-            (g, _) => Err(self.err(format!("unexpected arguments to {g:?}"))),
-        }
-    }
-
-    /// `_codecs.encode(s, 'latin1')` (or UTF-8): the bytes are shared by every call on the
-    /// same str, as converting a memoized str again per call would cost its length each.
-    fn encode_str(&mut self, s: &Rc<str>, latin: bool) -> Result<Obj, PickleError> {
-        let address = Rc::as_ptr(s).cast::<u8>() as usize;
-        if let Some((_, b)) = self.encoded.get(&(address, latin)) {
-            return Ok(Obj::Bytes(b.clone()));
-        }
-        self.work += s.len() as u64;
-        let b: Rc<[u8]> = if latin {
-            latin1(s)
-                .ok_or_else(|| self.err("_codecs.encode: str is not latin-1"))?
-                .into()
-        } else {
-            s.as_bytes().into()
-        };
-        self.encoded
-            .insert((address, latin), (s.clone(), b.clone()));
-        Ok(Obj::Bytes(b))
-    }
-}
-
-fn big(b: BigInt) -> Obj {
-    b.to_i64().map_or_else(|| Obj::Big(Rc::new(b)), Obj::Int)
-}
-
-/// `LONG1`/`LONG4`'s two's complement, within [`MAX_INT_DIGITS`] decimal digits (a longer
-/// one is refused before it is built).
-fn int_from_le(bytes: &[u8]) -> Result<Obj, PickleError> {
-    if bytes.is_empty() {
-        return Ok(Obj::Int(0));
-    }
-    // 10^4300 needs 14,285 bits: more bytes than that (and a sign byte), not counting the
-    // sign's repetitions at the top, have too many digits whatever they are.
-    let pad = if bytes[bytes.len() - 1] & 0x80 == 0 {
-        0
-    } else {
-        0xff
-    };
-    let significant = bytes.len() - bytes.iter().rev().take_while(|&&b| b == pad).count();
-    if significant > (MAX_INT_DIGITS * 3322 / 1000) / 8 + 2 {
-        return Err(PickleError::IntTooLong(MAX_INT_DIGITS));
-    }
-    let b = BigInt::from_signed_bytes_le(bytes);
-    measure::check_digits(&b)?;
-    Ok(big(b))
-}
-
-/// Python 3 decodes a Python 2 `str` as ASCII by default.
-fn py2_str(raw: &[u8]) -> Obj {
-    match std::str::from_utf8(raw) {
-        Ok(s) if raw.is_ascii() => Obj::Str(s.into()),
-        _ => Obj::Py2Bytes(raw.into()),
-    }
-}
-
-fn latin1(s: &str) -> Option<Vec<u8>> {
-    s.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect()
-}
-
-/// `datetime.datetime`'s pickled state: year (2 bytes, big-endian), month (the high bit is
-/// `fold`, which a naive time does not need), day, hour, minute, second, microsecond (3
-/// bytes, big-endian).
-pub(super) fn datetime_from_state(b: &[u8]) -> Result<NaiveDateTime, PickleError> {
-    let bad = || PickleError::InvalidDateTime(format!("state {b:02x?}"));
-    if b.len() != 10 {
-        return Err(bad());
-    }
-    let year = i32::from(b[0]) << 8 | i32::from(b[1]);
-    let month = u32::from(b[2] & 0x7f);
-    let micro = u32::from(b[7]) << 16 | u32::from(b[8]) << 8 | u32::from(b[9]);
-    // CPython's C unpickler takes any year its two bytes hold, but no datetime it can
-    // build otherwise has one beyond 9999, and we could not write it back: refused.
-    if !(1..=9999).contains(&year) || b[6] > 59 || micro > 999_999 {
-        return Err(bad());
-    }
-    NaiveDate::from_ymd_opt(year, month, b[3].into())
-        .and_then(|d| d.and_hms_micro_opt(b[4].into(), b[5].into(), b[6].into(), micro))
-        .ok_or_else(bad)
 }
