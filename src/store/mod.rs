@@ -17,6 +17,7 @@ pub(crate) mod pickle;
 mod ram;
 #[cfg(feature = "redis")]
 mod redis;
+mod session_lock;
 #[cfg(any(feature = "memcached", feature = "redis"))]
 mod shared_lock;
 
@@ -26,13 +27,13 @@ use std::time::{Duration, SystemTime};
 pub(crate) use any::AnyStore;
 pub use file::FileStore;
 pub(crate) use lock_table::LockTable;
-pub use lock_table::SessionLock;
 #[cfg(feature = "memcached")]
 pub use memcached::{BadServer, MemcachedStore};
 pub use pickle::PickleError;
 pub use ram::RamStore;
 #[cfg(feature = "redis")]
 pub use redis::{RedisStore, SentinelOptions};
+pub use session_lock::SessionLock;
 
 use crate::session_id::SessionId;
 use crate::session_value::SessionData;

@@ -388,7 +388,7 @@ struct Held<S: LockServer> {
     released: bool,
 }
 
-impl<S: LockServer> super::lock_table::Release for Held<S> {
+impl<S: LockServer> super::session_lock::Release for Held<S> {
     fn take_server_release(&mut self) -> Option<(String, String)> {
         if self.released {
             return None;
@@ -410,7 +410,7 @@ impl<S: LockServer> super::lock_table::Release for Held<S> {
     }
 }
 
-/// Dropped without [`super::lock_table::Release::release`] (an error path, a dropped
+/// Dropped without [`super::session_lock::Release::release`] (an error path, a dropped
 /// request): the release runs on a task of its own.
 impl<S: LockServer> Drop for Held<S> {
     fn drop(&mut self) {
