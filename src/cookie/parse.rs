@@ -52,7 +52,25 @@ fn header_value<'h>(header: &'h str, name: &str) -> Option<Cow<'h, str>> {
 
 /// Characters of an unquoted value (`_LegalValueChars`); keys take the same but `[` `]`.
 fn is_value_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#%&'~_`><@,:/$*+-.^|)(?}{=[]".contains(&b)
+    // A table, as every byte of every Cookie header is checked.
+    const LEGAL: [bool; 256] = {
+        let mut table = [false; 256];
+        let punctuation = b"!#%&'~_`><@,:/$*+-.^|)(?}{=[]";
+        let mut i = 0;
+        while i < punctuation.len() {
+            table[punctuation[i] as usize] = true;
+            i += 1;
+        }
+        let mut b = 0;
+        while b < 128 {
+            if (b as u8).is_ascii_alphanumeric() {
+                table[b] = true;
+            }
+            b += 1;
+        }
+        table
+    };
+    LEGAL[usize::from(b)]
 }
 
 /// The common header, read without the pattern: `name=value` parts joined by `;` (and
