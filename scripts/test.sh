@@ -21,6 +21,18 @@ if CARGO_TARGET_DIR="$PWD/target" cargo tree --manifest-path tests/user-app/Carg
   echo "scripts/test.sh: the library's default features pull in command-line crates" >&2
   exit 1
 fi
+# The redis feature's TLS, as the library builds it for an application (the tests' own
+# dependencies turn on more of rustls): the ring provider, no cmake-built aws-lc, and TLS 1.2
+# as well as 1.3, as redis-py speaks both.
+rustls_features=$(cargo tree --no-default-features --features redis -e normal -i rustls -f '{f}' --depth 0)
+case ",$rustls_features," in
+  *,ring,*,tls12,* | *,tls12,*,ring,*) ;;
+  *) echo "scripts/test.sh: rustls is built with [$rustls_features], not ring and tls12" >&2; exit 1 ;;
+esac
+if cargo tree --no-default-features --features redis -e normal,build --prefix none | grep -q '^aws-lc'; then
+  echo "scripts/test.sh: the redis feature pulls in aws-lc" >&2
+  exit 1
+fi
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features
 # The benchmark script still runs end to end (1 s per case); the real run is bench/run.sh.
 bench/run.sh --smoke

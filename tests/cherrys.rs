@@ -515,6 +515,33 @@ fn ssl_true_shares_sessions_over_tls_with_cherrys() {
     });
 }
 
+/// redis-py speaks TLS 1.2 as well as 1.3, so a Redis set up for 1.2 alone (older managed
+/// services) serves cherrys: it serves us too. (This build's rustls also gets 1.2 from the
+/// tests' own dependencies; scripts/test.sh checks that the library asks for it.)
+#[test]
+fn a_redis_speaking_only_tls_1_2_is_reached() {
+    let dir = temp_dir("tls-1-2");
+    let (ca, cert, key) = certificates(&dir);
+    let redis = Server::redis_tls_speaking(&dir, &cert, &key, "TLSv1.2");
+    let conf = dir.join("site.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[/]\ntools.sessions.on = True\ntools.sessions.storage_class = cherrys.RedisSession\n\
+             tools.sessions.url = \"rediss://127.0.0.1:{}/0\"\n",
+            redis.port
+        ),
+    )
+    .unwrap();
+    let mut ours = Command::new(probe_binary());
+    ours.arg(&conf);
+    let (_us, us) = spawn_trusting(ours, Some(&ca));
+    let (status, id, _) = session_get(us, "/set?key=k&value=v", None);
+    assert_eq!(status, 200);
+    let (status, kept, body) = session_get(us, "/get?key=k", Some(&id));
+    assert_eq!((status, kept.as_str(), body.as_str()), (200, id.as_str(), "v"));
+}
+
 #[test]
 fn a_rediss_url_shares_sessions_over_tls_with_cherrys() {
     sessions_over_tls_with_cherrys("cherrys-rediss", |port| {

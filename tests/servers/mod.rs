@@ -62,9 +62,22 @@ impl Server {
         cert: &std::path::Path,
         key: &std::path::Path,
     ) -> Self {
+        Self::redis_tls_speaking(dir, cert, key, "TLSv1.2 TLSv1.3")
+    }
+
+    /// [`Server::redis_tls`] accepting only the TLS versions in `protocols` (redis.conf's
+    /// `tls-protocols`, e.g. `"TLSv1.2"`).
+    pub(crate) fn redis_tls_speaking(
+        dir: &std::path::Path,
+        cert: &std::path::Path,
+        key: &std::path::Path,
+        protocols: &str,
+    ) -> Self {
         let port = free_port();
         let path = |p: &std::path::Path| p.display().to_string();
         let args = vec![
+            "--tls-protocols".into(),
+            protocols.into(),
             "--bind".into(),
             "127.0.0.1".into(),
             "--port".into(),
