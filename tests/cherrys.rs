@@ -539,7 +539,10 @@ fn a_redis_speaking_only_tls_1_2_is_reached() {
     let (status, id, _) = session_get(us, "/set?key=k&value=v", None);
     assert_eq!(status, 200);
     let (status, kept, body) = session_get(us, "/get?key=k", Some(&id));
-    assert_eq!((status, kept.as_str(), body.as_str()), (200, id.as_str(), "v"));
+    assert_eq!(
+        (status, kept.as_str(), body.as_str()),
+        (200, id.as_str(), "v")
+    );
 }
 
 #[test]
