@@ -238,6 +238,46 @@ fn a_write_no_replica_confirmed_is_a_503_not_a_200() {
     assert_eq!(session_get(us, "/get?key=k", Some(&id)).2, "after");
 }
 
+/// The write that ends a request goes with its `WAIT` in one pipeline, by the script's
+/// hash: a master that lost its scripts (restarted, or a replica promoted since they were
+/// loaded) answers `NOSCRIPT`, and the script is loaded and run, so the session is saved
+/// and its lock released all the same.
+#[test]
+fn a_release_script_the_master_lost_is_loaded_again() {
+    let dir = temp_dir("sentinel-noscript");
+    let deployment = Deployment::start(&dir);
+    let conf = deployment.config(&dir);
+    let (_us, us) = ours(&probe_binary(), &conf);
+    let (status, id, _) = session_get(us, "/set?key=k&value=kept", None);
+    assert_eq!(status, 200);
+
+    for port in [deployment.master.port, deployment.replica.port] {
+        assert_eq!(redis_cli(port, &["SCRIPT", "FLUSH"]).trim(), "OK");
+    }
+    let data_key = format!("session:{id}");
+    let pttl = || -> i64 {
+        let ms = redis_cli(deployment.master.port, &["PTTL", &data_key]);
+        ms.trim().parse().unwrap()
+    };
+    let before = pttl();
+    std::thread::sleep(Duration::from_millis(100));
+    // A read: after the response, its expiry is written and its lock released by the
+    // script, in the pipeline with the `WAIT`.
+    let (status, kept, body) = session_get(us, "/get?key=k", Some(&id));
+    assert_eq!(
+        (status, kept.as_str(), body.as_str()),
+        (200, id.as_str(), "kept")
+    );
+    wait_until("the lock is released", || {
+        let keys = redis_cli(deployment.master.port, &["KEYS", &format!("*{id}*")]);
+        keys.trim() == data_key
+    });
+    assert!(pttl() > before, "the read extended the session's expiry");
+    let (status, _, _) = session_get(us, "/set?key=k&value=after", Some(&id));
+    assert_eq!(status, 200);
+    assert_eq!(session_get(us, "/get?key=k", Some(&id)).2, "after");
+}
+
 /// `is_sentinel` without the master's name cannot work: the startup says so, at the line.
 #[test]
 fn a_sentinel_without_sentinel_service_is_a_startup_error() {

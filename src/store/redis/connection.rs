@@ -67,6 +67,42 @@ impl RedisStore {
         let acked: i64 = acks.command().query_async(redis).await.map_err(backend)?;
         redis.enough(acks, acked)
     }
+
+    /// `evalsha` (an `EVALSHA` of `script`) followed by [`Self::replicated`]'s `WAIT`, in
+    /// one round trip. A server that does not know the script (restarted, or a replica
+    /// promoted since it was loaded) answers `NOSCRIPT` without running it: the script is
+    /// loaded and both are sent again.
+    pub(super) async fn run_replicated(
+        &self,
+        redis: &mut Conn,
+        script: &redis::Script,
+        evalsha: redis::Cmd,
+    ) -> Result<(), StoreError> {
+        let mut pipe = redis::pipe();
+        pipe.add_command(evalsha).ignore();
+        let acks = self.inner.replica_acks;
+        if let Some(acks) = acks {
+            pipe.add_command(acks.command());
+        }
+        let mut loaded = false;
+        loop {
+            let ran = match acks {
+                Some(acks) => match pipe.query_async::<(i64,)>(redis).await {
+                    Ok((acked,)) => return redis.enough(acks, acked),
+                    Err(err) => err,
+                },
+                None => match pipe.query_async::<()>(redis).await {
+                    Ok(()) => return Ok(()),
+                    Err(err) => err,
+                },
+            };
+            if ran.kind() != redis::ErrorKind::NoScriptError || loaded {
+                return Err(backend(ran));
+            }
+            script.load_async(redis).await.map_err(backend)?;
+            loaded = true;
+        }
+    }
 }
 
 /// The store's connection: none yet, or the one in use with its generation (a number that

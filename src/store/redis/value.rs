@@ -66,19 +66,19 @@ impl RedisStore {
         let only_if_stored = write == Write::OnlyIfStored;
         let mut redis = self.connection().await?;
         if let Some((key, token)) = release {
-            RELEASE
-                .key(key)
-                .key(queue_key(key))
-                .key(self.key(id))
+            let mut release = redis::cmd("EVALSHA");
+            release
+                .arg(RELEASE.get_hash())
+                .arg(3)
+                .arg(key)
+                .arg(queue_key(key))
+                .arg(self.key(id))
                 .arg(token)
                 .arg(millis(shared_lock::HANDED_OVER_LEASE))
                 .arg(bytes)
                 .arg(ttl_ms)
-                .arg(if only_if_stored { "XX" } else { "" })
-                .invoke_async::<i64>(&mut redis)
-                .await
-                .map_err(backend)?;
-            return self.replicated(&mut redis).await;
+                .arg(if only_if_stored { "XX" } else { "" });
+            return self.run_replicated(&mut redis, &RELEASE, release).await;
         }
         let mut pipe = redis::pipe();
         let set = pipe
