@@ -40,16 +40,26 @@ pub(super) async fn carry_out(
                 return Ok(());
             };
             step!(config, "session saved");
-            let passed = match lock.as_mut() {
-                Some(lock) if passes_on && lock.would_hand_over() => Some(record.clone()),
-                _ => None,
-            };
-            store.save(&id, record).await?;
-            if let (Some(record), Some(baton)) = (passed, lock.as_mut().and_then(|l| l.baton(&id)))
-            {
-                baton.pass_on(record);
+            match lock {
+                // The next request of this process waiting for the session gets it with
+                // the lock.
+                Some(mut lock) if passes_on && lock.would_hand_over() => {
+                    let passed = record.clone();
+                    store.save(&id, record).await?;
+                    if let Some(baton) = lock.baton(&id) {
+                        baton.pass_on(passed);
+                    }
+                    Ok(())
+                }
+                Some(lock) if locked => store.save_and_release(&id, record, lock).await,
+                // No lock, or the lock of the id a `regenerate()` left behind: the write and
+                // the release concern different keys.
+                lock => {
+                    let saved = store.save(&id, record).await;
+                    drop(lock);
+                    saved
+                }
             }
-            Ok(())
         }
         SavePlan::Extend { id, record } if !store.is_remote() => {
             step!(config, "session read only: its expiry extended");

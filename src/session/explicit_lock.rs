@@ -101,7 +101,7 @@ impl Session {
         state.written = false;
         let id = state.id;
         state.released = Some(Released { id, base });
-        if let Some(pending) = state.store.save_and_release(id, delete, record, lock) {
+        if let Some(pending) = state.store.release_lock_with(id, delete, record, lock) {
             state.pending_writes.push(pending);
         }
     }

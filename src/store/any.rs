@@ -49,7 +49,7 @@ impl AnyStore {
     /// once; the servers' writes run on a task that releases the lock when they are done
     /// (also when they fail), returned so the request can report a failure. Files are never
     /// given anything to write here (CherryPy's FileSession writes only in its save).
-    pub(crate) fn save_and_release(
+    pub(crate) fn release_lock_with(
         &self,
         id: SessionId,
         delete: Vec<SessionId>,
@@ -166,6 +166,15 @@ impl SessionStore for AnyStore {
 
     async fn clean_up(&self, now: SystemTime) -> Result<usize, StoreError> {
         dispatch!(self, s => s.clean_up(now))
+    }
+
+    async fn save_and_release(
+        &self,
+        id: &SessionId,
+        record: Record,
+        lock: SessionLock,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.save_and_release(id, record, lock))
     }
 
     async fn touch_and_release(

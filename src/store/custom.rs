@@ -53,6 +53,12 @@ trait DynStore: Send + Sync + 'static {
         timeout: Option<Duration>,
     ) -> BoxFuture<'a, Result<(SessionLock, Option<Record>), StoreError>>;
     fn clean_up(&self, now: SystemTime) -> BoxFuture<'_, Result<usize, StoreError>>;
+    fn save_and_release<'a>(
+        &'a self,
+        id: &'a SessionId,
+        record: Record,
+        lock: SessionLock,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
     fn touch_and_release<'a>(
         &'a self,
         id: &'a SessionId,
@@ -105,6 +111,14 @@ impl<S: SessionStore> DynStore for S {
     }
     fn clean_up(&self, now: SystemTime) -> BoxFuture<'_, Result<usize, StoreError>> {
         Box::pin(SessionStore::clean_up(self, now))
+    }
+    fn save_and_release<'a>(
+        &'a self,
+        id: &'a SessionId,
+        record: Record,
+        lock: SessionLock,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(SessionStore::save_and_release(self, id, record, lock))
     }
     fn touch_and_release<'a>(
         &'a self,
@@ -160,6 +174,14 @@ impl SessionStore for CustomStore {
     }
     async fn clean_up(&self, now: SystemTime) -> Result<usize, StoreError> {
         self.0.clean_up(now).await
+    }
+    async fn save_and_release(
+        &self,
+        id: &SessionId,
+        record: Record,
+        lock: SessionLock,
+    ) -> Result<(), StoreError> {
+        self.0.save_and_release(id, record, lock).await
     }
     async fn touch_and_release(
         &self,

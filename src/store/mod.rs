@@ -203,6 +203,22 @@ pub trait SessionStore: Clone + Send + Sync + 'static {
     /// expires sessions itself (memcached, Redis) remove nothing.
     fn clean_up(&self, now: SystemTime) -> impl Future<Output = Result<usize, StoreError>> + Send;
 
+    /// The save of a request that holds `id`'s lock: [`Self::save`], then `lock` let go of
+    /// (released, or handed to a request of this process waiting for it). A store may
+    /// write and release in one round trip (Redis).
+    fn save_and_release(
+        &self,
+        id: &SessionId,
+        record: Record,
+        lock: SessionLock,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async move {
+            let result = self.save(id, record).await;
+            drop(lock);
+            result
+        }
+    }
+
     /// The end of a read-only request: [`Self::touch`], then `lock` released. A store may
     /// do both in one round trip (Redis).
     fn touch_and_release(

@@ -302,11 +302,45 @@ impl SessionStore for RedisStore {
         Ok(0)
     }
 
+    /// The save and the lock's release in one round trip.
+    async fn save_and_release(
+        &self,
+        id: &SessionId,
+        record: Record,
+        lock: SessionLock,
+    ) -> Result<(), StoreError> {
+        self.write_releasing(id, record, Write::Always, Some(lock))
+            .await
+    }
+
     /// The touch and the lock's release in one round trip.
     async fn touch_and_release(
         &self,
         id: &SessionId,
         record: Record,
+        lock: Option<SessionLock>,
+    ) -> Result<(), StoreError> {
+        self.write_releasing(id, record, Write::OnlyIfStored, lock)
+            .await
+    }
+
+    fn is_remote(&self) -> bool {
+        true
+    }
+
+    fn servers(&self) -> Vec<(String, u16)> {
+        self.tcp_address().into_iter().collect()
+    }
+}
+
+impl RedisStore {
+    /// `write` of `record` and, unless `lock` goes to a request of this process, the
+    /// release of its server lock in the same script.
+    async fn write_releasing(
+        &self,
+        id: &SessionId,
+        record: Record,
+        write: Write,
         mut lock: Option<SessionLock>,
     ) -> Result<(), StoreError> {
         let ttl = ttl(&record);
@@ -314,7 +348,7 @@ impl SessionStore for RedisStore {
         let result = if ttl.is_zero() {
             self.delete(id).await
         } else {
-            self.write_and_release(id, &record, ttl, Write::OnlyIfStored, release.as_ref())
+            self.write_and_release(id, &record, ttl, write, release.as_ref())
                 .await
         };
         if let Some((key, token)) = release
@@ -326,13 +360,5 @@ impl SessionStore for RedisStore {
         }
         drop(lock);
         result
-    }
-
-    fn is_remote(&self) -> bool {
-        true
-    }
-
-    fn servers(&self) -> Vec<(String, u16)> {
-        self.tcp_address().into_iter().collect()
     }
 }
