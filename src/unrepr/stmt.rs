@@ -321,13 +321,13 @@ impl Parser<'_> {
     /// either way.
     fn with_stmt(&mut self) -> PResult<()> {
         if self.at("(") {
-            let mark = self.mark();
+            let mark = self.pos;
             self.advance();
             let parenthesized = self.with_items(")").and_then(|()| self.expect(")"));
             if parenthesized.is_ok() && self.at(":") {
                 return self.block();
             }
-            self.reset(mark);
+            self.pos = mark;
         }
         self.with_items(":")?;
         self.block()
