@@ -160,13 +160,7 @@ impl Parser<'_> {
                 }
                 let kw = p.advance();
                 let cond = p.disjunction()?;
-                if !p.eat("else") {
-                    let at = p.peek().start;
-                    return Err(syntax(
-                        "expected 'else' after 'if' expression",
-                        body.span.start..at,
-                    ));
-                }
+                p.expect("else")?;
                 pending.push(Pending::IfExp(
                     body.span.start,
                     kw.span(),
@@ -553,21 +547,13 @@ impl Parser<'_> {
             return self.dict_rest(start, vec![(Some(first), value)]);
         }
         if self.at_for() {
-            if is_starred(&first) {
-                let message = "iterable unpacking cannot be used in comprehension";
-                return Err(syntax(message, first.span.clone()));
-            }
+            ensure(!is_starred(&first))?;
             let depth = self.for_if_clauses()?.max(first.depth);
             let end = self.expect(close)?.end;
             return self.reject(comprehension, start..end, depth);
         }
         if bracket == "(" && self.eat(")") {
-            if is_starred(&first) {
-                return Err(syntax(
-                    "cannot use starred expression here",
-                    first.span.clone(),
-                ));
-            }
+            ensure(!is_starred(&first))?;
             let mut inner = first;
             inner.parenthesized = true;
             return Ok(inner);
@@ -615,13 +601,8 @@ impl Parser<'_> {
         let (mut seen_kw, mut seen_dstar) = (false, false);
         while !self.at(")") {
             if self.at("*") {
-                let star = self.peek().start;
-                let arg = self.starred(true)?.ok_or(Fail::Generic)?;
-                if seen_dstar {
-                    let msg = "iterable argument unpacking follows keyword argument unpacking";
-                    return Err(syntax(msg, star..arg.span.end));
-                }
-                args.push(arg);
+                ensure(!seen_dstar)?;
+                args.extend(self.starred(true)?);
             } else if self.eat("**") {
                 keywords.push((None, self.expression()?));
                 seen_dstar = true;
@@ -631,17 +612,9 @@ impl Parser<'_> {
                 keywords.push((Some(self.name_text(name)), self.expression()?));
                 seen_kw = true;
             } else {
-                if seen_dstar || seen_kw {
-                    return Err(syntax(
-                        "positional argument follows keyword argument",
-                        self.peek().span(),
-                    ));
-                }
+                ensure(!seen_dstar && !seen_kw)?;
                 let value = self.named_expression()?;
-                if self.at("=") {
-                    let msg = "expression cannot contain assignment, perhaps you meant \"==\"?";
-                    return Err(syntax(msg, value.span.clone()));
-                }
+                ensure(!self.at("="))?;
                 if !self.at_for() {
                     args.push(value);
                 } else {
@@ -649,11 +622,8 @@ impl Parser<'_> {
                     let start = value.span.start;
                     let depth = self.for_if_clauses()?.max(value.depth);
                     let span = start..self.prev_end();
-                    let genexp = self.reject("GeneratorExp", span.clone(), depth)?;
-                    if !args.is_empty() || !keywords.is_empty() || !self.at(")") {
-                        return Err(syntax("Generator expression must be parenthesized", span));
-                    }
-                    args.push(genexp);
+                    ensure(args.is_empty() && keywords.is_empty() && self.at(")"))?;
+                    args.push(self.reject("GeneratorExp", span, depth)?);
                     break;
                 }
             }
