@@ -1,14 +1,8 @@
-//! Python 3.11's tokenizer, for one config value.
-//!
-//! CherryPy hands `'__tempvalue__ = ' + text` to `ast.parse`, so the text is tokenized as the
-//! rest of a line that is not at its start: the first line never produces an `INDENT`. The
-//! rules follow CPython 3.11's `Parser/tokenizer.c` in behaviour: which character sequences are
-//! accepted, which errors are raised, and whether at once (`Lexed::hard_error`) or only when
-//! the parser reaches them (`Kind::Stop`).
-//!
-//! Indentation is not tracked: configparser strips every line of a value, so a line can start
-//! with white space only after an interpolation that gives an empty string (`%(empty)s  pass`).
-//! Such a line gives an `Indent` token, which no rule accepts.
+//! Python 3.11's tokenizer, for one config value: which character sequences CPython's
+//! `Parser/tokenizer.c` accepts, which errors it raises, and whether at once
+//! (`Lexed::hard_error`) or only when the parser reaches them (`Kind::Stop`). The text follows
+//! `__tempvalue__ = ` on its first line, so that line never starts with an indent; a later line
+//! that does gives an `Indent` token, which no rule accepts (see the module docs).
 
 use std::ops::Range;
 
@@ -33,18 +27,17 @@ pub(super) enum Kind {
     Hard,
 }
 
-/// Tokenizer stops that only fail when reached (CPython's `E_EOF`, `E_LINECONT`, ...).
+/// Why the tokenizer stopped: end of input inside brackets, right after a backslash
+/// continuation, or a backslash followed by something other than a newline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Stop {
-    /// End of input inside brackets: "'(' was never closed".
     Unclosed,
-    /// End of input right after a backslash continuation.
     Eof,
-    /// A backslash followed by something other than a newline.
     LineCont,
 }
 
 impl Stop {
+    /// The message when reached (brackets are named by the parser).
     pub(super) fn message(self) -> &'static str {
         match self {
             Stop::Unclosed => "unclosed bracket",
@@ -83,15 +76,16 @@ pub(super) struct Lexed {
 
 /// Tokenizes `src` completely (up to the first error).
 pub(super) fn tokenize(src: &str) -> Lexed {
-    let tokens = Vec::with_capacity(src.len() / 2 + 4);
+    let (tokens, parens) = (Vec::with_capacity(src.len() / 2 + 4), Vec::new());
+    let (pos, at_bol, line_has_token) = (0, false, true);
     let mut lx = Lexer {
         src: src.as_bytes(),
         text: src,
-        pos: 0,
+        pos,
         tokens,
-        parens: Vec::new(),
-        at_bol: false,
-        line_has_token: true,
+        parens,
+        at_bol,
+        line_has_token,
     };
     let hard_error = lx.run().err();
     if hard_error.is_some() {
@@ -134,11 +128,7 @@ impl Lexer<'_> {
     fn newline_at(&self, at: usize) -> Option<usize> {
         match self.src.get(at) {
             Some(b'\n') => Some(1),
-            Some(b'\r') => Some(if self.src.get(at + 1) == Some(&b'\n') {
-                2
-            } else {
-                1
-            }),
+            Some(b'\r') => Some(1 + usize::from(self.src.get(at + 1) == Some(&b'\n'))),
             _ => None,
         }
     }
@@ -274,12 +264,10 @@ impl Lexer<'_> {
                 unicode_ident::is_xid_continue(ch)
             };
             if !ok {
-                let (at, code) = (start + i, u32::from(ch));
-                let msg = if super::repr::is_printable(ch) {
-                    format!("invalid character '{ch}' (U+{code:04X})")
-                } else {
-                    format!("invalid non-printable character U+{code:04X}")
-                };
+                let (at, msg) = (
+                    start + i,
+                    format!("invalid character {ch:?} (U+{:04X})", u32::from(ch)),
+                );
                 return Err(error(msg, at..at + ch.len_utf8()));
             }
         }
