@@ -133,18 +133,9 @@ fn unescape(
         }
         let esc = i;
         let span = |end: usize| body_start + esc..body_start + end.min(b.len());
-        let unicode = |reason: &str, end| {
-            error(
-                format!("(unicode error) 'unicodeescape' codec can't decode bytes: {reason}"),
-                span(end),
-            )
-        };
+        let bad = |reason: &str, end| error(format!("invalid escape: {reason}"), span(end));
         let Some(&c) = b.get(i + 1) else {
-            return Err(if bytes {
-                error("(value error) Trailing \\ in string", span(i + 1))
-            } else {
-                unicode("\\ at end of string", i + 1)
-            });
+            return Err(bad("\\ at end of string", i + 1));
         };
         i += 2;
         let code = match c {
@@ -174,16 +165,11 @@ fn unescape(
                     .get(i..i + n)
                     .filter(|d| d.bytes().all(|b| b.is_ascii_hexdigit()));
                 let Some(v) = digits.and_then(|d| u32::from_str_radix(d, 16).ok()) else {
-                    let msg = format!("(value error) invalid \\x escape at position {esc}");
-                    return Err(if bytes {
-                        error(msg, span(i + 2))
-                    } else {
-                        unicode(what, i + n)
-                    });
+                    return Err(bad(what, i + n));
                 };
                 i += n;
                 if v > 0x10FFFF {
-                    return Err(unicode("illegal Unicode character", i));
+                    return Err(bad("illegal Unicode character", i));
                 }
                 v
             }
@@ -192,7 +178,7 @@ fn unescape(
                     .then(|| body[i..].find('}'))
                     .flatten();
                 let Some(close) = close.filter(|&close| close > 1) else {
-                    return Err(unicode("malformed \\N character escape", i + 1));
+                    return Err(bad("malformed \\N character escape", i + 1));
                 };
                 let name = &body[i + 1..i + close];
                 i += close + 1;
@@ -202,7 +188,7 @@ fn unescape(
                     .is_some_and(|p| p.eq_ignore_ascii_case("CJK UNIFIED IDEOGRAPH-"));
                 let ch = unicode_names2::character(name)
                     .filter(|_| !(cjk && name[22..].bytes().any(|b| b.is_ascii_lowercase())));
-                u32::from(ch.ok_or_else(|| unicode("unknown Unicode character name", i))?)
+                u32::from(ch.ok_or_else(|| bad("unknown Unicode character name", i))?)
             }
             _ => match simple_escape(c) {
                 Some(v) => v,
