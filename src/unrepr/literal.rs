@@ -221,8 +221,8 @@ struct FString<'s> {
 type FResult<T> = Result<T, ()>;
 
 impl Parser<'_> {
-    /// Checks the f-string token `t`.
-    pub(super) fn check_fstring(&mut self, t: lexer::Token) -> Result<(), Fail> {
+    /// Checks the f-string token `t`; an error is reported at `at`.
+    pub(super) fn check_fstring(&mut self, t: lexer::Token, at: usize) -> Result<(), Fail> {
         let p = parts(self.text(t), t.start);
         let (body, text, raw, depth) = (p.body.as_bytes(), p.body, p.raw, self.depth);
         let scan = FString {
@@ -231,7 +231,7 @@ impl Parser<'_> {
             raw,
             depth,
         };
-        let invalid = |()| Fail::Syntax(error("invalid f-string", t.span()));
+        let invalid = |()| Fail::Syntax(error("invalid f-string", at..at + 1));
         scan.literal(0, 0).map(drop).map_err(invalid)
     }
 }

@@ -394,7 +394,7 @@ impl Parser<'_> {
         self.expect_name()?;
         if annotated && self.eat(":") {
             if star {
-                self.star_expression()?
+                self.star_expression(false)?
             } else {
                 self.expression()?
             };
