@@ -319,24 +319,14 @@ impl Lexer<'_> {
     }
 
     fn operator(&mut self, start: usize, c: u8) -> Result<(), SyntaxError> {
-        // Python 3.11's two- and three-character operators (`PyToken_TwoChars`/`ThreeChars`).
+        // Python 3.11's three- and two-character operators (`PyToken_ThreeChars`/`TwoChars`).
+        const OPS: &str =
+            "**= ... //= <<= >>= != %= &= *= += -= /= := <= == >= @= ^= |= ** -> // << <> >>";
         let rest = &self.text[start..];
-        let len = if ["**=", "...", "//=", "<<=", ">>="]
-            .iter()
-            .any(|o| rest.starts_with(o))
-        {
-            3
-        } else if [
-            "!=", "%=", "&=", "*=", "+=", "-=", "/=", ":=", "<=", "==", ">=", "@=", "^=", "|=",
-            "**", "->", "//", "<<", "<>", ">>",
-        ]
-        .iter()
-        .any(|o| rest.starts_with(o))
-        {
-            2
-        } else {
-            1
-        };
+        let len = OPS
+            .split(' ')
+            .find(|o| rest.starts_with(o))
+            .map_or(1, str::len);
         match c {
             // Python's `MAXLEVEL`: the 201st open bracket is an error.
             b'(' | b'[' | b'{' if self.parens.len() >= 200 => {
@@ -352,13 +342,11 @@ impl Lexer<'_> {
                 };
                 if c != closing(open) {
                     let (open_line, line) = (self.line_of(open_at), self.line_of(start));
-                    let mut msg = format!(
-                        "closing parenthesis '{}' does not match opening parenthesis '{}'",
-                        c as char, open as char
+                    let on_line = (open_line != line).then(|| format!(" on line {open_line}"));
+                    let (c, open, on_line) = (c as char, open as char, on_line.unwrap_or_default());
+                    let msg = format!(
+                        "closing parenthesis '{c}' does not match opening parenthesis '{open}'{on_line}"
                     );
-                    if open_line != line {
-                        msg += &format!(" on line {open_line}");
-                    }
                     return Err(error(msg, start..start + 1));
                 }
             }

@@ -1,11 +1,7 @@
-//! Statements. Only the first statement's value is used, but CherryPy parses the whole text,
-//! so whatever follows (`60 ; minutes = 1`, `if x: pass` on a continuation line) must be valid
-//! Python too. Statements are only checked; their trees are dropped.
-//!
-//! configparser strips every line, so compound statements have one-line bodies (`if x: pass`);
-//! an indented block would need a line that starts with an empty interpolation, and is
-//! reported as an error where Python accepts it. Known gap: `match` statements are not
-//! recognised (reported as `value-syntax`); Python 3.11 accepts them.
+//! Statements after the value (`60 ; minutes = 1`, `if x: pass` on a continuation line):
+//! CherryPy parses the whole text, so they must be valid Python, but they are only checked.
+//! Compound statements have one-line bodies (see the module docs). Known gap: `match`
+//! statements are not recognised (reported as `value-syntax`); Python 3.11 accepts them.
 
 use super::lexer::Kind;
 use super::parser::{
