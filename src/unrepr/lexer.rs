@@ -450,11 +450,12 @@ fn scan_number(src: &[u8], start: usize) -> Result<usize, ScanError> {
     }
     if matches!(at(src, pos), b'j' | b'J') {
         (pos, kind) = (pos + 1, "imaginary");
-    } else if pos == int_end && at(src, start) == b'0' {
-        if let Some(end) = (start..pos).find(|&i| !matches!(at(src, i), b'0' | b'_')) {
-            let message = "leading zeros in decimal integer literals are not permitted; use an 0o prefix for octal integers";
-            return Err((message.into(), start..end));
-        }
+    } else if pos == int_end
+        && at(src, start) == b'0'
+        && let Some(end) = (start..pos).find(|&i| !matches!(at(src, i), b'0' | b'_'))
+    {
+        let message = "leading zeros in decimal integer literals are not permitted; use an 0o prefix for octal integers";
+        return Err((message.into(), start..end));
     }
     verify_end(src, pos, kind).map(|()| pos)
 }

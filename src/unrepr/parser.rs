@@ -347,10 +347,12 @@ impl<'a> Parser<'a> {
             };
         }
         let stopped_open = self.tokens.last().map(|t| t.kind) == Some(Kind::Stop(Stop::Unclosed));
-        if let Some(open) = lexed.unclosed.filter(|&open| stopped_open && open < at) {
-            if matches!(fail, Fail::Generic) || self.line_of(at) > self.line_of(open) {
-                return unclosed(open);
-            }
+        let explains = |open: usize| {
+            let earlier_line = self.line_of(at) > self.line_of(open);
+            stopped_open && open < at && (matches!(fail, Fail::Generic) || earlier_line)
+        };
+        if let Some(open) = lexed.unclosed.filter(|&open| explains(open)) {
+            return unclosed(open);
         }
         match fail {
             Fail::Syntax(e) => Some(e),
