@@ -349,10 +349,11 @@ impl Parser<'_> {
             (0, false, false, false, false);
         while !self.at(close) {
             if self.eat("**") {
+                // A bare `*` needs a named parameter after it, before `**kwargs`.
+                ensure(!bare_star)?;
                 self.param(annotated, false)?;
                 self.eat(",");
                 ensure(self.at(close))?;
-                bare_star = false;
                 break;
             }
             if self.at("*") {
