@@ -315,8 +315,9 @@ impl<'a> Parser<'a> {
     ///
     /// CPython tokenizes the rest of the source after a parser error, so a tokenizer error
     /// anywhere wins. Where the tokenizer only stopped (end of input inside brackets, a bad
-    /// line continuation), that counts if the parser got there, or if a bracket left open
-    /// before the error explains it (CPython finds that with a second pass).
+    /// line continuation), that counts if the parser got there. (CPython's second pass, which
+    /// sometimes gets there too, is not reproduced: `(1 2` is "invalid syntax" at `2` rather
+    /// than "'(' was never closed", on the same line.)
     pub(super) fn resolve(&mut self, fail: Fail, lexed: &Lexed) -> Option<SyntaxError> {
         let far = self.tokens[self.furthest];
         let error = |message: &str, span: Range<usize>| Some(syntax_error(message, span));
@@ -346,12 +347,13 @@ impl<'a> Parser<'a> {
                 _ => error(stop.message(), far.span()),
             };
         }
+        // A bracket left open on an earlier line than the error is reported instead.
         let stopped_open = self.tokens.last().map(|t| t.kind) == Some(Kind::Stop(Stop::Unclosed));
-        let explains = |open: usize| {
-            let earlier_line = self.line_of(at) > self.line_of(open);
-            stopped_open && open < at && (matches!(fail, Fail::Generic) || earlier_line)
-        };
-        if let Some(open) = lexed.unclosed.filter(|&open| explains(open)) {
+        let earlier_line = |open: usize| self.line_of(at) > self.line_of(open);
+        if let Some(open) = lexed
+            .unclosed
+            .filter(|&open| stopped_open && earlier_line(open))
+        {
             return unclosed(open);
         }
         match fail {
