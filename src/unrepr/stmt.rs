@@ -29,7 +29,7 @@ for T in S B [ else B ]
 def N ( P ) [ -> E ] B
 class N [ ( A ) ] B";
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
     /// The whole module `__tempvalue__ = <text>`, with `__tempvalue__ =` already read.
     /// Returns the value of the first statement.
     pub(super) fn module(&mut self) -> PResult<Node> {
@@ -74,8 +74,15 @@ impl Parser<'_> {
         Ok(())
     }
 
-    /// Reads the statement `shape` starting with `word` (see `SHAPES`), if there is one.
-    fn shaped(&mut self, table: &str, word: &str) -> PResult<bool> {
+    /// The current token if it is a name or keyword, else "".
+    fn word(&mut self) -> &'a str {
+        let t = self.peek();
+        (t.kind == Kind::Name).then(|| self.text(t)).unwrap_or("")
+    }
+
+    /// Reads the statement of `table` (see `SIMPLE`) that starts here, if there is one.
+    fn shaped(&mut self, table: &str) -> PResult<bool> {
+        let word = self.word();
         // Every shape starts with a keyword: other statements need no look-up.
         let head = |l: &&str| is_keyword(word) && l.split(' ').next() == Some(word);
         let Some(shape) = table.lines().find(head) else {
@@ -124,16 +131,10 @@ impl Parser<'_> {
     }
 
     fn simple_stmt(&mut self) -> PResult<()> {
-        let t = self.peek();
-        let word = if t.kind == Kind::Name {
-            self.text(t)
-        } else {
-            ""
-        };
-        if self.shaped(SIMPLE, word)? {
+        if self.shaped(SIMPLE)? {
             return Ok(());
         }
-        match word {
+        match self.word() {
             "from" => self.import_from(),
             "yield" => self.yield_expr().map(drop),
             "del" => {
@@ -144,11 +145,7 @@ impl Parser<'_> {
                         break;
                     }
                 }
-                if self.at(";") || self.is_kind(Kind::Newline) {
-                    Ok(())
-                } else {
-                    Err(Fail::Generic)
-                }
+                ensure(self.at(";") || self.is_kind(Kind::Newline))
             }
             _ => self.expression_stmt(),
         }
@@ -241,16 +238,11 @@ impl Parser<'_> {
                 self.advance();
             }
             self.eat("async");
-            let word = if self.at("def") { "def" } else { "class" };
-            return self.shaped(COMPOUND, word);
+            ensure(self.at("def") || self.at("class"))?;
+            return self.shaped(COMPOUND);
         }
-        let t = self.peek();
-        let word = if t.kind == Kind::Name {
-            self.text(t)
-        } else {
-            ""
-        };
-        if self.shaped(COMPOUND, word)? {
+        let word = self.word();
+        if self.shaped(COMPOUND)? {
             return Ok(true);
         }
         if !matches!(word, "try" | "with" | "async") {
@@ -260,8 +252,7 @@ impl Parser<'_> {
         match word {
             "try" => self.try_stmt()?,
             "with" => self.with_stmt()?,
-            _ if self.at("def") => drop(self.shaped(COMPOUND, "def")?),
-            _ if self.at("for") => drop(self.shaped(COMPOUND, "for")?),
+            _ if self.at("def") || self.at("for") => drop(self.shaped(COMPOUND)?),
             _ if self.eat("with") => self.with_stmt()?,
             _ => return Err(Fail::Generic),
         }
