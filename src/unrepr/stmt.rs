@@ -77,7 +77,11 @@ impl<'a> Parser<'a> {
     /// The current token if it is a name or keyword, else "".
     fn word(&mut self) -> &'a str {
         let t = self.peek();
-        (t.kind == Kind::Name).then(|| self.text(t)).unwrap_or("")
+        if t.kind == Kind::Name {
+            self.text(t)
+        } else {
+            ""
+        }
     }
 
     /// Reads the statement of `table` (see `SIMPLE`) that starts here, if there is one.
