@@ -1,14 +1,9 @@
-//! CherryPy's `_Builder`, emulated without executing anything.
-//!
-//! The walk follows the builder's order (depth-first, left to right; a `BinOp` builds its left
-//! operand, then the operator, then the right operand; a unary operator is looked at before
-//! its operand; a call builds the callee, then positional, then keyword arguments; a dict
-//! builds every key and value before checking that keys are hashable), so the first error
-//! found is the one CherryPy raises.
-//!
-//! The builder is recursive Python with the default recursion limit of 1000 frames. We count
-//! the frames it would use (see [`frames`]) and report `value-too-large` where it would raise
-//! `RecursionError`, which also keeps our own recursion shallow.
+//! CherryPy's `_Builder`, emulated without executing anything. The walk follows the
+//! builder's order (a `BinOp` builds its left operand, then the operator, then the right one;
+//! a unary operator is looked at before its operand; a dict builds every key and value before
+//! hashing keys), so the first error found is the one CherryPy raises. The builder is
+//! recursive Python with a limit of 1000 frames: we count the frames it would use and report
+//! `value-too-large` where it would raise `RecursionError`.
 
 use std::ops::Range;
 
@@ -16,19 +11,17 @@ use super::parser::{Node, NodeKind, grow_stack};
 use super::value::{BinOp, Expr, Value};
 use super::{ValueError, ValueWarning, codes, hints, ops, pure};
 
-/// Python frames the builder may have in use (`sys.getrecursionlimit()` is 1000 and the
-/// 1000th frame raises).
+/// Python frames the builder may have in use (the 1000th frame raises).
 const FRAME_LIMIT: u32 = 999;
 /// Frames in use when the builder starts: the caller's module, its function,
-/// `Parser.dict_from_file`, `Parser.as_dict` and `unrepr` (CherryPy's own loading path adds a
-/// few more, so the bound is approximate).
+/// `Parser.dict_from_file`, `Parser.as_dict` and `unrepr` (approximate: CherryPy's own
+/// loading path adds a few).
 const BASE_FRAMES: u32 = 5;
 
-/// Frames the builder pushes for a node before building its children (for leaves: in all).
-/// Measured against CPython 3.11: `build` + `build_X` for most nodes, one more for the list
-/// comprehension in `build_Dict`, `build_Tuple` → `build_List`, `build_Call` →
-/// `_build_call35`; a name costs `build`, `build_Name`, `modules()` and importlib's attempt to
-/// import it (measured for a name that is not an imported module).
+/// Frames the builder pushes for a node before building its children, measured on CPython
+/// 3.11: `build` + `build_X`, one more for `build_Dict`'s comprehension, `build_Tuple` →
+/// `build_List`, `build_Call` → `_build_call35`; a name adds `modules()` and importlib's
+/// attempt to import it.
 fn frames(kind: &NodeKind) -> u32 {
     match kind {
         NodeKind::Name(_) => 12,
@@ -46,12 +39,7 @@ pub(super) struct Builder<'a> {
 type BResult = Result<Value, ValueError>;
 
 fn error(code: &'static str, message: String, span: Range<usize>) -> ValueError {
-    ValueError {
-        code,
-        message,
-        help: None,
-        span,
-    }
+    ValueError::new(code, message, None, span)
 }
 
 fn op_error((code, message): ops::OpError, span: Range<usize>) -> ValueError {
@@ -60,10 +48,8 @@ fn op_error((code, message): ops::OpError, span: Range<usize>) -> ValueError {
 
 impl<'a> Builder<'a> {
     pub(super) fn new(text: &'a str) -> Self {
-        Builder {
-            text,
-            warnings: Vec::new(),
-        }
+        let warnings = Vec::new();
+        Builder { text, warnings }
     }
 
     /// Builds the value of `node`, taking its literals out of it.
@@ -71,38 +57,23 @@ impl<'a> Builder<'a> {
         self.build(node, BASE_FRAMES)
     }
 
-    /// Reported at the start of the value: the whole nesting is the problem.
-    fn too_deep(&self) -> ValueError {
+    /// Fails if `more` frames above `used` would pass the limit; reported at the start of the
+    /// value, as the whole nesting is the problem.
+    fn frames_left(&self, used: u32, more: u32) -> Result<(), ValueError> {
         let message =
             "the value is nested too deeply: CherryPy's builder would fail with RecursionError";
-        error(
-            codes::TOO_LARGE,
-            message.into(),
-            super::value_start(self.text),
-        )
-    }
-
-    /// Fails if `more` frames above `used` would pass the limit.
-    fn frames_left(&self, used: u32, more: u32) -> Result<(), ValueError> {
-        if used + more > FRAME_LIMIT {
-            Err(self.too_deep())
-        } else {
-            Ok(())
-        }
+        let at = super::value_start(self.text);
+        (used + more <= FRAME_LIMIT)
+            .then_some(())
+            .ok_or_else(|| error(codes::TOO_LARGE, message.into(), at))
     }
 
     fn unsupported(&self, class: &'static str, span: Range<usize>) -> ValueError {
         let (message, help) = hints::unsupported(class, self.text);
-        ValueError {
-            code: codes::UNSUPPORTED,
-            message,
-            help,
-            span,
-        }
+        ValueError::new(codes::UNSUPPORTED, message, help, span)
     }
 
     fn build(&mut self, node: &mut Node, used: u32) -> BResult {
-        // Shallow levels cannot exhaust any sane stack; skip the check there.
         if used < BASE_FRAMES + 40 {
             self.build_node(node, used)
         } else {
@@ -116,14 +87,13 @@ impl<'a> Builder<'a> {
         let span = node.span.clone();
         match &mut node.kind {
             NodeKind::Lit(v) => Ok(std::mem::replace(v, Value::None)),
-            NodeKind::Surrogate(at) => Err(ValueError {
-                code: codes::LONE_SURROGATE,
-                message: "this string contains a lone surrogate escape (such as `\\ud800`); Python accepts it, \
-                          but it cannot be represented as Unicode text here"
-                    .into(),
-                help: Some("write the character itself, or a `\\U0001xxxx` escape for characters outside the BMP".into()),
-                span: at.clone(),
-            }),
+            NodeKind::Surrogate(at) => Err(ValueError::new(
+                codes::LONE_SURROGATE,
+                "this string contains a lone surrogate escape (such as `\\ud800`); Python accepts it, \
+                 but it cannot be represented as Unicode text here",
+                Some("write the character itself, or a `\\U0001xxxx` escape for characters outside the BMP".into()),
+                at.clone(),
+            )),
             NodeKind::Name(name) => {
                 let resolved = hints::is_known_name(name);
                 if !resolved {

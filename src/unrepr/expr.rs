@@ -66,14 +66,14 @@ impl Parser<'_> {
 
     /// `star_expressions`: a bare tuple when there is a comma.
     pub(super) fn star_expressions(&mut self) -> PResult<Node> {
-        let first = self.star_expression()?;
+        let first = self.star_expression(false)?;
         if !self.at(",") {
             return Ok(first);
         }
         let start = first.span.start;
         let mut items = vec![first];
         while self.eat(",") && self.starts_expression() {
-            items.push(self.star_expression()?);
+            items.push(self.star_expression(false)?);
         }
         self.node(NodeKind::Tuple(items), start..self.prev_end())
     }
@@ -87,26 +87,20 @@ impl Parser<'_> {
         let inner = if full {
             self.expression()?
         } else {
-            self.bitwise_or()?
+            self.binary(1)?
         };
         let end = inner.span.end;
         self.node(NodeKind::Starred(Box::new(inner)), star.start..end)
             .map(Some)
     }
 
-    /// `star_expression`: `*bitwise_or` or `expression`.
-    pub(super) fn star_expression(&mut self) -> PResult<Node> {
+    /// `star_expression` (`*bitwise_or` or `expression`), or with `named`
+    /// `star_named_expression` (`*bitwise_or` or `named_expression`).
+    pub(super) fn star_expression(&mut self, named: bool) -> PResult<Node> {
         match self.starred(false)? {
             Some(node) => Ok(node),
+            None if named => self.named_expression(),
             None => self.expression(),
-        }
-    }
-
-    /// `star_named_expression`: `*bitwise_or` or `named_expression`.
-    fn star_named_expression(&mut self) -> PResult<Node> {
-        match self.starred(false)? {
-            Some(node) => Ok(node),
-            None => self.named_expression(),
         }
     }
 
@@ -159,14 +153,8 @@ impl Parser<'_> {
                     break body;
                 }
                 let kw = p.advance();
-                let cond = p.disjunction()?;
-                if !p.eat("else") {
-                    let at = p.peek().start;
-                    return Err(syntax(
-                        "expected 'else' after 'if' expression",
-                        body.span.start..at,
-                    ));
-                }
+                let cond = p.bool_chain("or")?;
+                p.expect("else")?;
                 pending.push(Pending::IfExp(
                     body.span.start,
                     kw.span(),
@@ -206,12 +194,7 @@ impl Parser<'_> {
         }
     }
 
-    /// `disjunction`: `a or b or c` (rejected by the builder as `BoolOp`).
-    pub(super) fn disjunction(&mut self) -> PResult<Node> {
-        self.bool_chain("or")
-    }
-
-    /// `a or b` / `a and b` chains.
+    /// `disjunction` (`a or b`) and `conjunction` (`a and b`) chains.
     fn bool_chain(&mut self, kw: &str) -> PResult<Node> {
         let operand = |p: &mut Self| {
             if kw == "or" {
@@ -249,7 +232,7 @@ impl Parser<'_> {
     }
 
     fn comparison(&mut self) -> PResult<Node> {
-        let first = self.bitwise_or()?;
+        let first = self.binary(1)?;
         let (start, mut depth, mut op) = (first.span.start, first.depth, None);
         loop {
             // The first operator (`not in` and `is not` are two tokens) is where it is reported.
@@ -264,7 +247,7 @@ impl Parser<'_> {
                 self.advance();
             }
             op.get_or_insert(t.start..self.prev_end());
-            depth = depth.max(self.bitwise_or()?.depth);
+            depth = depth.max(self.binary(1)?.depth);
         }
         match op {
             Some(op) => self.checked(Node::rejected("Compare", start..self.prev_end(), op, depth)),
@@ -272,11 +255,8 @@ impl Parser<'_> {
         }
     }
 
-    /// `bitwise_or` and everything below it down to `term`, by precedence climbing.
-    pub(super) fn bitwise_or(&mut self) -> PResult<Node> {
-        self.binary(1)
-    }
-
+    /// `bitwise_or` (`min_prec` 1) and everything below it down to `term`, by precedence
+    /// climbing.
     fn binary(&mut self, min_prec: u8) -> PResult<Node> {
         let mut left = self.factor()?;
         loop {
@@ -446,10 +426,7 @@ impl Parser<'_> {
                 }
                 Literal::Bytes(b) => bytes.extend(b),
                 Literal::FString => {
-                    self.check_fstring(*t).map_err(|f| match f {
-                        Fail::Syntax(e) => syntax(e.message, after..after + 1),
-                        other => other,
-                    })?;
+                    self.check_fstring(*t, after)?;
                     joined = true;
                 }
             }
@@ -476,9 +453,9 @@ impl Parser<'_> {
             self.expect("for")?;
             depth = depth.max(self.for_targets()?);
             self.expect("in")?;
-            depth = depth.max(self.disjunction()?.depth);
+            depth = depth.max(self.bool_chain("or")?.depth);
             while self.eat("if") {
-                depth = depth.max(self.disjunction()?.depth);
+                depth = depth.max(self.bool_chain("or")?.depth);
             }
         }
         Ok(depth)
@@ -534,7 +511,7 @@ impl Parser<'_> {
             inner.parenthesized = true;
             return Ok(inner);
         }
-        let first = self.star_named_expression()?;
+        let first = self.star_expression(true)?;
         if bracket == "{" && self.at(":") && !is_starred(&first) {
             ensure(
                 !matches!(first.kind, NodeKind::Rejected("NamedExpr", _)) || first.parenthesized,
@@ -553,21 +530,13 @@ impl Parser<'_> {
             return self.dict_rest(start, vec![(Some(first), value)]);
         }
         if self.at_for() {
-            if is_starred(&first) {
-                let message = "iterable unpacking cannot be used in comprehension";
-                return Err(syntax(message, first.span.clone()));
-            }
+            ensure(!is_starred(&first))?;
             let depth = self.for_if_clauses()?.max(first.depth);
             let end = self.expect(close)?.end;
             return self.reject(comprehension, start..end, depth);
         }
         if bracket == "(" && self.eat(")") {
-            if is_starred(&first) {
-                return Err(syntax(
-                    "cannot use starred expression here",
-                    first.span.clone(),
-                ));
-            }
+            ensure(!is_starred(&first))?;
             let mut inner = first;
             inner.parenthesized = true;
             return Ok(inner);
@@ -575,7 +544,7 @@ impl Parser<'_> {
         ensure(bracket != "(" || self.at(","))?;
         let mut items = vec![first];
         while self.eat(",") && !self.at(close) {
-            items.push(self.star_named_expression()?);
+            items.push(self.star_expression(true)?);
         }
         let end = self.expect(close)?.end;
         let mut node = match bracket {
@@ -594,7 +563,7 @@ impl Parser<'_> {
     fn dict_rest(&mut self, start: usize, mut items: Vec<(Option<Node>, Node)>) -> PResult<Node> {
         while !self.at("}") {
             if self.eat("**") {
-                items.push((None, self.bitwise_or()?));
+                items.push((None, self.binary(1)?));
             } else {
                 let key = self.expression()?;
                 self.expect(":")?;
@@ -615,13 +584,8 @@ impl Parser<'_> {
         let (mut seen_kw, mut seen_dstar) = (false, false);
         while !self.at(")") {
             if self.at("*") {
-                let star = self.peek().start;
-                let arg = self.starred(true)?.ok_or(Fail::Generic)?;
-                if seen_dstar {
-                    let msg = "iterable argument unpacking follows keyword argument unpacking";
-                    return Err(syntax(msg, star..arg.span.end));
-                }
-                args.push(arg);
+                ensure(!seen_dstar)?;
+                args.extend(self.starred(true)?);
             } else if self.eat("**") {
                 keywords.push((None, self.expression()?));
                 seen_dstar = true;
@@ -631,17 +595,9 @@ impl Parser<'_> {
                 keywords.push((Some(self.name_text(name)), self.expression()?));
                 seen_kw = true;
             } else {
-                if seen_dstar || seen_kw {
-                    return Err(syntax(
-                        "positional argument follows keyword argument",
-                        self.peek().span(),
-                    ));
-                }
+                ensure(!seen_dstar && !seen_kw)?;
                 let value = self.named_expression()?;
-                if self.at("=") {
-                    let msg = "expression cannot contain assignment, perhaps you meant \"==\"?";
-                    return Err(syntax(msg, value.span.clone()));
-                }
+                ensure(!self.at("="))?;
                 if !self.at_for() {
                     args.push(value);
                 } else {
@@ -649,11 +605,8 @@ impl Parser<'_> {
                     let start = value.span.start;
                     let depth = self.for_if_clauses()?.max(value.depth);
                     let span = start..self.prev_end();
-                    let genexp = self.reject("GeneratorExp", span.clone(), depth)?;
-                    if !args.is_empty() || !keywords.is_empty() || !self.at(")") {
-                        return Err(syntax("Generator expression must be parenthesized", span));
-                    }
-                    args.push(genexp);
+                    ensure(args.is_empty() && keywords.is_empty() && self.at(")"))?;
+                    args.push(self.reject("GeneratorExp", span, depth)?);
                     break;
                 }
             }

@@ -1,6 +1,6 @@
 //! The JSON reading of a value (`compat/FORMAT.md`, shared with the CherryPy oracle).
 
-use serde_json::{Map, Number, Value as Json, json};
+use serde_json::{Map, Number, Value as Json};
 
 use super::repr::{bytes_repr, complex_repr, float_repr};
 use super::value::{Expr, Value};
@@ -9,22 +9,26 @@ use super::value::{Expr, Value};
 /// `arbitrary_precision`, so big ints keep every digit and floats keep Python's `repr`,
 /// e.g. `1e+16`).
 fn number(text: &str) -> Json {
+    let text_json = || Json::String(text.to_string());
     text.parse::<Number>()
-        .map(Json::Number)
-        .unwrap_or_else(|_| Json::String(text.to_string()))
+        .map_or_else(|_| text_json(), Json::Number)
 }
 
-fn object(type_name: &str, fields: Vec<(&str, Json)>) -> Json {
-    let mut map = Map::with_capacity(fields.len() + 1);
+/// `{"type": type_name, ...fields}`, in this order. (Not `json!`, which would copy every
+/// nested value once more through `Serialize`.)
+fn object<const N: usize>(type_name: &str, fields: [(&str, Json); N]) -> Json {
+    let mut map = Map::with_capacity(N + 1);
     map.insert("type".into(), Json::String(type_name.into()));
-    for (k, v) in fields {
-        map.insert(k.into(), v);
-    }
+    map.extend(fields.map(|(k, v)| (k.to_string(), v)));
     Json::Object(map)
 }
 
 fn items(values: &[Value]) -> Json {
     Json::Array(values.iter().map(Value::to_json).collect())
+}
+
+fn text(s: &str) -> Json {
+    Json::String(s.to_string())
 }
 
 impl Value {
@@ -33,89 +37,65 @@ impl Value {
     pub fn to_json(&self) -> Json {
         let t = self.type_name();
         match self {
-            Value::None | Value::Ellipsis => object(t, vec![]),
-            Value::Bool(b) => object(t, vec![("value", Json::Bool(*b))]),
-            Value::Int(i) => object(t, vec![("value", number(&i.to_string()))]),
+            Value::None | Value::Ellipsis => object(t, []),
+            Value::Bool(b) => object(t, [("value", Json::Bool(*b))]),
+            Value::Int(i) => object(t, [("value", number(&i.to_string()))]),
             Value::Float(f) if f.is_finite() => {
                 let repr = float_repr(*f);
-                object(
-                    t,
-                    vec![("value", number(&repr)), ("repr", Json::String(repr))],
-                )
+                object(t, [("value", number(&repr)), ("repr", Json::String(repr))])
             }
-            Value::Float(f) => object(t, vec![("repr", Json::String(float_repr(*f)))]),
-            Value::Complex { re, im } => {
-                object(t, vec![("repr", Json::String(complex_repr(*re, *im)))])
-            }
-            Value::Str(s) => object(t, vec![("value", Json::String(s.clone()))]),
+            Value::Float(f) => object(t, [("repr", text(&float_repr(*f)))]),
+            Value::Complex { re, im } => object(t, [("repr", text(&complex_repr(*re, *im)))]),
+            Value::Str(s) => object(t, [("value", text(s))]),
             Value::Bytes(b) => {
-                let latin1: String = b.iter().map(|&c| char::from(c)).collect();
-                object(
-                    t,
-                    vec![
-                        ("value", Json::String(latin1)),
-                        ("repr", Json::String(bytes_repr(b))),
-                    ],
-                )
+                let latin1 = b.iter().map(|&c| char::from(c)).collect();
+                let repr = text(&bytes_repr(b));
+                object(t, [("value", Json::String(latin1)), ("repr", repr)])
             }
-            Value::List(v) | Value::Tuple(v) => object(t, vec![("items", items(v))]),
+            Value::List(v) | Value::Tuple(v) => object(t, [("items", items(v))]),
             Value::Dict(pairs) => {
-                let pairs = pairs
-                    .iter()
-                    .map(|(k, v)| json!([k.to_json(), v.to_json()]))
-                    .collect();
-                object(t, vec![("items", Json::Array(pairs))])
+                let pair = |(k, v): &(Value, Value)| Json::Array(vec![k.to_json(), v.to_json()]);
+                object(t, [("items", pairs.iter().map(pair).collect())])
             }
             Value::Expr(e) => match &**e {
                 Expr::Name { dotted, resolved } => object(
                     t,
-                    vec![
-                        ("value", Json::String(dotted.clone())),
-                        ("resolved", Json::Bool(*resolved)),
-                    ],
+                    [("value", text(dotted)), ("resolved", Json::Bool(*resolved))],
                 ),
-                Expr::Attribute { object: o, attr } => object(
-                    t,
-                    vec![
-                        ("object", o.to_json()),
-                        ("attr", Json::String(attr.clone())),
-                    ],
-                ),
+                Expr::Attribute { object: o, attr } => {
+                    object(t, [("object", o.to_json()), ("attr", text(attr))])
+                }
                 Expr::Call { func, args, kwargs } => {
+                    // A callee that is a name is written as its dotted text.
                     let func = match func {
-                        Value::Expr(f) if matches!(**f, Expr::Name { .. }) => match &**f {
-                            Expr::Name { dotted, .. } => Json::String(dotted.clone()),
-                            _ => unreachable!("matched a name"),
+                        Value::Expr(f) => match &**f {
+                            Expr::Name { dotted, .. } => text(dotted),
+                            _ => func.to_json(),
                         },
                         other => other.to_json(),
                     };
-                    let kwargs = kwargs
-                        .iter()
-                        .map(|(k, v)| json!([k, v.to_json()]))
-                        .collect();
+                    let kwarg = |(k, v): &(Option<String>, Value)| {
+                        Json::Array(vec![k.as_deref().map_or(Json::Null, text), v.to_json()])
+                    };
+                    let kwargs = kwargs.iter().map(kwarg).collect();
                     object(
                         t,
-                        vec![
-                            ("func", func),
-                            ("args", items(args)),
-                            ("kwargs", Json::Array(kwargs)),
-                        ],
+                        [("func", func), ("args", items(args)), ("kwargs", kwargs)],
                     )
                 }
-                Expr::Starred(v) => object(t, vec![("value", v.to_json())]),
+                Expr::Starred(v) => object(t, [("value", v.to_json())]),
                 Expr::BinOp { op, left, right } => object(
                     t,
-                    vec![
-                        ("op", Json::String(op.symbol().into())),
+                    [
+                        ("op", text(op.symbol())),
                         ("left", left.to_json()),
                         ("right", right.to_json()),
                     ],
                 ),
-                Expr::Neg(v) => object(t, vec![("operand", v.to_json())]),
-                Expr::Subscript { value, index } => object(
-                    t,
-                    vec![("value", value.to_json()), ("index", index.to_json())],
-                ),
+                Expr::Neg(v) => object(t, [("operand", v.to_json())]),
+                Expr::Subscript { value, index } => {
+                    object(t, [("value", value.to_json()), ("index", index.to_json())])
+                }
             },
         }
     }

@@ -1,14 +1,8 @@
-//! Python 3.11's tokenizer, for one config value.
-//!
-//! CherryPy hands `'__tempvalue__ = ' + text` to `ast.parse`, so the text is tokenized as the
-//! rest of a line that is not at its start: the first line never produces an `INDENT`. The
-//! rules follow CPython 3.11's `Parser/tokenizer.c` in behaviour: which character sequences are
-//! accepted, which errors are raised, and whether at once (`Lexed::hard_error`) or only when
-//! the parser reaches them (`Kind::Stop`).
-//!
-//! Indentation is not tracked: configparser strips every line of a value, so a line can start
-//! with white space only after an interpolation that gives an empty string (`%(empty)s  pass`).
-//! Such a line gives an `Indent` token, which no rule accepts.
+//! Python 3.11's tokenizer, for one config value: which character sequences CPython's
+//! `Parser/tokenizer.c` accepts, which errors it raises, and whether at once
+//! (`Lexed::hard_error`) or only when the parser reaches them (`Kind::Stop`). The text follows
+//! `__tempvalue__ = ` on its first line, so that line never starts with an indent; a later line
+//! that does gives an `Indent` token, which no rule accepts (see the module docs).
 
 use std::ops::Range;
 
@@ -33,18 +27,17 @@ pub(super) enum Kind {
     Hard,
 }
 
-/// Tokenizer stops that only fail when reached (CPython's `E_EOF`, `E_LINECONT`, ...).
+/// Why the tokenizer stopped: end of input inside brackets, right after a backslash
+/// continuation, or a backslash followed by something other than a newline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Stop {
-    /// End of input inside brackets: "'(' was never closed".
     Unclosed,
-    /// End of input right after a backslash continuation.
     Eof,
-    /// A backslash followed by something other than a newline.
     LineCont,
 }
 
 impl Stop {
+    /// The message when reached (brackets are named by the parser).
     pub(super) fn message(self) -> &'static str {
         match self {
             Stop::Unclosed => "unclosed bracket",
@@ -83,15 +76,16 @@ pub(super) struct Lexed {
 
 /// Tokenizes `src` completely (up to the first error).
 pub(super) fn tokenize(src: &str) -> Lexed {
-    let tokens = Vec::with_capacity(src.len() / 2 + 4);
+    let (tokens, parens) = (Vec::with_capacity(src.len() / 2 + 4), Vec::new());
+    let (pos, at_bol, line_has_token) = (0, false, true);
     let mut lx = Lexer {
         src: src.as_bytes(),
         text: src,
-        pos: 0,
+        pos,
         tokens,
-        parens: Vec::new(),
-        at_bol: false,
-        line_has_token: true,
+        parens,
+        at_bol,
+        line_has_token,
     };
     let hard_error = lx.run().err();
     if hard_error.is_some() {
@@ -134,11 +128,7 @@ impl Lexer<'_> {
     fn newline_at(&self, at: usize) -> Option<usize> {
         match self.src.get(at) {
             Some(b'\n') => Some(1),
-            Some(b'\r') => Some(if self.src.get(at + 1) == Some(&b'\n') {
-                2
-            } else {
-                1
-            }),
+            Some(b'\r') => Some(1 + usize::from(self.src.get(at + 1) == Some(&b'\n'))),
             _ => None,
         }
     }
@@ -274,12 +264,10 @@ impl Lexer<'_> {
                 unicode_ident::is_xid_continue(ch)
             };
             if !ok {
-                let (at, code) = (start + i, u32::from(ch));
-                let msg = if super::repr::is_printable(ch) {
-                    format!("invalid character '{ch}' (U+{code:04X})")
-                } else {
-                    format!("invalid non-printable character U+{code:04X}")
-                };
+                let (at, msg) = (
+                    start + i,
+                    format!("invalid character {ch:?} (U+{:04X})", u32::from(ch)),
+                );
                 return Err(error(msg, at..at + ch.len_utf8()));
             }
         }
@@ -331,24 +319,14 @@ impl Lexer<'_> {
     }
 
     fn operator(&mut self, start: usize, c: u8) -> Result<(), SyntaxError> {
-        // Python 3.11's two- and three-character operators (`PyToken_TwoChars`/`ThreeChars`).
+        // Python 3.11's three- and two-character operators (`PyToken_ThreeChars`/`TwoChars`).
+        const OPS: &str =
+            "**= ... //= <<= >>= != %= &= *= += -= /= := <= == >= @= ^= |= ** -> // << <> >>";
         let rest = &self.text[start..];
-        let len = if ["**=", "...", "//=", "<<=", ">>="]
-            .iter()
-            .any(|o| rest.starts_with(o))
-        {
-            3
-        } else if [
-            "!=", "%=", "&=", "*=", "+=", "-=", "/=", ":=", "<=", "==", ">=", "@=", "^=", "|=",
-            "**", "->", "//", "<<", "<>", ">>",
-        ]
-        .iter()
-        .any(|o| rest.starts_with(o))
-        {
-            2
-        } else {
-            1
-        };
+        let len = OPS
+            .split(' ')
+            .find(|o| rest.starts_with(o))
+            .map_or(1, str::len);
         match c {
             // Python's `MAXLEVEL`: the 201st open bracket is an error.
             b'(' | b'[' | b'{' if self.parens.len() >= 200 => {
@@ -364,13 +342,11 @@ impl Lexer<'_> {
                 };
                 if c != closing(open) {
                     let (open_line, line) = (self.line_of(open_at), self.line_of(start));
-                    let mut msg = format!(
-                        "closing parenthesis '{}' does not match opening parenthesis '{}'",
-                        c as char, open as char
+                    let on_line = (open_line != line).then(|| format!(" on line {open_line}"));
+                    let (c, open, on_line) = (c as char, open as char, on_line.unwrap_or_default());
+                    let msg = format!(
+                        "closing parenthesis '{c}' does not match opening parenthesis '{open}'{on_line}"
                     );
-                    if open_line != line {
-                        msg += &format!(" on line {open_line}");
-                    }
                     return Err(error(msg, start..start + 1));
                 }
             }
@@ -404,47 +380,84 @@ fn err(msg: impl Into<String>, pos: usize) -> ScanError {
 }
 
 /// Scans the numeric literal starting at `start` (a digit, or `.` before a digit) and returns
-/// where it ends, with CPython 3.11's errors.
+/// where it ends, as CPython 3.11's tokenizer: what it accepts, and where it reports an error
+/// (the last character it consumed). Only the leading-zero error keeps CPython's wording.
 fn scan_number(src: &[u8], start: usize) -> Result<usize, ScanError> {
-    if at(src, start) == b'.' {
-        return fraction(src, start + 1);
-    }
-    let mut pos = start;
-    let mut leading_zeros = None;
-    if at(src, start) == b'0' {
-        match at(src, start + 1).to_ascii_lowercase() {
-            b'x' => return radix_digits(src, start + 2, 16, "hexadecimal"),
-            b'o' => return radix_digits(src, start + 2, 8, "octal"),
-            b'b' => return radix_digits(src, start + 2, 2, "binary"),
-            _ => {}
-        }
-        // Zeros, maybe an old-style octal, maybe the integer part of a float.
-        pos += 1;
+    let radix = match (at(src, start), at(src, start + 1).to_ascii_lowercase()) {
+        (b'0', b'x') => Some((16, "hexadecimal")),
+        (b'0', b'o') => Some((8, "octal")),
+        (b'0', b'b') => Some((2, "binary")),
+        _ => None,
+    };
+    if let Some((radix, kind)) = radix {
+        let is_digit = |i: usize| (at(src, i) as char).is_digit(radix);
+        // A decimal digit that is not one of the radix's is reported at itself.
+        let bad = |i: usize| {
+            err(
+                format!("invalid {kind} literal"),
+                i + usize::from(at(src, i).is_ascii_digit()),
+            )
+        };
+        let mut pos = start + 2;
         loop {
-            if at(src, pos) == b'_' {
-                pos += 1;
-                if !at(src, pos).is_ascii_digit() {
-                    return Err(err("invalid decimal literal", pos));
-                }
+            pos += usize::from(at(src, pos) == b'_');
+            if !is_digit(pos) {
+                return Err(bad(pos));
             }
-            if at(src, pos) != b'0' {
+            while is_digit(pos) {
+                pos += 1;
+            }
+            if at(src, pos) != b'_' {
                 break;
             }
+        }
+        if at(src, pos).is_ascii_digit() {
+            return Err(bad(pos));
+        }
+        return verify_end(src, pos, kind).map(|()| pos);
+    }
+    // Digits with single underscores between them, from a digit.
+    let digits = |mut pos: usize| loop {
+        while at(src, pos).is_ascii_digit() {
             pos += 1;
         }
-        leading_zeros = at(src, pos).is_ascii_digit().then_some(pos);
+        if at(src, pos) != b'_' {
+            return Ok(pos);
+        }
+        if !at(src, pos + 1).is_ascii_digit() {
+            return Err(err("invalid decimal literal", pos + 1));
+        }
+        pos += 1;
+    };
+    let int_end = digits(start)?;
+    let (mut pos, mut kind) = (int_end, "decimal");
+    if at(src, pos) == b'.' {
+        pos += 1;
+        if at(src, pos).is_ascii_digit() {
+            pos = digits(pos)?;
+        }
     }
-    pos = decimal_tail(src, pos)?;
-    match (at(src, pos), leading_zeros) {
-        (b'.', _) => fraction(src, pos + 1),
-        (b'e' | b'E', _) => exponent(src, pos),
-        (b'j' | b'J', _) => imaginary(src, pos),
-        (_, Some(end)) => Err((
-            "leading zeros in decimal integer literals are not permitted; use an 0o prefix for octal integers".into(),
-            start..end,
-        )),
-        _ => verify_end(src, pos, "decimal").map(|()| pos),
+    if matches!(at(src, pos), b'e' | b'E') {
+        let sign = usize::from(matches!(at(src, pos + 1), b'+' | b'-'));
+        if at(src, pos + 1 + sign).is_ascii_digit() {
+            pos = digits(pos + 1 + sign)?;
+        } else if sign == 1 {
+            return Err(err("invalid decimal literal", pos + 2));
+        } else {
+            // Not an exponent (`1else` is `1 else`), unless it starts a name.
+            return verify_end(src, pos, kind).map(|()| pos);
+        }
     }
+    if matches!(at(src, pos), b'j' | b'J') {
+        (pos, kind) = (pos + 1, "imaginary");
+    } else if pos == int_end
+        && at(src, start) == b'0'
+        && let Some(end) = (start..pos).find(|&i| !matches!(at(src, i), b'0' | b'_'))
+    {
+        let message = "leading zeros in decimal integer literals are not permitted; use an 0o prefix for octal integers";
+        return Err((message.into(), start..end));
+    }
+    verify_end(src, pos, kind).map(|()| pos)
 }
 
 /// CPython's `verify_end_of_number`: a literal directly followed by a letter is an error,
@@ -458,90 +471,4 @@ fn verify_end(src: &[u8], pos: usize, kind: &str) -> Result<(), ScanError> {
         return Err(err(format!("invalid {kind} literal"), pos));
     }
     Ok(())
-}
-
-/// Digits (with single underscores between them) from `pos`; returns the end.
-fn decimal_tail(src: &[u8], mut pos: usize) -> Result<usize, ScanError> {
-    loop {
-        while at(src, pos).is_ascii_digit() {
-            pos += 1;
-        }
-        if at(src, pos) != b'_' {
-            return Ok(pos);
-        }
-        pos += 1;
-        if !at(src, pos).is_ascii_digit() {
-            return Err(err("invalid decimal literal", pos));
-        }
-    }
-}
-
-/// Digits of a `0x`/`0o`/`0b` literal from `pos` (just after the prefix).
-fn radix_digits(src: &[u8], mut pos: usize, radix: u32, kind: &str) -> Result<usize, ScanError> {
-    let is_digit = |c: u8| (c as char).is_digit(radix);
-    let bad_digit = |pos: usize| {
-        let c = at(src, pos);
-        (radix != 16 && c.is_ascii_digit()).then(|| {
-            err(
-                format!("invalid digit '{}' in {kind} literal", c as char),
-                pos + 1,
-            )
-        })
-    };
-    loop {
-        if at(src, pos) == b'_' {
-            pos += 1;
-        }
-        if !is_digit(at(src, pos)) {
-            return Err(
-                bad_digit(pos).unwrap_or_else(|| err(format!("invalid {kind} literal"), pos))
-            );
-        }
-        while is_digit(at(src, pos)) {
-            pos += 1;
-        }
-        if at(src, pos) != b'_' {
-            break;
-        }
-    }
-    if let Some(e) = bad_digit(pos) {
-        return Err(e);
-    }
-    verify_end(src, pos, kind).map(|()| pos)
-}
-
-/// After the `.` of a float.
-fn fraction(src: &[u8], mut pos: usize) -> Result<usize, ScanError> {
-    if at(src, pos).is_ascii_digit() {
-        pos = decimal_tail(src, pos)?;
-    }
-    match at(src, pos) {
-        b'e' | b'E' => exponent(src, pos),
-        b'j' | b'J' => imaginary(src, pos),
-        _ => verify_end(src, pos, "decimal").map(|()| pos),
-    }
-}
-
-/// At the `e` of an exponent. An `e` not followed by digits ends the number before the `e`
-/// (so that `1else` reads as `1 else`), unless it starts an identifier.
-fn exponent(src: &[u8], e_pos: usize) -> Result<usize, ScanError> {
-    let mut pos = e_pos + 1;
-    if matches!(at(src, pos), b'+' | b'-') {
-        pos += 1;
-        if !at(src, pos).is_ascii_digit() {
-            return Err(err("invalid decimal literal", pos));
-        }
-    } else if !at(src, pos).is_ascii_digit() {
-        return verify_end(src, e_pos, "decimal").map(|()| e_pos);
-    }
-    pos = decimal_tail(src, pos)?;
-    if matches!(at(src, pos), b'j' | b'J') {
-        return imaginary(src, pos);
-    }
-    verify_end(src, pos, "decimal").map(|()| pos)
-}
-
-/// At the `j` of an imaginary literal.
-fn imaginary(src: &[u8], j_pos: usize) -> Result<usize, ScanError> {
-    verify_end(src, j_pos + 1, "imaginary").map(|()| j_pos + 1)
 }

@@ -133,18 +133,9 @@ fn unescape(
         }
         let esc = i;
         let span = |end: usize| body_start + esc..body_start + end.min(b.len());
-        let unicode = |reason: &str, end| {
-            error(
-                format!("(unicode error) 'unicodeescape' codec can't decode bytes: {reason}"),
-                span(end),
-            )
-        };
+        let bad = |reason: &str, end| error(format!("invalid escape: {reason}"), span(end));
         let Some(&c) = b.get(i + 1) else {
-            return Err(if bytes {
-                error("(value error) Trailing \\ in string", span(i + 1))
-            } else {
-                unicode("\\ at end of string", i + 1)
-            });
+            return Err(bad("\\ at end of string", i + 1));
         };
         i += 2;
         let code = match c {
@@ -174,16 +165,11 @@ fn unescape(
                     .get(i..i + n)
                     .filter(|d| d.bytes().all(|b| b.is_ascii_hexdigit()));
                 let Some(v) = digits.and_then(|d| u32::from_str_radix(d, 16).ok()) else {
-                    let msg = format!("(value error) invalid \\x escape at position {esc}");
-                    return Err(if bytes {
-                        error(msg, span(i + 2))
-                    } else {
-                        unicode(what, i + n)
-                    });
+                    return Err(bad(what, i + n));
                 };
                 i += n;
                 if v > 0x10FFFF {
-                    return Err(unicode("illegal Unicode character", i));
+                    return Err(bad("illegal Unicode character", i));
                 }
                 v
             }
@@ -192,7 +178,7 @@ fn unescape(
                     .then(|| body[i..].find('}'))
                     .flatten();
                 let Some(close) = close.filter(|&close| close > 1) else {
-                    return Err(unicode("malformed \\N character escape", i + 1));
+                    return Err(bad("malformed \\N character escape", i + 1));
                 };
                 let name = &body[i + 1..i + close];
                 i += close + 1;
@@ -202,7 +188,7 @@ fn unescape(
                     .is_some_and(|p| p.eq_ignore_ascii_case("CJK UNIFIED IDEOGRAPH-"));
                 let ch = unicode_names2::character(name)
                     .filter(|_| !(cjk && name[22..].bytes().any(|b| b.is_ascii_lowercase())));
-                u32::from(ch.ok_or_else(|| unicode("unknown Unicode character name", i))?)
+                u32::from(ch.ok_or_else(|| bad("unknown Unicode character name", i))?)
             }
             _ => match simple_escape(c) {
                 Some(v) => v,
@@ -224,6 +210,7 @@ fn unescape(
 /// The scan of an f-string's body, as CPython 3.11's `fstring_find_expr`: no backslash or `#`
 /// in an expression, `!=`/`==`/`<=`/`>=` do not end it, a conversion is `!s`, `!r` or `!a`,
 /// format specs nest at most two levels, and each expression is parsed as `(<expression>)`.
+/// Only the verdict is kept: every problem is "invalid f-string".
 struct FString<'s> {
     body: &'s [u8],
     text: &'s str,
@@ -231,21 +218,21 @@ struct FString<'s> {
     depth: u32,
 }
 
-type FResult<T> = Result<T, String>;
+type FResult<T> = Result<T, ()>;
 
 impl Parser<'_> {
-    /// Checks the f-string token `t`.
-    pub(super) fn check_fstring(&mut self, t: lexer::Token) -> Result<(), Fail> {
+    /// Checks the f-string token `t`; an error is reported at `at`.
+    pub(super) fn check_fstring(&mut self, t: lexer::Token, at: usize) -> Result<(), Fail> {
         let p = parts(self.text(t), t.start);
+        let (body, text, raw, depth) = (p.body.as_bytes(), p.body, p.raw, self.depth);
         let scan = FString {
-            body: p.body.as_bytes(),
-            text: p.body,
-            raw: p.raw,
-            depth: self.depth,
+            body,
+            text,
+            raw,
+            depth,
         };
-        scan.literal(0, 0)
-            .map(|_| ())
-            .map_err(|message| Fail::Syntax(error(message, t.span())))
+        let invalid = |()| Fail::Syntax(error("invalid f-string", at..at + 1));
+        scan.literal(0, 0).map(drop).map_err(invalid)
     }
 }
 
@@ -256,12 +243,11 @@ impl FString<'_> {
 
     /// Parses one replacement field's expression as CPython does: `(` + text + `)`.
     fn check(&self, expr: &str) -> FResult<()> {
-        if expr
-            .trim_matches([' ', '\t', '\n', '\r', '\x0c'])
-            .is_empty()
-        {
-            return Err("f-string: empty expression not allowed".into());
-        }
+        ensure_f(
+            !expr
+                .trim_matches([' ', '\t', '\n', '\r', '\x0c'])
+                .is_empty(),
+        )?;
         let wrapped = format!("({expr})");
         let lexed = lexer::tokenize(&wrapped);
         let mut p = Parser::new(&wrapped, &lexed.tokens, self.depth);
@@ -277,10 +263,7 @@ impl FString<'_> {
             }
             Ok(())
         };
-        parse().map_err(|fail| match p.resolve(fail, &lexed) {
-            Some(e) => format!("f-string: {}", e.message),
-            None => "f-string: expression too complex".to_string(),
-        })
+        parse().map_err(|_: Fail| ())
     }
 
     /// Literal text from `i` until the end (or, inside a format spec, until its `}`);
@@ -316,10 +299,8 @@ impl FString<'_> {
                     self.decode(chunk, i)?;
                     return Ok(i);
                 }
-                b'}' if self.at(i + 1) != Some(b'}') => {
-                    return Err("f-string: single '}' is not allowed".into());
-                }
                 b'}' => {
+                    ensure_f(self.at(i + 1) == Some(b'}'))?;
                     self.decode(chunk, i + 1)?;
                     i += 2;
                     chunk = i;
@@ -341,20 +322,17 @@ impl FString<'_> {
         let piece = &self.text[start..end];
         let odd = (piece.len() - piece.trim_end_matches('\\').len()) % 2;
         unescape(&piece[..piece.len() - odd], 0, false)
-            .map(|_| ())
-            .map_err(|e| e.message)
+            .map(drop)
+            .map_err(drop)
     }
 
     /// A replacement field whose expression starts at `start`; returns the offset after its `}`.
     fn field(&self, start: usize, level: usize) -> FResult<usize> {
-        if level >= 2 {
-            return Err("f-string: expressions nested too deeply".into());
-        }
-        let (mut i, mut parens, mut quote): (_, _, Option<(u8, bool)>) = (start, Vec::new(), None);
+        ensure_f(level < 2)?;
+        let (mut i, mut parens, mut quote): (_, Vec<u8>, Option<(u8, bool)>) =
+            (start, Vec::new(), None);
         while let Some(c) = self.at(i) {
-            if c == b'\\' {
-                return Err("f-string expression part cannot include a backslash".into());
-            }
+            ensure_f(c != b'\\')?;
             if let Some((q, triple)) = quote {
                 if c == q && !triple {
                     quote = None;
@@ -372,60 +350,42 @@ impl FString<'_> {
                     i += if triple { 3 } else { 1 };
                     continue;
                 }
-                b'(' | b'[' | b'{' if parens.len() >= 200 => {
-                    return Err("f-string: too many nested parenthesis".into());
+                b'(' | b'[' | b'{' => {
+                    ensure_f(parens.len() < 200)?;
+                    parens.push(c);
                 }
-                b'(' | b'[' | b'{' => parens.push(c),
-                b'#' => return Err("f-string expression part cannot include '#'".into()),
+                b'#' => return Err(()),
                 b'!' | b'=' | b'<' | b'>' if parens.is_empty() && self.at(i + 1) == Some(b'=') => {
                     i += 2;
                     continue;
                 }
                 b'!' | b':' | b'}' | b'=' if parens.is_empty() => break,
-                b')' | b']' | b'}' => {
-                    let Some(open) = parens.pop() else {
-                        return Err(format!("f-string: unmatched '{}'", c as char));
-                    };
-                    if c != lexer::closing(open) {
-                        return Err(format!(
-                            "f-string: closing parenthesis '{}' does not match opening parenthesis '{}'",
-                            c as char, open as char
-                        ));
-                    }
-                }
+                b')' | b']' | b'}' => ensure_f(parens.pop().map(lexer::closing) == Some(c))?,
                 _ => {}
             }
             i += 1;
         }
-        if quote.is_some() {
-            return Err("f-string: unterminated string".into());
-        }
-        if let Some(&open) = parens.last() {
-            return Err(format!("f-string: unmatched '{}'", open as char));
-        }
-        let expecting = || "f-string: expecting '}'".to_string();
-        let mut c = self.at(i).ok_or_else(expecting)?;
+        ensure_f(quote.is_none() && parens.is_empty())?;
+        let mut c = self.at(i).ok_or(())?;
         self.check(&self.text[start..i])?;
         if c == b'=' {
             i += 1;
-            c = self.at(i).ok_or_else(expecting)?;
+            c = self.at(i).ok_or(())?;
         }
         if c == b'!' {
-            if !matches!(self.at(i + 1).ok_or_else(expecting)?, b's' | b'r' | b'a') {
-                return Err(
-                    "f-string: invalid conversion character: expected 's', 'r', or 'a'".into(),
-                );
-            }
+            ensure_f(matches!(self.at(i + 1), Some(b's' | b'r' | b'a')))?;
             i += 2;
-            c = self.at(i).ok_or_else(expecting)?;
+            c = self.at(i).ok_or(())?;
         }
         if c == b':' {
             i = self.literal(i + 1, level + 1)?;
-            c = self.at(i).ok_or_else(expecting)?;
+            c = self.at(i).ok_or(())?;
         }
-        if c != b'}' {
-            return Err(expecting());
-        }
+        ensure_f(c == b'}')?;
         Ok(i + 1)
     }
+}
+
+fn ensure_f(ok: bool) -> FResult<()> {
+    ok.then_some(()).ok_or(())
 }

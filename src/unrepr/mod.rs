@@ -7,11 +7,11 @@
 //! [`codes`]; the reader (`read::parse`) is internal.
 //!
 //! - The whole text must be valid Python (`60 # min` and `2 ; x = 1` read, `2 ; two words` is
-//!   a syntax error; `; default` and `; TODO: fix` are valid statements), so there is a real
-//!   tokenizer (`lexer.rs`) and parser (`parser.rs`, `expr.rs`, `stmt.rs`). Statements after
-//!   the value, on the same line or on continuation lines (`if x: pass`), are only checked.
-//!   configparser strips every line, so an indented block cannot occur except after an empty
-//!   interpolation (`%(empty)s  pass`): indentation is not tracked and such a line is an error.
+//!   a syntax error), so there is a real tokenizer (`lexer.rs`) and parser (`parser.rs`,
+//!   `expr.rs`, `stmt.rs`). Statements after the value (`; default`, `if x: pass` on a
+//!   continuation line) are only checked. configparser strips every line, so an indented
+//!   block can only follow an empty interpolation (`%(empty)s  pass`): indentation is not
+//!   tracked and such a line is an error.
 //! - Literals and `+`, `*`, unary `-` and subscripts on literals are computed with Python's
 //!   rules (`ops.rs`: `60 * 24`, `"ab" * 2`, `{1: 'a', True: 'b'}` → `{1: 'b'}`).
 //! - Names, attributes and calls, which CherryPy would import, look up or call, are kept as
@@ -44,9 +44,10 @@
 //! - `\N{...}` names, identifiers (`unicode-ident`) and what `repr()` escapes
 //!   (`unicode-general-category`) follow a newer Unicode than Python 3.11's 14.0.
 //! - Syntax errors have CPython's verdict and, except in rare texts that mix a backslash
-//!   continuation with an error, its line, but not always its wording or column: we name the
-//!   problems a config author can act on (brackets, strings, numbers, escapes, Python 2's
-//!   `print x`) and say "invalid syntax" for the rest.
+//!   continuation with an error, its line; the column is CPython's for the common errors
+//!   only. The wording is ours: we name what a config author can act on (brackets, strings,
+//!   numbers, escapes, Python 2's `print x`) and say "invalid syntax" or "invalid f-string"
+//!   for the rest, where CPython often has a more specific message.
 //! - Dict keys that are expressions are never merged with other keys except an identical
 //!   dotted name (`{os: 1, os: 2}` → `{os: 2}`); a subscript of a dict with expression keys
 //!   stays an expression when no literal key matches.

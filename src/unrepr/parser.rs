@@ -30,45 +30,12 @@ pub(super) fn grow_stack<R>(f: impl FnOnce() -> R) -> R {
 }
 
 /// Python's keywords (3.11); soft keywords (`match`, `case`, `_`) are names.
+const KEYWORDS: &str = "False None True and as assert async await break class continue def del \
+    elif else except finally for from global if import in is lambda nonlocal not or pass raise \
+    return try while with yield";
+
 pub(super) fn is_keyword(word: &str) -> bool {
-    matches!(
-        word,
-        "False"
-            | "None"
-            | "True"
-            | "and"
-            | "as"
-            | "assert"
-            | "async"
-            | "await"
-            | "break"
-            | "class"
-            | "continue"
-            | "def"
-            | "del"
-            | "elif"
-            | "else"
-            | "except"
-            | "finally"
-            | "for"
-            | "from"
-            | "global"
-            | "if"
-            | "import"
-            | "in"
-            | "is"
-            | "lambda"
-            | "nonlocal"
-            | "not"
-            | "or"
-            | "pass"
-            | "raise"
-            | "return"
-            | "try"
-            | "while"
-            | "with"
-            | "yield"
-    )
+    KEYWORDS.split_ascii_whitespace().any(|k| k == word)
 }
 
 /// A Python `SyntaxError` (or `IndentationError`) found while reading a value.
@@ -79,10 +46,8 @@ pub(super) struct SyntaxError {
 }
 
 pub(super) fn syntax_error(message: impl Into<String>, span: Range<usize>) -> SyntaxError {
-    SyntaxError {
-        message: message.into(),
-        span,
-    }
+    let message = message.into();
+    SyntaxError { message, span }
 }
 
 pub(super) fn syntax(message: impl Into<String>, span: Range<usize>) -> Fail {
@@ -109,7 +74,6 @@ pub(super) enum NodeKind {
     Dict(Vec<(Option<Node>, Node)>),
     /// The operator's AST class (`"Add"`, `"Sub"`, ...) and its token's span.
     BinOp(Box<Node>, &'static str, Range<usize>, Box<Node>),
-    /// Unary minus, the only unary operator the builder accepts; the node starts at its `-`.
     Neg(Box<Node>),
     /// Reported at `at`: the operator token of an operator (`<`, `and`, `if`, ...), else the node.
     Rejected(&'static str, Range<usize>),
@@ -187,9 +151,9 @@ impl Drop for Node {
     }
 }
 
-/// Checks that `node` can be assigned to (`del_only`: deleted), as Python's `star_targets` /
-/// `del_targets`: names, attributes, subscripts, and tuples/lists of those (with starred items
-/// for assignment). Walked iteratively, first item first: Python names the first bad one.
+/// Checks that `node` can be assigned to (`del_only`: deleted): names, attributes,
+/// subscripts, and tuples/lists of those (with starred items for assignment). Python names
+/// the first bad one.
 pub(super) fn check_target(node: &Node, del_only: bool) -> PResult<()> {
     let mut todo = vec![node];
     while let Some(n) = todo.pop() {
@@ -229,18 +193,21 @@ pub(super) fn ensure(ok: bool) -> PResult<()> {
 pub(super) struct Parser<'a> {
     pub(super) src: &'a str,
     tokens: &'a [Token],
-    pos: usize,
+    /// The current token; `with_stmt` saves and restores it to backtrack.
+    pub(super) pos: usize,
+    /// The furthest token looked at, where CPython reports a generic "invalid syntax".
     furthest: usize,
     pub(super) depth: u32,
 }
 
 impl<'a> Parser<'a> {
     pub(super) fn new(src: &'a str, tokens: &'a [Token], depth: u32) -> Self {
+        let (pos, furthest) = (0, 0);
         Parser {
             src,
             tokens,
-            pos: 0,
-            furthest: 0,
+            pos,
+            furthest,
             depth,
         }
     }
@@ -278,18 +245,13 @@ impl<'a> Parser<'a> {
 
     pub(super) fn eat(&mut self, word: &str) -> bool {
         let yes = self.at(word);
-        if yes {
-            self.advance();
-        }
+        self.pos += usize::from(yes); // not the terminal token: it is no word
         yes
     }
 
     pub(super) fn expect(&mut self, word: &str) -> PResult<Token> {
-        if self.at(word) {
-            Ok(self.advance())
-        } else {
-            Err(Fail::Generic)
-        }
+        ensure(self.at(word))?;
+        Ok(self.advance())
     }
 
     /// A name that is not a keyword.
@@ -299,11 +261,8 @@ impl<'a> Parser<'a> {
     }
 
     pub(super) fn expect_name(&mut self) -> PResult<Token> {
-        if self.is_name() {
-            Ok(self.advance())
-        } else {
-            Err(Fail::Generic)
-        }
+        ensure(self.is_name())?;
+        Ok(self.advance())
     }
 
     pub(super) fn is_kind(&mut self, kind: Kind) -> bool {
@@ -326,11 +285,8 @@ impl<'a> Parser<'a> {
     }
 
     pub(super) fn checked(&self, node: Node) -> PResult<Node> {
-        if node.depth > MAX_TREE_DEPTH {
-            Err(Fail::TooDeep)
-        } else {
-            Ok(node)
-        }
+        ensure(node.depth <= MAX_TREE_DEPTH).map_err(|_| Fail::TooDeep)?;
+        Ok(node)
     }
 
     /// Runs `f` one recursion level deeper (costing `levels` of CPython's parser stack).
@@ -339,9 +295,7 @@ impl<'a> Parser<'a> {
         levels: u32,
         f: impl FnOnce(&mut Self) -> PResult<T>,
     ) -> PResult<T> {
-        if self.depth + levels > MAX_PARSER_LEVELS {
-            return Err(Fail::TooDeep);
-        }
+        ensure(self.depth + levels <= MAX_PARSER_LEVELS).map_err(|_| Fail::TooDeep)?;
         self.depth += levels;
         // A few levels cannot exhaust any sane stack; skip the check there.
         let r = if self.depth < 100 {
@@ -353,66 +307,20 @@ impl<'a> Parser<'a> {
         r
     }
 
-    /// Where the parser is, to come back with `reset` (the one place that backtracks).
-    pub(super) fn mark(&self) -> usize {
-        self.pos
-    }
-
-    pub(super) fn reset(&mut self, mark: usize) {
-        self.pos = mark;
-    }
-
     fn line_of(&self, at: usize) -> usize {
         self.src[..at.min(self.src.len())].matches('\n').count()
     }
 
-    /// CPython's second pass tries `invalid_expression` ("Perhaps you forgot a comma?") where
-    /// an expression directly follows another; if reading that second expression reaches the
-    /// tokenizer's stopping point, the tokenizer's error is raised. Replays that reading.
-    fn second_pass_reaches_stop(&mut self) -> bool {
-        let at = self.furthest;
-        if at == 0 || at + 1 >= self.tokens.len() {
-            return false;
-        }
-        let prev = self.tokens[at - 1];
-        let ends_expression = match prev.kind {
-            Kind::Name => {
-                !is_keyword(self.text(prev)) || matches!(self.text(prev), "None" | "True" | "False")
-            }
-            Kind::Number | Kind::String => true,
-            Kind::Op => matches!(self.text(prev), ")" | "]" | "}" | "..."),
-            _ => false,
-        };
-        let (pos, furthest, depth) = (self.pos, self.furthest, self.depth);
-        self.pos = at;
-        if ends_expression && self.starts_expression() && !self.at("*") {
-            let _ = self.expression();
-        }
-        let reached = matches!(self.tokens[self.furthest].kind, Kind::Stop(_));
-        (self.pos, self.furthest, self.depth) = (pos, furthest, depth);
-        reached
-    }
-
-    /// Turns a failure into the error CPython reports (`_PyPegen_set_syntax_error`); `None` is
-    /// "nested too deeply".
+    /// Turns a failure into the `SyntaxError` to report; `None` is "nested too deeply".
     ///
-    /// CPython tokenizes the rest of the source after any `SyntaxError` from the parser, so a
-    /// tokenizer error anywhere wins. Problems the tokenizer only flags (end of input inside
-    /// brackets, a bad line continuation) count when the parser gets there, or its second pass
-    /// does (see `second_pass_reaches_stop`).
+    /// CPython tokenizes the rest of the source after a parser error, so a tokenizer error
+    /// anywhere wins. Where the tokenizer only stopped (end of input inside brackets, a bad
+    /// line continuation), that counts if the parser got there. (CPython's second pass, which
+    /// sometimes gets there too, is not reproduced: `(1 2` is "invalid syntax" at `2` rather
+    /// than "'(' was never closed", on the same line.)
     pub(super) fn resolve(&mut self, fail: Fail, lexed: &Lexed) -> Option<SyntaxError> {
-        let far = self.tokens[self.furthest.min(self.tokens.len() - 1)];
-        let last = self.tokens[self.tokens.len() - 1];
+        let far = self.tokens[self.furthest];
         let error = |message: &str, span: Range<usize>| Some(syntax_error(message, span));
-        let unclosed = || {
-            let at = lexed.unclosed.unwrap_or(far.start);
-            let bracket = self.src[at..].chars().next().unwrap_or('(');
-            error(&format!("'{bracket}' was never closed"), at..at + 1)
-        };
-        let stop_error = |stop: Stop, at: Token| match stop {
-            Stop::Unclosed => unclosed(),
-            _ => error(stop.message(), at.span()),
-        };
         // A `MemoryError` from CPython's parser is not a `SyntaxError` and is not replaced,
         // unless the tokenizer failed first.
         if matches!(fail, Fail::TooDeep) && far.kind != Kind::Hard {
@@ -425,28 +333,33 @@ impl<'a> Parser<'a> {
         if let Some(e) = &lexed.hard_error {
             return Some(e.clone());
         }
+        let at = match &fail {
+            Fail::Syntax(e) => e.span.start,
+            _ => far.start,
+        };
+        let unclosed = |at: usize| {
+            let bracket = self.src[at..].chars().next().unwrap_or('(');
+            error(&format!("'{bracket}' was never closed"), at..at + 1)
+        };
         if let Kind::Stop(stop) = far.kind {
-            return stop_error(stop, far);
+            return match (stop, lexed.unclosed) {
+                (Stop::Unclosed, Some(open)) => unclosed(open),
+                _ => error(stop.message(), far.span()),
+            };
         }
         // A bracket left open on an earlier line than the error is reported instead.
-        let error_line = match &fail {
-            Fail::Syntax(e) => self.line_of(e.span.start),
-            _ => self.line_of(far.start),
-        };
-        if last.kind == Kind::Stop(Stop::Unclosed)
-            && lexed
-                .unclosed
-                .is_some_and(|at| error_line > self.line_of(at))
+        let stopped_open = self.tokens.last().map(|t| t.kind) == Some(Kind::Stop(Stop::Unclosed));
+        let earlier_line = |open: usize| self.line_of(at) > self.line_of(open);
+        if let Some(open) = lexed
+            .unclosed
+            .filter(|&open| stopped_open && earlier_line(open))
         {
-            return unclosed();
+            return unclosed(open);
         }
         match fail {
             Fail::Syntax(e) => Some(e),
             Fail::TooDeep => None,
-            Fail::Generic => match last.kind {
-                Kind::Stop(stop) if self.second_pass_reaches_stop() => stop_error(stop, last),
-                _ => error("invalid syntax", far.start..far.end.max(far.start + 1)),
-            },
+            Fail::Generic => error("invalid syntax", far.start..far.end.max(far.start + 1)),
         }
     }
 }

@@ -1,22 +1,17 @@
-//! The few names and calls CherryPy evaluates that we evaluate too, because they are pure.
+//! The few names and calls CherryPy evaluates that we evaluate too, because they are pure:
+//! `os.path.abspath(os.getcwd() + '/templates')` gives CherryPy a plain string, and a later
+//! layer needs that string. Nothing is run; nothing is read but the working directory
+//! (`os.getcwd()`, `abspath`) and `$HOME` (`expanduser`), as CherryPy started from the same
+//! place would see them.
 //!
-//! CherryPy's builder imports what a value names and calls what it calls, so
-//! `os.path.abspath(os.getcwd() + '/templates')` gives CherryPy a plain string. Real configs
-//! use a handful of such path helpers, and a later layer needs the string, not the
-//! expression. So this closed list is evaluated the way Python does, with nothing run and
-//! nothing read but the process's working directory (`os.getcwd()`, `abspath`) and `$HOME`
-//! (`expanduser`), both as CherryPy would see them when started from the same place:
-//!
-//! - `os.sep`, `os.pathsep`, `os.linesep`, `os.curdir`, `os.pardir`, `os.extsep`, and the
-//!   same under `os.path`;
-//! - `os.getcwd()` and `os.path.join`, `abspath`, `dirname`, `basename`, `normpath`,
+//! - `os.sep`, `os.pathsep`, `os.linesep`, `os.curdir`, `os.pardir`, `os.extsep` (and under
+//!   `os.path`); `os.getcwd()`; `os.path.join`, `abspath`, `dirname`, `basename`, `normpath`,
 //!   `expanduser` on strings;
-//! - `upper`, `lower`, `strip`, `lstrip`, `rstrip`, `split`, `replace`, `join`,
-//!   `startswith` and `endswith` called on a string literal.
+//! - `upper`, `lower`, `strip`, `lstrip`, `rstrip`, `split`, `replace`, `join`, `startswith`
+//!   and `endswith` called on a string literal.
 //!
-//! Everything else, and these with arguments of other types (where Python would raise or
-//! do something we do not model), stays an expression. The path rules are POSIX
-//! (`posixpath`); on other systems the names stay expressions.
+//! Anything else, or these with other argument types, stays an expression. The path rules are
+//! POSIX (`posixpath`); on other systems the names stay expressions.
 
 use super::ops::MAX_WEIGHT;
 use super::value::{Expr, Value};

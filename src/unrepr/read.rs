@@ -40,6 +40,23 @@ pub struct ValueError {
     pub span: Range<usize>,
 }
 
+impl ValueError {
+    pub(super) fn new(
+        code: &'static str,
+        message: impl Into<String>,
+        help: Option<String>,
+        span: Range<usize>,
+    ) -> Self {
+        let message = message.into();
+        ValueError {
+            code,
+            message,
+            help,
+            span,
+        }
+    }
+}
+
 /// Reads one config value (after INI interpolation) as CherryPy 18.10 on Python 3.11 would.
 ///
 /// ```
@@ -56,41 +73,34 @@ pub fn parse(text: &str) -> Result<Parsed, ValueError> {
         let message = "source code string cannot contain null bytes".into();
         return Err(syntax_error(message, at..at + 1, text));
     }
-    let (value, warnings) = match plain_literal(text) {
-        Some(value) => (value, Vec::new()),
-        None => {
-            let lexed = lexer::tokenize(text);
-            let mut p = parser::Parser::new(text, &lexed.tokens, 0);
-            let mut node = p.module().map_err(|fail| match p.resolve(fail, &lexed) {
-                Some(e) => syntax_error(e.message, e.span, text),
-                None => ValueError {
-                    code: codes::TOO_LARGE,
-                    message: "the value is nested too deeply: Python's parser would fail (MemoryError/RecursionError)".into(),
-                    help: None,
-                    span: value_start(text),
-                },
-            })?;
-            let mut builder = eval::Builder::new(text);
-            let value = builder.build_root(&mut node);
-            (
-                value.map_err(|e| ValueError {
-                    span: clamp(e.span.clone(), text),
-                    ..e
-                })?,
-                builder.warnings,
-            )
-        }
-    };
-    Ok(Parsed { value, warnings })
+    if let Some(value) = plain_literal(text) {
+        return Ok(Parsed {
+            value,
+            warnings: Vec::new(),
+        });
+    }
+    let lexed = lexer::tokenize(text);
+    let mut p = parser::Parser::new(text, &lexed.tokens, 0);
+    let mut node = p.module().map_err(|fail| match p.resolve(fail, &lexed) {
+        Some(e) => syntax_error(e.message, e.span, text),
+        None => ValueError::new(
+            codes::TOO_LARGE,
+            "the value is nested too deeply: Python's parser would fail (MemoryError/RecursionError)",
+            None,
+            value_start(text),
+        ),
+    })?;
+    let mut builder = eval::Builder::new(text);
+    let value = builder.build_root(&mut node)?;
+    Ok(Parsed {
+        value,
+        warnings: builder.warnings,
+    })
 }
 
 fn syntax_error(message: String, span: Range<usize>, text: &str) -> ValueError {
-    ValueError {
-        code: codes::SYNTAX,
-        message,
-        help: hints::quote_help(text),
-        span: clamp(span, text),
-    }
+    let help = hints::quote_help(text);
+    ValueError::new(codes::SYNTAX, message, help, clamp(span, text))
 }
 
 /// The first character of the value, where errors about the value as a whole (too deep

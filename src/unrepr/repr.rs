@@ -34,43 +34,41 @@ pub(crate) fn float_repr(f: f64) -> String {
 /// `add_dot_0` is false inside complex reprs, where CPython writes `1` rather than `1.0`.
 fn format_float(f: f64, add_dot_0: bool) -> String {
     if !f.is_finite() {
-        return (if f.is_nan() {
+        let text = if f.is_nan() {
             "nan"
         } else if f > 0.0 {
             "inf"
         } else {
             "-inf"
-        })
-        .into();
+        };
+        return text.into();
     }
-    // CPython's `repr` (dtoa mode 0) gives the shortest digits that round-trip and, of two
-    // such strings, the nearer, ties to even. Rust's `{:e}` finds the shortest length but may
-    // break an exact tie upwards (`900719925474099.25` → `...3`); the correctly rounded
-    // (half-even) string of that length is CPython's choice whenever it round-trips.
+    // CPython's `repr` gives the shortest digits that round-trip and, of two such strings, the
+    // nearer, ties to even. Rust's `{:e}` finds the shortest length but may break an exact tie
+    // upwards (`900719925474099.25` → `...3`); the correctly rounded (half-even) string of that
+    // length is CPython's choice whenever it round-trips.
     let shortest = format!("{f:e}");
-    let digits = shortest
-        .split_once('e')
-        .map_or(1, |(m, _)| m.bytes().filter(u8::is_ascii_digit).count());
-    let nearest = format!("{:.*e}", digits.saturating_sub(1), f);
+    let len = shortest
+        .split('e')
+        .next()
+        .map_or(1, |m| m.matches(|c: char| c.is_ascii_digit()).count());
+    let nearest = format!("{:.*e}", len - 1, f);
     let sci = if nearest.parse::<f64>() == Ok(f) {
         nearest
     } else {
         shortest
     };
     let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let decpt = exp.parse::<i32>().unwrap_or(0) + 1;
-    let sign = if mantissa.starts_with('-') { "-" } else { "" };
     let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let n = digits.len() as i32;
+    let (decpt, n) = (exp.parse::<i32>().unwrap_or(0) + 1, digits.len() as i32);
+    let sign = if f.is_sign_negative() { "-" } else { "" };
     let body = if decpt <= -4 || decpt > 16 {
-        let (e, frac) = (
-            decpt - 1,
-            if n > 1 {
-                format!(".{}", &digits[1..])
-            } else {
-                String::new()
-            },
-        );
+        let frac = if n > 1 {
+            format!(".{}", &digits[1..])
+        } else {
+            String::new()
+        };
+        let e = decpt - 1;
         format!(
             "{}{frac}e{}{:02}",
             &digits[..1],
@@ -83,11 +81,8 @@ fn format_float(f: f64, add_dot_0: bool) -> String {
         let dot_0 = if add_dot_0 { ".0" } else { "" };
         format!("{digits}{}{dot_0}", "0".repeat((decpt - n) as usize))
     } else {
-        format!(
-            "{}.{}",
-            &digits[..decpt as usize],
-            &digits[decpt as usize..]
-        )
+        let (int, frac) = digits.split_at(decpt as usize);
+        format!("{int}.{frac}")
     };
     format!("{sign}{body}")
 }

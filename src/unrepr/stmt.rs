@@ -1,11 +1,7 @@
-//! Statements. Only the first statement's value is used, but CherryPy parses the whole text,
-//! so whatever follows (`60 ; minutes = 1`, `if x: pass` on a continuation line) must be valid
-//! Python too. Statements are only checked; their trees are dropped.
-//!
-//! configparser strips every line, so compound statements have one-line bodies (`if x: pass`);
-//! an indented block would need a line that starts with an empty interpolation, and is
-//! reported as an error where Python accepts it. Known gap: `match` statements are not
-//! recognised (reported as `value-syntax`); Python 3.11 accepts them.
+//! Statements after the value (`60 ; minutes = 1`, `if x: pass` on a continuation line):
+//! CherryPy parses the whole text, so they must be valid Python, but they are only checked.
+//! Compound statements have one-line bodies (see the module docs). Known gap: `match`
+//! statements are not recognised (reported as `value-syntax`); Python 3.11 accepts them.
 
 use super::lexer::Kind;
 use super::parser::{
@@ -33,7 +29,7 @@ for T in S B [ else B ]
 def N ( P ) [ -> E ] B
 class N [ ( A ) ] B";
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
     /// The whole module `__tempvalue__ = <text>`, with `__tempvalue__ =` already read.
     /// Returns the value of the first statement.
     pub(super) fn module(&mut self) -> PResult<Node> {
@@ -78,8 +74,19 @@ impl Parser<'_> {
         Ok(())
     }
 
-    /// Reads the statement `shape` starting with `word` (see `SHAPES`), if there is one.
-    fn shaped(&mut self, table: &str, word: &str) -> PResult<bool> {
+    /// The current token if it is a name or keyword, else "".
+    fn word(&mut self) -> &'a str {
+        let t = self.peek();
+        if t.kind == Kind::Name {
+            self.text(t)
+        } else {
+            ""
+        }
+    }
+
+    /// Reads the statement of `table` (see `SIMPLE`) that starts here, if there is one.
+    fn shaped(&mut self, table: &str) -> PResult<bool> {
+        let word = self.word();
         // Every shape starts with a keyword: other statements need no look-up.
         let head = |l: &&str| is_keyword(word) && l.split(' ').next() == Some(word);
         let Some(shape) = table.lines().find(head) else {
@@ -128,16 +135,10 @@ impl Parser<'_> {
     }
 
     fn simple_stmt(&mut self) -> PResult<()> {
-        let t = self.peek();
-        let word = if t.kind == Kind::Name {
-            self.text(t)
-        } else {
-            ""
-        };
-        if self.shaped(SIMPLE, word)? {
+        if self.shaped(SIMPLE)? {
             return Ok(());
         }
-        match word {
+        match self.word() {
             "from" => self.import_from(),
             "yield" => self.yield_expr().map(drop),
             "del" => {
@@ -148,11 +149,7 @@ impl Parser<'_> {
                         break;
                     }
                 }
-                if self.at(";") || self.is_kind(Kind::Newline) {
-                    Ok(())
-                } else {
-                    Err(Fail::Generic)
-                }
+                ensure(self.at(";") || self.is_kind(Kind::Newline))
             }
             _ => self.expression_stmt(),
         }
@@ -245,16 +242,11 @@ impl Parser<'_> {
                 self.advance();
             }
             self.eat("async");
-            let word = if self.at("def") { "def" } else { "class" };
-            return self.shaped(COMPOUND, word);
+            ensure(self.at("def") || self.at("class"))?;
+            return self.shaped(COMPOUND);
         }
-        let t = self.peek();
-        let word = if t.kind == Kind::Name {
-            self.text(t)
-        } else {
-            ""
-        };
-        if self.shaped(COMPOUND, word)? {
+        let word = self.word();
+        if self.shaped(COMPOUND)? {
             return Ok(true);
         }
         if !matches!(word, "try" | "with" | "async") {
@@ -264,8 +256,7 @@ impl Parser<'_> {
         match word {
             "try" => self.try_stmt()?,
             "with" => self.with_stmt()?,
-            _ if self.at("def") => drop(self.shaped(COMPOUND, "def")?),
-            _ if self.at("for") => drop(self.shaped(COMPOUND, "for")?),
+            _ if self.at("def") || self.at("for") => drop(self.shaped(COMPOUND)?),
             _ if self.eat("with") => self.with_stmt()?,
             _ => return Err(Fail::Generic),
         }
@@ -321,13 +312,13 @@ impl Parser<'_> {
     /// either way.
     fn with_stmt(&mut self) -> PResult<()> {
         if self.at("(") {
-            let mark = self.mark();
+            let mark = self.pos;
             self.advance();
             let parenthesized = self.with_items(")").and_then(|()| self.expect(")"));
             if parenthesized.is_ok() && self.at(":") {
                 return self.block();
             }
-            self.reset(mark);
+            self.pos = mark;
         }
         self.with_items(":")?;
         self.block()
@@ -353,10 +344,11 @@ impl Parser<'_> {
             (0, false, false, false, false);
         while !self.at(close) {
             if self.eat("**") {
+                // A bare `*` needs a named parameter after it, before `**kwargs`.
+                ensure(!bare_star)?;
                 self.param(annotated, false)?;
                 self.eat(",");
                 ensure(self.at(close))?;
-                bare_star = false;
                 break;
             }
             if self.at("*") {
@@ -394,7 +386,7 @@ impl Parser<'_> {
         self.expect_name()?;
         if annotated && self.eat(":") {
             if star {
-                self.star_expression()?
+                self.star_expression(false)?
             } else {
                 self.expression()?
             };

@@ -132,11 +132,11 @@ const ERRORS: &str = r#"
 "value-syntax" 2 "1\n  2" "1\ndef f(a=1, b): pass" "1\ndef f(*): pass" "1\n  2\n1x"
 "value-syntax" 3 "1\nif x:\npass" "1\ntry: pass\nx=1" "1\n\\\n 2" "1\n \\\n2"
 "value-syntax" 4 "1\ntry: pass\nexcept: pass\nexcept* E: pass"
-"value-syntax" 1 "1; global" "1; assert" "1; assert x," "1; nonlocal a.b"
+"value-syntax" 1 "1; global" "1; assert" "1; assert x," "1; nonlocal a.b" "1; lambda *, **k: 1"
 "value-syntax" 2 "1\nimport a." "1\nimport" "1\nraise from x" "1\nclass A(: pass"
 "value-syntax" 2 "1\nfor x in : pass" "1\ndef f(a) -> : pass" "1\nclass A(x for x in y, 1): pass"
 "value-syntax" 2 "1\nwhile: pass" "1\nimport a as" "1\nimport a, " "1\nasync if x: pass"
-"value-syntax" 2 "1\nraise x from" "1\ndef (): pass" "1\nclass A(B) pass"
+"value-syntax" 2 "1\nraise x from" "1\ndef (): pass" "1\nclass A(B) pass" "1\ndef f(*, **k): pass"
 "value-syntax" 3 "1\nif x: pass\nelif: pass" "1\nif x: pass\nelse x"
 "value-syntax" 4 "1\nfor x in y: pass\nelse: pass\nelse: pass"
 "#;
@@ -324,47 +324,42 @@ fn deep_nesting_never_overflows() {
         let reader = thread.spawn(move || parse(&text).map(|_| ()).map_err(|e| e.code));
         reader.unwrap().join().unwrap()
     };
-    assert_eq!(run("(".repeat(200) + "1" + &")".repeat(200)), Ok(()));
-    assert_eq!(run("[".repeat(200) + &"]".repeat(200)), Ok(()));
-    assert_eq!(run("-".repeat(400) + "1"), Ok(()));
-    // CherryPy's builder recurses once per level and fails with RecursionError.
-    assert_eq!(run("-".repeat(600) + "1"), Err("value-too-large"));
-    assert_eq!(run("1+".repeat(600) + "1"), Err("value-too-large"));
-    assert_eq!(
-        run("a".to_string() + &".b".repeat(600)),
-        Err("value-too-large")
-    );
-    // CPython cannot even build the tree of these.
-    assert_eq!(run("-".repeat(100_000) + "1"), Err("value-too-large"));
-    assert_eq!(run("not ".repeat(3000) + "1"), Err("value-too-large"));
-    let lambdas = "lambda a=".repeat(800) + "1" + &": 1".repeat(800);
-    assert_eq!(run(lambdas), Err("value-too-large"));
-    // ... but the builder rejects `not` before looking at its operand.
-    assert_eq!(
-        run("not ".repeat(2000) + "1"),
-        Err("unsupported-expression")
-    );
+    let (too_large, lambdas) = (Err("value-too-large"), "lambda a=".repeat(800) + "1");
+    let cases = [
+        ("(".repeat(200) + "1" + &")".repeat(200), Ok(())),
+        ("[".repeat(200) + &"]".repeat(200), Ok(())),
+        ("-".repeat(400) + "1", Ok(())),
+        // CherryPy's builder recurses once per level and fails with RecursionError.
+        ("-".repeat(600) + "1", too_large),
+        ("1+".repeat(600) + "1", too_large),
+        ("a".to_string() + &".b".repeat(600), too_large),
+        // CPython cannot even build the tree of these.
+        ("-".repeat(100_000) + "1", too_large),
+        ("not ".repeat(3000) + "1", too_large),
+        (lambdas + &": 1".repeat(800), too_large),
+        // ... but the builder rejects `not` before looking at its operand.
+        ("not ".repeat(2000) + "1", Err("unsupported-expression")),
+    ];
+    for (text, expected) in cases {
+        let shown = text[..20.min(text.len())].to_string();
+        assert_eq!(run(text), expected, "{shown}...");
+    }
 }
 
 #[test]
 fn huge_results_are_refused() {
-    for text in [
+    // Python converts the count to a C integer first, even for an empty string.
+    let huge = [
         "'ab' * 100000000000",
         "[[1] * 1000] * 100000",
         "'a' * 100000000000000000000",
-    ] {
+    ];
+    for text in huge.into_iter().chain(["'' * 100000000000000000000"]) {
         assert_eq!(error(text).code, "value-too-large", "{text}");
     }
-    // Python converts the count to a C integer first, even for an empty string.
-    assert_eq!(error("'' * 100000000000000000000").code, "value-too-large");
-    assert_eq!(
-        parse("'' * 1000000000000").unwrap().value,
-        Value::Str(String::new())
-    );
-    assert_eq!(
-        parse("'ab' * 1000").unwrap().value,
-        Value::Str("ab".repeat(1000))
-    );
+    let value = |t: &str| parse(t).unwrap().value;
+    assert_eq!(value("'' * 1000000000000"), Value::Str(String::new()));
+    assert_eq!(value("'ab' * 1000"), Value::Str("ab".repeat(1000)));
 }
 
 #[test]
