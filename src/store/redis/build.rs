@@ -231,15 +231,15 @@ impl RedisStore {
     }
 }
 
-/// For a TLS connection: rustls' ring provider, unless the application installed one.
-/// redis' rustls support leaves the choice to the application, and rustls cannot make it
-/// alone when a build has both of its providers: its connection would panic.
+/// For a TLS connection: rustls' default crypto provider, unless the application installed
+/// one. redis' rustls support leaves the choice to the application, and rustls cannot make
+/// it alone when a build has both of its providers: its connection would panic.
 pub(super) fn use_tls_provider(info: &redis::ConnectionInfo) {
     if matches!(info.addr, redis::ConnectionAddr::TcpTls { .. })
         && rustls::crypto::CryptoProvider::get_default().is_none()
     {
         // An error only means that another thread installed one meanwhile.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     }
 }
 
