@@ -255,11 +255,13 @@ fn a_release_script_the_master_lost_is_loaded_again() {
         assert_eq!(redis_cli(port, &["SCRIPT", "FLUSH"]).trim(), "OK");
     }
     let data_key = format!("session:{id}");
-    let pttl = || -> i64 {
-        let ms = redis_cli(deployment.master.port, &["PTTL", &data_key]);
+    // When the session expires, in Unix milliseconds (not how long it has left, which
+    // shrinks while the test waits).
+    let expiry = || -> i64 {
+        let ms = redis_cli(deployment.master.port, &["PEXPIRETIME", &data_key]);
         ms.trim().parse().unwrap()
     };
-    let before = pttl();
+    let before = expiry();
     std::thread::sleep(Duration::from_millis(100));
     // A read: after the response, its expiry is written and its lock released by the
     // script, in the pipeline with the `WAIT`.
@@ -272,7 +274,7 @@ fn a_release_script_the_master_lost_is_loaded_again() {
         let keys = redis_cli(deployment.master.port, &["KEYS", &format!("*{id}*")]);
         keys.trim() == data_key
     });
-    assert!(pttl() > before, "the read extended the session's expiry");
+    assert!(expiry() > before, "the read extended the session's expiry");
     let (status, _, _) = session_get(us, "/set?key=k&value=after", Some(&id));
     assert_eq!(status, 200);
     assert_eq!(session_get(us, "/get?key=k", Some(&id)).2, "after");
