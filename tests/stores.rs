@@ -19,7 +19,7 @@ use actix_cherrypy::store::{
 };
 use actix_web::{HttpResponse, web};
 use servers::http::{self, session_get};
-use servers::{Server, temp_dir};
+use servers::{Server, redis_cli, temp_dir};
 
 /// The lease of the servers' locks in these tests: short, so that renewal and a crashed
 /// holder's expiry show within seconds.
@@ -771,6 +771,65 @@ mod leases {
     async fn redis_queue() {
         super::queue(Backend::redis()).await;
     }
+}
+
+/// A free Redis lock is taken as cherrys takes it, `SET NX` (with the session's read in the
+/// same transaction), so Redis runs no script for it; a held one is queued for by the
+/// script, and the waiter gets it, with the session, when it is released.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_free_redis_lock_costs_no_script_and_a_held_one_is_queued_for() {
+    let dir = temp_dir("redis-free-lock");
+    let server = Server::redis(&dir);
+    let port = server.port;
+    let url = format!("redis://{}/0", server.address());
+    let scripts_run = || -> u64 {
+        let stats = redis_cli(port, &["INFO", "commandstats"]);
+        stats
+            .lines()
+            .filter(|l| l.starts_with("cmdstat_evalsha:") || l.starts_with("cmdstat_eval:"))
+            .map(|l| {
+                let calls = l.split("calls=").nth(1).unwrap().split(',').next().unwrap();
+                calls.parse::<u64>().unwrap()
+            })
+            .sum()
+    };
+    let store = RedisStore::new(&url, "test:").unwrap();
+    let id = SessionId::generate();
+    let mut data = SessionData::new();
+    data.insert("user".into(), SessionValue::Str("ann".into()));
+    let expires = SystemTime::now() + Duration::from_secs(600);
+    store
+        .save(
+            &id,
+            Record {
+                data: data.clone(),
+                expires,
+            },
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(redis_cli(port, &["CONFIG", "RESETSTAT"]), "OK");
+    let (lock, record) = store.lock_and_load(&id, None).await.unwrap();
+    assert_eq!(record.unwrap().data, data);
+    assert_eq!(scripts_run(), 0, "a free lock was taken by a script");
+
+    let other = RedisStore::new(&url, "test:").unwrap();
+    let waiter = tokio::spawn(async move {
+        other
+            .lock_and_load(&id, Some(Duration::from_secs(10)))
+            .await
+            .map(|(lock, record)| (lock, record.map(|r| r.data)))
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while redis_cli(port, &["KEYS", &format!("*{id}*:next")]).is_empty() {
+        assert!(std::time::Instant::now() < deadline, "nobody queued");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(scripts_run() > 0, "the waiter did not queue by the script");
+    drop(lock);
+    let (_lock, read) = waiter.await.unwrap().unwrap();
+    assert_eq!(read, Some(data));
 }
 
 /// A memcached lock nobody queued for is released with one compare-and-delete, not a read

@@ -1,6 +1,6 @@
 //! The session lock on Redis: redis-py's `Lock` as cherrys takes it (`SET NX PX` of a
-//! token, compare-and-delete), with our queue for fairness between processes and the
-//! session's value read in the same script that takes the lock.
+//! token, compare-and-delete), with our queue for fairness between processes, and the
+//! session's value read in the same round trip that takes the lock.
 
 use super::*;
 
@@ -168,6 +168,38 @@ pub(super) static RELEASE: LazyLock<redis::Script> =
     LazyLock::new(|| redis::Script::new(RELEASE_SOURCE));
 
 impl RedisStore {
+    /// A first attempt on a session's lock, as cherrys makes it: `SET NX PX` of the token,
+    /// with the session's value read ([`read_value`]) in the same transaction, so a free
+    /// lock costs Redis no script. `None` when the lock is held: the caller queues with
+    /// [`ACQUIRE`]. A lock is free while a waiter of ours is queued only when it was let go
+    /// of by what ignores our queue (cherrys, or a holder whose lease ran out); a request
+    /// then overtakes the waiter, as cherrys' own processes do.
+    pub(super) async fn take_free_lock(
+        &self,
+        redis: &mut Conn,
+        lock_key: &str,
+        token: &str,
+        data_key: &str,
+    ) -> Result<Option<Option<Vec<u8>>>, StoreError> {
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .cmd("SET")
+            .arg(lock_key)
+            .arg(token)
+            .arg("NX")
+            .arg("PX")
+            .arg(millis(self.lease));
+        read_value(&mut pipe, data_key);
+        let (taken, exists, bytes): (Option<String>, bool, Vec<u8>) =
+            pipe.query_async(redis).await.map_err(backend)?;
+        if taken.is_none() {
+            return Ok(None);
+        }
+        // Lost in a failover, the lock would let a second holder in.
+        self.replicated(redis).await?;
+        Ok(Some(exists.then_some(bytes)))
+    }
+
     /// One run of [`ACQUIRE_SOURCE`].
     pub(super) async fn acquire_reply(
         &self,

@@ -45,6 +45,7 @@ use sentinel::*;
 use value::*;
 
 use crate::store::{ErrorChain, redact, short};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -180,8 +181,10 @@ impl SessionStore for RedisStore {
         self.record(id, exists.then_some(bytes))
     }
 
-    /// The lock and the data in one round trip (one script takes the lock and reads the
-    /// value), unless the lock is handed over inside this process.
+    /// The lock and the data in one round trip, unless the lock is handed over inside this
+    /// process: a free lock is taken as cherrys takes it, with the read in the same
+    /// transaction ([`RedisStore::take_free_lock`]); a held one is queued for by the script
+    /// that also reads the value once it is ours.
     async fn lock_and_load(
         &self,
         id: &SessionId,
@@ -191,9 +194,19 @@ impl SessionStore for RedisStore {
         let data_key = self.key(id);
         let lease_ms = self.lease.as_millis() as u64;
         let watch = std::sync::Mutex::new(StaleWatch::new(self.inner.stale_lock_after));
+        // In a cluster the script alone keeps its commands on the session's node.
+        let first = AtomicBool::new(self.inner.cluster.is_none());
         let attempt = |lock_key: String, token: String| {
             let (mut redis, data_key, watch) = (redis.clone(), &data_key, &watch);
+            let first = first.swap(false, Ordering::Relaxed);
             async move {
+                if first
+                    && let Some(read) = self
+                        .take_free_lock(&mut redis, &lock_key, &token, data_key)
+                        .await?
+                {
+                    return Ok(Some(read));
+                }
                 let reply: redis::Value = ACQUIRE
                     .key(&lock_key)
                     .key(queue_key(&lock_key))
