@@ -183,8 +183,8 @@ impl SessionStore for RedisStore {
 
     /// The lock and the data in one round trip, unless the lock is handed over inside this
     /// process: a free lock is taken as cherrys takes it, with the read in the same
-    /// transaction ([`RedisStore::take_free_lock`]); a held one is queued for by the script
-    /// that also reads the value once it is ours.
+    /// transaction (`take_free_lock`); a held one is queued for by the script that also
+    /// reads the value once it is ours.
     async fn lock_and_load(
         &self,
         id: &SessionId,
