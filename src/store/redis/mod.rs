@@ -250,22 +250,14 @@ impl SessionStore for RedisStore {
         };
         Ok((lock, record))
     }
+
     async fn save(&self, id: &SessionId, record: Record) -> Result<(), StoreError> {
-        let ttl = ttl(&record);
-        if ttl.is_zero() {
-            return self.delete(id).await;
-        }
-        self.write_and_release(id, &record, ttl, Write::Always, None)
-            .await
+        self.write_releasing(id, record, Write::Always, None).await
     }
 
     /// A write that only replaces (`SET … XX`): a session deleted meanwhile stays deleted.
     async fn touch(&self, id: &SessionId, record: Record) -> Result<(), StoreError> {
-        let ttl = ttl(&record);
-        if ttl.is_zero() {
-            return self.delete(id).await;
-        }
-        self.write_and_release(id, &record, ttl, Write::OnlyIfStored, None)
+        self.write_releasing(id, record, Write::OnlyIfStored, None)
             .await
     }
 
@@ -347,8 +339,8 @@ impl SessionStore for RedisStore {
 }
 
 impl RedisStore {
-    /// `write` of `record` and, unless `lock` goes to a request of this process, the
-    /// release of its server lock in the same script.
+    /// `write` of `record` (a delete once it has expired) and, unless `lock` goes to a
+    /// request of this process, the release of its server lock in the same script.
     async fn write_releasing(
         &self,
         id: &SessionId,
