@@ -19,7 +19,7 @@ use actix_cherrypy::store::{
 };
 use actix_web::{HttpResponse, web};
 use servers::http::{self, session_get};
-use servers::{Server, redis_cli, temp_dir};
+use servers::{Server, redis_cli, redis_command_calls, temp_dir};
 
 /// The lease of the servers' locks in these tests: short, so that renewal and a crashed
 /// holder's expiry show within seconds.
@@ -782,17 +782,7 @@ async fn a_free_redis_lock_costs_no_script_and_a_held_one_is_queued_for() {
     let server = Server::redis(&dir);
     let port = server.port;
     let url = format!("redis://{}/0", server.address());
-    let scripts_run = || -> u64 {
-        let stats = redis_cli(port, &["INFO", "commandstats"]);
-        stats
-            .lines()
-            .filter(|l| l.starts_with("cmdstat_evalsha:") || l.starts_with("cmdstat_eval:"))
-            .map(|l| {
-                let calls = l.split("calls=").nth(1).unwrap().split(',').next().unwrap();
-                calls.parse::<u64>().unwrap()
-            })
-            .sum()
-    };
+    let scripts_run = || redis_command_calls(port, "evalsha") + redis_command_calls(port, "eval");
     let store = RedisStore::new(&url, "test:").unwrap();
     let id = SessionId::generate();
     let mut data = SessionData::new();

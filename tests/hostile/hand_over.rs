@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::locking::{Client, Store, burst, probes_with};
 use crate::servers::http::session_get;
 use crate::servers::probe::Process;
-use crate::servers::{Server, memcached_line, redis_cli};
+use crate::servers::{Server, memcached_line, redis_cli, redis_command_calls};
 
 /// A probe server on `kind`'s store with a 12 s timeout, and a session in it (`k` =
 /// "kept") saved 3 s ago: its store expiry is 9 s away, more than half the timeout, so
@@ -58,13 +58,7 @@ impl AgedSession {
 /// reads a session), memcached's `cmd_get`.
 fn loads(kind: &str, server: &Server) -> u64 {
     match kind {
-        "redis" => {
-            let stats = redis_cli(server.port, &["INFO", "commandstats"]);
-            stats
-                .lines()
-                .find_map(|l| l.strip_prefix("cmdstat_getrange:calls="))
-                .map_or(0, |rest| rest.split(',').next().unwrap().parse().unwrap())
-        }
+        "redis" => redis_command_calls(server.port, "getrange"),
         "memcached" => memcached_line(&server.address(), "stats\r\n", "STAT cmd_get ")
             .parse()
             .unwrap(),

@@ -329,6 +329,18 @@ pub(crate) fn redis_cli(port: u16, args: &[&str]) -> String {
     redis_cli_with(port, None, args)
 }
 
+/// How many times the Redis server on `port` ran `command` (lowercase, as `INFO
+/// commandstats` names it: `getrange`, `evalsha`), counting the commands scripts run, since
+/// it started or its statistics were reset.
+#[allow(dead_code, reason = "not every test binary counts commands")]
+pub(crate) fn redis_command_calls(port: u16, command: &str) -> u64 {
+    let prefix = format!("cmdstat_{command}:calls=");
+    redis_cli(port, &["INFO", "commandstats"])
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .map_or(0, |rest| rest.split(',').next().unwrap().parse().unwrap())
+}
+
 /// [`redis_cli`]; with `ca`, over TLS, trusting that CA.
 pub(crate) fn redis_cli_with(port: u16, ca: Option<&Path>, args: &[&str]) -> String {
     let mut cli = Command::new("redis-cli");
