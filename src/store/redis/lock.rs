@@ -30,6 +30,9 @@ pub(super) enum Attempt {
 
 impl Attempt {
     pub(super) fn from_reply(reply: redis::Value) -> Result<Self, StoreError> {
+        let unexpected = |reply: &dyn std::fmt::Debug| {
+            StoreError::Backend(format!("unexpected reply to the lock script: {reply:?}").into())
+        };
         match reply {
             redis::Value::Int(1) => Ok(Attempt::Taken(None)),
             redis::Value::Array(reply) => match <[redis::Value; 3]>::try_from(reply) {
@@ -40,18 +43,12 @@ impl Attempt {
                         redis::Value::BulkString(data),
                     ],
                 ) => Ok(Attempt::Taken(Some((exists == 1).then_some(data)))),
-                Ok(other) => Err(StoreError::Backend(
-                    format!("unexpected reply to the lock script: {other:?}").into(),
-                )),
-                Err(other) => Err(StoreError::Backend(
-                    format!("unexpected reply to the lock script: {other:?}").into(),
-                )),
+                Ok(other) => Err(unexpected(&other)),
+                Err(other) => Err(unexpected(&other)),
             },
             redis::Value::Int(_) => Ok(Attempt::Busy),
             redis::Value::BulkString(holder) => Ok(Attempt::HeldForEver(holder)),
-            other => Err(StoreError::Backend(
-                format!("unexpected reply to the lock script: {other:?}").into(),
-            )),
+            other => Err(unexpected(&other)),
         }
     }
 }
@@ -114,9 +111,9 @@ pub(super) static RENEW: LazyLock<redis::Script> = LazyLock::new(|| {
 /// [`LockServer::try_acquire`]: KEYS = lock, queue[, data]; ARGV = token, lease ms, queue
 /// hold ms[, most bytes to read]. Returns 1 when the lock is ours (with the data key: `{1,
 /// exists, its first bytes}`, the reads of [`read_value`]); else the holder's token when
-/// its key never expires (cherrys' lock without `lock_timeout`), else 0. The lock itself is redis-py's: the key
-/// holds the holder's token, with a `PX` lease; cherrys' `SET NX` sees it as taken. The
-/// queue key is ours alone (cherrys ignores it, so it may overtake a queued waiter of
+/// its key never expires (cherrys' lock without `lock_timeout`), else 0. The lock itself
+/// is redis-py's: the key holds the holder's token, with a `PX` lease; cherrys' `SET NX`
+/// sees it as taken. The queue key is ours alone (cherrys ignores it, so it may overtake a queued waiter of
 /// ours, as two cherrys processes overtake each other).
 pub(super) const ACQUIRE_SOURCE: &str = r"
 local holder = redis.call('get', KEYS[1])
