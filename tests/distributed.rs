@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use servers::http::session_get;
 use servers::probe::{cherrypy, increments_over, ours, probe_binary, root, write_config};
-use servers::{Server, temp_dir};
+use servers::{Server, redis_cli, temp_dir};
 
 #[test]
 fn two_processes_on_one_redis_keep_every_update() {
@@ -186,6 +186,21 @@ fn a_redis_outage_fails_requests_quickly_and_sessions_resume_after_it() {
     let (_, id, _) = session_get(us, "/set?key=k&value=before", None);
     assert_eq!(session_get(us, "/get?key=k", Some(&id)).2, "before");
 
+    // The outage starts between requests: once the read's expiry, written after its
+    // response, has let go of the lock. A request that came while it still held it would
+    // be handed the session with the lock, and answered without the server.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while redis_cli(redis.port, &["KEYS", &format!("*{id}*")])
+        .lines()
+        .count()
+        != 1
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the read's lock was never released"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     redis.stop();
     answers_503_quickly(us, &id);
 
