@@ -71,22 +71,31 @@ where
             }
             // One span per request with a session: its events (lock waits, loads, saves,
             // store failures) carry the session id's first 8 hex digits, never the whole.
-            let span = tracing::info_span!("session", id = tracing::field::Empty);
+            // Built only when a subscriber may want it: with tracing's `log` feature (which
+            // actix turns on) even a disabled span records its fields for `log`.
+            let span = if tracing::level_enabled!(tracing::Level::INFO) {
+                tracing::info_span!("session", id = tracing::field::Empty)
+            } else {
+                tracing::Span::none()
+            };
+            let traced = !span.is_disabled();
             let request = async move {
                 let session = match open(&shared, &config, &req).await {
                     Ok(session) => session,
                     Err(err) => return Ok(store_failed(req.into_parts().0, &config, err)),
                 };
-                tracing::Span::current().record("id", short(&session.id()));
+                if traced {
+                    tracing::Span::current().record("id", short(&session.id()));
+                }
                 req.extensions_mut().insert(session.clone());
                 let outcome = service.call(req).await;
                 finish(&session, &config, outcome).await
             };
             // Entering and leaving a span nobody listens to still costs every poll.
-            if span.is_disabled() {
-                request.await
-            } else {
+            if traced {
                 request.instrument(span).await
+            } else {
+                request.await
             }
         })
     }
@@ -266,10 +275,30 @@ async fn finish<B: MessageBody + 'static>(
     if let Ok(value) = HeaderValue::from_maybe_shared(actix_web::web::Bytes::from(value)) {
         res.headers_mut().append(header::SET_COOKIE, value);
     }
-    if dated && let Ok(date) = HeaderValue::from_str(&http_date(now)) {
+    if dated && let Some(date) = date_header(now) {
         res.headers_mut().insert(header::DATE, date);
     }
     Ok(res)
+}
+
+/// The `Date` header for `now`, made once per second on each worker thread: cloning it
+/// costs a reference count, where making it costs two allocations.
+fn date_header(now: SystemTime) -> Option<HeaderValue> {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(u64, HeaderValue)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let second = now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    LAST.with_borrow_mut(|last| match last {
+        Some((at, value)) if *at == second => Some(value.clone()),
+        _ => {
+            let value = HeaderValue::from_str(&http_date(now)).ok()?;
+            *last = Some((second, value.clone()));
+            Some(value)
+        }
+    })
 }
 
 /// A store failure: a 500 through the app's error handlers, whose message says nothing of

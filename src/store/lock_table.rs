@@ -141,12 +141,19 @@ impl LockTable {
             guard: None,
             hand_over: true,
         };
-        let acquire = mutex.lock_owned();
-        let guard = match timeout {
-            None => acquire.await,
-            Some(limit) => tokio::time::timeout(limit, acquire)
-                .await
-                .map_err(|_| StoreError::LockTimeout(*id))?,
+        // A free lock is taken at once, without a wait's timer. (The mutex is fair: it is
+        // never free while a request waits for it.)
+        let guard = match Arc::clone(&mutex).try_lock_owned() {
+            Ok(guard) => guard,
+            Err(_) => {
+                let acquire = mutex.lock_owned();
+                match timeout {
+                    None => acquire.await,
+                    Some(limit) => tokio::time::timeout(limit, acquire)
+                        .await
+                        .map_err(|_| StoreError::LockTimeout(*id))?,
+                }
+            }
         };
         waiting.guard = Some(guard);
         Ok(waiting)
