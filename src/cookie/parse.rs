@@ -28,9 +28,10 @@ const RESERVED: &[&str] = &[
 const FLAGS: &[&str] = &["secure", "httponly"];
 
 /// The value of cookie `name` in these `Cookie` headers, as CherryPy sees it (borrowed from
-/// the header unless it had to be unquoted).
+/// the header unless it had to be unquoted). Headers are taken as bytes, as they arrive; one
+/// that is not visible ASCII (what `http`'s `HeaderValue::to_str` accepts) is ignored.
 pub fn cookie_value<'h>(
-    headers: impl IntoIterator<Item = &'h str>,
+    headers: impl IntoIterator<Item = &'h [u8]>,
     name: &str,
 ) -> Option<Cow<'h, str>> {
     let mut found = None;
@@ -43,10 +44,16 @@ pub fn cookie_value<'h>(
 }
 
 /// One header: `None` when the header does not set `name` or is rejected as a whole.
-fn header_value<'h>(header: &'h str, name: &str) -> Option<Cow<'h, str>> {
-    match plain_header_value(header, name) {
+fn header_value<'h>(header: &'h [u8], name: &str) -> Option<Cow<'h, str>> {
+    match plain_header_value(header, name.as_bytes()) {
         Some(found) => found.map(Cow::Borrowed),
-        None => pattern_header_value(header, name).map(Cow::Owned),
+        None => {
+            let visible = header
+                .iter()
+                .all(|&b| (b' '..=b'~').contains(&b) || b == b'\t');
+            let text = std::str::from_utf8(header).ok().filter(|_| visible)?;
+            pattern_header_value(text, name).map(Cow::Owned)
+        }
     }
 }
 
@@ -75,10 +82,9 @@ fn is_value_char(b: u8) -> bool {
 
 /// The common header, read without the pattern: `name=value` parts joined by `;` (and
 /// spaces), plain keys, unquoted values. Gives the same answer as the pattern for every
-/// header it accepts; `None` sends anything else (quotes, attributes, `$` keys, stray white
-/// space or characters) to the pattern.
-fn plain_header_value<'h>(header: &'h str, name: &str) -> Option<Option<&'h str>> {
-    let bytes = header.as_bytes();
+/// header it accepts (all of them visible ASCII); `None` sends anything else (quotes,
+/// attributes, `$` keys, stray white space or characters) to the pattern.
+fn plain_header_value<'h>(bytes: &'h [u8], name: &[u8]) -> Option<Option<&'h str>> {
     let mut at = 0;
     let mut found = None;
     while at < bytes.len() {
@@ -96,11 +102,14 @@ fn plain_header_value<'h>(header: &'h str, name: &str) -> Option<Option<&'h str>
             }
             at += 1;
         }
-        let key = &header[key_start..at];
-        if at == bytes.len() || key.is_empty() || key.starts_with('$') {
+        let key = &bytes[key_start..at];
+        if at == bytes.len() || key.is_empty() || key.starts_with(b"$") {
             return None;
         }
-        if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(key)) {
+        if RESERVED
+            .iter()
+            .any(|r| r.as_bytes().eq_ignore_ascii_case(key))
+        {
             return None;
         }
         at += 1;
@@ -108,7 +117,7 @@ fn plain_header_value<'h>(header: &'h str, name: &str) -> Option<Option<&'h str>
         while at < bytes.len() && is_value_char(bytes[at]) {
             at += 1;
         }
-        let value = &header[value_start..at];
+        let value = &bytes[value_start..at];
         match bytes.get(at) {
             None => {}
             Some(b';') => at += 1,
@@ -118,7 +127,8 @@ fn plain_header_value<'h>(header: &'h str, name: &str) -> Option<Option<&'h str>
             found = Some(value);
         }
     }
-    Some(found)
+    // Only the value found is turned into text: it is ASCII, so this cannot fail.
+    Some(found.map(std::str::from_utf8).transpose().ok()?)
 }
 
 /// Any header, by Python's pattern.
@@ -201,7 +211,7 @@ mod tests {
     /// Expected values checked with Python 3.11's `SimpleCookie`.
     #[test]
     fn reads_like_simplecookie() {
-        let one = |h: &str| cookie_value([h], "session_id").map(|v| v.into_owned());
+        let one = |h: &str| cookie_value([h.as_bytes()], "session_id").map(|v| v.into_owned());
         assert_eq!(
             one("session_id=abc; session_id=def").as_deref(),
             Some("def")
@@ -264,7 +274,7 @@ mod tests {
                 })
                 .collect();
             let by_pattern = super::pattern_header_value(&header, "session_id");
-            if let Some(fast) = super::plain_header_value(&header, "session_id") {
+            if let Some(fast) = super::plain_header_value(header.as_bytes(), b"session_id") {
                 plain += 1;
                 assert_eq!(fast.map(str::to_owned), by_pattern, "{header:?}");
             }
@@ -274,8 +284,26 @@ mod tests {
     }
 
     #[test]
+    fn a_header_that_is_not_visible_ascii_is_ignored_as_a_whole() {
+        let id = "0123456789abcdef0123456789abcdef01234567";
+        for bad in [&b"a=\"\xff\"; session_id="[..], b"a=\"\x01\"; session_id="] {
+            let header = [bad, id.as_bytes()].concat();
+            assert_eq!(cookie_value([&header[..]], "session_id"), None);
+            // The same header with a visible character instead is read.
+            let visible = [&bad[..3], b"x", &bad[4..], id.as_bytes()].concat();
+            assert_eq!(
+                cookie_value([&visible[..]], "session_id").as_deref(),
+                Some(id)
+            );
+        }
+    }
+
+    #[test]
     fn the_last_header_wins() {
-        let v = cookie_value(["session_id=a", "x=1", "session_id=b"], "session_id");
+        let v = cookie_value(
+            [&b"session_id=a"[..], b"x=1", b"session_id=b"],
+            "session_id",
+        );
         assert_eq!(v.as_deref(), Some("b"));
     }
 }

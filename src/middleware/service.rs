@@ -112,7 +112,7 @@ async fn open(
     let cookies = req
         .headers()
         .get_all(header::COOKIE)
-        .filter_map(|v| v.to_str().ok());
+        .map(HeaderValue::as_bytes);
     // A malformed, hostile or unknown id is an unknown session: a new id (fixation
     // protection).
     let candidate = cookie_value(cookies, &config.name.value).and_then(|v| SessionId::parse(&v));

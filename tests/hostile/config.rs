@@ -368,7 +368,7 @@ fn a_cookie_header_of_ten_thousand_cookies_is_read_linearly() {
         let header = format!("{header}session_id={id}");
         assert!(header.len() > 60_000);
         assert_eq!(
-            cookie_value([header.as_str()], "session_id").as_deref(),
+            cookie_value([header.as_bytes()], "session_id").as_deref(),
             Some(id)
         );
     }
@@ -379,7 +379,7 @@ fn a_cookie_header_of_ten_thousand_cookies_is_read_linearly() {
         format!("a=b{}", " ".repeat(64 << 10)),
     ];
     for header in &hostile {
-        assert_eq!(cookie_value([header.as_str()], "session_id"), None);
+        assert_eq!(cookie_value([header.as_bytes()], "session_id"), None);
     }
 }
 
