@@ -128,7 +128,7 @@ fn plain_header_value<'h>(bytes: &'h [u8], name: &[u8]) -> Option<Option<&'h str
         }
     }
     // Only the value found is turned into text: it is ASCII, so this cannot fail.
-    Some(found.map(std::str::from_utf8).transpose().ok()?)
+    found.map(std::str::from_utf8).transpose().ok()
 }
 
 /// Any header, by Python's pattern.
