@@ -72,7 +72,8 @@ where
             // One span per request with a session: its events (lock waits, loads, saves,
             // store failures) carry the session id's first 8 hex digits, never the whole.
             // Built only when a subscriber may want it: with tracing's `log` feature (which
-            // actix turns on) even a disabled span records its fields for `log`.
+            // actix turns on) even a disabled span records its fields for `log`, and entering
+            // one costs every poll.
             let span = if tracing::level_enabled!(tracing::Level::INFO) {
                 tracing::info_span!("session", id = tracing::field::Empty)
             } else {
@@ -91,12 +92,9 @@ where
                 let outcome = service.call(req).await;
                 finish(&session, &config, outcome).await
             };
-            // Entering and leaving a span nobody listens to still costs every poll.
-            if traced {
-                request.instrument(span).await
-            } else {
-                request.await
-            }
+            // One await, so this future holds `request` once. Entering `Span::none()`
+            // costs a branch.
+            request.instrument(span).await
         })
     }
 }
@@ -246,7 +244,10 @@ async fn finish<B: MessageBody + 'static>(
         Ok(res) => res.response().error().is_some() && res.status().is_server_error(),
         Err(_) => true,
     };
-    let (saved, refused) = match session.end(handler_failed).await {
+    // Its own statement, so the ending's future is gone before the store's work starts
+    // (a scrutinee's temporaries would live through the match, doubling this future).
+    let ended = session.end(handler_failed).await;
+    let (saved, refused) = match ended {
         Ok(ending) => {
             let refused = ending.refused;
             (carry_out(session.store(), ending, config).await, refused)
