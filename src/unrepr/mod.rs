@@ -70,9 +70,6 @@ mod repr;
 mod stmt;
 mod value;
 
-#[cfg(all(test, feature = "json"))]
-mod tests;
-
 pub use value::{BinOp, Expr, Value};
 
 // Reading a value is machinery: the crate reads values as part of a config, and its own
