@@ -341,6 +341,7 @@ impl Parser<'_> {
                 NodeKind::Attribute(Box::new(node), self.name_text(name))
             } else if self.eat("(") {
                 let (args, keywords) = self.nested(BRACKET_LEVELS, Self::call_arguments)?;
+                self.expect(")")?;
                 NodeKind::Call(Box::new(node), args, keywords)
             } else if self.eat("[") {
                 let index = self.nested(BRACKET_LEVELS, Self::slices)?;
@@ -349,9 +350,6 @@ impl Parser<'_> {
             } else {
                 return Ok(node);
             };
-            if matches!(kind, NodeKind::Call(..)) {
-                self.expect(")")?;
-            }
             node = self.node(kind, start..self.prev_end())?;
         }
     }
@@ -493,16 +491,7 @@ impl Parser<'_> {
             "[" => ("]", "ListComp"),
             _ => ("}", "SetComp"),
         };
-        if self.at(close) {
-            let end = self.advance().end;
-            let kind = match bracket {
-                "(" => NodeKind::Tuple(Vec::new()),
-                "[" => NodeKind::List(Vec::new()),
-                _ => NodeKind::Dict(Vec::new()),
-            };
-            return self.node(kind, start..end);
-        }
-        if bracket == "{" && self.at("**") {
+        if bracket == "{" && (self.at("}") || self.at("**")) {
             return self.dict_rest(start, Vec::new());
         }
         if bracket == "(" && self.at("yield") {
@@ -511,38 +500,36 @@ impl Parser<'_> {
             inner.parenthesized = true;
             return Ok(inner);
         }
-        let first = self.star_expression(true)?;
-        if bracket == "{" && self.at(":") && !is_starred(&first) {
-            ensure(
-                !matches!(first.kind, NodeKind::Rejected("NamedExpr", _)) || first.parenthesized,
-            )?;
-            self.advance();
-            let value = self.expression()?;
-            if self.at_for() {
+        let mut items = Vec::new();
+        if !self.at(close) {
+            let first = self.star_expression(true)?;
+            if bracket == "{" && self.at(":") && !is_starred(&first) {
+                let named = matches!(first.kind, NodeKind::Rejected("NamedExpr", _));
+                ensure(!named || first.parenthesized)?;
+                self.advance();
+                let value = self.expression()?;
+                if !self.at_for() {
+                    return self.dict_rest(start, vec![(Some(first), value)]);
+                }
                 let depth = self.for_if_clauses()?.max(first.depth).max(value.depth);
                 let end = self.expect("}")?.end;
                 return self.reject("DictComp", start..end, depth);
             }
-            if !self.eat(",") {
-                let end = self.expect("}")?.end;
-                return self.node(NodeKind::Dict(vec![(Some(first), value)]), start..end);
+            if self.at_for() {
+                ensure(!is_starred(&first))?;
+                let depth = self.for_if_clauses()?.max(first.depth);
+                let end = self.expect(close)?.end;
+                return self.reject(comprehension, start..end, depth);
             }
-            return self.dict_rest(start, vec![(Some(first), value)]);
+            if bracket == "(" && self.eat(")") {
+                ensure(!is_starred(&first))?;
+                let mut inner = first;
+                inner.parenthesized = true;
+                return Ok(inner);
+            }
+            ensure(bracket != "(" || self.at(","))?;
+            items.push(first);
         }
-        if self.at_for() {
-            ensure(!is_starred(&first))?;
-            let depth = self.for_if_clauses()?.max(first.depth);
-            let end = self.expect(close)?.end;
-            return self.reject(comprehension, start..end, depth);
-        }
-        if bracket == "(" && self.eat(")") {
-            ensure(!is_starred(&first))?;
-            let mut inner = first;
-            inner.parenthesized = true;
-            return Ok(inner);
-        }
-        ensure(bracket != "(" || self.at(","))?;
-        let mut items = vec![first];
         while self.eat(",") && !self.at(close) {
             items.push(self.star_expression(true)?);
         }
@@ -559,18 +546,15 @@ impl Parser<'_> {
         Ok(node)
     }
 
-    /// The rest of a dict display, after a comma (or at a leading `**`).
+    /// The rest of a dict display after its first item, if any (a key and value, or `**m`).
     fn dict_rest(&mut self, start: usize, mut items: Vec<(Option<Node>, Node)>) -> PResult<Node> {
-        while !self.at("}") {
+        while (items.is_empty() || self.eat(",")) && !self.at("}") {
             if self.eat("**") {
                 items.push((None, self.binary(1)?));
             } else {
                 let key = self.expression()?;
                 self.expect(":")?;
                 items.push((Some(key), self.expression()?));
-            }
-            if !self.eat(",") {
-                break;
             }
         }
         let end = self.expect("}")?.end;

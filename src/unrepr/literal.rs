@@ -6,8 +6,8 @@ use std::ops::Range;
 use num_bigint::BigInt;
 use num_traits::Num;
 
-use super::lexer::{self, Kind};
 use super::ValueError as SyntaxError;
+use super::lexer::{self, Kind};
 use super::parser::{Fail, Parser, ensure};
 use super::value::Value;
 
@@ -238,7 +238,11 @@ impl FString<'_> {
 
     /// Parses one replacement field's expression as CPython does: `(` + text + `)`.
     fn check(&self, expr: &str) -> FResult<()> {
-        ensure(!expr.trim_matches([' ', '\t', '\n', '\r', '\x0c']).is_empty())?;
+        ensure(
+            !expr
+                .trim_matches([' ', '\t', '\n', '\r', '\x0c'])
+                .is_empty(),
+        )?;
         let wrapped = format!("({expr})");
         let lexed = lexer::tokenize(&wrapped);
         let mut p = Parser::new(&wrapped, &lexed.tokens, self.depth);
