@@ -110,12 +110,8 @@ impl Parser<'_> {
             let name = self.advance();
             let walrus = self.advance().span();
             let value = self.expression()?;
-            return self.checked(Node::rejected(
-                "NamedExpr",
-                name.start..value.span.end,
-                walrus,
-                value.depth + 1,
-            ));
+            let span = name.start..value.span.end;
+            return self.reject_at("NamedExpr", span, walrus, value.depth + 1);
         }
         self.expression()
     }
@@ -128,7 +124,7 @@ impl Parser<'_> {
         } else if self.starts_expression() {
             ("Yield", self.star_expressions()?)
         } else {
-            return Ok(Node::rejected("Yield", kw.span(), kw.span(), 0));
+            return self.reject("Yield", kw.span(), 0);
         };
         let span = kw.start..value.span.end;
         self.reject(class, span, value.depth)
@@ -163,15 +159,12 @@ impl Parser<'_> {
             };
             while let Some(w) = pending.pop() {
                 let end = result.span.end;
-                let node = match w {
-                    Pending::Lambda(start) => {
-                        Node::rejected("Lambda", start..end, start..end, result.depth)
-                    }
+                result = match w {
+                    Pending::Lambda(start) => p.reject("Lambda", start..end, result.depth)?,
                     Pending::IfExp(start, kw, below) => {
-                        Node::rejected("IfExp", start..end, kw, result.depth.max(below))
+                        p.reject_at("IfExp", start..end, kw, result.depth.max(below))?
                     }
                 };
-                result = p.checked(node)?;
             }
             Ok(result)
         })
@@ -214,7 +207,7 @@ impl Parser<'_> {
             depth = depth.max(operand(self)?.depth);
         }
         let span = first.span.start..self.prev_end();
-        self.checked(Node::rejected("BoolOp", span, op, depth))
+        self.reject_at("BoolOp", span, op, depth)
     }
 
     /// `inversion`: any number of `not` (a loop, not recursion) before a comparison.
@@ -226,7 +219,7 @@ impl Parser<'_> {
         let mut node = self.comparison()?;
         while let Some(kw) = nots.pop() {
             let span = kw.start..node.span.end;
-            node = self.checked(Node::rejected("Not", span, kw, node.depth))?;
+            node = self.reject_at("Not", span, kw, node.depth)?;
         }
         Ok(node)
     }
@@ -250,7 +243,7 @@ impl Parser<'_> {
             depth = depth.max(self.binary(1)?.depth);
         }
         match op {
-            Some(op) => self.checked(Node::rejected("Compare", start..self.prev_end(), op, depth)),
+            Some(op) => self.reject_at("Compare", start..self.prev_end(), op, depth),
             None => Ok(first),
         }
     }
@@ -325,7 +318,7 @@ impl Parser<'_> {
             } else {
                 // The builder looks at the operator before the operand: `+x` is rejected
                 // whatever `x` is.
-                self.checked(Node::rejected(class, span, op, node.depth))?
+                self.reject_at(class, span, op, node.depth)?
             };
         }
         Ok(node)
@@ -430,7 +423,7 @@ impl Parser<'_> {
             }
         }
         let kind = match surrogate {
-            _ if joined => return Ok(Node::rejected("JoinedStr", span.clone(), span, 0)),
+            _ if joined => return self.reject("JoinedStr", span, 0),
             _ if first_bytes => NodeKind::Lit(Value::Bytes(bytes)),
             Some(at) => NodeKind::Surrogate(at),
             None => NodeKind::Lit(Value::Str(text)),

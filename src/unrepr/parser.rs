@@ -115,14 +115,6 @@ impl Node {
             parenthesized,
         }
     }
-
-    /// A rejected node reported at `at`; `below` is the depth of the children it had in
-    /// Python's tree, so that the depth bound sees CPython's tree height.
-    pub(super) fn rejected(class: &'static str, span: Span, at: Span, below: u32) -> Node {
-        let mut node = Node::new(NodeKind::Rejected(class, at), span);
-        node.depth = below + 1;
-        node
-    }
 }
 
 impl Drop for Node {
@@ -269,12 +261,26 @@ impl<'a> Parser<'a> {
         self.checked(Node::new(kind, span))
     }
 
-    /// A node the builder rejects as a whole (see `Node::rejected`).
+    /// A node the builder rejects as a whole, reported at the node.
     pub(super) fn reject(&self, class: &'static str, span: Span, below: u32) -> PResult<Node> {
-        self.checked(Node::rejected(class, span.clone(), span, below))
+        self.reject_at(class, span.clone(), span, below)
     }
 
-    pub(super) fn checked(&self, node: Node) -> PResult<Node> {
+    /// A node the builder rejects as a whole, reported at `at`; `below` is the depth of the
+    /// children it has in Python's tree, so that the depth bound sees CPython's tree height.
+    pub(super) fn reject_at(
+        &self,
+        class: &'static str,
+        span: Span,
+        at: Span,
+        below: u32,
+    ) -> PResult<Node> {
+        let mut node = Node::new(NodeKind::Rejected(class, at), span);
+        node.depth = below + 1;
+        self.checked(node)
+    }
+
+    fn checked(&self, node: Node) -> PResult<Node> {
         ensure(node.depth <= MAX_TREE_DEPTH).map_err(|_| Fail::TooDeep)?;
         Ok(node)
     }
