@@ -9,7 +9,7 @@ use std::ops::Range;
 
 use super::parser::{Node, NodeKind, grow_stack};
 use super::value::{BinOp, Expr, Value};
-use super::{ValueError, ValueWarning, codes, hints, ops, pure};
+use super::{Parsed, ValueError, ValueWarning, codes, hints, ops, pure};
 
 /// Python frames the builder may have in use (the 1000th frame raises).
 const FRAME_LIMIT: u32 = 999;
@@ -31,9 +31,21 @@ fn frames(kind: &NodeKind) -> u32 {
     }
 }
 
-pub(super) struct Builder<'a> {
+struct Builder<'a> {
     text: &'a str,
-    pub(super) warnings: Vec<ValueWarning>,
+    warnings: Vec<ValueWarning>,
+}
+
+/// The value of the first statement, with the warnings met building it; the tree's literals
+/// are taken out of it.
+pub(super) fn build(text: &str, node: &mut Node) -> Result<Parsed, ValueError> {
+    let mut builder = Builder {
+        text,
+        warnings: Vec::new(),
+    };
+    let value = builder.build(node, BASE_FRAMES)?;
+    let warnings = builder.warnings;
+    Ok(Parsed { value, warnings })
 }
 
 type BResult = Result<Value, ValueError>;
@@ -46,17 +58,7 @@ fn op_error((code, message): ops::OpError, span: Range<usize>) -> ValueError {
     error(code, message, span)
 }
 
-impl<'a> Builder<'a> {
-    pub(super) fn new(text: &'a str) -> Self {
-        let warnings = Vec::new();
-        Builder { text, warnings }
-    }
-
-    /// Builds the value of `node`, taking its literals out of it.
-    pub(super) fn build_root(&mut self, node: &mut Node) -> BResult {
-        self.build(node, BASE_FRAMES)
-    }
-
+impl Builder<'_> {
     /// Fails if `more` frames above `used` would pass the limit; reported at the start of the
     /// value, as the whole nesting is the problem.
     fn frames_left(&self, used: u32, more: u32) -> Result<(), ValueError> {

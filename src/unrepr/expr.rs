@@ -110,12 +110,8 @@ impl Parser<'_> {
             let name = self.advance();
             let walrus = self.advance().span();
             let value = self.expression()?;
-            return self.checked(Node::rejected(
-                "NamedExpr",
-                name.start..value.span.end,
-                walrus,
-                value.depth + 1,
-            ));
+            let span = name.start..value.span.end;
+            return self.reject_at("NamedExpr", span, walrus, value.depth + 1);
         }
         self.expression()
     }
@@ -128,7 +124,7 @@ impl Parser<'_> {
         } else if self.starts_expression() {
             ("Yield", self.star_expressions()?)
         } else {
-            return Ok(Node::rejected("Yield", kw.span(), kw.span(), 0));
+            return self.reject("Yield", kw.span(), 0);
         };
         let span = kw.start..value.span.end;
         self.reject(class, span, value.depth)
@@ -163,15 +159,12 @@ impl Parser<'_> {
             };
             while let Some(w) = pending.pop() {
                 let end = result.span.end;
-                let node = match w {
-                    Pending::Lambda(start) => {
-                        Node::rejected("Lambda", start..end, start..end, result.depth)
-                    }
+                result = match w {
+                    Pending::Lambda(start) => p.reject("Lambda", start..end, result.depth)?,
                     Pending::IfExp(start, kw, below) => {
-                        Node::rejected("IfExp", start..end, kw, result.depth.max(below))
+                        p.reject_at("IfExp", start..end, kw, result.depth.max(below))?
                     }
                 };
-                result = p.checked(node)?;
             }
             Ok(result)
         })
@@ -214,7 +207,7 @@ impl Parser<'_> {
             depth = depth.max(operand(self)?.depth);
         }
         let span = first.span.start..self.prev_end();
-        self.checked(Node::rejected("BoolOp", span, op, depth))
+        self.reject_at("BoolOp", span, op, depth)
     }
 
     /// `inversion`: any number of `not` (a loop, not recursion) before a comparison.
@@ -226,7 +219,7 @@ impl Parser<'_> {
         let mut node = self.comparison()?;
         while let Some(kw) = nots.pop() {
             let span = kw.start..node.span.end;
-            node = self.checked(Node::rejected("Not", span, kw, node.depth))?;
+            node = self.reject_at("Not", span, kw, node.depth)?;
         }
         Ok(node)
     }
@@ -250,7 +243,7 @@ impl Parser<'_> {
             depth = depth.max(self.binary(1)?.depth);
         }
         match op {
-            Some(op) => self.checked(Node::rejected("Compare", start..self.prev_end(), op, depth)),
+            Some(op) => self.reject_at("Compare", start..self.prev_end(), op, depth),
             None => Ok(first),
         }
     }
@@ -325,7 +318,7 @@ impl Parser<'_> {
             } else {
                 // The builder looks at the operator before the operand: `+x` is rejected
                 // whatever `x` is.
-                self.checked(Node::rejected(class, span, op, node.depth))?
+                self.reject_at(class, span, op, node.depth)?
             };
         }
         Ok(node)
@@ -341,6 +334,7 @@ impl Parser<'_> {
                 NodeKind::Attribute(Box::new(node), self.name_text(name))
             } else if self.eat("(") {
                 let (args, keywords) = self.nested(BRACKET_LEVELS, Self::call_arguments)?;
+                self.expect(")")?;
                 NodeKind::Call(Box::new(node), args, keywords)
             } else if self.eat("[") {
                 let index = self.nested(BRACKET_LEVELS, Self::slices)?;
@@ -349,9 +343,6 @@ impl Parser<'_> {
             } else {
                 return Ok(node);
             };
-            if matches!(kind, NodeKind::Call(..)) {
-                self.expect(")")?;
-            }
             node = self.node(kind, start..self.prev_end())?;
         }
     }
@@ -432,7 +423,7 @@ impl Parser<'_> {
             }
         }
         let kind = match surrogate {
-            _ if joined => return Ok(Node::rejected("JoinedStr", span.clone(), span, 0)),
+            _ if joined => return self.reject("JoinedStr", span, 0),
             _ if first_bytes => NodeKind::Lit(Value::Bytes(bytes)),
             Some(at) => NodeKind::Surrogate(at),
             None => NodeKind::Lit(Value::Str(text)),
@@ -493,16 +484,7 @@ impl Parser<'_> {
             "[" => ("]", "ListComp"),
             _ => ("}", "SetComp"),
         };
-        if self.at(close) {
-            let end = self.advance().end;
-            let kind = match bracket {
-                "(" => NodeKind::Tuple(Vec::new()),
-                "[" => NodeKind::List(Vec::new()),
-                _ => NodeKind::Dict(Vec::new()),
-            };
-            return self.node(kind, start..end);
-        }
-        if bracket == "{" && self.at("**") {
+        if bracket == "{" && (self.at("}") || self.at("**")) {
             return self.dict_rest(start, Vec::new());
         }
         if bracket == "(" && self.at("yield") {
@@ -511,38 +493,36 @@ impl Parser<'_> {
             inner.parenthesized = true;
             return Ok(inner);
         }
-        let first = self.star_expression(true)?;
-        if bracket == "{" && self.at(":") && !is_starred(&first) {
-            ensure(
-                !matches!(first.kind, NodeKind::Rejected("NamedExpr", _)) || first.parenthesized,
-            )?;
-            self.advance();
-            let value = self.expression()?;
-            if self.at_for() {
+        let mut items = Vec::new();
+        if !self.at(close) {
+            let first = self.star_expression(true)?;
+            if bracket == "{" && self.at(":") && !is_starred(&first) {
+                let named = matches!(first.kind, NodeKind::Rejected("NamedExpr", _));
+                ensure(!named || first.parenthesized)?;
+                self.advance();
+                let value = self.expression()?;
+                if !self.at_for() {
+                    return self.dict_rest(start, vec![(Some(first), value)]);
+                }
                 let depth = self.for_if_clauses()?.max(first.depth).max(value.depth);
                 let end = self.expect("}")?.end;
                 return self.reject("DictComp", start..end, depth);
             }
-            if !self.eat(",") {
-                let end = self.expect("}")?.end;
-                return self.node(NodeKind::Dict(vec![(Some(first), value)]), start..end);
+            if self.at_for() {
+                ensure(!is_starred(&first))?;
+                let depth = self.for_if_clauses()?.max(first.depth);
+                let end = self.expect(close)?.end;
+                return self.reject(comprehension, start..end, depth);
             }
-            return self.dict_rest(start, vec![(Some(first), value)]);
+            if bracket == "(" && self.eat(")") {
+                ensure(!is_starred(&first))?;
+                let mut inner = first;
+                inner.parenthesized = true;
+                return Ok(inner);
+            }
+            ensure(bracket != "(" || self.at(","))?;
+            items.push(first);
         }
-        if self.at_for() {
-            ensure(!is_starred(&first))?;
-            let depth = self.for_if_clauses()?.max(first.depth);
-            let end = self.expect(close)?.end;
-            return self.reject(comprehension, start..end, depth);
-        }
-        if bracket == "(" && self.eat(")") {
-            ensure(!is_starred(&first))?;
-            let mut inner = first;
-            inner.parenthesized = true;
-            return Ok(inner);
-        }
-        ensure(bracket != "(" || self.at(","))?;
-        let mut items = vec![first];
         while self.eat(",") && !self.at(close) {
             items.push(self.star_expression(true)?);
         }
@@ -559,18 +539,15 @@ impl Parser<'_> {
         Ok(node)
     }
 
-    /// The rest of a dict display, after a comma (or at a leading `**`).
+    /// The rest of a dict display after its first item, if any (a key and value, or `**m`).
     fn dict_rest(&mut self, start: usize, mut items: Vec<(Option<Node>, Node)>) -> PResult<Node> {
-        while !self.at("}") {
+        while (items.is_empty() || self.eat(",")) && !self.at("}") {
             if self.eat("**") {
                 items.push((None, self.binary(1)?));
             } else {
                 let key = self.expression()?;
                 self.expect(":")?;
                 items.push((Some(key), self.expression()?));
-            }
-            if !self.eat(",") {
-                break;
             }
         }
         let end = self.expect("}")?.end;

@@ -6,7 +6,8 @@
 
 use std::ops::Range;
 
-use super::parser::SyntaxError;
+use super::ValueError as SyntaxError;
+use super::parser::syntax_error as error;
 
 /// What a token is. Operators are kept as text and compared by the parser.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,8 +117,6 @@ struct Lexer<'a> {
 fn is_ident_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
 }
-
-use super::parser::syntax_error as error;
 
 impl Lexer<'_> {
     fn peek(&self, off: usize) -> Option<u8> {

@@ -6,8 +6,9 @@ use std::ops::Range;
 use num_bigint::BigInt;
 use num_traits::Num;
 
+use super::ValueError as SyntaxError;
 use super::lexer::{self, Kind};
-use super::parser::{Fail, Parser, SyntaxError, ensure};
+use super::parser::{Fail, Parser, ensure};
 use super::value::Value;
 
 use super::parser::syntax_error as error;
@@ -212,38 +213,32 @@ fn unescape(
 /// format specs nest at most two levels, and each expression is parsed as `(<expression>)`.
 /// Only the verdict is kept: every problem is "invalid f-string".
 struct FString<'s> {
-    body: &'s [u8],
     text: &'s str,
     raw: bool,
     depth: u32,
 }
 
-type FResult<T> = Result<T, ()>;
+type FResult<T> = Result<T, Fail>;
 
 impl Parser<'_> {
     /// Checks the f-string token `t`; an error is reported at `at`.
     pub(super) fn check_fstring(&mut self, t: lexer::Token, at: usize) -> Result<(), Fail> {
         let p = parts(self.text(t), t.start);
-        let (body, text, raw, depth) = (p.body.as_bytes(), p.body, p.raw, self.depth);
-        let scan = FString {
-            body,
-            text,
-            raw,
-            depth,
-        };
-        let invalid = |()| Fail::Syntax(error("invalid f-string", at..at + 1));
+        let (text, raw, depth) = (p.body, p.raw, self.depth);
+        let scan = FString { text, raw, depth };
+        let invalid = |_| Fail::Syntax(error("invalid f-string", at..at + 1));
         scan.literal(0, 0).map(drop).map_err(invalid)
     }
 }
 
 impl FString<'_> {
     fn at(&self, i: usize) -> Option<u8> {
-        self.body.get(i).copied()
+        self.text.as_bytes().get(i).copied()
     }
 
     /// Parses one replacement field's expression as CPython does: `(` + text + `)`.
     fn check(&self, expr: &str) -> FResult<()> {
-        ensure_f(
+        ensure(
             !expr
                 .trim_matches([' ', '\t', '\n', '\r', '\x0c'])
                 .is_empty(),
@@ -251,19 +246,16 @@ impl FString<'_> {
         let wrapped = format!("({expr})");
         let lexed = lexer::tokenize(&wrapped);
         let mut p = Parser::new(&wrapped, &lexed.tokens, self.depth);
-        let mut parse = || {
-            if p.at("yield") {
-                p.yield_expr()?
-            } else {
-                p.star_expressions()?
-            };
-            for kind in [Kind::Newline, Kind::EndMarker] {
-                ensure(p.is_kind(kind))?;
-                p.advance();
-            }
-            Ok(())
+        if p.at("yield") {
+            p.yield_expr()?
+        } else {
+            p.star_expressions()?
         };
-        parse().map_err(|_: Fail| ())
+        for kind in [Kind::Newline, Kind::EndMarker] {
+            ensure(p.is_kind(kind))?;
+            p.advance();
+        }
+        Ok(())
     }
 
     /// Literal text from `i` until the end (or, inside a format spec, until its `}`);
@@ -278,7 +270,7 @@ impl FString<'_> {
                     Some(b'N') if self.at(i + 2) == Some(b'{') => {
                         i = self.text[i..]
                             .find('}')
-                            .map_or(self.body.len(), |k| i + k + 1)
+                            .map_or(self.text.len(), |k| i + k + 1)
                     }
                     Some(b'N') => i += 3,
                     Some(b'{' | b'}') => i += 1,
@@ -300,7 +292,7 @@ impl FString<'_> {
                     return Ok(i);
                 }
                 b'}' => {
-                    ensure_f(self.at(i + 1) == Some(b'}'))?;
+                    ensure(self.at(i + 1) == Some(b'}'))?;
                     self.decode(chunk, i + 1)?;
                     i += 2;
                     chunk = i;
@@ -308,7 +300,7 @@ impl FString<'_> {
                 _ => i += 1,
             }
         }
-        let end = i.min(self.body.len());
+        let end = i.min(self.text.len());
         self.decode(chunk.min(end), end)?;
         Ok(i)
     }
@@ -323,16 +315,16 @@ impl FString<'_> {
         let odd = (piece.len() - piece.trim_end_matches('\\').len()) % 2;
         unescape(&piece[..piece.len() - odd], 0, false)
             .map(drop)
-            .map_err(drop)
+            .map_err(Fail::Syntax)
     }
 
     /// A replacement field whose expression starts at `start`; returns the offset after its `}`.
     fn field(&self, start: usize, level: usize) -> FResult<usize> {
-        ensure_f(level < 2)?;
+        ensure(level < 2)?;
         let (mut i, mut parens, mut quote): (_, Vec<u8>, Option<(u8, bool)>) =
             (start, Vec::new(), None);
         while let Some(c) = self.at(i) {
-            ensure_f(c != b'\\')?;
+            ensure(c != b'\\')?;
             if let Some((q, triple)) = quote {
                 if c == q && !triple {
                     quote = None;
@@ -351,41 +343,37 @@ impl FString<'_> {
                     continue;
                 }
                 b'(' | b'[' | b'{' => {
-                    ensure_f(parens.len() < 200)?;
+                    ensure(parens.len() < 200)?;
                     parens.push(c);
                 }
-                b'#' => return Err(()),
+                b'#' => return Err(Fail::Generic),
                 b'!' | b'=' | b'<' | b'>' if parens.is_empty() && self.at(i + 1) == Some(b'=') => {
                     i += 2;
                     continue;
                 }
                 b'!' | b':' | b'}' | b'=' if parens.is_empty() => break,
-                b')' | b']' | b'}' => ensure_f(parens.pop().map(lexer::closing) == Some(c))?,
+                b')' | b']' | b'}' => ensure(parens.pop().map(lexer::closing) == Some(c))?,
                 _ => {}
             }
             i += 1;
         }
-        ensure_f(quote.is_none() && parens.is_empty())?;
-        let mut c = self.at(i).ok_or(())?;
+        ensure(quote.is_none() && parens.is_empty())?;
+        let mut c = self.at(i).ok_or(Fail::Generic)?;
         self.check(&self.text[start..i])?;
         if c == b'=' {
             i += 1;
-            c = self.at(i).ok_or(())?;
+            c = self.at(i).ok_or(Fail::Generic)?;
         }
         if c == b'!' {
-            ensure_f(matches!(self.at(i + 1), Some(b's' | b'r' | b'a')))?;
+            ensure(matches!(self.at(i + 1), Some(b's' | b'r' | b'a')))?;
             i += 2;
-            c = self.at(i).ok_or(())?;
+            c = self.at(i).ok_or(Fail::Generic)?;
         }
         if c == b':' {
             i = self.literal(i + 1, level + 1)?;
-            c = self.at(i).ok_or(())?;
+            c = self.at(i).ok_or(Fail::Generic)?;
         }
-        ensure_f(c == b'}')?;
+        ensure(c == b'}')?;
         Ok(i + 1)
     }
-}
-
-fn ensure_f(ok: bool) -> FResult<()> {
-    ok.then_some(()).ok_or(())
 }

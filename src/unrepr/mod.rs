@@ -22,15 +22,6 @@
 //! - Everything else CherryPy rejects (`-`, `/`, comparisons, sets, lambdas, ...) is an error,
 //!   and the error reported first is the one CherryPy reports first (`eval.rs`).
 //!
-//! | code | CherryPy / Python |
-//! |---|---|
-//! | `value-syntax` | `SyntaxError` from `ast.parse` (incl. "too many nested parentheses") |
-//! | `unsupported-expression` | `TypeError: unrepr does not recognize 'Sub'` |
-//! | `value-type` | any other `TypeError` while building (bad operands, unhashable key, bad index type) |
-//! | `value-index` | `IndexError` / `KeyError` from a subscript |
-//! | `value-too-large` | `OverflowError`, `MemoryError`, `RecursionError`, or our size bounds |
-//! | `lone-surrogate` | none: a `str` with a lone surrogate escape (`"\ud800"`) cannot be a Rust `String` |
-//!
 //! # Limits and divergences from CPython
 //!
 //! - Results heavier than 16 MiB (16 bytes per item, see `ops::MAX_WEIGHT`) and integers above
@@ -69,9 +60,6 @@ pub(crate) mod read;
 mod repr;
 mod stmt;
 mod value;
-
-#[cfg(all(test, feature = "json"))]
-mod tests;
 
 pub use value::{BinOp, Expr, Value};
 

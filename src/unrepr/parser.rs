@@ -10,8 +10,10 @@
 use std::ops::Range;
 
 use super::lexer::{Kind, Lexed, Stop, Token};
-pub(super) type Span = Range<usize>;
 use super::value::Value;
+use super::{ValueError, codes};
+
+pub(super) type Span = Range<usize>;
 
 /// How deep a tree may be: CPython 3.11 raises `RecursionError` while building a deeper AST
 /// (`not not ... 1` fails past 2979 levels when called from a shallow stack).
@@ -39,15 +41,8 @@ pub(super) fn is_keyword(word: &str) -> bool {
 }
 
 /// A Python `SyntaxError` (or `IndentationError`) found while reading a value.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct SyntaxError {
-    pub(super) message: String,
-    pub(super) span: Range<usize>,
-}
-
-pub(super) fn syntax_error(message: impl Into<String>, span: Range<usize>) -> SyntaxError {
-    let message = message.into();
-    SyntaxError { message, span }
+pub(super) fn syntax_error(message: impl Into<String>, span: Range<usize>) -> ValueError {
+    ValueError::new(codes::SYNTAX, message, None, span)
 }
 
 pub(super) fn syntax(message: impl Into<String>, span: Range<usize>) -> Fail {
@@ -111,12 +106,7 @@ pub(super) struct Node {
 
 impl Node {
     pub(super) fn new(mut kind: NodeKind, span: Span) -> Node {
-        let below = match &mut kind {
-            // Most nodes have one or two children: no list for those.
-            NodeKind::Attribute(v, _) | NodeKind::Starred(v) | NodeKind::Neg(v) => v.depth,
-            NodeKind::Subscript(a, b) | NodeKind::BinOp(a, _, _, b) => a.depth.max(b.depth),
-            other => other.children().iter().map(|n| n.depth).max().unwrap_or(0),
-        };
+        let below = kind.children().iter().map(|n| n.depth).max().unwrap_or(0);
         let (depth, parenthesized) = (below + 1, false);
         Node {
             kind,
@@ -124,14 +114,6 @@ impl Node {
             depth,
             parenthesized,
         }
-    }
-
-    /// A rejected node reported at `at`; `below` is the depth of the children it had in
-    /// Python's tree, so that the depth bound sees CPython's tree height.
-    pub(super) fn rejected(class: &'static str, span: Span, at: Span, below: u32) -> Node {
-        let mut node = Node::new(NodeKind::Rejected(class, at), span);
-        node.depth = below + 1;
-        node
     }
 }
 
@@ -178,7 +160,7 @@ pub(super) fn check_target(node: &Node, del_only: bool) -> PResult<()> {
 pub(super) enum Fail {
     /// No rule matched: "invalid syntax" at the furthest token (or a tokenizer error).
     Generic,
-    Syntax(SyntaxError),
+    Syntax(ValueError),
     /// Nested too deeply (CPython: `MemoryError` / `RecursionError`).
     TooDeep,
 }
@@ -279,12 +261,26 @@ impl<'a> Parser<'a> {
         self.checked(Node::new(kind, span))
     }
 
-    /// A node the builder rejects as a whole (see `Node::rejected`).
+    /// A node the builder rejects as a whole, reported at the node.
     pub(super) fn reject(&self, class: &'static str, span: Span, below: u32) -> PResult<Node> {
-        self.checked(Node::rejected(class, span.clone(), span, below))
+        self.reject_at(class, span.clone(), span, below)
     }
 
-    pub(super) fn checked(&self, node: Node) -> PResult<Node> {
+    /// A node the builder rejects as a whole, reported at `at`; `below` is the depth of the
+    /// children it has in Python's tree, so that the depth bound sees CPython's tree height.
+    pub(super) fn reject_at(
+        &self,
+        class: &'static str,
+        span: Span,
+        at: Span,
+        below: u32,
+    ) -> PResult<Node> {
+        let mut node = Node::new(NodeKind::Rejected(class, at), span);
+        node.depth = below + 1;
+        self.checked(node)
+    }
+
+    fn checked(&self, node: Node) -> PResult<Node> {
         ensure(node.depth <= MAX_TREE_DEPTH).map_err(|_| Fail::TooDeep)?;
         Ok(node)
     }
@@ -318,7 +314,7 @@ impl<'a> Parser<'a> {
     /// line continuation), that counts if the parser got there. (CPython's second pass, which
     /// sometimes gets there too, is not reproduced: `(1 2` is "invalid syntax" at `2` rather
     /// than "'(' was never closed", on the same line.)
-    pub(super) fn resolve(&mut self, fail: Fail, lexed: &Lexed) -> Option<SyntaxError> {
+    pub(super) fn resolve(&mut self, fail: Fail, lexed: &Lexed) -> Option<ValueError> {
         let far = self.tokens[self.furthest];
         let error = |message: &str, span: Range<usize>| Some(syntax_error(message, span));
         // A `MemoryError` from CPython's parser is not a `SyntaxError` and is not replaced,

@@ -64,7 +64,8 @@ fn path_call(name: &str, args: &[&str]) -> Option<String> {
     Some(match (name, args) {
         ("os.getcwd", []) => getcwd()?,
         ("os.path.join", [first, rest @ ..]) => join(first, rest),
-        ("os.path.abspath", [p]) => abspath(p)?,
+        ("os.path.abspath", [p]) if p.starts_with('/') => normpath(p),
+        ("os.path.abspath", [p]) => normpath(&join(&getcwd()?, &[p])),
         ("os.path.normpath", [p]) => normpath(p),
         ("os.path.dirname", [p]) => {
             let head = &p[..p.rfind('/').map_or(0, |i| i + 1)];
@@ -102,13 +103,6 @@ pub(crate) fn join(first: &str, rest: &[&str]) -> String {
         out.push_str(part);
     }
     out
-}
-
-fn abspath(p: &str) -> Option<String> {
-    if p.starts_with('/') {
-        return Some(normpath(p));
-    }
-    Some(normpath(&join(&getcwd()?, &[p])))
 }
 
 /// `posixpath.normpath`: drops `.` and empty parts, resolves `..` where it can, and keeps
@@ -171,14 +165,11 @@ fn str_method(s: &str, method: &str, args: &[Value]) -> Option<Value> {
         ("rstrip", Some([chars])) => text(s.trim_end_matches(|c| chars.contains(c)).into()),
         ("split", Some([])) => strings(s.split(is_py_space).filter(|w| !w.is_empty())),
         ("split", Some([sep])) if !sep.is_empty() => strings(s.split(sep)),
+        // An empty `old` matches around every character, in Rust as in Python.
         ("replace", Some([old, new])) => {
-            let count = if old.is_empty() {
-                s.chars().count() + 1
-            } else {
-                s.matches(old).count()
-            };
+            let count = s.matches(old).count();
             fits(count.saturating_mul(new.len()).saturating_add(s.len()))?;
-            text(python_replace(s, old, new))
+            text(s.replace(old, new))
         }
         ("startswith", Some([p])) => Some(Value::Bool(s.starts_with(p))),
         ("endswith", Some([p])) => Some(Value::Bool(s.ends_with(p))),
@@ -213,17 +204,4 @@ fn strings<'a>(parts: impl Iterator<Item = &'a str>) -> Option<Value> {
 /// Results are bounded as `+` and `*` results are; a larger one stays an expression.
 fn fits(weight: usize) -> Option<()> {
     (weight <= MAX_WEIGHT).then_some(())
-}
-
-/// `str.replace`: an empty `old` inserts `new` around every character, as Python does.
-fn python_replace(s: &str, old: &str, new: &str) -> String {
-    if !old.is_empty() {
-        return s.replace(old, new);
-    }
-    let mut out = new.to_owned();
-    for c in s.chars() {
-        out.push(c);
-        out.push_str(new);
-    }
-    out
 }

@@ -90,12 +90,7 @@ pub fn parse(text: &str) -> Result<Parsed, ValueError> {
             value_start(text),
         ),
     })?;
-    let mut builder = eval::Builder::new(text);
-    let value = builder.build_root(&mut node)?;
-    Ok(Parsed {
-        value,
-        warnings: builder.warnings,
-    })
+    eval::build(text, &mut node)
 }
 
 fn syntax_error(message: String, span: Range<usize>, text: &str) -> ValueError {

@@ -33,15 +33,13 @@ pub(crate) fn float_repr(f: f64) -> String {
 
 /// `add_dot_0` is false inside complex reprs, where CPython writes `1` rather than `1.0`.
 fn format_float(f: f64, add_dot_0: bool) -> String {
+    // Rust writes infinities as Python does (`inf`, `-inf`), but not NaN.
     if !f.is_finite() {
-        let text = if f.is_nan() {
-            "nan"
-        } else if f > 0.0 {
-            "inf"
+        return if f.is_nan() {
+            "nan".into()
         } else {
-            "-inf"
+            f.to_string()
         };
-        return text.into();
     }
     // CPython's `repr` gives the shortest digits that round-trip and, of two such strings, the
     // nearer, ties to even. Rust's `{:e}` finds the shortest length but may break an exact tie

@@ -1,10 +1,12 @@
-//! Unit tests of the value language. The tables were produced by running CherryPy 18.10's
-//! builder on CPython 3.11 (names, attributes and calls kept symbolic, as FORMAT.md says);
-//! the rest are hand-checked against the same. Table rows are JSON values, one case a line.
+//! Tests of the value language (`actix_cherrypy::unrepr`), through the reader the crate uses.
+//! The tables were produced by running CherryPy 18.10's builder on CPython 3.11 (names,
+//! attributes and calls kept symbolic, as FORMAT.md says); the rest are hand-checked against
+//! the same. Table rows are JSON values, one case a line.
 
 use serde_json::Value as Json;
 
-use super::{Expr, Value, parse};
+use actix_cherrypy::__private::unrepr::{ValueError, parse};
+use actix_cherrypy::unrepr::{Expr, Value};
 
 /// The JSON values of each non-empty line of `table`, in cases of `n` values (`n` = 0: a case
 /// a line).
@@ -21,7 +23,7 @@ fn cases(table: &str, n: usize) -> Vec<Vec<Json>> {
     out
 }
 
-fn error(text: &str) -> super::ValueError {
+fn error(text: &str) -> ValueError {
     match parse(text) {
         Ok(p) => panic!("{text:?} should fail, got {}", p.value.python_repr()),
         Err(e) => e,
