@@ -34,6 +34,9 @@ fn frames(kind: &NodeKind) -> u32 {
 struct Builder<'a> {
     text: &'a str,
     warnings: Vec<ValueWarning>,
+    /// The weight (`ops::weight`) of the parts built so far of the node being built: a
+    /// display or a call is bounded as its items are built, not once it holds them all.
+    parts: usize,
 }
 
 /// The value of the first statement, with the warnings met building it; the tree's literals
@@ -42,6 +45,7 @@ pub(super) fn build(text: &str, node: &mut Node) -> Result<Parsed, ValueError> {
     let mut builder = Builder {
         text,
         warnings: Vec::new(),
+        parts: 0,
     };
     let value = builder.build(node, BASE_FRAMES)?;
     let warnings = builder.warnings;
@@ -75,12 +79,28 @@ impl Builder<'_> {
         ValueError::new(codes::UNSUPPORTED, message, help, span)
     }
 
+    /// Builds `node`, adding its weight to its parent's parts: past [`ops::MAX_WEIGHT`] the
+    /// value is too large, before anything more is built.
     fn build(&mut self, node: &mut Node, used: u32) -> BResult {
-        if used < BASE_FRAMES + 40 {
+        let siblings = std::mem::take(&mut self.parts);
+        let value = if used < BASE_FRAMES + 40 {
             self.build_node(node, used)
         } else {
             grow_stack(|| self.build_node(node, used))
+        }?;
+        // What is made of its parts weighs them (as `ops::weight` counts it, without walking
+        // them again); anything else (a literal, an operation's result, an item taken out
+        // of a container) is weighed itself.
+        let weight = match (&node.kind, &value) {
+            (_, Value::Expr(e)) if !matches!(**e, Expr::Name { .. }) => 64 + self.parts,
+            (NodeKind::List(_) | NodeKind::Tuple(_) | NodeKind::Dict(_), _) => 16 + self.parts,
+            _ => ops::weight(&value),
+        };
+        self.parts = siblings.saturating_add(weight);
+        if self.parts > ops::MAX_WEIGHT {
+            return Err(op_error(ops::too_large(), node.span.clone()));
         }
+        Ok(value)
     }
 
     fn build_node(&mut self, node: &mut Node, used: u32) -> BResult {

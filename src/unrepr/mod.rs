@@ -24,8 +24,10 @@
 //!
 //! # Limits and divergences from CPython
 //!
-//! - Results heavier than 16 MiB (16 bytes per item, see `ops::MAX_WEIGHT`) and integers above
+//! - Values heavier than 16 MiB (16 bytes per item, see `ops::MAX_WEIGHT`) and integers above
 //!   2²³ bits are `value-too-large`, where Python would build them or fail with `MemoryError`.
+//!   The weight is checked as the value is built: an operation's result before it is made,
+//!   a list, dict or call as each item is added.
 //! - Nesting fails as in CPython, at approximately its thresholds: trees deeper than 2975
 //!   levels; parser recursion past CPython's 6000-level parser stack, estimated per construct
 //!   (200 nested brackets always fit); and builder recursion past Python's 1000 frames, counted

@@ -43,12 +43,25 @@ pub(crate) fn weight(v: &Value) -> usize {
         Value::Bytes(b) => 16 + b.len(),
         Value::List(items) | Value::Tuple(items) => sum(&mut items.iter()),
         Value::Dict(items) => sum(&mut items.iter().flat_map(|(k, v)| [k, v])),
-        Value::Expr(_) => 64,
+        Value::Expr(e) => {
+            let parts: &mut dyn Iterator<Item = &Value> = match &**e {
+                Expr::Name { .. } => &mut std::iter::empty(),
+                Expr::Attribute { object: v, .. } | Expr::Starred(v) | Expr::Neg(v) => {
+                    &mut std::iter::once(v)
+                }
+                Expr::Call { func, args, kwargs } => &mut std::iter::once(func)
+                    .chain(args)
+                    .chain(kwargs.iter().map(|(_, v)| v)),
+                Expr::BinOp { left, right, .. } => &mut [left, right].into_iter(),
+                Expr::Subscript { value, index } => &mut [value, index].into_iter(),
+            };
+            parts.map(weight).fold(64, usize::saturating_add)
+        }
         _ => 16,
     }
 }
 
-fn too_large() -> OpError {
+pub(super) fn too_large() -> OpError {
     (
         TOO_LARGE,
         format!("the result would be larger than {} MiB", MAX_WEIGHT >> 20),

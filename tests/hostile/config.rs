@@ -400,6 +400,43 @@ fn the_values_of_a_file_are_bounded_together() {
     assert!(!codes.contains(&("config-values-too-large", line - 1)));
 }
 
+/// Each item of a display or call is bounded, and so is what holds them: a list of a
+/// hundred `'a' * 16000000` is 2 KB of text and would build 1.6 GB. It is refused at the item
+/// that passes 16 MiB, before the next is built.
+#[test]
+fn a_display_or_call_of_large_items_is_bounded_as_it_is_built() {
+    let big = "'a' * 10000000";
+    let values = [
+        format!("[{big}, {big}]"),
+        format!("({big}, {big})"),
+        format!("{{1: {big}, 2: {big}}}"),
+        format!("f({big}, {big})"),
+        format!("f(a={big}, b={big})"),
+        format!("-f({big}) + f({big})"),
+        format!("[[{big}], [{big}]]"),
+        format!("[{}]", vec![big; 100].join(", ")),
+    ];
+    for value in &values {
+        let codes = all_codes(&format!("[global]\napp.k = {value}\n"));
+        assert!(
+            codes.contains(&("value-too-large", 2)),
+            "{value}: {codes:?}"
+        );
+    }
+    // One such item fits, in any of them.
+    for value in [
+        format!("[{big}]"),
+        format!("f(k={big})"),
+        format!("{{1: [{big}]}}"),
+    ] {
+        let codes = all_codes(&format!("[global]\napp.k = {value}\n"));
+        assert!(
+            !codes.contains(&("value-too-large", 2)),
+            "{value}: {codes:?}"
+        );
+    }
+}
+
 /// A long session value in `[DEFAULT]` is copied into the settings of every path section
 /// (the session settings hold their own strings): with 1 000 sections, 16 GB. The copies
 /// are counted before they are made.
