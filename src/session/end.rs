@@ -121,6 +121,9 @@ impl super::State {
         let record = self.data.take().map(|data| self.record(data, expires));
         let unchanged = unchanged && self.created == created;
         match record {
+            // Not loaded, nothing to delete: what an earlier request of the queue passed on
+            // with the lock (its expiry extension) goes on to the next.
+            None if delete.is_empty() => SavePlan::Nothing,
             Some(record) if unchanged => SavePlan::Extend {
                 id: self.id,
                 record,

@@ -54,12 +54,15 @@ impl AnyStore {
         id: SessionId,
         delete: Vec<SessionId>,
         record: Option<Record>,
-        lock: SessionLock,
+        mut lock: SessionLock,
     ) -> Option<tokio::task::JoinHandle<Result<(), StoreError>>> {
         if record.is_none() && delete.is_empty() {
             drop(lock);
             return None;
         }
+        // What an earlier holder passed on with the lock is older than this write, its
+        // expiry extension included: made later, that would store its copy over this one.
+        lock.pass_nothing_on();
         if let AnyStore::Ram(store) = self {
             for old in &delete {
                 store.remove(old);

@@ -246,3 +246,74 @@ fn increments_passed_on_are_exact_redis() {
 fn increments_passed_on_are_exact_memcached() {
     increments_passed_on_are_exact("memcached");
 }
+
+/// A read-only request P leaves its expiry extension (a write of the copy it read) to H,
+/// queued behind it. H changes the session, stores it with `release_lock()` and works on;
+/// the lock goes to N, which either fails (`/admin/error500`, so the lock is let go of
+/// without a save) or takes it with `acquire_lock()` (`explicit` locking under `/`). In
+/// both cases an extension still left would now write P's copy over H's change.
+fn an_extension_is_not_made_over_a_later_write(kind: &str, next: &'static str) {
+    let (_store, servers) = probes_with(kind, "explicit", 1, "tools.sessions.timeout = 0.2\n");
+    let port = servers[0].1;
+    let (status, id, _) = session_get(port, "/admin/set?key=k&value=kept", None);
+    assert_eq!(status, 200);
+    let request = |path: &'static str, after_ms: u64| {
+        let mut client = Client::new(port, &id);
+        std::thread::sleep(Duration::from_millis(after_ms));
+        std::thread::spawn(move || client.get(path))
+    };
+    let reader = request("/admin/get?key=k&ms=800", 0);
+    let writer = request("/admin/lock_explicit?key=n&ms=0&after=3000", 200);
+    let next = request(next, 200);
+    next.join().unwrap();
+    assert_eq!(reader.join().unwrap().0, 200);
+    assert_eq!(writer.join().unwrap(), (200, "0->1".to_owned()));
+    assert_eq!(
+        session_get(port, "/admin/get?key=n", Some(&id)).2,
+        "1",
+        "{kind}: a change stored by release_lock() and answered was lost"
+    );
+}
+
+#[test]
+fn an_extension_is_not_made_over_a_later_write_redis() {
+    an_extension_is_not_made_over_a_later_write("redis", "/admin/error500");
+    an_extension_is_not_made_over_a_later_write("redis", "/lock_explicit?key=m&ms=0&release=0");
+}
+
+#[test]
+fn an_extension_is_not_made_over_a_later_write_memcached() {
+    an_extension_is_not_made_over_a_later_write("memcached", "/admin/error500");
+    an_extension_is_not_made_over_a_later_write("memcached", "/lock_explicit?key=m&ms=0&release=0");
+}
+
+/// A read-only request leaves its expiry extension to the next in the queue, which does
+/// not use the session (a page without it, on a path that locks): the extension is still
+/// made, so the store keeps the session a whole timeout (12 s) from the read.
+fn an_extension_outlives_a_request_that_does_not_use_the_session(kind: &str) {
+    let session = AgedSession::new(kind);
+    let request = |path: &'static str, after_ms: u64| {
+        let mut client = Client::new(session.port, &session.id);
+        std::thread::sleep(Duration::from_millis(after_ms));
+        std::thread::spawn(move || client.get(path))
+    };
+    let reader = request("/get?key=k&ms=800", 0);
+    let other = request("/noop", 200);
+    assert_eq!(reader.join().unwrap(), (200, "kept".to_owned()));
+    assert_eq!(other.join().unwrap().0, 200);
+    let left = session.kept_for(kind, 10.0);
+    assert!(
+        left >= 10.0,
+        "{kind}: the store keeps the session {left} s more: the read's extension was dropped"
+    );
+}
+
+#[test]
+fn an_extension_outlives_a_request_that_does_not_use_the_session_redis() {
+    an_extension_outlives_a_request_that_does_not_use_the_session("redis");
+}
+
+#[test]
+fn an_extension_outlives_a_request_that_does_not_use_the_session_memcached() {
+    an_extension_outlives_a_request_that_does_not_use_the_session("memcached");
+}
