@@ -21,6 +21,8 @@ struct Q {
     late: Option<String>,
     touch: Option<String>,
     release: Option<String>,
+    /// `/lock_explicit`: a key read before `acquire_lock()` (an authentication check).
+    peek: Option<String>,
     status: Option<u16>,
 }
 
@@ -112,6 +114,9 @@ async fn slow_incr(s: Session, q: web::Query<Q>) -> HttpResponse {
 }
 
 async fn lock_explicit(s: Session, q: web::Query<Q>) -> actix_web::Result<HttpResponse> {
+    if let Some(key) = &q.peek {
+        let _ = s.get_value(key);
+    }
     s.acquire_lock()
         .await
         .map_err(actix_web::error::ErrorInternalServerError)?;

@@ -20,7 +20,7 @@ pub(super) struct Released {
 
 impl Session {
     /// Explicit locking: waits for the session's lock (`lock_timeout` applies). Data not yet
-    /// loaded is fetched again under the lock, so it is current. After a `release_lock()`,
+    /// loaded, or only read so far, is fetched again under the lock, so it is current. After a `release_lock()`,
     /// the data this request holds stays its own if nobody changed the stored session
     /// meanwhile; otherwise the stored data replaces it, and if the handler had changed it
     /// since the release, the request fails (see [`Session::release_lock`]).
@@ -47,8 +47,6 @@ impl Session {
         let current =
             state.fetched_from_store(record.filter(|r| !r.is_expired(now)).map(|r| r.data));
         match state.released.take() {
-            None if state.data.is_none() => state.fetched = current,
-            None => {}
             Some(released) if released.base == current => {}
             Some(_) if state.written => {
                 tracing::error!(
@@ -56,11 +54,16 @@ impl Session {
                 );
                 state.used_without_lock = true;
             }
-            Some(_) => {
-                // Only read since the release: the newer stored data is the session now.
+            // Not loaded yet, or only read without the lock (an authentication check before
+            // `acquire_lock()`, or reads after a release): what was read may be stale, and
+            // what the handler now reads to change under the lock must be the stored data.
+            _ if !state.written => {
                 state.data = None;
                 state.fetched = current;
             }
+            // Changed before any lock was taken: an unlocked write, stored as it is (see
+            // the README's explicit locking).
+            _ => {}
         }
         Ok(())
     }

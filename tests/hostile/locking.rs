@@ -209,6 +209,33 @@ fn explicit_increments_end_at_20(kind: &str) {
     assert_eq!(session_get(port, "/get?key=n", Some(&id)).2, "20", "{kind}");
 }
 
+/// As [`explicit_increments_end_at_20`], but each request reads the session before
+/// `acquire_lock()` (an authentication check, say): what it read then is no base for the
+/// increment it makes under the lock. (File sessions refuse a read without the lock.)
+fn explicit_increments_after_an_unlocked_read_end_at_20(kind: &str) {
+    let (_store, servers) = probes(kind, "explicit", 1);
+    let port = servers[0].1;
+    let (id, _) = burst(&[port], 20, 20, |_| {
+        "/lock_explicit?key=n&ms=1&after=20&peek=user".into()
+    });
+    assert_eq!(session_get(port, "/get?key=n", Some(&id)).2, "20", "{kind}");
+}
+
+#[test]
+fn explicit_increments_after_an_unlocked_read_ram() {
+    explicit_increments_after_an_unlocked_read_end_at_20("ram");
+}
+
+#[test]
+fn explicit_increments_after_an_unlocked_read_redis() {
+    explicit_increments_after_an_unlocked_read_end_at_20("redis");
+}
+
+#[test]
+fn explicit_increments_after_an_unlocked_read_memcached() {
+    explicit_increments_after_an_unlocked_read_end_at_20("memcached");
+}
+
 #[test]
 fn explicit_release_loses_no_update_ram() {
     explicit_increments_end_at_20("ram");
