@@ -765,11 +765,13 @@ async fn the_builder_layers_files_and_code() {
     assert_eq!(err.diagnostic().code, "code-value");
 }
 
-/// A store of the application's own: here RAM underneath, counting the saves that reach it.
+/// A store of the application's own: here RAM underneath, counting the saves that reach it,
+/// each taking `save_delay`.
 #[derive(Clone, Default)]
 struct CountingStore {
     inner: actix_cherrypy::store::RamStore,
     saves: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    save_delay: Duration,
 }
 
 impl actix_cherrypy::store::SessionStore for CountingStore {
@@ -786,6 +788,7 @@ impl actix_cherrypy::store::SessionStore for CountingStore {
         record: actix_cherrypy::store::Record,
     ) -> Result<(), actix_cherrypy::store::StoreError> {
         self.saves.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        actix_web::rt::time::sleep(self.save_delay).await;
         self.inner.save(id, record).await
     }
 
@@ -845,4 +848,41 @@ fn a_storage_class_of_the_application_is_the_store_it_maps_in_code() {
     assert_eq!(store.inner.len(), 1);
     let cookie = format!("session_id={sid}");
     assert_eq!(http::get(port, "/get?key=a", Some(&cookie)).body, "1");
+}
+
+/// A client that goes away (a reset) while its session is being saved: the save is made
+/// whole all the same, as CherryPy saves before it writes the response. Cut off halfway,
+/// it would let go of the lock with a write still under way.
+#[test]
+fn a_save_is_made_whole_when_the_client_goes_away() {
+    let path = config(
+        "slow.conf",
+        "[/]\ntools.sessions.on = True\ntools.sessions.storage_class = myapp.Slow\n",
+    );
+    let store = CountingStore {
+        save_delay: Duration::from_millis(400),
+        ..CountingStore::default()
+    };
+    let sessions = CherryPySessions::builder()
+        .file(&path)
+        .storage_class("myapp.Slow", store.clone())
+        .build()
+        .unwrap();
+    let port = http::serve(1, move || sessions.clone(), routes);
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .write_all(b"GET /set?key=a&value=1 HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(150));
+    assert_eq!(store.saves.load(std::sync::atomic::Ordering::SeqCst), 1);
+    socket2::SockRef::from(&stream)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
+    drop(stream);
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(
+        store.inner.len(),
+        1,
+        "the save was cut off with the request"
+    );
 }

@@ -2,6 +2,7 @@
 //! planned, carried out on the store, and the lock let go of, or handed with the session
 //! to the next request of this process waiting for it (`store::hand_over`).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tracing::Instrument;
@@ -13,9 +14,29 @@ use crate::store::{
     AnyStore, ErrorChain, Record, SessionLock, SessionStore, StoreError, hand_over,
 };
 
+/// [`carry_out`], to the end even if the request goes away meanwhile. A client that closes
+/// its connection drops the request's future; halfway through the store's work, that
+/// would let go of the lock while a write goes on (a session file's is made on a blocking
+/// thread), and the next holder could read the old session and have its own write
+/// overwritten by the late one. So the work runs on a task of its own, which the request
+/// waits for; RAM's work is done without waiting, so it needs none.
+pub(super) async fn carry_out_whole(
+    store: AnyStore,
+    ending: Ending,
+    config: &Arc<SessionConfig>,
+) -> Result<(), StoreError> {
+    if store.as_ram().is_some() {
+        return carry_out(store, ending, config).await;
+    }
+    let config = Arc::clone(config);
+    tokio::spawn(async move { carry_out(store, ending, &config).await }.in_current_span())
+        .await
+        .map_err(|join| StoreError::Backend(Box::new(join)))?
+}
+
 /// Does what [`Session::end`](crate::session::Session) planned, then lets go of the lock (a
 /// remote store's expiry extension takes the lock along and lets go when it is done).
-pub(super) async fn carry_out(
+async fn carry_out(
     store: AnyStore,
     ending: Ending,
     config: &SessionConfig,

@@ -13,7 +13,7 @@ use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse};
 
 use tracing::Instrument;
 
-use super::save::carry_out;
+use super::save::carry_out_whole;
 use super::{SessionError, Shared};
 use crate::cookie::{MaxAge, SetCookie, cookie_value, http_date};
 use crate::session::{Fetched, Session, later, lock_timeout, outlived};
@@ -237,7 +237,7 @@ async fn new_id(store: &impl SessionStore) -> Result<SessionId, StoreError> {
 /// cookie set on every response, error responses included.
 async fn finish<B: MessageBody + 'static>(
     session: &Session,
-    config: &SessionConfig,
+    config: &Arc<SessionConfig>,
     outcome: Result<ServiceResponse<B>, Error>,
 ) -> Result<ServiceResponse<EitherBody<B>>, Error> {
     let handler_failed = match &outcome {
@@ -250,7 +250,10 @@ async fn finish<B: MessageBody + 'static>(
     let (saved, refused) = match ended {
         Ok(ending) => {
             let refused = ending.refused;
-            (carry_out(session.store(), ending, config).await, refused)
+            (
+                carry_out_whole(session.store(), ending, config).await,
+                refused,
+            )
         }
         Err(err) => (Err(err), false),
     };
