@@ -551,3 +551,40 @@ fn a_rediss_url_shares_sessions_over_tls_with_cherrys() {
         format!("tools.sessions.url = \"rediss://127.0.0.1:{port}/4\"\n")
     });
 }
+
+/// A holder of ours stalled past its lease finds the lock taken by another process (here a
+/// cherrys process: its token in the lock key, its session written): our save must not go
+/// over that session. It fails, and the other holder's lock and session stay as they are.
+#[test]
+fn a_holder_whose_lease_ran_out_does_not_write_over_the_next_one() {
+    let dir = temp_dir("cherrys-lease-ran-out");
+    let redis = Server::redis(&dir);
+    let id = SessionId::generate();
+    let url = format!("redis://{}/2", redis.address());
+    let store = RedisStore::new(&url, "session:").unwrap();
+    let mut conn = redis::Client::open(url.as_str())
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let (lock_key, data_key) = (format!("lock_{id}"), format!("session:{id}"));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let lock = store.lock(&id, None).await.unwrap();
+        // The lease has run out and a cherrys process took the lock and saved.
+        let _: () = conn.set(&lock_key, "cherrys-token").unwrap();
+        let _: () = conn.set(&data_key, "the other holder's session").unwrap();
+        let record = Record {
+            data: Default::default(),
+            expires: std::time::SystemTime::now() + Duration::from_secs(60),
+        };
+        let saved = store.save_and_release(&id, record, lock).await;
+        assert!(
+            matches!(&saved, Err(StoreError::Backend(cause)) if cause.to_string().contains("LOCKLOST")),
+            "{saved:?}"
+        );
+    });
+    let stored: String = conn.get(&data_key).unwrap();
+    assert_eq!(stored, "the other holder's session");
+    let holder: String = conn.get(&lock_key).unwrap();
+    assert_eq!(holder, "cherrys-token");
+}

@@ -139,9 +139,15 @@ pub(super) static ACQUIRE: LazyLock<redis::Script> =
 
 /// [`LockServer::release`]: KEYS = lock, queue[, data]; ARGV = token, handed-over lease
 /// ms[, value, TTL ms, "XX" or ""]. With the data key, the value is written first (`SET …
-/// PX`, and `XX` when asked: a touch), whoever holds the lock: the caller holds it.
+/// PX`, and `XX` when asked: a touch), and only while the lock is still the caller's: a
+/// holder stalled past its lease (its renewals are made by its worker, which a handler
+/// that blocks can hold up) may find the lock taken by another process, whose session it
+/// must not overwrite. Such a write fails with a `LOCKLOST` error and changes nothing.
 pub(super) const RELEASE_SOURCE: &str = r"
 if KEYS[3] then
+  if redis.call('get', KEYS[1]) ~= ARGV[1] then
+    return redis.error_reply('LOCKLOST the session lock was no longer ours (its lease ran out and another holder may have taken it): the session was not written')
+  end
   if ARGV[5] == 'XX' then
     redis.call('set', KEYS[3], ARGV[3], 'PX', ARGV[4], 'XX')
   else
