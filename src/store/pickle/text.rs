@@ -39,7 +39,12 @@ pub(super) fn escape_decode(s: &[u8]) -> Result<Vec<u8>, String> {
                 out.push(v as u8);
             }
             b'x' => {
-                let hex = s.get(i..i + 2).and_then(|h| std::str::from_utf8(h).ok());
+                // Two hex digits, no sign: `from_str_radix` alone would take `\x+f`, which
+                // Python refuses.
+                let hex = s
+                    .get(i..i + 2)
+                    .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
+                    .and_then(|h| std::str::from_utf8(h).ok());
                 let v = hex.and_then(|h| u8::from_str_radix(h, 16).ok());
                 out.push(v.ok_or_else(|| format!("invalid \\x escape at position {}", i - 2))?);
                 i += 2;
@@ -90,4 +95,17 @@ pub(super) fn raw_unicode_escape(s: &[u8]) -> Result<String, String> {
         i += 1 + width;
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_decode;
+
+    #[test]
+    fn a_hex_escape_is_two_hex_digits() {
+        assert_eq!(escape_decode(br"\x0f\xFF"), Ok(vec![0x0f, 0xff]));
+        for bad in [&br"\x+f"[..], br"\x-1", br"\x f", br"\xg0", br"\x1"] {
+            assert!(escape_decode(bad).is_err(), "{bad:?}");
+        }
+    }
 }
