@@ -29,6 +29,25 @@ pub const MAX_SESSION_BYTES: usize = 16 << 20;
 /// decoded session is also held to [`MAX_SESSION_EXPANSION`] values per byte of pickle.
 pub const MAX_SESSION_VALUES: usize = 1 << 20;
 
+/// The most memory, in bytes, the unpickler may hold while it reads one stored session:
+/// its stack, marks and memo, every container it has made and their items, the dict keys
+/// it has interned, and the strs, bytes and ints it has made, each weighed at what it
+/// takes (a mark as a stack entry).
+///
+/// It is weighed before each opcode, while the pickle is read, not after: a pickle within
+/// [`MAX_SESSION_BYTES`] could otherwise make a container, a stack entry, a memo entry or a
+/// mark per byte, referred to or not, and hold over 100 bytes per byte of input before
+/// [`MAX_SESSION_VALUES`] is checked on what it built. Past it, decoding stops with
+/// `PickleError::TooLarge` (this figure), and the stored session is an unknown session, as
+/// for [`MAX_SESSION_BYTES`].
+///
+/// What we write, we read back: the sessions that take the most per value within
+/// [`MAX_SESSION_VALUES`] and [`MAX_SESSION_BYTES`] (a million empty lists or dicts in
+/// protocol 4 or 5; half a million str keys; 440,000 bytes values in protocol 0, which
+/// spells each as a call) weigh under 115 MiB, which
+/// `tests/hostile/pickle.rs` checks for every protocol this crate writes.
+pub const MAX_SESSION_DECODE_BYTES: usize = 144 << 20;
+
 /// The deepest nesting of containers in one session, read or written (a value of the
 /// session dict is at depth 1). Python's own pickler cannot write deeper data (it recurses
 /// and stops at its recursion limit of about 1000). Deeper data is refused by

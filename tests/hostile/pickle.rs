@@ -12,7 +12,9 @@ use std::net::TcpStream;
 use std::path::Path;
 
 use actix_cherrypy::__private::pickle::{decode, encode};
-use actix_cherrypy::limits::{MAX_SESSION_BYTES, MAX_SESSION_EXPANSION, MAX_SESSION_VALUES};
+use actix_cherrypy::limits::{
+    MAX_SESSION_BYTES, MAX_SESSION_DECODE_BYTES, MAX_SESSION_EXPANSION, MAX_SESSION_VALUES,
+};
 use actix_cherrypy::middleware::CherryPySessions;
 use actix_cherrypy::session::Session;
 use actix_cherrypy::session_value::{SessionData, SessionValue};
@@ -320,4 +322,179 @@ fn undecodable_redis_sessions_are_unknown_and_left_alone() {
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---- the unpickler's own memory, while it runs ------------------------------------------
+
+/// The error every input below must end in: the decoder's working memory is over its
+/// budget, found while the machine runs, before the memory is spent.
+fn assert_refused_while_running(name: &str, bytes: &[u8]) {
+    assert!(
+        bytes.len() <= MAX_SESSION_BYTES,
+        "{name}: within the input budget"
+    );
+    match decode(bytes) {
+        Err(PickleError::TooLarge(b)) => assert_eq!(b, MAX_SESSION_DECODE_BYTES, "{name}"),
+        Err(e) => panic!("{name}: refused with {e}, not the decoding budget"),
+        Ok(_) => panic!("{name}: decoded"),
+    }
+}
+
+/// A protocol 4 pickle of `start` then `unit` repeated up to the input budget; there is no
+/// `STOP`, so only a budget checked while the machine runs can end it early.
+fn repeated(start: &[u8], unit: &[u8]) -> Vec<u8> {
+    let mut out = b"\x80\x04".to_vec();
+    out.extend(start);
+    while out.len() + unit.len() <= MAX_SESSION_BYTES {
+        out.extend(unit);
+    }
+    out
+}
+
+/// An empty container is one byte (`}`, `]`, `)`), and each one is a node of the arena
+/// and an entry of the stack, whether anything refers to it or not.
+#[test]
+fn a_pickle_of_empty_containers_is_refused_while_running() {
+    for (name, unit) in [("dicts", b"}"), ("lists", b"]"), ("tuples", b")")] {
+        assert_refused_while_running(name, &repeated(b"", unit));
+    }
+    // One dict with as many distinct keys as fit: a key and its place in the dict's index.
+    let mut keys = b"}(".to_vec();
+    for i in 0..=u16::MAX {
+        keys.push(b'M');
+        keys.extend(i.to_le_bytes());
+        keys.push(b'N');
+    }
+    keys.push(b'u');
+    assert_refused_while_running("dict keys", &repeated(&keys, b"}("));
+}
+
+/// `MEMOIZE` (one byte) and `LONG_BINPUT` at distinct indices each add a memo entry.
+#[test]
+fn a_pickle_of_memo_entries_is_refused_while_running() {
+    assert_refused_while_running("MEMOIZE", &repeated(b"N", b"\x94"));
+    let mut sparse = b"\x80\x04N".to_vec();
+    let mut i: u32 = 7;
+    while sparse.len() + 5 <= MAX_SESSION_BYTES {
+        sparse.push(b'r');
+        sparse.extend(i.to_le_bytes());
+        i = i.wrapping_mul(2_654_435_761).wrapping_add(1);
+    }
+    assert_refused_while_running("LONG_BINPUT", &sparse);
+}
+
+/// `DUP` (one byte) pushes a stack entry; so does any one-byte value (`N`), and a str of
+/// two bytes is an entry and an allocation.
+#[test]
+fn a_pickle_of_stack_entries_is_refused_while_running() {
+    assert_refused_while_running("DUP", &repeated(b"N", b"2"));
+    assert_refused_while_running("NONE", &repeated(b"", b"N"));
+    assert_refused_while_running("empty str", &repeated(b"", b"\x8c\x00"));
+    // Values moved into a list stay there: a stack that never grows still fills the list.
+    assert_refused_while_running(
+        "APPENDS",
+        &repeated(b"]", &[b"(", &[b'N'; 998][..], b"e"].concat()),
+    );
+}
+
+/// `MARK` (one byte) pushes a mark.
+#[test]
+fn a_pickle_of_marks_is_refused_while_running() {
+    assert_refused_while_running("MARK", &repeated(b"", b"("));
+}
+
+/// The largest count `n` of items for which `encode(make(n))` is accepted, starting from
+/// `values` (the values budget allows) and stepping down where the bytes budget refuses.
+fn largest_accepted(
+    values: usize,
+    make: &dyn Fn(usize) -> SessionData,
+    encode: &dyn Fn(&SessionData) -> Result<Vec<u8>, PickleError>,
+) -> (SessionData, Vec<u8>) {
+    let mut n = values;
+    loop {
+        let data = make(n);
+        match encode(&data) {
+            Ok(bytes) => return (data, bytes),
+            Err(PickleError::TooLarge(_)) => n -= n / 50,
+            Err(e) => panic!("{n} items: {e}"),
+        }
+    }
+}
+
+/// What we write, we read back: the sessions that need the most of the decoder's memory
+/// per value (empty containers, distinct str keys, 1-tuples, bytes, which protocols 0-2
+/// spell as a call), as large as the session budgets allow, in every protocol this crate
+/// writes.
+#[test]
+fn the_largest_sessions_still_read_back() {
+    type Encoder = Box<dyn Fn(&SessionData) -> Result<Vec<u8>, PickleError>>;
+    let mut encoders: Vec<(&str, Encoder)> = vec![(
+        "protocol 4",
+        Box::new(|d: &SessionData| encode(d, expires())),
+    )];
+    #[cfg(feature = "memcached")]
+    encoders.push((
+        "protocol 0",
+        Box::new(|d: &SessionData| {
+            actix_cherrypy::__private::pickle::encode_protocol0(d, expires())
+        }),
+    ));
+    #[cfg(feature = "redis")]
+    encoders.push((
+        "protocol 5",
+        Box::new(|d: &SessionData| actix_cherrypy::__private::pickle::encode_highest(d, expires())),
+    ));
+    // The key `k` and its container take two values.
+    let items = MAX_SESSION_VALUES - 2;
+    let list =
+        |item: SessionValue| move |n: usize| one("k", SessionValue::List(vec![item.clone(); n]));
+    type Shape = Box<dyn Fn(usize) -> SessionData>;
+    let shapes: [(&str, usize, Shape); 6] = [
+        (
+            "empty lists",
+            items,
+            Box::new(list(SessionValue::List(vec![]))),
+        ),
+        (
+            "empty dicts",
+            items,
+            Box::new(list(SessionValue::Dict(vec![]))),
+        ),
+        (
+            "1-tuples",
+            items / 2,
+            Box::new(list(SessionValue::Tuple(vec![SessionValue::None]))),
+        ),
+        (
+            "bytes",
+            items,
+            Box::new(list(SessionValue::Bytes(b"x".to_vec()))),
+        ),
+        (
+            "empty bytes",
+            items,
+            Box::new(list(SessionValue::Bytes(vec![]))),
+        ),
+        (
+            "str keys",
+            items / 2,
+            Box::new(|n: usize| {
+                let dict = (0..n)
+                    .map(|i| (SessionValue::Str(format!("{i:x}")), SessionValue::None))
+                    .collect();
+                one("k", SessionValue::Dict(dict))
+            }),
+        ),
+    ];
+    for (encoding, enc) in &encoders {
+        for (shape, values, make) in &shapes {
+            let (data, bytes) = largest_accepted(*values, make, enc);
+            match decode(&bytes) {
+                Ok((back, _)) => {
+                    assert!(back == data, "{encoding}, {shape}: read back differently")
+                }
+                Err(e) => panic!("{encoding}, {shape}, {} bytes: {e}", bytes.len()),
+            }
+        }
+    }
 }

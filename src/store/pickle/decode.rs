@@ -10,6 +10,8 @@ use chrono::NaiveDateTime;
 
 mod calls;
 mod dict_keys;
+mod held;
+mod memo;
 mod scalars;
 
 pub(super) use calls::datetime_from_state;
@@ -22,7 +24,9 @@ use super::objects::{Global, Node, Obj, kind};
 use super::reader::Reader;
 use super::text::{escape_decode, raw_unicode_escape};
 use super::{PickleError, expand, op};
-use crate::limits::{MAX_SESSION_BYTES, MAX_SESSION_EXPANSION, MAX_SESSION_VALUES};
+use crate::limits::{
+    MAX_SESSION_BYTES, MAX_SESSION_DECODE_BYTES, MAX_SESSION_EXPANSION, MAX_SESSION_VALUES,
+};
 use crate::session_value::SessionData;
 
 /// A str given to `_codecs.encode` (kept alive, so its address stays its own) and the
@@ -32,7 +36,7 @@ type Encoded = (Rc<str>, Rc<[u8]>);
 struct Machine {
     stack: Vec<Obj>,
     marks: Vec<usize>,
-    memo: HashMap<u64, Obj, foldhash::fast::RandomState>,
+    memo: memo::Memo,
     arena: Vec<Node>,
     proto: u8,
     offset: usize,
@@ -42,6 +46,10 @@ struct Machine {
     encoded: HashMap<(usize, bool), Encoded, foldhash::fast::RandomState>,
     /// Opcodes run and items moved: the work done, which a test holds linear in the input.
     work: u64,
+    /// What the containers of the arena hold beyond their nodes, and what the strs, bytes
+    /// and ints made so far hold, in bytes (see [`Machine::held`]).
+    contents: usize,
+    allocated: usize,
 }
 
 fn malformed(offset: usize, reason: impl Into<String>) -> PickleError {
@@ -71,13 +79,15 @@ pub(super) fn decode_counting(
     let mut m = Machine {
         stack: Vec::new(),
         marks: Vec::new(),
-        memo: HashMap::default(),
+        memo: memo::Memo::default(),
         arena: Vec::new(),
         proto: 0,
         offset: 0,
         keys: Keys::default(),
         encoded: HashMap::default(),
         work: 0,
+        contents: 0,
+        allocated: 0,
     };
     let top = m.run(&mut Reader {
         data: bytes,
@@ -163,6 +173,7 @@ impl Machine {
     }
 
     fn push_node(&mut self, node: Node) {
+        self.contents += held::contents(&node);
         let id = self.arena.len();
         self.stack.push(match node {
             Node::List(_) => Obj::List(id),
@@ -172,21 +183,31 @@ impl Machine {
         self.arena.push(node);
     }
 
-    /// The list on top of the stack, for `APPEND(S)`.
-    fn target_list(&mut self) -> Result<&mut Vec<Obj>, PickleError> {
-        match *self.top()? {
-            Obj::List(id) => match &mut self.arena[id] {
-                Node::List(items) => Ok(items),
-                _ => unreachable!("arena kinds match their handles"),
-            },
-            ref other => Err(self.err(format!("APPEND to {}", kind(other)))),
-        }
+    /// `APPEND(S)`: `items` onto the list on top of the stack.
+    fn append(&mut self, items: impl IntoIterator<Item = Obj>) -> Result<(), PickleError> {
+        let id = match *self.top()? {
+            Obj::List(id) => id,
+            ref other => return Err(self.err(format!("APPEND to {}", kind(other)))),
+        };
+        let node = &mut self.arena[id];
+        let before = held::contents(node);
+        let Node::List(list) = node else {
+            unreachable!("arena kinds match their handles")
+        };
+        list.extend(items);
+        self.contents += held::contents(node) - before;
+        Ok(())
     }
 
     fn run(&mut self, r: &mut Reader<'_>) -> Result<Obj, PickleError> {
         loop {
             self.offset = r.pos;
             self.work += 1;
+            // Before each opcode, so that no run of them (empty containers, DUP, MEMOIZE,
+            // MARK...) takes more memory than the budget and one opcode's worth.
+            if self.held() > MAX_SESSION_DECODE_BYTES {
+                return Err(PickleError::TooLarge(MAX_SESSION_DECODE_BYTES));
+            }
             let code = r.byte("an opcode")?;
             match code {
                 op::PROTO => {
@@ -233,13 +254,13 @@ impl Machine {
                         b"01" => Obj::Bool(true),
                         _ => self.decimal(line)?,
                     };
-                    self.stack.push(v);
+                    self.push_new(v);
                 }
                 op::LONG => {
                     let line = r.line("a LONG")?;
                     let line = line.strip_suffix(b"L").unwrap_or(line);
                     let v = self.decimal(line)?;
-                    self.stack.push(v);
+                    self.push_new(v);
                 }
                 op::BININT => self
                     .stack
@@ -251,14 +272,14 @@ impl Machine {
                 op::LONG1 => {
                     let n = r.byte("a LONG1 length")?;
                     let v = int_from_le(r.take(n.into(), "a LONG1")?)?;
-                    self.stack.push(v);
+                    self.push_new(v);
                 }
                 op::LONG4 => {
                     let n = i32::from_le_bytes(r.le("a LONG4 length")?);
                     let n =
                         u64::try_from(n).map_err(|_| self.err("LONG4 with a negative length"))?;
                     let v = int_from_le(r.take(n, "a LONG4")?)?;
-                    self.stack.push(v);
+                    self.push_new(v);
                 }
                 op::FLOAT => {
                     let line = r.line("a FLOAT")?;
@@ -280,24 +301,24 @@ impl Machine {
                         return Err(self.err("the STRING opcode argument must be quoted"));
                     }
                     let raw = escape_decode(&line[1..line.len() - 1]).map_err(|e| self.err(e))?;
-                    self.stack.push(py2_str(&raw));
+                    self.push_new(py2_str(&raw));
                 }
                 op::BINSTRING => {
                     let n = i32::from_le_bytes(r.le("a BINSTRING length")?);
                     let n = u64::try_from(n)
                         .map_err(|_| self.err("BINSTRING with a negative length"))?;
                     let v = py2_str(r.take(n, "a BINSTRING")?);
-                    self.stack.push(v);
+                    self.push_new(v);
                 }
                 op::SHORT_BINSTRING => {
                     let n = r.byte("a SHORT_BINSTRING length")?;
                     let v = py2_str(r.take(n.into(), "a SHORT_BINSTRING")?);
-                    self.stack.push(v);
+                    self.push_new(v);
                 }
                 op::UNICODE => {
                     let line = r.line("a UNICODE")?;
                     let s = raw_unicode_escape(line).map_err(|e| self.err(e))?;
-                    self.stack.push(Obj::Str(s.into()));
+                    self.push_new(Obj::Str(s.into()));
                 }
                 op::SHORT_BINUNICODE | op::BINUNICODE | op::BINUNICODE8 => {
                     let n = self.length(r, code)?;
@@ -309,12 +330,12 @@ impl Machine {
                             "a str that is not valid UTF-8 (a lone surrogate?)".into(),
                         )
                     })?;
-                    self.stack.push(Obj::Str(s.into()));
+                    self.push_new(Obj::Str(s.into()));
                 }
                 op::SHORT_BINBYTES | op::BINBYTES | op::BINBYTES8 | op::BYTEARRAY8 => {
                     let n = self.length(r, code)?;
                     let raw = r.take(n, "a bytes")?;
-                    self.stack.push(Obj::Bytes(raw.into()));
+                    self.push_new(Obj::Bytes(raw.into()));
                 }
                 op::EMPTY_LIST => self.push_node(Node::List(Vec::new())),
                 op::EMPTY_TUPLE => self.tuple(Vec::new()),
@@ -344,11 +365,11 @@ impl Machine {
                 }
                 op::APPEND => {
                     let v = self.pop()?;
-                    self.target_list()?.push(v);
+                    self.append(std::iter::once(v))?;
                 }
                 op::APPENDS => {
                     let items = self.pop_mark()?;
-                    self.target_list()?.extend(items);
+                    self.append(items)?;
                 }
                 op::SETITEM => {
                     let v = self.pop()?;
@@ -375,7 +396,7 @@ impl Machine {
                         op::BINGET => r.byte("a BINGET")?.into(),
                         _ => u32::from_le_bytes(r.le("a LONG_BINGET")?).into(),
                     };
-                    let v = self.memo.get(&index).cloned();
+                    let v = self.memo.get(index).cloned();
                     let v = v.ok_or_else(|| {
                         self.err(format!("memo value not found at index {index}"))
                     })?;

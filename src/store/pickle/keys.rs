@@ -35,6 +35,11 @@ enum Content {
     Tuple(Box<[HKey]>),
 }
 
+/// The longest str or bytes found by content each time it is met, at the cost of an
+/// opcode or two, rather than by address: a table entry per object would cost more than
+/// the object (tuples of protocol 0-2 bytes values each hold a short str).
+const SHORT: usize = 64;
+
 /// The interner. Objects met again (the same `Rc`) are found by address; the map keeps a
 /// clone of each, so no address is reused while the decoding lasts.
 #[derive(Default)]
@@ -44,12 +49,28 @@ pub(super) struct Keys {
     nans: usize,
     /// Bytes hashed and items keyed: the work interning did, for the decoder's count.
     pub(super) work: u64,
+    /// What the two maps hold, in bytes: each entry with a byte of control and the room a
+    /// map keeps free (up to half, as it doubles), and a tuple's item keys.
+    pub(super) held: usize,
+}
+
+/// What an entry of a map from `K` to `V` holds, with its control byte and the free room.
+const fn map_entry<K, V>() -> usize {
+    2 * (std::mem::size_of::<(K, V)>() + 1)
 }
 
 impl Keys {
     fn intern(&mut self, content: Content) -> HKey {
         let next = self.by_content.len();
-        HKey::Interned(*self.by_content.entry(content).or_insert(next))
+        let items = match &content {
+            Content::Tuple(keys) => std::mem::size_of_val::<[HKey]>(keys),
+            _ => 0,
+        };
+        let id = *self.by_content.entry(content).or_insert(next);
+        if id == next {
+            self.held += map_entry::<Content, usize>() + items;
+        }
+        HKey::Interned(id)
     }
 
     /// The key of a shared object, found by its address after the first time.
@@ -66,15 +87,24 @@ impl Keys {
             unreachable!("intern returns an interned key")
         };
         self.by_address.insert(address, (content, id));
+        self.held += map_entry::<usize, (Content, usize)>();
         HKey::Interned(id)
     }
 
     pub(super) fn str(&mut self, s: &Rc<str>) -> HKey {
+        if s.len() <= SHORT {
+            self.work += s.len() as u64 + 1;
+            return self.intern(Content::Str(s.clone()));
+        }
         let address = Rc::as_ptr(s).cast::<u8>() as usize;
         self.shared(address, s.len() as u64, || Content::Str(s.clone()))
     }
 
     pub(super) fn bytes(&mut self, b: &Rc<[u8]>) -> HKey {
+        if b.len() <= SHORT {
+            self.work += b.len() as u64 + 1;
+            return self.intern(Content::Bytes(b.clone()));
+        }
         let address = Rc::as_ptr(b).cast::<u8>() as usize;
         self.shared(address, b.len() as u64, || Content::Bytes(b.clone()))
     }
@@ -117,24 +147,48 @@ impl Keys {
 pub(super) struct Dict {
     pub(super) items: Vec<(super::objects::Obj, super::objects::Obj)>,
     /// Python's key equality, so a repeated key replaces the value and keeps the first
-    /// key's place, as `dict.__setitem__` does: the keys of a small dict, searched in order
-    /// (a session's dicts are mostly small, and a hash table each cost more than the rest
-    /// of the decoding) ...
-    small: Vec<HKey>,
-    /// ... and of a larger one, where a search in order would be quadratic.
-    index: HashMap<HKey, usize, RandomState>,
+    /// key's place, as `dict.__setitem__` does.
+    keys: DictKeys,
 }
 
-/// Keys a dict holds in [`Dict::small`] before they move to [`Dict::index`].
+/// The keys of a dict, by the place of their item.
+enum DictKeys {
+    /// A small dict's, searched in order: a session's dicts are mostly small, and a hash
+    /// table each would cost more than the rest of the decoding.
+    Small(Vec<HKey>),
+    /// A larger one's, where a search in order would be quadratic. Boxed, so that every
+    /// dict (and every node of the decoder's arena) is the size of a small one.
+    #[allow(clippy::box_collection)] // the map is 40 bytes inline; the box keeps this at 24
+    Index(Box<HashMap<HKey, usize, RandomState>>),
+}
+
+impl Default for DictKeys {
+    fn default() -> Self {
+        DictKeys::Small(Vec::new())
+    }
+}
+
+/// Keys a dict holds in [`DictKeys::Small`] before they move to [`DictKeys::Index`].
 const SMALL_DICT: usize = 16;
 
 impl Dict {
+    /// What the keys hold on the heap, in bytes, where a key is `key` bytes: a vector's
+    /// capacity, or a map's with a byte of control and its place per entry.
+    pub(super) fn keys_held(&self, key: usize) -> usize {
+        match &self.keys {
+            DictKeys::Small(keys) => keys.capacity() * key,
+            DictKeys::Index(index) => {
+                std::mem::size_of::<HashMap<HKey, usize, RandomState>>()
+                    + index.capacity() * (key + std::mem::size_of::<usize>() + 1)
+            }
+        }
+    }
+
     /// Where `key` is in `items`.
     fn position(&self, key: &HKey) -> Option<usize> {
-        if self.index.is_empty() {
-            self.small.iter().position(|k| k == key)
-        } else {
-            self.index.get(key).copied()
+        match &self.keys {
+            DictKeys::Small(keys) => keys.iter().position(|k| k == key),
+            DictKeys::Index(index) => index.get(key).copied(),
         }
     }
 
@@ -144,17 +198,17 @@ impl Dict {
             self.items[i].1 = v;
             return;
         }
-        if self.index.is_empty() && self.small.len() < SMALL_DICT {
-            self.small.push(key);
-        } else {
-            if self.index.is_empty() {
-                self.index = std::mem::take(&mut self.small)
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, k)| (k, i))
-                    .collect();
+        match &mut self.keys {
+            DictKeys::Small(keys) if keys.len() < SMALL_DICT => keys.push(key),
+            DictKeys::Small(keys) => {
+                let mut index: HashMap<HKey, usize, RandomState> =
+                    keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
+                index.insert(key, self.items.len());
+                self.keys = DictKeys::Index(Box::new(index));
             }
-            self.index.insert(key, self.items.len());
+            DictKeys::Index(index) => {
+                index.insert(key, self.items.len());
+            }
         }
         self.items.push((k, v));
     }

@@ -11,7 +11,8 @@
 //!
 //! A hostile file cannot exhaust the stack, memory or time: decoding is iterative over a
 //! flat arena, declared lengths are checked against the input before anything is
-//! allocated, dict keys are interned so that a shared key is hashed once, and what the
+//! allocated, what the unpickler holds while it runs is weighed before each opcode
+//! (`decode/held.rs`), dict keys are interned so that a shared key is hashed once, and what the
 //! data would expand to (memo references can share one object many times) is measured on
 //! the arena before anything is built, against the budgets in [`crate::limits`]: decoding
 //! costs time and memory linear in the input. The encoders refuse data over the same

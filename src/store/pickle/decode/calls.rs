@@ -64,19 +64,43 @@ impl Machine {
                     _ => Err(self.err(format!("_codecs.encode with encoding {enc:?}"))),
                 }
             }
-            (Global::Bytes | Global::ByteArray, []) => Ok(Obj::Bytes(Rc::from(&[][..]))),
+            (Global::Bytes | Global::ByteArray, []) => {
+                let empty = Obj::Bytes(Rc::from(&[][..]));
+                self.made(&empty);
+                Ok(empty)
+            }
             (Global::Bytes | Global::ByteArray, [Obj::Bytes(b)]) => Ok(Obj::Bytes(b.clone())),
             (g, _) => Err(self.err(format!("unexpected arguments to {g:?}"))),
         }
     }
 
-    /// `_codecs.encode(s, 'latin1')` (or UTF-8): the bytes are shared by every call on the
-    /// same str, as converting a memoized str again per call would cost its length each.
+    /// `_codecs.encode(s, 'latin1')` (or UTF-8): the bytes of a long str are shared by
+    /// every call on the same str, as converting a memoized str again per call would cost
+    /// its length each. A short one is converted each time, at the cost of an opcode or
+    /// two, rather than kept in the table (a pickle of many bytes values, as protocols 0-2
+    /// write them, would double what it takes to decode).
     fn encode_str(&mut self, s: &Rc<str>, latin: bool) -> Result<Obj, PickleError> {
+        /// The longest str converted again on each call.
+        const SHORT: usize = 64;
+        if s.len() <= SHORT {
+            let bytes = Obj::Bytes(self.convert(s, latin)?);
+            self.made(&bytes);
+            return Ok(bytes);
+        }
         let address = Rc::as_ptr(s).cast::<u8>() as usize;
         if let Some((_, b)) = self.encoded.get(&(address, latin)) {
             return Ok(Obj::Bytes(b.clone()));
         }
+        let b = self.convert(s, latin)?;
+        self.encoded
+            .insert((address, latin), (s.clone(), b.clone()));
+        let bytes = Obj::Bytes(b);
+        self.made(&bytes);
+        Ok(bytes)
+    }
+
+    /// `s` as latin-1 or UTF-8 bytes.
+    fn convert(&mut self, s: &str, latin: bool) -> Result<Rc<[u8]>, PickleError> {
         self.work += s.len() as u64;
         let b: Rc<[u8]> = if latin {
             latin1(s)
@@ -85,9 +109,7 @@ impl Machine {
         } else {
             s.as_bytes().into()
         };
-        self.encoded
-            .insert((address, latin), (s.clone(), b.clone()));
-        Ok(Obj::Bytes(b))
+        Ok(b)
     }
 }
 

@@ -2,7 +2,7 @@
 //! for keys Python finds equal (`1`, `1.0` and `True`; tuples item by item), so `SETITEM`
 //! merges keys as `dict` does, at O(1) per key however large the key.
 
-use super::Machine;
+use super::{Machine, held};
 use crate::limits::MAX_SESSION_DEPTH;
 use crate::store::pickle::PickleError;
 use crate::store::pickle::keys::HKey;
@@ -66,6 +66,7 @@ impl Machine {
             Obj::Dict(id) => id,
             ref other => return Err(self.err(format!("SETITEM on {}", kind(other)))),
         };
+        let before = held::contents(&self.arena[id]);
         let mut it = pairs.into_iter();
         while let (Some(k), Some(v)) = (it.next(), it.next()) {
             let h = self.hkey(&k)?;
@@ -74,6 +75,7 @@ impl Machine {
             };
             dict.set(h, k, v);
         }
+        self.contents += held::contents(&self.arena[id]) - before;
         Ok(())
     }
 
