@@ -15,11 +15,16 @@
 /// data would expand to (memo references let a few bytes name one object many times) is
 /// measured before anything is built and held to this figure and to
 /// [`MAX_SESSION_EXPANSION`] times the pickle's length. Writing: the data is measured the
-/// same way, as the length of the protocol 4 pickle this crate writes for the file and
-/// Redis stores, so every session written reads back. `Session::insert` keeps that measure
-/// up to date and refuses a value that would take the session over it (a typed error;
-/// the session is left as it was). A stored session over the budget is an unknown
-/// session: a new id, the stored value untouched, one warning with the reason.
+/// same way, as the length of the protocol 4 pickle this crate writes for the file store,
+/// and also as the pickle the session's store writes: protocol 5 for Redis (longer by its
+/// memo and frames), protocol 0 for memcached (a `\` or a character beyond Latin-1 takes 6
+/// to 10 bytes), each held to this figure, and memcached's to the servers' item size limit
+/// too (`item_size_max` less 256 bytes for the key and the item's header, asked at startup;
+/// memcached's default, 1 MiB, when a server does not say). So every session written reads
+/// back, and no save fails for its size. `Session::insert` keeps these measures up to date
+/// and refuses a value that would take the session over one of them (a typed error; the
+/// session is left as it was). A stored session over the budget is an unknown session: a
+/// new id, the stored value untouched, one warning with the reason.
 pub const MAX_SESSION_BYTES: usize = 16 << 20;
 
 /// The most values in one session: each key of the session dict, each scalar and each

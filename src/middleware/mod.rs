@@ -57,7 +57,7 @@ pub use builder::CherryPySessionsBuilder;
 pub use error::SessionError;
 pub(crate) use open::Startup;
 pub use open::Unreachable;
-use open::{StoreKey, check_reachable, open_store, store_key};
+use open::{StoreKey, check_reachable, learn_limits, open_store, store_key};
 pub use service::SessionMiddleware;
 
 /// CherryPy's session tool as actix-web middleware. Cheap to clone; clones share settings
@@ -283,6 +283,7 @@ impl CherryPySessions {
                 None if config.on.value => {
                     let store = open_store(config, &startup.classes)?;
                     check_reachable(&store, config, startup.unreachable)?;
+                    learn_limits(&store);
                     stores.push((key, store));
                     stores.len() - 1
                 }

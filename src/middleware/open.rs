@@ -96,6 +96,21 @@ pub(super) fn check_reachable(
     Ok(())
 }
 
+/// Asks the store's servers what they can hold, where the session budget depends on it
+/// (memcached's item size limit): a session too large for them is then refused when a
+/// value is inserted, not by the server at the save. A server that does not say is logged,
+/// and the store keeps the server's default.
+pub(super) fn learn_limits(store: &AnyStore) {
+    #[cfg(feature = "memcached")]
+    if let AnyStore::Memcached(store) = store {
+        for failure in store.learn_item_size_max(REACH_TIMEOUT) {
+            tracing::warn!("{failure}");
+        }
+    }
+    #[cfg(not(feature = "memcached"))]
+    let _ = store;
+}
+
 /// The store a path's settings ask for; what cannot work is a located startup error rather
 /// than a 500 on every request.
 pub(super) fn open_store(

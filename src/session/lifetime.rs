@@ -40,6 +40,11 @@ pub(super) fn take_created(data: &mut SessionData) -> Option<f64> {
     data.shift_remove(CREATED_KEY).as_ref().and_then(timestamp)
 }
 
+/// Whether a session without a creation time gets one at its save: `max_lifetime` is set.
+pub(super) fn stamps(config: &SessionConfig) -> bool {
+    config.max_lifetime.value.is_some_and(|m| !m.is_zero())
+}
+
 /// `data` as it is stored: with its creation time, which is `now` for a session that has
 /// none yet where `max_lifetime` is set. Answers the creation time written, if any.
 pub(super) fn stamped(
@@ -47,13 +52,7 @@ pub(super) fn stamped(
     created: Option<f64>,
     mut data: SessionData,
 ) -> (SessionData, Option<f64>) {
-    let created = created.or_else(|| {
-        config
-            .max_lifetime
-            .value
-            .filter(|m| !m.is_zero())
-            .map(|_| unix(SystemTime::now()))
-    });
+    let created = created.or_else(|| stamps(config).then(|| unix(SystemTime::now())));
     if let Some(created) = created {
         data.insert(CREATED_KEY.to_owned(), SessionValue::Float(created));
     }

@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use crate::session_config::SessionConfig;
 use crate::session_id::SessionId;
 use crate::session_value::{SessionData, SessionValue};
-use crate::store::pickle::{self, SessionSize};
+use crate::store::pickle::{self, Weight};
 use crate::store::{AnyStore, SessionLock};
 
 mod convert;
@@ -30,7 +30,7 @@ mod state;
 
 pub use convert::ValueError;
 pub(crate) use end::{Ending, SavePlan};
-pub(crate) use lifetime::outlived;
+pub(crate) use lifetime::{CREATED_KEY, outlived};
 use state::State;
 
 /// What happened to the session in this request.
@@ -207,27 +207,31 @@ impl Session {
     /// [`MAX_SESSION_DEPTH`](crate::limits::MAX_SESSION_DEPTH), a dict keyed by a list or
     /// dict, an int beyond [`MAX_INT_DIGITS`](crate::limits::MAX_INT_DIGITS), or one that
     /// would take the session over [`MAX_SESSION_VALUES`](crate::limits::MAX_SESSION_VALUES)
-    /// or [`MAX_SESSION_BYTES`](crate::limits::MAX_SESSION_BYTES) (measured as the pickle
-    /// the file and Redis stores write). The error answers 413 if a handler returns it
-    /// with `?`. The check measures only `value` (and the value it replaces): the rest of
-    /// the session is measured once per request.
+    /// or over what the session's store can hold: [`MAX_SESSION_BYTES`](crate::limits::MAX_SESSION_BYTES)
+    /// of the pickle that store writes (protocol 4 for files, 5 for Redis, 0 for
+    /// memcached), and for memcached the server's item size limit. The error answers 413
+    /// if a handler returns it with `?`. The check measures only `value` (and the value it
+    /// replaces): the rest of the session is measured once per request.
     pub fn insert_value(
         &self,
         key: impl Into<String>,
         value: SessionValue,
     ) -> Result<(), ValueError> {
         let key = key.into();
-        let added = pickle::measure_entry(&key, &value).map_err(ValueError::over_budget)?;
         let mut state = self.0.borrow_mut();
+        let budget = state.budget;
+        let added = pickle::measure_entry(&key, &value, budget.encoding)
+            .map_err(ValueError::over_budget)?;
         let before = state.entries_size();
         let data = state.data();
         let (replaced, n) = match data.get(&key) {
-            Some(old) => (entry_size(&key, old), data.len()),
-            None => (SessionSize::default(), data.len() + 1),
+            Some(old) => (entry_size(&key, old, budget), data.len()),
+            None => (Weight::default(), data.len() + 1),
         };
         let after = before.minus(replaced).plus(added);
-        pickle::session_size(after, n)
-            .check()
+        let created = state.stamps_created();
+        after
+            .check(n, budget, created)
             .map_err(ValueError::over_budget)?;
         state.data_to_write().insert(key, value);
         state.size = Some(after);
@@ -239,7 +243,7 @@ impl Session {
         let mut state = self.0.borrow_mut();
         let removed = state.data_to_write().shift_remove(key);
         if let (Some(size), Some(v)) = (state.size, &removed) {
-            state.size = Some(size.minus(entry_size(key, v)));
+            state.size = Some(size.minus(entry_size(key, v, state.budget)));
         }
         removed
     }
@@ -307,7 +311,7 @@ impl Session {
     pub fn clear(&self) {
         let mut state = self.0.borrow_mut();
         state.data_to_write().clear();
-        state.size = Some(SessionSize::default());
+        state.size = Some(Weight::default());
     }
 
     /// A copy of the whole session dict (loads it).
@@ -400,13 +404,11 @@ impl Session {
     }
 }
 
-/// One entry's size. Data already in the session was measured when it was inserted or
-/// decoded; should it not measure, it counts as over any budget, so nothing more is added.
-fn entry_size(key: &str, value: &SessionValue) -> SessionSize {
-    pickle::measure_entry(key, value).unwrap_or(SessionSize {
-        values: usize::MAX / 2,
-        bytes: usize::MAX / 2,
-    })
+/// One entry's weight in the session's store. Data already in the session was measured
+/// when it was inserted or decoded; should it not measure, it counts as over any budget, so
+/// nothing more is added.
+fn entry_size(key: &str, value: &SessionValue, budget: pickle::Budget) -> Weight {
+    pickle::measure_entry(key, value, budget.encoding).unwrap_or_else(|_| Weight::over())
 }
 
 /// When a session saved now expires: now + `timeout` minutes (see [`later`]).

@@ -9,7 +9,7 @@ use super::{SessionStatus, entry_size, explicit_lock, lifetime};
 use crate::session_config::SessionConfig;
 use crate::session_id::SessionId;
 use crate::session_value::SessionData;
-use crate::store::pickle::SessionSize;
+use crate::store::pickle::{Budget, Weight};
 use crate::store::{AnyStore, Record, SessionLock, SessionStore, StoreError};
 
 /// The request's session, behind [`super::Session`]'s `Rc<RefCell<_>>`.
@@ -50,7 +50,9 @@ pub(super) struct State {
     /// What the entries of `data` add up to against the session budget, once the first
     /// insert of the request has measured them; kept current by `insert`, `remove` and
     /// `clear`, so an insert measures only its own value.
-    pub(super) size: Option<SessionSize>,
+    pub(super) size: Option<Weight>,
+    /// What the store can hold, and how it writes the session: what `size` weighs.
+    pub(super) budget: Budget,
     /// Ids whose stored data must be deleted before the save (`regenerate`, `delete`).
     pub(super) delete: Vec<SessionId>,
     /// The store is CherryPy's FileSession, which refuses (an `AssertionError`, so an
@@ -64,6 +66,7 @@ pub(super) struct State {
 impl State {
     pub(super) fn new(config: Arc<SessionConfig>, store: AnyStore, id: SessionId) -> Self {
         let lock_guards_data = store.requires_lock();
+        let budget = store.budget();
         Self {
             detached: false,
             config,
@@ -82,6 +85,7 @@ impl State {
             cookie_expired: false,
             regenerated: false,
             size: None,
+            budget,
             delete: Vec::new(),
             lock_guards_data,
             used_without_lock: false,
@@ -121,19 +125,26 @@ impl State {
     }
 
     /// What the entries of the data add up to, measured once per request.
-    pub(super) fn entries_size(&mut self) -> SessionSize {
+    pub(super) fn entries_size(&mut self) -> Weight {
         self.data();
         if let Some(size) = self.size {
             return size;
         }
+        let budget = self.budget;
         let size = self
             .data
             .iter()
             .flatten()
-            .map(|(k, v)| entry_size(k, v))
-            .fold(SessionSize::default(), SessionSize::plus);
+            .map(|(k, v)| entry_size(k, v, budget))
+            .fold(Weight::default(), Weight::plus);
         self.size = Some(size);
         size
+    }
+
+    /// Whether the save adds the creation time to the data (see [`lifetime`]): the insert
+    /// leaves room for it.
+    pub(super) fn stamps_created(&self) -> bool {
+        self.created.is_some() || lifetime::stamps(&self.config)
     }
 
     /// The save only has to extend the expiry: the data is the stored one, unchanged, and

@@ -7,6 +7,7 @@ use super::MemcachedStore;
 #[cfg(feature = "redis")]
 use super::RedisStore;
 use super::custom::CustomStore;
+use super::pickle::Budget;
 use super::{
     ErrorChain, FileStore, RamStore, Record, SessionLock, SessionStore, StoreError, short,
 };
@@ -34,6 +35,20 @@ impl AnyStore {
     /// A store of the application's own: any [`SessionStore`].
     pub(crate) fn custom(store: impl SessionStore) -> Self {
         AnyStore::Custom(CustomStore::new(store))
+    }
+
+    /// What a session in this store may weigh: the encoding the store writes, and the
+    /// longest pickle it holds. (The RAM store keeps values as they are, and a store of the
+    /// application's own writes what it likes: both are held to the protocol 4 measure
+    /// every reader of this crate accepts.)
+    pub(crate) fn budget(&self) -> Budget {
+        match self {
+            AnyStore::Ram(_) | AnyStore::File(_) | AnyStore::Custom(_) => Budget::default(),
+            #[cfg(feature = "memcached")]
+            AnyStore::Memcached(store) => store.budget(),
+            #[cfg(feature = "redis")]
+            AnyStore::Redis(_) => Budget::of(super::pickle::Encoding::Protocol5),
+        }
     }
 
     /// The RAM store, if this is one.

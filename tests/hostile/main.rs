@@ -12,3 +12,4 @@ mod file_store;
 mod hand_over;
 mod locking;
 mod pickle;
+mod session_budget;

@@ -33,6 +33,18 @@ impl Server {
         )
     }
 
+    /// [`Server::memcached`] with more command-line arguments (`"-I 64m -m 256"`).
+    pub(crate) fn memcached_with(extra: &str) -> Self {
+        let port = free_port();
+        let user = if running_as_root() { "-u root" } else { "" };
+        let args = format!("-l 127.0.0.1 -p {port} -U 0 -m 64 {user} {extra}");
+        Self::start(
+            "memcached",
+            args.split_whitespace().map(str::to_owned).collect(),
+            port,
+        )
+    }
+
     /// `redis-server` on 127.0.0.1, persisting to `dir` (so a restart keeps the data).
     pub(crate) fn redis(dir: &std::path::Path) -> Self {
         let port = free_port();

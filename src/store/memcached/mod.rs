@@ -11,14 +11,17 @@
 
 use crate::store::{ErrorChain, redact};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use async_memcached::{AsciiProtocol, Client, Error, Status};
 use deadpool::managed::{self, Metrics, Pool, RecycleError, RecycleResult};
 
 use super::codec::{self, backend, is_garbage, unavailable};
+use super::pickle::{Budget, Encoding};
 use super::shared_lock;
 use super::{LockTable, Record, SessionLock, SessionStore, StoreError};
+use crate::limits::MAX_SESSION_BYTES;
 use crate::session_config::memcached_dsn;
 use crate::session_id::SessionId;
 
@@ -32,6 +35,12 @@ const FLAG_COMPRESSED: u32 = 1 << 3;
 const OP_TIMEOUT: Duration = Duration::from_secs(2);
 /// Connections kept per server.
 const POOL_SIZE: usize = 32;
+/// memcached's default item size limit (`-I`, `item_size_max`): what a server is taken to
+/// allow until it says otherwise.
+const DEFAULT_ITEM_SIZE_MAX: usize = 1 << 20;
+/// What an item takes besides its value, counted against `item_size_max`: the item header
+/// (about 60 bytes with its CAS), the 40-character key, the flags and `\r\n`. Rounded up.
+const ITEM_OVERHEAD: usize = 256;
 
 /// Memcached servers holding sessions. Cheap to clone; clones share the connections.
 ///
@@ -79,6 +88,9 @@ pub(crate) struct Inner {
     /// Per lock token: the CAS of its lock key while that holds the token alone (see
     /// `lock.rs`).
     alone: std::sync::Mutex<rustc_hash::FxHashMap<String, u64>>,
+    /// The smallest `item_size_max` of the servers, as learnt at startup
+    /// ([`MemcachedStore::learn_item_size_max`]); memcached's default until then.
+    item_size_max: AtomicUsize,
 }
 
 struct Server {
@@ -109,6 +121,45 @@ impl MemcachedStore {
     pub fn with_lock_lease(mut self, lease: Duration) -> Self {
         self.lease = lease;
         self
+    }
+
+    /// What a session may weigh here: its protocol 0 pickle (python-memcached's), no
+    /// longer than [`MAX_SESSION_BYTES`] nor than the servers' item size limit allows for
+    /// a value, so that a session too large for the servers is refused when a value is
+    /// inserted rather than by the server at the save.
+    pub(crate) fn budget(&self) -> Budget {
+        let items = self.inner.item_size_max.load(Ordering::Relaxed);
+        Budget {
+            encoding: Encoding::Protocol0,
+            max_bytes: MAX_SESSION_BYTES.min(items.saturating_sub(ITEM_OVERHEAD)),
+        }
+    }
+
+    /// Asks each server its item size limit (`stats settings`, `item_size_max`), each
+    /// within `timeout`, and keeps the smallest for [`Self::budget`]. A server that does not
+    /// answer leaves memcached's default (1 MiB) in its place; the reasons are returned.
+    pub(crate) fn learn_item_size_max(&self, timeout: Duration) -> Vec<String> {
+        let mut smallest = usize::MAX;
+        let mut failures = Vec::new();
+        for server in &self.inner.servers {
+            let asked = memcached_dsn(&server.address)
+                .ok_or_else(|| std::io::Error::other("not a memcached server"))
+                .and_then(|dsn| item_size_max(&dsn, timeout));
+            match asked {
+                Ok(size) => smallest = smallest.min(size),
+                Err(e) => {
+                    smallest = smallest.min(DEFAULT_ITEM_SIZE_MAX);
+                    failures.push(format!(
+                        "the memcached server {} did not give its item size limit ({e}); taking memcached's default, {DEFAULT_ITEM_SIZE_MAX} bytes",
+                        server.address
+                    ));
+                }
+            }
+        }
+        self.inner
+            .item_size_max
+            .store(smallest.min(usize::MAX / 2), Ordering::Relaxed);
+        failures
     }
 
     /// The TCP servers' hosts and ports (for the startup check).
@@ -154,6 +205,7 @@ impl MemcachedStore {
                 locks: LockTable::default(),
                 renewals: Arc::default(),
                 alone: Default::default(),
+                item_size_max: AtomicUsize::new(DEFAULT_ITEM_SIZE_MAX),
             }),
             lease: shared_lock::DEFAULT_LEASE,
         })
@@ -239,6 +291,42 @@ impl managed::Manager for Connector {
         }
         Ok(())
     }
+}
+
+/// `item_size_max` from a server's `stats settings` (a blocking exchange, at startup).
+fn item_size_max(dsn: &str, timeout: Duration) -> std::io::Result<usize> {
+    use std::io::{BufRead, BufReader, Read, Write};
+    fn ask(stream: impl Read + Write) -> std::io::Result<usize> {
+        let mut conn = BufReader::new(stream);
+        conn.get_mut().write_all(b"stats settings\r\n")?;
+        // Bounded: a server answers a few dozen short lines.
+        let mut lines = (&mut conn).take(64 << 10).lines();
+        while let Some(line) = lines.next().transpose()? {
+            if let Some(size) = line.trim_end().strip_prefix("STAT item_size_max ") {
+                return size.parse().map_err(std::io::Error::other);
+            }
+            if line.trim_end() == "END" || line.starts_with("ERROR") {
+                break;
+            }
+        }
+        Err(std::io::Error::other(
+            "no item_size_max in its stats settings",
+        ))
+    }
+    if let Some(path) = dsn.strip_prefix("unix://") {
+        let stream = std::os::unix::net::UnixStream::connect(path)?;
+        stream.set_read_timeout(Some(timeout))?;
+        stream.set_write_timeout(Some(timeout))?;
+        return ask(stream);
+    }
+    let address = dsn.strip_prefix("tcp://").unwrap_or(dsn);
+    let addr = std::net::ToSocketAddrs::to_socket_addrs(address)?
+        .next()
+        .ok_or_else(|| std::io::Error::other("no address for the name"))?;
+    let stream = std::net::TcpStream::connect_timeout(&addr, timeout)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    ask(stream)
 }
 
 /// Whole seconds since the epoch, as CherryPy's `int(time.mktime(...))`.

@@ -49,7 +49,11 @@ use chrono::NaiveDateTime;
 
 use crate::session_value::SessionData;
 
-pub(crate) use measure::{SessionSize, entry as measure_entry, session as session_size};
+#[cfg(any(feature = "memcached", feature = "redis"))]
+pub(crate) use measure::Encoding;
+#[cfg(test)]
+use measure::SessionSize;
+pub(crate) use measure::{Budget, Weight, entry_weight as measure_entry};
 
 /// Runs one level of a recursion over nested values on a fresh stack segment when little is
 /// left: [`crate::limits::MAX_SESSION_DEPTH`] levels take several MiB in an unoptimised build, more than a 2 MiB

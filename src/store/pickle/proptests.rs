@@ -99,7 +99,21 @@ proptest! {
         prop_assert_eq!(&back, &data);
         prop_assert_eq!(when, expires());
         prop_assert_eq!(read, size);
+        // What `Session::insert` weighs for the memcached and Redis stores is at least what
+        // they write.
+        prop_assert!(weighed(&data, measure::Encoding::Protocol0) >= text.len());
+        prop_assert!(weighed(&data, measure::Encoding::Protocol5) >= highest.len());
+        prop_assert_eq!(weighed(&data, measure::Encoding::Protocol4), bytes.len());
     }
+}
+
+/// The length `Session::insert` reckons `encoding` writes for `data`, entry by entry.
+pub(super) fn weighed(data: &SessionData, encoding: measure::Encoding) -> usize {
+    let weight = data
+        .iter()
+        .map(|(k, v)| measure::entry_weight(k, v, encoding).expect("measures"))
+        .fold(measure::Weight::default(), measure::Weight::plus);
+    measure::stored_length(weight, data.len(), encoding)
 }
 
 /// Python loads `bytes` and pickles what it read again (protocol 4), for us to read.

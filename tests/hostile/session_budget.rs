@@ -1,0 +1,218 @@
+//! The session budget is the store's: a value is measured at insert as the configured store
+//! will write the session (Redis: protocol 5, memo and frames; memcached: protocol 0, where
+//! a `\` takes six bytes, within the server's item size limit). A session the store could
+//! not hold is refused at insert (the handler's `?` answers 413), never a 500 at the save;
+//! a session just under the budget saves and reads back. Real servers, started here.
+
+use actix_cherrypy::Session;
+use actix_cherrypy::limits::MAX_SESSION_BYTES;
+use actix_cherrypy::middleware::CherryPySessions;
+use actix_cherrypy::session_value::SessionValue;
+use actix_web::web;
+
+use crate::servers::http::{self, session_get};
+use crate::servers::{Server, temp_dir};
+
+/// The values the tests insert under `"k"`, `n` giving their size.
+fn value(kind: &str, n: usize) -> SessionValue {
+    match kind {
+        // Six bytes each in protocol 0 (`\u005c`), one in protocols 4 and 5.
+        "backslashes" => SessionValue::Str("\\".repeat(n)),
+        "bytes" => SessionValue::Bytes(vec![7; n]),
+        // A `MEMOIZE` each in protocol 5.
+        "strs" => SessionValue::List(vec![SessionValue::Str("x".repeat(30)); n]),
+        "text" => SessionValue::Str("a".repeat(n)),
+        other => panic!("no value {other}"),
+    }
+}
+
+/// `/insert/{kind}/{n}`: inserts the value; a refusal is the handler's error (413).
+async fn insert(s: Session, path: web::Path<(String, usize)>) -> actix_web::Result<String> {
+    let (kind, n) = path.into_inner();
+    s.insert_value("k", value(&kind, n))?;
+    Ok("inserted".into())
+}
+
+/// `/largest/{kind}`: the largest value of `kind` the session takes, found by inserting
+/// (a refused insert leaves the session as it was), and left in the session.
+async fn largest(s: Session, kind: web::Path<String>) -> String {
+    let (mut fits, mut over) = (0, MAX_SESSION_BYTES + 1);
+    while over - fits > 1 {
+        let mid = fits + (over - fits) / 2;
+        match s.insert_value("k", value(&kind, mid)) {
+            Ok(()) => fits = mid,
+            Err(e) => {
+                assert!(e.is_over_budget(), "{e}");
+                over = mid;
+            }
+        }
+    }
+    s.insert_value("k", value(&kind, fits)).unwrap();
+    fits.to_string()
+}
+
+/// `/len`: the stored value's length, as read back.
+async fn len(s: Session) -> String {
+    match s.get_value("k") {
+        Some(SessionValue::Str(v)) => v.chars().count().to_string(),
+        Some(SessionValue::Bytes(v)) => v.len().to_string(),
+        Some(SessionValue::List(v)) => v.len().to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Our server on `lines`' store.
+fn serve(lines: &str) -> u16 {
+    let dir = temp_dir("session-budget");
+    let conf = dir.join("site.conf");
+    std::fs::write(&conf, format!("[/]\ntools.sessions.on = True\n{lines}")).unwrap();
+    let sessions = CherryPySessions::from_file(&conf).unwrap();
+    http::serve(
+        1,
+        move || sessions.clone(),
+        |cfg| {
+            cfg.route("/insert/{kind}/{n}", web::get().to(insert))
+                .route("/largest/{kind}", web::get().to(largest))
+                .route("/len", web::get().to(len));
+        },
+    )
+}
+
+fn redis() -> (Server, u16) {
+    let server = Server::redis(&temp_dir("session-budget-redis"));
+    let port = serve(&format!(
+        "tools.sessions.storage_type = \"redis\"\ntools.sessions.url = \"redis://{}/0\"\n",
+        server.address()
+    ));
+    (server, port)
+}
+
+fn memcached(server: Server) -> (Server, u16) {
+    let port = serve(&format!(
+        "tools.sessions.storage_type = \"memcached\"\ntools.sessions.servers = [{:?}]\n",
+        server.address()
+    ));
+    (server, port)
+}
+
+/// The largest bytes value a session takes when measured as protocol 4.
+fn largest_protocol4_bytes() -> usize {
+    // `{"k": b"..."}`: the pickle's length, less the payload, is the same for any bytes
+    // value of 256 bytes to 4 GiB.
+    let expires = chrono::NaiveDate::from_ymd_opt(2030, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .unwrap();
+    let data = [("k".to_owned(), SessionValue::Bytes(vec![0; 300]))]
+        .into_iter()
+        .collect();
+    let pickle = actix_cherrypy::__private::pickle::encode(&data, expires).unwrap();
+    MAX_SESSION_BYTES - (pickle.len() - 300)
+}
+
+/// Each value is refused at insert (413), and the session keeps what it had.
+fn refused_at_insert(port: u16, values: &[(&str, usize)]) {
+    let (status, id, _) = session_get(port, "/insert/text/10", None);
+    assert_eq!(status, 200);
+    for (kind, n) in values {
+        let (status, _, body) = session_get(port, &format!("/insert/{kind}/{n}"), Some(&id));
+        assert_eq!(status, 413, "{kind} × {n}: {body}");
+        assert_eq!(session_get(port, "/len", Some(&id)).2, "10", "{kind} × {n}");
+    }
+}
+
+/// The largest value of `kind` the insert takes is saved and reads back whole.
+fn largest_reads_back(port: u16, kind: &str) -> usize {
+    let (status, id, n) = session_get(port, &format!("/largest/{kind}"), None);
+    assert_eq!(
+        status, 200,
+        "the largest {kind} the insert took is saved: {n}"
+    );
+    assert_eq!(session_get(port, "/len", Some(&id)).2, n, "{kind}");
+    n.parse().unwrap()
+}
+
+#[test]
+fn redis_refuses_at_insert_what_protocol_5_cannot_hold() {
+    let (_server, port) = redis();
+    refused_at_insert(
+        port,
+        &[("bytes", largest_protocol4_bytes()), ("strs", 520_000)],
+    );
+}
+
+#[test]
+fn redis_saves_and_reads_back_a_session_just_under_its_budget() {
+    let (_server, port) = redis();
+    for kind in ["bytes", "strs"] {
+        let n = largest_reads_back(port, kind);
+        assert!(n > 0, "{kind}");
+    }
+}
+
+/// memcached with items as large as the session budget, so that protocol 0's own length is
+/// what the insert is held to.
+fn large_items_memcached() -> Server {
+    Server::memcached_with("-I 64m -m 256")
+}
+
+#[test]
+fn memcached_refuses_at_insert_what_protocol_0_cannot_hold() {
+    let (_server, port) = memcached(large_items_memcached());
+    refused_at_insert(port, &[("backslashes", 3_000_000)]);
+}
+
+#[test]
+fn memcached_saves_and_reads_back_a_session_just_under_its_budget() {
+    let (_server, port) = memcached(large_items_memcached());
+    let n = largest_reads_back(port, "backslashes");
+    // Six bytes each: a sixth of the budget, not all of it.
+    assert!(
+        n < MAX_SESSION_BYTES / 6 && n > MAX_SESSION_BYTES / 7,
+        "{n}"
+    );
+}
+
+/// memcached's default item size limit (1 MB) is the budget: a larger session is refused
+/// at insert rather than by the server at the save.
+#[test]
+fn memcached_refuses_at_insert_what_its_item_size_limit_cannot_hold() {
+    let (_server, port) = memcached(Server::memcached());
+    refused_at_insert(
+        port,
+        &[
+            ("backslashes", 3_000_000),
+            ("bytes", largest_protocol4_bytes()),
+            ("strs", 520_000),
+            ("text", 1 << 20),
+        ],
+    );
+    let n = largest_reads_back(port, "text");
+    assert!(n > 1_000_000, "{n}");
+}
+
+/// With `max_lifetime`, the save adds the creation time to the data: the insert leaves
+/// room for it, in every store.
+#[test]
+fn the_creation_time_fits_beside_the_largest_session() {
+    let redis_server = Server::redis(&temp_dir("session-budget-redis"));
+    let memcached_server = Server::memcached();
+    let files = temp_dir("session-budget-files");
+    let stores = [
+        format!(
+            "tools.sessions.storage_type = \"file\"\ntools.sessions.storage_path = {:?}\n",
+            files.display().to_string()
+        ),
+        format!(
+            "tools.sessions.storage_type = \"redis\"\ntools.sessions.url = \"redis://{}/0\"\n",
+            redis_server.address()
+        ),
+        format!(
+            "tools.sessions.storage_type = \"memcached\"\ntools.sessions.servers = [{:?}]\n",
+            memcached_server.address()
+        ),
+    ];
+    for store in stores {
+        let port = serve(&format!("{store}tools.sessions.max_lifetime = 60\n"));
+        largest_reads_back(port, "bytes");
+    }
+}
