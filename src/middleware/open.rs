@@ -101,14 +101,9 @@ pub(super) fn check_reachable(
 /// value is inserted, not by the server at the save. A server that does not say is logged,
 /// and the store keeps the server's default.
 pub(super) fn learn_limits(store: &AnyStore) {
-    #[cfg(feature = "memcached")]
-    if let AnyStore::Memcached(store) = store {
-        for failure in store.learn_item_size_max(REACH_TIMEOUT) {
-            tracing::warn!("{failure}");
-        }
+    for failure in store.learn_limits(REACH_TIMEOUT) {
+        tracing::warn!("{failure}");
     }
-    #[cfg(not(feature = "memcached"))]
-    let _ = store;
 }
 
 /// The store a path's settings ask for; what cannot work is a located startup error rather

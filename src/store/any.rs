@@ -37,6 +37,20 @@ impl AnyStore {
         AnyStore::Custom(CustomStore::new(store))
     }
 
+    /// Asks the store's servers what they can hold, where its budget depends on it
+    /// (memcached's item size limit), each within `timeout`; returns why a server did not
+    /// say (the store then keeps the server's default).
+    pub(crate) fn learn_limits(&self, timeout: std::time::Duration) -> Vec<String> {
+        match self {
+            #[cfg(feature = "memcached")]
+            AnyStore::Memcached(store) => store.learn_item_size_max(timeout),
+            _ => {
+                let _ = timeout;
+                Vec::new()
+            }
+        }
+    }
+
     /// What a session in this store may weigh: the encoding the store writes, and the
     /// longest pickle it holds. (The RAM store keeps values as they are, and a store of the
     /// application's own writes what it likes: both are held to the protocol 4 measure
