@@ -78,6 +78,16 @@ pub const MAX_CONFIG_BYTES: usize = 64 << 20;
 /// and nothing of it is built.
 pub const MAX_INTERPOLATED_BYTES: usize = 1 << 20;
 
+/// The most bytes of value text that `%(name)s` interpolation may read for one config file
+/// (each file of a `Config::load` has its own), counted before it reads them: each value with a `%` is read twice (measured, then built),
+/// and each value it names is read again each time it is named (measuring reads a value
+/// once per depth). [`MAX_INTERPOLATED_BYTES`] bounds one value, but many values can each
+/// name the same long one (a line of 1 MB that expands to nothing, named by thousands of
+/// short lines or inherited from `[DEFAULT]` by thousands of sections). Past it, each
+/// later value with a `%` is a located error (`interpolation-over-budget`) before it is
+/// read; values without `%` are read as usual. A realistic config reads a few kilobytes.
+pub const MAX_INTERPOLATION_READ_BYTES: usize = 64 << 20;
+
 /// The most diagnostics of one code that are shown for one file; the rest are counted in
 /// one closing line ("… and 1234 more like this").
 pub const MAX_DIAGNOSTICS_PER_CODE: usize = 20;

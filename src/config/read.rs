@@ -104,6 +104,13 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
     let mut default_cache: HashMap<&str, Result<Shared, unrepr::ValueError>, RandomState> =
         HashMap::default();
     let mut default_keys: HashMap<&str, Arc<str>, RandomState> = HashMap::default();
+    // Whether a `[DEFAULT]` value has a `%`, found once: it is read in every section.
+    let default_interpolated: HashMap<&str, bool, RandomState> = defaults
+        .iter()
+        .map(|(k, e)| (*k, e.value.text.contains('%')))
+        .collect();
+    // Interpolation reads values that name others again and again: one budget for the file.
+    let mut interpolation_budget = ini::InterpolationBudget::default();
     let mut reported: HashSet<(Span, &'static str), RandomState> = HashSet::default();
     let default_name: Arc<str> = Arc::from(DEFAULT_SECTION);
     // What the values built so far stand for (a shared `[DEFAULT]` value counts once).
@@ -126,6 +133,11 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
             };
             let raw = entry.value.text.as_str();
             let from_default = Arc::ptr_eq(written_in, &default_name);
+            let interpolated = if from_default {
+                default_interpolated[key]
+            } else {
+                raw.contains('%')
+            };
             if built > MAX_CONFIG_VALUE_BYTES {
                 // Past the budget nothing more is built: a `[DEFAULT]` key with `%` would
                 // otherwise still be expanded in every section.
@@ -135,7 +147,12 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
                 push_once(diagnostics, &mut reported, inherited(d, from_default));
                 continue;
             }
-            let text = match ini::interpolate(raw, &lookup) {
+            let expanded = if interpolated {
+                ini::interpolate(raw, &lookup, &mut interpolation_budget)
+            } else {
+                Ok(Cow::Borrowed(raw))
+            };
+            let text = match expanded {
                 Ok(text) => {
                     if let Cow::Owned(expanded) = &text {
                         built = built.saturating_add(expanded.len());
@@ -150,8 +167,7 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
                     continue;
                 }
             };
-            let interpolated = raw.contains('%');
-            let parsed = if from_default && !raw.contains('%') {
+            let parsed = if from_default && !interpolated {
                 default_cache
                     .entry(key)
                     .or_insert_with(|| within_budget(unrepr::parse(raw), &mut built))

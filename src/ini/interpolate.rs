@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use crate::limits::MAX_INTERPOLATED_BYTES;
+use crate::limits::{MAX_INTERPOLATED_BYTES, MAX_INTERPOLATION_READ_BYTES};
 
 /// configparser's `MAX_INTERPOLATION_DEPTH`.
 pub const MAX_INTERPOLATION_DEPTH: usize = 10;
@@ -39,6 +39,13 @@ pub enum InterpolationError {
         "interpolation would expand this value past {MAX_INTERPOLATED_BYTES} bytes (keys that refer to each other several times grow exponentially)"
     )]
     TooLong,
+    /// Interpolating the file has read [`MAX_INTERPOLATION_READ_BYTES`] of value text: each
+    /// value is bounded, but many values can each name the same long one.
+    #[error(
+        "interpolating this file would read more than {} MiB of value text (many values that name long values); this value is not interpolated",
+        MAX_INTERPOLATION_READ_BYTES >> 20
+    )]
+    OverBudget,
 }
 
 impl InterpolationError {
@@ -49,6 +56,41 @@ impl InterpolationError {
             InterpolationError::Missing { .. } => "interpolation-missing",
             InterpolationError::Depth => "interpolation-depth",
             InterpolationError::TooLong => "interpolation-too-long",
+            InterpolationError::OverBudget => "interpolation-over-budget",
+        }
+    }
+}
+
+/// What is left of the interpolation budget of one file: every byte of value text that
+/// interpolation reads (the value, and each value it names, each time it is named) is taken
+/// from [`MAX_INTERPOLATION_READ_BYTES`] before it is read. Once it is spent, every later
+/// value with a `%` is [`InterpolationError::OverBudget`].
+#[derive(Debug, Clone)]
+pub struct InterpolationBudget {
+    left: usize,
+}
+
+impl Default for InterpolationBudget {
+    fn default() -> Self {
+        Self {
+            left: MAX_INTERPOLATION_READ_BYTES,
+        }
+    }
+}
+
+impl InterpolationBudget {
+    /// Takes `text` from the budget before it is read.
+    fn spend(&mut self, text: &str) -> Result<(), InterpolationError> {
+        match self.left.checked_sub(text.len()) {
+            Some(left) => {
+                self.left = left;
+                Ok(())
+            }
+            None => {
+                // Spent: nothing more is read, not even a short value.
+                self.left = 0;
+                Err(InterpolationError::OverBudget)
+            }
         }
     }
 }
@@ -60,19 +102,23 @@ impl InterpolationError {
 /// it follows are worked out once per key and depth (so a key named many times is measured
 /// once), and a value past [`MAX_INTERPOLATED_BYTES`] of either is an error before any of
 /// it is written. configparser's own errors come first, in its order, as it would raise them.
+/// What measuring and building read is taken from `budget`, which one file shares.
 pub fn interpolate<'a>(
     raw: &'a str,
     lookup: &dyn Fn(&str) -> Option<&'a str>,
+    budget: &mut InterpolationBudget,
 ) -> Result<Cow<'a, str>, InterpolationError> {
     if !raw.contains('%') {
         return Ok(Cow::Borrowed(raw));
     }
-    let size = measure(raw, lookup, 1, &mut HashMap::new())?;
+    budget.spend(raw)?;
+    let size = measure(raw, lookup, 1, &mut HashMap::new(), budget)?;
     if size.bytes > MAX_INTERPOLATED_BYTES || size.references > MAX_INTERPOLATED_BYTES {
         return Err(InterpolationError::TooLong);
     }
     let mut out = String::with_capacity(size.bytes);
-    expand(raw, lookup, &mut out, 1)?;
+    budget.spend(raw)?;
+    expand(raw, lookup, &mut out, 1, budget)?;
     Ok(Cow::Owned(out))
 }
 
@@ -93,11 +139,14 @@ impl Size {
 /// [`expand`] without building anything: the same walk, in the same order (so the same
 /// first error), remembering the size of each key expanded at each depth. A key's expansion
 /// depends only on its name and its depth (the lookup is fixed), so each is measured once.
+/// The caller has taken `rest` from the budget; each value it names is taken when first
+/// read.
 fn measure<'a>(
     mut rest: &'a str,
     lookup: &dyn Fn(&str) -> Option<&'a str>,
     depth: usize,
     seen: &mut HashMap<(&'a str, usize), Size>,
+    budget: &mut InterpolationBudget,
 ) -> Result<Size, InterpolationError> {
     if depth > MAX_INTERPOLATION_DEPTH {
         return Err(InterpolationError::Depth);
@@ -115,14 +164,18 @@ fn measure<'a>(
             name: name.to_owned(),
         })?;
         size.references = size.references.saturating_add(1);
-        if !value.contains('%') {
-            size.bytes = size.bytes.saturating_add(value.len());
-            continue;
-        }
         let inner = match seen.get(&(name, depth + 1)) {
             Some(&inner) => inner,
             None => {
-                let inner = measure(value, lookup, depth + 1, seen)?;
+                budget.spend(value)?;
+                let inner = if value.contains('%') {
+                    measure(value, lookup, depth + 1, seen, budget)?
+                } else {
+                    Size {
+                        bytes: value.len(),
+                        references: 0,
+                    }
+                };
                 seen.insert((name, depth + 1), inner);
                 inner
             }
@@ -153,11 +206,14 @@ fn reference(at: &str) -> Result<(Option<&str>, &str), InterpolationError> {
     })
 }
 
+/// Builds the expansion [`measure`] found within bounds. The caller has taken `rest` from
+/// the budget; each value it names is taken each time it is read.
 fn expand<'a>(
     mut rest: &'a str,
     lookup: &dyn Fn(&str) -> Option<&'a str>,
     out: &mut String,
     depth: usize,
+    budget: &mut InterpolationBudget,
 ) -> Result<(), InterpolationError> {
     if depth > MAX_INTERPOLATION_DEPTH {
         return Err(InterpolationError::Depth);
@@ -173,8 +229,9 @@ fn expand<'a>(
         let value = lookup(name).ok_or_else(|| InterpolationError::Missing {
             name: name.to_owned(),
         })?;
+        budget.spend(value)?;
         if value.contains('%') {
-            expand(value, lookup, out, depth + 1)?;
+            expand(value, lookup, out, depth + 1, budget)?;
         } else {
             out.push_str(value);
         }

@@ -14,7 +14,9 @@ mod tests;
 use std::sync::Arc;
 
 pub use document::{Document, Entry, Line, LineKind, Section, ValueText};
-pub use interpolate::{InterpolationError, MAX_INTERPOLATION_DEPTH, interpolate};
+pub use interpolate::{
+    InterpolationBudget, InterpolationError, MAX_INTERPOLATION_DEPTH, interpolate,
+};
 
 use crate::diagnostic::Diagnostic;
 use crate::source::SourceFile;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value as Json, json};
 
-use super::{DEFAULT_SECTION, interpolate, parse};
+use super::{DEFAULT_SECTION, InterpolationBudget, interpolate, parse};
 use crate::source::SourceFile;
 
 const CASES: &str = r#"["[a]\nk = v\n",
@@ -84,12 +84,13 @@ fn read(text: &str) -> Json {
                 .map(|e| e.value.text.as_str())
         };
         let mut keys = Map::new();
+        let mut budget = InterpolationBudget::default();
         let inherited = defaults
             .iter()
             .copied()
             .filter(|d| !own.iter().any(|e| e.key == d.key));
         for entry in own.iter().chain(inherited) {
-            let value = match interpolate(&entry.value.text, &lookup) {
+            let value = match interpolate(&entry.value.text, &lookup, &mut budget) {
                 Ok(text) => json!(text),
                 Err(err) => json!(format!("!{}", python_name(err.code()))),
             };

@@ -454,3 +454,153 @@ fn a_default_session_value_is_not_copied_into_every_section_without_bound() {
     let err = SessionConfigs::from_sources(&[SourceFile::new("t.conf", text)]).unwrap_err();
     assert_eq!(err.diagnostic().code, "session-settings-too-large");
 }
+
+/// `[DEFAULT]` holds `big`: 200 000 references to an empty key (1 MB of text that expands
+/// to nothing), and `n` lines follow that each name `big`. Each value alone is within the
+/// per-value budget, but every one of them made interpolation read `big` again: 4 000
+/// lines took a minute, a 64 MiB file hours.
+fn interpolation_bomb(n: usize) -> String {
+    let mut text = format!("[DEFAULT]\ne =\nbig = {}\n[/]\n", "%(e)s".repeat(200_000));
+    for i in 0..n {
+        text.push_str(&format!("a{i} = %(big)s\n"));
+    }
+    text.push_str("plain = 1\n");
+    text
+}
+
+/// The codes of `read_source`'s diagnostics, with their line, section and key.
+fn located(text: &str) -> Vec<(&'static str, usize, String, String)> {
+    actix_cherrypy::config::read_source(&SourceFile::new("t.conf", text))
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let location = d.location.as_ref().expect("located");
+            (
+                d.code,
+                d.line_column().map_or(0, |(line, _)| line),
+                location.section.as_deref().unwrap_or("").to_owned(),
+                location.key.as_deref().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The bomb is a located error once the file's interpolation budget is spent: the first
+/// values read, the rest refused, each named by file, line, section and key. A value
+/// without `%` still reads.
+#[test]
+fn interpolation_is_bounded_across_the_whole_file() {
+    let n = 1000;
+    let text = interpolation_bomb(n);
+    let report = actix_cherrypy::config::read_source(&SourceFile::new("t.conf", text.as_str()));
+    let first = report.first_error().expect("refused").clone();
+    assert_eq!(first.code, "interpolation-over-budget");
+    let location = first.location.as_ref().unwrap();
+    assert_eq!(location.section.as_deref(), Some("/"));
+    let line = first.line_column().unwrap().0;
+    // Each value reads `big` (1 MB) twice: measured, then expanded.
+    let read_per_value = 2 * 1_000_000;
+    let expected = 5 + limits::MAX_INTERPOLATION_READ_BYTES / read_per_value;
+    assert!(
+        line.abs_diff(expected) <= 2,
+        "line {line}, expected {expected}"
+    );
+    assert_eq!(
+        location.key.as_deref(),
+        Some(format!("a{}", line - 5).as_str())
+    );
+    assert!(
+        first.message.contains(&format!(
+            "{} MiB",
+            limits::MAX_INTERPOLATION_READ_BYTES >> 20
+        )),
+        "{}",
+        first.message
+    );
+    let file = report.file.as_ref().expect("the INI structure is fine");
+    let root = &file.sections()["/"];
+    assert!(root.get("a0").is_some());
+    assert!(root.get("plain").is_some(), "no `%`: read as it is");
+    assert!(root.get(&format!("a{}", n - 1)).is_none());
+    // Every refused value is counted: the first few shown, then one closing line.
+    let refused = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "interpolation-over-budget")
+        .count();
+    assert_eq!(refused, limits::MAX_DIAGNOSTICS_PER_CODE + 1);
+
+    // `Config::load` stops on it, and `check` says the same words.
+    let path = config_file("interpolation-bomb.conf", &text);
+    let err = actix_cherrypy::config::Config::load(&[&path]).expect_err("refused");
+    assert!(
+        err.to_string().contains("interpolation-over-budget"),
+        "{err}"
+    );
+    let (code, stderr) = cli(&["check", path.to_str().unwrap()]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains(&first.message), "{stderr}");
+    assert!(stderr.contains("[interpolation-over-budget]"), "{stderr}");
+}
+
+/// The same bomb through `[DEFAULT]`: one key names `big`, and each of many small sections
+/// inherits it (and `big`), so both are read again in each. Each is reported once, at its
+/// line in `[DEFAULT]`, in the section where the budget ran out.
+#[test]
+fn interpolation_inherited_by_many_sections_is_bounded() {
+    let mut text = interpolation_bomb(0).replace("[/]\nplain = 1\n", "x = %(big)s\n");
+    for i in 0..1000 {
+        text.push_str(&format!("[s{i}]\n"));
+    }
+    let refused: Vec<_> = located(&text)
+        .into_iter()
+        .filter(|(code, ..)| *code == "interpolation-over-budget")
+        .collect();
+    // Each section reads `big` and `x`, each of which reads `big` (1 MB) twice.
+    let sections_read = limits::MAX_INTERPOLATION_READ_BYTES / (4 * 1_000_000);
+    assert!(!refused.is_empty() && refused.len() <= 2, "{refused:?}");
+    for (_, line, section, key) in &refused {
+        assert!(
+            [(3, "big"), (4, "x")].contains(&(*line, key.as_str())),
+            "{refused:?}"
+        );
+        let index: usize = section.strip_prefix('s').unwrap().parse().unwrap();
+        assert!(index.abs_diff(sections_read) <= 1, "{refused:?}");
+    }
+}
+
+/// Many legitimate references stay far from the budget and read as configparser reads
+/// them: 20 000 sections whose values name `[DEFAULT]` keys, which name each other.
+#[test]
+fn many_legitimate_references_read_as_configparser_reads_them() {
+    let mut text = String::from(
+        "[DEFAULT]\nroot = '/srv/site'\nsessions = %(root)s + '/sessions'\n\
+         path = %(sessions)s + '/' + %(name)s\n",
+    );
+    let n = 20_000;
+    for i in 0..n {
+        text.push_str(&format!(
+            "[/app{i}]\nname = 's{i}'\ntools.sessions.storage_path = %(path)s\n\
+             tools.sessions.name = %(name)s + '-' + %(name)s\n"
+        ));
+    }
+    let report = actix_cherrypy::config::read_source(&SourceFile::new("t.conf", text.as_str()));
+    let codes: Vec<_> = report.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, [""; 0], "a valid config");
+    let file = report.file.unwrap();
+    assert_eq!(file.sections().len(), n);
+    for (i, (name, settings)) in file.sections().iter().enumerate() {
+        assert_eq!(name, &format!("/app{i}"));
+        let text = |key: &str| match &*settings.get(key).expect(key).value {
+            actix_cherrypy::unrepr::Value::Str(s) => s.clone(),
+            other => panic!("{key}: {other:?}"),
+        };
+        assert_eq!(
+            text("tools.sessions.storage_path"),
+            format!("/srv/site/sessions/s{i}")
+        );
+        assert_eq!(text("tools.sessions.name"), format!("s{i}-s{i}"));
+        assert_eq!(text("path"), format!("/srv/site/sessions/s{i}"));
+        assert_eq!(text("sessions"), "/srv/site/sessions");
+    }
+}
