@@ -66,6 +66,17 @@ pub const MAX_SESSION_DEPTH: usize = 1000;
 /// session is opened.
 pub const MAX_REQUEST_PATH_BYTES: usize = 16 << 10;
 
+/// The most settings one config file's sections may hold, counting in each section the
+/// `[DEFAULT]` keys it inherits (configparser, and so CherryPy, copies every one of them
+/// into every section).
+///
+/// A few thousand `[DEFAULT]` keys and a few thousand empty sections are a small file but
+/// millions of settings, each a key, a value and where it was written. Counted section by
+/// section before the section's settings are made; past it, a located error
+/// (`config-too-many-settings`) at the header of the section where it ran out, and that
+/// section and the ones after it are not read. A real config holds a few hundred.
+pub const MAX_CONFIG_SETTINGS: usize = 1 << 18;
+
 /// The largest config file, in bytes, that is read. A larger file is a located error
 /// (`config-too-large`) before its text is decoded.
 pub const MAX_CONFIG_BYTES: usize = 64 << 20;

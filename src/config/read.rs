@@ -15,7 +15,7 @@ use super::origin::{FilePlace, Origin};
 use super::{ConfigValue, Settings};
 use crate::diagnostic::{Diagnostic, cap_repeated};
 use crate::ini::{self, DEFAULT_SECTION, Document, Entry};
-use crate::limits::MAX_CONFIG_VALUE_BYTES;
+use crate::limits::{MAX_CONFIG_SETTINGS, MAX_CONFIG_VALUE_BYTES};
 use crate::source::{SourceFile, Span};
 use crate::unrepr;
 
@@ -88,12 +88,16 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
     let source = document.source();
     type Keys<'d> = IndexMap<&'d str, &'d Entry, RandomState>;
     let mut defaults = Keys::default();
-    let mut named: IndexMap<&str, Keys<'_>, RandomState> = IndexMap::default();
+    // Each section's keys, and where its (first) header names it.
+    let mut named: IndexMap<&str, (Keys<'_>, Span), RandomState> = IndexMap::default();
     for section in document.sections() {
         let target = if section.name == DEFAULT_SECTION {
             &mut defaults
         } else {
-            named.entry(section.name.as_str()).or_default()
+            &mut named
+                .entry(section.name.as_str())
+                .or_insert_with(|| (Keys::default(), section.name_span))
+                .0
         };
         for entry in &section.entries {
             target.insert(entry.key.as_str(), entry);
@@ -116,7 +120,21 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
     // What the values built so far stand for (a shared `[DEFAULT]` value counts once).
     let mut built = 0usize;
     let mut sections = IndexMap::with_capacity(named.len());
-    for (name, own) in &named {
+    // Settings held in all, `[DEFAULT]`'s counted once in every section that inherits them.
+    let mut held = 0usize;
+    for (name, (own, header)) in &named {
+        let inherits = defaults.keys().filter(|k| !own.contains_key(*k)).count();
+        held = held.saturating_add(own.len() + inherits);
+        if held > MAX_CONFIG_SETTINGS {
+            // configparser copies every `[DEFAULT]` key into every section: a few
+            // thousand of each make millions of settings from a small file.
+            diagnostics.push(
+                Diagnostic::error("config-too-many-settings", too_many_settings_message())
+                    .at(source, *header)
+                    .in_entry(*name, None),
+            );
+            break;
+        }
         let mut settings = Settings::default();
         let section_name: Arc<str> = Arc::from(*name);
         let keys = own.iter().map(|(k, e)| (*k, *e, &section_name)).chain(
@@ -247,6 +265,13 @@ fn within_budget(
         });
     }
     Ok(Shared::from(parsed))
+}
+
+fn too_many_settings_message() -> String {
+    format!(
+        "the sections of this file hold more than {MAX_CONFIG_SETTINGS} settings, counting the \
+         [DEFAULT] keys each one inherits; this section and the ones after it are not read"
+    )
 }
 
 fn too_large_message() -> String {

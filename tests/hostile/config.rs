@@ -455,6 +455,41 @@ fn a_default_session_value_is_not_copied_into_every_section_without_bound() {
     assert_eq!(err.diagnostic().code, "session-settings-too-large");
 }
 
+/// configparser copies every `[DEFAULT]` key into every section: 1 000 keys and 10 000
+/// empty sections are an 88 KB file but ten million settings (5 GB and a minute and a half
+/// before they were counted). The settings are counted section by section, before they
+/// are made, and the section where they run out is a located error.
+#[test]
+fn defaults_inherited_by_many_sections_are_bounded() {
+    let keys = 1000;
+    let mut text = String::from("[DEFAULT]\n");
+    for i in 0..keys {
+        text.push_str(&format!("k{i} = {i}\n"));
+    }
+    for i in 0..10_000 {
+        text.push_str(&format!("[s{i}]\n"));
+    }
+    let refused = located(&text);
+    // The first section over the budget: the settings of the sections before it fit.
+    let over = limits::MAX_CONFIG_SETTINGS / keys;
+    let header_line = 1 + keys + 1 + over;
+    assert_eq!(
+        refused,
+        [(
+            "config-too-many-settings",
+            header_line,
+            format!("s{over}"),
+            String::new()
+        )]
+    );
+    let path = config_file("many-defaults.conf", &text);
+    let err = actix_cherrypy::config::Config::load(&[&path]).expect_err("refused");
+    assert!(
+        err.to_string().contains("config-too-many-settings"),
+        "{err}"
+    );
+}
+
 /// `[DEFAULT]` holds `big`: 200 000 references to an empty key (1 MB of text that expands
 /// to nothing), and `n` lines follow that each name `big`. Each value alone is within the
 /// per-value budget, but every one of them made interpolation read `big` again: 4 000
