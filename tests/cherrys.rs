@@ -75,6 +75,16 @@ impl Fleet {
     }
 }
 
+/// The URL of `redis`'s database 2 (the one the sites here use) and a connection to it.
+fn db2(redis: &Server) -> (String, redis::Connection) {
+    let url = format!("redis://{}/2", redis.address());
+    let conn = redis::Client::open(url.as_str())
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    (url, conn)
+}
+
 fn python() -> PathBuf {
     root().join("compat/.venv/bin/python")
 }
@@ -315,12 +325,8 @@ lock.release()
     assert_eq!(line, "held\n");
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let url = format!("redis://{}/2", redis.address());
+    let (url, mut conn) = db2(&redis);
     let store = RedisStore::new(&url, "session:").unwrap();
-    let mut conn = redis::Client::open(url.as_str())
-        .unwrap()
-        .get_connection()
-        .unwrap();
     runtime.block_on(async {
         let lock = store.lock(&id, None).await.unwrap();
         // We got it only once Python had let go.
@@ -361,11 +367,7 @@ fn a_never_expiring_lock_left_behind_fails_the_wait_with_a_logged_cause() {
     let dir = temp_dir("cherrys-stale");
     let redis = Server::redis(&dir);
     let id = SessionId::generate();
-    let url = format!("redis://{}/2", redis.address());
-    let mut conn = redis::Client::open(url.as_str())
-        .unwrap()
-        .get_connection()
-        .unwrap();
+    let (url, mut conn) = db2(&redis);
     // What a CherryPy process killed while holding the lock leaves: a token, no expiry.
     let _: () = conn
         .set(format!("lock_{id}"), "4f2ab9e0c7d611ee8c3f0242ac120002")
@@ -410,11 +412,7 @@ fn an_expiring_redis_py_lock_is_waited_for() {
     let dir = temp_dir("cherrys-expiring");
     let redis = Server::redis(&dir);
     let id = SessionId::generate();
-    let url = format!("redis://{}/2", redis.address());
-    let mut conn = redis::Client::open(url.as_str())
-        .unwrap()
-        .get_connection()
-        .unwrap();
+    let (url, mut conn) = db2(&redis);
     let _: () = redis::cmd("SET")
         .arg(format!("lock_{id}"))
         .arg("tok")
@@ -560,12 +558,8 @@ fn a_holder_whose_lease_ran_out_does_not_write_over_the_next_one() {
     let dir = temp_dir("cherrys-lease-ran-out");
     let redis = Server::redis(&dir);
     let id = SessionId::generate();
-    let url = format!("redis://{}/2", redis.address());
+    let (url, mut conn) = db2(&redis);
     let store = RedisStore::new(&url, "session:").unwrap();
-    let mut conn = redis::Client::open(url.as_str())
-        .unwrap()
-        .get_connection()
-        .unwrap();
     let (lock_key, data_key) = (format!("lock_{id}"), format!("session:{id}"));
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {

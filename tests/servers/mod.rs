@@ -23,14 +23,7 @@ pub(crate) struct Server {
 impl Server {
     /// `memcached` on 127.0.0.1 (TCP only).
     pub(crate) fn memcached() -> Self {
-        let port = free_port();
-        let user = if running_as_root() { "-u root" } else { "" };
-        let args = format!("-l 127.0.0.1 -p {port} -U 0 -m 64 {user}");
-        Self::start(
-            "memcached",
-            args.split_whitespace().map(str::to_owned).collect(),
-            port,
-        )
+        Self::memcached_with("")
     }
 
     /// [`Server::memcached`] with more command-line arguments (`"-I 64m -m 256"`).
