@@ -37,6 +37,7 @@ macro_rules! step {
 mod builder;
 mod error;
 mod open;
+mod request_path;
 mod save;
 mod service;
 

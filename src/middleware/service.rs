@@ -13,6 +13,7 @@ use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse};
 
 use tracing::Instrument;
 
+use super::request_path::dispatch_path;
 use super::save::carry_out_whole;
 use super::{SessionError, Shared};
 use crate::cookie::{MaxAge, SetCookie, cookie_value, http_date};
@@ -62,7 +63,7 @@ where
                 let res = HttpResponse::UriTooLong().finish();
                 return Ok(req.into_response(res).map_into_right_body());
             }
-            let config = Arc::clone(shared.configs.for_path(req.path()));
+            let config = Arc::clone(shared.configs.for_path(&dispatch_path(req.path())));
             if !config.on.value {
                 return service
                     .call(req)
