@@ -179,7 +179,12 @@ pub(super) fn raw_2_0(
                 }
             }
         }
-        Target::Opt(opt) if matches!(opt.spec().read, Read::Text | Read::Path) => {
+        Target::Opt(opt)
+            if matches!(
+                opt.spec().read,
+                Read::Text | Read::Path | Read::CookieName | Read::CookieAttribute
+            ) =>
+        {
             if quoted {
                 sink.push(at_value(
                     place,
@@ -192,6 +197,12 @@ pub(super) fn raw_2_0(
             }
             let typed = match opt.spec().read {
                 Read::Text => Typed::Text(raw.to_owned()),
+                Read::CookieName => {
+                    match super::values::cookie_text(raw.to_owned(), true, place, sink) {
+                        Some(name) => Typed::Text(name),
+                        None => return Vec::new(),
+                    }
+                }
                 _ => Typed::OptText((!raw.is_empty()).then(|| raw.to_owned())),
             };
             vec![(opt, typed, alias)]

@@ -91,6 +91,9 @@ pub mod codes {
     pub const LEGACY_RAW_QUOTES: &str = "legacy-raw-quotes";
     /// Error: a 2.0 number that does not parse.
     pub const LEGACY_NUMBER: &str = "legacy-number";
+    /// Error: a cookie name Python's `http.cookies` refuses, or a cookie attribute with a
+    /// control character (it would split the `Set-Cookie` header).
+    pub const COOKIE_TEXT: &str = "cookie-text";
     /// Warning: 2.2 `cookie_secure` set to a true value other than `True`.
     pub const LEGACY_COOKIE_SECURE: &str = "legacy-cookie-secure";
     /// Warning: a `sessionFilter.*`/`session_filter.*`/`[session]` key no release read.

@@ -22,6 +22,11 @@ pub(crate) enum Read {
     Text,
     /// A string or `None`.
     OptText,
+    /// A cookie's name: a string of the characters Python's `http.cookies` takes in one.
+    CookieName,
+    /// A cookie attribute (`Domain`, `Path`): a string or `None`, without control
+    /// characters.
+    CookieAttribute,
     /// A string or `None`, or a path computed from `os.path.join(os.getcwd(), ...)`.
     Path,
     /// A number of minutes; a negative one is warned about (sessions expire at once).

@@ -194,7 +194,7 @@ settings! {
     }
     Name {
         key: "tools.sessions.name", v2_2: "cookie_name", v2_1: "cookieName", v2_0: "cookieName",
-        read: Read::Text, range: None,
+        read: Read::CookieName, range: None,
         doc: "the cookie's name.",
         field: name: String = |era| match era {
             Era::V2_0 => "CherryPySession",
@@ -206,7 +206,7 @@ settings! {
     }
     Domain {
         key: "tools.sessions.domain", v2_2: "cookie_domain", v2_1: -, v2_0: -,
-        read: Read::OptText, range: None,
+        read: Read::CookieAttribute, range: None,
         doc: "the cookie's `Domain`.",
         field: domain: Option<String> = |_| None, Era,
         explain: "domain" Always,
@@ -214,7 +214,7 @@ settings! {
     }
     Path {
         key: "tools.sessions.path", v2_2: "cookie_path", v2_1: -, v2_0: -,
-        read: Read::OptText, range: None,
+        read: Read::CookieAttribute, range: None,
         doc: "the cookie's `Path` (none: the `path_header` request header, else `/`).",
         field: path: Option<String> = |_| None, Era,
         explain: "path" Always,

@@ -70,6 +70,11 @@ pub(super) fn interpret(
         Read::Locking if legacy => Typed::Locking(locking_2x(value, place, sink)),
         Read::Locking => Typed::Locking(locking(value, place, sink)),
         Read::Text => Typed::Text(text(value, place, sink)?),
+        Read::CookieName => Typed::Text(cookie_text(text(value, place, sink)?, true, place, sink)?),
+        Read::CookieAttribute => Typed::OptText(match optional_text(value, place, sink)? {
+            Some(s) => Some(cookie_text(s, false, place, sink)?),
+            None => None,
+        }),
         Read::OptText | Read::Path => Typed::OptText(optional_text(value, place, sink)?),
         Read::Servers => Typed::Servers(servers(value, place, sink)?),
         Read::SameSite => Typed::SameSite(samesite(value, place, sink)?),
@@ -109,6 +114,41 @@ pub(super) fn in_range(opt: Opt, typed: &Typed, place: &FilePlace, sink: &mut Si
 /// A whole number as Python prints it (`-1000000000`).
 fn number(n: f64) -> String {
     format!("{}", n as i64)
+}
+
+/// `s` if it can be a cookie's name (`name`) or attribute, else a located error. A name
+/// holds only what Python's `http.cookies` takes in one (CherryPy fails every request with
+/// another, a `CookieError`). An attribute holds no control character: CherryPy writes it
+/// into the `Set-Cookie` header as it is, so a line break in a `Domain` splits the header
+/// and writes one of the config's own; the header could not be sent at all.
+pub(super) fn cookie_text(
+    s: String,
+    name: bool,
+    place: &FilePlace,
+    sink: &mut Sink,
+) -> Option<String> {
+    const NAME_PUNCTUATION: &str = "!#$%&'*+-.^_`|~:";
+    let bad = if name {
+        s.chars()
+            .find(|c| !c.is_ascii_alphanumeric() && !NAME_PUNCTUATION.contains(*c))
+    } else {
+        s.chars().find(|c| c.is_control())
+    };
+    let message = match bad {
+        None if !(name && s.is_empty()) => return Some(s),
+        None => "a cookie name cannot be empty: Python's http.cookies refuses it, and CherryPy fails every request (CookieError)".to_owned(),
+        Some(c) if name => format!(
+            "a cookie name cannot hold {c:?}: Python's http.cookies takes only letters, digits and {NAME_PUNCTUATION} in one, and CherryPy fails every request (CookieError)"
+        ),
+        Some(c) => format!(
+            "a cookie attribute cannot hold the control character {c:?}: CherryPy writes it into the Set-Cookie header as it is, where a line break splits the header"
+        ),
+    };
+    sink.push(at_value(
+        place,
+        Diagnostic::error(codes::COOKIE_TEXT, message),
+    ));
+    None
 }
 
 /// 2.2 set the Secure flag only for the value `True` itself (it compared with `is True`).

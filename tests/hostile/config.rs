@@ -79,6 +79,36 @@ fn session_codes(text: &str) -> Vec<(&'static str, usize)> {
         .collect()
 }
 
+/// A cookie attribute with a line break would split the `Set-Cookie` header and write a
+/// header of the config's own (CherryPy writes it so); one with any control character
+/// cannot be sent. A cookie name Python's `http.cookies` refuses makes CherryPy fail every
+/// request. Each is a located error when the config is read, so the middleware refuses to
+/// start; before, `check` passed them and every response went without its cookie.
+#[test]
+fn cookie_settings_that_cannot_be_sent_are_refused_when_the_config_is_read() {
+    for (line, refused) in [
+        ("tools.sessions.domain = 'example.com\\r\\nX-Evil: 1'", true),
+        ("tools.sessions.path = '/a\\x00'", true),
+        ("tools.sessions.name = 'a b'", true),
+        ("tools.sessions.name = 'sid;x'", true),
+        ("tools.sessions.name = ''", true),
+        ("tools.sessions.domain = '.example.com'", false),
+        ("tools.sessions.name = \"my_app-sid.v2:x\"", false),
+    ] {
+        let text = format!("[/]\ntools.sessions.on = True\n{line}\n");
+        let codes = session_codes(&text);
+        assert_eq!(
+            codes.contains(&("cookie-text", 3)),
+            refused,
+            "{line}: {codes:?}"
+        );
+        if refused {
+            let err = SessionConfigs::from_sources(&[SourceFile::new("t.conf", text)]).unwrap_err();
+            assert_eq!(err.diagnostic().code, "cookie-text", "{line}");
+        }
+    }
+}
+
 /// Every numeric session setting has a range, checked when the config is read: `check`
 /// reports a located `value-out-of-range` error and the middleware refuses to start. These
 /// values used to pass `check` and then panic on every request.
