@@ -2,6 +2,7 @@
 //! changed in 3.x (MIGRATION.md §1).
 
 use super::names::RawType;
+use crate::unrepr::Value;
 
 /// A Python string literal CherryPy 18 reads back as `s`, with `%` doubled because
 /// CherryPy's configparser interpolates every value.
@@ -59,7 +60,7 @@ pub(crate) fn raw_2_0(raw: &str, ty: RawType) -> String {
 }
 
 /// The text inside a simple quoted literal (`"File"`, `'Ram'`) and its quote character.
-pub(crate) fn unquote(value: &str) -> Option<(char, &str)> {
+fn unquote(value: &str) -> Option<(char, &str)> {
     let q = value.chars().next()?;
     if !matches!(q, '"' | '\'') || value.len() < 2 || !value.ends_with(q) {
         return None;
@@ -73,36 +74,57 @@ pub(crate) fn quoted(q: char, inner: &str) -> String {
     format!("{q}{inner}{q}")
 }
 
+/// What a 2.1/2.2 value meant: its text read as Python, as those releases read it, so a
+/// trailing `# comment`, brackets (`('implicit')`) or a value wrapped over lines read as the
+/// value they hold. `None` for what is not a literal.
+fn python_value(value: &str) -> Option<Value> {
+    crate::unrepr::parse(value).ok().map(|parsed| parsed.value)
+}
+
+/// [`python_value`], when it is a string.
+pub(crate) fn python_str(value: &str) -> Option<String> {
+    match python_value(value)? {
+        Value::Str(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// The quote a rewritten string keeps: the value's own when it is a simple literal.
+pub(crate) fn quote_of(value: &str) -> char {
+    unquote(value).map_or('"', |(q, _)| q)
+}
+
 /// 2.1/2.2 storage types are case-insensitive in their first letter only; 3.x wants
 /// lower case (`"File"` → `"file"`).
 pub(crate) fn storage_type(value: &str) -> Option<String> {
-    let (q, inner) = unquote(value)?;
+    let inner = python_str(value)?;
     let lower = inner.to_ascii_lowercase();
-    (lower != inner).then(|| quoted(q, &lower))
+    let q = quote_of(value);
+    (lower != inner && !lower.contains([q, '\\'])).then(|| quoted(q, &lower))
 }
 
 /// 2.x `'implicit'` locked before the body was read: 3.x `'early'`. Any other 2.x value
 /// meant no automatic lock: `'explicit'`.
 pub(crate) fn locking_2x(value: &str) -> String {
-    match unquote(value) {
-        Some((q, "implicit")) => quoted(q, "early"),
-        Some((q, _)) => quoted(q, "explicit"),
-        None => "\"explicit\"".to_owned(),
-    }
+    let mode = match python_str(value).as_deref() {
+        Some("implicit") => "early",
+        _ => "explicit",
+    };
+    quoted(quote_of(value), mode)
 }
 
-/// 2.2 set Secure only for the value `True` itself.
+/// 2.2 set Secure only for the value `True` itself (`is True`): `None` when the value is
+/// `True` or `False` already (kept as written), else `False`.
 pub(crate) fn secure_2_2(value: &str) -> Option<String> {
-    (value != "True" && value != "False").then(|| "False".to_owned())
+    (!matches!(python_value(value), Some(Value::Bool(_)))).then(|| "False".to_owned())
 }
 
-/// Whether a 2.x Python value is true, for `staticFilter.on` (a literal, as 2.x files write
-/// it).
+/// Whether a 2.x Python value is true, for `staticFilter.on`. What is not a literal counts
+/// as true, as any object did.
 pub(crate) fn truthy(value: &str) -> bool {
-    !matches!(
-        value.trim(),
-        "False" | "0" | "None" | "''" | "\"\"" | "0.0" | "[]" | "()" | "{}"
-    )
+    python_value(value)
+        .and_then(|v| v.is_truthy())
+        .unwrap_or(true)
 }
 
 #[cfg(test)]
@@ -132,6 +154,18 @@ mod tests {
         assert_eq!(locking_2x("\"Implicit\""), "\"explicit\"");
         assert_eq!(secure_2_2("1").as_deref(), Some("False"));
         assert_eq!(secure_2_2("True"), None);
+        // As 2.1/2.2 read them: Python, comments and brackets included.
+        assert_eq!(locking_2x("'implicit'  # before the body"), "\"early\"");
+        assert_eq!(locking_2x("('implicit')"), "\"early\"");
+        assert_eq!(secure_2_2("True  # https only"), None);
+        assert_eq!(secure_2_2("(True)"), None);
+        assert_eq!(
+            storage_type("'File'  # on disk").as_deref(),
+            Some("\"file\"")
+        );
+        assert!(!truthy("False  # disabled while we debug"));
+        assert!(!truthy("0"));
+        assert!(truthy("1"));
         assert_eq!(raw_2_0("1", RawType::Bool), "True");
         assert_eq!(raw_2_0("8080", RawType::Int), "8080");
     }

@@ -191,7 +191,7 @@ fn session_2x(item: &mut Item, target: Target, key: &str, value: &str) {
 }
 
 fn is_relative(value: &str, section: &Section) -> bool {
-    let Some((_, inner)) = literal::unquote(value) else {
+    let Some(inner) = literal::python_str(value) else {
         return false;
     };
     let has_root = section
@@ -207,10 +207,9 @@ fn apply_rule(item: &mut Item, modern: &str, rule: Rule, value: &str, key: &str)
     match rule {
         Rule::Plain => item.write(modern, None),
         Rule::Host => {
-            let all = match literal::unquote(value) {
-                Some((q, "")) => Some(literal::quoted(q, "0.0.0.0")),
-                _ => None,
-            };
+            let all = literal::python_str(value)
+                .is_some_and(|host| host.is_empty())
+                .then(|| literal::quoted(literal::quote_of(value), "0.0.0.0"));
             if all.is_some() {
                 item.notes.push((codes::VALUE_CHANGED, "CherryPy 2.x '' meant every interface; CherryPy 3 rejects '', so it is written as \"0.0.0.0\"".to_owned()));
             }
@@ -227,7 +226,7 @@ fn apply_rule(item: &mut Item, modern: &str, rule: Rule, value: &str, key: &str)
             item.write(modern, one);
         }
         Rule::Environment => {
-            if literal::unquote(value).is_some_and(|(_, v)| v == "development") {
+            if literal::python_str(value).as_deref() == Some("development") {
                 item.comment_out(
                     codes::NOT_CARRIED_OVER,
                     "not carried over: CherryPy 3 has no \"development\" environment (config.update raises KeyError); its defaults are CherryPy 3's own",
