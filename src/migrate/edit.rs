@@ -8,6 +8,9 @@ use crate::source::Span;
 pub(crate) struct Edits<'d> {
     doc: &'d Document,
     replacements: Vec<(Span, String)>,
+    /// The ending the file uses most, for added lines (counted once: a file can have
+    /// hundreds of thousands of lines and as many insertions).
+    eol: &'static str,
 }
 
 impl<'d> Edits<'d> {
@@ -15,6 +18,20 @@ impl<'d> Edits<'d> {
         Self {
             doc,
             replacements: Vec::new(),
+            eol: line_ending(doc),
+        }
+    }
+
+    /// Removes the indentation before an entry's key: an indented line below another
+    /// entry is read as that entry's continuation, which is what the line would become
+    /// once the section header above it is a comment.
+    pub(crate) fn dedent(&mut self, line: usize) {
+        let l = &self.doc.lines()[line];
+        if let LineKind::Entry { key, .. } = l.kind
+            && key.start > l.span.start
+        {
+            self.replacements
+                .push((Span::new(l.span.start, key.start), String::new()));
         }
     }
 
@@ -46,8 +63,8 @@ impl<'d> Edits<'d> {
         }
     }
 
-    /// An entry line laid out like `like` (same indentation, spacing and separator), for
-    /// lines added next to it.
+    /// An entry line laid out like `like` (same spacing and separator), for lines added next
+    /// to it. Never indented: an indented line below an entry would continue its value.
     pub(crate) fn entry_like(&self, like: usize, key: &str, value: &str) -> String {
         let source = self.doc.source();
         let line = &self.doc.lines()[like];
@@ -59,7 +76,6 @@ impl<'d> Edits<'d> {
         else {
             return format!("{key} = {value}");
         };
-        let indent = source.slice(Span::new(line.span.start, k.start));
         let before = source.slice(Span::new(k.end, separator.start));
         let sep = source.slice(separator);
         let after = if v.is_empty() {
@@ -67,7 +83,7 @@ impl<'d> Edits<'d> {
         } else {
             source.slice(Span::new(separator.end, v.start))
         };
-        format!("{indent}{key}{before}{sep}{after}{value}")
+        format!("{key}{before}{sep}{after}{value}")
     }
 
     /// Removes a line and its ending.
@@ -118,7 +134,7 @@ impl<'d> Edits<'d> {
         }
         let doc_lines = self.doc.lines();
         let this = &doc_lines[line];
-        let eol = self.line_ending();
+        let eol = self.eol;
         let mut text = String::new();
         // The last line of a file may have no ending: give it one before adding more.
         if this.ending.is_empty() {
@@ -136,32 +152,32 @@ impl<'d> Edits<'d> {
         self.replacements.push((Span::new(at, at), text));
     }
 
-    /// The ending the file uses most (`\n` for a file of one line).
-    fn line_ending(&self) -> &'static str {
-        let source = self.doc.source();
-        let (mut crlf, mut cr, mut lf) = (0, 0, 0);
-        for line in self.doc.lines() {
-            match source.slice(line.ending) {
-                "\r\n" => crlf += 1,
-                "\r" => cr += 1,
-                "\n" => lf += 1,
-                _ => {}
-            }
-        }
-        if crlf > lf && crlf >= cr {
-            "\r\n"
-        } else if cr > lf {
-            "\r"
-        } else {
-            "\n"
-        }
-    }
-
     /// The new text. Insertions at one point keep the order they were made in (the sort
     /// is stable), and come before a replacement that starts there.
     pub(crate) fn apply(self) -> String {
         let mut replacements = self.replacements;
         replacements.sort_by_key(|(span, _)| (span.start, span.end));
         self.doc.edit(replacements)
+    }
+}
+
+/// The ending the file uses most (`\n` for a file of one line).
+fn line_ending(doc: &Document) -> &'static str {
+    let source = doc.source();
+    let (mut crlf, mut cr, mut lf) = (0, 0, 0);
+    for line in doc.lines() {
+        match source.slice(line.ending) {
+            "\r\n" => crlf += 1,
+            "\r" => cr += 1,
+            "\n" => lf += 1,
+            _ => {}
+        }
+    }
+    if crlf > lf && crlf >= cr {
+        "\r\n"
+    } else if cr > lf {
+        "\r"
+    } else {
+        "\n"
     }
 }

@@ -121,11 +121,18 @@ impl Layout {
             match self.roles[i] {
                 Role::Plain => {}
                 Role::Opener => edits.rename_section(header, "global"),
-                Role::Merged => edits.comment_out(
-                    header,
-                    header,
-                    "merged into [global] by cherrypy-config migrate",
-                ),
+                Role::Merged => {
+                    edits.comment_out(
+                        header,
+                        header,
+                        "merged into [global] by cherrypy-config migrate",
+                    );
+                    // Below the `[global]` entries now, an indented entry would continue
+                    // the last of them.
+                    for entry in &section.entries {
+                        edits.dedent(entry.first_line);
+                    }
+                }
                 Role::Static => self.static_sections(doc, i, edits, sessions_off),
             }
         }
