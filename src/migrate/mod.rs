@@ -128,15 +128,18 @@ pub fn migrate(source: &Arc<SourceFile>) -> Result<Migration, ConfigError> {
     for item in &items {
         apply_item(&document, item, &mut edits, &mut warnings);
     }
-    layout.apply(&document, &mut edits, has_session_key);
-    for section in static_off {
-        static_sessions_off(&document, &items, section, &mut edits);
-    }
+    // The era's defaults go in before the layout's sections: where both are added at the
+    // end of the file (2.0 `[staticContent]` moved below a merged `[session]`), the
+    // defaults must come first, in `[global]`, not in the last `[/url]` section.
     if has_session_key && era.defaults < Era::V3 {
         let lines = defaults::lines(loaded.value.root());
         if !lines.is_empty() {
             defaults::insert(&document, &items, &lines, era.defaults, &mut edits);
         }
+    }
+    layout.apply(&document, &mut edits, has_session_key);
+    for section in static_off {
+        static_sessions_off(&document, &items, section, &mut edits);
     }
     let text = edits.apply();
     warnings.sort_by_key(|d| d.location.as_ref().map(|l| l.span.start));
