@@ -24,6 +24,7 @@ mod layout;
 mod literal;
 mod names;
 mod plan;
+mod verify;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -50,6 +51,9 @@ pub mod codes {
     /// Error: 2.0 `[server]`/`[session]` sections that cannot be merged into `[global]` in
     /// place.
     pub const LAYOUT_2_0: &str = "migrate-2.0-layout";
+    /// Error: the rewritten file would give a path other session settings than the
+    /// original (nothing is rewritten).
+    pub const READS_DIFFERENTLY: &str = "migrate-reads-differently";
 }
 
 /// The result of [`migrate`].
@@ -142,6 +146,7 @@ pub fn migrate(source: &Arc<SourceFile>) -> Result<Migration, ConfigError> {
         static_sessions_off(&document, &items, section, &mut edits);
     }
     let text = edits.apply();
+    verify::same_settings(&document, &loaded.value, &text)?;
     warnings.sort_by_key(|d| d.location.as_ref().map(|l| l.span.start));
     warnings.dedup();
     Ok(Migration {
