@@ -143,7 +143,7 @@ pub fn migrate(source: &Arc<SourceFile>) -> Result<Migration, ConfigError> {
     }
     layout.apply(&document, &mut edits, has_session_key);
     for section in static_off {
-        static_sessions_off(&document, &items, section, &mut edits);
+        static_sessions_off(&document, &items, section, &mut edits, has_session_key);
     }
     let text = edits.apply();
     verify::same_settings(&document, &loaded.value, &text)?;
@@ -263,16 +263,25 @@ fn apply_item(doc: &Document, item: &Item, edits: &mut Edits<'_>, warnings: &mut
 }
 
 /// 2.1 had no sessions where `staticFilter.on` was true; 3.x needs it said.
-fn static_sessions_off(doc: &Document, items: &[Item], s: usize, edits: &mut Edits<'_>) {
-    let in_section = || items.iter().filter(|i| i.section == s);
-    let sets_on = in_section().any(|i| {
+fn static_sessions_off(
+    doc: &Document,
+    items: &[Item],
+    s: usize,
+    edits: &mut Edits<'_>,
+    has_session_key: bool,
+) {
+    // Items are planned section by section: this section's are one run, found by bisection
+    // (a file can have tens of thousands of static sections).
+    let in_section =
+        &items[items.partition_point(|i| i.section < s)..items.partition_point(|i| i.section <= s)];
+    let sets_on = in_section.iter().any(|i| {
         i.final_keys(&entry_of(doc, i).key)
             .contains(&"tools.sessions.on")
     });
-    if sets_on || !items.iter().any(|i| i.session) {
+    if sets_on || !has_session_key {
         return;
     }
-    let Some(last) = in_section().next_back() else {
+    let Some(last) = in_section.last() else {
         return;
     };
     let entry = entry_of(doc, last);
