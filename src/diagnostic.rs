@@ -277,11 +277,12 @@ pub fn cap_repeated(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
                 d.code,
                 format!("… and {} more like this", group.hidden()),
             );
-            more.location = group.first_left_out.clone().map(|l| Location {
-                section: None,
-                key: None,
-                ..l
-            });
+            // At the first one left out, in its section (a reader that drops a section's
+            // diagnostics, as the session layer does 2.0's raw values, drops this too).
+            more.location = group
+                .first_left_out
+                .clone()
+                .map(|l| Location { key: None, ..l });
             more.omitted = group.hidden();
             kept.push(more);
         }
