@@ -146,7 +146,7 @@ pub fn migrate(source: &Arc<SourceFile>) -> Result<Migration, ConfigError> {
         static_sessions_off(&document, &items, section, &mut edits, has_session_key);
     }
     let text = edits.apply();
-    verify::same_settings(&document, &loaded.value, &text)?;
+    verify::same_settings(source, &loaded.value, &text)?;
     warnings.sort_by_key(|d| d.location.as_ref().map(|l| l.span.start));
     warnings.dedup();
     Ok(Migration {

@@ -7,18 +7,16 @@ use std::sync::Arc;
 
 use crate::Diagnostic;
 use crate::config::{ConfigError, SourceFile};
-use crate::ini::Document;
 use crate::session_config::{SessionConfig, SessionConfigs};
 
 use super::codes;
 
 /// `Ok` when `migrated` gives every path of either file the settings `original` gives it.
 pub(super) fn same_settings(
-    original_doc: &Document,
+    source: &Arc<SourceFile>,
     original: &SessionConfigs,
     migrated: &str,
 ) -> Result<(), ConfigError> {
-    let source = original_doc.source();
     let refuse = |message: String| -> ConfigError {
         Diagnostic::error(codes::READS_DIFFERENTLY, message)
             .at(source, crate::source::Span::new(0, 0))
@@ -38,9 +36,15 @@ pub(super) fn same_settings(
     // A file that names no session setting relied on no session default: only whether
     // sessions are on must stay the same.
     let only_on = !migrated.contains("tools.sessions.");
-    for path in paths(original_doc, &rewritten) {
-        let before = original.session_for_path(&path);
-        let after = read_back.session_for_path(&path);
+    let mut paths: Vec<&str> = std::iter::once("/")
+        .chain(original.named_paths())
+        .chain(read_back.named_paths())
+        .collect();
+    paths.sort_unstable();
+    paths.dedup();
+    for path in paths {
+        let before = original.session_for_path(path);
+        let after = read_back.session_for_path(path);
         if let Some((name, was, now)) = first_difference(before, after, only_on) {
             return Err(refuse(format!(
                 "cherrypy-config migrate cannot carry this file over: at {path}, the rewritten file would read {name} = {now} where this file reads {was}"
@@ -48,22 +52,6 @@ pub(super) fn same_settings(
         }
     }
     Ok(())
-}
-
-/// `/` and every path section of both files.
-fn paths(original: &Document, rewritten: &Arc<SourceFile>) -> Vec<String> {
-    let rewritten = crate::ini::parse(rewritten).document;
-    let mut paths: Vec<String> = std::iter::once("/".to_owned())
-        .chain(
-            [original, &rewritten]
-                .into_iter()
-                .flat_map(|doc| doc.sections().iter().map(|s| s.name.clone()))
-                .filter(|name| name.starts_with('/')),
-        )
-        .collect();
-    paths.sort();
-    paths.dedup();
-    paths
 }
 
 /// The first setting whose value differs, by the `explain` rows.

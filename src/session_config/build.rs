@@ -129,6 +129,15 @@ impl SessionConfigs {
             .chain(self.static_2_0.iter().map(|(_, c)| c))
     }
 
+    /// The paths the file names: its path sections, and 2.0's static URLs.
+    pub(crate) fn named_paths(&self) -> impl Iterator<Item = &str> {
+        self.sections
+            .keys()
+            .map(String::as_str)
+            .filter(|name| name.starts_with('/'))
+            .chain(self.static_2_0.iter().map(|(url, _)| url.as_str()))
+    }
+
     /// [`Self::session_for_path`] as a shared handle, for code that keeps it per request.
     pub fn shared_for_path(&self, path: &str) -> &Arc<SessionConfig> {
         for (url, config) in &self.static_2_0 {
