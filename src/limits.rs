@@ -96,9 +96,9 @@ pub const MAX_CONFIG_BYTES: usize = 4 << 20;
 pub const MAX_INTERPOLATED_BYTES: usize = 1 << 20;
 
 /// The most bytes of value text that `%(name)s` interpolation may read for one config file
-/// (each file of a `Config::load` has its own), counted before it reads them: each value with a `%` is read twice (measured, then built),
-/// and each value it names is read again each time it is named (measuring reads a value
-/// once per depth). [`MAX_INTERPOLATED_BYTES`] bounds one value, but many values can each
+/// (each file of a `Config::load` has its own), counted before it reads them: each value
+/// with a `%` is read twice (measured, then built), and each value it names is read again
+/// each time it is named (measuring reads a value once per depth). [`MAX_INTERPOLATED_BYTES`] bounds one value, but many values can each
 /// name the same long one (a line of 1 MB that expands to nothing, named by thousands of
 /// short lines or inherited from `[DEFAULT]` by thousands of sections). Past it, each
 /// later value with a `%` is a located error (`interpolation-over-budget`) before it is

@@ -1,5 +1,5 @@
 //! What a session weighs in each store's own encoding: the file store writes the protocol 4
-//! pickle [`SessionSize`] measures, but memcached writes protocol 0 (text, where a `\\` or a
+//! pickle [`SessionSize`] measures, but memcached writes protocol 0 (text, where a `\` or a
 //! character beyond Latin-1 takes 6 to 10 bytes) and Redis protocol 5 (a memo entry per
 //! object, frames), and a store may hold less than the budget (memcached's item size
 //! limit). `Session::insert` weighs a value this way too, so a session its store could not
