@@ -209,5 +209,5 @@ fn file_storage_implicit_locking() {
 
 #[test]
 fn file_storage_explicit_locking() {
-    conformance_with("file_explicit", "explicit_lock");
+    conformance_with("file_explicit", "file_explicit_lock");
 }

@@ -17,8 +17,9 @@ pub enum SessionError {
     #[error("the session could not be loaded or saved")]
     Store(#[source] StoreError),
     /// The handler's changes were refused, as CherryPy refuses them: the session was used
-    /// without its lock where the store requires it (file sessions), or changed after
-    /// `release_lock()` while another request changed it too.
+    /// without its lock where the store requires it (file sessions), or changed without
+    /// the lock (after `release_lock()`, or with explicit locking and no `acquire_lock()`)
+    /// while another request changed it too.
     #[error("the session's changes were refused")]
     Refused,
 }

@@ -30,14 +30,14 @@ pub(crate) struct Ending {
     /// The request's lock, if it holds one: released once the plan is carried out.
     pub(crate) lock: Option<SessionLock>,
     /// The request broke a rule of the store (a session used without its lock where the
-    /// store requires it, or changed after `release_lock()` while another request changed
-    /// it too): it fails, and `plan` stores nothing of it.
+    /// store requires it, or changed without the lock while another request changed it
+    /// too): it fails, and `plan` stores nothing of it.
     pub(crate) refused: bool,
 }
 
 impl Session {
-    /// The end of the request: settles what `release_lock()` left open, then decides what
-    /// to store. `handler_failed`: the handler raised (an `Err` that is a server error, or
+    /// The end of the request: settles what `release_lock()` or a change without the lock
+    /// left open, then decides what to store. `handler_failed`: the handler raised (an `Err` that is a server error, or
     /// a panic); CherryPy then skips the save.
     pub(crate) async fn end(&self, handler_failed: bool) -> Result<Ending, StoreError> {
         let reclaimed = self.reclaim(handler_failed).await;
@@ -65,13 +65,13 @@ impl Session {
         })
     }
 
-    /// After the handler's `release_lock()`: waits for the writes the release left running
-    /// (a failure fails the request), then works out what the save may still store. The
-    /// release stored the data, so the save has nothing to do unless the handler changed
-    /// the session since; then it takes the lock again, and stores only if the session is
-    /// as the release left it (else the request is refused: the newer data stays and the
-    /// handler's later change is not stored). A failed request's later changes are dropped,
-    /// as every store but RAM drops a failed request's changes.
+    /// After the handler's `release_lock()`, or changes made without ever taking the lock
+    /// (explicit locking): waits for the writes a release left running (a failure fails the
+    /// request), then works out what the save may still store. A release stored the data,
+    /// so the save has nothing to do unless the handler changed the session since; then,
+    /// as for changes made without the lock, it takes the lock, and stores only if the
+    /// session is still what the request last relied on (else the request is refused: the
+    /// newer data stays and this request's change is not stored).
     async fn reclaim(&self, handler_failed: bool) -> Result<(), StoreError> {
         let pending = std::mem::take(&mut self.0.borrow_mut().pending_writes);
         for write in pending {
@@ -79,29 +79,32 @@ impl Session {
                 .await
                 .map_err(|join| StoreError::Backend(Box::new(join)))??;
         }
-        let (store, id, timeout, base) = {
+        let (store, timeout, released) = {
             let mut state = self.0.borrow_mut();
             let Some(released) = state.released.take() else {
                 return Ok(());
             };
-            if handler_failed || (!state.written && state.delete.is_empty()) {
+            let nothing_to_store = !state.written && state.delete.is_empty();
+            // A failed request's changes are dropped (see `failed_changes_plan`), and after
+            // a release even on RAM: the release already stored what the lock covered.
+            let dropped =
+                handler_failed && (released.after_release || !state.store.keeps_failed_changes());
+            if nothing_to_store || dropped {
                 state.data = None;
                 state.delete.clear();
                 return Ok(());
             }
             let timeout = lock_timeout(&state.config);
-            (state.store.clone(), released.id, timeout, released.base)
+            (state.store.clone(), timeout, released)
         };
-        let (lock, record) = store.lock_and_load(&id, timeout).await?;
+        let (lock, record) = store.lock_and_load(&released.id, timeout).await?;
         let now = SystemTime::now();
         let mut state = self.0.borrow_mut();
         let current =
             state.fetched_from_store(record.filter(|r| !r.is_expired(now)).map(|r| r.data));
         state.lock = Some(lock);
-        if current != base {
-            tracing::error!(
-                "session changed after release_lock() while another request changed it too; this request's changes are not stored"
-            );
+        if current != released.base {
+            tracing::error!("{}", released.conflict());
             state.used_without_lock = true;
         }
         Ok(())

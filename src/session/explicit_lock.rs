@@ -6,24 +6,39 @@ use crate::session_id::SessionId;
 use crate::session_value::SessionData;
 use crate::store::{SessionStore, StoreError};
 
-/// A request that called `release_lock()` no longer owns the session's data: the next holder
-/// may change it. What the release stored is kept, so that a later write (the handler
-/// changed the data after the release) is made only if nobody changed the stored data since,
-/// and fails the request otherwise, rather than write a stale copy over a newer one.
+/// A request that does not hold the session's lock does not own its data: another request
+/// may change it meanwhile. That is so after `release_lock()`, and, with explicit locking,
+/// for a request that changes the session without ever calling `acquire_lock()`. What the
+/// data was when this request last could rely on it is kept, so that a later write is made
+/// only if nobody changed the stored data since, and fails the request otherwise, rather
+/// than write a stale copy over a newer one.
 pub(super) struct Released {
-    /// The id whose lock was let go (the handler may regenerate the id after).
+    /// The id whose data `base` is (the handler may regenerate the id after).
     pub(super) id: SessionId,
-    /// The session's data as the store held it when the lock was let go (`None`: no live
-    /// session was stored).
+    /// The session's data as the store held it when the lock was let go, or, for a request
+    /// that never held it, as the request fetched it (`None`: no live session was stored).
     pub(super) base: Option<SessionData>,
+    /// The lock was held and let go (`release_lock()`), rather than never taken.
+    pub(super) after_release: bool,
+}
+
+impl Released {
+    /// The log's words when another request changed the session first.
+    pub(super) fn conflict(&self) -> &'static str {
+        if self.after_release {
+            "session changed after release_lock() while another request changed it too; this request's changes are not stored"
+        } else {
+            "session changed without its lock (explicit locking, no acquire_lock()) while another request changed it too; this request's changes are not stored"
+        }
+    }
 }
 
 impl Session {
     /// Explicit locking: waits for the session's lock (`lock_timeout` applies). Data not yet
-    /// loaded, or only read so far, is fetched again under the lock, so it is current. After a `release_lock()`,
-    /// the data this request holds stays its own if nobody changed the stored session
-    /// meanwhile; otherwise the stored data replaces it, and if the handler had changed it
-    /// since the release, the request fails (see [`Session::release_lock`]).
+    /// loaded, or only read so far, is fetched again under the lock, so it is current. Data
+    /// changed before (without the lock, or since a `release_lock()`) stays this request's
+    /// if nobody changed the stored session meanwhile; otherwise the stored data replaces
+    /// it and the request fails (see [`Session::release_lock`]).
     pub async fn acquire_lock(&self) -> Result<(), StoreError> {
         let (store, id, timeout) = {
             let state = self.0.borrow();
@@ -48,10 +63,8 @@ impl Session {
             state.fetched_from_store(record.filter(|r| !r.is_expired(now)).map(|r| r.data));
         match state.released.take() {
             Some(released) if released.base == current => {}
-            Some(_) if state.written => {
-                tracing::error!(
-                    "session changed after release_lock() while another request changed it too; this request's changes are not stored"
-                );
+            Some(released) if state.written => {
+                tracing::error!("{}", released.conflict());
                 state.used_without_lock = true;
             }
             // Not loaded yet, or only read without the lock (an authentication check before
@@ -61,8 +74,8 @@ impl Session {
                 state.data = None;
                 state.fetched = current;
             }
-            // Changed before any lock was taken: an unlocked write, stored as it is (see
-            // the README's explicit locking).
+            // Changed before any lock was taken, and nothing is fenced: a new session, which
+            // no other request knows.
             _ => {}
         }
         Ok(())
@@ -103,7 +116,11 @@ impl Session {
         let delete = std::mem::take(&mut state.delete);
         state.written = false;
         let id = state.id;
-        state.released = Some(Released { id, base });
+        state.released = Some(Released {
+            id,
+            base,
+            after_release: true,
+        });
         if let Some(pending) = state.store.release_lock_with(id, delete, record, lock) {
             state.pending_writes.push(pending);
         }

@@ -342,6 +342,10 @@ impl Session {
     pub fn regenerate(&self) -> SessionId {
         let mut state = self.0.borrow_mut();
         state.check_lock();
+        // Loaded data moves to the new id: without the lock, only if it is still current.
+        if state.data.is_some() {
+            state.fence_unlocked_change();
+        }
         let old = state.id;
         state.delete.push(old);
         state.fetched = None;

@@ -117,11 +117,37 @@ impl State {
 
     /// [`Self::data`], to change it.
     pub(super) fn data_to_write(&mut self) -> &mut SessionData {
+        if !self.written {
+            self.fence_unlocked_change();
+        }
         self.written = true;
         if matches!(self.status, SessionStatus::Unchanged | SessionStatus::Read) {
             self.status = SessionStatus::Changed;
         }
         self.data()
+    }
+
+    /// Explicit locking, before the first change a request makes without ever having held
+    /// the lock: keeps what the data is now, so that the end of the request stores the
+    /// change only if the stored session is still that (see `Session::end`). Without it,
+    /// two such requests that read, then write, would each answer 200 and one's update
+    /// would be lost. A session first stored by this request is not fenced: no other
+    /// request knows its id. File sessions refuse unlocked changes instead.
+    pub(super) fn fence_unlocked_change(&mut self) {
+        let never_locked = self.lock.is_none() && self.released.is_none();
+        if !never_locked || self.detached || self.lock_guards_data || self.stored_expiry.is_none() {
+            return;
+        }
+        let base = match &self.data {
+            Some(data) if self.data_from_store => Some(data.clone()),
+            Some(_) => None,
+            None => self.fetched.clone(),
+        };
+        self.released = Some(explicit_lock::Released {
+            id: self.id,
+            base,
+            after_release: false,
+        });
     }
 
     /// What the entries of the data add up to, measured once per request.

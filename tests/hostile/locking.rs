@@ -251,6 +251,56 @@ fn explicit_release_loses_no_update_memcached() {
     explicit_increments_end_at_20("memcached");
 }
 
+/// 20 increments (`get`, `insert`) with explicit locking and no `acquire_lock()`, from 10
+/// clients spread over `processes` servers: requests that read the same value cannot all
+/// store their increment. Each is either stored or refused (500), never answered 200 and
+/// then lost: the session ends at the count of 200s.
+fn unlocked_increments_lose_no_answered_update(kind: &str, processes: usize) {
+    let (_store, servers) = probes(kind, "explicit", processes);
+    let ports: Vec<u16> = servers.iter().map(|s| s.1).collect();
+    let (status, id, _) = session_get(ports[0], "/admin/set?key=other&value=x", None);
+    assert_eq!(status, 200);
+    let statuses: Vec<u16> = (0..10)
+        .map(|c| {
+            let mut client = Client::new(ports[c % ports.len()], &id);
+            std::thread::spawn(move || {
+                (0..2)
+                    .map(|_| client.get("/slow_incr?key=n&ms=5").0)
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    let answered = statuses.iter().filter(|&&s| s == 200).count();
+    assert!(
+        statuses.iter().all(|s| [200, 500].contains(s)),
+        "{statuses:?}"
+    );
+    let stored = session_get(ports[0], "/get?key=n", Some(&id)).2;
+    assert_eq!(stored, answered.to_string(), "{kind}: {statuses:?}");
+    assert!(
+        answered < 20,
+        "{kind}: no increment conflicted: {statuses:?}"
+    );
+}
+
+#[test]
+fn unlocked_increments_lose_no_answered_update_ram() {
+    unlocked_increments_lose_no_answered_update("ram", 1);
+}
+
+#[test]
+fn unlocked_increments_lose_no_answered_update_redis_two_processes() {
+    unlocked_increments_lose_no_answered_update("redis", 2);
+}
+
+#[test]
+fn unlocked_increments_lose_no_answered_update_memcached_two_processes() {
+    unlocked_increments_lose_no_answered_update("memcached", 2);
+}
+
 /// A login (`regenerate()`) on a site with browser-session cookies: the new cookie is a
 /// browser-session cookie too, as with CherryPy's `cherrypy.session.regenerate()`. The
 /// tool function's variant keeps its persistent cookie under its own name.
