@@ -24,7 +24,9 @@
 /// back, and no save fails for its size. `Session::insert` keeps these measures up to date
 /// and refuses a value that would take the session over one of them (a typed error; the
 /// session is left as it was). A stored session over the budget is an unknown session: a
-/// new id, the stored value untouched, one warning with the reason.
+/// new id, the stored value untouched, one warning with the reason. So is a memcached or
+/// Redis session that decodes within the budget but that its store could not write back:
+/// objects another writer shared through memo references are written once per use.
 pub const MAX_SESSION_BYTES: usize = 16 << 20;
 
 /// The most values in one session: each key of the session dict, each scalar and each

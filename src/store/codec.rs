@@ -34,6 +34,25 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Record, PickleError> {
     })
 }
 
+/// Reads a stored pickle, any protocol, as [`decode`], for a store that writes `budget`:
+/// a session it could not write back is refused as over the budget. A session CherryPy
+/// stored can be longer in the store's encoding than as it was read: objects it shared
+/// through memo references are written once per use, and python-memcached's protocol 0 may
+/// escape differently. Read anyway, it would be an unknown session only later, at the
+/// save, as a failed request (and a read of it could not even extend its expiry where the
+/// expiry is inside the value). The weighing walks what was decoded, without allocating.
+#[cfg(any(feature = "memcached", feature = "redis"))]
+pub(crate) fn decode_for(bytes: &[u8], budget: pickle::Budget) -> Result<Record, PickleError> {
+    let record = decode(bytes)?;
+    let weight = record
+        .data
+        .iter()
+        .map(|(k, v)| pickle::measure_entry(k, v, budget.encoding))
+        .try_fold(pickle::Weight::default(), |sum, w| w.map(|w| sum.plus(w)))?;
+    weight.check(record.data.len(), budget, false)?;
+    Ok(record)
+}
+
 /// Broken bytes (truncated, not a pickle, not a session pair) as opposed to a well-formed
 /// pickle of values outside our data model, which must never be overwritten with less.
 pub(crate) fn is_garbage(err: &PickleError) -> bool {

@@ -311,7 +311,21 @@ fn undecodable_redis_sessions_are_unknown_and_left_alone() {
     over.insert(over.len() - 2, b'N');
     over.insert(over.len() - 2, b'0');
     assert_eq!(over.len(), MAX_SESSION_BYTES + 2);
-    for (seed, value) in [('c', over), ('d', value_bomb(40)), ('e', CODE.to_vec())] {
+    // Within the budget as written here (protocol 4), over it as this store writes it
+    // (protocol 5 adds a `MEMOIZE` per str): it could not be written back.
+    let strs = SessionValue::List(vec![
+        SessionValue::Str("x".repeat(30));
+        // 32 bytes each in protocol 4, and `APPENDS` every 1,000.
+        (MAX_SESSION_BYTES - 4096) / 32 - 100
+    ]);
+    let near = encode(&one("k", strs), expires()).unwrap();
+    assert!(near.len() <= MAX_SESSION_BYTES);
+    for (seed, value) in [
+        ('c', over),
+        ('d', value_bomb(40)),
+        ('e', CODE.to_vec()),
+        ('f', near),
+    ] {
         let key = format!("h:{}", id(seed));
         assert!(redis_cmd(&[b"SET", key.as_bytes(), &value]).starts_with(b"+OK"));
         assert_unknown(port, &id(seed));
@@ -497,4 +511,61 @@ fn the_largest_sessions_still_read_back() {
             }
         }
     }
+}
+
+/// What python-memcached stores for CherryPy's `MemcachedSession` (flag 1, protocol 0):
+/// `copies` keys that all name one list holding a str of `len` characters, stored once
+/// with memo references, and an expiry in 2100.
+#[cfg(feature = "memcached")]
+fn shared_list_protocol0(copies: usize, len: usize) -> Vec<u8> {
+    let mut p = format!("((dp0\nVk0\np1\n(lp2\nV{}\np3\nas", "x".repeat(len));
+    for i in 1..copies {
+        p += &format!("Vk{i}\np{}\ng2\ns", 100 + i);
+    }
+    p += "cdatetime\ndatetime\np5\n(c_codecs\nencode\np6\n(V\u{8}4\u{1}\u{1}\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\np7\nVlatin1\np8\ntp9\nRp10\ntp11\nRp12\ntp13\n.";
+    p.into_bytes()
+}
+
+/// A session CherryPy stored with shared references, which this store could not write back
+/// (its objects written out once per use are over memcached's item size), is an unknown
+/// session left as it was, like one over the budget: a request that changes it, or only
+/// reads it (memcached's expiry is inside the value, so an extension rewrites it), would
+/// otherwise fail at the save.
+#[cfg(feature = "memcached")]
+#[test]
+fn a_memcached_session_that_could_not_be_written_back_is_unknown_and_left_alone() {
+    let memcached = servers::Server::memcached();
+    let dir = servers::temp_dir("hostile-memcached-shared");
+    let port = serve(
+        &dir,
+        &format!(
+            "tools.sessions.storage_type = \"memcached\"\ntools.sessions.servers = [{:?}]\n",
+            memcached.address()
+        ),
+    );
+    let memcached_cmd = |command: &[u8]| -> Vec<u8> {
+        let mut s = TcpStream::connect(("127.0.0.1", memcached.port)).unwrap();
+        s.write_all(command).unwrap();
+        s.write_all(b"quit\r\n").unwrap();
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).unwrap();
+        out
+    };
+    // 100 KB stored, 1.2 MB written out: over memcached's default 1 MiB item.
+    let value = shared_list_protocol0(12, 100_000);
+    let key = id('c');
+    let mut set = format!("set {key} 1 0 {}\r\n", value.len()).into_bytes();
+    set.extend(&value);
+    set.extend(b"\r\n");
+    assert!(memcached_cmd(&set).starts_with(b"STORED"));
+    for path in ["/show", "/remove?key=k0"] {
+        let reply = http::get(port, path, Some(&format!("session_id={key}")));
+        assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+        assert_ne!(reply.session_id(), key, "{path}: a new id");
+    }
+    let mut expected = format!("VALUE {key} 1 {}\r\n", value.len()).into_bytes();
+    expected.extend(&value);
+    let got = memcached_cmd(format!("get {key}\r\n").as_bytes());
+    assert!(got.starts_with(&expected), "the value is left as it was");
+    let _ = std::fs::remove_dir_all(&dir);
 }

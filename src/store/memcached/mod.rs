@@ -356,7 +356,7 @@ impl SessionStore for MemcachedStore {
             );
             return Ok(None);
         }
-        match codec::decode(&bytes) {
+        match codec::decode_for(&bytes, self.budget()) {
             Ok(record) => Ok(Some(record)),
             // python-memcached reads an unpicklable value as a miss.
             Err(err) if is_garbage(&err) => {

@@ -54,7 +54,7 @@ use redis::sentinel::{SentinelClient, SentinelClientBuilder, SentinelServerType}
 use redis::{AsyncCommands, IntoConnectionInfo};
 
 use super::codec::{self, is_garbage, unavailable};
-use super::pickle::PickleError;
+use super::pickle::{Budget, Encoding, PickleError};
 use super::shared_lock::{self, LockRequest, LockServer};
 use super::{LockTable, Record, SessionLock, SessionStore, StoreError};
 use crate::limits::MAX_SESSION_BYTES;

@@ -30,7 +30,7 @@ impl RedisStore {
                 MAX_SESSION_BYTES,
             )));
         }
-        match codec::decode(&bytes) {
+        match codec::decode_for(&bytes, Budget::of(Encoding::Protocol5)) {
             Ok(record) => Ok(Some(record)),
             Err(err) if is_garbage(&err) => {
                 tracing::warn!(
