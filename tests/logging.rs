@@ -210,5 +210,8 @@ async fn an_unreachable_store_server_is_found_at_startup() {
             log.contains("cannot be reached") && log.contains("WARN"),
             "{log}"
         );
+        // One warning for one server: it is not asked anything else at startup.
+        let server = format!("127.0.0.1:{port}");
+        assert_eq!(log.matches(&server).count(), 1, "{storage}: {log}");
     }
 }

@@ -283,8 +283,8 @@ impl CherryPySessions {
                 Some(at) => at,
                 None if config.on.value => {
                     let store = open_store(config, &startup.classes)?;
-                    check_reachable(&store, config, startup.unreachable)?;
-                    learn_limits(&store);
+                    let unreached = check_reachable(&store, config, startup.unreachable)?;
+                    learn_limits(&store, &unreached);
                     stores.push((key, store));
                     stores.len() - 1
                 }

@@ -58,13 +58,15 @@ pub enum Unreachable {
 const REACH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Connects to each server the store talks to (a TCP connection, then closed), so a server
-/// that is down or misnamed shows at startup, at the config line that names it.
+/// that is down or misnamed shows at startup, at the config line that names it. Returns
+/// the servers that could not be reached, when the app starts all the same.
 pub(super) fn check_reachable(
     store: &AnyStore,
     config: &SessionConfig,
     unreachable: Unreachable,
-) -> Result<(), ConfigError> {
+) -> Result<Vec<(String, u16)>, ConfigError> {
     use std::net::{TcpStream, ToSocketAddrs};
+    let mut unreached = Vec::new();
     for (host, port) in store.servers() {
         let reached = (host.as_str(), port)
             .to_socket_addrs()
@@ -91,17 +93,19 @@ pub(super) fn check_reachable(
                     "{message}; starting all the same: its requests fail until it is back"
                 ),
             }
+            unreached.push((host, port));
         }
     }
-    Ok(())
+    Ok(unreached)
 }
 
 /// Asks the store's servers what they can hold, where the session budget depends on it
 /// (memcached's item size limit): a session too large for them is then refused when a
 /// value is inserted, not by the server at the save. A server that does not say is logged,
-/// and the store keeps the server's default.
-pub(super) fn learn_limits(store: &AnyStore) {
-    for failure in store.learn_limits(REACH_TIMEOUT) {
+/// and the store keeps the server's default; one found `unreached` is not asked again (its
+/// warning is already in the log).
+pub(super) fn learn_limits(store: &AnyStore, unreached: &[(String, u16)]) {
+    for failure in store.learn_limits(REACH_TIMEOUT, unreached) {
         tracing::warn!("{failure}");
     }
 }

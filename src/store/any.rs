@@ -38,14 +38,19 @@ impl AnyStore {
     }
 
     /// Asks the store's servers what they can hold, where its budget depends on it
-    /// (memcached's item size limit), each within `timeout`; returns why a server did not
-    /// say (the store then keeps the server's default).
-    pub(crate) fn learn_limits(&self, timeout: std::time::Duration) -> Vec<String> {
+    /// (memcached's item size limit), each within `timeout`, except those `unreached` (the
+    /// store keeps their default); returns why a server did not say (the store then keeps
+    /// the server's default).
+    pub(crate) fn learn_limits(
+        &self,
+        timeout: std::time::Duration,
+        unreached: &[(String, u16)],
+    ) -> Vec<String> {
         match self {
             #[cfg(feature = "memcached")]
-            AnyStore::Memcached(store) => store.learn_item_size_max(timeout),
+            AnyStore::Memcached(store) => store.learn_item_size_max(timeout, unreached),
             _ => {
-                let _ = timeout;
+                let _ = (timeout, unreached);
                 Vec::new()
             }
         }

@@ -137,11 +137,20 @@ impl MemcachedStore {
 
     /// Asks each server its item size limit (`stats settings`, `item_size_max`), each
     /// within `timeout`, and keeps the smallest for [`Self::budget`]. A server that does not
-    /// answer leaves memcached's default (1 MiB) in its place; the reasons are returned.
-    pub(crate) fn learn_item_size_max(&self, timeout: Duration) -> Vec<String> {
+    /// answer leaves memcached's default (1 MiB) in its place; the reasons are returned. A
+    /// TCP server `unreached` is not asked: it has the default, and no reason.
+    pub(crate) fn learn_item_size_max(
+        &self,
+        timeout: Duration,
+        unreached: &[(String, u16)],
+    ) -> Vec<String> {
         let mut smallest = usize::MAX;
         let mut failures = Vec::new();
         for server in &self.inner.servers {
+            if tcp_address(&server.address).is_some_and(|a| unreached.contains(&a)) {
+                smallest = smallest.min(DEFAULT_ITEM_SIZE_MAX);
+                continue;
+            }
             let asked = memcached_dsn(&server.address)
                 .ok_or_else(|| std::io::Error::other("not a memcached server"))
                 .and_then(|dsn| item_size_max(&dsn, timeout));
@@ -164,15 +173,8 @@ impl MemcachedStore {
 
     /// The TCP servers' hosts and ports (for the startup check).
     pub(crate) fn tcp_addresses(&self) -> Vec<(String, u16)> {
-        self.inner
-            .servers
-            .iter()
-            .filter_map(|s| {
-                let dsn = crate::session_config::memcached_dsn(&s.address)?;
-                let (host, port) = dsn.strip_prefix("tcp://")?.rsplit_once(':')?;
-                Some((host.to_owned(), port.parse().ok()?))
-            })
-            .collect()
+        let servers = self.inner.servers.iter();
+        servers.filter_map(|s| tcp_address(&s.address)).collect()
     }
 
     /// A store on `servers` (CherryPy's `tools.sessions.servers` entries). Nothing is
@@ -330,6 +332,13 @@ fn item_size_max(dsn: &str, timeout: Duration) -> std::io::Result<usize> {
 }
 
 /// Whole seconds since the epoch, as CherryPy's `int(time.mktime(...))`.
+/// The host and port of a TCP server entry (`None` for a Unix socket).
+fn tcp_address(entry: &str) -> Option<(String, u16)> {
+    let dsn = memcached_dsn(entry)?;
+    let (host, port) = dsn.strip_prefix("tcp://")?.rsplit_once(':')?;
+    Some((host.to_owned(), port.parse().ok()?))
+}
+
 fn unix_seconds(t: SystemTime) -> i64 {
     t.duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
