@@ -230,9 +230,7 @@ impl<'a> Parser<'a> {
                 (Kind::Name, "is") => 1 + usize::from(self.at_n(1, "not")),
                 _ => break,
             };
-            for _ in 0..n {
-                self.advance();
-            }
+            self.pos += n; // the tokens were peeked at just now
             op.get_or_insert(t.start..self.prev_end());
             depth = depth.max(self.binary(1)?.depth);
         }

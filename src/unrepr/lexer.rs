@@ -224,23 +224,18 @@ impl Lexer<'_> {
             .take_while(|&&c| is_ident_byte(c))
             .count();
         self.pos = start + len;
-        // CPython's `verify_identifier`: XID_Start (or `_`) then XID_Continue.
-        for (i, ch) in self.text[start..self.pos]
+        // CPython's `verify_identifier`: XID_Start then XID_Continue (ASCII is known good).
+        let valid = |&(i, c): &(usize, char)| match i {
+            0 => unicode_ident::is_xid_start(c),
+            _ => unicode_ident::is_xid_continue(c),
+        };
+        let word = &self.text[start..self.pos];
+        let bad = word
             .char_indices()
-            .filter(|(_, c)| !c.is_ascii())
-        {
-            let ok = if i == 0 {
-                ch == '_' || unicode_ident::is_xid_start(ch)
-            } else {
-                unicode_ident::is_xid_continue(ch)
-            };
-            if !ok {
-                let (at, msg) = (
-                    start + i,
-                    format!("invalid character {ch:?} (U+{:04X})", u32::from(ch)),
-                );
-                return Err(error(msg, at..at + ch.len_utf8()));
-            }
+            .find(|ic| !ic.1.is_ascii() && !valid(ic));
+        if let Some((i, ch)) = bad {
+            let msg = format!("invalid character {ch:?} (U+{:04X})", u32::from(ch));
+            return Err(error(msg, start + i..start + i + ch.len_utf8()));
         }
         self.push(Kind::Name, start, self.pos);
         Ok(())

@@ -8,7 +8,7 @@ use num_traits::Num;
 
 use super::ValueError as SyntaxError;
 use super::lexer::{self, Kind};
-use super::parser::{Fail, Parser, ensure};
+use super::parser::{Fail, PResult, Parser, ensure};
 use super::value::Value;
 
 use super::parser::syntax_error as error;
@@ -201,11 +201,9 @@ struct FString<'s> {
     depth: u32,
 }
 
-type FResult<T> = Result<T, Fail>;
-
 impl Parser<'_> {
     /// Checks the f-string token `t`; an error is reported at `at`.
-    pub(super) fn check_fstring(&mut self, t: lexer::Token, at: usize) -> Result<(), Fail> {
+    pub(super) fn check_fstring(&mut self, t: lexer::Token, at: usize) -> PResult<()> {
         let (prefix, text, _) = parts(self.text(t), t.start);
         let (raw, depth) = (prefix.contains('r'), self.depth);
         let scan = FString { text, raw, depth };
@@ -220,7 +218,7 @@ impl FString<'_> {
     }
 
     /// Parses one replacement field's expression as CPython does: `(` + text + `)`.
-    fn check(&self, expr: &str) -> FResult<()> {
+    fn check(&self, expr: &str) -> PResult<()> {
         ensure(
             !expr
                 .trim_matches([' ', '\t', '\n', '\r', '\x0c'])
@@ -240,7 +238,7 @@ impl FString<'_> {
 
     /// Literal text from `i` until the end (or, inside a format spec, until its `}`);
     /// returns where it stopped.
-    fn literal(&self, mut i: usize, level: usize) -> FResult<usize> {
+    fn literal(&self, mut i: usize, level: usize) -> PResult<usize> {
         let mut chunk = i;
         while let Some(c) = self.at(i) {
             match c {
@@ -286,7 +284,7 @@ impl FString<'_> {
     }
 
     /// Decodes the escapes of the literal text `start..end`, as CPython does for each piece.
-    fn decode(&self, start: usize, end: usize) -> FResult<()> {
+    fn decode(&self, start: usize, end: usize) -> PResult<()> {
         if self.raw || start >= end {
             return Ok(());
         }
@@ -299,7 +297,7 @@ impl FString<'_> {
     }
 
     /// A replacement field whose expression starts at `start`; returns the offset after its `}`.
-    fn field(&self, start: usize, level: usize) -> FResult<usize> {
+    fn field(&self, start: usize, level: usize) -> PResult<usize> {
         ensure(level < 2)?;
         let (mut i, mut parens, mut quote): (_, Vec<u8>, Option<(u8, bool)>) =
             (start, Vec::new(), None);

@@ -36,27 +36,26 @@ pub(super) fn py_type(v: &Value) -> &'static str {
 
 /// How much memory a value stands for (see [`MAX_WEIGHT`]).
 pub(crate) fn weight(v: &Value) -> usize {
-    let sum =
-        |items: &mut dyn Iterator<Item = &Value>| items.map(weight).fold(16, usize::saturating_add);
+    fn sum<'v>(base: usize, parts: impl Iterator<Item = &'v Value>) -> usize {
+        parts.map(weight).fold(base, usize::saturating_add)
+    }
     match v {
         Value::Str(s) => 16 + s.len(),
         Value::Bytes(b) => 16 + b.len(),
-        Value::List(items) | Value::Tuple(items) => sum(&mut items.iter()),
-        Value::Dict(items) => sum(&mut items.iter().flat_map(|(k, v)| [k, v])),
-        Value::Expr(e) => {
-            let parts: &mut dyn Iterator<Item = &Value> = match &**e {
-                Expr::Name { .. } => &mut std::iter::empty(),
-                Expr::Attribute { object: v, .. } | Expr::Starred(v) | Expr::Neg(v) => {
-                    &mut std::iter::once(v)
-                }
-                Expr::Call { func, args, kwargs } => &mut std::iter::once(func)
-                    .chain(args)
-                    .chain(kwargs.iter().map(|(_, v)| v)),
-                Expr::BinOp { left, right, .. } => &mut [left, right].into_iter(),
-                Expr::Subscript { value, index } => &mut [value, index].into_iter(),
-            };
-            parts.map(weight).fold(64, usize::saturating_add)
-        }
+        Value::List(items) | Value::Tuple(items) => sum(16, items.iter()),
+        Value::Dict(items) => sum(16, items.iter().flat_map(|(k, v)| [k, v])),
+        Value::Expr(e) => match &**e {
+            Expr::Name { .. } => 64,
+            Expr::Attribute { object: v, .. } | Expr::Starred(v) | Expr::Neg(v) => {
+                sum(64, std::iter::once(v))
+            }
+            Expr::Call { func, args, kwargs } => {
+                let kwargs = kwargs.iter().map(|(_, v)| v);
+                sum(64, std::iter::once(func).chain(args).chain(kwargs))
+            }
+            Expr::BinOp { left, right, .. } => sum(64, [left, right].into_iter()),
+            Expr::Subscript { value, index } => sum(64, [value, index].into_iter()),
+        },
         _ => 16,
     }
 }
