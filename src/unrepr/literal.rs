@@ -103,11 +103,7 @@ fn unescape(
 ) -> Result<(Vec<u32>, Option<Range<usize>>), SyntaxError> {
     let b = body.as_bytes();
     let (mut out, mut surrogate, mut i) = (Vec::with_capacity(b.len()), None, 0);
-    while i < b.len() {
-        let Some(off) = body[i..].find(['\\', '\r']) else {
-            out.extend(body[i..].chars().map(u32::from));
-            break;
-        };
+    while let Some(off) = body[i..].find(['\\', '\r']) {
         out.extend(body[i..i + off].chars().map(u32::from));
         i += off;
         if b[i] == b'\r' {
@@ -188,6 +184,7 @@ fn unescape(
         }
         out.push(code);
     }
+    out.extend(body[i..].chars().map(u32::from));
     Ok((out, surrogate))
 }
 
