@@ -216,21 +216,18 @@ impl FString<'_> {
 
     /// Parses one replacement field's expression as CPython does: `(` + text + `)`.
     fn check(&self, expr: &str) -> PResult<()> {
-        ensure(
-            !expr
-                .trim_matches([' ', '\t', '\n', '\r', '\x0c'])
-                .is_empty(),
-        )?;
+        let blank = expr
+            .trim_matches([' ', '\t', '\n', '\r', '\x0c'])
+            .is_empty();
+        ensure(!blank)?;
         let wrapped = format!("({expr})");
         let lexed = lexer::tokenize(&wrapped);
         let mut p = Parser::new(&wrapped, &lexed.tokens, self.depth);
         // `(yield x)` is a display, like any other parenthesized expression.
         p.star_expressions()?;
-        for kind in [Kind::Newline, Kind::EndMarker] {
-            ensure(p.is_kind(kind))?;
-            p.advance();
-        }
-        Ok(())
+        ensure(p.is_kind(Kind::Newline))?;
+        p.advance();
+        ensure(p.is_kind(Kind::EndMarker))
     }
 
     /// Literal text from `i` until the end (or, inside a format spec, until its `}`);
