@@ -234,10 +234,8 @@ impl Builder<'_> {
             _ => false,
         };
         if kwargs.iter().any(non_str_key) {
-            return Err(error(
-                (codes::TYPE, "keywords must be strings".into()),
-                span,
-            ));
+            let message = "keywords must be strings".into();
+            return Err(error((codes::TYPE, message), span));
         }
         if !func.is_expr() {
             let message = format!("'{}' object is not callable", ops::py_type(&func));

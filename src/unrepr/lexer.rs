@@ -264,10 +264,8 @@ impl Lexer<'_> {
                 } else {
                     ("unterminated string literal", line_of(self.text, start))
                 };
-                return Err(error(
-                    format!("{what} (detected at line {line})"),
-                    start..start + 1,
-                ));
+                let message = format!("{what} (detected at line {line})");
+                return Err(error(message, start..start + 1));
             };
             at += 1;
             if c == quote {
@@ -301,10 +299,8 @@ impl Lexer<'_> {
             b'(' | b'[' | b'{' => self.parens.push((c, start)),
             b')' | b']' | b'}' => {
                 let Some((open, open_at)) = self.parens.pop() else {
-                    return Err(error(
-                        format!("unmatched '{}'", c as char),
-                        start..start + 1,
-                    ));
+                    let message = format!("unmatched '{}'", c as char);
+                    return Err(error(message, start..start + 1));
                 };
                 if c != closing(open) {
                     let (open_line, line) =

@@ -61,10 +61,8 @@ pub(crate) fn weight(v: &Value) -> usize {
 }
 
 pub(super) fn too_large() -> OpError {
-    (
-        TOO_LARGE,
-        format!("the result would be larger than {} MiB", MAX_WEIGHT >> 20),
-    )
+    let message = format!("the result would be larger than {} MiB", MAX_WEIGHT >> 20);
+    (TOO_LARGE, message)
 }
 
 /// An `int` operand (`bool` is one).
@@ -164,10 +162,8 @@ pub(super) fn mul(a: Value, b: Value) -> OpResult {
         (Value::Str(_) | Value::Bytes(_) | Value::List(_) | Value::Tuple(_), _) => (a, b),
         (_, Value::Str(_) | Value::Bytes(_) | Value::List(_) | Value::Tuple(_)) => (b, a),
         _ => {
-            return Err((
-                TYPE,
-                format!("unsupported operand type(s) for *: '{ta}' and '{tb}'"),
-            ));
+            let message = format!("unsupported operand type(s) for *: '{ta}' and '{tb}'");
+            return Err((TYPE, message));
         }
     };
     let Some(n) = int(&count) else {
@@ -179,10 +175,8 @@ pub(super) fn mul(a: Value, b: Value) -> OpResult {
     };
     // CPython converts the count to a C `Py_ssize_t` first.
     let Some(n) = n.to_i64() else {
-        return Err((
-            TOO_LARGE,
-            "cannot fit 'int' into an index-sized integer".into(),
-        ));
+        let message = "cannot fit 'int' into an index-sized integer".into();
+        return Err((TOO_LARGE, message));
     };
     // An empty sequence weighs 16, and stays empty.
     let n = if weight(&seq) == 16 {
@@ -335,22 +329,18 @@ pub(super) fn subscript(value: &Value, index: &Value) -> Result<Option<Value>, O
             return Err((INDEX, format!("KeyError: {}", index.python_repr())));
         }
         other => {
-            return Err((
-                TYPE,
-                format!("'{}' object is not subscriptable", py_type(other)),
-            ));
+            let message = format!("'{}' object is not subscriptable", py_type(other));
+            return Err((TYPE, message));
         }
     };
     let Some(i) = int(index) else {
         let (vt, it) = (py_type(value), py_type(index));
-        return Err((
-            TYPE,
-            match value {
-                Value::Str(_) => format!("string indices must be integers, not '{it}'"),
-                Value::Bytes(_) => format!("byte indices must be integers or slices, not {it}"),
-                _ => format!("{vt} indices must be integers or slices, not {it}"),
-            },
-        ));
+        let message = match value {
+            Value::Str(_) => format!("string indices must be integers, not '{it}'"),
+            Value::Bytes(_) => format!("byte indices must be integers or slices, not {it}"),
+            _ => format!("{vt} indices must be integers or slices, not {it}"),
+        };
+        return Err((TYPE, message));
     };
     let Some(i) = i.to_i64() else {
         return Err((INDEX, "cannot fit 'int' into an index-sized integer".into()));
