@@ -54,12 +54,8 @@ pub(super) fn build(text: &str, node: &mut Node) -> Result<Parsed, ValueError> {
 
 type BResult = Result<Value, ValueError>;
 
-fn error(code: &'static str, message: String, span: Range<usize>) -> ValueError {
+fn error((code, message): ops::OpError, span: Range<usize>) -> ValueError {
     ValueError::new(code, message, None, span)
-}
-
-fn op_error((code, message): ops::OpError, span: Range<usize>) -> ValueError {
-    error(code, message, span)
 }
 
 impl Builder<'_> {
@@ -71,7 +67,7 @@ impl Builder<'_> {
         let at = super::value_start(self.text);
         (used + more <= FRAME_LIMIT)
             .then_some(())
-            .ok_or_else(|| error(codes::TOO_LARGE, message.into(), at))
+            .ok_or_else(|| error((codes::TOO_LARGE, message.into()), at))
     }
 
     fn unsupported(&self, class: &'static str, span: Range<usize>) -> ValueError {
@@ -98,7 +94,7 @@ impl Builder<'_> {
         };
         self.parts = siblings.saturating_add(weight);
         if self.parts > ops::MAX_WEIGHT {
-            return Err(op_error(ops::too_large(), node.span.clone()));
+            return Err(error(ops::too_large(), node.span.clone()));
         }
         Ok(value)
     }
@@ -147,7 +143,7 @@ impl Builder<'_> {
                 match ops::subscript(&value, &index) {
                     Ok(Some(v)) => Ok(v),
                     Ok(None) => Ok(Value::expr(Expr::Subscript { value, index })),
-                    Err(e) => Err(op_error(e, if subscriptable { index_span } else { span })),
+                    Err(e) => Err(error(e, if subscriptable { index_span } else { span })),
                 }
             }
             NodeKind::Starred(_) => Err(self.unsupported("Starred", span)),
@@ -167,7 +163,7 @@ impl Builder<'_> {
                 // Only a key can be unhashable, and `None` (for `**m`) never is.
                 ops::build_dict(pairs)
                     .map(Value::Dict)
-                    .map_err(|(i, e)| op_error(e, items[i].0.as_ref().map_or(span, |k| k.span.clone())))
+                    .map_err(|(i, e)| error(e, items[i].0.as_ref().map_or(span, |k| k.span.clone())))
             }
             NodeKind::BinOp(left, class, op_span, right) => {
                 let l = self.build(left, d)?;
@@ -182,7 +178,7 @@ impl Builder<'_> {
                     return Ok(Value::expr(Expr::BinOp { op, left: l, right: r }));
                 }
                 let result = if op == BinOp::Add { ops::add(l, r) } else { ops::mul(l, r) };
-                result.map_err(|e| op_error(e, op_span.clone()))
+                result.map_err(|e| error(e, op_span.clone()))
             }
             NodeKind::Neg(operand) => {
                 self.frames_left(d, 2)?;
@@ -191,7 +187,7 @@ impl Builder<'_> {
                     return Ok(Value::expr(Expr::Neg(v)));
                 }
                 // The node starts with its one-byte `-` token.
-                ops::neg(v).map_err(|e| op_error(e, span.start..span.start + 1))
+                ops::neg(v).map_err(|e| error(e, span.start..span.start + 1))
             }
             NodeKind::Rejected(class, at) => Err(self.unsupported(class, at.clone())),
         }
@@ -226,7 +222,7 @@ impl Builder<'_> {
                     "argument after ** must be a mapping, not {}",
                     ops::py_type(&v)
                 );
-                return Err(error(codes::TYPE, message, value.span.clone()));
+                return Err(error((codes::TYPE, message), value.span.clone()));
             }
             kwargs.push((name.clone(), v));
         }
@@ -238,14 +234,12 @@ impl Builder<'_> {
             _ => false,
         };
         if kwargs.iter().any(non_str_key) {
-            return Err(error(codes::TYPE, "keywords must be strings".into(), span));
+            let message = "keywords must be strings".into();
+            return Err(error((codes::TYPE, message), span));
         }
         if !func.is_expr() {
-            return Err(error(
-                codes::TYPE,
-                format!("'{}' object is not callable", ops::py_type(&func)),
-                span,
-            ));
+            let message = format!("'{}' object is not callable", ops::py_type(&func));
+            return Err(error((codes::TYPE, message), span));
         }
         Ok(
             pure::call(&func, &values, &kwargs).unwrap_or(Value::expr(Expr::Call {

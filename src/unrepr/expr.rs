@@ -27,6 +27,9 @@ const BINARY: [(&str, &str, u8); 12] = [
     ("//", "FloorDiv", 6),
 ];
 
+/// A grammar rule.
+type Rule<'a> = fn(&mut Parser<'a>) -> PResult<Node>;
+
 /// A unary prefix operator (`"USub"`, `"UAdd"` or `"Invert"`) and its token's span.
 type Prefix = (&'static str, Range<usize>);
 
@@ -41,7 +44,7 @@ fn is_starred(n: &Node) -> bool {
     matches!(n.kind, NodeKind::Starred(_))
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
     /// Whether the current token starts an atom, or (`unary`) `not`, `lambda` or `await`, or
     /// is one of the operators `ops`.
     fn starts(&mut self, unary: bool, ops: &[&str]) -> bool {
@@ -78,29 +81,25 @@ impl Parser<'_> {
         self.node(NodeKind::Tuple(items), start..self.prev_end())
     }
 
-    /// `*x` (of a `bitwise_or`, or with `full` of an `expression`), if a `*` is here.
-    fn starred(&mut self, full: bool) -> PResult<Option<Node>> {
+    /// `'*' inner` if a `*` is here, else `or_else`.
+    fn starred(&mut self, inner: Rule<'a>, or_else: Rule<'a>) -> PResult<Node> {
         if !self.at("*") {
-            return Ok(None);
+            return or_else(self);
         }
         let star = self.advance();
-        let inner = if full {
-            self.expression()?
-        } else {
-            self.binary(1)?
-        };
+        let inner = inner(self)?;
         let end = inner.span.end;
         self.node(NodeKind::Starred(Box::new(inner)), star.start..end)
-            .map(Some)
     }
 
     /// `star_expression` (`*bitwise_or` or `expression`), or with `named`
     /// `star_named_expression` (`*bitwise_or` or `named_expression`).
     pub(super) fn star_expression(&mut self, named: bool) -> PResult<Node> {
-        match self.starred(false)? {
-            Some(node) => Ok(node),
-            None if named => self.named_expression(),
-            None => self.expression(),
+        let bitwise_or = |p: &mut Self| p.binary(1);
+        if named {
+            self.starred(bitwise_or, Self::named_expression)
+        } else {
+            self.starred(bitwise_or, Self::expression)
         }
     }
 
@@ -172,19 +171,14 @@ impl Parser<'_> {
 
     /// Python 2's `print x` / `exec code`: CPython names the problem.
     fn legacy_print(&mut self, body: &Node) -> PResult<()> {
-        match &body.kind {
-            NodeKind::Name(name)
-                if !body.parenthesized
-                    && (name == "print" || name == "exec")
-                    && self.starts(true, &[]) =>
-            {
-                Err(syntax(
-                    format!("Missing parentheses in call to '{name}'. Did you mean {name}(...)?"),
-                    body.span.clone(),
-                ))
-            }
-            _ => Ok(()),
+        let NodeKind::Name(name) = &body.kind else {
+            return Ok(());
+        };
+        if body.parenthesized || !(name == "print" || name == "exec") || !self.starts(true, &[]) {
+            return Ok(());
         }
+        let message = format!("Missing parentheses in call to '{name}'. Did you mean {name}(...)?");
+        Err(syntax(message, body.span.clone()))
     }
 
     /// `disjunction` (`a or b`) and `conjunction` (`a and b`) chains.
@@ -236,9 +230,7 @@ impl Parser<'_> {
                 (Kind::Name, "is") => 1 + usize::from(self.at_n(1, "not")),
                 _ => break,
             };
-            for _ in 0..n {
-                self.advance();
-            }
+            self.pos += n; // the tokens were peeked at just now
             op.get_or_insert(t.start..self.prev_end());
             depth = depth.max(self.binary(1)?.depth);
         }
@@ -388,15 +380,13 @@ impl Parser<'_> {
             toks.push(self.advance());
         }
         let span = toks[0].start..toks[toks.len() - 1].end;
-        let is_bytes = |t: &Token| literal::parts(self.text(*t), t.start).bytes;
-        if let Some(t) = toks
+        let is_bytes = |t: &Token| literal::parts(self.text(*t), t.start).0.contains('b');
+        let non_ascii = toks
             .iter()
-            .find(|t| is_bytes(t) && !self.text(**t).is_ascii())
-        {
-            return Err(syntax(
-                "bytes can only contain ASCII literal characters",
-                t.span(),
-            ));
+            .find(|t| is_bytes(t) && !self.text(**t).is_ascii());
+        if let Some(t) = non_ascii {
+            let message = "bytes can only contain ASCII literal characters";
+            return Err(syntax(message, t.span()));
         }
         let first_bytes = is_bytes(&toks[0]);
         // CPython reports this at the token after the strings; we point at the literals.
@@ -457,14 +447,7 @@ impl Parser<'_> {
     pub(super) fn for_targets(&mut self) -> PResult<u32> {
         let mut depth = 0;
         loop {
-            let target = if self.at("*") {
-                let star = self.advance();
-                let inner = self.primary()?;
-                let end = inner.span.end;
-                self.node(NodeKind::Starred(Box::new(inner)), star.start..end)?
-            } else {
-                self.primary()?
-            };
+            let target = self.starred(Self::primary, Self::primary)?;
             check_target(&target, false)?;
             depth = depth.max(target.depth);
             if !self.eat(",") || self.at("in") {
@@ -562,7 +545,7 @@ impl Parser<'_> {
         while !self.at(")") {
             if self.at("*") {
                 ensure(!seen_dstar)?;
-                args.extend(self.starred(true)?);
+                args.push(self.starred(Self::expression, Self::expression)?);
             } else if self.eat("**") {
                 keywords.push((None, self.expression()?));
                 seen_dstar = true;
@@ -609,8 +592,8 @@ impl Parser<'_> {
     }
 
     fn slice_item(&mut self) -> PResult<Node> {
-        if let Some(node) = self.starred(true)? {
-            return Ok(node);
+        if self.at("*") {
+            return self.starred(Self::expression, Self::expression);
         }
         let start = self.peek().start;
         let mut depth = 0;

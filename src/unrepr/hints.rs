@@ -68,10 +68,9 @@ pub(super) fn unsupported(class: &str, text: &str) -> (String, Option<String>) {
     let (what, operator) = what
         .rsplit_once('|')
         .map_or((what, false), |(w, op)| (w, op == "op"));
-    let help = if rest.is_empty() && operator {
-        "write the computed value instead"
-    } else {
-        rest
+    let help = match rest {
+        "" if operator => "write the computed value instead",
+        rest => rest,
     };
     let message = if operator {
         format!(
@@ -82,10 +81,8 @@ pub(super) fn unsupported(class: &str, text: &str) -> (String, Option<String>) {
             "{what} not supported in config values (CherryPy: unrepr does not recognize '{class}')"
         )
     };
-    (
-        message,
-        quote_help(text).or((!help.is_empty()).then(|| help.to_string())),
-    )
+    let help = quote_help(text).or((!help.is_empty()).then(|| help.to_string()));
+    (message, help)
 }
 
 /// The warning for a name CherryPy could only resolve with the application's help.

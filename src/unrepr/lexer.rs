@@ -21,31 +21,11 @@ pub(super) enum Kind {
     /// White space at the start of a line (outside brackets).
     Indent,
     EndMarker,
-    /// Where the tokenizer stopped without raising (CPython only sets `tok->done`): the
-    /// problem is reported only if the parser asks for this token.
-    Stop(Stop),
+    /// Where the tokenizer stopped without raising (CPython only sets `tok->done`), with the
+    /// message if the parser asks for this token (an unclosed bracket is named by the parser).
+    Stop(&'static str),
     /// Where the tokenizer raised a `SyntaxError` (`Lexed::hard_error`).
     Hard,
-}
-
-/// Why the tokenizer stopped: end of input inside brackets, right after a backslash
-/// continuation, or a backslash followed by something other than a newline.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Stop {
-    Unclosed,
-    Eof,
-    LineCont,
-}
-
-impl Stop {
-    /// The message when reached (brackets are named by the parser).
-    pub(super) fn message(self) -> &'static str {
-        match self {
-            Stop::Unclosed => "unclosed bracket",
-            Stop::Eof => "unexpected EOF while parsing",
-            Stop::LineCont => "unexpected character after line continuation character",
-        }
-    }
 }
 
 /// One token: its kind and its byte range in the value text.
@@ -71,28 +51,26 @@ pub(super) struct Lexed {
     /// syntax", tokenizes the rest of the source to look for one, so it wins over a generic
     /// parser error anywhere before it.
     pub(super) hard_error: Option<SyntaxError>,
-    /// Offset of the innermost bracket still open where the tokenizer stopped.
+    /// Offset of the innermost bracket still open where the input ended.
     pub(super) unclosed: Option<usize>,
 }
 
 /// Tokenizes `src` completely (up to the first error).
 pub(super) fn tokenize(src: &str) -> Lexed {
-    let (tokens, parens) = (Vec::with_capacity(src.len() / 2 + 4), Vec::new());
-    let (pos, at_bol, line_has_token) = (0, false, true);
     let mut lx = Lexer {
         src: src.as_bytes(),
         text: src,
-        pos,
-        tokens,
-        parens,
-        at_bol,
-        line_has_token,
+        pos: 0,
+        tokens: Vec::with_capacity(src.len() / 2 + 4),
+        parens: Vec::new(),
+        line_has_token: true,
     };
     let hard_error = lx.run().err();
     if hard_error.is_some() {
         lx.push(Kind::Hard, lx.pos, lx.pos);
     }
-    let unclosed = lx.parens.last().map(|&(_, at)| at);
+    let at_end = lx.pos == src.len() && hard_error.is_none();
+    let unclosed = lx.parens.last().map(|&(_, at)| at).filter(|_| at_end);
     Lexed {
         tokens: lx.tokens,
         hard_error,
@@ -107,7 +85,6 @@ struct Lexer<'a> {
     tokens: Vec<Token>,
     /// Open brackets: the bracket byte and its offset.
     parens: Vec<(u8, usize)>,
-    at_bol: bool,
     /// Whether the current logical line has produced a token (so that the implicit final
     /// newline CPython appends to string input yields a NEWLINE).
     line_has_token: bool,
@@ -137,15 +114,8 @@ impl Lexer<'_> {
         self.line_has_token |= !matches!(kind, Kind::Newline | Kind::Indent);
     }
 
-    fn line_of(&self, at: usize) -> usize {
-        1 + self.text[..at].matches('\n').count()
-    }
-
     fn run(&mut self) -> Result<(), SyntaxError> {
         loop {
-            if std::mem::take(&mut self.at_bol) {
-                self.indentation();
-            }
             while matches!(self.peek(0), Some(b' ' | b'\t' | b'\x0c')) {
                 self.pos += 1;
             }
@@ -167,18 +137,20 @@ impl Lexer<'_> {
                     self.push(Kind::Newline, comment_at, start + len);
                     self.line_has_token = false;
                 }
-                self.at_bol = true;
+                self.indentation();
             } else if c == b'\\' {
                 match self.newline_at(start + 1) {
                     // At the end, or before the newline CPython appends to the source: reported
                     // just after the backslash.
                     Some(len) if start + 1 + len < self.src.len() => self.pos = start + 1 + len,
                     None if start + 1 != self.src.len() => {
-                        self.push(Kind::Stop(Stop::LineCont), start + 1, start + 1);
+                        let message = "unexpected character after line continuation character";
+                        self.push(Kind::Stop(message), start + 1, start + 1);
                         return Ok(());
                     }
                     _ => {
-                        self.push(Kind::Stop(Stop::Eof), start + 1, start + 1);
+                        let message = "unexpected EOF while parsing";
+                        self.push(Kind::Stop(message), start + 1, start + 1);
                         return Ok(());
                     }
                 }
@@ -187,7 +159,7 @@ impl Lexer<'_> {
             } else if c.is_ascii_digit()
                 || (c == b'.' && self.peek(1).is_some_and(|d| d.is_ascii_digit()))
             {
-                self.pos = scan_number(self.src, start).map_err(|(msg, at)| error(msg, at))?;
+                self.pos = scan_number(self.src, start)?;
                 self.push(Kind::Number, start, self.pos);
             } else if c == b'"' || c == b'\'' {
                 self.string(start, start)?;
@@ -227,7 +199,7 @@ impl Lexer<'_> {
     fn end_of_input(&mut self, newline_at: usize) {
         let end = self.src.len();
         if !self.parens.is_empty() {
-            return self.push(Kind::Stop(Stop::Unclosed), end, end);
+            return self.push(Kind::Stop("unclosed bracket"), end, end);
         }
         if self.line_has_token {
             self.push(Kind::Newline, newline_at, end);
@@ -252,23 +224,18 @@ impl Lexer<'_> {
             .take_while(|&&c| is_ident_byte(c))
             .count();
         self.pos = start + len;
-        // CPython's `verify_identifier`: XID_Start (or `_`) then XID_Continue.
-        for (i, ch) in self.text[start..self.pos]
+        // CPython's `verify_identifier`: XID_Start then XID_Continue (ASCII is known good).
+        let valid = |&(i, c): &(usize, char)| match i {
+            0 => unicode_ident::is_xid_start(c),
+            _ => unicode_ident::is_xid_continue(c),
+        };
+        let word = &self.text[start..self.pos];
+        let bad = word
             .char_indices()
-            .filter(|(_, c)| !c.is_ascii())
-        {
-            let ok = if i == 0 {
-                ch == '_' || unicode_ident::is_xid_start(ch)
-            } else {
-                unicode_ident::is_xid_continue(ch)
-            };
-            if !ok {
-                let (at, msg) = (
-                    start + i,
-                    format!("invalid character {ch:?} (U+{:04X})", u32::from(ch)),
-                );
-                return Err(error(msg, at..at + ch.len_utf8()));
-            }
+            .find(|ic| !ic.1.is_ascii() && !valid(ic));
+        if let Some((i, ch)) = bad {
+            let msg = format!("invalid character {ch:?} (U+{:04X})", u32::from(ch));
+            return Err(error(msg, start + i..start + i + ch.len_utf8()));
         }
         self.push(Kind::Name, start, self.pos);
         Ok(())
@@ -292,15 +259,13 @@ impl Lexer<'_> {
                 let (what, line) = if triple {
                     (
                         "unterminated triple-quoted string literal",
-                        self.line_of(self.text.trim_end_matches('\n').len()),
+                        line_of(self.text, self.text.trim_end_matches('\n').len()),
                     )
                 } else {
-                    ("unterminated string literal", self.line_of(start))
+                    ("unterminated string literal", line_of(self.text, start))
                 };
-                return Err(error(
-                    format!("{what} (detected at line {line})"),
-                    start..start + 1,
-                ));
+                let message = format!("{what} (detected at line {line})");
+                return Err(error(message, start..start + 1));
             };
             at += 1;
             if c == quote {
@@ -334,13 +299,12 @@ impl Lexer<'_> {
             b'(' | b'[' | b'{' => self.parens.push((c, start)),
             b')' | b']' | b'}' => {
                 let Some((open, open_at)) = self.parens.pop() else {
-                    return Err(error(
-                        format!("unmatched '{}'", c as char),
-                        start..start + 1,
-                    ));
+                    let message = format!("unmatched '{}'", c as char);
+                    return Err(error(message, start..start + 1));
                 };
                 if c != closing(open) {
-                    let (open_line, line) = (self.line_of(open_at), self.line_of(start));
+                    let (open_line, line) =
+                        (line_of(self.text, open_at), line_of(self.text, start));
                     let on_line = (open_line != line).then(|| format!(" on line {open_line}"));
                     let (c, open, on_line) = (c as char, open as char, on_line.unwrap_or_default());
                     let msg = format!(
@@ -357,6 +321,11 @@ impl Lexer<'_> {
     }
 }
 
+/// The line (from 1) of the offset `at`.
+pub(super) fn line_of(text: &str, at: usize) -> usize {
+    1 + text[..at.min(text.len())].matches('\n').count()
+}
+
 /// The bracket that closes `open`.
 pub(super) fn closing(open: u8) -> u8 {
     match open {
@@ -366,22 +335,20 @@ pub(super) fn closing(open: u8) -> u8 {
     }
 }
 
-type ScanError = (String, Range<usize>);
-
 fn at(src: &[u8], i: usize) -> u8 {
     src.get(i).copied().unwrap_or(0)
 }
 
 /// An error found with the scan at `pos`; CPython reports the last character it consumed.
-fn err(msg: impl Into<String>, pos: usize) -> ScanError {
+fn err(msg: impl Into<String>, pos: usize) -> SyntaxError {
     let at = pos.saturating_sub(1);
-    (msg.into(), at..at + 1)
+    error(msg, at..at + 1)
 }
 
 /// Scans the numeric literal starting at `start` (a digit, or `.` before a digit) and returns
 /// where it ends, as CPython 3.11's tokenizer: what it accepts, and where it reports an error
 /// (the last character it consumed). Only the leading-zero error keeps CPython's wording.
-fn scan_number(src: &[u8], start: usize) -> Result<usize, ScanError> {
+fn scan_number(src: &[u8], start: usize) -> Result<usize, SyntaxError> {
     let radix = match (at(src, start), at(src, start + 1).to_ascii_lowercase()) {
         (b'0', b'x') => Some((16, "hexadecimal")),
         (b'0', b'o') => Some((8, "octal")),
@@ -454,14 +421,14 @@ fn scan_number(src: &[u8], start: usize) -> Result<usize, ScanError> {
         && let Some(end) = (start..pos).find(|&i| !matches!(at(src, i), b'0' | b'_'))
     {
         let message = "leading zeros in decimal integer literals are not permitted; use an 0o prefix for octal integers";
-        return Err((message.into(), start..end));
+        return Err(error(message, start..end));
     }
     verify_end(src, pos, kind).map(|()| pos)
 }
 
 /// CPython's `verify_end_of_number`: a literal directly followed by a letter is an error,
 /// except before the keywords valid code can put there (`1if x else y`), which only warn.
-fn verify_end(src: &[u8], pos: usize, kind: &str) -> Result<(), ScanError> {
+fn verify_end(src: &[u8], pos: usize, kind: &str) -> Result<(), SyntaxError> {
     let rest = &src[pos.min(src.len())..];
     let keyword_follows = ["and", "else", "for", "if", "in", "is", "or", "not"]
         .iter()

@@ -8,7 +8,7 @@ use num_traits::Num;
 
 use super::ValueError as SyntaxError;
 use super::lexer::{self, Kind};
-use super::parser::{Fail, Parser, ensure};
+use super::parser::{Fail, PResult, Parser, ensure};
 use super::value::Value;
 
 use super::parser::syntax_error as error;
@@ -47,32 +47,14 @@ pub(super) fn number(token: &str) -> Result<Value, String> {
     }
 }
 
-/// The parts of a string token: prefix flags, the body and where it starts.
-pub(super) struct Parts<'a> {
-    pub(super) raw: bool,
-    pub(super) bytes: bool,
-    pub(super) fstring: bool,
-    pub(super) body: &'a str,
-    pub(super) body_start: usize,
-}
-
-/// Splits a string token (`start` is its offset in the value text).
-pub(super) fn parts(token: &str, start: usize) -> Parts<'_> {
+/// Splits a string token (`start` is its offset in the value text) into its prefix in lower
+/// case (`rb`, `f`, ...), its body, and where the body starts.
+pub(super) fn parts(token: &str, start: usize) -> (String, &str, usize) {
     let (prefix, rest) = token.split_at(token.find(['\'', '"']).unwrap_or(0));
-    let has = |c: char| prefix.contains(c) || prefix.contains(c.to_ascii_uppercase());
-    let q = if rest.len() >= 6 && (rest.starts_with("'''") || rest.starts_with("\"\"\"")) {
-        3
-    } else {
-        1
-    };
-    let (body, body_start) = (&rest[q..rest.len() - q], start + prefix.len() + q);
-    Parts {
-        raw: has('r'),
-        bytes: has('b'),
-        fstring: has('f'),
-        body,
-        body_start,
-    }
+    let triple = rest.len() >= 6 && (rest.starts_with("'''") || rest.starts_with("\"\"\""));
+    let q = if triple { 3 } else { 1 };
+    let body = &rest[q..rest.len() - q];
+    (prefix.to_ascii_lowercase(), body, start + prefix.len() + q)
 }
 
 /// A decoded string token: a `str` (with where a lone surrogate escape was written: Python
@@ -86,20 +68,21 @@ pub(super) enum Literal {
 
 /// Decodes one string token that starts at `start`.
 pub(super) fn decode(token: &str, start: usize) -> Result<Literal, SyntaxError> {
-    let p = parts(token, start);
+    let (prefix, body, body_start) = parts(token, start);
+    let has = |c: char| prefix.contains(c);
     // Source newlines inside a literal are `\n`, as CPython translates them while reading.
     let newlines = |s: &str| s.replace("\r\n", "\n").replace('\r', "\n");
     let to_char = |c: u32| char::from_u32(c).unwrap_or(char::REPLACEMENT_CHARACTER);
-    Ok(match (p.fstring, p.bytes, p.raw) {
+    Ok(match (has('f'), has('b'), has('r')) {
         (true, ..) => Literal::FString,
-        (_, true, true) => Literal::Bytes(newlines(p.body).into_bytes()),
+        (_, true, true) => Literal::Bytes(newlines(body).into_bytes()),
         (_, true, false) => {
-            let (codes, _) = unescape(&newlines(p.body), p.body_start, true)?;
+            let (codes, _) = unescape(&newlines(body), body_start, true)?;
             Literal::Bytes(codes.into_iter().map(|c| c as u8).collect())
         }
-        (_, false, true) => Literal::Str(newlines(p.body), None),
+        (_, false, true) => Literal::Str(newlines(body), None),
         (_, false, false) => {
-            let (codes, surrogate) = unescape(p.body, p.body_start, false)?;
+            let (codes, surrogate) = unescape(body, body_start, false)?;
             Literal::Str(codes.into_iter().map(to_char).collect(), surrogate)
         }
     })
@@ -120,11 +103,7 @@ fn unescape(
 ) -> Result<(Vec<u32>, Option<Range<usize>>), SyntaxError> {
     let b = body.as_bytes();
     let (mut out, mut surrogate, mut i) = (Vec::with_capacity(b.len()), None, 0);
-    while i < b.len() {
-        let Some(off) = body[i..].find(['\\', '\r']) else {
-            out.extend(body[i..].chars().map(u32::from));
-            break;
-        };
+    while let Some(off) = body[i..].find(['\\', '\r']) {
         out.extend(body[i..i + off].chars().map(u32::from));
         i += off;
         if b[i] == b'\r' {
@@ -205,6 +184,7 @@ fn unescape(
         }
         out.push(code);
     }
+    out.extend(body[i..].chars().map(u32::from));
     Ok((out, surrogate))
 }
 
@@ -218,13 +198,11 @@ struct FString<'s> {
     depth: u32,
 }
 
-type FResult<T> = Result<T, Fail>;
-
 impl Parser<'_> {
     /// Checks the f-string token `t`; an error is reported at `at`.
-    pub(super) fn check_fstring(&mut self, t: lexer::Token, at: usize) -> Result<(), Fail> {
-        let p = parts(self.text(t), t.start);
-        let (text, raw, depth) = (p.body, p.raw, self.depth);
+    pub(super) fn check_fstring(&mut self, t: lexer::Token, at: usize) -> PResult<()> {
+        let (prefix, text, _) = parts(self.text(t), t.start);
+        let (raw, depth) = (prefix.contains('r'), self.depth);
         let scan = FString { text, raw, depth };
         let invalid = |_| Fail::Syntax(error("invalid f-string", at..at + 1));
         scan.literal(0, 0).map(drop).map_err(invalid)
@@ -237,30 +215,24 @@ impl FString<'_> {
     }
 
     /// Parses one replacement field's expression as CPython does: `(` + text + `)`.
-    fn check(&self, expr: &str) -> FResult<()> {
-        ensure(
-            !expr
-                .trim_matches([' ', '\t', '\n', '\r', '\x0c'])
-                .is_empty(),
-        )?;
+    fn check(&self, expr: &str) -> PResult<()> {
+        let blank = expr
+            .trim_matches([' ', '\t', '\n', '\r', '\x0c'])
+            .is_empty();
+        ensure(!blank)?;
         let wrapped = format!("({expr})");
         let lexed = lexer::tokenize(&wrapped);
         let mut p = Parser::new(&wrapped, &lexed.tokens, self.depth);
-        if p.at("yield") {
-            p.yield_expr()?
-        } else {
-            p.star_expressions()?
-        };
-        for kind in [Kind::Newline, Kind::EndMarker] {
-            ensure(p.is_kind(kind))?;
-            p.advance();
-        }
-        Ok(())
+        // `(yield x)` is a display, like any other parenthesized expression.
+        p.star_expressions()?;
+        ensure(p.is_kind(Kind::Newline))?;
+        p.advance();
+        ensure(p.is_kind(Kind::EndMarker))
     }
 
     /// Literal text from `i` until the end (or, inside a format spec, until its `}`);
     /// returns where it stopped.
-    fn literal(&self, mut i: usize, level: usize) -> FResult<usize> {
+    fn literal(&self, mut i: usize, level: usize) -> PResult<usize> {
         let mut chunk = i;
         while let Some(c) = self.at(i) {
             match c {
@@ -306,7 +278,7 @@ impl FString<'_> {
     }
 
     /// Decodes the escapes of the literal text `start..end`, as CPython does for each piece.
-    fn decode(&self, start: usize, end: usize) -> FResult<()> {
+    fn decode(&self, start: usize, end: usize) -> PResult<()> {
         if self.raw || start >= end {
             return Ok(());
         }
@@ -319,7 +291,7 @@ impl FString<'_> {
     }
 
     /// A replacement field whose expression starts at `start`; returns the offset after its `}`.
-    fn field(&self, start: usize, level: usize) -> FResult<usize> {
+    fn field(&self, start: usize, level: usize) -> PResult<usize> {
         ensure(level < 2)?;
         let (mut i, mut parens, mut quote): (_, Vec<u8>, Option<(u8, bool)>) =
             (start, Vec::new(), None);

@@ -36,36 +36,33 @@ pub(super) fn py_type(v: &Value) -> &'static str {
 
 /// How much memory a value stands for (see [`MAX_WEIGHT`]).
 pub(crate) fn weight(v: &Value) -> usize {
-    let sum =
-        |items: &mut dyn Iterator<Item = &Value>| items.map(weight).fold(16, usize::saturating_add);
+    fn sum<'v>(base: usize, parts: impl Iterator<Item = &'v Value>) -> usize {
+        parts.map(weight).fold(base, usize::saturating_add)
+    }
     match v {
         Value::Str(s) => 16 + s.len(),
         Value::Bytes(b) => 16 + b.len(),
-        Value::List(items) | Value::Tuple(items) => sum(&mut items.iter()),
-        Value::Dict(items) => sum(&mut items.iter().flat_map(|(k, v)| [k, v])),
-        Value::Expr(e) => {
-            let parts: &mut dyn Iterator<Item = &Value> = match &**e {
-                Expr::Name { .. } => &mut std::iter::empty(),
-                Expr::Attribute { object: v, .. } | Expr::Starred(v) | Expr::Neg(v) => {
-                    &mut std::iter::once(v)
-                }
-                Expr::Call { func, args, kwargs } => &mut std::iter::once(func)
-                    .chain(args)
-                    .chain(kwargs.iter().map(|(_, v)| v)),
-                Expr::BinOp { left, right, .. } => &mut [left, right].into_iter(),
-                Expr::Subscript { value, index } => &mut [value, index].into_iter(),
-            };
-            parts.map(weight).fold(64, usize::saturating_add)
-        }
+        Value::List(items) | Value::Tuple(items) => sum(16, items.iter()),
+        Value::Dict(items) => sum(16, items.iter().flat_map(|(k, v)| [k, v])),
+        Value::Expr(e) => match &**e {
+            Expr::Name { .. } => 64,
+            Expr::Attribute { object: v, .. } | Expr::Starred(v) | Expr::Neg(v) => {
+                sum(64, std::iter::once(v))
+            }
+            Expr::Call { func, args, kwargs } => {
+                let kwargs = kwargs.iter().map(|(_, v)| v);
+                sum(64, std::iter::once(func).chain(args).chain(kwargs))
+            }
+            Expr::BinOp { left, right, .. } => sum(64, [left, right].into_iter()),
+            Expr::Subscript { value, index } => sum(64, [value, index].into_iter()),
+        },
         _ => 16,
     }
 }
 
 pub(super) fn too_large() -> OpError {
-    (
-        TOO_LARGE,
-        format!("the result would be larger than {} MiB", MAX_WEIGHT >> 20),
-    )
+    let message = format!("the result would be larger than {} MiB", MAX_WEIGHT >> 20);
+    (TOO_LARGE, message)
 }
 
 /// An `int` operand (`bool` is one).
@@ -165,10 +162,8 @@ pub(super) fn mul(a: Value, b: Value) -> OpResult {
         (Value::Str(_) | Value::Bytes(_) | Value::List(_) | Value::Tuple(_), _) => (a, b),
         (_, Value::Str(_) | Value::Bytes(_) | Value::List(_) | Value::Tuple(_)) => (b, a),
         _ => {
-            return Err((
-                TYPE,
-                format!("unsupported operand type(s) for *: '{ta}' and '{tb}'"),
-            ));
+            let message = format!("unsupported operand type(s) for *: '{ta}' and '{tb}'");
+            return Err((TYPE, message));
         }
     };
     let Some(n) = int(&count) else {
@@ -180,10 +175,8 @@ pub(super) fn mul(a: Value, b: Value) -> OpResult {
     };
     // CPython converts the count to a C `Py_ssize_t` first.
     let Some(n) = n.to_i64() else {
-        return Err((
-            TOO_LARGE,
-            "cannot fit 'int' into an index-sized integer".into(),
-        ));
+        let message = "cannot fit 'int' into an index-sized integer".into();
+        return Err((TOO_LARGE, message));
     };
     // An empty sequence weighs 16, and stays empty.
     let n = if weight(&seq) == 16 {
@@ -336,22 +329,18 @@ pub(super) fn subscript(value: &Value, index: &Value) -> Result<Option<Value>, O
             return Err((INDEX, format!("KeyError: {}", index.python_repr())));
         }
         other => {
-            return Err((
-                TYPE,
-                format!("'{}' object is not subscriptable", py_type(other)),
-            ));
+            let message = format!("'{}' object is not subscriptable", py_type(other));
+            return Err((TYPE, message));
         }
     };
     let Some(i) = int(index) else {
         let (vt, it) = (py_type(value), py_type(index));
-        return Err((
-            TYPE,
-            match value {
-                Value::Str(_) => format!("string indices must be integers, not '{it}'"),
-                Value::Bytes(_) => format!("byte indices must be integers or slices, not {it}"),
-                _ => format!("{vt} indices must be integers or slices, not {it}"),
-            },
-        ));
+        let message = match value {
+            Value::Str(_) => format!("string indices must be integers, not '{it}'"),
+            Value::Bytes(_) => format!("byte indices must be integers or slices, not {it}"),
+            _ => format!("{vt} indices must be integers or slices, not {it}"),
+        };
+        return Err((TYPE, message));
     };
     let Some(i) = i.to_i64() else {
         return Err((INDEX, "cannot fit 'int' into an index-sized integer".into()));

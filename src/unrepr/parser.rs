@@ -9,7 +9,7 @@
 
 use std::ops::Range;
 
-use super::lexer::{Kind, Lexed, Stop, Token};
+use super::lexer::{Kind, Lexed, Token, line_of};
 use super::value::Value;
 use super::{ValueError, codes};
 
@@ -104,19 +104,6 @@ pub(super) struct Node {
     pub(super) parenthesized: bool,
 }
 
-impl Node {
-    pub(super) fn new(mut kind: NodeKind, span: Span) -> Node {
-        let below = kind.children().iter().map(|n| n.depth).max().unwrap_or(0);
-        let (depth, parenthesized) = (below + 1, false);
-        Node {
-            kind,
-            span,
-            depth,
-            parenthesized,
-        }
-    }
-}
-
 impl Drop for Node {
     /// Deep trees are taken apart with an explicit stack rather than by recursion.
     fn drop(&mut self) {
@@ -145,10 +132,8 @@ pub(super) fn check_target(node: &Node, del_only: bool) -> PResult<()> {
             NodeKind::Tuple(items) | NodeKind::List(items) => todo.extend(items.iter().rev()),
             _ => {
                 let verb = if del_only { "delete" } else { "assign to" };
-                return Err(syntax(
-                    format!("cannot {verb} this expression"),
-                    n.span.clone(),
-                ));
+                let message = format!("cannot {verb} this expression");
+                return Err(syntax(message, n.span.clone()));
             }
         }
     }
@@ -257,8 +242,9 @@ impl<'a> Parser<'a> {
     }
 
     /// Builds a node, enforcing the tree-depth bound.
-    pub(super) fn node(&self, kind: NodeKind, span: Range<usize>) -> PResult<Node> {
-        self.checked(Node::new(kind, span))
+    pub(super) fn node(&self, mut kind: NodeKind, span: Span) -> PResult<Node> {
+        let below = kind.children().iter().map(|n| n.depth).max().unwrap_or(0);
+        self.sized(kind, span, below)
     }
 
     /// A node the builder rejects as a whole, reported at the node.
@@ -275,14 +261,19 @@ impl<'a> Parser<'a> {
         at: Span,
         below: u32,
     ) -> PResult<Node> {
-        let mut node = Node::new(NodeKind::Rejected(class, at), span);
-        node.depth = below + 1;
-        self.checked(node)
+        self.sized(NodeKind::Rejected(class, at), span, below)
     }
 
-    fn checked(&self, node: Node) -> PResult<Node> {
-        ensure(node.depth <= MAX_TREE_DEPTH).map_err(|_| Fail::TooDeep)?;
-        Ok(node)
+    /// A node `below + 1` deep, unless that passes the tree-depth bound.
+    fn sized(&self, kind: NodeKind, span: Span, below: u32) -> PResult<Node> {
+        ensure(below < MAX_TREE_DEPTH).map_err(|_| Fail::TooDeep)?;
+        let (depth, parenthesized) = (below + 1, false);
+        Ok(Node {
+            kind,
+            span,
+            depth,
+            parenthesized,
+        })
     }
 
     /// Runs `f` one recursion level deeper (costing `levels` of CPython's parser stack).
@@ -301,10 +292,6 @@ impl<'a> Parser<'a> {
         };
         self.depth -= levels;
         r
-    }
-
-    fn line_of(&self, at: usize) -> usize {
-        self.src[..at.min(self.src.len())].matches('\n').count()
     }
 
     /// Turns a failure into the `SyntaxError` to report; `None` is "nested too deeply".
@@ -337,19 +324,15 @@ impl<'a> Parser<'a> {
             let bracket = self.src[at..].chars().next().unwrap_or('(');
             error(&format!("'{bracket}' was never closed"), at..at + 1)
         };
-        if let Kind::Stop(stop) = far.kind {
-            return match (stop, lexed.unclosed) {
-                (Stop::Unclosed, Some(open)) => unclosed(open),
-                _ => error(stop.message(), far.span()),
+        if let Kind::Stop(message) = far.kind {
+            return match lexed.unclosed {
+                Some(open) => unclosed(open),
+                None => error(message, far.span()),
             };
         }
         // A bracket left open on an earlier line than the error is reported instead.
-        let stopped_open = self.tokens.last().map(|t| t.kind) == Some(Kind::Stop(Stop::Unclosed));
-        let earlier_line = |open: usize| self.line_of(at) > self.line_of(open);
-        if let Some(open) = lexed
-            .unclosed
-            .filter(|&open| stopped_open && earlier_line(open))
-        {
+        let earlier_line = |open: usize| line_of(self.src, at) > line_of(self.src, open);
+        if let Some(open) = lexed.unclosed.filter(|&open| earlier_line(open)) {
             return unclosed(open);
         }
         match fail {

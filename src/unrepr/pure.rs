@@ -41,10 +41,7 @@ pub(super) fn call(
     }
     let Value::Expr(f) = func else { return None };
     match &**f {
-        Expr::Name { dotted, .. } => {
-            let strs = args.iter().map(as_str).collect::<Option<Vec<&str>>>()?;
-            path_call(dotted, &strs).map(Value::Str)
-        }
+        Expr::Name { dotted, .. } => path_call(dotted, &strs(args)?).map(Value::Str),
         Expr::Attribute {
             object: Value::Str(s),
             attr,
@@ -53,11 +50,15 @@ pub(super) fn call(
     }
 }
 
-fn as_str(v: &Value) -> Option<&str> {
-    match v {
-        Value::Str(s) => Some(s),
-        _ => None,
-    }
+/// The strings, if every value is one.
+fn strs(values: &[Value]) -> Option<Vec<&str>> {
+    values
+        .iter()
+        .map(|v| match v {
+            Value::Str(s) => Some(s.as_str()),
+            _ => None,
+        })
+        .collect()
 }
 
 fn path_call(name: &str, args: &[&str]) -> Option<String> {
@@ -152,9 +153,8 @@ fn is_py_space(c: char) -> bool {
 }
 
 fn str_method(s: &str, method: &str, args: &[Value]) -> Option<Value> {
-    let strs = args.iter().map(as_str).collect::<Option<Vec<&str>>>();
     let text = |t: String| Some(Value::Str(t));
-    match (method, strs.as_deref()) {
+    match (method, strs(args).as_deref()) {
         ("upper", Some([])) => text(s.to_uppercase()),
         ("lower", Some([])) => text(s.to_lowercase()),
         ("strip", Some([])) => text(s.trim_matches(is_py_space).into()),
@@ -173,16 +173,11 @@ fn str_method(s: &str, method: &str, args: &[Value]) -> Option<Value> {
         }
         ("startswith", Some([p])) => Some(Value::Bool(s.starts_with(p))),
         ("endswith", Some([p])) => Some(Value::Bool(s.ends_with(p))),
-        ("join", None | Some(_)) => match args {
+        ("join", _) => match args {
             [Value::List(items) | Value::Tuple(items)] => {
-                let parts = items.iter().map(as_str).collect::<Option<Vec<&str>>>()?;
+                let parts = strs(items)?;
                 let seps = s.len().saturating_mul(parts.len());
-                fits(
-                    parts
-                        .iter()
-                        .map(|p| p.len())
-                        .fold(seps, usize::saturating_add),
-                )?;
+                fits(parts.iter().fold(seps, |n, p| n.saturating_add(p.len())))?;
                 text(parts.join(s))
             }
             _ => None,

@@ -42,47 +42,31 @@ fn format_float(f: f64, add_dot_0: bool) -> String {
         };
     }
     // CPython's `repr` gives the shortest digits that round-trip and, of two such strings, the
-    // nearer, ties to even. Rust's `{:e}` finds the shortest length but may break an exact tie
-    // upwards (`900719925474099.25` → `...3`); the correctly rounded (half-even) string of that
-    // length is CPython's choice whenever it round-trips.
+    // nearer, ties to even. Rust's shortest digits have the right length but may break an exact
+    // tie upwards (`900719925474099.25` → `...3`); the correctly rounded (half-even) digits of
+    // that length are CPython's whenever they round-trip.
     let shortest = format!("{f:e}");
-    let len = shortest
-        .split('e')
-        .next()
-        .map_or(1, |m| m.matches(|c: char| c.is_ascii_digit()).count());
+    let (mantissa, exp) = shortest.split_once('e').unwrap_or_default();
+    let len = mantissa.matches(|c: char| c.is_ascii_digit()).count();
     let nearest = format!("{:.*e}", len - 1, f);
-    let sci = if nearest.parse::<f64>() == Ok(f) {
-        nearest
+    let round_trips = nearest.parse::<f64>() == Ok(f);
+    let exp: i32 = exp.parse().unwrap_or_default();
+    if !(-4..16).contains(&exp) {
+        let sci = if round_trips { &nearest } else { &shortest };
+        let mantissa = sci.split_once('e').unwrap_or_default().0;
+        let sign = if exp < 0 { '-' } else { '+' };
+        return format!("{mantissa}e{sign}{:02}", exp.abs());
+    }
+    let fixed = if round_trips {
+        format!("{:.*}", (len as i32 - 1 - exp).max(0) as usize, f)
     } else {
-        shortest
+        f.to_string()
     };
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let (decpt, n) = (exp.parse::<i32>().unwrap_or(0) + 1, digits.len() as i32);
-    let sign = if f.is_sign_negative() { "-" } else { "" };
-    let body = if decpt <= -4 || decpt > 16 {
-        let frac = if n > 1 {
-            format!(".{}", &digits[1..])
-        } else {
-            String::new()
-        };
-        let e = decpt - 1;
-        format!(
-            "{}{frac}e{}{:02}",
-            &digits[..1],
-            if e < 0 { '-' } else { '+' },
-            e.abs()
-        )
-    } else if decpt <= 0 {
-        format!("0.{}{digits}", "0".repeat((-decpt) as usize))
-    } else if decpt >= n {
-        let dot_0 = if add_dot_0 { ".0" } else { "" };
-        format!("{digits}{}{dot_0}", "0".repeat((decpt - n) as usize))
+    if add_dot_0 && !fixed.contains('.') {
+        fixed + ".0"
     } else {
-        let (int, frac) = digits.split_at(decpt as usize);
-        format!("{int}.{frac}")
-    };
-    format!("{sign}{body}")
+        fixed
+    }
 }
 
 /// Python's `repr(complex)`: `1j`, `(1+2j)`, `(-0-1j)`, `(nan+infj)`.

@@ -178,10 +178,8 @@ impl<'a> Parser<'a> {
         ];
         if t.kind == Kind::Op && augmented.contains(&self.text(t)) {
             if !single && !matches!(first.kind, NodeKind::Name(_)) {
-                return Err(syntax(
-                    "illegal expression for augmented assignment",
-                    first.span.clone(),
-                ));
+                let message = "illegal expression for augmented assignment";
+                return Err(syntax(message, first.span.clone()));
             }
             self.advance();
             self.annotated_rhs()?;
