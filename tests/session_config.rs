@@ -22,6 +22,9 @@ const TABLE_B: &str = "
 2.0/04-configoption-spellings | 2.0 | / | true | file | /var/cache/wiki/sessions | 30 | explicit* | wikiSession | 10 | null* |
 2.0/05-session-attribute-spellings | 2.0 | / | true | file | /home/blog/sessions | 1440 | explicit* | blogSession | 0 | null* |
 2.0/06-sessions-off | 2.0 | / | false | ram* | null | 60* | explicit* | gallerySession | 60* | null* |
+2.0/12-static-url-case | 2.0 | / | true | ram | null | 60* | explicit* | CherryPySession* | 60* | null* |
+2.0/12-static-url-case | 2.0 | /static | false | ram | null | 60* | explicit* | CherryPySession* | 60* | null* |
+2.0/12-static-url-case | 2.0 | /Static | true | ram | null | 60* | explicit* | CherryPySession* | 60* | null* |
 2.1/01-on-only | 2.1 | / | true | ram* | null | 60* | explicit* | sessionID* | 5* | 30* |
 2.1/02-file-storage-static | 2.1 | / | true | file | /var/lib/ecomap/sessions | 120 | early | ecomapSession | 30 | 10 |
 2.1/02-file-storage-static | 2.1 | /css | false | file | /var/lib/ecomap/sessions | 120 | early | ecomapSession | 30 | 10 |
@@ -235,7 +238,7 @@ fn table_b_effective_settings() {
         );
         rows += 1;
     }
-    assert_eq!(rows, 33);
+    assert_eq!(rows, 36);
 }
 
 #[test]
