@@ -3,7 +3,7 @@
 
 use crate::Diagnostic;
 use crate::config::ConfigError;
-use crate::ini::{Document, LineKind};
+use crate::ini::{self, Document, LineKind};
 use crate::session_config::era::Era;
 use crate::session_config::paths::static_url;
 
@@ -156,7 +156,7 @@ impl Layout {
                 edits.entry_like(
                     first,
                     "tools.staticdir.dir",
-                    &literal::py_str(&entry.value.text),
+                    &literal::py_str(&ini::value_2_0(doc, entry).text),
                 ),
             ];
             if off {

@@ -165,8 +165,12 @@ fn plan_items(doc: &Document, layout: &Layout, era_defaults: Era) -> (Vec<Item>,
             let mut item = Item::new(s, e, target);
             match (layout.role(s), section.name.as_str()) {
                 (Role::Static, _) => continue,
-                (Role::Opener | Role::Merged, "server") => plan::entry_2_0_server(&mut item, entry),
-                (Role::Opener | Role::Merged, _) => plan::entry_2_0_session(&mut item, entry),
+                (Role::Opener | Role::Merged, "server") => {
+                    plan::entry_2_0_server(&mut item, entry, &ini::value_2_0(doc, entry).text);
+                }
+                (Role::Opener | Role::Merged, _) => {
+                    plan::entry_2_0_session(&mut item, entry, &ini::value_2_0(doc, entry).text);
+                }
                 (Role::Plain, _) => {
                     if plan::entry_2x(&mut item, section, entry, era_defaults).is_some()
                         && !static_off.contains(&s)

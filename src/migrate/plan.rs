@@ -242,9 +242,8 @@ fn apply_rule(item: &mut Item, modern: &str, rule: Rule, value: &str, key: &str)
     }
 }
 
-/// An entry of a 2.0 `[server]` section (raw value).
-pub(crate) fn entry_2_0_server(item: &mut Item, entry: &Entry) {
-    let raw = entry.value.text.as_str();
+/// An entry of a 2.0 `[server]` section; `raw` is its value as 2.0 read it.
+pub(crate) fn entry_2_0_server(item: &mut Item, entry: &Entry, raw: &str) {
     let Some((rename, ty)) = names::rename_2_0(&entry.key) else {
         item.comment_out(
             codes::NOT_CARRIED_OVER,
@@ -277,10 +276,10 @@ pub(crate) fn entry_2_0_server(item: &mut Item, entry: &Entry) {
     item.write(rename.modern, Some(value));
 }
 
-/// An entry of a 2.0 `[session]` section (raw value, case-insensitive key). The session
-/// layer has checked the values already: a bad one stopped `migrate` before this.
-pub(crate) fn entry_2_0_session(item: &mut Item, entry: &Entry) {
-    let raw = entry.value.text.as_str();
+/// An entry of a 2.0 `[session]` section (case-insensitive key); `raw` is its value as 2.0
+/// read it. The session layer has checked the values already: a bad one stopped `migrate`
+/// before this.
+pub(crate) fn entry_2_0_session(item: &mut Item, entry: &Entry, raw: &str) {
     let spelling = match classify_2_0(&entry.key) {
         Classified::Known(spelling) => spelling,
         Classified::Unknown { .. } => {

@@ -1,6 +1,6 @@
 //! What the session layer reads: the merged [`Config`], plus the raw text of 2.0 sections,
-//! whose values are not Python (2.0 read raw strings with a plain ConfigParser) and so cannot come from the config
-//! layer's evaluated values.
+//! whose values are not Python (2.0 read raw strings with Python 2's plain ConfigParser) and
+//! so cannot come from the config layer's evaluated values.
 
 use std::sync::Arc;
 
@@ -49,13 +49,16 @@ impl Raw {
                     "staticContent" => &mut self.static_content,
                     _ => continue,
                 };
-                let value_span = if entry.value.text.is_empty() {
+                // 2.0 read the value with Python 2's rules (an inline `;` comment cut, `""`
+                // empty), not CherryPy 18's.
+                let value = ini::value_2_0(document, entry);
+                let value_span = if value.span.is_empty() {
                     Span::new(entry.key_span.end, entry.key_span.end)
                 } else {
-                    entry.value.source_span(0..entry.value.text.len())
+                    value.span
                 };
                 target.push(RawEntry {
-                    raw: entry.value.text.clone(),
+                    raw: value.text,
                     place: FilePlace {
                         file: Arc::clone(source),
                         section: Arc::clone(&section_name),
@@ -80,11 +83,14 @@ impl Raw {
                     "staticContent" => &mut raw.static_content,
                     _ => continue,
                 };
-                let place = setting.origin.place().clone();
-                target.push(RawEntry {
-                    raw: place.file.slice(place.value_span).trim().to_owned(),
-                    place,
-                });
+                let mut place = setting.origin.place().clone();
+                // The value's first line, read with Python 2's rules as 2.0 did.
+                let (span, raw) = ini::first_line_2_0(place.file.text(), place.value_span.start);
+                let raw = raw.to_owned();
+                if !span.is_empty() {
+                    place.value_span = span;
+                }
+                target.push(RawEntry { raw, place });
             }
         }
         raw
