@@ -8,7 +8,7 @@ use crate::session_config::keys::{Classified, Opt, Target, classify, classify_2_
 
 use super::codes;
 use super::literal;
-use super::names::{self, Rule, StaticTool};
+use super::names::{self, RawType, Rule, StaticTool};
 
 /// What `migrate` does with one entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -252,6 +252,8 @@ pub(crate) fn entry_2_0_server(item: &mut Item, entry: &Entry, raw: &str) {
         return;
     };
     item.rank = rename.rank;
+    let read = read_int_2_0(item, raw, ty);
+    let raw = read.as_deref().unwrap_or(raw);
     let value = match (rename.rule, raw.trim()) {
         (Rule::Environment, "development") => {
             return item.comment_out(
@@ -276,6 +278,23 @@ pub(crate) fn entry_2_0_server(item: &mut Item, entry: &Entry, raw: &str) {
     item.write(rename.modern, Some(value));
 }
 
+/// A 2.0 integer as 2.0 read it: where `int()` failed (an empty value, `80.0`, `yes`),
+/// 2.0 kept its default, which is what is written, with a note. `None` for text and for
+/// what `int()` reads.
+fn read_int_2_0(item: &mut Item, raw: &str, ty: RawType) -> Option<String> {
+    let (RawType::Int { default_2_0 } | RawType::Bool { default_2_0 }) = ty else {
+        return None;
+    };
+    if literal::int_2_0(raw).is_some() {
+        return None;
+    }
+    item.notes.push((
+        codes::VALUE_CHANGED,
+        format!("CherryPy 2.0 read this value with int(), which fails on {raw:?}, and used its default {default_2_0} instead: that is what is carried over"),
+    ));
+    Some(default_2_0.to_string())
+}
+
 /// An entry of a 2.0 `[session]` section (case-insensitive key); `raw` is its value as 2.0
 /// read it. The session layer has checked the values already: a bad one stopped `migrate`
 /// before this.
@@ -294,6 +313,12 @@ pub(crate) fn entry_2_0_session(item: &mut Item, entry: &Entry, raw: &str) {
     let (key, value, extra) = match spelling.target {
         Target::StorageType2_0 if raw.is_empty() => (Opt::On, "False".to_owned(), None),
         Target::StorageType2_0 => (Opt::On, "True".to_owned(), Some(literal::py_str(raw))),
+        Target::Opt(Opt::Timeout | Opt::CleanFreq) if raw.trim().is_empty() => {
+            return item.comment_out(
+                session_codes::LEGACY_EMPTY_NUMBER,
+                "not carried over: the value is empty, so CherryPy 2.0 kept its default",
+            );
+        }
         Target::Opt(opt @ (Opt::Timeout | Opt::CleanFreq)) => {
             let n = literal::number_2_0(raw).unwrap_or_else(|| raw.to_owned());
             (opt, n, None)

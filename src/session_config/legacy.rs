@@ -164,6 +164,19 @@ pub(super) fn raw_2_0(
             ]
         }
         Target::Opt(opt) if matches!(opt.spec().read, Read::Minutes | Read::MinutesOrZero) => {
+            if raw.trim().is_empty() {
+                // `float('')` failed, and 2.0 went on with its default: an empty value is
+                // an unset one, not a typo to stop at.
+                sink.push(at_key(
+                    place,
+                    Diagnostic::warning(
+                        codes::LEGACY_EMPTY_NUMBER,
+                        "the value is empty: CherryPy 2.0 could not read it as a number and kept its default",
+                    )
+                    .with_help("write a number of minutes, or remove the line"),
+                ));
+                return Vec::new();
+            }
             match number_2_0(raw) {
                 Some(m) => vec![(opt, Typed::Minutes(m), alias)],
                 None => {
