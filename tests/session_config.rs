@@ -30,6 +30,8 @@ const TABLE_B: &str = "
 2.0/13-inline-comments | 2.0 | /files | false | file | /var/lib/shop/sessions | 90 | explicit* | shopSession | 60* | null* |
 2.0/14-empty-values | 2.0 | / | true | ram | null | 60* | explicit* | CherryPySession* | 60* | null* |
 2.0/15-quoted-empty-storage | 2.0 | / | false | ram* | null | 60* | explicit* | shopSession | 60* | null* |
+2.0/16-interpolation | 2.0 | / | true | file | /srv/shop/sessions | 60* | explicit* | shop% | 60* | null* |
+2.0/16-interpolation | 2.0 | /static | false | file | /srv/shop/sessions | 60* | explicit* | shop% | 60* | null* |
 2.1/01-on-only | 2.1 | / | true | ram* | null | 60* | explicit* | sessionID* | 5* | 30* |
 2.1/02-file-storage-static | 2.1 | / | true | file | /var/lib/ecomap/sessions | 120 | early | ecomapSession | 30 | 10 |
 2.1/02-file-storage-static | 2.1 | /css | false | file | /var/lib/ecomap/sessions | 120 | early | ecomapSession | 30 | 10 |
@@ -244,7 +246,7 @@ fn table_b_effective_settings() {
         );
         rows += 1;
     }
-    assert_eq!(rows, 41);
+    assert_eq!(rows, 43);
 }
 
 #[test]

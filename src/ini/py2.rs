@@ -13,7 +13,12 @@
 //! Key names are lower-cased too (`optionxform` is `str.lower`); the 2.0 readers compare
 //! keys case-insensitively or lower-case them where a key is a URL.
 
-use super::document::{Document, Entry, LineKind};
+use std::collections::HashMap;
+
+use super::DEFAULT_SECTION;
+use super::document::{Document, Entry, LineKind, Section};
+use super::interpolate::{InterpolationBudget, InterpolationError, MAX_INTERPOLATION_DEPTH};
+use crate::limits::MAX_INTERPOLATED_BYTES;
 use crate::source::Span;
 
 /// Python 2's `str.isspace()` on a byte string: ASCII white space only.
@@ -73,6 +78,92 @@ pub(crate) fn first_line_2_0(text: &str, start: usize) -> (Span, &str) {
     (span, if kept == "\"\"" { "" } else { kept })
 }
 
+/// The options Python 2's `ConfigParser.get` interpolated from in one section: `[DEFAULT]`'s
+/// and the section's own (which win), names lower-cased, values as [`value_2_0`] reads
+/// them, and `__name__`, the section's name.
+pub(crate) fn vars_2_0(document: &Document, section: &Section) -> HashMap<String, String> {
+    let mut vars = HashMap::new();
+    let defaults = document
+        .sections()
+        .iter()
+        .filter(|s| s.name == DEFAULT_SECTION);
+    for s in defaults.chain(std::iter::once(section)) {
+        for entry in &s.entries {
+            vars.insert(
+                entry.key.to_ascii_lowercase(),
+                value_2_0(document, entry).text,
+            );
+        }
+    }
+    vars.insert("__name__".to_owned(), section.name.clone());
+    vars
+}
+
+/// Python 2's `ConfigParser.get` interpolation (2.4 to 2.7), which CherryPy 2.0 applied to
+/// every value it read: only a value holding `%(` is formatted, with Python's `%` against
+/// the section's options (`vars`, from [`vars_2_0`]), the names lower-cased; the result is
+/// formatted again while it holds `%(`, ten rounds at most. A value without `%(` is kept
+/// as it is, a lone `%` and `%%` included. Of `%`'s directives only `%%` and `%(name)s`
+/// are read; any other is [`InterpolationError::Syntax`] (Python formats a few of them, but
+/// only with a meaning no config value has). What is read is taken from `budget`.
+pub(crate) fn interpolate_2_0(
+    value: &str,
+    vars: &HashMap<String, String>,
+    budget: &mut InterpolationBudget,
+) -> Result<String, InterpolationError> {
+    let mut value = value.to_owned();
+    for _ in 0..MAX_INTERPOLATION_DEPTH {
+        if !value.contains("%(") {
+            return Ok(value);
+        }
+        value = format_2_0(&value, vars, budget)?;
+    }
+    if value.contains("%(") {
+        return Err(InterpolationError::Depth);
+    }
+    Ok(value)
+}
+
+/// One round of `value % vars`.
+fn format_2_0(
+    value: &str,
+    vars: &HashMap<String, String>,
+    budget: &mut InterpolationBudget,
+) -> Result<String, InterpolationError> {
+    budget.spend(value)?;
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(i) = rest.find('%') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(r) = after.strip_prefix('%') {
+            out.push('%');
+            rest = r;
+            continue;
+        }
+        let reference = after.strip_prefix('(').and_then(|r| {
+            let close = r.find(')')?;
+            Some((&r[..close], r[close + 1..].strip_prefix('s')?))
+        });
+        let Some((name, r)) = reference else {
+            let found: String = rest[i..].chars().take(20).collect();
+            return Err(InterpolationError::Syntax { found });
+        };
+        let name = name.to_ascii_lowercase();
+        let Some(text) = vars.get(&name) else {
+            return Err(InterpolationError::Missing { name });
+        };
+        budget.spend(text)?;
+        if out.len() + text.len() > MAX_INTERPOLATED_BYTES {
+            return Err(InterpolationError::TooLong);
+        }
+        out.push_str(text);
+        rest = r;
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,5 +215,56 @@ mod tests {
         let entry = &parsed.document.sections()[0].entries[0];
         let value = value_2_0(&parsed.document, entry);
         assert_eq!(value.text, "/a\n/b ; two\n/c");
+    }
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn interp(value: &str, pairs: &[(&str, &str)]) -> Result<String, InterpolationError> {
+        interpolate_2_0(value, &vars(pairs), &mut InterpolationBudget::default())
+    }
+
+    #[test]
+    fn names_are_lower_cased_and_values_formatted_again() {
+        let base = [("base", "/srv"), ("dir", "%(BASE)s/s")];
+        assert_eq!(interp("%(Dir)s/x", &base).unwrap(), "/srv/s/x");
+        // Without `%(`, nothing is formatted: `%` and `%%` stay as they are.
+        assert_eq!(interp("100%%/%", &base).unwrap(), "100%%/%");
+        assert_eq!(interp("%(base)s/100%%", &base).unwrap(), "/srv/100%");
+    }
+
+    #[test]
+    fn what_python_2_raised_on_is_an_error() {
+        assert_eq!(
+            interp("%(nope)s", &[]),
+            Err(InterpolationError::Missing {
+                name: "nope".into()
+            })
+        );
+        assert!(matches!(
+            interp("%(a)s 100%", &[("a", "x")]),
+            Err(InterpolationError::Syntax { .. })
+        ));
+        assert_eq!(
+            interp("%(a)s", &[("a", "%(a)s")]),
+            Err(InterpolationError::Depth)
+        );
+    }
+
+    #[test]
+    fn default_and_the_section_are_the_vars() {
+        let source = crate::source::SourceFile::new(
+            "t.conf",
+            "[DEFAULT]\nBase = /srv\nname = d\n[session]\nname = s ; comment\n",
+        );
+        let parsed = super::super::parse(&source);
+        let vars = vars_2_0(&parsed.document, &parsed.document.sections()[1]);
+        assert_eq!(vars["base"], "/srv");
+        assert_eq!(vars["name"], "s");
+        assert_eq!(vars["__name__"], "session");
     }
 }

@@ -242,6 +242,25 @@ fn apply_rule(item: &mut Item, modern: &str, rule: Rule, value: &str, key: &str)
     }
 }
 
+/// A 2.0 value whose `%(name)s` Python 2 could not interpolate: 2.0 went on without it,
+/// so the line is not carried over.
+pub(crate) fn uninterpolated_2_0(item: &mut Item, error: &crate::ini::InterpolationError) {
+    item.comment_out(
+        session_codes::LEGACY_INTERPOLATION,
+        format!("not carried over: CherryPy 2.0 could not interpolate this value ({error}) and went on without it"),
+    );
+}
+
+/// A `[DEFAULT]` entry of a file with nothing but 2.0 sections. In 2.0 it was there for
+/// `%(name)s`, whose values are written out; CherryPy 18 would read it as a Python
+/// literal of every section, which a raw 2.0 value is not.
+pub(crate) fn default_2_0(item: &mut Item) {
+    item.comment_out(
+        codes::NOT_CARRIED_OVER,
+        "not carried over: a CherryPy 2.0 [DEFAULT] value; the values that named it with %(name)s are written out",
+    );
+}
+
 /// An entry of a 2.0 `[server]` section; `raw` is its value as 2.0 read it.
 pub(crate) fn entry_2_0_server(item: &mut Item, entry: &Entry, raw: &str) {
     let Some((rename, ty)) = names::rename_2_0(&entry.key) else {

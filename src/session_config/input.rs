@@ -26,6 +26,8 @@ pub(super) struct Raw {
     pub(super) static_content: Vec<RawEntry>,
     /// `(section, key)` of every entry, for era detection.
     pub(super) keys: Vec<(String, String)>,
+    /// 2.0 values whose `%(name)s` Python 2's `ConfigParser.get` could not interpolate.
+    pub(super) interpolation_errors: Vec<(FilePlace, ini::InterpolationError)>,
 }
 
 impl Raw {
@@ -40,8 +42,11 @@ impl Raw {
 
     fn add_document(&mut self, document: &ini::Document) {
         let source = document.source();
+        let mut budget = ini::InterpolationBudget::default();
         for section in document.sections() {
             let section_name: Arc<str> = Arc::from(section.name.as_str());
+            // The section's `%(name)s` values, made when a value first names one.
+            let mut vars = None;
             for entry in &section.entries {
                 self.keys.push((section.name.clone(), entry.key.clone()));
                 let target = match section.name.as_str() {
@@ -57,15 +62,26 @@ impl Raw {
                 } else {
                     value.span
                 };
-                target.push(RawEntry {
-                    raw: value.text,
-                    place: FilePlace {
-                        file: Arc::clone(source),
-                        section: Arc::clone(&section_name),
-                        key_span: entry.key_span,
-                        value_span,
-                    },
-                });
+                let place = FilePlace {
+                    file: Arc::clone(source),
+                    section: Arc::clone(&section_name),
+                    key_span: entry.key_span,
+                    value_span,
+                };
+                // ...and with `ConfigParser.get`'s `%(name)s` interpolation.
+                let raw = if value.text.contains("%(") {
+                    let vars = vars.get_or_insert_with(|| ini::vars_2_0(document, section));
+                    match ini::interpolate_2_0(&value.text, vars, &mut budget) {
+                        Ok(text) => text,
+                        Err(error) => {
+                            self.interpolation_errors.push((place, error));
+                            continue;
+                        }
+                    }
+                } else {
+                    value.text
+                };
+                target.push(RawEntry { raw, place });
             }
         }
     }

@@ -224,6 +224,23 @@ pub(super) fn raw_2_0(
     }
 }
 
+/// The error for a 2.0 value whose `%(name)s` Python 2's `ConfigParser.get` could not
+/// interpolate: it raised, and 2.0 went on without the value (a session option kept its
+/// default; a static URL was dropped with the ones 2.0 had not read yet).
+pub(super) fn interpolation_2_0(
+    place: &FilePlace,
+    error: &crate::ini::InterpolationError,
+) -> Diagnostic {
+    at_value(
+        place,
+        Diagnostic::error(
+            codes::LEGACY_INTERPOLATION,
+            format!("CherryPy 2.0 could not interpolate this value ({error}), and silently went on without it"),
+        )
+        .with_help("write the value out in full, or `%%` for a `%`"),
+    )
+}
+
 fn storage_value_2_0(raw: &str, quoted: bool, place: &FilePlace) -> Diagnostic {
     let inner = if quoted { &raw[1..raw.len() - 1] } else { raw };
     let lower = inner.to_ascii_lowercase();
