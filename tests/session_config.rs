@@ -22,6 +22,16 @@ const TABLE_B: &str = "
 2.0/04-configoption-spellings | 2.0 | / | true | file | /var/cache/wiki/sessions | 30 | explicit* | wikiSession | 10 | null* |
 2.0/05-session-attribute-spellings | 2.0 | / | true | file | /home/blog/sessions | 1440 | explicit* | blogSession | 0 | null* |
 2.0/06-sessions-off | 2.0 | / | false | ram* | null | 60* | explicit* | gallerySession | 60* | null* |
+2.0/12-static-url-case | 2.0 | / | true | ram | null | 60* | explicit* | CherryPySession* | 60* | null* |
+2.0/12-static-url-case | 2.0 | /static | false | ram | null | 60* | explicit* | CherryPySession* | 60* | null* |
+2.0/12-static-url-case | 2.0 | /Static | true | ram | null | 60* | explicit* | CherryPySession* | 60* | null* |
+2.0/13-inline-comments | 2.0 | / | true | file | /var/lib/shop/sessions | 90 | explicit* | shopSession | 60* | null* |
+2.0/13-inline-comments | 2.0 | /static | false | file | /var/lib/shop/sessions | 90 | explicit* | shopSession | 60* | null* |
+2.0/13-inline-comments | 2.0 | /files | false | file | /var/lib/shop/sessions | 90 | explicit* | shopSession | 60* | null* |
+2.0/14-empty-values | 2.0 | / | true | ram | null | 60* | explicit* | CherryPySession* | 60* | null* |
+2.0/15-quoted-empty-storage | 2.0 | / | false | ram* | null | 60* | explicit* | shopSession | 60* | null* |
+2.0/16-interpolation | 2.0 | / | true | file | /srv/shop/sessions | 60* | explicit* | shop% | 60* | null* |
+2.0/16-interpolation | 2.0 | /static | false | file | /srv/shop/sessions | 60* | explicit* | shop% | 60* | null* |
 2.1/01-on-only | 2.1 | / | true | ram* | null | 60* | explicit* | sessionID* | 5* | 30* |
 2.1/02-file-storage-static | 2.1 | / | true | file | /var/lib/ecomap/sessions | 120 | early | ecomapSession | 30 | 10 |
 2.1/02-file-storage-static | 2.1 | /css | false | file | /var/lib/ecomap/sessions | 120 | early | ecomapSession | 30 | 10 |
@@ -87,6 +97,7 @@ const WARNINGS: &[(&str, &[usize], &str)] = &[
         &[9],
         "file-storage-explicit-locking",
     ),
+    ("2.0/14-empty-values", &[11, 12], "legacy-empty-number"),
     ("2.1/04-capital-Timeout", &[10], "legacy-capital-timeout"),
     ("2.1/05-callbacks", &[10, 11], "legacy-callback"),
     (
@@ -235,7 +246,7 @@ fn table_b_effective_settings() {
         );
         rows += 1;
     }
-    assert_eq!(rows, 33);
+    assert_eq!(rows, 43);
 }
 
 #[test]

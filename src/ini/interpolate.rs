@@ -80,7 +80,7 @@ impl Default for InterpolationBudget {
 
 impl InterpolationBudget {
     /// Takes `text` from the budget before it is read.
-    fn spend(&mut self, text: &str) -> Result<(), InterpolationError> {
+    pub(super) fn spend(&mut self, text: &str) -> Result<(), InterpolationError> {
         match self.left.checked_sub(text.len()) {
             Some(left) => {
                 self.left = left;

@@ -4,10 +4,12 @@
 //! [`parse`] turns a [`SourceFile`] into a lossless [`Document`] (every line kept, with the
 //! span of each header, key and value) plus diagnostics. [`interpolate`] expands `%(name)s`.
 //! Nothing here knows about CherryPy's sections or values; that is the `config` layer's job.
+//! The one exception is `value_2_0`: a value as CherryPy 2.0 read it, with Python 2's rules.
 
 mod document;
 mod interpolate;
 mod parser;
+mod py2;
 #[cfg(test)]
 mod tests;
 
@@ -17,6 +19,7 @@ pub use document::{Document, Entry, Line, LineKind, Section, ValueText};
 pub use interpolate::{
     InterpolationBudget, InterpolationError, MAX_INTERPOLATION_DEPTH, interpolate,
 };
+pub(crate) use py2::{first_line_2_0, interpolate_2_0, value_2_0, vars_2_0};
 
 use crate::diagnostic::Diagnostic;
 use crate::source::SourceFile;

@@ -3,7 +3,7 @@
 
 use crate::Diagnostic;
 use crate::config::ConfigError;
-use crate::ini::{Document, LineKind};
+use crate::ini::{self, Document, LineKind};
 use crate::session_config::era::Era;
 use crate::session_config::paths::static_url;
 
@@ -32,6 +32,8 @@ pub(crate) struct Layout {
     /// `[staticContent]` is followed by a merged section: its `[/url]` sections go to the end
     /// of the file, or the merged entries would land in the last of them.
     moved_static: bool,
+    /// Every section but `[DEFAULT]` is a 2.0 one.
+    only_2_0: bool,
 }
 
 impl Layout {
@@ -61,9 +63,15 @@ impl Layout {
             .collect();
         let moved_static =
             (1..roles.len()).any(|i| roles[i] == Role::Merged && roles[i - 1] == Role::Static);
+        let only_2_0 = is_2_0
+            && sections
+                .iter()
+                .zip(&roles)
+                .all(|(s, role)| *role != Role::Plain || s.name == ini::DEFAULT_SECTION);
         let layout = Layout {
             roles,
             moved_static,
+            only_2_0,
         };
         for (i, role) in layout.roles.iter().enumerate() {
             if *role == Role::Merged && !layout.global_before(doc, i) {
@@ -98,6 +106,12 @@ impl Layout {
             }
         }
         false
+    }
+
+    /// Whether every section but `[DEFAULT]` is a 2.0 one, so nothing but 2.0 values can
+    /// name a `[DEFAULT]` value.
+    pub(crate) fn only_2_0(&self) -> bool {
+        self.only_2_0
     }
 
     /// The role of section `i`.
@@ -140,6 +154,8 @@ impl Layout {
 
     fn static_sections(&self, doc: &Document, i: usize, edits: &mut Edits<'_>, off: bool) {
         let section = &doc.sections()[i];
+        let mut reader = super::Reader2_0::new(doc);
+        reader.enter(section);
         let header = section.header_line;
         let reason = if self.moved_static {
             "one section per URL at the end of the file, cherrypy-config migrate"
@@ -151,13 +167,11 @@ impl Layout {
         for entry in &section.entries {
             let url = static_url(&entry.key);
             let first = entry.first_line;
+            // The session layer stopped at a value 2.0 could not interpolate.
+            let dir = reader.value(entry).unwrap_or_default();
             let mut lines = vec![
                 edits.entry_like(first, "tools.staticdir.on", "True"),
-                edits.entry_like(
-                    first,
-                    "tools.staticdir.dir",
-                    &literal::py_str(&entry.value.text),
-                ),
+                edits.entry_like(first, "tools.staticdir.dir", &literal::py_str(&dir)),
             ];
             if off {
                 lines.push(edits.entry_like(first, "tools.sessions.on", "False"));

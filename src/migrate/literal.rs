@@ -45,16 +45,21 @@ pub(crate) fn number_2_0(raw: &str) -> Option<String> {
     })
 }
 
-/// A 2.0 `[server]` value as a Python literal of its type.
+/// A 2.0 integer as 2.0's `int()` read it (surrounding white space, a sign and leading
+/// zeros allowed; `1.0`, `yes` and the empty value are not integers).
+pub(crate) fn int_2_0(raw: &str) -> Option<i64> {
+    raw.trim().parse::<i64>().ok()
+}
+
+/// A 2.0 `[server]` value as a Python literal of its type. An integer `int()` could not
+/// read is written as the default 2.0 kept in its place.
 pub(crate) fn raw_2_0(raw: &str, ty: RawType) -> String {
     match ty {
-        RawType::Int => number_2_0(raw)
-            .filter(|n| !n.contains(['.', 'e', 'E']))
-            .unwrap_or_else(|| py_str(raw)),
-        RawType::Bool => match raw.trim().to_ascii_lowercase().as_str() {
-            "0" | "false" | "no" | "off" | "" => "False".to_owned(),
-            _ => "True".to_owned(),
-        },
+        RawType::Int { default_2_0 } => int_2_0(raw).unwrap_or(default_2_0).to_string(),
+        RawType::Bool { default_2_0 } => {
+            let on = int_2_0(raw).unwrap_or(default_2_0) != 0;
+            if on { "True" } else { "False" }.to_owned()
+        }
         RawType::Str => py_str(raw),
     }
 }
@@ -166,7 +171,21 @@ mod tests {
         assert!(!truthy("False  # disabled while we debug"));
         assert!(!truthy("0"));
         assert!(truthy("1"));
-        assert_eq!(raw_2_0("1", RawType::Bool), "True");
-        assert_eq!(raw_2_0("8080", RawType::Int), "8080");
+        let flag = RawType::Bool { default_2_0: 1 };
+        let port = RawType::Int { default_2_0: 8080 };
+        assert_eq!(raw_2_0("1", flag), "True");
+        assert_eq!(raw_2_0("0", flag), "False");
+        assert_eq!(raw_2_0("8080", port), "8080");
+        assert_eq!(raw_2_0(" +010 ", port), "10");
+    }
+
+    #[test]
+    fn what_int_could_not_read_is_the_2_0_default() {
+        let flag = RawType::Bool { default_2_0: 1 };
+        let port = RawType::Int { default_2_0: 8080 };
+        assert_eq!(raw_2_0("", port), "8080");
+        assert_eq!(raw_2_0("80.0", port), "8080");
+        assert_eq!(raw_2_0("", flag), "True");
+        assert_eq!(raw_2_0("off", flag), "True");
     }
 }

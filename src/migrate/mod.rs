@@ -159,14 +159,22 @@ pub fn migrate(source: &Arc<SourceFile>) -> Result<Migration, ConfigError> {
 fn plan_items(doc: &Document, layout: &Layout, era_defaults: Era) -> (Vec<Item>, Vec<usize>) {
     let mut items = Vec::new();
     let mut static_off = Vec::new();
+    let mut reader = Reader2_0::new(doc);
     for (s, section) in doc.sections().iter().enumerate() {
         let target = layout.target(s, &section.name);
+        reader.enter(section);
         for (e, entry) in section.entries.iter().enumerate() {
             let mut item = Item::new(s, e, target);
             match (layout.role(s), section.name.as_str()) {
                 (Role::Static, _) => continue,
-                (Role::Opener | Role::Merged, "server") => plan::entry_2_0_server(&mut item, entry),
-                (Role::Opener | Role::Merged, _) => plan::entry_2_0_session(&mut item, entry),
+                (Role::Opener | Role::Merged, name) => match reader.value(entry) {
+                    Err(error) => plan::uninterpolated_2_0(&mut item, &error),
+                    Ok(raw) if name == "server" => plan::entry_2_0_server(&mut item, entry, &raw),
+                    Ok(raw) => plan::entry_2_0_session(&mut item, entry, &raw),
+                },
+                (Role::Plain, ini::DEFAULT_SECTION) if layout.only_2_0() => {
+                    plan::default_2_0(&mut item);
+                }
                 (Role::Plain, _) => {
                     if plan::entry_2x(&mut item, section, entry, era_defaults).is_some()
                         && !static_off.contains(&s)
@@ -179,6 +187,45 @@ fn plan_items(doc: &Document, layout: &Layout, era_defaults: Era) -> (Vec<Item>,
         }
     }
     (items, static_off)
+}
+
+/// Reads the values of a 2.0 file's sections as CherryPy 2.0 did: Python 2's rules, then
+/// `ConfigParser.get`'s `%(name)s` interpolation, with one budget for the file and each
+/// section's options gathered once, when a value first names one.
+pub(crate) struct Reader2_0<'d> {
+    doc: &'d Document,
+    section: Option<&'d ini::Section>,
+    vars: Option<HashMap<String, String>>,
+    budget: ini::InterpolationBudget,
+}
+
+impl<'d> Reader2_0<'d> {
+    pub(crate) fn new(doc: &'d Document) -> Self {
+        Reader2_0 {
+            doc,
+            section: None,
+            vars: None,
+            budget: ini::InterpolationBudget::default(),
+        }
+    }
+
+    /// Starts reading the entries of `section`.
+    pub(crate) fn enter(&mut self, section: &'d ini::Section) {
+        self.section = Some(section);
+        self.vars = None;
+    }
+
+    /// An entry of the section entered last, as 2.0 read it; the error where Python 2
+    /// raised (2.0 then went on without the value).
+    pub(crate) fn value(&mut self, entry: &ini::Entry) -> Result<String, ini::InterpolationError> {
+        let text = ini::value_2_0(self.doc, entry).text;
+        let Some(section) = self.section.filter(|_| text.contains("%(")) else {
+            return Ok(text);
+        };
+        let doc = self.doc;
+        let vars = self.vars.get_or_insert_with(|| ini::vars_2_0(doc, section));
+        ini::interpolate_2_0(&text, vars, &mut self.budget)
+    }
 }
 
 /// Two entries that end up with the same key in one section: CherryPy 18 would refuse the

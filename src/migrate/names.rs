@@ -79,10 +79,10 @@ const KEYS_2_0: &[(&str, &str, Rule)] = &[
 /// The 3.x type of a 2.0 `[server]` value (2.0 values are raw text).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RawType {
-    /// An integer.
-    Int,
-    /// `0`/`1` (or a word) as a Python bool.
-    Bool,
+    /// An integer. 2.0 converted it with `int()` and kept `default_2_0` where that failed.
+    Int { default_2_0: i64 },
+    /// An integer read as a Python bool (`0` is false), converted like [`RawType::Int`].
+    Bool { default_2_0: i64 },
     /// A string.
     Str,
 }
@@ -111,8 +111,10 @@ pub(crate) fn rename_2_0(key: &str) -> Option<(Rename, RawType)> {
         .find(|(k, _, _)| *k == lower)
         .map(|(k, modern, rule)| {
             let ty = match *k {
-                "socketport" | "threadpool" => RawType::Int,
-                "logtoscreen" => RawType::Bool,
+                // The defaults of 2.0's `_cpconfig.setDefaultConfigOption`.
+                "socketport" => RawType::Int { default_2_0: 8080 },
+                "threadpool" => RawType::Int { default_2_0: 0 },
+                "logtoscreen" => RawType::Bool { default_2_0: 1 },
                 _ => RawType::Str,
             };
             (
@@ -212,7 +214,10 @@ mod tests {
     #[test]
     fn server_keys_of_2_0_are_case_insensitive() {
         let (r, ty) = rename_2_0("SocketPort").unwrap();
-        assert_eq!((r.modern, ty), ("server.socket_port", RawType::Int));
+        assert_eq!(
+            (r.modern, ty),
+            ("server.socket_port", RawType::Int { default_2_0: 8080 })
+        );
         assert!(rename_2_0("reverseDNS").is_none());
     }
 }

@@ -8,7 +8,7 @@ use crate::session_config::keys::{Classified, Opt, Target, classify, classify_2_
 
 use super::codes;
 use super::literal;
-use super::names::{self, Rule, StaticTool};
+use super::names::{self, RawType, Rule, StaticTool};
 
 /// What `migrate` does with one entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -242,9 +242,27 @@ fn apply_rule(item: &mut Item, modern: &str, rule: Rule, value: &str, key: &str)
     }
 }
 
-/// An entry of a 2.0 `[server]` section (raw value).
-pub(crate) fn entry_2_0_server(item: &mut Item, entry: &Entry) {
-    let raw = entry.value.text.as_str();
+/// A 2.0 value whose `%(name)s` Python 2 could not interpolate: 2.0 went on without it,
+/// so the line is not carried over.
+pub(crate) fn uninterpolated_2_0(item: &mut Item, error: &crate::ini::InterpolationError) {
+    item.comment_out(
+        session_codes::LEGACY_INTERPOLATION,
+        format!("not carried over: CherryPy 2.0 could not interpolate this value ({error}) and went on without it"),
+    );
+}
+
+/// A `[DEFAULT]` entry of a file with nothing but 2.0 sections. In 2.0 it was there for
+/// `%(name)s`, whose values are written out; CherryPy 18 would read it as a Python
+/// literal of every section, which a raw 2.0 value is not.
+pub(crate) fn default_2_0(item: &mut Item) {
+    item.comment_out(
+        codes::NOT_CARRIED_OVER,
+        "not carried over: a CherryPy 2.0 [DEFAULT] value; the values that named it with %(name)s are written out",
+    );
+}
+
+/// An entry of a 2.0 `[server]` section; `raw` is its value as 2.0 read it.
+pub(crate) fn entry_2_0_server(item: &mut Item, entry: &Entry, raw: &str) {
     let Some((rename, ty)) = names::rename_2_0(&entry.key) else {
         item.comment_out(
             codes::NOT_CARRIED_OVER,
@@ -253,6 +271,8 @@ pub(crate) fn entry_2_0_server(item: &mut Item, entry: &Entry) {
         return;
     };
     item.rank = rename.rank;
+    let read = read_int_2_0(item, raw, ty);
+    let raw = read.as_deref().unwrap_or(raw);
     let value = match (rename.rule, raw.trim()) {
         (Rule::Environment, "development") => {
             return item.comment_out(
@@ -277,10 +297,27 @@ pub(crate) fn entry_2_0_server(item: &mut Item, entry: &Entry) {
     item.write(rename.modern, Some(value));
 }
 
-/// An entry of a 2.0 `[session]` section (raw value, case-insensitive key). The session
-/// layer has checked the values already: a bad one stopped `migrate` before this.
-pub(crate) fn entry_2_0_session(item: &mut Item, entry: &Entry) {
-    let raw = entry.value.text.as_str();
+/// A 2.0 integer as 2.0 read it: where `int()` failed (an empty value, `80.0`, `yes`),
+/// 2.0 kept its default, which is what is written, with a note. `None` for text and for
+/// what `int()` reads.
+fn read_int_2_0(item: &mut Item, raw: &str, ty: RawType) -> Option<String> {
+    let (RawType::Int { default_2_0 } | RawType::Bool { default_2_0 }) = ty else {
+        return None;
+    };
+    if literal::int_2_0(raw).is_some() {
+        return None;
+    }
+    item.notes.push((
+        codes::VALUE_CHANGED,
+        format!("CherryPy 2.0 read this value with int(), which fails on {raw:?}, and used its default {default_2_0} instead: that is what is carried over"),
+    ));
+    Some(default_2_0.to_string())
+}
+
+/// An entry of a 2.0 `[session]` section (case-insensitive key); `raw` is its value as 2.0
+/// read it. The session layer has checked the values already: a bad one stopped `migrate`
+/// before this.
+pub(crate) fn entry_2_0_session(item: &mut Item, entry: &Entry, raw: &str) {
     let spelling = match classify_2_0(&entry.key) {
         Classified::Known(spelling) => spelling,
         Classified::Unknown { .. } => {
@@ -295,6 +332,12 @@ pub(crate) fn entry_2_0_session(item: &mut Item, entry: &Entry) {
     let (key, value, extra) = match spelling.target {
         Target::StorageType2_0 if raw.is_empty() => (Opt::On, "False".to_owned(), None),
         Target::StorageType2_0 => (Opt::On, "True".to_owned(), Some(literal::py_str(raw))),
+        Target::Opt(Opt::Timeout | Opt::CleanFreq) if raw.trim().is_empty() => {
+            return item.comment_out(
+                session_codes::LEGACY_EMPTY_NUMBER,
+                "not carried over: the value is empty, so CherryPy 2.0 kept its default",
+            );
+        }
         Target::Opt(opt @ (Opt::Timeout | Opt::CleanFreq)) => {
             let n = literal::number_2_0(raw).unwrap_or_else(|| raw.to_owned());
             (opt, n, None)

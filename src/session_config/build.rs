@@ -15,6 +15,7 @@ use crate::{Diagnostic, Loaded};
 use super::era::{Era, EraReport, SECTIONS_2_0};
 use super::input::{Raw, RawEntry, read_tolerant};
 use super::keys::{Opt, classify};
+use super::legacy;
 use super::node::{Node, Slot, insert, merge, node_from_raw, node_from_settings};
 use super::origin::SettingOrigin;
 use super::paths::{static_url, under, walk_pieces};
@@ -181,6 +182,9 @@ impl SessionConfigs {
     fn collect(config: &Config, raw: &Raw) -> (Self, Vec<Diagnostic>) {
         let era = EraReport::detect(raw.keys.iter().map(|(s, k)| (s.as_str(), k.as_str())));
         let mut sink = Sink::default();
+        for (place, error) in &raw.interpolation_errors {
+            sink.push(legacy::interpolation_2_0(place, error));
+        }
         let mut global = node_from_settings(config.global(), &era, &mut sink);
         for (opt, slot) in node_from_raw(&raw.session, &era, &mut sink) {
             insert(&mut global, opt, slot, &mut sink);

@@ -1,6 +1,6 @@
 //! What the session layer reads: the merged [`Config`], plus the raw text of 2.0 sections,
-//! whose values are not Python (2.0 read raw strings with a plain ConfigParser) and so cannot come from the config
-//! layer's evaluated values.
+//! whose values are not Python (2.0 read raw strings with Python 2's plain ConfigParser) and
+//! so cannot come from the config layer's evaluated values.
 
 use std::sync::Arc;
 
@@ -26,6 +26,8 @@ pub(super) struct Raw {
     pub(super) static_content: Vec<RawEntry>,
     /// `(section, key)` of every entry, for era detection.
     pub(super) keys: Vec<(String, String)>,
+    /// 2.0 values whose `%(name)s` Python 2's `ConfigParser.get` could not interpolate.
+    pub(super) interpolation_errors: Vec<(FilePlace, ini::InterpolationError)>,
 }
 
 impl Raw {
@@ -40,8 +42,11 @@ impl Raw {
 
     fn add_document(&mut self, document: &ini::Document) {
         let source = document.source();
+        let mut budget = ini::InterpolationBudget::default();
         for section in document.sections() {
             let section_name: Arc<str> = Arc::from(section.name.as_str());
+            // The section's `%(name)s` values, made when a value first names one.
+            let mut vars = None;
             for entry in &section.entries {
                 self.keys.push((section.name.clone(), entry.key.clone()));
                 let target = match section.name.as_str() {
@@ -49,20 +54,34 @@ impl Raw {
                     "staticContent" => &mut self.static_content,
                     _ => continue,
                 };
-                let value_span = if entry.value.text.is_empty() {
+                // 2.0 read the value with Python 2's rules (an inline `;` comment cut, `""`
+                // empty), not CherryPy 18's.
+                let value = ini::value_2_0(document, entry);
+                let value_span = if value.span.is_empty() {
                     Span::new(entry.key_span.end, entry.key_span.end)
                 } else {
-                    entry.value.source_span(0..entry.value.text.len())
+                    value.span
                 };
-                target.push(RawEntry {
-                    raw: entry.value.text.clone(),
-                    place: FilePlace {
-                        file: Arc::clone(source),
-                        section: Arc::clone(&section_name),
-                        key_span: entry.key_span,
-                        value_span,
-                    },
-                });
+                let place = FilePlace {
+                    file: Arc::clone(source),
+                    section: Arc::clone(&section_name),
+                    key_span: entry.key_span,
+                    value_span,
+                };
+                // ...and with `ConfigParser.get`'s `%(name)s` interpolation.
+                let raw = if value.text.contains("%(") {
+                    let vars = vars.get_or_insert_with(|| ini::vars_2_0(document, section));
+                    match ini::interpolate_2_0(&value.text, vars, &mut budget) {
+                        Ok(text) => text,
+                        Err(error) => {
+                            self.interpolation_errors.push((place, error));
+                            continue;
+                        }
+                    }
+                } else {
+                    value.text
+                };
+                target.push(RawEntry { raw, place });
             }
         }
     }
@@ -80,11 +99,14 @@ impl Raw {
                     "staticContent" => &mut raw.static_content,
                     _ => continue,
                 };
-                let place = setting.origin.place().clone();
-                target.push(RawEntry {
-                    raw: place.file.slice(place.value_span).trim().to_owned(),
-                    place,
-                });
+                let mut place = setting.origin.place().clone();
+                // The value's first line, read with Python 2's rules as 2.0 did.
+                let (span, raw) = ini::first_line_2_0(place.file.text(), place.value_span.start);
+                let raw = raw.to_owned();
+                if !span.is_empty() {
+                    place.value_span = span;
+                }
+                target.push(RawEntry { raw, place });
             }
         }
         raw

@@ -164,6 +164,19 @@ pub(super) fn raw_2_0(
             ]
         }
         Target::Opt(opt) if matches!(opt.spec().read, Read::Minutes | Read::MinutesOrZero) => {
+            if raw.trim().is_empty() {
+                // `float('')` failed, and 2.0 went on with its default: an empty value is
+                // an unset one, not a typo to stop at.
+                sink.push(at_key(
+                    place,
+                    Diagnostic::warning(
+                        codes::LEGACY_EMPTY_NUMBER,
+                        "the value is empty: CherryPy 2.0 could not read it as a number and kept its default",
+                    )
+                    .with_help("write a number of minutes, or remove the line"),
+                ));
+                return Vec::new();
+            }
             match number_2_0(raw) {
                 Some(m) => vec![(opt, Typed::Minutes(m), alias)],
                 None => {
@@ -209,6 +222,23 @@ pub(super) fn raw_2_0(
         }
         _ => Vec::new(),
     }
+}
+
+/// The error for a 2.0 value whose `%(name)s` Python 2's `ConfigParser.get` could not
+/// interpolate: it raised, and 2.0 went on without the value (a session option kept its
+/// default; a static URL was dropped with the ones 2.0 had not read yet).
+pub(super) fn interpolation_2_0(
+    place: &FilePlace,
+    error: &crate::ini::InterpolationError,
+) -> Diagnostic {
+    at_value(
+        place,
+        Diagnostic::error(
+            codes::LEGACY_INTERPOLATION,
+            format!("CherryPy 2.0 could not interpolate this value ({error}), and silently went on without it"),
+        )
+        .with_help("write the value out in full, or `%%` for a `%`"),
+    )
 }
 
 fn storage_value_2_0(raw: &str, quoted: bool, place: &FilePlace) -> Diagnostic {

@@ -91,6 +91,10 @@ pub mod codes {
     pub const LEGACY_RAW_QUOTES: &str = "legacy-raw-quotes";
     /// Error: a 2.0 number that does not parse.
     pub const LEGACY_NUMBER: &str = "legacy-number";
+    /// Warning: an empty 2.0 number; 2.0 kept its default, and so do we.
+    pub const LEGACY_EMPTY_NUMBER: &str = "legacy-empty-number";
+    /// Error: a 2.0 value whose `%(name)s` Python 2's ConfigParser could not interpolate.
+    pub const LEGACY_INTERPOLATION: &str = "legacy-interpolation";
     /// Error: a cookie name Python's `http.cookies` refuses, or a cookie attribute with a
     /// control character (it would split the `Set-Cookie` header).
     pub const COOKIE_TEXT: &str = "cookie-text";

@@ -1,9 +1,12 @@
 //! How a request path names config sections: CherryPy 3's prefixes with the implicit
 //! `index`, 2.x's walk up to `/`, and 2.0's static URLs.
 
-/// A 2.0 `[staticContent]` key (`static`, lower-cased by 2.0) as a URL path.
+/// A 2.0 `[staticContent]` key (`static`) as a URL path. 2.0's ConfigParser lower-cased
+/// every key name (Python 2's `optionxform` is `str.lower`, which changes ASCII letters
+/// only), and 2.0 matched request paths against the lower-cased key: `/Static = dir`
+/// served `/static`.
 pub(crate) fn static_url(key: &str) -> String {
-    format!("/{}", key.trim_matches('/'))
+    format!("/{}", key.to_ascii_lowercase().trim_matches('/'))
 }
 
 /// Whether `path` is `url` or below it. 2.0 compared with `startswith` (unverified); the

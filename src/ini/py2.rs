@@ -1,0 +1,270 @@
+//! How CherryPy 2.0 read a value. 2.0 read its config with Python 2's `ConfigParser`, which
+//! this module's siblings do not follow: they read as CherryPy 18's Python 3 `configparser`
+//! does. Python 2 differs in what a value is (`ConfigParser._read`, the same in Python 2.3
+//! to 2.7):
+//!
+//! - a `;` is an inline comment when white space comes before it, and only the first `;`
+//!   of the line counts (`a;b ; c` keeps all of it). `#` after a value is part of it;
+//! - a value of exactly `""` is empty;
+//! - a continuation line is appended as it is (no comment is cut from it); blank lines
+//!   between them are dropped;
+//! - white space is ASCII white space (Python 2 strings are bytes).
+//!
+//! Key names are lower-cased too (`optionxform` is `str.lower`); the 2.0 readers compare
+//! keys case-insensitively or lower-case them where a key is a URL.
+
+use std::collections::HashMap;
+
+use super::DEFAULT_SECTION;
+use super::document::{Document, Entry, LineKind, Section};
+use super::interpolate::{InterpolationBudget, InterpolationError, MAX_INTERPOLATION_DEPTH};
+use crate::limits::MAX_INTERPOLATED_BYTES;
+use crate::source::Span;
+
+/// Python 2's `str.isspace()` on a byte string: ASCII white space only.
+fn is_py2_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0b' | '\x0c')
+}
+
+/// A value as CherryPy 2.0 read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Value2_0 {
+    /// The value, comment cut, `""` read as empty, continuation lines joined with `\n`.
+    pub(crate) text: String,
+    /// The bytes of the value on the entry's first line (the comment left out); empty, at
+    /// the value's start, when nothing is kept there.
+    pub(crate) span: Span,
+}
+
+/// The value of `entry` as CherryPy 2.0 read it.
+pub(crate) fn value_2_0(document: &Document, entry: &Entry) -> Value2_0 {
+    let text = document.source().text();
+    let lines = document.lines();
+    let start = match lines[entry.first_line].kind {
+        LineKind::Entry { separator, .. } => separator.end,
+        _ => entry.key_span.end,
+    };
+    let (span, first) = first_line_2_0(text, start);
+    let mut value = first.to_owned();
+    for line in &lines[entry.first_line + 1..=entry.last_line] {
+        if let LineKind::Continuation { value: piece } = line.kind {
+            value.push('\n');
+            value.push_str(text[piece.range()].trim_matches(is_py2_space));
+        }
+    }
+    Value2_0 { text: value, span }
+}
+
+/// The value Python 2 kept of the line that starts at `start` (after the separator, or
+/// anywhere in the white space that follows it): the span of the kept bytes and the value
+/// they stand for (`""` stands for the empty value).
+pub(crate) fn first_line_2_0(text: &str, start: usize) -> (Span, &str) {
+    let rest = &text[start..];
+    let end = rest.find(['\r', '\n']).unwrap_or(rest.len());
+    // Python 2 read the file without newline translation: the `\r` of a `\r\n` ending was
+    // the value's last character until the value was stripped.
+    let crlf = rest[end..].starts_with("\r\n");
+    let line = &rest[..end];
+    let lead = line.len() - line.trim_start_matches(is_py2_space).len();
+    let value = &line[lead..];
+    let kept = match value.find(';') {
+        // `optval[pos-1]` with `pos` 0 is the line's last character.
+        Some(0) if crlf || value.ends_with(is_py2_space) => "",
+        Some(pos) if pos > 0 && value[..pos].ends_with(is_py2_space) => &value[..pos],
+        _ => value,
+    };
+    let kept = kept.trim_end_matches(is_py2_space);
+    let span = Span::new(start + lead, start + lead + kept.len());
+    (span, if kept == "\"\"" { "" } else { kept })
+}
+
+/// The options Python 2's `ConfigParser.get` interpolated from in one section: `[DEFAULT]`'s
+/// and the section's own (which win), names lower-cased, values as [`value_2_0`] reads
+/// them, and `__name__`, the section's name.
+pub(crate) fn vars_2_0(document: &Document, section: &Section) -> HashMap<String, String> {
+    let mut vars = HashMap::new();
+    let defaults = document
+        .sections()
+        .iter()
+        .filter(|s| s.name == DEFAULT_SECTION);
+    for s in defaults.chain(std::iter::once(section)) {
+        for entry in &s.entries {
+            vars.insert(
+                entry.key.to_ascii_lowercase(),
+                value_2_0(document, entry).text,
+            );
+        }
+    }
+    vars.insert("__name__".to_owned(), section.name.clone());
+    vars
+}
+
+/// Python 2's `ConfigParser.get` interpolation (2.4 to 2.7), which CherryPy 2.0 applied to
+/// every value it read: only a value holding `%(` is formatted, with Python's `%` against
+/// the section's options (`vars`, from [`vars_2_0`]), the names lower-cased; the result is
+/// formatted again while it holds `%(`, ten rounds at most. A value without `%(` is kept
+/// as it is, a lone `%` and `%%` included. Of `%`'s directives only `%%` and `%(name)s`
+/// are read; any other is [`InterpolationError::Syntax`] (Python formats a few of them, but
+/// only with a meaning no config value has). What is read is taken from `budget`.
+pub(crate) fn interpolate_2_0(
+    value: &str,
+    vars: &HashMap<String, String>,
+    budget: &mut InterpolationBudget,
+) -> Result<String, InterpolationError> {
+    let mut value = value.to_owned();
+    for _ in 0..MAX_INTERPOLATION_DEPTH {
+        if !value.contains("%(") {
+            return Ok(value);
+        }
+        value = format_2_0(&value, vars, budget)?;
+    }
+    if value.contains("%(") {
+        return Err(InterpolationError::Depth);
+    }
+    Ok(value)
+}
+
+/// One round of `value % vars`.
+fn format_2_0(
+    value: &str,
+    vars: &HashMap<String, String>,
+    budget: &mut InterpolationBudget,
+) -> Result<String, InterpolationError> {
+    budget.spend(value)?;
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(i) = rest.find('%') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(r) = after.strip_prefix('%') {
+            out.push('%');
+            rest = r;
+            continue;
+        }
+        let reference = after.strip_prefix('(').and_then(|r| {
+            let close = r.find(')')?;
+            Some((&r[..close], r[close + 1..].strip_prefix('s')?))
+        });
+        let Some((name, r)) = reference else {
+            let found: String = rest[i..].chars().take(20).collect();
+            return Err(InterpolationError::Syntax { found });
+        };
+        let name = name.to_ascii_lowercase();
+        let Some(text) = vars.get(&name) else {
+            return Err(InterpolationError::Missing { name });
+        };
+        budget.spend(text)?;
+        if out.len() + text.len() > MAX_INTERPOLATED_BYTES {
+            return Err(InterpolationError::TooLong);
+        }
+        out.push_str(text);
+        rest = r;
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn first(line: &str) -> &str {
+        first_line_2_0(line, 0).1
+    }
+
+    #[test]
+    fn a_semicolon_after_white_space_starts_a_comment() {
+        assert_eq!(first(" ram ; in memory"), "ram");
+        assert_eq!(first("ram\t;tab"), "ram");
+        assert_eq!(first("ram;no space"), "ram;no space");
+        // Only the first `;` is looked at.
+        assert_eq!(first("a;b ; c"), "a;b ; c");
+        assert_eq!(first("ram # not a comment"), "ram # not a comment");
+    }
+
+    #[test]
+    fn a_semicolon_first_looks_at_the_end_of_the_line() {
+        assert_eq!(first(";x"), ";x");
+        assert_eq!(first(";x "), "");
+        assert_eq!(first_line_2_0(";x\r\nnext", 0).1, "");
+        assert_eq!(first_line_2_0(";x\nnext", 0).1, ";x");
+    }
+
+    #[test]
+    fn two_double_quotes_are_empty() {
+        assert_eq!(first(" \"\" "), "");
+        assert_eq!(first("\"\" ; none"), "");
+        assert_eq!(first("'' "), "''");
+        assert_eq!(first("\"x\""), "\"x\"");
+    }
+
+    #[test]
+    fn the_span_covers_the_kept_bytes() {
+        let text = "key = ram ; comment\n";
+        let (span, value) = first_line_2_0(text, 5);
+        assert_eq!((&text[span.range()], value), ("ram", "ram"));
+    }
+
+    #[test]
+    fn continuation_lines_are_joined_without_their_comments_cut() {
+        let source = crate::source::SourceFile::new(
+            "t.conf",
+            "[staticContent]\nstatic = /a ; one\n  /b ; two\n\n  /c\n",
+        );
+        let parsed = super::super::parse(&source);
+        let entry = &parsed.document.sections()[0].entries[0];
+        let value = value_2_0(&parsed.document, entry);
+        assert_eq!(value.text, "/a\n/b ; two\n/c");
+    }
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn interp(value: &str, pairs: &[(&str, &str)]) -> Result<String, InterpolationError> {
+        interpolate_2_0(value, &vars(pairs), &mut InterpolationBudget::default())
+    }
+
+    #[test]
+    fn names_are_lower_cased_and_values_formatted_again() {
+        let base = [("base", "/srv"), ("dir", "%(BASE)s/s")];
+        assert_eq!(interp("%(Dir)s/x", &base).unwrap(), "/srv/s/x");
+        // Without `%(`, nothing is formatted: `%` and `%%` stay as they are.
+        assert_eq!(interp("100%%/%", &base).unwrap(), "100%%/%");
+        assert_eq!(interp("%(base)s/100%%", &base).unwrap(), "/srv/100%");
+    }
+
+    #[test]
+    fn what_python_2_raised_on_is_an_error() {
+        assert_eq!(
+            interp("%(nope)s", &[]),
+            Err(InterpolationError::Missing {
+                name: "nope".into()
+            })
+        );
+        assert!(matches!(
+            interp("%(a)s 100%", &[("a", "x")]),
+            Err(InterpolationError::Syntax { .. })
+        ));
+        assert_eq!(
+            interp("%(a)s", &[("a", "%(a)s")]),
+            Err(InterpolationError::Depth)
+        );
+    }
+
+    #[test]
+    fn default_and_the_section_are_the_vars() {
+        let source = crate::source::SourceFile::new(
+            "t.conf",
+            "[DEFAULT]\nBase = /srv\nname = d\n[session]\nname = s ; comment\n",
+        );
+        let parsed = super::super::parse(&source);
+        let vars = vars_2_0(&parsed.document, &parsed.document.sections()[1]);
+        assert_eq!(vars["base"], "/srv");
+        assert_eq!(vars["name"], "s");
+        assert_eq!(vars["__name__"], "session");
+    }
+}
