@@ -168,6 +168,14 @@ impl Store {
     async fn clean_up(&self, now: SystemTime) -> Result<usize, StoreError> {
         each!(self, s => s.clean_up(now))
     }
+    async fn save_and_release(
+        &self,
+        id: &SessionId,
+        r: Record,
+        lock: actix_cherrypy::store::SessionLock,
+    ) -> Result<(), StoreError> {
+        each!(self, s => s.save_and_release(id, r, lock))
+    }
 }
 
 fn sample() -> SessionData {
@@ -351,6 +359,48 @@ async fn lease(backend: Backend) {
         backend.name,
         started.elapsed()
     );
+}
+
+/// Server locks (memcached, Redis): a holder whose process stalled past the lease (its
+/// renewals did not run) while another process took the lock and saved must not write
+/// over that save: its save fails, and the other's session stays.
+fn a_stalled_holder_does_not_write_over_the_next(backend: Backend) {
+    let id = SessionId::generate();
+    let record = |who: &str| {
+        let mut data = SessionData::new();
+        data.insert("by".into(), SessionValue::Str(who.into()));
+        let expires = SystemTime::now() + Duration::from_secs(600);
+        Record { data, expires }
+    };
+    let (stalled, other) = (backend.open(), backend.open()());
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let store = stalled();
+        let lock = runtime.block_on(store.lock(&id, None)).unwrap();
+        locked_tx.send(()).unwrap();
+        // The thread blocks: its runtime, and the lock's renewals, stop meanwhile.
+        go_rx.recv().unwrap();
+        runtime.block_on(store.save_and_release(&id, record("stalled"), lock))
+    });
+    locked_rx.recv().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let lock = other.lock(&id, Some(LEASE * 3)).await.unwrap();
+        other.save(&id, record("next")).await.unwrap();
+        go_tx.send(()).unwrap();
+        // Still held by `other` while the stalled holder tries to save.
+        std::thread::sleep(Duration::from_millis(500));
+        drop(lock);
+    });
+    let saved = holder.join().unwrap();
+    assert!(saved.is_err(), "{}: the stalled holder saved", backend.name);
+    let stored = runtime.block_on(other.load(&id)).unwrap().unwrap();
+    assert_eq!(stored.data, record("next").data, "{}", backend.name);
 }
 
 /// Server locks (memcached, Redis) are fair between processes: a waiter that finds the lock
@@ -760,6 +810,16 @@ mod leases {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn redis() {
         super::lease(Backend::redis()).await;
+    }
+
+    #[test]
+    fn memcached_stalled_holder() {
+        super::a_stalled_holder_does_not_write_over_the_next(Backend::memcached());
+    }
+
+    #[test]
+    fn redis_stalled_holder() {
+        super::a_stalled_holder_does_not_write_over_the_next(Backend::redis());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

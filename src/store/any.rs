@@ -109,16 +109,22 @@ impl AnyStore {
         }
         let store = self.clone();
         Some(tokio::spawn(async move {
-            let result = async {
-                for old in &delete {
-                    store.delete(old).await?;
-                }
-                match record {
-                    Some(record) => store.save(&id, record).await,
-                    None => Ok(()),
+            let mut deleted = Ok(());
+            for old in &delete {
+                deleted = store.delete(old).await;
+                if deleted.is_err() {
+                    break;
                 }
             }
-            .await;
+            // Through `save_and_release`, so the write is as fenced by the lock as the one
+            // at the end of a request (Redis' token check, memcached's lease check).
+            let result = match (deleted, record) {
+                (Ok(()), Some(record)) => store.save_and_release(&id, record, lock).await,
+                (deleted, _) => {
+                    lock.release().await;
+                    deleted
+                }
+            };
             if let Err(err) = &result {
                 tracing::error!(
                     session = short(&id),
@@ -126,7 +132,6 @@ impl AnyStore {
                     "storing the session on release_lock() failed"
                 );
             }
-            lock.release().await;
             result
         }))
     }

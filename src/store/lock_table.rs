@@ -238,6 +238,10 @@ impl Release for LocalLock {
         outer.take_server_release()
     }
 
+    fn lease_in_doubt(&self, margin: std::time::Duration) -> Option<(&str, &str)> {
+        self.guard.as_ref()?.outer.as_ref()?.lease_in_doubt(margin)
+    }
+
     fn baton(&mut self) -> Option<(&SessionId, &mut Baton)> {
         let slot = self.guard.as_mut()?;
         (self.hand_over && slot.outer.is_some()).then_some((&self.id, &mut slot.baton))

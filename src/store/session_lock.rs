@@ -34,6 +34,18 @@ pub(crate) trait Release: Send + Sync + 'static {
         None
     }
 
+    /// For a server lock whose lease may have run out (it was not renewed in time: a
+    /// stalled process), or may within `margin`: its key and token, so that a caller about
+    /// to write under it can check with the server that it is still the holder.
+    #[cfg_attr(
+        not(feature = "memcached"),
+        allow(dead_code, reason = "only memcached checks its lease before a write")
+    )]
+    fn lease_in_doubt(&self, margin: std::time::Duration) -> Option<(&str, &str)> {
+        let _ = margin;
+        None
+    }
+
     /// The session this lock is for and what its holder passes on with it, if it is a
     /// lock that can be handed to a waiter of this process.
     fn baton(&mut self) -> Option<(&SessionId, &mut Baton)> {
@@ -66,6 +78,15 @@ impl SessionLock {
         Self {
             guard: Some(Box::new(guard)),
         }
+    }
+
+    /// See [`Release::lease_in_doubt`].
+    #[cfg_attr(
+        not(feature = "memcached"),
+        allow(dead_code, reason = "only memcached checks its lease before a write")
+    )]
+    pub(crate) fn lease_in_doubt(&self, margin: std::time::Duration) -> Option<(&str, &str)> {
+        self.guard.as_ref()?.lease_in_doubt(margin)
     }
 
     /// See [`Release::take_server_release`].

@@ -163,11 +163,12 @@ where
             token: token.clone(),
         };
         let mut pause = Duration::from_millis(1);
-        loop {
+        let asked = loop {
+            let asked = Instant::now();
             if let Some(fetched) = attempt(key.clone(), token.clone()).await? {
                 *fetched_into = Some(fetched);
                 waiting.server = None;
-                break;
+                break asked;
             }
             let now = Instant::now();
             if deadline.is_some_and(|d| now >= d) {
@@ -179,8 +180,8 @@ where
             let wait = deadline.map_or(pause, |d| pause.min(d - now));
             tokio::time::sleep(wait).await;
             pause = (pause * 2).min(MAX_BACKOFF);
-        }
-        let entry = Renewals::hold(server, key.clone(), token.clone(), lease);
+        };
+        let entry = Renewals::hold(server, key.clone(), token.clone(), lease, asked);
         Ok(SessionLock::releasing(Held {
             server: server.clone(),
             key: key.clone(),
@@ -272,10 +273,19 @@ struct Entry {
     key: String,
     token: String,
     lease: Duration,
+    /// Until when the server keeps the lock for sure: its lease from the latest acquisition
+    /// or renewal that succeeded, counted from before the command was sent.
+    leased_until: Instant,
 }
 
 impl Renewals {
-    fn hold<S: LockServer>(server: &S, key: String, token: String, lease: Duration) -> u64 {
+    fn hold<S: LockServer>(
+        server: &S,
+        key: String,
+        token: String,
+        lease: Duration,
+        asked: Instant,
+    ) -> u64 {
         let renewals = server.renewals();
         let entry = renewals.next.fetch_add(1, Ordering::Relaxed);
         let ms = u64::try_from(lease.as_millis()).unwrap_or(u64::MAX).max(3);
@@ -288,7 +298,15 @@ impl Renewals {
             .held
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(entry, Entry { key, token, lease });
+            .insert(
+                entry,
+                Entry {
+                    key,
+                    token,
+                    lease,
+                    leased_until: asked + lease,
+                },
+            );
         if !renewals.running.swap(true, Ordering::AcqRel) {
             match tokio::runtime::Handle::try_current() {
                 Ok(runtime) => drop(runtime.spawn(renew_held::<S>(server.downgrade()))),
@@ -306,6 +324,22 @@ impl Renewals {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&entry);
+    }
+
+    /// Whether the server keeps `entry`'s lock for `margin` more at least: false once its
+    /// lease may have run out (renewals failed or did not run: a stalled process) or was
+    /// found lost.
+    fn leased_for(&self, entry: u64, margin: Duration) -> bool {
+        let held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        held.get(&entry)
+            .is_some_and(|e| Instant::now() + margin < e.leased_until)
+    }
+
+    fn renewed(&self, entry: u64, asked: Instant) {
+        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(e) = held.get_mut(&entry) {
+            e.leased_until = asked + e.lease;
+        }
     }
 }
 
@@ -339,8 +373,9 @@ async fn renew_held<S: LockServer>(weak: S::Weak) {
             .map(|(n, e)| (*n, e.key.clone(), e.token.clone(), e.lease))
             .collect();
         for (entry, key, token, lease) in held {
+            let asked = Instant::now();
             match server.renew(&key, &token, lease).await {
-                Ok(true) => {}
+                Ok(true) => server.renewals().renewed(entry, asked),
                 Ok(false) => {
                     // Released meanwhile (no longer registered), or really lost.
                     let still_held = server
@@ -389,6 +424,11 @@ struct Held<S: LockServer> {
 }
 
 impl<S: LockServer> super::session_lock::Release for Held<S> {
+    fn lease_in_doubt(&self, margin: Duration) -> Option<(&str, &str)> {
+        let leased = self.released || self.server.renewals().leased_for(self.entry, margin);
+        (!leased).then_some((&self.key, &self.token))
+    }
+
     fn take_server_release(&mut self) -> Option<(String, String)> {
         if self.released {
             return None;

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use super::is_status;
 use super::{Inner, MemcachedStore};
-use crate::store::StoreError;
 use crate::store::codec::backend;
 use crate::store::shared_lock::{self, LockServer};
+use crate::store::{SessionLock, StoreError};
 use async_memcached::{MetaProtocol, Status};
 
 /// What a lock key holds: the holder's token, then, after a space, the token of the waiter
@@ -162,6 +162,31 @@ impl MemcachedStore {
                 .unwrap_or_else(PoisonError::into_inner)
                 .insert(token.to_owned(), cas);
         }
+    }
+}
+
+/// How much of its lease a lock must have left, as far as this process knows, for a write
+/// under it to go without asking the server first: more than a write's round trip.
+const LEASE_MARGIN: Duration = Duration::from_secs(2);
+
+impl MemcachedStore {
+    /// Before a write under `lock`: if its lease may have run out (not renewed in time, as
+    /// when the process stalled), the server is asked, and the lease renewed if the lock is
+    /// still ours; otherwise the write must not be made. Memcached cannot make a write
+    /// depend on another key, as Redis' script does, so this narrows a lost lease's window
+    /// to the write's own round trip; the usual write, under a lock renewed in time, costs
+    /// nothing more.
+    pub(super) async fn confirm_lease(&self, lock: &SessionLock) -> Result<(), StoreError> {
+        let Some((key, token)) = lock.lease_in_doubt(LEASE_MARGIN) else {
+            return Ok(());
+        };
+        if shared_lock::LockServer::renew(self, key, token, self.lease).await? {
+            return Ok(());
+        }
+        Err(backend(std::io::Error::other(format!(
+            "the session lock {} was no longer ours (its lease ran out and another holder may have taken it): the session was not written",
+            crate::store::redact(key)
+        ))))
     }
 }
 

@@ -410,6 +410,36 @@ impl SessionStore for MemcachedStore {
             .map(drop)
     }
 
+    /// The save, if the lock is still ours (see `confirm_lease`), then the release.
+    async fn save_and_release(
+        &self,
+        id: &SessionId,
+        record: Record,
+        lock: SessionLock,
+    ) -> Result<(), StoreError> {
+        self.confirm_lease(&lock).await?;
+        let result = self.save(id, record).await;
+        drop(lock);
+        result
+    }
+
+    /// The extension, if the lock is still ours (see `confirm_lease`), then the release.
+    async fn touch_and_release(
+        &self,
+        id: &SessionId,
+        record: Record,
+        lock: Option<SessionLock>,
+    ) -> Result<(), StoreError> {
+        if let Some(lock) = &lock {
+            self.confirm_lease(lock).await?;
+        }
+        let result = self.touch(id, record).await;
+        if let Some(lock) = lock {
+            lock.release().await;
+        }
+        result
+    }
+
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
         let key = id.as_str();
         self.with(key, async |c| match c.delete(key).await {
