@@ -33,6 +33,41 @@ pub enum SessionValue {
 /// A session's data: CherryPy's dict, with string keys, in insertion order.
 pub type SessionData = IndexMap<String, SessionValue>;
 
+/// Whether two copies of a session hold the same data, as stored: floats compare by their
+/// bits, so a NaN is the same as itself (`==` says it differs from everything, which would
+/// make a session holding one look changed by every other request). Key order is ignored,
+/// as by `==`.
+pub(crate) fn same_data(a: &SessionData, b: &SessionData) -> bool {
+    same_data_except(a, b, None)
+}
+
+/// [`same_data`], leaving out the key `except` on both sides.
+pub(crate) fn same_data_except(a: &SessionData, b: &SessionData, except: Option<&str>) -> bool {
+    let kept = |d: &SessionData| d.len() - except.map_or(0, |k| usize::from(d.contains_key(k)));
+    kept(a) == kept(b)
+        && a.iter()
+            .filter(|(k, _)| Some(k.as_str()) != except)
+            .all(|(k, v)| b.get(k).is_some_and(|w| same_value(v, w)))
+}
+
+fn same_value(a: &SessionValue, b: &SessionValue) -> bool {
+    use SessionValue as V;
+    let all = |a: &[SessionValue], b: &[SessionValue]| {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_value(x, y))
+    };
+    match (a, b) {
+        (V::Float(x), V::Float(y)) => x.to_bits() == y.to_bits(),
+        (V::List(x), V::List(y)) | (V::Tuple(x), V::Tuple(y)) => all(x, y),
+        (V::Dict(x), V::Dict(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((k, v), (l, w))| same_value(k, l) && same_value(v, w))
+        }
+        _ => a == b,
+    }
+}
+
 impl SessionValue {
     /// Python's `repr()` of the value, as CherryPy would print it (`{'a': '1', 'n': 5}`).
     pub fn python_repr(&self) -> String {

@@ -2,6 +2,7 @@
 //! planned, carried out on the store, and the lock let go of, or handed with the session
 //! to the next request of this process waiting for it (`store::hand_over`).
 
+use crate::session_value::same_data;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -140,7 +141,7 @@ fn extend_later(
             let mut lock = match lock {
                 Some(lock) => lock,
                 None => match store.lock_and_load(&id, timeout).await {
-                    Ok((lock, Some(current))) if current.data == record.data => lock,
+                    Ok((lock, Some(current))) if same_data(&current.data, &record.data) => lock,
                     Ok(_) => return,
                     Err(err) => return extension_failed(&err),
                 },

@@ -98,15 +98,16 @@ impl Session {
             (state.store.clone(), timeout, released)
         };
         let (lock, record) = store.lock_and_load(&released.id, timeout).await?;
-        let now = SystemTime::now();
         let mut state = self.0.borrow_mut();
-        let current =
-            state.fetched_from_store(record.filter(|r| !r.is_expired(now)).map(|r| r.data));
         state.lock = Some(lock);
-        if current != released.base {
+        // A request that only deletes writes nothing another request could have changed.
+        if state.data.is_some() && !released.unchanged(record.as_ref()) {
             tracing::error!("{}", released.conflict());
             state.used_without_lock = true;
         }
+        // A creation time another request stamped meanwhile is kept.
+        let now = SystemTime::now();
+        state.fetched_from_store(record.filter(|r| !r.is_expired(now)).map(|r| r.data));
         Ok(())
     }
 }
@@ -116,12 +117,18 @@ impl super::State {
     /// loaded, so its expiry moves on; data only read just has its expiry extended.
     fn save_plan(&mut self) -> SavePlan {
         // A session stamped with its creation time only now must be written, not only
-        // have its expiry extended.
+        // have its expiry extended. Not by a request that only read it without the lock
+        // (explicit locking): that write could go over a newer one. The next request that
+        // holds the lock or changes the session stamps it.
         let created = self.created;
         let unchanged = self.unchanged_since_load();
         let delete = std::mem::take(&mut self.delete);
         let expires = expiry_after(&self.config);
-        let record = self.data.take().map(|data| self.record(data, expires));
+        let stamp = !(unchanged && self.lock.is_none() && created.is_none());
+        let record = self.data.take().map(|data| match stamp {
+            true => self.record(data, expires),
+            false => Record { data, expires },
+        });
         let unchanged = unchanged && self.created == created;
         match record {
             // Not loaded, nothing to delete: what an earlier request of the queue passed on
@@ -141,11 +148,12 @@ impl super::State {
 
     /// CherryPy's RAM store hands the handler the stored dict itself, so what a failing
     /// handler changed in an existing session stays visible, without a save extending its
-    /// expiry. A new session is not stored, the other stores keep nothing (their data is a
+    /// expiry (what it only read stays as the store holds it). A new session is not stored, the other stores keep nothing (their data is a
     /// copy that only a save writes), and a refused request stores nothing (its changes
     /// would overwrite newer data).
     fn failed_changes_plan(&mut self) -> SavePlan {
-        if !self.store.keeps_failed_changes() || self.used_without_lock {
+        // Data only read has nothing to keep: stored again, it could go over a newer copy.
+        if !self.store.keeps_failed_changes() || self.used_without_lock || !self.written {
             return SavePlan::Nothing;
         }
         match (self.data.take(), self.stored_expiry) {

@@ -1,10 +1,10 @@
 //! Explicit locking: `acquire_lock()` and `release_lock()`, and what a request that let go of
 //! the lock may still store.
 
-use super::{Session, expiry_after, lock_timeout};
+use super::{Session, SessionStatus, expiry_after, lifetime, lock_timeout};
 use crate::session_id::SessionId;
-use crate::session_value::SessionData;
-use crate::store::{SessionStore, StoreError};
+use crate::session_value::{SessionData, same_data_except};
+use crate::store::{Record, SessionStore, StoreError};
 
 /// A request that does not hold the session's lock does not own its data: another request
 /// may change it meanwhile. That is so after `release_lock()`, and, with explicit locking,
@@ -20,9 +20,22 @@ pub(super) struct Released {
     pub(super) base: Option<SessionData>,
     /// The lock was held and let go (`release_lock()`), rather than never taken.
     pub(super) after_release: bool,
+    /// When `base` was taken: a stored session is compared with it as it was then, so one
+    /// that has only expired since is not taken for one another request changed.
+    pub(super) at: std::time::SystemTime,
 }
 
 impl Released {
+    /// Whether `record`, the session as the store holds it now, is still `base` (whose
+    /// creation time was taken out: the stored one is left out of the comparison).
+    pub(super) fn unchanged(&self, record: Option<&Record>) -> bool {
+        let live = record.filter(|r| !r.is_expired(self.at)).map(|r| &r.data);
+        match (live, &self.base) {
+            (Some(now), Some(base)) => same_data_except(now, base, Some(lifetime::CREATED_KEY)),
+            (now, base) => now.is_none() && base.is_none(),
+        }
+    }
+
     /// The log's words when another request changed the session first.
     pub(super) fn conflict(&self) -> &'static str {
         if self.after_release {
@@ -40,14 +53,24 @@ impl Session {
     /// if nobody changed the stored session meanwhile; otherwise the stored data replaces
     /// it and the request fails (see [`Session::release_lock`]).
     pub async fn acquire_lock(&self) -> Result<(), StoreError> {
-        let (store, id, timeout) = {
+        let (store, id, timeout, regenerated) = {
             let state = self.0.borrow();
             if state.lock.is_some() {
                 return Ok(());
             }
-            (state.store.clone(), state.id, lock_timeout(&state.config))
+            let regenerated = state.status == SessionStatus::Renewed;
+            let timeout = lock_timeout(&state.config);
+            (state.store.clone(), state.id, timeout, regenerated)
         };
         let lock = store.lock(&id, timeout).await?;
+        if regenerated {
+            // The id `regenerate()` gave is this request's alone and nothing is stored under
+            // it: the data the request holds is the session's. What a change before the
+            // regenerate relied on is settled at the end of the request, against the old
+            // id's stored data.
+            self.0.borrow_mut().lock = Some(lock);
+            return Ok(());
+        }
         let record = store.load(&id).await?;
         let mut state = self.0.borrow_mut();
         state.lock = Some(lock);
@@ -58,11 +81,13 @@ impl Session {
             state.id = SessionId::generate();
             state.stored_expiry = None;
         }
+        let released = state.released.take();
+        let unchanged = released.as_ref().map(|r| r.unchanged(record.as_ref()));
         let now = std::time::SystemTime::now();
         let current =
             state.fetched_from_store(record.filter(|r| !r.is_expired(now)).map(|r| r.data));
-        match state.released.take() {
-            Some(released) if released.base == current => {}
+        match released {
+            Some(_) if unchanged == Some(true) => {}
             Some(released) if state.written => {
                 tracing::error!("{}", released.conflict());
                 state.used_without_lock = true;
@@ -120,6 +145,7 @@ impl Session {
             id,
             base,
             after_release: true,
+            at: std::time::SystemTime::now(),
         });
         if let Some(pending) = state.store.release_lock_with(id, delete, record, lock) {
             state.pending_writes.push(pending);

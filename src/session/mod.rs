@@ -324,6 +324,9 @@ impl Session {
     pub fn delete(&self) {
         let mut state = self.0.borrow_mut();
         state.check_lock();
+        // Data loaded, or written after, is stored again: without the lock, only over the
+        // session this request knew.
+        state.fence_unlocked_change();
         let id = state.id;
         state.delete.push(id);
         state.fetched = None;

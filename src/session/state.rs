@@ -61,6 +61,8 @@ pub(super) struct State {
     /// The handler loaded or deleted the session without its lock where
     /// `lock_guards_data`: the request fails as it does in CherryPy.
     pub(super) used_without_lock: bool,
+    /// When the session was fetched: what was live then is what the request relied on.
+    pub(super) opened: std::time::SystemTime,
 }
 
 impl State {
@@ -89,6 +91,7 @@ impl State {
             delete: Vec::new(),
             lock_guards_data,
             used_without_lock: false,
+            opened: std::time::SystemTime::now(),
         }
     }
 
@@ -147,6 +150,7 @@ impl State {
             id: self.id,
             base,
             after_release: false,
+            at: self.opened,
         });
     }
 
