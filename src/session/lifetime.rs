@@ -8,8 +8,10 @@
 //! application's own. The session takes it out of the data when the data is fetched and
 //! puts it back in every record it stores, so the [`Session`](super::Session) API never
 //! shows it, and `clear()`, `regenerate()` and `renew()` keep it. It is written only where
-//! `max_lifetime` is set (a session stored before that gets it at its next save), and kept
-//! once there.
+//! `max_lifetime` is set (a session stored before that gets it at its next save by a
+//! request that holds the lock or changes the session: one that only read it without the
+//! lock, with explicit locking, could write an old copy over a newer one), and kept once
+//! there.
 //!
 //! A CherryPy process sharing the store sees one more key in its `cherrypy.session` dict,
 //! `_session_created`; it saves it back like any other key, and does not enforce the
