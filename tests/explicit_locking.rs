@@ -96,6 +96,27 @@ async fn slow_incr_unlocked(s: Session) -> HttpResponse {
     HttpResponse::Ok().body(format!("{}", n + 1))
 }
 
+/// Under the lock: `regenerate()`, a change, `release_lock()`, the lock again, a change.
+async fn regen_release_relock(s: Session) -> HttpResponse {
+    s.acquire_lock().await.unwrap();
+    let n: i64 = s.get("n").unwrap().unwrap_or(0);
+    s.regenerate();
+    s.insert("n", n + 1).unwrap();
+    s.release_lock();
+    s.acquire_lock().await.unwrap();
+    s.insert("m", 1).unwrap();
+    HttpResponse::Ok().body(s.id().to_string())
+}
+
+/// `regenerate()`, a change, then the lock, then another change.
+async fn regen_insert_lock(s: Session) -> HttpResponse {
+    s.regenerate();
+    s.insert("a", 1).unwrap();
+    s.acquire_lock().await.unwrap();
+    s.insert("b", 2).unwrap();
+    HttpResponse::Ok().body(s.id().to_string())
+}
+
 fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/get", web::get().to(get))
         .route("/set0", web::get().to(set0))
@@ -109,7 +130,9 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/read_regen_lock", web::get().to(read_regen_lock))
         .route("/slow_read_delete", web::get().to(slow_read_delete))
         .route("/slow_incr_unlocked", web::get().to(slow_incr_unlocked))
-        .route("/set_nan", web::get().to(set_nan));
+        .route("/set_nan", web::get().to(set_nan))
+        .route("/regen_release_relock", web::get().to(regen_release_relock))
+        .route("/regen_insert_lock", web::get().to(regen_insert_lock));
 }
 
 fn config(name: &str, text: &str) -> PathBuf {
@@ -273,4 +296,26 @@ fn a_session_expiring_mid_request_is_not_refused() {
     std::thread::sleep(Duration::from_millis(200));
     let r = http::get(port, "/slow_incr_unlocked", Some(&c));
     assert_eq!(r.status, 200);
+}
+
+/// After `regenerate()` the request's lock is on an id nobody else knows: settling its
+/// changes at the end does not wait for that lock again (it would wait for itself, until
+/// `lock_timeout` or for ever).
+#[test]
+fn changes_after_regenerate_do_not_wait_for_the_requests_own_lock() {
+    let conf = format!("{EXPLICIT}tools.sessions.lock_timeout = 3\n");
+    let port = serve_mw(from_cherrypy_config(config("own-lock.conf", &conf)));
+    for path in ["/regen_insert_lock", "/regen_release_relock"] {
+        let c = cookie(&http::get(port, "/set0", None).cookie_id());
+        let started = std::time::Instant::now();
+        let r = http::get(port, path, Some(&c));
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        assert!(started.elapsed() < Duration::from_secs(2), "{path}: waited");
+        let after = http::get(port, "/get", Some(&cookie(&r.cookie_id())));
+        assert!(
+            after.body.contains("\"b\"") || after.body.contains("\"m\""),
+            "{path}: {}",
+            after.body
+        );
+    }
 }

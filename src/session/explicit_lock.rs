@@ -64,11 +64,16 @@ impl Session {
         };
         let lock = store.lock(&id, timeout).await?;
         if regenerated {
-            // The id `regenerate()` gave is this request's alone and nothing is stored under
-            // it: the data the request holds is the session's. What a change before the
-            // regenerate relied on is settled at the end of the request, against the old
-            // id's stored data.
-            self.0.borrow_mut().lock = Some(lock);
+            // The id `regenerate()` gave is this request's alone (its cookie has not gone
+            // out yet): the data the request holds is the session's, and what it stored
+            // under that id at a `release_lock()` nobody else changed. What a change before
+            // the regenerate relied on is settled at the end of the request, against the
+            // old id's stored data.
+            let mut state = self.0.borrow_mut();
+            if state.released.as_ref().is_some_and(|r| r.id == id) {
+                state.released = None;
+            }
+            state.lock = Some(lock);
             return Ok(());
         }
         let record = store.load(&id).await?;

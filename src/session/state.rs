@@ -138,7 +138,9 @@ impl State {
     /// request knows its id. File sessions refuse unlocked changes instead.
     pub(super) fn fence_unlocked_change(&mut self) {
         let never_locked = self.lock.is_none() && self.released.is_none();
-        if !never_locked || self.detached || self.lock_guards_data || self.stored_expiry.is_none() {
+        // An id `regenerate()` gave (it fenced the old one first) is this request's alone.
+        let new_id = self.stored_expiry.is_none() || self.status == SessionStatus::Renewed;
+        if !never_locked || self.detached || self.lock_guards_data || new_id {
             return;
         }
         let base = match &self.data {

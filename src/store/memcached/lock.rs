@@ -224,7 +224,7 @@ impl LockServer for MemcachedStore {
         token: &str,
         lease: Duration,
     ) -> Result<bool, StoreError> {
-        let lease = seconds(lease).max(1);
+        let lease = at_least(lease);
         let ours = token.as_bytes();
         for _ in 0..CAS_ATTEMPTS {
             if let Some(cas) = self.add_if_absent(key, token, lease).await? {
@@ -266,7 +266,7 @@ impl LockServer for MemcachedStore {
             }
             // The same value (a queued waiter stays queued), with a new lease.
             if self
-                .set_if_cas(key, &lock.value, seconds(lease).max(1), lock.cas)
+                .set_if_cas(key, &lock.value, at_least(lease), lock.cas)
                 .await?
             {
                 return Ok(true);
