@@ -33,15 +33,10 @@ pub enum SessionValue {
 /// A session's data: CherryPy's dict, with string keys, in insertion order.
 pub type SessionData = IndexMap<String, SessionValue>;
 
-/// Whether two copies of a session hold the same data, as stored: floats compare by their
-/// bits, so a NaN is the same as itself (`==` says it differs from everything, which would
-/// make a session holding one look changed by every other request). Key order is ignored,
-/// as by `==`.
-pub(crate) fn same_data(a: &SessionData, b: &SessionData) -> bool {
-    same_data_except(a, b, None)
-}
-
-/// [`same_data`], leaving out the key `except` on both sides.
+/// Whether two copies of a session hold the same data, as stored, leaving out the key
+/// `except` on both sides: floats compare by their bits, so a NaN is the same as itself
+/// (`==` says it differs from everything, which would make a session holding one look
+/// changed by every other request). Key order is ignored, as by `==`.
 pub(crate) fn same_data_except(a: &SessionData, b: &SessionData, except: Option<&str>) -> bool {
     let kept = |d: &SessionData| d.len() - except.map_or(0, |k| usize::from(d.contains_key(k)));
     kept(a) == kept(b)
