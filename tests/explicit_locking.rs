@@ -157,6 +157,40 @@ fn cookie(id: &str) -> String {
     format!("session_id={id}")
 }
 
+/// A server with explicit locking and `extra` settings; a session stored with `n` = 0.
+fn explicit(name: &str, extra: &str) -> (u16, String) {
+    let conf = config(name, &format!("{EXPLICIT}{extra}"));
+    let port = serve_mw(from_cherrypy_config(conf));
+    let c = cookie(&http::get(port, "/set0", None).cookie_id());
+    (port, c)
+}
+
+/// `path` runs on the session `c` while another request increments `n` under the lock; the
+/// increment, answered 200, is what the session holds afterwards. Returns `path`'s status.
+fn beside_a_locked_increment(port: u16, c: &str, path: &'static str) -> u16 {
+    let mine = c.to_owned();
+    let slow = std::thread::spawn(move || http::get(port, path, Some(&mine)).status);
+    std::thread::sleep(Duration::from_millis(100));
+    let incr = http::get(port, "/incr_locked", Some(c));
+    assert_eq!((incr.status, incr.body.as_str()), (200, "1"));
+    let status = slow.join().unwrap();
+    let after = http::get(port, "/get", Some(c)).body;
+    assert!(
+        after.contains("\"n\": Int(1)"),
+        "{path}: increment lost: {after}"
+    );
+    status
+}
+
+/// `path` on a session nobody else uses is answered 200, and the session it leaves (under
+/// the id it answers with) holds `key`.
+fn not_refused(port: u16, c: &str, path: &str, key: &str) {
+    let r = http::get(port, path, Some(c));
+    assert_eq!(r.status, 200, "{path}: refused: {}", r.body);
+    let after = http::get(port, "/get", Some(&cookie(&r.cookie_id()))).body;
+    assert!(after.contains(&format!("\"{key}\"")), "{path}: {after}");
+}
+
 /// `max_lifetime` set, a stored session without a creation time (stored before
 /// `max_lifetime` was set, or by CherryPy): a request that only reads it without the lock
 /// does not write its copy back to stamp it, over an increment made meanwhile.
@@ -176,79 +210,39 @@ fn a_read_does_not_write_back_to_stamp_the_creation_time() {
         ram.save(&id, Record { data, expires }).await.unwrap();
     });
     let port = serve_mw(mw);
-    let c = cookie(id.as_str());
-    let c1 = c.clone();
-    let reader = std::thread::spawn(move || http::get(port, "/slow_read?ms=400", Some(&c1)));
-    std::thread::sleep(Duration::from_millis(100));
-    let incr = http::get(port, "/incr_locked", Some(&c));
-    assert_eq!((incr.status, incr.body.as_str()), (200, "1"));
-    let r = reader.join().unwrap();
-    assert_eq!(r.status, 200);
-    let after = http::get(port, "/get", Some(&c));
-    assert!(
-        after.body.contains("\"n\": Int(1)"),
-        "increment lost: {}",
-        after.body
-    );
+    let status = beside_a_locked_increment(port, &cookie(id.as_str()), "/slow_read?ms=400");
+    assert_eq!(status, 200);
 }
 
 /// RAM: a handler that only read and then failed keeps nothing, so writes nothing back.
 #[test]
 fn a_failing_read_does_not_write_back_on_ram() {
-    let port = serve_mw(from_cherrypy_config(config("fail.conf", EXPLICIT)));
-    let first = http::get(port, "/set0", None);
-    let c = cookie(&first.cookie_id());
-    let c1 = c.clone();
-    let reader = std::thread::spawn(move || http::get(port, "/slow_read_fail?ms=400", Some(&c1)));
-    std::thread::sleep(Duration::from_millis(100));
-    let incr = http::get(port, "/incr_locked", Some(&c));
-    assert_eq!((incr.status, incr.body.as_str()), (200, "1"));
-    assert_eq!(reader.join().unwrap().status, 500);
-    let after = http::get(port, "/get", Some(&c));
-    assert!(
-        after.body.contains("\"n\": Int(1)"),
-        "increment lost: {}",
-        after.body
-    );
+    let (port, c) = explicit("fail.conf", "");
+    let status = beside_a_locked_increment(port, &c, "/slow_read_fail?ms=400");
+    assert_eq!(status, 500);
 }
 
-/// Nobody else touches the session: `delete()` then `insert()` is not refused.
+/// `get`, then `delete()` (the data loaded is stored again at the end, as in CherryPy)
+/// without the lock: not over an increment made meanwhile under the lock.
 #[test]
-fn delete_then_insert_is_not_refused() {
-    let port = serve_mw(from_cherrypy_config(config("delete.conf", EXPLICIT)));
-    let c = cookie(&http::get(port, "/set0", None).cookie_id());
-    let r = http::get(port, "/delete_then_insert", Some(&c));
-    assert_eq!(r.status, 200, "delete then insert refused");
+fn read_then_delete_does_not_write_a_stale_copy() {
+    let (port, c) = explicit("read-delete.conf", "");
+    beside_a_locked_increment(port, &c, "/slow_read_delete");
 }
 
+/// Nobody else touches the session: `delete()` or `purge()`, then `insert()`; `insert`,
+/// `regenerate`, `acquire_lock`; `get`, `regenerate`, `acquire_lock` (the data read moves
+/// to the new id): none is refused, and nothing is dropped.
 #[test]
-fn purge_then_insert_is_not_refused() {
-    let port = serve_mw(from_cherrypy_config(config("purge.conf", EXPLICIT)));
-    let c = cookie(&http::get(port, "/set0", None).cookie_id());
-    let r = http::get(port, "/purge_then_insert", Some(&c));
-    assert_eq!(r.status, 200, "purge then insert refused");
-}
-
-/// `insert`, `regenerate`, `acquire_lock`: nobody else touched the session.
-#[test]
-fn insert_regenerate_acquire_lock_is_not_refused() {
-    let port = serve_mw(from_cherrypy_config(config("regen.conf", EXPLICIT)));
-    let c = cookie(&http::get(port, "/set0", None).cookie_id());
-    let r = http::get(port, "/insert_regen_lock", Some(&c));
-    assert_eq!(r.status, 200, "refused");
-    let after = http::get(port, "/get", Some(&cookie(&r.cookie_id())));
-    assert!(after.body.contains("\"n\""), "data lost: {}", after.body);
-}
-
-/// `get`, `regenerate`, `acquire_lock`: the data read moves to the new id.
-#[test]
-fn read_regenerate_acquire_lock_keeps_the_data() {
-    let port = serve_mw(from_cherrypy_config(config("regen-read.conf", EXPLICIT)));
-    let c = cookie(&http::get(port, "/set0", None).cookie_id());
-    let r = http::get(port, "/read_regen_lock", Some(&c));
-    assert_eq!(r.status, 200, "refused");
-    let after = http::get(port, "/get", Some(&cookie(&r.cookie_id())));
-    assert!(after.body.contains("\"n\""), "data lost: {}", after.body);
+fn changes_nobody_raced_are_not_refused() {
+    let (port, c) = explicit("unraced.conf", "");
+    not_refused(port, &c, "/delete_then_insert", "flash");
+    let (port, c) = explicit("unraced-purge.conf", "");
+    not_refused(port, &c, "/purge_then_insert", "flash");
+    for path in ["/insert_regen_lock", "/read_regen_lock"] {
+        let (port, c) = explicit("unraced-regen.conf", "");
+        not_refused(port, &c, path, "n");
+    }
 }
 
 /// A NaN in the session is the same NaN when the write is settled: not a change.
@@ -256,46 +250,17 @@ fn read_regenerate_acquire_lock_keeps_the_data() {
 fn a_nan_in_the_session_does_not_refuse_writes() {
     let port = serve_mw(from_cherrypy_config(config("nan.conf", EXPLICIT)));
     let c = cookie(&http::get(port, "/set_nan", None).cookie_id());
-    let r = http::get(port, "/incr_unlocked", Some(&c));
-    assert_eq!(
-        r.status, 200,
-        "unlocked write refused with a NaN in the session"
-    );
-}
-
-/// `get`, then `delete()` (the data loaded is stored again at the end, as in CherryPy)
-/// without the lock: not over an increment made meanwhile under the lock.
-#[test]
-fn read_then_delete_does_not_write_a_stale_copy() {
-    let port = serve_mw(from_cherrypy_config(config("read-delete.conf", EXPLICIT)));
-    let c = cookie(&http::get(port, "/set0", None).cookie_id());
-    let c1 = c.clone();
-    let a = std::thread::spawn(move || http::get(port, "/slow_read_delete", Some(&c1)));
-    std::thread::sleep(Duration::from_millis(100));
-    let incr = http::get(port, "/incr_locked", Some(&c));
-    assert_eq!((incr.status, incr.body.as_str()), (200, "1"));
-    let a = a.join().unwrap();
-    let after = http::get(port, "/get", Some(&c));
-    assert!(
-        !after.body.contains("\"n\": Int(0)"),
-        "stale copy stored over the increment: {} (a answered {})",
-        after.body,
-        a.status
-    );
+    not_refused(port, &c, "/incr_unlocked", "n");
 }
 
 /// The session expires while an unlocked increment runs: nobody changed it, so it is
 /// stored, as CherryPy stores it.
 #[test]
 fn a_session_expiring_mid_request_is_not_refused() {
-    let port = serve_mw(from_cherrypy_config(config(
-        "expiring.conf",
-        &format!("{EXPLICIT}tools.sessions.timeout = 0.01\n"),
-    )));
-    let c = cookie(&http::get(port, "/set0", None).cookie_id());
+    let (port, c) = explicit("expiring.conf", "tools.sessions.timeout = 0.01\n");
     std::thread::sleep(Duration::from_millis(200));
     let r = http::get(port, "/slow_incr_unlocked", Some(&c));
-    assert_eq!(r.status, 200);
+    assert_eq!(r.status, 200, "{}", r.body);
 }
 
 /// After `regenerate()` the request's lock is on an id nobody else knows: settling its
@@ -303,19 +268,10 @@ fn a_session_expiring_mid_request_is_not_refused() {
 /// `lock_timeout` or for ever).
 #[test]
 fn changes_after_regenerate_do_not_wait_for_the_requests_own_lock() {
-    let conf = format!("{EXPLICIT}tools.sessions.lock_timeout = 3\n");
-    let port = serve_mw(from_cherrypy_config(config("own-lock.conf", &conf)));
-    for path in ["/regen_insert_lock", "/regen_release_relock"] {
-        let c = cookie(&http::get(port, "/set0", None).cookie_id());
+    for (path, key) in [("/regen_insert_lock", "b"), ("/regen_release_relock", "m")] {
+        let (port, c) = explicit("own-lock.conf", "tools.sessions.lock_timeout = 3\n");
         let started = std::time::Instant::now();
-        let r = http::get(port, path, Some(&c));
-        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        not_refused(port, &c, path, key);
         assert!(started.elapsed() < Duration::from_secs(2), "{path}: waited");
-        let after = http::get(port, "/get", Some(&cookie(&r.cookie_id())));
-        assert!(
-            after.body.contains("\"b\"") || after.body.contains("\"m\""),
-            "{path}: {}",
-            after.body
-        );
     }
 }

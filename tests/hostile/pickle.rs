@@ -235,6 +235,32 @@ fn id(seed: char) -> String {
     seed.to_string().repeat(40)
 }
 
+/// What memcached on `port` answers to `command`.
+#[cfg(feature = "memcached")]
+fn memcached_cmd(port: u16, command: &[u8]) -> Vec<u8> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(command).unwrap();
+    s.write_all(b"quit\r\n").unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    out
+}
+
+/// Stores `value` under `key` as python-memcached stores a pickle (flag 1), then checks,
+/// once `check` ran, that it is still there as it was.
+#[cfg(feature = "memcached")]
+fn left_alone_in_memcached(port: u16, key: &str, value: &[u8], check: impl FnOnce()) {
+    let mut set = format!("set {key} 1 0 {}\r\n", value.len()).into_bytes();
+    set.extend(value);
+    set.extend(b"\r\n");
+    assert!(memcached_cmd(port, &set).starts_with(b"STORED"));
+    check();
+    let mut expected = format!("VALUE {key} 1 {}\r\n", value.len()).into_bytes();
+    expected.extend(value);
+    let got = memcached_cmd(port, format!("get {key}\r\n").as_bytes());
+    assert!(got.starts_with(&expected), "the value is left as it was");
+}
+
 /// A pickle of a forbidden global (`posix.system`), as a hostile store could hold.
 const CODE: &[u8] = b"cposix\nsystem\n(S'echo pwned'\ntR.";
 
@@ -250,26 +276,9 @@ fn undecodable_memcached_sessions_are_unknown_and_left_alone() {
             memcached.address()
         ),
     );
-    let memcached_cmd = |command: &[u8]| -> Vec<u8> {
-        let mut s = TcpStream::connect(("127.0.0.1", memcached.port)).unwrap();
-        s.write_all(command).unwrap();
-        s.write_all(b"quit\r\n").unwrap();
-        let mut out = Vec::new();
-        s.read_to_end(&mut out).unwrap();
-        out
-    };
     for (seed, value) in [('a', p0_bomb(40)), ('b', CODE.to_vec())] {
         let key = id(seed);
-        // Flag 1: python-memcached's pickle.
-        let mut set = format!("set {key} 1 0 {}\r\n", value.len()).into_bytes();
-        set.extend(&value);
-        set.extend(b"\r\n");
-        assert!(memcached_cmd(&set).starts_with(b"STORED"));
-        assert_unknown(port, &key);
-        let mut expected = format!("VALUE {key} 1 {}\r\n", value.len()).into_bytes();
-        expected.extend(&value);
-        let got = memcached_cmd(format!("get {key}\r\n").as_bytes());
-        assert!(got.starts_with(&expected), "the value is left as it was");
+        left_alone_in_memcached(memcached.port, &key, &value, || assert_unknown(port, &key));
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -543,29 +552,15 @@ fn a_memcached_session_that_could_not_be_written_back_is_unknown_and_left_alone(
             memcached.address()
         ),
     );
-    let memcached_cmd = |command: &[u8]| -> Vec<u8> {
-        let mut s = TcpStream::connect(("127.0.0.1", memcached.port)).unwrap();
-        s.write_all(command).unwrap();
-        s.write_all(b"quit\r\n").unwrap();
-        let mut out = Vec::new();
-        s.read_to_end(&mut out).unwrap();
-        out
-    };
     // 100 KB stored, 1.2 MB written out: over memcached's default 1 MiB item.
     let value = shared_list_protocol0(12, 100_000);
     let key = id('c');
-    let mut set = format!("set {key} 1 0 {}\r\n", value.len()).into_bytes();
-    set.extend(&value);
-    set.extend(b"\r\n");
-    assert!(memcached_cmd(&set).starts_with(b"STORED"));
-    for path in ["/show", "/remove?key=k0"] {
-        let reply = http::get(port, path, Some(&format!("session_id={key}")));
-        assert_eq!(reply.status, 200, "{path}: {}", reply.body);
-        assert_ne!(reply.session_id(), key, "{path}: a new id");
-    }
-    let mut expected = format!("VALUE {key} 1 {}\r\n", value.len()).into_bytes();
-    expected.extend(&value);
-    let got = memcached_cmd(format!("get {key}\r\n").as_bytes());
-    assert!(got.starts_with(&expected), "the value is left as it was");
+    left_alone_in_memcached(memcached.port, &key, &value, || {
+        for path in ["/show", "/remove?key=k0"] {
+            let reply = http::get(port, path, Some(&format!("session_id={key}")));
+            assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+            assert_ne!(reply.session_id(), key, "{path}: a new id");
+        }
+    });
     let _ = std::fs::remove_dir_all(&dir);
 }
