@@ -1,11 +1,10 @@
-#![cfg(feature = "redis")]
-
 //! A mixed fleet: CherryPy 18 with `cherrys` (the Python package behind
 //! `tools.sessions.storage_class = cherrys.RedisSession`) and our probe server, on one
 //! `redis-server`, started from the same config file. They share sessions (the same keys
 //! and pickles) and exclude each other with the same lock (redis-py's `Lock` on
 //! `lock_prefix + id`). CherryPy runs from `compat/.venv` (`compat/setup.sh` installs
 //! cherrys there), Redis as a real server.
+#![cfg(feature = "redis")]
 
 mod servers;
 

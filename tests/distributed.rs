@@ -1,8 +1,7 @@
-#![cfg(all(feature = "memcached", feature = "redis"))]
-
 //! Sites that outgrow one machine: several processes on one memcached or Redis server.
 //! Our probe server runs as separate processes (`examples/probe_server.rs`), CherryPy 18 as
 //! itself (`compat/http/probe_app.py`), memcached and Redis as real servers.
+#![cfg(all(feature = "memcached", feature = "redis"))]
 
 mod servers;
 

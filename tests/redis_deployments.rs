@@ -1,9 +1,8 @@
-#![cfg(feature = "redis")]
-
 //! Redis as production sites run it: a master with a replica, found through a Sentinel
 //! (cherrys' `is_sentinel = True`), failing over while requests come in. Real servers:
 //! `redis-server` as master, as replica and as sentinel, and our probe server as separate
 //! processes.
+#![cfg(feature = "redis")]
 
 mod servers;
 

@@ -1,8 +1,7 @@
-#![cfg(all(feature = "memcached", feature = "redis"))]
-
 //! One acceptance suite for every store (RAM, file, memcached, Redis): the same tests of
 //! load, save, expiry, locking, regenerate and clean-up, first through the store API, then
 //! through the middleware over HTTP. memcached and Redis are real servers started here.
+#![cfg(all(feature = "memcached", feature = "redis"))]
 
 mod servers;
 
