@@ -190,6 +190,39 @@ fn memcached_refuses_at_insert_what_its_item_size_limit_cannot_hold() {
     assert!(n > 1_000_000, "{n}");
 }
 
+/// A session another process stored, longer than the item size limit this process knows
+/// (a smaller one it learned, or memcached's default when a server did not say at
+/// startup), still loads: the server holds it, so it takes it back as long as it is no
+/// longer than what is stored.
+#[test]
+fn memcached_loads_what_its_server_holds_beyond_the_limit_this_process_knows() {
+    use std::io::{Read, Write};
+
+    use actix_cherrypy::session_id::SessionId;
+    use actix_cherrypy::store::{MemcachedStore, SessionStore};
+
+    let server = large_items_memcached();
+    let id = SessionId::generate();
+    let data = [("k".to_owned(), value("text", 2_000_000))]
+        .into_iter()
+        .collect();
+    let expires = chrono::Local::now().naive_local() + chrono::Duration::hours(1);
+    let pickle = actix_cherrypy::__private::pickle::encode_protocol0(&data, expires).unwrap();
+    let mut command = format!("set {id} 1 0 {}\r\n", pickle.len()).into_bytes();
+    command.extend(&pickle);
+    command.extend(b"\r\nquit\r\n");
+    let mut conn = std::net::TcpStream::connect(server.address()).unwrap();
+    conn.write_all(&command).unwrap();
+    let mut reply = String::new();
+    conn.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("STORED"), "{reply}");
+    // Never told the server's limit: it assumes memcached's default, 1 MiB.
+    let store = MemcachedStore::new(&[server.address()]).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let loaded = runtime.block_on(store.load(&id)).unwrap();
+    assert_eq!(loaded.map(|r| r.data), Some(data));
+}
+
 /// With `max_lifetime`, the save adds the creation time to the data: the insert leaves
 /// room for it, in every store.
 #[test]

@@ -332,6 +332,16 @@ fn item_size_max(dsn: &str, timeout: Duration) -> std::io::Result<usize> {
 }
 
 /// Whole seconds since the epoch, as CherryPy's `int(time.mktime(...))`.
+/// `record` if its protocol 0 pickle is no longer than `stored` bytes.
+fn fits_where_stored(record: Record, stored: usize) -> Result<Record, super::pickle::PickleError> {
+    let expires = codec::to_local(record.expires);
+    let written = super::pickle::encode_protocol0(&record.data, expires)?.len();
+    if written > stored {
+        return Err(super::pickle::PickleError::TooLarge(stored));
+    }
+    Ok(record)
+}
+
 /// The host and port of a TCP server entry (`None` for a Unix socket).
 fn tcp_address(entry: &str) -> Option<(String, u16)> {
     let dsn = memcached_dsn(entry)?;
@@ -365,7 +375,16 @@ impl SessionStore for MemcachedStore {
             );
             return Ok(None);
         }
-        match codec::decode_for(&bytes, self.budget()) {
+        let budget = self.budget();
+        let decoded = if bytes.len() > budget.max_bytes {
+            // Longer than the limit this process knows, yet the server holds it: the limit
+            // learned may be below the server's (memcached's default, when a server did
+            // not say at startup). What is written no longer than it is stored goes back.
+            codec::decode(&bytes).and_then(|record| fits_where_stored(record, bytes.len()))
+        } else {
+            codec::decode_for(&bytes, budget)
+        };
+        match decoded {
             Ok(record) => Ok(Some(record)),
             // python-memcached reads an unpicklable value as a miss.
             Err(err) if is_garbage(&err) => {
