@@ -37,11 +37,11 @@ pub type SessionData = IndexMap<String, SessionValue>;
 /// `except` on both sides: floats compare by their bits, so a NaN is the same as itself
 /// (`==` says it differs from everything, which would make a session holding one look
 /// changed by every other request). Key order is ignored, as by `==`.
-pub(crate) fn same_data_except(a: &SessionData, b: &SessionData, except: Option<&str>) -> bool {
-    let kept = |d: &SessionData| d.len() - except.map_or(0, |k| usize::from(d.contains_key(k)));
+pub(crate) fn same_data_except(a: &SessionData, b: &SessionData, except: &str) -> bool {
+    let kept = |d: &SessionData| d.len() - usize::from(d.contains_key(except));
     kept(a) == kept(b)
         && a.iter()
-            .filter(|(k, _)| Some(k.as_str()) != except)
+            .filter(|(k, _)| *k != except)
             .all(|(k, v)| b.get(k).is_some_and(|w| same_value(v, w)))
 }
 

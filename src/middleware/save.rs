@@ -2,13 +2,12 @@
 //! planned, carried out on the store, and the lock let go of, or handed with the session
 //! to the next request of this process waiting for it (`store::hand_over`).
 
-use crate::session_value::same_data_except;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tracing::Instrument;
 
-use crate::session::{Ending, SavePlan, lock_timeout};
+use crate::session::{Ending, SavePlan, lock_timeout, same_but_created};
 use crate::session_config::{LockingMode, SessionConfig};
 use crate::session_id::SessionId;
 use crate::store::{
@@ -141,7 +140,9 @@ fn extend_later(
             let mut lock = match lock {
                 Some(lock) => lock,
                 None => match store.lock_and_load(&id, timeout).await {
-                    Ok((lock, Some(current))) if unchanged(&current, &record) => lock,
+                    Ok((lock, Some(current))) if same_but_created(&current.data, &record.data) => {
+                        lock
+                    }
                     Ok(_) => return,
                     Err(err) => return extension_failed(&err),
                 },
@@ -209,11 +210,4 @@ async fn hand_on(
         }
     }
     touched
-}
-
-/// Whether the stored session is still the copy a request read: compared as stored (see
-/// `same_data_except`), leaving out the creation time, which a read puts back in its own spelling.
-fn unchanged(stored: &Record, read: &Record) -> bool {
-    let created = Some(crate::session::CREATED_KEY);
-    same_data_except(&stored.data, &read.data, created)
 }

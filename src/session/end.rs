@@ -37,8 +37,8 @@ pub(crate) struct Ending {
 
 impl Session {
     /// The end of the request: settles what `release_lock()` or a change without the lock
-    /// left open, then decides what to store. `handler_failed`: the handler raised (an `Err` that is a server error, or
-    /// a panic); CherryPy then skips the save.
+    /// left open, then decides what to store. `handler_failed`: the handler raised (an
+    /// `Err` that is a server error, or a panic); CherryPy then skips the save.
     pub(crate) async fn end(&self, handler_failed: bool) -> Result<Ending, StoreError> {
         let reclaimed = self.reclaim(handler_failed).await;
         let mut state = self.0.borrow_mut();
@@ -148,9 +148,10 @@ impl super::State {
 
     /// CherryPy's RAM store hands the handler the stored dict itself, so what a failing
     /// handler changed in an existing session stays visible, without a save extending its
-    /// expiry (what it only read stays as the store holds it). A new session is not stored, the other stores keep nothing (their data is a
-    /// copy that only a save writes), and a refused request stores nothing (its changes
-    /// would overwrite newer data).
+    /// expiry (what it only read stays as the store holds it). A new session is not
+    /// stored, the other stores keep nothing (their data is a copy that only a save
+    /// writes), and a refused request stores nothing (its changes would overwrite newer
+    /// data).
     fn failed_changes_plan(&mut self) -> SavePlan {
         // Data only read has nothing to keep: stored again, it could go over a newer copy.
         if !self.store.keeps_failed_changes() || self.used_without_lock || !self.written {

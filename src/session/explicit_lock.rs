@@ -3,7 +3,7 @@
 
 use super::{Session, SessionStatus, expiry_after, lifetime, lock_timeout};
 use crate::session_id::SessionId;
-use crate::session_value::{SessionData, same_data_except};
+use crate::session_value::SessionData;
 use crate::store::{Record, SessionStore, StoreError};
 
 /// A request that does not hold the session's lock does not own its data: another request
@@ -31,7 +31,7 @@ impl Released {
     pub(super) fn unchanged(&self, record: Option<&Record>) -> bool {
         let live = record.filter(|r| !r.is_expired(self.at)).map(|r| &r.data);
         match (live, &self.base) {
-            (Some(now), Some(base)) => same_data_except(now, base, Some(lifetime::CREATED_KEY)),
+            (Some(now), Some(base)) => lifetime::same_but_created(now, base),
             (now, base) => now.is_none() && base.is_none(),
         }
     }

@@ -20,7 +20,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::session_config::SessionConfig;
-use crate::session_value::{SessionData, SessionValue};
+use crate::session_value::{SessionData, SessionValue, same_data_except};
 
 /// The key of a session's creation time in its stored data.
 pub(crate) const CREATED_KEY: &str = "_session_created";
@@ -35,6 +35,13 @@ pub(crate) fn outlived(config: &SessionConfig, data: &SessionData, now: SystemTi
         return false;
     };
     unix(now) - created > max.as_duration().as_secs_f64()
+}
+
+/// Whether stored `data` is still the copy `read`, compared as stored (see
+/// [`same_data_except`]), the creation time left out: `read` had it taken out, and puts it
+/// back in its own spelling.
+pub(crate) fn same_but_created(data: &SessionData, read: &SessionData) -> bool {
+    same_data_except(data, read, CREATED_KEY)
 }
 
 /// Takes the creation time out of fetched data (`None`: the data has none).
