@@ -20,7 +20,7 @@ use crate::cookie::{MaxAge, SetCookie, cookie_value, http_date};
 use crate::session::{Fetched, Session, later, lock_timeout, outlived};
 use crate::session_config::{LockingMode, SessionConfig};
 use crate::session_id::SessionId;
-use crate::store::{ErrorChain, Record, SessionStore, StoreError, short};
+use crate::store::{ErrorChain, SessionStore, StoreError, short, unknown_if_undecodable};
 
 /// The middleware service [`super::CherryPySessions`] builds for each worker.
 pub struct SessionMiddleware<S> {
@@ -203,23 +203,6 @@ async fn open(
         },
         lock,
     ))
-}
-
-/// A stored session we cannot read back is an unknown session (a new id, as for an unknown
-/// cookie), and what is stored stays as it is: it may be CherryPy's, with objects we cannot
-/// represent, or a hostile value over the budget. Any other failure stays a failure.
-fn unknown_if_undecodable(id: &SessionId, err: StoreError) -> Result<Option<Record>, StoreError> {
-    match err {
-        StoreError::Undecodable(reason) => {
-            tracing::warn!(
-                stored = short(id),
-                %reason,
-                "the stored session cannot be read; answered as an unknown session with a new id, the stored value left untouched"
-            );
-            Ok(None)
-        }
-        other => Err(other),
-    }
 }
 
 /// A fresh id the store does not know (CherryPy loops the same way).

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use super::{Session, expiry_after, lock_timeout};
 use crate::session_id::SessionId;
-use crate::store::{Record, SessionLock, SessionStore, StoreError};
+use crate::store::{Record, SessionLock, SessionStore, StoreError, short};
 
 /// What the store must do with the session once the handler has answered.
 pub(crate) enum SavePlan {
@@ -97,7 +97,24 @@ impl Session {
             let timeout = lock_timeout(&state.config);
             (state.store.clone(), timeout, released)
         };
-        let (lock, record) = store.lock_and_load(&released.id, timeout).await?;
+        let (lock, record) = match store.lock_and_load(&released.id, timeout).await {
+            Ok(taken) => taken,
+            // Replaced by something we cannot read: changed by someone else, and left as
+            // it is. The request is refused, as for any session changed meanwhile.
+            Err(StoreError::Undecodable(reason)) => {
+                tracing::error!(
+                    stored = short(&released.id),
+                    %reason,
+                    "the stored session cannot be read any more; this request's changes are not stored"
+                );
+                let mut state = self.0.borrow_mut();
+                state.used_without_lock = true;
+                state.data = None;
+                state.delete.clear();
+                return Ok(());
+            }
+            Err(err) => return Err(err),
+        };
         let mut state = self.0.borrow_mut();
         state.lock = Some(lock);
         // A request that only deletes writes nothing another request could have changed.

@@ -4,7 +4,7 @@
 use super::{Session, SessionStatus, expiry_after, lifetime, lock_timeout};
 use crate::session_id::SessionId;
 use crate::session_value::SessionData;
-use crate::store::{Record, SessionStore, StoreError};
+use crate::store::{Record, SessionStore, StoreError, unknown_if_undecodable};
 
 /// A request that does not hold the session's lock does not own its data: another request
 /// may change it meanwhile. That is so after `release_lock()`, and, with explicit locking,
@@ -76,7 +76,11 @@ impl Session {
             state.lock = Some(lock);
             return Ok(());
         }
-        let record = store.load(&id).await?;
+        let record = match store.load(&id).await {
+            Ok(record) => record,
+            // Then as if deleted: the request goes on under a new id (below).
+            Err(err) => unknown_if_undecodable(&id, err)?,
+        };
         let mut state = self.0.borrow_mut();
         state.lock = Some(lock);
         if record.is_none() && state.stored_expiry.is_some() && state.id == id {

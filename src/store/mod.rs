@@ -102,6 +102,27 @@ pub(crate) fn short(id: &SessionId) -> &str {
     id.as_str().get(..8).unwrap_or_default()
 }
 
+/// A stored session we cannot read back is an unknown session (a new id, as for an unknown
+/// cookie), and what is stored stays as it is: it may be CherryPy's, with objects we cannot
+/// represent, or a hostile value over the budget. Any other failure stays a failure. Used
+/// wherever a request reads a session: when it opens, and at `acquire_lock()`.
+pub(crate) fn unknown_if_undecodable(
+    id: &SessionId,
+    err: StoreError,
+) -> Result<Option<Record>, StoreError> {
+    match err {
+        StoreError::Undecodable(reason) => {
+            tracing::warn!(
+                stored = short(id),
+                %reason,
+                "the stored session cannot be read; answered as an unknown session with a new id, the stored value left untouched"
+            );
+            Ok(None)
+        }
+        other => Err(other),
+    }
+}
+
 /// A store key with the session id in it cut to its first 8 hex digits, for the log.
 #[cfg(any(feature = "memcached", feature = "redis"))]
 pub(crate) fn redact(key: &str) -> String {

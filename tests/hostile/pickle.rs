@@ -283,25 +283,29 @@ fn undecodable_memcached_sessions_are_unknown_and_left_alone() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// What Redis on `port` answers to the command `args`.
+#[cfg(feature = "redis")]
+fn redis_cmd(port: u16, args: &[&[u8]]) -> Vec<u8> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut command = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        command.extend(format!("${}\r\n", a.len()).into_bytes());
+        command.extend(*a);
+        command.extend(b"\r\n");
+    }
+    command.extend(b"*1\r\n$4\r\nQUIT\r\n");
+    s.write_all(&command).unwrap();
+    let mut reply = Vec::new();
+    s.read_to_end(&mut reply).unwrap();
+    reply
+}
+
 #[cfg(feature = "redis")]
 #[test]
 fn undecodable_redis_sessions_are_unknown_and_left_alone() {
     let dir = servers::temp_dir("hostile-redis");
     let redis = servers::Server::redis(&dir);
-    let redis_cmd = |args: &[&[u8]]| -> Vec<u8> {
-        let mut s = TcpStream::connect(("127.0.0.1", redis.port)).unwrap();
-        let mut command = format!("*{}\r\n", args.len()).into_bytes();
-        for a in args {
-            command.extend(format!("${}\r\n", a.len()).into_bytes());
-            command.extend(*a);
-            command.extend(b"\r\n");
-        }
-        command.extend(b"*1\r\n$4\r\nQUIT\r\n");
-        s.write_all(&command).unwrap();
-        let mut reply = Vec::new();
-        s.read_to_end(&mut reply).unwrap();
-        reply
-    };
+    let redis_cmd = |args: &[&[u8]]| redis_cmd(redis.port, args);
     let port = serve(
         &dir,
         &format!(
@@ -342,6 +346,91 @@ fn undecodable_redis_sessions_are_unknown_and_left_alone() {
         assert!(
             strlen.starts_with(format!(":{}\r\n", value.len()).as_bytes()),
             "the value is left as it was"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Explicit locking: `n` = 1, under the lock.
+async fn set_n(s: Session) -> actix_web::Result<HttpResponse> {
+    s.acquire_lock()
+        .await
+        .map_err(actix_web::error::ErrorInternalServerError)?;
+    s.insert("n", 1)?;
+    Ok(HttpResponse::Ok().body(s.id().to_string()))
+}
+
+/// Explicit locking: reads `n` without the lock, waits, then takes the lock and answers
+/// what it reads under it (`acquire_lock()`'s failure is the handler's 500).
+async fn read_wait_lock(s: Session) -> actix_web::Result<HttpResponse> {
+    let _: Option<i64> = s.get("n")?;
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(400)).await;
+    s.acquire_lock()
+        .await
+        .map_err(actix_web::error::ErrorInternalServerError)?;
+    let n: Option<i64> = s.get("n")?;
+    s.insert("m", 1)?;
+    Ok(HttpResponse::Ok().body(format!("{n:?}")))
+}
+
+/// Explicit locking: reads `n` without the lock, waits, then changes it, still without.
+async fn read_wait_change(s: Session) -> actix_web::Result<HttpResponse> {
+    let n: i64 = s.get("n")?.unwrap_or(0);
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(400)).await;
+    s.insert("n", n + 1)?;
+    Ok(HttpResponse::Ok().finish())
+}
+
+/// A session that becomes unreadable while a request holds it without the lock (explicit
+/// locking): the request's `acquire_lock()` then finds an unknown session, and goes on
+/// under a new id, as the request would have at its start; a change made without the lock
+/// is refused, as for any session changed meanwhile. Either way the stored value is left
+/// as it is.
+#[cfg(feature = "redis")]
+#[test]
+fn a_session_that_becomes_unreadable_under_explicit_locking_is_unknown_and_left_alone() {
+    let dir = servers::temp_dir("hostile-redis-explicit");
+    let redis = servers::Server::redis(&dir);
+    let conf = dir.join("site.conf");
+    let storage = format!(
+        "[/]\ntools.sessions.on = True\ntools.sessions.locking = \"explicit\"\n\
+         tools.sessions.storage_type = \"redis\"\ntools.sessions.port = {}\n\
+         tools.sessions.prefix = \"h:\"\n",
+        redis.port
+    );
+    std::fs::write(&conf, storage).unwrap();
+    let sessions = CherryPySessions::from_file(&conf).unwrap();
+    let port = http::serve(
+        1,
+        move || sessions.clone(),
+        |cfg: &mut web::ServiceConfig| {
+            cfg.route("/set", web::get().to(set_n))
+                .route("/lock", web::get().to(read_wait_lock))
+                .route("/change", web::get().to(read_wait_change));
+        },
+    );
+    for (path, status) in [("/lock", 200), ("/change", 500)] {
+        let made = http::get(port, "/set", None);
+        assert_eq!(made.status, 200);
+        let id = made.body;
+        let cookie = format!("session_id={id}");
+        let request = std::thread::spawn(move || http::get(port, path, Some(&cookie)));
+        std::thread::sleep(std::time::Duration::from_millis(150));
+        let key = format!("h:{id}");
+        assert!(redis_cmd(redis.port, &[b"SET", key.as_bytes(), CODE]).starts_with(b"+OK"));
+        let reply = request.join().unwrap();
+        assert_eq!(reply.status, status, "{path}: {}", reply.body);
+        if status == 200 {
+            assert_eq!(reply.body, "None", "{path}: the new session is empty");
+            let new = reply.session_id();
+            assert!(new.len() == 40 && new != id, "{path}: a new id, {new:?}");
+        }
+        let stored = redis_cmd(redis.port, &[b"GET", key.as_bytes()]);
+        let mut expected = format!("${}\r\n", CODE.len()).into_bytes();
+        expected.extend(CODE);
+        assert!(
+            stored.starts_with(&expected),
+            "{path}: the value is left as it was"
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
