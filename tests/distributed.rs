@@ -88,6 +88,58 @@ fn cherrypy_and_this_crate_share_memcached_sessions_both_ways() {
     assert_eq!((kept.as_str(), body.as_str()), (ours_id.as_str(), "v"));
 }
 
+/// CherryPy's memcached locks are per process, so a CherryPy process beside ours changes a
+/// session while one of our requests holds its lock. That request must not write its copy
+/// over CherryPy's change: a request that changed the session fails (500) and stores
+/// nothing, one that only read it leaves the stored session alone (no expiry extension of
+/// its stale copy). Whatever CherryPy answered 200 for stays stored.
+#[test]
+fn a_cherrypy_change_made_while_we_hold_a_memcached_session_is_not_overwritten() {
+    let dir = temp_dir("cherrypy-beside-memcached");
+    let memcached = Server::memcached();
+    let conf = write_config(
+        &dir,
+        &format!(
+            "tools.sessions.storage_type = \"memcached\"\ntools.sessions.servers = [{:?}]\n",
+            memcached.address()
+        ),
+    );
+    let (_cp, cp) = cherrypy(&conf);
+    let (_us, us) = ours(&probe_binary(), &conf);
+    let (_, id, _) = session_get(us, "/set?key=n&value=0", None);
+    assert_eq!(id.len(), 40);
+    for (ours_path, ours_status, theirs) in [
+        ("/slow_incr?key=m&ms=800", 500, "c1"),
+        ("/get?key=n&ms=800", 200, "c2"),
+    ] {
+        let mine = {
+            let id = id.clone();
+            std::thread::spawn(move || session_get(us, ours_path, Some(&id)))
+        };
+        std::thread::sleep(Duration::from_millis(300));
+        let (status, kept, _) = session_get(cp, &format!("/set?key=c&value={theirs}"), Some(&id));
+        assert_eq!(
+            (status, kept.as_str()),
+            (200, id.as_str()),
+            "CherryPy's change"
+        );
+        let (status, _, body) = mine.join().unwrap();
+        assert_eq!(status, ours_status, "{ours_path}: {body}");
+        // Once our request's work after the response (an expiry extension) is done.
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(
+            session_get(cp, "/get?key=c", Some(&id)).2,
+            theirs,
+            "after {ours_path}, CherryPy's change is still stored"
+        );
+    }
+    assert_eq!(
+        session_get(cp, "/get?key=m", Some(&id)).2,
+        "",
+        "the refused change"
+    );
+}
+
 /// The value this crate writes for a session is byte for byte what CherryPy's
 /// MemcachedSession writes (python-memcached's protocol-0 pickle, flag 1, same expiry).
 #[test]

@@ -132,24 +132,8 @@ impl MemcachedStore {
         ttl: u64,
     ) -> Result<Option<u64>, StoreError> {
         let ttl = format!("T{ttl}");
-        self.with(key, async |c| {
-            match c
-                .meta_set(key, value, false, None, Some(&["ME", &ttl, "c"]))
-                .await
-            {
-                // Asked for the CAS, memcached answers a refused add with it too
-                // (`NS c0`), which the client reads as an item with that status.
-                Ok(Some(item))
-                    if matches!(item.status, Some(Status::NotStored | Status::Exists)) =>
-                {
-                    Ok(None)
-                }
-                Ok(item) => Ok(Some(item.and_then(|i| i.cas).unwrap_or(0))),
-                Err(e) if is_status(&e, &[Status::NotStored, Status::Exists]) => Ok(None),
-                Err(e) => Err(e),
-            }
-        })
-        .await
+        self.set_returning_cas(key, value.as_bytes(), &["ME", &ttl, "c"])
+            .await
     }
 
     /// Notes the CAS of a lock key that holds `token` alone: while the key keeps that CAS,
@@ -278,6 +262,8 @@ impl LockServer for MemcachedStore {
     /// One compare-and-delete when the key is as this holder took it (nobody queued since,
     /// no renewal); else the key is read to see who is queued.
     async fn release(&self, key: &str, token: &str) -> Result<(), StoreError> {
+        // Before the lock is freed: the next holder, of this process too, reads afresh.
+        self.forget_version_of_lock(key);
         let alone = self
             .inner
             .alone

@@ -9,12 +9,12 @@
 //! the key `<id>.lock`, holding its holder's token and, after a space, the token of the
 //! waiter of another process queued for it (see `lock.rs`).
 
-use crate::store::{ErrorChain, redact};
+use crate::store::{ErrorChain, redact, short};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
-use async_memcached::{AsciiProtocol, Client, Error, Status};
+use async_memcached::{AsciiProtocol, Client, Error, MetaProtocol, Status};
 use deadpool::managed::{self, Metrics, Pool, RecycleError, RecycleResult};
 
 use super::codec::{self, backend, is_garbage, unavailable};
@@ -26,6 +26,7 @@ use crate::session_config::memcached_dsn;
 use crate::session_id::SessionId;
 
 mod lock;
+mod versions;
 
 /// python-memcached's flag for a pickled value.
 const FLAG_PICKLE: u32 = 1;
@@ -88,6 +89,10 @@ pub(crate) struct Inner {
     /// Per lock token: the CAS of its lock key while that holds the token alone (see
     /// `lock.rs`).
     alone: std::sync::Mutex<rustc_hash::FxHashMap<String, u64>>,
+    /// Per session whose lock this process holds: the CAS of its value as this process
+    /// last read it under the lock or wrote it. A write is made only while the value still
+    /// has it (see [`MemcachedStore::write_session`]).
+    versions: std::sync::Mutex<rustc_hash::FxHashMap<SessionId, u64>>,
     /// The smallest `item_size_max` of the servers, as learnt at startup
     /// ([`MemcachedStore::learn_item_size_max`]); memcached's default until then.
     item_size_max: AtomicUsize,
@@ -207,6 +212,7 @@ impl MemcachedStore {
                 locks: LockTable::default(),
                 renewals: Arc::default(),
                 alone: Default::default(),
+                versions: Default::default(),
                 item_size_max: AtomicUsize::new(DEFAULT_ITEM_SIZE_MAX),
             }),
             lease: shared_lock::DEFAULT_LEASE,
@@ -358,12 +364,20 @@ fn is_status(err: &Error, statuses: &[Status]) -> bool {
     matches!(err, Error::Protocol(s) if statuses.contains(s))
 }
 
-impl SessionStore for MemcachedStore {
-    async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
+impl MemcachedStore {
+    /// The session under `id`, and the CAS of the value stored there, if any (a value that
+    /// is not a session has one too).
+    async fn fetch(&self, id: &SessionId) -> Result<(Option<Record>, Option<u64>), StoreError> {
         let key = id.as_str();
-        let Some(value) = self.with(key, async |c| c.get(key).await).await? else {
-            return Ok(None);
+        let Some(value) = self
+            .with(key, async |c| {
+                c.meta_get(key, false, None, Some(&["v", "f", "c"])).await
+            })
+            .await?
+        else {
+            return Ok((None, None));
         };
+        let cas = value.cas;
         let flags = value.flags.unwrap_or(0);
         let bytes = value.data.unwrap_or_default();
         if flags & FLAG_COMPRESSED != 0 || flags & FLAG_PICKLE == 0 {
@@ -373,7 +387,7 @@ impl SessionStore for MemcachedStore {
                 flags,
                 "a memcached session is not a pickle; ignored"
             );
-            return Ok(None);
+            return Ok((None, cas));
         }
         let budget = self.budget();
         let decoded = if bytes.len() > budget.max_bytes {
@@ -385,7 +399,7 @@ impl SessionStore for MemcachedStore {
             codec::decode_for(&bytes, budget)
         };
         match decoded {
-            Ok(record) => Ok(Some(record)),
+            Ok(record) => Ok((Some(record), cas)),
             // python-memcached reads an unpicklable value as a miss.
             Err(err) if is_garbage(&err) => {
                 tracing::warn!(
@@ -393,12 +407,18 @@ impl SessionStore for MemcachedStore {
                     error = %ErrorChain(&err),
                     "a memcached session cannot be read; ignored"
                 );
-                Ok(None)
+                Ok((None, cas))
             }
             // A session we cannot read back (over the budget, or an object CherryPy
             // stored): the middleware opens it as an unknown one and never writes it.
             Err(err) => Err(StoreError::Undecodable(err)),
         }
+    }
+}
+
+impl SessionStore for MemcachedStore {
+    async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
+        Ok(self.fetch(id).await?.0)
     }
 
     async fn save(&self, id: &SessionId, record: Record) -> Result<(), StoreError> {
@@ -407,16 +427,19 @@ impl SessionStore for MemcachedStore {
             return self.delete(id).await;
         }
         let bytes = codec::encode_protocol0(&record)?;
-        let key = id.as_str();
-        self.with(key, async |c| {
-            c.set(key, bytes.as_slice(), Some(expires), Some(FLAG_PICKLE))
-                .await
-        })
-        .await
+        let (ttl, flags) = (format!("T{expires}"), format!("F{FLAG_PICKLE}"));
+        if self.write_session(id, &bytes, &[&ttl, &flags]).await? {
+            return Ok(());
+        }
+        Err(backend(std::io::Error::other(format!(
+            "the memcached session {} changed since this process read it under its lock (written by a CherryPy process, whose memcached locks are per process, or by a holder whose lease ran out): this request's changes are not stored",
+            short(id)
+        ))))
     }
 
     /// The record, only where one is stored (a meta set in replace mode), so a read-only
-    /// request never brings back a session deleted meanwhile.
+    /// request never brings back a session deleted meanwhile, nor writes its copy over
+    /// another writer's change.
     async fn touch(&self, id: &SessionId, record: Record) -> Result<(), StoreError> {
         let expires = unix_seconds(record.expires);
         if expires <= unix_seconds(SystemTime::now()) {
@@ -424,7 +447,9 @@ impl SessionStore for MemcachedStore {
         }
         let bytes = codec::encode_protocol0(&record)?;
         let (ttl, flags) = (format!("T{expires}"), format!("F{FLAG_PICKLE}"));
-        self.cas_op(id.as_str(), &bytes, &["MR", &ttl, &flags])
+        // Not stored: the session is gone, or another writer changed it since this process
+        // read it; either way this request's copy must not come back.
+        self.write_session(id, &bytes, &["MR", &ttl, &flags])
             .await
             .map(drop)
     }
@@ -460,6 +485,7 @@ impl SessionStore for MemcachedStore {
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        self.forget_version(id);
         let key = id.as_str();
         self.with(key, async |c| match c.delete(key).await {
             Err(e) if is_status(&e, &[Status::NotFound]) => Ok(()),
@@ -477,12 +503,16 @@ impl SessionStore for MemcachedStore {
         id: &SessionId,
         timeout: Option<Duration>,
     ) -> Result<SessionLock, StoreError> {
-        shared_lock::acquire(
+        let lock = shared_lock::acquire(
             self,
             &self.inner.locks,
             self.lock_request(id, timeout, false),
         )
-        .await
+        .await?;
+        // The holder loads the session with `load`, which notes no CAS: its write is not
+        // compared (a previous holder's CAS would not be that of what it read).
+        self.forget_version(id);
+        Ok(lock)
     }
 
     /// The session passed on by the previous holder of the lock in this process, if it
@@ -494,7 +524,7 @@ impl SessionStore for MemcachedStore {
     ) -> Result<(SessionLock, Option<Record>), StoreError> {
         let request = self.lock_request(id, timeout, true);
         let mut lock = shared_lock::acquire(self, &self.inner.locks, request).await?;
-        let record = lock.passed_session_or(id, self.load(id)).await?;
+        let record = lock.passed_session_or(id, self.load_locked(id)).await?;
         Ok((lock, record))
     }
 
