@@ -14,7 +14,8 @@
 /// Reading: a stored pickle longer than this (any protocol) is not decoded, and what its
 /// data would expand to (memo references let a few bytes name one object many times) is
 /// measured before anything is built and held to this figure and to
-/// [`MAX_SESSION_EXPANSION`] times the pickle's length. Writing: the data is measured the
+/// [`MAX_SESSION_EXPANSION`] times the pickle's length (above a floor of
+/// [`SESSION_EXPANSION_FLOOR_BYTES`]). Writing: the data is measured the
 /// same way, as the length of the protocol 4 pickle this crate writes for the file store,
 /// and also as the pickle the session's store writes: protocol 5 for Redis (longer by its
 /// memo and frames), protocol 0 for memcached (a `\` or a character beyond Latin-1 takes 6
@@ -33,7 +34,8 @@ pub const MAX_SESSION_BYTES: usize = 16 << 20;
 /// container counts one, and an object that memo references share counts once per use.
 ///
 /// Enforced like [`MAX_SESSION_BYTES`], in both directions and by `Session::insert`; a
-/// decoded session is also held to [`MAX_SESSION_EXPANSION`] values per byte of pickle.
+/// decoded session is also held to [`MAX_SESSION_EXPANSION`] values per byte of pickle
+/// (above a floor of [`SESSION_EXPANSION_FLOOR_VALUES`]).
 pub const MAX_SESSION_VALUES: usize = 1 << 20;
 
 /// The most memory, in bytes, the unpickler may hold while it reads one stored session:
@@ -116,12 +118,45 @@ pub const MAX_DIAGNOSTICS_PER_CODE: usize = 20;
 pub const MAX_SNIPPET_CHARS: usize = 160;
 
 /// How many times its own length a session pickle may expand to when decoded, in bytes
-/// (as measured for [`MAX_SESSION_BYTES`]) and in values. A pickle without shared
-/// references never comes near it (this crate's protocol 4 pickle measures exactly its
-/// length, a protocol 0 one at most about twice), so only memo references that name one
-/// object many times can reach it: such a session is refused before anything is built,
-/// which keeps decoding linear in the input.
+/// (as measured for [`MAX_SESSION_BYTES`]) and in values, but never less than
+/// [`SESSION_EXPANSION_FLOOR_BYTES`] and [`SESSION_EXPANSION_FLOOR_VALUES`] whatever its
+/// length. A pickle without shared references never comes near it (this crate's protocol
+/// 4 pickle measures exactly its length, a protocol 0 one at most about twice), so only
+/// memo references that name one object many times can reach it: such a session is
+/// refused before anything is built, which keeps decoding linear in the input, plus the
+/// fixed cost of building what the floors allow.
+///
+/// The floors are there for the small sessions Python writes with one object shared by
+/// many keys (pickle writes the object once and refers to it after that): a session whose
+/// 20 keys name one tuple of 1.5 KB is a pickle of 1.7 KB standing for 30 KB, 18 times its
+/// length. Without a floor it would be an unknown session, whose new cookie replaces the
+/// browser's and so signs the user out of CherryPy as well, leaving the data unreachable.
+/// With them, such a session is read up to 1 MiB of data (600 keys naming that tuple)
+/// however short its pickle; past the floors the rule is the ratio again, which no
+/// session reaches unless most of it is shared.
 pub const MAX_SESSION_EXPANSION: usize = 16;
+
+/// The least a session pickle may expand to, in bytes as measured for
+/// [`MAX_SESSION_BYTES`], whatever its length (see [`MAX_SESSION_EXPANSION`]): 1 MiB.
+///
+/// It is the most a pickle of a few hundred bytes can make each read build, so it is kept
+/// small beside [`MAX_SESSION_BYTES`] (a sixteenth of it) and cheap: 1 MiB of strs and
+/// bytes copied out of the pickle, a few milliseconds in a debug build. It is also
+/// memcached's default item size, about the largest session a memcached store holds.
+pub const SESSION_EXPANSION_FLOOR_BYTES: usize = 1 << 20;
+
+/// The least a session pickle may expand to, in values as counted for
+/// [`MAX_SESSION_VALUES`], whatever its length (see [`MAX_SESSION_EXPANSION`]): 65,536.
+///
+/// It matches [`SESSION_EXPANSION_FLOOR_BYTES`] in what it costs to build rather than in
+/// number: a value built takes a 32-byte node and, for a str, bytes or container, an
+/// allocation of its own, where a byte of data takes a byte. 65,536 values (16 bytes of
+/// data a value, as in a session of short strs and small ints) take a few MiB and about
+/// 25 ms in a debug build; a floor of a million values (all of [`MAX_SESSION_VALUES`])
+/// would let a few hundred bytes make every read build tens of MiB. Sessions that share
+/// objects stay far inside it: the 600 keys naming one tuple of two items (see
+/// [`MAX_SESSION_EXPANSION`]) are 2,400 values.
+pub const SESSION_EXPANSION_FLOOR_VALUES: usize = 1 << 16;
 
 /// The most decimal digits of an int in a session, read or written: Python's own default
 /// limit for converting an int to or from text (`sys.int_info.default_max_str_digits`),

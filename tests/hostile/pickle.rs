@@ -10,20 +10,23 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
+use std::process::Command;
 
 use actix_cherrypy::__private::pickle::{decode, encode};
 use actix_cherrypy::limits::{
     MAX_SESSION_BYTES, MAX_SESSION_DECODE_BYTES, MAX_SESSION_EXPANSION, MAX_SESSION_VALUES,
+    SESSION_EXPANSION_FLOOR_BYTES, SESSION_EXPANSION_FLOOR_VALUES,
 };
 use actix_cherrypy::middleware::CherryPySessions;
 use actix_cherrypy::session::Session;
-use actix_cherrypy::session_value::{SessionData, SessionValue};
+use actix_cherrypy::session_value::{SessionData, SessionValue, dict_repr};
 use actix_cherrypy::store::PickleError;
 
-use super::bombs::{key_bomb, p0_bomb, value_bomb};
+use super::bombs::{P4_TAIL, get4, key_bomb, p0_bomb, value_bomb};
 use actix_web::{HttpResponse, web};
 use chrono::NaiveDateTime;
 
+use crate::servers::probe::{cherrypy, root, write_config};
 use crate::servers::{self, http};
 
 fn expires() -> NaiveDateTime {
@@ -32,18 +35,19 @@ fn expires() -> NaiveDateTime {
         .expect("a valid date")
 }
 
-/// A few hundred bytes that name 2^k values are refused, for every k, against a budget
-/// proportional to the input: nothing of the 2^k is built (the work itself is counted in
-/// the unit test `memo_bombs_are_refused_in_linear_work`).
+/// A few hundred bytes that name 2^k values are refused, for every k past the floors,
+/// against a budget proportional to the input or the floor, whichever is larger: nothing
+/// of the 2^k is built (the work itself is counted in the unit test
+/// `memo_bombs_are_refused_in_linear_work`).
 #[test]
 fn memo_bombs_are_refused_within_a_budget_proportional_to_the_input() {
-    for k in [12, 20, 30, 40, 64, 128] {
+    for k in [17, 20, 30, 40, 64, 128] {
         for (name, bytes) in [
             ("value", value_bomb(k)),
             ("protocol 0", p0_bomb(k)),
             ("key", key_bomb(k)),
         ] {
-            let budget = bytes.len() * MAX_SESSION_EXPANSION;
+            let budget = (bytes.len() * MAX_SESSION_EXPANSION).max(SESSION_EXPANSION_FLOOR_BYTES);
             match decode(&bytes) {
                 Err(PickleError::TooLarge(b) | PickleError::TooManyValues(b)) => assert!(
                     b <= budget,
@@ -55,6 +59,42 @@ fn memo_bombs_are_refused_within_a_budget_proportional_to_the_input() {
             }
         }
     }
+}
+
+/// The floors are the most a short pickle can make a read build: a value bomb of 2^16
+/// values (the key and 2^16 - 1 tuples) is read, one level more is refused on its values;
+/// the same for bytes, with 64 KB of bytes under each leaf.
+#[test]
+fn a_short_pickle_builds_no_more_than_the_floors() {
+    assert!(value_bomb(16).len() * MAX_SESSION_EXPANSION < SESSION_EXPANSION_FLOOR_VALUES / 8);
+    let (data, _) = decode(&value_bomb(15)).unwrap();
+    assert_eq!(data.len(), 1);
+    assert!(matches!(
+        decode(&value_bomb(16)),
+        Err(PickleError::TooManyValues(SESSION_EXPANSION_FLOOR_VALUES))
+    ));
+    // 64 KB shared by 2^k leaves: 2^k * 64 KB of bytes from a pickle of 64 KB.
+    let bytes_bomb = |k: usize| {
+        let mut out = b"\x80\x04}\x8c\x01kB\x00\x00\x01\x00".to_vec();
+        out.extend(vec![b'b'; 1 << 16]);
+        out.extend(b"\x940");
+        for i in 0..k {
+            out.extend(get4(i));
+            out.extend(get4(i));
+            out.extend(b"\x86\x940");
+        }
+        out.extend(get4(k));
+        out.push(b's');
+        out.extend(P4_TAIL);
+        out
+    };
+    // Four copies of 64 KB (256 KB) are read; 32 copies (2 MiB, over the floor and over
+    // 16 times the pickle) are refused.
+    assert_eq!(decode(&bytes_bomb(2)).unwrap().0.len(), 1);
+    assert!(matches!(
+        decode(&bytes_bomb(5)),
+        Err(PickleError::TooLarge(_))
+    ));
 }
 
 fn one(key: &str, value: SessionValue) -> SessionData {
@@ -148,6 +188,11 @@ async fn show(s: Session) -> HttpResponse {
     HttpResponse::Ok().body(parts.join(","))
 }
 
+/// The session dict as Python's `repr()` prints it (CherryPy's probe answers the same).
+async fn dump(s: Session) -> HttpResponse {
+    HttpResponse::Ok().body(dict_repr(&s.entries()))
+}
+
 fn serve(dir: &Path, storage: &str) -> u16 {
     let conf = dir.join("site.conf");
     std::fs::write(&conf, format!("[/]\ntools.sessions.on = True\n{storage}")).unwrap();
@@ -156,7 +201,8 @@ fn serve(dir: &Path, storage: &str) -> u16 {
         cfg.route("/fill", web::get().to(fill))
             .route("/nones", web::get().to(nones))
             .route("/remove", web::get().to(remove))
-            .route("/show", web::get().to(show));
+            .route("/show", web::get().to(show))
+            .route("/dump", web::get().to(dump));
     };
     http::serve(1, move || sessions.clone(), routes)
 }
@@ -655,5 +701,173 @@ fn a_memcached_session_that_could_not_be_written_back_is_unknown_and_left_alone(
             assert_ne!(reply.session_id(), key, "{path}: a new id");
         }
     });
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---- sessions CherryPy stored with one object shared by many keys -----------------------
+
+/// What CherryPy stores for a session whose `n` keys all refer to one tuple of a
+/// 1,000-character str and 500 bytes, pickled by Python with `protocol` (`FileSession` and
+/// `cherrys` use `pickle.HIGHEST_PROTOCOL`, python-memcached protocol 0), expiring in an
+/// hour; and the session dict's `repr()` as Python prints it. Pickle writes the tuple once
+/// and refers to it through its memo after that, so the pickle is short and the session
+/// it stands for is `n` times the tuple.
+fn shared_tuple_session(n: usize, protocol: u8) -> (Vec<u8>, String) {
+    let python = root().join("compat/.venv/bin/python");
+    assert!(
+        python.exists(),
+        "run compat/setup.sh first (the CherryPy venv)"
+    );
+    let script = "import datetime, pickle, sys\n\
+        n, protocol = int(sys.argv[1]), int(sys.argv[2])\n\
+        shared = ('v' * 1000, b'b' * 500)\n\
+        data = {'k%d' % i: shared for i in range(n)}\n\
+        expires = datetime.datetime.now() + datetime.timedelta(hours=1)\n\
+        sys.stdout.buffer.write(repr(data).encode() + b'\\0')\n\
+        sys.stdout.buffer.write(pickle.dumps((data, expires), protocol))\n";
+    let out = Command::new(python)
+        .args(["-c", script, &n.to_string(), &protocol.to_string()])
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let nul = out.stdout.iter().position(|&b| b == 0).unwrap();
+    let repr = String::from_utf8(out.stdout[..nul].to_vec()).unwrap();
+    (out.stdout[nul + 1..].to_vec(), repr)
+}
+
+/// A session whose keys share one object is read with all its data, in every protocol,
+/// however many times its pickle's length it expands to: a tuple of 1.5 KB named by 600
+/// keys is a pickle of a few KB and a session of 900 KB. Such a session is cheap to build;
+/// refused, it would be an unknown session, and the new cookie would sign the user out of
+/// CherryPy too.
+#[test]
+fn sessions_that_share_one_object_among_many_keys_are_read() {
+    for protocol in 0..=5 {
+        for n in [5, 20, 40, 200, 600] {
+            let (bytes, repr) = shared_tuple_session(n, protocol);
+            let (data, _) = decode(&bytes).unwrap_or_else(|e| {
+                panic!("protocol {protocol}, {n} keys, {} bytes: {e}", bytes.len())
+            });
+            assert_eq!(data.len(), n);
+            assert!(
+                dict_repr(&data) == repr,
+                "protocol {protocol}, {n} keys: read differently"
+            );
+            if n >= 40 {
+                assert!(
+                    repr.len() > MAX_SESSION_EXPANSION * bytes.len(),
+                    "protocol {protocol}, {n} keys: expands more than {MAX_SESSION_EXPANSION} times"
+                );
+            }
+        }
+    }
+}
+
+/// A session CherryPy stored with one tuple shared by many keys, in the store's own
+/// encoding, is read by us as the session it is (its id kept, its data whole), and
+/// CherryPy still reads it after our request, under the cookie our response set. `put`
+/// stores a pickle under a session id.
+fn shared_sessions_are_read_on_both_sides(
+    name: &str,
+    storage: &str,
+    protocol: u8,
+    put: impl Fn(&str, &[u8]),
+) {
+    let dir = servers::temp_dir(name);
+    let port = serve(&dir, storage);
+    let cherrypy_dir = dir.join("cherrypy");
+    std::fs::create_dir_all(&cherrypy_dir).unwrap();
+    let (_cherrypy, cp) = cherrypy(&write_config(&cherrypy_dir, storage));
+    for (seed, n) in [('1', 20), ('2', 40), ('3', 300)] {
+        let (bytes, repr) = shared_tuple_session(n, protocol);
+        let key = id(seed);
+        put(&key, &bytes);
+        let ours = http::get(port, "/dump", Some(&format!("session_id={key}")));
+        assert_eq!(ours.status, 200, "{name}, {n} keys: {}", ours.body);
+        assert_eq!(
+            ours.session_id(),
+            key,
+            "{name}, {n} keys: the session's id is kept"
+        );
+        assert!(ours.body == repr, "{name}, {n} keys: read whole");
+        let cookie = format!("session_id={}", ours.session_id());
+        let theirs = http::get(cp, "/dump", Some(&cookie));
+        assert_eq!(theirs.status, 200, "{name}, {n} keys: {}", theirs.body);
+        assert!(
+            theirs.body == repr,
+            "{name}, {n} keys: CherryPy still reads it"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_file_session_that_shares_one_object_among_many_keys_is_read() {
+    let dir = servers::temp_dir("hostile-shared-files");
+    let sessions = dir.join("sessions");
+    std::fs::create_dir_all(&sessions).unwrap();
+    let storage = format!(
+        "tools.sessions.storage_type = \"file\"\ntools.sessions.storage_path = {:?}\n",
+        sessions.display().to_string()
+    );
+    shared_sessions_are_read_on_both_sides(
+        "hostile-shared-files-servers",
+        &storage,
+        5,
+        |key, bytes| {
+            std::fs::write(sessions.join(format!("session-{key}")), bytes).unwrap();
+        },
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(feature = "memcached")]
+#[test]
+fn a_memcached_session_that_shares_one_object_among_many_keys_is_read() {
+    let memcached = servers::Server::memcached();
+    let storage = format!(
+        "tools.sessions.storage_type = \"memcached\"\ntools.sessions.servers = [{:?}]\n",
+        memcached.address()
+    );
+    shared_sessions_are_read_on_both_sides(
+        "hostile-shared-memcached",
+        &storage,
+        0,
+        |key, bytes| {
+            // As python-memcached stores a pickle: flag 1, no expiry of its own here.
+            let mut set = format!("set {key} 1 0 {}\r\n", bytes.len()).into_bytes();
+            set.extend(bytes);
+            set.extend(b"\r\n");
+            assert!(memcached_cmd(memcached.port, &set).starts_with(b"STORED"));
+        },
+    );
+}
+
+#[cfg(feature = "redis")]
+#[test]
+fn a_redis_session_that_shares_one_object_among_many_keys_is_read() {
+    let dir = servers::temp_dir("hostile-shared-redis");
+    let redis = servers::Server::redis(&dir);
+    // The site's cherrys config, which we read as it is.
+    let storage = format!(
+        "tools.sessions.storage_class = cherrys.RedisSession\n\
+         tools.sessions.host = \"127.0.0.1\"\ntools.sessions.port = {}\n\
+         tools.sessions.prefix = \"h:\"\n",
+        redis.port
+    );
+    shared_sessions_are_read_on_both_sides(
+        "hostile-shared-redis-servers",
+        &storage,
+        5,
+        |key, bytes| {
+            let key = format!("h:{key}");
+            let set: &[&[u8]] = &[b"SET", key.as_bytes(), bytes, b"EX", b"3600"];
+            assert!(redis_cmd(redis.port, set).starts_with(b"+OK"));
+        },
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

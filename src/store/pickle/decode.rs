@@ -26,6 +26,7 @@ use super::text::{escape_decode, raw_unicode_escape};
 use super::{PickleError, expand, op};
 use crate::limits::{
     MAX_SESSION_BYTES, MAX_SESSION_DECODE_BYTES, MAX_SESSION_EXPANSION, MAX_SESSION_VALUES,
+    SESSION_EXPANSION_FLOOR_BYTES, SESSION_EXPANSION_FLOOR_VALUES,
 };
 use crate::session_value::SessionData;
 
@@ -97,13 +98,13 @@ pub(super) fn decode_counting(
     let result = top.and_then(|top| {
         let (dict, expires) = session_pair(&m.arena, &top)?;
         // What the data would expand to is measured on the arena graph before anything is
-        // built (each shared object once), and held to a budget proportional to the input.
+        // built (each shared object once), and held to a budget proportional to the input,
+        // above a floor that small sessions sharing objects stay within.
         let mut graph = expand::Graph::new(&m.arena);
         let size = graph.session(dict);
         work += graph.work;
         let size = size?;
-        let cap = bytes.len().saturating_mul(MAX_SESSION_EXPANSION);
-        let (max_bytes, max_values) = (MAX_SESSION_BYTES.min(cap), MAX_SESSION_VALUES.min(cap));
+        let (max_bytes, max_values) = expansion_budget(bytes.len());
         if size.bytes > max_bytes {
             return Err(PickleError::TooLarge(max_bytes));
         }
@@ -120,6 +121,23 @@ pub(super) fn decode_counting(
     });
     (result, work)
 }
+
+/// The most bytes and values a pickle of `len` bytes may decode to: [`MAX_SESSION_EXPANSION`]
+/// times its length, but never less than the floors (a pickle of a few KB may name one
+/// object many times), nor more than the session budgets.
+fn expansion_budget(len: usize) -> (usize, usize) {
+    let cap = len.saturating_mul(MAX_SESSION_EXPANSION);
+    (
+        cap.clamp(SESSION_EXPANSION_FLOOR_BYTES, MAX_SESSION_BYTES),
+        cap.clamp(SESSION_EXPANSION_FLOOR_VALUES, MAX_SESSION_VALUES),
+    )
+}
+
+// The floors are below the budgets they raise the ratio to (`clamp` needs it).
+const _: () = assert!(
+    SESSION_EXPANSION_FLOOR_BYTES <= MAX_SESSION_BYTES
+        && SESSION_EXPANSION_FLOOR_VALUES <= MAX_SESSION_VALUES
+);
 
 /// CherryPy's `(data, expiration)` pair: the session dict and the naive datetime.
 fn session_pair<'a>(

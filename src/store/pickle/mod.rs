@@ -15,7 +15,8 @@
 //! (`decode/held.rs`), dict keys are interned so that a shared key is hashed once, and what the
 //! data would expand to (memo references can share one object many times) is measured on
 //! the arena before anything is built, against the budgets in [`crate::limits`]: decoding
-//! costs time and memory linear in the input. The encoders refuse data over the same
+//! costs time and memory linear in the input, above the small fixed floors that let short
+//! sessions sharing one object among many keys be read. The encoders refuse data over the same
 //! budgets, so whatever this crate writes reads back.
 //!
 //! Python 2 `str` objects (`STRING`, `BINSTRING`, `SHORT_BINSTRING`; CherryPy on Python 3

@@ -501,9 +501,13 @@ mod bombs;
 use bombs::{P4_TAIL, key_bomb, p0_bomb, value_bomb};
 
 /// Memo bombs of growing depth are all refused before anything is built, with work
-/// linear in the input (never in the 2^k values it names).
+/// linear in the input (never in the 2^k values it names); the shallow ones, whose
+/// expansion is within the floors, are read, and building them costs the values built.
 #[test]
 fn memo_bombs_are_refused_in_linear_work() {
+    use crate::limits::{
+        MAX_SESSION_EXPANSION, SESSION_EXPANSION_FLOOR_BYTES, SESSION_EXPANSION_FLOOR_VALUES,
+    };
     for k in [4, 8, 12, 16, 24, 32, 48, 64, 100, 200] {
         for (name, bytes) in [
             ("value", value_bomb(k)),
@@ -512,14 +516,17 @@ fn memo_bombs_are_refused_in_linear_work() {
         ] {
             let (result, work) = decode_counting(&bytes);
             let n = bytes.len() as u64;
-            if k <= 8 {
-                // Small enough to fit the budget (16 values a byte): decodes, and what it
-                // builds is within the budget.
-                assert!(
-                    work <= 24 * n,
-                    "{name} bomb, k = {k}: {work} work for {n} bytes"
-                );
+            if k <= 12 {
+                // Small enough to fit the floors (at most 2^15 values): decodes, and the
+                // work beyond reading is building what the floors allow.
                 let (data, _, size) = result.unwrap_or_else(|e| panic!("{name}, k = {k}: {e}"));
+                assert!(size.values <= SESSION_EXPANSION_FLOOR_VALUES);
+                assert!(size.bytes <= SESSION_EXPANSION_FLOOR_BYTES);
+                assert!(
+                    work <= 24 * n + 2 * size.values as u64,
+                    "{name} bomb, k = {k}: {work} work for {n} bytes, {} values",
+                    size.values
+                );
                 assert_eq!(size.bytes, measure::measure(&data).unwrap().bytes);
                 continue;
             }
@@ -528,7 +535,7 @@ fn memo_bombs_are_refused_in_linear_work() {
                 work <= 8 * n,
                 "{name} bomb, k = {k}: {work} work for {n} bytes"
             );
-            let cap = bytes.len() * crate::limits::MAX_SESSION_EXPANSION;
+            let cap = (bytes.len() * MAX_SESSION_EXPANSION).max(SESSION_EXPANSION_FLOOR_BYTES);
             match result {
                 Err(PickleError::TooLarge(b) | PickleError::TooManyValues(b)) => {
                     assert!(b <= cap, "{name}, k = {k}: budget {b} for {n} bytes");
