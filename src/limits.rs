@@ -86,10 +86,12 @@ pub const MAX_CONFIG_SETTINGS: usize = 1 << 18;
 /// 10 KB). What a file costs to read grows with its lines: each is kept (`migrate` edits
 /// the file in place), in a byte and its start; each key as the place of its key and
 /// value in the text; and an error on every line is counted, past the first
-/// [`MAX_DIAGNOSTICS_PER_CODE`] of its kind, not built. A file at this size takes less
-/// than 32 bytes of memory per byte to check (under 128 MiB, whatever its lines: the
-/// worst, a million different keys, about 110 MiB, for the key checks and the map of the
-/// values; a million errors, comments or blank lines, under 50 MiB), in a few seconds.
+/// [`MAX_DIAGNOSTICS_PER_CODE`] of its kind, not built. A file at this size of keys,
+/// errors, comments, blank lines or headers takes less than 32 bytes of memory per byte to
+/// check (under 128 MiB: the worst, a million different keys, about 110 MiB; a million
+/// errors, comments or blank lines, under 50 MiB). Many different sections cost more,
+/// in the maps the config and session layers make for each section: half a million
+/// empty sections about 190 MB, a section for every key about 390 MB.
 pub const MAX_CONFIG_BYTES: usize = 4 << 20;
 
 /// The longest value, in bytes, that `%(name)s` interpolation may produce, and the most

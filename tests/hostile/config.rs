@@ -733,8 +733,8 @@ fn measure_reading(path: &str) {
 }
 
 /// A config is read in CI by `check` on pull requests, and at startup. A file at the size
-/// limit costs less than 32 bytes of memory per byte of input (128 MiB), whatever its
-/// shape: a million short lines that each are a duplicate key, an invalid line, a header,
+/// limit costs less than 32 bytes of memory per byte of input (128 MiB) when it is a
+/// million short lines that each are a duplicate key, an invalid line, a header,
 /// a comment or a blank, or each a different key, with a good or a bad value (the worst,
 /// about 110 MiB: each key is checked against the others, mapped and given its value).
 /// It was 90 to 370 bytes per byte: each line kept its spans in 88 bytes, each key and
