@@ -272,22 +272,86 @@ pub fn cap_repeated(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
         };
         if closing && group.hidden() > 0 {
             *count = usize::MAX;
-            let mut more = Diagnostic::new(
+            kept.push(closing_line(
                 d.severity,
                 d.code,
-                format!("… and {} more like this", group.hidden()),
-            );
-            // At the first one left out, in its section (a reader that drops a section's
-            // diagnostics, as the session layer does 2.0's raw values, drops this too).
-            more.location = group
-                .first_left_out
-                .clone()
-                .map(|l| Location { key: None, ..l });
-            more.omitted = group.hidden();
-            kept.push(more);
+                group.first_left_out.clone(),
+                group.hidden(),
+            ));
         }
     }
     kept
+}
+
+/// The line that stands for `omitted` diagnostics of one code: "… and N more like this",
+/// at the first one left out, in its section (a reader that drops a section's
+/// diagnostics, as the session layer does 2.0's raw values, drops this too).
+fn closing_line(
+    severity: Severity,
+    code: &'static str,
+    first_left_out: Option<Location>,
+    omitted: usize,
+) -> Diagnostic {
+    let mut more = Diagnostic::new(severity, code, format!("… and {omitted} more like this"));
+    more.location = first_left_out.map(|l| Location { key: None, ..l });
+    more.omitted = omitted;
+    more
+}
+
+/// Diagnostics collected as they are found, capped as they come: the first
+/// [`MAX_DIAGNOSTICS_PER_CODE`] of each code are kept, the first one past that becomes the
+/// closing line [`cap_repeated`] would write, and the rest only add to its count. Capping
+/// the list afterwards gives what capping the whole list would, but a file with an error
+/// on every line holds a few dozen diagnostics instead of millions.
+///
+/// For the diagnostics of one file: codes are counted without regard to the file.
+#[derive(Debug, Default)]
+pub(crate) struct CappedDiagnostics {
+    list: Vec<Diagnostic>,
+    /// Per code: how many were found, and where its closing line is in `list`.
+    codes: HashMap<&'static str, (usize, Option<usize>)>,
+}
+
+impl CappedDiagnostics {
+    /// Adds a diagnostic, built only when it is kept or is the first one left out.
+    pub(crate) fn push_with(&mut self, code: &'static str, build: impl FnOnce() -> Diagnostic) {
+        let (found, closing) = self.codes.entry(code).or_default();
+        *found += 1;
+        if *found <= MAX_DIAGNOSTICS_PER_CODE {
+            self.list.push(build());
+        } else if let Some(at) = *closing {
+            self.list[at].omitted += 1;
+        } else {
+            let d = build();
+            *closing = Some(self.list.len());
+            self.list
+                .push(closing_line(d.severity, d.code, d.location, 1));
+        }
+    }
+
+    /// Whether the next diagnostic of `code` would be built (kept, or the first one left
+    /// out), so that what only it needs is made only then.
+    pub(crate) fn keeps(&self, code: &str) -> bool {
+        self.codes
+            .get(code)
+            .is_none_or(|&(found, _)| found <= MAX_DIAGNOSTICS_PER_CODE)
+    }
+
+    /// Adds a diagnostic that is already built.
+    pub(crate) fn push(&mut self, d: Diagnostic) {
+        self.push_with(d.code, || d);
+    }
+
+    /// The diagnostics kept and the closing lines, in the order found.
+    pub(crate) fn into_vec(mut self) -> Vec<Diagnostic> {
+        for &(_, closing) in self.codes.values() {
+            if let Some(at) = closing {
+                let d = &mut self.list[at];
+                d.message = format!("… and {} more like this", d.omitted);
+            }
+        }
+        self.list
+    }
 }
 
 /// A result together with the warnings found on the way.

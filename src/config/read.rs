@@ -13,7 +13,7 @@ use indexmap::IndexMap;
 
 use super::origin::{FilePlace, Origin};
 use super::{ConfigValue, Settings};
-use crate::diagnostic::{Diagnostic, cap_repeated};
+use crate::diagnostic::{CappedDiagnostics, Diagnostic, cap_repeated};
 use crate::ini::{self, DEFAULT_SECTION, Document, Entry};
 use crate::limits::{MAX_CONFIG_SETTINGS, MAX_CONFIG_VALUE_BYTES};
 use crate::source::{SourceFile, Span};
@@ -70,37 +70,46 @@ pub fn read_source(source: &Arc<SourceFile>) -> FileReport {
         // with the values that could be read, so `check` shows everything at once.
         diagnostics.push(first.clone());
         diagnostics.extend(parsed.errors.iter().filter(|d| *d != first).cloned());
-        evaluate(&parsed.document, &mut diagnostics);
+        let mut found = CappedDiagnostics::default();
+        evaluate(&parsed.document, &mut found);
+        diagnostics.extend(found.into_vec());
         return FileReport {
             file: None,
             diagnostics: cap_repeated(diagnostics),
         };
     }
     let document = parsed.document;
-    let sections = evaluate(&document, &mut diagnostics);
+    let mut found = CappedDiagnostics::default();
+    let sections = evaluate(&document, &mut found);
     FileReport {
         file: Some(ConfigFile { document, sections }),
-        diagnostics: cap_repeated(diagnostics),
+        diagnostics: cap_repeated(found.into_vec()),
     }
 }
 
-fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<String, Settings> {
+/// Reads the values. A file can have an error on every line: `diagnostics` builds the first
+/// few of each code and counts the rest.
+fn evaluate(
+    document: &Document,
+    diagnostics: &mut CappedDiagnostics,
+) -> IndexMap<String, Settings> {
     let source = document.source();
     type Keys<'d> = IndexMap<&'d str, &'d Entry, RandomState>;
     let mut defaults = Keys::default();
     // Each section's keys, and where its (first) header names it.
     let mut named: IndexMap<&str, (Keys<'_>, Span), RandomState> = IndexMap::default();
     for section in document.sections() {
-        let target = if section.name == DEFAULT_SECTION {
+        let name = section.name(source);
+        let target = if name == DEFAULT_SECTION {
             &mut defaults
         } else {
             &mut named
-                .entry(section.name.as_str())
+                .entry(name)
                 .or_insert_with(|| (Keys::default(), section.name_span))
                 .0
         };
         for entry in &section.entries {
-            target.insert(entry.key.as_str(), entry);
+            target.insert(entry.key(source), entry);
         }
     }
     // A `[DEFAULT]` value without `%` reads the same in every section: parse it once, and
@@ -111,11 +120,13 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
     // Whether a `[DEFAULT]` value has a `%`, found once: it is read in every section.
     let default_interpolated: HashMap<&str, bool, RandomState> = defaults
         .iter()
-        .map(|(k, e)| (*k, e.value.text.contains('%')))
+        .map(|(k, e)| (*k, e.value.text(source).contains('%')))
         .collect();
     // Interpolation reads values that name others again and again: one budget for the file.
     let mut interpolation_budget = ini::InterpolationBudget::default();
-    let mut reported: HashSet<(Span, &'static str), RandomState> = HashSet::default();
+    // What was said about each `[DEFAULT]` key, read once per section (a key of the section
+    // itself is read once: what is said about it is remembered only while it is read).
+    let mut reported_defaults: HashSet<(Span, &'static str), RandomState> = HashSet::default();
     let default_name: Arc<str> = Arc::from(DEFAULT_SECTION);
     // What the values built so far stand for (a shared `[DEFAULT]` value counts once).
     let mut built = 0usize;
@@ -144,13 +155,19 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
                 .map(|(k, e)| (*k, *e, &default_name)),
         );
         for (key, entry, written_in) in keys {
+            let from_default = Arc::ptr_eq(written_in, &default_name);
+            let mut reported_here = HashSet::default();
+            let reported = if from_default {
+                &mut reported_defaults
+            } else {
+                &mut reported_here
+            };
             let lookup = |var: &str| {
                 own.get(var)
                     .or_else(|| defaults.get(var))
-                    .map(|e| e.value.text.as_str())
+                    .map(|e| e.value.text(source))
             };
-            let raw = entry.value.text.as_str();
-            let from_default = Arc::ptr_eq(written_in, &default_name);
+            let raw = entry.value.text(source);
             let interpolated = if from_default {
                 default_interpolated[key]
             } else {
@@ -162,7 +179,7 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
                 let d = Diagnostic::error("config-values-too-large", too_large_message())
                     .at(source, entry.key_span)
                     .in_entry(&section_name, Some(key));
-                push_once(diagnostics, &mut reported, inherited(d, from_default));
+                push_once(diagnostics, reported, inherited(d, from_default));
                 continue;
             }
             let expanded = if interpolated {
@@ -181,7 +198,7 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
                     let d = Diagnostic::error(err.code(), err.to_string())
                         .at(source, entry.key_span)
                         .in_entry(&section_name, Some(key));
-                    push_once(diagnostics, &mut reported, inherited(d, from_default));
+                    push_once(diagnostics, reported, inherited(d, from_default));
                     continue;
                 }
             };
@@ -210,13 +227,13 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
                         if let Some(help) = w.help {
                             d = d.with_help(help);
                         }
-                        push_once(diagnostics, &mut reported, inherited(d, from_default));
+                        push_once(diagnostics, reported, inherited(d, from_default));
                     }
                     let place = FilePlace {
                         file: Arc::clone(source),
                         section: Arc::clone(written_in),
                         key_span: entry.key_span,
-                        value_span: entry.value.source_span(0..entry.value.text.len()),
+                        value_span: entry.value.source_span(0..entry.value.len()),
                     };
                     let key: Arc<str> = if from_default {
                         Arc::clone(default_keys.entry(key).or_insert_with(|| Arc::from(key)))
@@ -238,7 +255,7 @@ fn evaluate(document: &Document, diagnostics: &mut Vec<Diagnostic>) -> IndexMap<
                     if let Some(help) = err.help {
                         d = d.with_help(help);
                     }
-                    push_once(diagnostics, &mut reported, inherited(d, from_default));
+                    push_once(diagnostics, reported, inherited(d, from_default));
                 }
             }
         }
@@ -307,7 +324,7 @@ fn inherited(d: Diagnostic, from_default: bool) -> Diagnostic {
 
 /// A `[DEFAULT]` key is read once per section; say what is wrong with it once.
 fn push_once(
-    diagnostics: &mut Vec<Diagnostic>,
+    diagnostics: &mut CappedDiagnostics,
     reported: &mut HashSet<(Span, &'static str), RandomState>,
     d: Diagnostic,
 ) {

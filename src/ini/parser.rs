@@ -7,9 +7,11 @@ use std::sync::Arc;
 // duplicate check collide.
 use foldhash::fast::RandomState;
 
-use super::document::{Document, Entry, Line, LineKind, Section, ValueText};
-use super::{DEFAULT_SECTION, Parsed, is_py_space};
-use crate::diagnostic::Diagnostic;
+use super::document::{
+    Document, Entry, Section, Tag, ValueText, entry_spans, header_name, stripped,
+};
+use super::{DEFAULT_SECTION, Parsed};
+use crate::diagnostic::{CappedDiagnostics, Diagnostic};
 use crate::source::{SourceFile, Span};
 
 pub(super) const INVALID_LINE: &str = "invalid-line";
@@ -24,11 +26,14 @@ struct Cursor {
 struct Reader<'a> {
     source: &'a Arc<SourceFile>,
     text: &'a str,
-    lines: Vec<Line>,
+    lines: Vec<Tag>,
     sections: Vec<Section>,
-    /// The name of each of `sections`, shared by the diagnostics about its lines.
-    names: Vec<Arc<str>>,
-    errors: Vec<Diagnostic>,
+    /// The name of the section being read, shared by the diagnostics about its lines;
+    /// made when the first of them is.
+    name: Option<Arc<str>>,
+    /// A file can have an error on every line: past the first few of a code they are
+    /// counted, not built.
+    errors: CappedDiagnostics,
     /// Section names and (section, key) pairs seen so far: strict mode's duplicate check.
     /// Names are slices of the text, so the check allocates nothing.
     seen_sections: HashSet<&'a str, RandomState>,
@@ -47,8 +52,8 @@ pub(super) fn parse(source: &Arc<SourceFile>) -> Parsed {
         text,
         lines: Vec::with_capacity(source.line_starts().len()),
         sections: Vec::new(),
-        names: Vec::new(),
-        errors: Vec::new(),
+        name: None,
+        errors: CappedDiagnostics::default(),
         seen_sections: HashSet::default(),
         seen_keys: HashSet::default(),
         cursor: None,
@@ -59,10 +64,8 @@ pub(super) fn parse(source: &Arc<SourceFile>) -> Parsed {
     for (i, &start) in starts.iter().enumerate() {
         let next = starts.get(i + 1).copied().unwrap_or(text.len());
         let body_end = start + text[start..next].trim_end_matches(['\r', '\n']).len();
-        let span = Span::new(start, body_end);
-        let ending = Span::new(body_end, next);
-        let kind = reader.read_line(span);
-        reader.lines.push(Line { span, ending, kind });
+        let tag = reader.read_line(Span::new(start, body_end));
+        reader.lines.push(tag);
     }
     for section in &mut reader.sections {
         for entry in &mut section.entries {
@@ -75,98 +78,89 @@ pub(super) fn parse(source: &Arc<SourceFile>) -> Parsed {
             lines: reader.lines,
             sections: reader.sections,
         },
-        errors: reader.errors,
+        errors: reader.errors.into_vec(),
     }
 }
 
 impl<'a> Reader<'a> {
-    fn read_line(&mut self, span: Span) -> LineKind {
+    fn read_line(&mut self, span: Span) -> Tag {
         let line = &self.text[span.range()];
-        let stripped = super::py_strip(line);
+        let (stripped, stripped_span) = stripped(self.text, span);
         if stripped.is_empty() {
             // A blank line inside a value is kept (as an empty line) until trailing ones are
             // stripped when the value is finished.
+            let text = self.text;
             if let Some(entry) = self.current_entry() {
-                entry.value.push_piece("", span.start);
+                entry.value.push_piece(text, "", span.start);
             }
-            return LineKind::Blank;
+            return Tag::Blank;
         }
         if stripped.starts_with('#') || stripped.starts_with(';') {
-            return LineKind::Comment;
+            return Tag::Comment;
         }
-        let lead = line.len() - line.trim_start_matches(is_py_space).len();
+        let lead = stripped_span.start - span.start;
         let indent = line[..lead].chars().count();
-        let start = span.start + lead;
-        let stripped_span = Span::new(start, start + stripped.len());
 
-        if indent > self.indent_level
-            && let Some(entry) = self.current_entry()
-        {
-            entry.value.push_piece(stripped, stripped_span.start);
+        if indent > self.indent_level {
             let line_index = self.lines.len();
+            let text = self.text;
             if let Some(entry) = self.current_entry() {
+                entry.value.push_piece(text, stripped, stripped_span.start);
                 entry.last_line = line_index;
+                return Tag::Continuation;
             }
-            return LineKind::Continuation {
-                value: stripped_span,
-            };
         }
         self.indent_level = indent;
-        if let Some(name) = header_name(stripped) {
-            let name_span = Span::new(start + 1, start + 1 + name.len());
-            return self.header(name, name_span);
+        if let Some(name_span) = header_name(stripped, stripped_span) {
+            return self.header(name_span);
         }
         if self.cursor.is_none() {
             if std::mem::replace(&mut self.reported_missing_header, true) {
-                return LineKind::Invalid;
+                return Tag::Invalid;
             }
-            self.errors.push(
+            let source = self.source;
+            self.errors.push_with("missing-section-header", || {
                 Diagnostic::error(
                     "missing-section-header",
                     "this line comes before any [section] header",
                 )
-                .at(self.source, stripped_span)
+                .at(source, stripped_span)
                 .with_help(if line.starts_with('\u{feff}') {
                     "the file starts with a UTF-8 byte-order mark, which CherryPy does not skip; save it without one"
                 } else {
                     "every key must be inside a section such as [global] or [/]"
-                }),
-            );
-            return LineKind::Invalid;
+                })
+            });
+            return Tag::Invalid;
         }
         self.entry(stripped, stripped_span)
     }
 
-    fn header(&mut self, name: &str, name_span: Span) -> LineKind {
+    fn header(&mut self, name_span: Span) -> Tag {
+        let text = self.text;
+        let name = &text[name_span.range()];
         // configparser forgets the option being read at every header.
-        if name == DEFAULT_SECTION {
-            self.open_section(name, name_span);
-            return LineKind::Header { name: name_span };
-        }
-        if !self.seen_sections.insert(&self.text[name_span.range()]) {
+        if name != DEFAULT_SECTION && !self.seen_sections.insert(name) {
             // configparser stops here; reading on (into a second block of the same name)
             // lets `check` report what else is wrong.
-            self.errors.push(
+            let source = self.source;
+            self.errors.push_with("duplicate-section", || {
                 Diagnostic::error(
                     "duplicate-section",
                     format!("section [{name}] already exists"),
                 )
-                .at(
-                    self.source,
-                    Span::new(name_span.start - 1, name_span.end + 1),
-                )
+                .at(source, Span::new(name_span.start - 1, name_span.end + 1))
                 .in_entry(name, None)
-                .with_help("merge the two sections into one"),
-            );
+                .with_help("merge the two sections into one")
+            });
         }
-        self.open_section(name, name_span);
-        LineKind::Header { name: name_span }
+        self.open_section(name_span);
+        Tag::Header
     }
 
-    fn open_section(&mut self, name: &str, name_span: Span) {
-        self.names.push(name.into());
+    fn open_section(&mut self, name_span: Span) {
+        self.name = None;
         self.sections.push(Section {
-            name: name.to_owned(),
             name_span,
             header_line: self.lines.len(),
             entries: Vec::new(),
@@ -177,55 +171,59 @@ impl<'a> Reader<'a> {
         });
     }
 
-    fn entry(&mut self, stripped: &str, span: Span) -> LineKind {
-        let Some(sep) = stripped.find(['=', ':']) else {
+    /// The name of the section being read, shared by every diagnostic about it.
+    fn section_name(&mut self, section: usize) -> Arc<str> {
+        let span = self.sections[section].name_span;
+        Arc::clone(
+            self.name
+                .get_or_insert_with(|| Arc::from(&self.text[span.range()])),
+        )
+    }
+
+    fn entry(&mut self, stripped: &str, span: Span) -> Tag {
+        let Some((key_span, _, value_span)) = entry_spans(stripped, span) else {
             self.invalid(
                 span,
                 "this line is neither a [section] header nor `key = value`",
             );
-            return LineKind::Invalid;
+            return Tag::Invalid;
         };
-        let key = stripped[..sep].trim_end_matches(is_py_space);
-        let value = super::py_strip(&stripped[sep + 1..]);
-        let value_start =
-            span.start + stripped.len() - stripped[sep + 1..].trim_start_matches(is_py_space).len();
-        let key_span = Span::new(span.start, span.start + key.len());
-        let separator = Span::new(span.start + sep, span.start + sep + 1);
-        let value_span = Span::new(value_start, value_start + value.len());
         let cursor = self.cursor.expect("entries are read inside a section");
-        if key.is_empty() {
+        if key_span.is_empty() {
             // configparser records the error and goes on without an option to continue.
             self.invalid(span, "the key before the separator is empty");
             self.cursor = Some(Cursor {
                 entry: None,
                 ..cursor
             });
-            return LineKind::Invalid;
+            return Tag::Invalid;
         }
-        let section_name = &self.text[self.sections[cursor.section].name_span.range()];
-        if !self
-            .seen_keys
-            .insert((section_name, &self.text[key_span.range()]))
-        {
+        let text = self.text;
+        let key = &text[key_span.range()];
+        let section_name = &text[self.sections[cursor.section].name_span.range()];
+        if !self.seen_keys.insert((section_name, key)) {
             // configparser stops here; the entry is kept so its continuation lines stay its own.
-            self.errors.push(
+            let source = self.source;
+            let name = self
+                .errors
+                .keeps("duplicate-option")
+                .then(|| self.section_name(cursor.section));
+            self.errors.push_with("duplicate-option", || {
+                let name = name.expect("made for a diagnostic that is built");
                 Diagnostic::error(
                     "duplicate-option",
                     format!("key `{key}` is already set in this section"),
                 )
-                .at(self.source, key_span)
-                .in_entry(&self.names[cursor.section], Some(key))
-                .with_help("CherryPy refuses duplicate keys; keep one of them"),
-            );
+                .at(source, key_span)
+                .in_entry(name, Some(key))
+                .with_help("CherryPy refuses duplicate keys; keep one of them")
+            });
         }
-        let mut text = ValueText::default();
-        text.push_piece(value, value_span.start);
         let line_index = self.lines.len();
         let section = &mut self.sections[cursor.section];
         section.entries.push(Entry {
-            key: key.to_owned(),
             key_span,
-            value: text,
+            value: ValueText::new(value_span),
             first_line: line_index,
             last_line: line_index,
         });
@@ -233,11 +231,7 @@ impl<'a> Reader<'a> {
             entry: Some(section.entries.len() - 1),
             ..cursor
         });
-        LineKind::Entry {
-            key: key_span,
-            separator,
-            value: value_span,
-        }
+        Tag::Entry
     }
 
     fn current_entry(&mut self) -> Option<&mut Entry> {
@@ -246,15 +240,24 @@ impl<'a> Reader<'a> {
         self.sections[cursor.section].entries.get_mut(entry)
     }
 
-    fn invalid(&mut self, span: Span, message: &str) {
+    fn invalid(&mut self, span: Span, message: &'static str) {
         let line_start = self.line_start(span.start);
-        let mut diagnostic = Diagnostic::error(INVALID_LINE, message)
-            .at(self.source, Span::new(line_start, span.end))
-            .with_help("write `key = value`, or start the line with `#` to make it a comment");
-        if let Some(cursor) = self.cursor {
-            diagnostic = diagnostic.in_entry(&self.names[cursor.section], None);
-        }
-        self.errors.push(diagnostic);
+        let source = self.source;
+        let section = self.cursor.map(|c| c.section);
+        let name = match section {
+            // Only the diagnostics that are kept need the name.
+            Some(section) if self.errors.keeps(INVALID_LINE) => Some(self.section_name(section)),
+            _ => None,
+        };
+        self.errors.push_with(INVALID_LINE, || {
+            let mut diagnostic = Diagnostic::error(INVALID_LINE, message)
+                .at(source, Span::new(line_start, span.end))
+                .with_help("write `key = value`, or start the line with `#` to make it a comment");
+            if let Some(name) = name {
+                diagnostic = diagnostic.in_entry(name, None);
+            }
+            diagnostic
+        });
     }
 
     fn line_start(&self, offset: usize) -> usize {
@@ -262,12 +265,4 @@ impl<'a> Reader<'a> {
         let i = starts.partition_point(|&s| s <= offset);
         starts[i - 1]
     }
-}
-
-/// configparser's `\[(?P<header>.+)\]` matched at the start of the stripped line: the name runs
-/// to the *last* `]`, and anything after it is ignored (`[global] # x` is `global`).
-fn header_name(stripped: &str) -> Option<&str> {
-    let rest = stripped.strip_prefix('[')?;
-    let close = rest.rfind(']')?;
-    (close > 0).then(|| &rest[..close])
 }

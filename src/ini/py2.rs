@@ -39,15 +39,14 @@ pub(crate) struct Value2_0 {
 /// The value of `entry` as CherryPy 2.0 read it.
 pub(crate) fn value_2_0(document: &Document, entry: &Entry) -> Value2_0 {
     let text = document.source().text();
-    let lines = document.lines();
-    let start = match lines[entry.first_line].kind {
+    let start = match document.line(entry.first_line).kind {
         LineKind::Entry { separator, .. } => separator.end,
         _ => entry.key_span.end,
     };
     let (span, first) = first_line_2_0(text, start);
     let mut value = first.to_owned();
-    for line in &lines[entry.first_line + 1..=entry.last_line] {
-        if let LineKind::Continuation { value: piece } = line.kind {
+    for line in entry.first_line + 1..=entry.last_line {
+        if let LineKind::Continuation { value: piece } = document.line(line).kind {
             value.push('\n');
             value.push_str(text[piece.range()].trim_matches(is_py2_space));
         }
@@ -86,16 +85,19 @@ pub(crate) fn vars_2_0(document: &Document, section: &Section) -> HashMap<String
     let defaults = document
         .sections()
         .iter()
-        .filter(|s| s.name == DEFAULT_SECTION);
+        .filter(|s| s.name(document.source()) == DEFAULT_SECTION);
     for s in defaults.chain(std::iter::once(section)) {
         for entry in &s.entries {
             vars.insert(
-                entry.key.to_ascii_lowercase(),
+                entry.key(document.source()).to_ascii_lowercase(),
                 value_2_0(document, entry).text,
             );
         }
     }
-    vars.insert("__name__".to_owned(), section.name.clone());
+    vars.insert(
+        "__name__".to_owned(),
+        section.name(document.source()).to_owned(),
+    );
     vars
 }
 

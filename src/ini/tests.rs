@@ -71,32 +71,36 @@ fn read(text: &str) -> Json {
     let defaults: Vec<_> = doc
         .sections()
         .iter()
-        .filter(|s| s.name == DEFAULT_SECTION)
+        .filter(|s| s.name(&source) == DEFAULT_SECTION)
         .flat_map(|s| s.entries.iter())
         .collect();
     let mut out = Map::new();
-    for section in doc.sections().iter().filter(|s| s.name != DEFAULT_SECTION) {
+    for section in doc
+        .sections()
+        .iter()
+        .filter(|s| s.name(&source) != DEFAULT_SECTION)
+    {
         let own = &section.entries;
         let lookup = |name: &str| {
             own.iter()
                 .chain(defaults.iter().copied())
-                .find(|e| e.key == name)
-                .map(|e| e.value.text.as_str())
+                .find(|e| e.key(&source) == name)
+                .map(|e| e.value.text(&source))
         };
         let mut keys = Map::new();
         let mut budget = InterpolationBudget::default();
         let inherited = defaults
             .iter()
             .copied()
-            .filter(|d| !own.iter().any(|e| e.key == d.key));
+            .filter(|d| !own.iter().any(|e| e.key(&source) == d.key(&source)));
         for entry in own.iter().chain(inherited) {
-            let value = match interpolate(&entry.value.text, &lookup, &mut budget) {
+            let value = match interpolate(entry.value.text(&source), &lookup, &mut budget) {
                 Ok(text) => json!(text),
                 Err(err) => json!(format!("!{}", python_name(err.code()))),
             };
-            keys.insert(entry.key.clone(), value);
+            keys.insert(entry.key(&source).to_owned(), value);
         }
-        out.insert(section.name.clone(), Json::Object(keys));
+        out.insert(section.name(&source).to_owned(), Json::Object(keys));
     }
     Json::Object(out)
 }
@@ -125,8 +129,8 @@ fn value_offsets_map_back_to_the_file() {
     let source: Arc<SourceFile> = SourceFile::new("f", "[a]\nk = [1,\n  # c\n   2]\n");
     let parsed = parse(&source);
     let value = &parsed.document.sections()[0].entries[0].value;
-    assert_eq!(value.text, "[1,\n2]");
-    let two = value.text.find('2').unwrap();
+    assert_eq!(value.text(&source), "[1,\n2]");
+    let two = value.text(&source).find('2').unwrap();
     let span = value.source_span(two..two + 1);
     assert_eq!(source.line_column(span.start), (4, 4));
 }

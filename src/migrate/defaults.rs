@@ -65,7 +65,7 @@ pub(crate) fn insert(
     );
     let live = |i: &&Item| !matches!(i.action, Action::CommentOut { .. });
     let session_key = |i: &&Item| {
-        let key = &doc.sections()[i.section].entries[i.entry].key;
+        let key = doc.sections()[i.section].entries[i.entry].key(doc.source());
         i.final_keys(key)
             .iter()
             .any(|k| k.starts_with("tools.sessions."))
@@ -85,7 +85,11 @@ pub(crate) fn insert(
                 anchor = Some(last_line(item));
                 break;
             }
-            if let Some(s) = doc.sections().iter().find(|s| s.name == target) {
+            if let Some(s) = doc
+                .sections()
+                .iter()
+                .find(|s| s.name(doc.source()) == target)
+            {
                 anchor = Some(s.header_line);
                 break;
             }
@@ -93,7 +97,7 @@ pub(crate) fn insert(
     }
     match anchor {
         Some(line) => {
-            let like = match doc.lines()[line].kind {
+            let like = match doc.line(line).kind {
                 LineKind::Entry { .. } | LineKind::Continuation { .. } => {
                     Some(entry_start(doc, line))
                 }
@@ -118,6 +122,6 @@ pub(crate) fn insert(
 fn entry_start(doc: &Document, line: usize) -> usize {
     (0..=line)
         .rev()
-        .find(|&l| matches!(doc.lines()[l].kind, LineKind::Entry { .. }))
+        .find(|&l| matches!(doc.line(l).kind, LineKind::Entry { .. }))
         .unwrap_or(line)
 }

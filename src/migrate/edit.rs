@@ -26,7 +26,7 @@ impl<'d> Edits<'d> {
     /// entry is read as that entry's continuation, which is what the line would become
     /// once the section header above it is a comment.
     pub(crate) fn dedent(&mut self, line: usize) {
-        let l = &self.doc.lines()[line];
+        let l = self.doc.line(line);
         if let LineKind::Entry { key, .. } = l.kind
             && key.start > l.span.start
         {
@@ -37,7 +37,7 @@ impl<'d> Edits<'d> {
 
     /// Replaces the key of an entry line, keeping its separator and spacing.
     pub(crate) fn rename_key(&mut self, line: usize, key: &str) {
-        if let LineKind::Entry { key: span, .. } = self.doc.lines()[line].kind {
+        if let LineKind::Entry { key: span, .. } = self.doc.line(line).kind {
             self.replacements.push((span, key.to_owned()));
         }
     }
@@ -49,7 +49,7 @@ impl<'d> Edits<'d> {
             key,
             separator,
             value: span,
-        } = self.doc.lines()[line].kind
+        } = self.doc.line(line).kind
         {
             if span.is_empty() {
                 let pad = self.doc.source().slice(Span::new(key.end, separator.start));
@@ -67,7 +67,7 @@ impl<'d> Edits<'d> {
     /// to it. Never indented: an indented line below an entry would continue its value.
     pub(crate) fn entry_like(&self, like: usize, key: &str, value: &str) -> String {
         let source = self.doc.source();
-        let line = &self.doc.lines()[like];
+        let line = self.doc.line(like);
         let LineKind::Entry {
             key: k,
             separator,
@@ -88,21 +88,21 @@ impl<'d> Edits<'d> {
 
     /// Removes a line and its ending.
     pub(crate) fn delete_line(&mut self, line: usize) {
-        let l = &self.doc.lines()[line];
+        let l = self.doc.line(line);
         self.replacements
             .push((Span::new(l.span.start, l.ending.end), String::new()));
     }
 
     /// Adds lines at the end of the file (after a line ending, added if the file has none).
     pub(crate) fn append(&mut self, lines: &[String]) {
-        if let Some(last) = self.doc.lines().len().checked_sub(1) {
+        if let Some(last) = self.doc.line_count().checked_sub(1) {
             self.insert_after(last, lines);
         }
     }
 
     /// Renames a section in its header line, keeping the brackets and anything around them.
     pub(crate) fn rename_section(&mut self, line: usize, name: &str) {
-        if let LineKind::Header { name: span } = self.doc.lines()[line].kind {
+        if let LineKind::Header { name: span } = self.doc.line(line).kind {
             self.replacements.push((span, name.to_owned()));
         }
     }
@@ -110,7 +110,7 @@ impl<'d> Edits<'d> {
     /// Replaces a whole line's text (its line ending is kept).
     pub(crate) fn replace_line(&mut self, line: usize, text: &str) {
         self.replacements
-            .push((self.doc.lines()[line].span, text.to_owned()));
+            .push((self.doc.line(line).span, text.to_owned()));
     }
 
     /// Turns a line (and the continuation lines of its entry up to `last`) into comments
@@ -132,8 +132,7 @@ impl<'d> Edits<'d> {
         if lines.is_empty() {
             return;
         }
-        let doc_lines = self.doc.lines();
-        let this = &doc_lines[line];
+        let this = self.doc.line(line);
         let eol = self.eol;
         let mut text = String::new();
         // The last line of a file may have no ending: give it one before adding more.

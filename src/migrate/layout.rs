@@ -44,11 +44,12 @@ impl Layout {
     ) -> Result<Self, ConfigError> {
         let sections = doc.sections();
         let is_2_0 = era.evidence.contains(&Era::V2_0);
-        let has_global = sections.iter().any(|s| s.name == "global");
+        let source = doc.source();
+        let has_global = sections.iter().any(|s| s.name(source) == "global");
         let mut opened = has_global;
         let roles: Vec<Role> = sections
             .iter()
-            .map(|s| match s.name.as_str() {
+            .map(|s| match s.name(source) {
                 "server" | "session" if is_2_0 => {
                     if opened {
                         Role::Merged
@@ -67,7 +68,7 @@ impl Layout {
             && sections
                 .iter()
                 .zip(&roles)
-                .all(|(s, role)| *role != Role::Plain || s.name == ini::DEFAULT_SECTION);
+                .all(|(s, role)| *role != Role::Plain || s.name(source) == ini::DEFAULT_SECTION);
         let layout = Layout {
             roles,
             moved_static,
@@ -80,7 +81,7 @@ impl Layout {
                     codes::LAYOUT_2_0,
                     format!(
                         "cherrypy-config migrate cannot merge [{}] into [global]: the section above it is not [global], [server] or [session]",
-                        section.name
+                        section.name(source)
                     ),
                 )
                 .at(doc.source(), section.name_span)
@@ -102,7 +103,7 @@ impl Layout {
                 Role::Opener | Role::Merged => return true,
                 Role::Static if self.moved_static || sections[j].entries.is_empty() => continue,
                 Role::Static => return false,
-                Role::Plain => return sections[j].name == "global",
+                Role::Plain => return sections[j].name(doc.source()) == "global",
             }
         }
         false
@@ -165,7 +166,7 @@ impl Layout {
         edits.comment_out(header, header, reason);
         let mut appended = Vec::new();
         for entry in &section.entries {
-            let url = static_url(&entry.key);
+            let url = static_url(entry.key(doc.source()));
             let first = entry.first_line;
             // The session layer stopped at a value 2.0 could not interpolate.
             let dir = reader.value(entry).unwrap_or_default();
@@ -188,7 +189,7 @@ impl Layout {
             } else {
                 edits.replace_line(first, &format!("[{url}]"));
                 for line in first + 1..=entry.last_line {
-                    if doc.lines()[line].kind != LineKind::Comment {
+                    if doc.line(line).kind != LineKind::Comment {
                         edits.delete_line(line);
                     }
                 }

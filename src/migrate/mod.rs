@@ -161,22 +161,25 @@ fn plan_items(doc: &Document, layout: &Layout, era_defaults: Era) -> (Vec<Item>,
     let mut static_off = Vec::new();
     let mut reader = Reader2_0::new(doc);
     for (s, section) in doc.sections().iter().enumerate() {
-        let target = layout.target(s, &section.name);
+        let name = section.name(doc.source());
+        let target = layout.target(s, name);
         reader.enter(section);
         for (e, entry) in section.entries.iter().enumerate() {
             let mut item = Item::new(s, e, target);
-            match (layout.role(s), section.name.as_str()) {
+            match (layout.role(s), name) {
                 (Role::Static, _) => continue,
                 (Role::Opener | Role::Merged, name) => match reader.value(entry) {
                     Err(error) => plan::uninterpolated_2_0(&mut item, &error),
-                    Ok(raw) if name == "server" => plan::entry_2_0_server(&mut item, entry, &raw),
-                    Ok(raw) => plan::entry_2_0_session(&mut item, entry, &raw),
+                    Ok(raw) if name == "server" => {
+                        plan::entry_2_0_server(&mut item, entry.key(doc.source()), &raw);
+                    }
+                    Ok(raw) => plan::entry_2_0_session(&mut item, entry.key(doc.source()), &raw),
                 },
                 (Role::Plain, ini::DEFAULT_SECTION) if layout.only_2_0() => {
                     plan::default_2_0(&mut item);
                 }
                 (Role::Plain, _) => {
-                    if plan::entry_2x(&mut item, section, entry, era_defaults).is_some()
+                    if plan::entry_2x(&mut item, doc, section, entry, era_defaults).is_some()
                         && !static_off.contains(&s)
                     {
                         static_off.push(s);
@@ -234,7 +237,7 @@ fn resolve_duplicates(doc: &Document, items: &mut [Item]) {
     let mut seen: HashMap<(String, String), usize> = HashMap::new();
     for i in 0..items.len() {
         let keys: Vec<String> = items[i]
-            .final_keys(&entry_of(doc, &items[i]).key)
+            .final_keys(entry_of(doc, &items[i]).key(doc.source()))
             .into_iter()
             .map(str::to_owned)
             .collect();
@@ -258,7 +261,7 @@ fn resolve_duplicates(doc: &Document, items: &mut [Item]) {
             items[loser].action = Action::CommentOut {
                 reason: format!(
                     "not used: `{}` (line {line}) sets the same setting in this section and wins",
-                    w.key
+                    w.key(doc.source())
                 ),
                 code: session_codes::SHADOWED_KEY,
             };
@@ -277,7 +280,7 @@ fn apply_item(doc: &Document, item: &Item, edits: &mut Edits<'_>, warnings: &mut
     let warn = |code: &'static str, message: &str| {
         Diagnostic::warning(code, message)
             .at(doc.source(), entry.key_span)
-            .in_entry(&section.name, Some(&entry.key))
+            .in_entry(section.name(doc.source()), Some(entry.key(doc.source())))
     };
     for (code, message) in &item.notes {
         warnings.push(warn(code, message));
@@ -289,13 +292,16 @@ fn apply_item(doc: &Document, item: &Item, edits: &mut Edits<'_>, warnings: &mut
             warnings.push(warn(code, &format!("commented out, {reason}")));
         }
         Action::Write { key, value, extra } => {
-            if *key != entry.key {
+            if key != entry.key(doc.source()) {
                 edits.rename_key(entry.first_line, key);
             }
-            if let Some(value) = value.as_deref().filter(|v| *v != entry.value.text) {
+            if let Some(value) = value
+                .as_deref()
+                .filter(|v| *v != entry.value.text(doc.source()))
+            {
                 edits.replace_value(entry.first_line, value);
                 for line in entry.first_line + 1..=entry.last_line {
-                    if matches!(doc.lines()[line].kind, ini::LineKind::Continuation { .. }) {
+                    if matches!(doc.line(line).kind, ini::LineKind::Continuation { .. }) {
                         edits.delete_line(line);
                     }
                 }
@@ -322,7 +328,7 @@ fn static_sessions_off(
     let in_section =
         &items[items.partition_point(|i| i.section < s)..items.partition_point(|i| i.section <= s)];
     let sets_on = in_section.iter().any(|i| {
-        i.final_keys(&entry_of(doc, i).key)
+        i.final_keys(entry_of(doc, i).key(doc.source()))
             .contains(&"tools.sessions.on")
     });
     if sets_on || !has_session_key {

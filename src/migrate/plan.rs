@@ -1,10 +1,11 @@
 //! What happens to each entry of a legacy file: kept, renamed (with its value translated),
 //! or commented out with the reason (MIGRATION.md §5).
 
-use crate::ini::{Entry, Section};
+use crate::ini::{Document, Entry, Section};
 use crate::session_config::codes as session_codes;
 use crate::session_config::era::Era;
 use crate::session_config::keys::{Classified, Opt, Target, classify, classify_2_0};
+use crate::source::SourceFile;
 
 use super::codes;
 use super::literal;
@@ -87,12 +88,14 @@ impl Item {
 /// An entry of a `[global]`, `[DEFAULT]` or path section (2.1/2.2 names, Python values).
 pub(crate) fn entry_2x(
     item: &mut Item,
+    doc: &Document,
     section: &Section,
     entry: &Entry,
     era_defaults: Era,
 ) -> Option<StaticOff> {
-    let key = entry.key.as_str();
-    let value = entry.value.text.as_str();
+    let source = doc.source();
+    let key = entry.key(source);
+    let value = entry.value.text(source);
     match classify(key) {
         Some(Classified::Known(spelling)) if spelling.target != Target::Opt(Opt::StaticOn) => {
             item.session = true;
@@ -123,7 +126,7 @@ pub(crate) fn entry_2x(
     let tool = if section
         .entries
         .iter()
-        .any(|e| names::is_static_file(&e.key))
+        .any(|e| names::is_static_file(e.key(source)))
     {
         StaticTool::File
     } else {
@@ -132,7 +135,7 @@ pub(crate) fn entry_2x(
     if let Some(rename) = names::rename_static(key, tool) {
         item.rank = rename.rank;
         item.write(rename.modern, None);
-        if rename.modern == "tools.staticdir.dir" && is_relative(value, section) {
+        if rename.modern == "tools.staticdir.dir" && is_relative(value, section, source) {
             item.notes.push((
                 codes::RELATIVE_STATIC_DIR,
                 "CherryPy 3's staticdir needs an absolute directory, or tools.staticdir.root in this section".to_owned(),
@@ -190,14 +193,15 @@ fn session_2x(item: &mut Item, target: Target, key: &str, value: &str) {
     }
 }
 
-fn is_relative(value: &str, section: &Section) -> bool {
+fn is_relative(value: &str, section: &Section, source: &SourceFile) -> bool {
     let Some(inner) = literal::python_str(value) else {
         return false;
     };
     let has_root = section
         .entries
         .iter()
-        .any(|e| e.key.ends_with("Filter.root") || e.key.ends_with("_filter.root"));
+        .map(|e| e.key(source))
+        .any(|k| k.ends_with("Filter.root") || k.ends_with("_filter.root"));
     !inner.starts_with('/') && !inner.contains("%(") && !has_root
 }
 
@@ -262,8 +266,8 @@ pub(crate) fn default_2_0(item: &mut Item) {
 }
 
 /// An entry of a 2.0 `[server]` section; `raw` is its value as 2.0 read it.
-pub(crate) fn entry_2_0_server(item: &mut Item, entry: &Entry, raw: &str) {
-    let Some((rename, ty)) = names::rename_2_0(&entry.key) else {
+pub(crate) fn entry_2_0_server(item: &mut Item, key: &str, raw: &str) {
+    let Some((rename, ty)) = names::rename_2_0(key) else {
         item.comment_out(
             codes::NOT_CARRIED_OVER,
             "not carried over: cherrypy-config migrate knows no CherryPy 3 name for this CherryPy 2.0 [server] key",
@@ -317,13 +321,13 @@ fn read_int_2_0(item: &mut Item, raw: &str, ty: RawType) -> Option<String> {
 /// An entry of a 2.0 `[session]` section (case-insensitive key); `raw` is its value as 2.0
 /// read it. The session layer has checked the values already: a bad one stopped `migrate`
 /// before this.
-pub(crate) fn entry_2_0_session(item: &mut Item, entry: &Entry, raw: &str) {
-    let spelling = match classify_2_0(&entry.key) {
+pub(crate) fn entry_2_0_session(item: &mut Item, key: &str, raw: &str) {
+    let spelling = match classify_2_0(key) {
         Classified::Known(spelling) => spelling,
         Classified::Unknown { .. } => {
             return item.comment_out(
                 session_codes::LEGACY_UNKNOWN_KEY,
-                format!("CherryPy 2.0 read no session option `{}`", entry.key),
+                format!("CherryPy 2.0 read no session option `{key}`"),
             );
         }
     };

@@ -157,12 +157,17 @@ impl SessionConfigs {
     /// `check` view: it does not stop at the first error). Errors of the layers below stop
     /// it and are returned alone.
     pub fn check_sources(sources: &[Arc<SourceFile>]) -> Vec<Diagnostic> {
-        let files = match read_tolerant(sources) {
-            Ok((files, _)) => files,
-            Err(e) => return vec![e.into_diagnostic()],
-        };
-        match Config::from_files(&files) {
-            Ok(config) => cap_repeated(Self::collect(&config.value, &Raw::from_files(&files)).1),
+        match read_tolerant(sources) {
+            Ok((files, _)) => Self::check_files(&files),
+            Err(e) => vec![e.into_diagnostic()],
+        }
+    }
+
+    /// [`Self::check_sources`] for files already read (by `config::read_source`, without
+    /// errors): they are not read again.
+    pub fn check_files(files: &[ConfigFile]) -> Vec<Diagnostic> {
+        match Config::from_files(files) {
+            Ok(config) => cap_repeated(Self::collect(&config.value, &Raw::from_files(files)).1),
             Err(e) => vec![e.into_diagnostic()],
         }
     }

@@ -44,12 +44,14 @@ impl Raw {
         let source = document.source();
         let mut budget = ini::InterpolationBudget::default();
         for section in document.sections() {
-            let section_name: Arc<str> = Arc::from(section.name.as_str());
+            let name = section.name(source);
+            let section_name: Arc<str> = Arc::from(name);
             // The section's `%(name)s` values, made when a value first names one.
             let mut vars = None;
             for entry in &section.entries {
-                self.keys.push((section.name.clone(), entry.key.clone()));
-                let target = match section.name.as_str() {
+                self.keys
+                    .push((name.to_owned(), entry.key(source).to_owned()));
+                let target = match name {
                     "session" => &mut self.session,
                     "staticContent" => &mut self.static_content,
                     _ => continue,
@@ -133,7 +135,7 @@ pub(super) fn read_tolerant(
             .document()
             .sections()
             .iter()
-            .any(|s| SECTIONS_2_0.contains(&s.name.as_str()));
+            .any(|s| SECTIONS_2_0.contains(&s.name(file.source())));
         let kept = report.diagnostics.into_iter().filter(|d| {
             let in_2_0 = d
                 .location

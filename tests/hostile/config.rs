@@ -675,3 +675,123 @@ fn many_legitimate_references_read_as_configparser_reads_them() {
         assert_eq!(text("sessions"), "/srv/site/sessions");
     }
 }
+
+/// Set in the process [`a_config_at_the_size_limit_takes_a_bounded_multiple_of_its_size`]
+/// starts to read one file: the file's path.
+const MEASURE_FILE: &str = "ACTIX_CHERRYPY_MEASURE_CONFIG";
+
+/// A file at [`limits::MAX_CONFIG_BYTES`] of one line repeated (after `head`); `line` is
+/// given the line's number, so lines can differ.
+fn file_of_lines(name: &str, head: &str, line: impl Fn(usize) -> String) -> PathBuf {
+    let mut text = String::from(head);
+    for i in 0.. {
+        let next = line(i);
+        if text.len() + next.len() > limits::MAX_CONFIG_BYTES {
+            break;
+        }
+        text.push_str(&next);
+    }
+    config_file(name, &text)
+}
+
+/// The process's peak resident memory (`VmHWM`), in bytes.
+fn peak_resident_bytes() -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .expect("VmHWM");
+    let kb: usize = line
+        .trim_start_matches("VmHWM:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .unwrap();
+    kb << 10
+}
+
+/// In the process of its own: what `check` does with a file (read it, read its values,
+/// merge it, check its session settings) and what the middleware does at startup; prints
+/// how much the peak resident memory grew.
+fn measure_reading(path: &str) {
+    use actix_cherrypy::config::{Config, read_source};
+    let before = peak_resident_bytes();
+    {
+        let source = SourceFile::read(path).unwrap();
+        let report = read_source(&source);
+        let clean = report.first_error().is_none();
+        if let Some(file) = report.file.filter(|_| clean) {
+            let files = std::slice::from_ref(&file);
+            drop(Config::from_files(files).map(|loaded| loaded.warnings));
+            drop(SessionConfigs::check_files(files));
+        }
+    }
+    drop(SessionConfigs::load(&[path]));
+    // On a line of its own: the test harness may have started one.
+    println!("\ngrew {} bytes", peak_resident_bytes() - before);
+}
+
+/// A config is read in CI by `check` on pull requests, and at startup. A file at the size
+/// limit costs less than 32 bytes of memory per byte of input (128 MiB) when it is a
+/// million short lines that each are a duplicate key, an invalid line, a header,
+/// a comment or a blank, or each a different key, with a good or a bad value (the worst,
+/// about 110 MiB: each key is checked against the others, mapped and given its value).
+/// It was 90 to 370 bytes per byte: each line kept its spans in 88 bytes, each key and
+/// value its own copy, every error on every line was built (and cloned) before all but
+/// twenty were dropped, and `check` read the file twice (1.5 GB for a file of invalid
+/// lines).
+///
+/// Each file is read in a process of its own (this test binary, started again), whose peak
+/// resident memory is measured (Linux only).
+#[test]
+fn a_config_at_the_size_limit_takes_a_bounded_multiple_of_its_size() {
+    if let Ok(path) = std::env::var(MEASURE_FILE) {
+        measure_reading(&path);
+        return;
+    }
+    if !std::path::Path::new("/proc/self/status").exists() {
+        eprintln!("skipped: peak memory is read from /proc");
+        return;
+    }
+    let shapes = [
+        file_of_lines("dup-keys.conf", "[global]\n", |_| "a=1\n".into()),
+        file_of_lines("invalid.conf", "[global]\n", |_| "x\n".into()),
+        file_of_lines("headers.conf", "", |_| "[s]\n".into()),
+        file_of_lines("comments.conf", "[global]\n", |_| "#\n".into()),
+        file_of_lines("blank.conf", "[global]\n", |_| "\n".into()),
+        file_of_lines("keys.conf", "[global]\n", |i| format!("k{i:x}=1\n")),
+        file_of_lines("bad-values.conf", "[global]\n", |i| format!("k{i:x}=(\n")),
+    ];
+    let budget = 32 * limits::MAX_CONFIG_BYTES;
+    for path in &shapes {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "config::a_config_at_the_size_limit_takes_a_bounded_multiple_of_its_size",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(MEASURE_FILE, path)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{}: {stdout}", path.display());
+        let grew: usize = stdout
+            .lines()
+            .find_map(|l| l.split("grew ").nth(1))
+            .and_then(|l| l.split(" bytes").next())
+            .expect("measured")
+            .parse()
+            .unwrap();
+        eprintln!("{}: {} MiB", path.display(), grew >> 20);
+        assert!(
+            grew < budget,
+            "{}: {} MiB, over {} MiB",
+            path.display(),
+            grew >> 20,
+            budget >> 20
+        );
+        let _ = std::fs::remove_file(path);
+    }
+}

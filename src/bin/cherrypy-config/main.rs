@@ -161,11 +161,14 @@ fn check(path: &PathBuf, format: Format, startup: bool, color: bool) -> Outcome 
         .file
         .filter(|_| !diagnostics.iter().any(Diagnostic::is_error))
     {
-        match Config::from_files(std::slice::from_ref(&file)) {
-            Ok(loaded) => {
-                diagnostics.extend(loaded.warnings);
-                // What the session settings make of the values (bad timeouts, legacy names).
-                for d in SessionConfigs::check_sources(std::slice::from_ref(file.source())) {
+        // Only the warnings are kept: the merged config is not held while the session
+        // settings are checked.
+        match Config::from_files(std::slice::from_ref(&file)).map(|loaded| loaded.warnings) {
+            Ok(warnings) => {
+                diagnostics.extend(warnings);
+                // What the session settings make of the values (bad timeouts, legacy
+                // names), from the file as it was read (not read a second time).
+                for d in SessionConfigs::check_files(std::slice::from_ref(&file)) {
                     if !diagnostics.contains(&d) {
                         diagnostics.push(d);
                     }
