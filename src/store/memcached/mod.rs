@@ -543,9 +543,7 @@ impl SessionStore for MemcachedStore {
         lock: SessionLock,
     ) -> Result<(), StoreError> {
         self.confirm_lease(&lock).await?;
-        let result = self.save(id, record).await;
-        drop(lock);
-        result
+        super::save_then_release(self, id, record, lock).await
     }
 
     /// The extension, if the lock is still ours (see `confirm_lease`), then the release.
@@ -558,11 +556,7 @@ impl SessionStore for MemcachedStore {
         if let Some(lock) = &lock {
             self.confirm_lease(lock).await?;
         }
-        let result = self.touch(id, record).await;
-        if let Some(lock) = lock {
-            lock.release().await;
-        }
-        result
+        super::touch_then_release(self, id, record, lock).await
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
