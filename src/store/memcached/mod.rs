@@ -163,8 +163,9 @@ impl MemcachedStore {
     /// Asks each server its item size limit (`stats settings`, `item_size_max`), each
     /// within `timeout`, and keeps the smallest for [`Self::budget`]. A server that does not
     /// answer has memcached's default (1 MiB) in its place until it does (it is asked again
-    /// while the store is in use, see [`Self::ask_again`]); the reasons are returned. A TCP
-    /// server `unreached` is not asked now: it has the default, and no reason.
+    /// while the store is in use, see [`Self::ask_again`]), and one that answers without the
+    /// figure (a proxy) has it for good; the reasons are returned. A TCP server `unreached`
+    /// is not asked now: it has the default, and no reason.
     pub(crate) fn learn_item_size_max(
         &self,
         timeout: Duration,
@@ -178,7 +179,11 @@ impl MemcachedStore {
                 continue;
             }
             match ask_item_size_max(&server.address, timeout) {
-                Ok(size) => limit.said = Some(size),
+                Ok(Some(size)) => limit.said = Some(size),
+                Ok(None) => {
+                    limit.said = Some(DEFAULT_ITEM_SIZE_MAX);
+                    failures.push(no_item_size_max(&server.address));
+                }
                 Err(e) => failures.push(format!(
                     "the memcached server {} did not give its item size limit ({e}); taking memcached's default, {DEFAULT_ITEM_SIZE_MAX} bytes, until it does (it is asked again every {} s while sessions are used)",
                     server.address,
@@ -232,13 +237,18 @@ impl MemcachedStore {
     fn ask_server_again(&self, at: usize) {
         let address = &self.inner.servers[at].address;
         match ask_item_size_max(address, ASK_AGAIN_TIMEOUT) {
-            Ok(size) => {
+            Ok(said) => {
+                let size = said.unwrap_or(DEFAULT_ITEM_SIZE_MAX);
                 let mut limits = lock_limits(&self.inner.limits);
                 limits[at].said = Some(size);
                 let smallest = self.settle_item_size_max(&limits);
-                tracing::info!(
-                    "the memcached server {address} gave its item size limit, {size} bytes; the servers' smallest is now {smallest} bytes"
-                );
+                drop(limits);
+                match said {
+                    Some(_) => tracing::info!(
+                        "the memcached server {address} gave its item size limit, {size} bytes; the servers' smallest is now {smallest} bytes"
+                    ),
+                    None => tracing::warn!("{}", no_item_size_max(address)),
+                }
             }
             Err(e) => tracing::debug!(
                 "the memcached server {address} still does not give its item size limit ({e})"
@@ -393,32 +403,44 @@ fn lock_limits(limits: &Mutex<Vec<ItemSizeMax>>) -> std::sync::MutexGuard<'_, Ve
     limits.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Why a server that answered is taken at memcached's default for good.
+fn no_item_size_max(address: &str) -> String {
+    format!(
+        "the memcached server {address} gives no item size limit in its stats settings (a proxy?); taking memcached's default, {DEFAULT_ITEM_SIZE_MAX} bytes"
+    )
+}
+
 /// `item_size_max` from the `stats settings` of the server of a `servers` entry (a
-/// blocking exchange: at startup, or on a blocking thread).
-fn ask_item_size_max(entry: &str, timeout: Duration) -> std::io::Result<usize> {
+/// blocking exchange: at startup, or on a blocking thread); `None` when the server answers
+/// without it (a proxy, which asking again will not change), an error when it does not
+/// answer.
+fn ask_item_size_max(entry: &str, timeout: Duration) -> std::io::Result<Option<usize>> {
     memcached_dsn(entry)
         .ok_or_else(|| std::io::Error::other("not a memcached server"))
         .and_then(|dsn| item_size_max(&dsn, timeout))
 }
 
-/// `item_size_max` from a server's `stats settings` (a blocking exchange).
-fn item_size_max(dsn: &str, timeout: Duration) -> std::io::Result<usize> {
+/// `item_size_max` from a server's `stats settings` (a blocking exchange; see
+/// [`ask_item_size_max`]).
+fn item_size_max(dsn: &str, timeout: Duration) -> std::io::Result<Option<usize>> {
     use std::io::{BufRead, BufReader, Read, Write};
-    fn ask(stream: impl Read + Write) -> std::io::Result<usize> {
+    fn ask(stream: impl Read + Write) -> std::io::Result<Option<usize>> {
         let mut conn = BufReader::new(stream);
         conn.get_mut().write_all(b"stats settings\r\n")?;
         // Bounded: a server answers a few dozen short lines.
         let mut lines = (&mut conn).take(64 << 10).lines();
         while let Some(line) = lines.next().transpose()? {
             if let Some(size) = line.trim_end().strip_prefix("STAT item_size_max ") {
-                return size.parse().map_err(std::io::Error::other);
+                return Ok(size.parse().ok());
             }
             if line.trim_end() == "END" || line.starts_with("ERROR") {
-                break;
+                return Ok(None);
             }
         }
-        Err(std::io::Error::other(
-            "no item_size_max in its stats settings",
+        // The connection closed, or the answer ran past its bound, before `END`.
+        Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "its stats settings ended early",
         ))
     }
     if let Some(path) = dsn.strip_prefix("unix://") {
@@ -609,5 +631,67 @@ impl SessionStore for MemcachedStore {
 
     fn servers(&self) -> Vec<(String, u16)> {
         self.tcp_addresses()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A one-connection server on a free port that reads a command and answers `answer`
+    /// (then closes); returns its `servers` entry.
+    fn answering(answer: &'static str) -> String {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut command = [0; 64];
+            let _ = conn.read(&mut command);
+            let _ = conn.write_all(answer.as_bytes());
+        });
+        address
+    }
+
+    #[test]
+    fn a_server_that_answers_without_the_figure_is_not_asked_again() {
+        let timeout = Duration::from_secs(2);
+        let said = |answer| ask_item_size_max(&answering(answer), timeout).map_err(|e| e.kind());
+        assert_eq!(
+            said("STAT maxbytes 67108864\r\nSTAT item_size_max 2097152\r\nEND\r\n"),
+            Ok(Some(2 << 20))
+        );
+        // A proxy that does not know the command, or knows it without the figure.
+        assert_eq!(said("ERROR\r\n"), Ok(None));
+        assert_eq!(said("STAT maxbytes 67108864\r\nEND\r\n"), Ok(None));
+        // Cut off before its end: not an answer, so the server is asked again later.
+        assert_eq!(
+            said("STAT maxbytes 67108864\r\n"),
+            Err(std::io::ErrorKind::UnexpectedEof)
+        );
+    }
+
+    #[test]
+    fn what_a_server_says_replaces_the_default_higher_or_lower() {
+        let store = MemcachedStore::new(&["127.0.0.1:1", "127.0.0.1:2"]).unwrap();
+        let limit = |said| ItemSizeMax { said, asked: None };
+        let smallest = |limits: &[ItemSizeMax]| {
+            store.settle_item_size_max(limits);
+            let all_said = store.inner.all_said.load(Ordering::Relaxed);
+            (store.inner.item_size_max.load(Ordering::Relaxed), all_said)
+        };
+        assert_eq!(smallest(&[limit(None), limit(None)]), (1 << 20, false));
+        assert_eq!(
+            smallest(&[limit(Some(8 << 20)), limit(None)]),
+            (1 << 20, false)
+        );
+        assert_eq!(
+            smallest(&[limit(Some(8 << 20)), limit(Some(2 << 20))]),
+            (2 << 20, true)
+        );
+        assert_eq!(
+            smallest(&[limit(Some(8 << 20)), limit(Some(512 << 10))]),
+            (512 << 10, true)
+        );
     }
 }
