@@ -21,13 +21,16 @@
 /// memo and frames), protocol 0 for memcached (a `\` or a character beyond Latin-1 takes 6
 /// to 10 bytes), each held to this figure, and memcached's to the servers' item size limit
 /// too (`item_size_max` less 256 bytes for the key and the item's header, asked at startup;
-/// memcached's default, 1 MiB, when a server does not say). So every session written reads
-/// back, and no save fails for its size. `Session::insert` keeps these measures up to date
-/// and refuses a value that would take the session over one of them (a typed error; the
-/// session is left as it was). A stored session over the budget is an unknown session: a
-/// new id, the stored value untouched, one warning with the reason. So is a memcached or
-/// Redis session that decodes within the budget but that its store could not write back:
-/// objects another writer shared through memo references are written once per use.
+/// memcached's default, 1 MiB, for a server that does not say; one that did not answer is
+/// asked again, off the request path, at most every 5 s while sessions are used, so a server
+/// down at startup gives its own limit, higher or lower, once it is back). So every session
+/// written reads back, and no save fails for its size. `Session::insert` keeps these
+/// measures up to date and refuses a value that would take the session over one of them (a
+/// typed error; the session is left as it was). A stored session over the budget is an
+/// unknown session: a new id, the stored value untouched, one warning with the reason. So
+/// is a memcached or Redis session that decodes within the budget but that its store could
+/// not write back: objects another writer shared through memo references are written once
+/// per use.
 pub const MAX_SESSION_BYTES: usize = 16 << 20;
 
 /// The most values in one session: each key of the session dict, each scalar and each

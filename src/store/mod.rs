@@ -233,11 +233,7 @@ pub trait SessionStore: Clone + Send + Sync + 'static {
         record: Record,
         lock: SessionLock,
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        async move {
-            let result = self.save(id, record).await;
-            drop(lock);
-            result
-        }
+        save_then_release(self, id, record, lock)
     }
 
     /// The end of a read-only request: [`Self::touch`], then `lock` released. A store may
@@ -248,13 +244,7 @@ pub trait SessionStore: Clone + Send + Sync + 'static {
         record: Record,
         lock: Option<SessionLock>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        async move {
-            let result = self.touch(id, record).await;
-            if let Some(lock) = lock {
-                lock.release().await;
-            }
-            result
-        }
+        touch_then_release(self, id, record, lock)
     }
 
     /// Whether a request must hold the session's lock to load, save or delete it, and
@@ -283,6 +273,35 @@ pub trait SessionStore: Clone + Send + Sync + 'static {
     fn servers(&self) -> Vec<(String, u16)> {
         Vec::new()
     }
+}
+
+/// [`SessionStore::save_and_release`] as the trait has it: the save, then the lock let go
+/// of. Also what a store that checks its lock before writing (memcached's lease) runs after
+/// the check, so both stay one body.
+pub(crate) async fn save_then_release<S: SessionStore>(
+    store: &S,
+    id: &SessionId,
+    record: Record,
+    lock: SessionLock,
+) -> Result<(), StoreError> {
+    let result = store.save(id, record).await;
+    drop(lock);
+    result
+}
+
+/// [`SessionStore::touch_and_release`] as the trait has it: the extension, then the lock
+/// released (see [`save_then_release`]).
+pub(crate) async fn touch_then_release<S: SessionStore>(
+    store: &S,
+    id: &SessionId,
+    record: Record,
+    lock: Option<SessionLock>,
+) -> Result<(), StoreError> {
+    let result = store.touch(id, record).await;
+    if let Some(lock) = lock {
+        lock.release().await;
+    }
+    result
 }
 
 /// CherryPy's clean-up thread: every `every` (the first run one interval after start), the

@@ -6,12 +6,12 @@
 
 use actix_cherrypy::Session;
 use actix_cherrypy::limits::MAX_SESSION_BYTES;
-use actix_cherrypy::middleware::CherryPySessions;
+use actix_cherrypy::middleware::{CherryPySessions, Unreachable};
 use actix_cherrypy::session_value::SessionValue;
 use actix_web::web;
 
 use crate::servers::http::{self, session_get};
-use crate::servers::{Server, temp_dir};
+use crate::servers::{Server, free_port, temp_dir};
 
 /// The values the tests insert under `"k"`, `n` giving their size.
 fn value(kind: &str, n: usize) -> SessionValue {
@@ -63,10 +63,19 @@ async fn len(s: Session) -> String {
 
 /// Our server on `lines`' store.
 fn serve(lines: &str) -> u16 {
+    serve_sessions(CherryPySessions::from_file(site_conf(lines)).unwrap())
+}
+
+/// A config file for `lines`' store, sessions on.
+fn site_conf(lines: &str) -> std::path::PathBuf {
     let dir = temp_dir("session-budget");
     let conf = dir.join("site.conf");
     std::fs::write(&conf, format!("[/]\ntools.sessions.on = True\n{lines}")).unwrap();
-    let sessions = CherryPySessions::from_file(&conf).unwrap();
+    conf
+}
+
+/// Our server with `sessions`.
+fn serve_sessions(sessions: CherryPySessions) -> u16 {
     http::serve(
         1,
         move || sessions.clone(),
@@ -188,6 +197,64 @@ fn memcached_refuses_at_insert_what_its_item_size_limit_cannot_hold() {
     );
     let n = largest_reads_back(port, "text");
     assert!(n > 1_000_000, "{n}");
+}
+
+/// Our server on memcached at a free port where nothing listens yet (it starts all the
+/// same, warning), then memcached started there with `extra`.
+fn memcached_started_late(extra: &str) -> (Server, u16) {
+    let port = free_port();
+    let conf = site_conf(&format!(
+        "tools.sessions.storage_type = \"memcached\"\ntools.sessions.servers = [\"127.0.0.1:{port}\"]\n"
+    ));
+    let sessions = CherryPySessions::builder()
+        .file(conf)
+        .unreachable_store(Unreachable::Warn)
+        .build()
+        .unwrap();
+    let web = serve_sessions(sessions);
+    (Server::memcached_on(port, extra), web)
+}
+
+/// Asks `path` with a new session until it answers `status` (then its session id), within
+/// a bounded wait; `meanwhile` is what it may answer until then.
+fn until_status(web: u16, path: &str, status: u16, meanwhile: impl Fn(u16) -> bool) -> String {
+    use std::time::{Duration, Instant};
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (got, id, body) = session_get(web, path, None);
+        if got == status {
+            return id;
+        }
+        assert!(meanwhile(got), "{path}: {got} {body}");
+        assert!(
+            Instant::now() < deadline,
+            "{path} still answers {got}, not {status}: the server's item size limit was not learned once it was back"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A process started while its memcached server was down knows only memcached's default
+/// item size limit (1 MiB), and refuses a larger session at insert; once the server is
+/// back, it learns the server's own limit (`-I 2m`) without a restart, and the session is
+/// taken, saved and read back.
+#[test]
+fn memcached_learns_the_item_size_limit_of_a_server_that_was_down_at_startup() {
+    let (_server, web) = memcached_started_late("-I 2m");
+    let id = until_status(web, "/insert/text/1500000", 200, |s| s == 413);
+    assert_eq!(session_get(web, "/len", Some(&id)).2, "1500000");
+}
+
+/// The same with a server whose limit is below memcached's default (`-I 512k`): once it
+/// is back, what it could not hold is refused at insert, not by the server at the save.
+#[test]
+fn memcached_lowers_its_limit_to_that_of_a_server_that_was_down_at_startup() {
+    let (_server, web) = memcached_started_late("-I 512k");
+    until_status(web, "/insert/text/700000", 413, |_| true);
+    let (status, id, body) = session_get(web, "/insert/text/500000", None);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(session_get(web, "/len", Some(&id)).2, "500000");
 }
 
 /// A session another process stored, longer than the item size limit this process knows

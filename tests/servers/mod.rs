@@ -28,7 +28,12 @@ impl Server {
 
     /// [`Server::memcached`] with more command-line arguments (`"-I 64m -m 256"`).
     pub(crate) fn memcached_with(extra: &str) -> Self {
-        let port = free_port();
+        Self::memcached_on(free_port(), extra)
+    }
+
+    /// [`Server::memcached_with`] on `port`: a server that was not there when a process
+    /// configured for it started.
+    pub(crate) fn memcached_on(port: u16, extra: &str) -> Self {
         let user = if running_as_root() { "-u root" } else { "" };
         let args = format!("-l 127.0.0.1 -p {port} -U 0 -m 64 {user} {extra}");
         Self::start(

@@ -10,9 +10,9 @@
 //! waiter of another process queued for it (see `lock.rs`).
 
 use crate::store::{ErrorChain, redact, short};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, SystemTime};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, TryLockError};
+use std::time::{Duration, Instant, SystemTime};
 
 use async_memcached::{AsciiProtocol, Client, Error, MetaProtocol, Status};
 use deadpool::managed::{self, Metrics, Pool, RecycleError, RecycleResult};
@@ -42,6 +42,11 @@ const DEFAULT_ITEM_SIZE_MAX: usize = 1 << 20;
 /// What an item takes besides its value, counted against `item_size_max`: the item header
 /// (about 60 bytes with its CAS), the 40-character key, the flags and `\r\n`. Rounded up.
 const ITEM_OVERHEAD: usize = 256;
+/// How often a server that has not given its item size limit (one down at startup) is
+/// asked again while the store is in use.
+const ASK_AGAIN_EVERY: Duration = Duration::from_secs(5);
+/// How long asking a server again may take (on a blocking thread, off the request path).
+const ASK_AGAIN_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Memcached servers holding sessions. Cheap to clone; clones share the connections.
 ///
@@ -93,9 +98,23 @@ pub(crate) struct Inner {
     /// last read it under the lock or wrote it. A write is made only while the value still
     /// has it (see [`MemcachedStore::write_session`]).
     versions: std::sync::Mutex<rustc_hash::FxHashMap<SessionId, u64>>,
-    /// The smallest `item_size_max` of the servers, as learnt at startup
-    /// ([`MemcachedStore::learn_item_size_max`]); memcached's default until then.
+    /// The smallest `item_size_max` of the servers, a server that has not said counting as
+    /// memcached's default: what [`MemcachedStore::budget`] reads on every request.
     item_size_max: AtomicUsize,
+    /// Whether every server has said its limit. Until then, [`MemcachedStore::budget`]
+    /// asks again those that have not (see [`MemcachedStore::ask_again`]).
+    all_said: AtomicBool,
+    /// Per server, in the order of `servers`: what it said, and when it was last asked.
+    limits: Mutex<Vec<ItemSizeMax>>,
+}
+
+/// One server's item size limit, as far as this process knows it.
+#[derive(Clone, Copy, Default)]
+struct ItemSizeMax {
+    /// What the server said (`None`: not yet; memcached's default stands for it).
+    said: Option<usize>,
+    /// When it was last asked (`None`: never).
+    asked: Option<Instant>,
 }
 
 struct Server {
@@ -132,7 +151,13 @@ impl MemcachedStore {
     /// longer than [`MAX_SESSION_BYTES`] nor than the servers' item size limit allows for
     /// a value, so that a session too large for the servers is refused when a value is
     /// inserted rather than by the server at the save.
+    ///
+    /// While a server has not said its limit, each call may start asking it again in the
+    /// background ([`Self::ask_again`]); once all have said, this is two atomic loads.
     pub(crate) fn budget(&self) -> Budget {
+        if !self.inner.all_said.load(Ordering::Relaxed) {
+            self.ask_again();
+        }
         let items = self.inner.item_size_max.load(Ordering::Relaxed);
         Budget {
             encoding: Encoding::Protocol0,
@@ -142,38 +167,113 @@ impl MemcachedStore {
 
     /// Asks each server its item size limit (`stats settings`, `item_size_max`), each
     /// within `timeout`, and keeps the smallest for [`Self::budget`]. A server that does not
-    /// answer leaves memcached's default (1 MiB) in its place; the reasons are returned. A
-    /// TCP server `unreached` is not asked: it has the default, and no reason.
+    /// answer has memcached's default (1 MiB) in its place until it does (it is asked again
+    /// while the store is in use, see [`Self::ask_again`]), and one that answers without the
+    /// figure (a proxy) has it for good; the reasons are returned. A TCP server `unreached`
+    /// is not asked now: it has the default, and no reason.
     pub(crate) fn learn_item_size_max(
         &self,
         timeout: Duration,
         unreached: &[(String, u16)],
     ) -> Vec<String> {
-        let mut smallest = usize::MAX;
         let mut failures = Vec::new();
-        for server in &self.inner.servers {
+        let mut limits = lock_limits(&self.inner.limits);
+        for (server, limit) in self.inner.servers.iter().zip(limits.iter_mut()) {
+            limit.asked = Some(Instant::now());
             if tcp_address(&server.address).is_some_and(|a| unreached.contains(&a)) {
-                smallest = smallest.min(DEFAULT_ITEM_SIZE_MAX);
                 continue;
             }
-            let asked = memcached_dsn(&server.address)
-                .ok_or_else(|| std::io::Error::other("not a memcached server"))
-                .and_then(|dsn| item_size_max(&dsn, timeout));
-            match asked {
-                Ok(size) => smallest = smallest.min(size),
-                Err(e) => {
-                    smallest = smallest.min(DEFAULT_ITEM_SIZE_MAX);
-                    failures.push(format!(
-                        "the memcached server {} did not give its item size limit ({e}); taking memcached's default, {DEFAULT_ITEM_SIZE_MAX} bytes",
-                        server.address
-                    ));
+            match ask_item_size_max(&server.address, timeout) {
+                Ok(Some(size)) => limit.said = Some(size),
+                Ok(None) => {
+                    limit.said = Some(DEFAULT_ITEM_SIZE_MAX);
+                    failures.push(no_item_size_max(&server.address));
                 }
+                Err(e) => failures.push(format!(
+                    "the memcached server {} did not give its item size limit ({e}); taking memcached's default, {DEFAULT_ITEM_SIZE_MAX} bytes, until it does (it is asked again every {} s while sessions are used)",
+                    server.address,
+                    ASK_AGAIN_EVERY.as_secs()
+                )),
             }
         }
-        self.inner
-            .item_size_max
-            .store(smallest.min(usize::MAX / 2), Ordering::Relaxed);
+        self.settle_item_size_max(&limits);
         failures
+    }
+
+    /// Asks again, each on a blocking thread, the servers that have not said their item
+    /// size limit and were last asked [`ASK_AGAIN_EVERY`] ago or more; what one says lowers
+    /// or raises [`Self::budget`] from then on. The caller never waits for a server: a
+    /// request only starts the asking (and not even that while another request is
+    /// deciding). Outside a Tokio runtime nothing is asked.
+    fn ask_again(&self) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let now = Instant::now();
+        let due: Vec<usize> = {
+            let mut limits = match self.inner.limits.try_lock() {
+                Ok(limits) => limits,
+                Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+                Err(TryLockError::WouldBlock) => return,
+            };
+            let due = |limit: &ItemSizeMax| {
+                limit.said.is_none()
+                    && limit
+                        .asked
+                        .is_none_or(|at| now.duration_since(at) >= ASK_AGAIN_EVERY)
+            };
+            let mut due_now = Vec::new();
+            for (at, limit) in limits.iter_mut().enumerate() {
+                if due(limit) {
+                    limit.asked = Some(now);
+                    due_now.push(at);
+                }
+            }
+            due_now
+        };
+        for at in due {
+            let store = self.clone();
+            drop(runtime.spawn_blocking(move || store.ask_server_again(at)));
+        }
+    }
+
+    /// Asks the server at `at` in `servers` its item size limit; what it says takes the
+    /// place of memcached's default in the store's limit.
+    fn ask_server_again(&self, at: usize) {
+        let address = &self.inner.servers[at].address;
+        match ask_item_size_max(address, ASK_AGAIN_TIMEOUT) {
+            Ok(said) => {
+                let size = said.unwrap_or(DEFAULT_ITEM_SIZE_MAX);
+                let mut limits = lock_limits(&self.inner.limits);
+                limits[at].said = Some(size);
+                let smallest = self.settle_item_size_max(&limits);
+                drop(limits);
+                match said {
+                    Some(_) => tracing::info!(
+                        "the memcached server {address} gave its item size limit, {size} bytes; the servers' smallest is now {smallest} bytes"
+                    ),
+                    None => tracing::warn!("{}", no_item_size_max(address)),
+                }
+            }
+            Err(e) => tracing::debug!(
+                "the memcached server {address} still does not give its item size limit ({e})"
+            ),
+        }
+    }
+
+    /// Keeps the smallest of `limits` (memcached's default for a server that has not said)
+    /// for [`Self::budget`], and whether every server has said; returns the smallest.
+    fn settle_item_size_max(&self, limits: &[ItemSizeMax]) -> usize {
+        let smallest = limits
+            .iter()
+            .map(|limit| limit.said.unwrap_or(DEFAULT_ITEM_SIZE_MAX))
+            .min()
+            .unwrap_or(DEFAULT_ITEM_SIZE_MAX)
+            .min(usize::MAX / 2);
+        let all_said = limits.iter().all(|limit| limit.said.is_some());
+        self.inner.item_size_max.store(smallest, Ordering::Relaxed);
+        self.inner.all_said.store(all_said, Ordering::Relaxed);
+        smallest
     }
 
     /// The TCP servers' hosts and ports (for the startup check).
@@ -208,12 +308,14 @@ impl MemcachedStore {
         }
         Ok(Self {
             inner: Arc::new(Inner {
-                servers,
                 locks: LockTable::default(),
                 renewals: Arc::default(),
                 alone: Default::default(),
                 versions: Default::default(),
                 item_size_max: AtomicUsize::new(DEFAULT_ITEM_SIZE_MAX),
+                all_said: AtomicBool::new(false),
+                limits: Mutex::new(vec![ItemSizeMax::default(); servers.len()]),
+                servers,
             }),
             lease: shared_lock::DEFAULT_LEASE,
         })
@@ -301,24 +403,50 @@ impl managed::Manager for Connector {
     }
 }
 
-/// `item_size_max` from a server's `stats settings` (a blocking exchange, at startup).
-fn item_size_max(dsn: &str, timeout: Duration) -> std::io::Result<usize> {
+/// The lock on the servers' limits; a panic while it was held left nothing half done (each
+/// change is one field), so a poisoned lock is taken as it is.
+fn lock_limits(limits: &Mutex<Vec<ItemSizeMax>>) -> std::sync::MutexGuard<'_, Vec<ItemSizeMax>> {
+    limits.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Why a server that answered is taken at memcached's default for good.
+fn no_item_size_max(address: &str) -> String {
+    format!(
+        "the memcached server {address} gives no item size limit in its stats settings (a proxy?); taking memcached's default, {DEFAULT_ITEM_SIZE_MAX} bytes"
+    )
+}
+
+/// `item_size_max` from the `stats settings` of the server of a `servers` entry (a
+/// blocking exchange: at startup, or on a blocking thread); `None` when the server answers
+/// without it (a proxy, which asking again will not change), an error when it does not
+/// answer.
+fn ask_item_size_max(entry: &str, timeout: Duration) -> std::io::Result<Option<usize>> {
+    memcached_dsn(entry)
+        .ok_or_else(|| std::io::Error::other("not a memcached server"))
+        .and_then(|dsn| item_size_max(&dsn, timeout))
+}
+
+/// `item_size_max` from a server's `stats settings` (a blocking exchange; see
+/// [`ask_item_size_max`]).
+fn item_size_max(dsn: &str, timeout: Duration) -> std::io::Result<Option<usize>> {
     use std::io::{BufRead, BufReader, Read, Write};
-    fn ask(stream: impl Read + Write) -> std::io::Result<usize> {
+    fn ask(stream: impl Read + Write) -> std::io::Result<Option<usize>> {
         let mut conn = BufReader::new(stream);
         conn.get_mut().write_all(b"stats settings\r\n")?;
         // Bounded: a server answers a few dozen short lines.
         let mut lines = (&mut conn).take(64 << 10).lines();
         while let Some(line) = lines.next().transpose()? {
             if let Some(size) = line.trim_end().strip_prefix("STAT item_size_max ") {
-                return size.parse().map_err(std::io::Error::other);
+                return Ok(size.parse().ok());
             }
             if line.trim_end() == "END" || line.starts_with("ERROR") {
-                break;
+                return Ok(None);
             }
         }
-        Err(std::io::Error::other(
-            "no item_size_max in its stats settings",
+        // The connection closed, or the answer ran past its bound, before `END`.
+        Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "its stats settings ended early",
         ))
     }
     if let Some(path) = dsn.strip_prefix("unix://") {
@@ -392,8 +520,8 @@ impl MemcachedStore {
         let budget = self.budget();
         let decoded = if bytes.len() > budget.max_bytes {
             // Longer than the limit this process knows, yet the server holds it: the limit
-            // learned may be below the server's (memcached's default, when a server did
-            // not say at startup). What is written no longer than it is stored goes back.
+            // learned may be below the server's (memcached's default, while a server has
+            // not said). What is written no longer than it is stored goes back.
             codec::decode(&bytes).and_then(|record| fits_where_stored(record, bytes.len()))
         } else {
             codec::decode_for(&bytes, budget)
@@ -462,9 +590,7 @@ impl SessionStore for MemcachedStore {
         lock: SessionLock,
     ) -> Result<(), StoreError> {
         self.confirm_lease(&lock).await?;
-        let result = self.save(id, record).await;
-        drop(lock);
-        result
+        super::save_then_release(self, id, record, lock).await
     }
 
     /// The extension, if the lock is still ours (see `confirm_lease`), then the release.
@@ -477,11 +603,7 @@ impl SessionStore for MemcachedStore {
         if let Some(lock) = &lock {
             self.confirm_lease(lock).await?;
         }
-        let result = self.touch(id, record).await;
-        if let Some(lock) = lock {
-            lock.release().await;
-        }
-        result
+        super::touch_then_release(self, id, record, lock).await
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
@@ -539,5 +661,67 @@ impl SessionStore for MemcachedStore {
 
     fn servers(&self) -> Vec<(String, u16)> {
         self.tcp_addresses()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A one-connection server on a free port that reads a command and answers `answer`
+    /// (then closes); returns its `servers` entry.
+    fn answering(answer: &'static str) -> String {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut command = [0; 64];
+            let _ = conn.read(&mut command);
+            let _ = conn.write_all(answer.as_bytes());
+        });
+        address
+    }
+
+    #[test]
+    fn a_server_that_answers_without_the_figure_is_not_asked_again() {
+        let timeout = Duration::from_secs(2);
+        let said = |answer| ask_item_size_max(&answering(answer), timeout).map_err(|e| e.kind());
+        assert_eq!(
+            said("STAT maxbytes 67108864\r\nSTAT item_size_max 2097152\r\nEND\r\n"),
+            Ok(Some(2 << 20))
+        );
+        // A proxy that does not know the command, or knows it without the figure.
+        assert_eq!(said("ERROR\r\n"), Ok(None));
+        assert_eq!(said("STAT maxbytes 67108864\r\nEND\r\n"), Ok(None));
+        // Cut off before its end: not an answer, so the server is asked again later.
+        assert_eq!(
+            said("STAT maxbytes 67108864\r\n"),
+            Err(std::io::ErrorKind::UnexpectedEof)
+        );
+    }
+
+    #[test]
+    fn what_a_server_says_replaces_the_default_higher_or_lower() {
+        let store = MemcachedStore::new(&["127.0.0.1:1", "127.0.0.1:2"]).unwrap();
+        let limit = |said| ItemSizeMax { said, asked: None };
+        let smallest = |limits: &[ItemSizeMax]| {
+            store.settle_item_size_max(limits);
+            let all_said = store.inner.all_said.load(Ordering::Relaxed);
+            (store.inner.item_size_max.load(Ordering::Relaxed), all_said)
+        };
+        assert_eq!(smallest(&[limit(None), limit(None)]), (1 << 20, false));
+        assert_eq!(
+            smallest(&[limit(Some(8 << 20)), limit(None)]),
+            (1 << 20, false)
+        );
+        assert_eq!(
+            smallest(&[limit(Some(8 << 20)), limit(Some(2 << 20))]),
+            (2 << 20, true)
+        );
+        assert_eq!(
+            smallest(&[limit(Some(8 << 20)), limit(Some(512 << 10))]),
+            (512 << 10, true)
+        );
     }
 }
