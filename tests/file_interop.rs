@@ -234,3 +234,69 @@ print('ok')
         .count();
     assert_eq!(sessions_left, ids.len(), "the clean-up took live sessions");
 }
+
+/// CherryPy's clean-up unpickles every session file and removes the expired ones, whatever
+/// they hold. Sessions holding objects outside our data model (a `set`, a `datetime`) are
+/// unknown sessions to us, but their expiration is still readable: our clean-up removes
+/// them once expired, as CherryPy's does, and leaves the live ones, without a warning per
+/// file and clean-up.
+#[test]
+fn our_clean_up_removes_expired_cherrypy_sessions_we_cannot_read() {
+    let dir = temp_dir("clean-undecodable");
+    let sessions = dir.join("sessions");
+    std::fs::create_dir_all(&sessions).unwrap();
+    // Written by CherryPy's FileSession itself, as its requests would save them.
+    let write = r#"
+import datetime, sys
+from cherrypy.lib import sessions
+d = sys.argv[1]
+now = datetime.datetime.now()
+for name, data, days in [
+    ('a' * 40, {'s': {1, 2}}, -3),
+    ('b' * 40, {'seen': now}, -3),
+    ('c' * 40, {'user': 'alice'}, -3),
+    ('d' * 40, {'s': {3}}, 3),
+    ('e' * 40, {'seen': now}, 3),
+]:
+    # An id the directory does not hold yet: CherryPy gives the session a new one.
+    s = sessions.FileSession(id=name, storage_path=d, lock_timeout=5)
+    s._data = data
+    s.acquire_lock()
+    s._save(now + datetime.timedelta(days=days))
+    s.release_lock()
+    if days > 0:
+        print(s.id)
+"#;
+    let out = Command::new(root().join("compat/.venv/bin/python"))
+        .args(["-c", write, &sessions.display().to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let store = actix_cherrypy::store::FileStore::new(&sessions).unwrap();
+    let removed = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(actix_cherrypy::store::SessionStore::clean_up(
+            &store,
+            std::time::SystemTime::now(),
+        ))
+        .unwrap();
+    let left: BTreeSet<String> = std::fs::read_dir(&sessions)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.ends_with(".lock"))
+        .collect();
+    let expected: BTreeSet<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|id| format!("session-{id}"))
+        .collect();
+    assert_eq!(expected.len(), 2);
+    assert_eq!((removed, left), (3, expected));
+    let _ = std::fs::remove_dir_all(&dir);
+}

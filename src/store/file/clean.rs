@@ -71,10 +71,18 @@ impl FileStore {
                 None => Ok(false),
             };
         }
-        let Some(record) = self.read(id)? else {
-            return Ok(false);
+        let expires = match self.read(id) {
+            Ok(Some(record)) => record.expires,
+            Ok(None) => return Ok(false),
+            // CherryPy stores what we cannot read (a `set`, a `datetime`), and removes it
+            // once expired: so do we, from the expiration alone.
+            Err(StoreError::Undecodable(reason)) => match self.stored_expiry(id)? {
+                Some(expires) => expires,
+                None => return Err(StoreError::Undecodable(reason)),
+            },
+            Err(err) => return Err(err),
         };
-        if record.expires >= now {
+        if expires >= now {
             return Ok(false);
         }
         self.remove(id)?;

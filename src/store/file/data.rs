@@ -78,6 +78,20 @@ impl FileStore {
         result.map_err(|e| backend(without_path(e)))
     }
 
+    /// The expiration a session file ends with, read from its last bytes alone, for a
+    /// file whose data cannot be read as a session; `None` if it ends otherwise (an older
+    /// protocol, or not a session) or is gone.
+    pub(super) fn stored_expiry(&self, id: &SessionId) -> Result<Option<SystemTime>, StoreError> {
+        let (file, metadata) = match open::open(&self.data_path(id), OpenOptions::new().read(true))
+        {
+            Ok(opened) => opened,
+            Err(OpenError::Missing | OpenError::Unusable(_)) => return Ok(None),
+            Err(OpenError::Io(e)) => return Err(backend(e)),
+        };
+        let (tail, _) = read_tail(&file, metadata.len())?;
+        Ok(pickle::expiry::read(&tail).map(codec::from_local))
+    }
+
     #[cfg(not(unix))]
     pub(super) fn write_expiry(
         &self,
@@ -107,8 +121,6 @@ impl FileStore {
         expires: SystemTime,
     ) -> Result<Touched, StoreError> {
         use std::os::unix::fs::{FileExt, MetadataExt};
-        /// The tail [`pickle::expiry::state_offset`] reads, with room to spare.
-        const TAIL: u64 = 32;
         let state = pickle::expiry::state(codec::to_local(expires)).map_err(backend)?;
         let (file, metadata) = match open::open(
             &self.data_path(id),
@@ -122,10 +134,7 @@ impl FileStore {
         if metadata.nlink() != 1 {
             return Ok(Touched::RewriteNeeded);
         }
-        let len = metadata.len();
-        let start = len.saturating_sub(TAIL);
-        let mut tail = vec![0; (len - start) as usize];
-        file.read_exact_at(&mut tail, start).map_err(backend)?;
+        let (tail, start) = read_tail(&file, metadata.len())?;
         let Some(offset) = pickle::expiry::state_offset(&tail) else {
             return Ok(Touched::RewriteNeeded);
         };
@@ -145,6 +154,19 @@ impl FileStore {
             Err(e) => Err(backend(e)),
         }
     }
+}
+
+/// The last bytes of a file of `len` bytes, where a session pickle keeps its expiration
+/// ([`pickle::expiry::state_offset`] reads them, with room to spare), and their offset.
+fn read_tail(file: &fs::File, len: u64) -> Result<(Vec<u8>, u64), StoreError> {
+    use std::io::{Read, Seek, SeekFrom};
+    const TAIL: u64 = 32;
+    let start = len.saturating_sub(TAIL);
+    let mut tail = Vec::with_capacity(TAIL as usize);
+    let mut reader = file;
+    reader.seek(SeekFrom::Start(start)).map_err(backend)?;
+    reader.take(TAIL).read_to_end(&mut tail).map_err(backend)?;
+    Ok((tail, start))
 }
 
 /// What a read-only request's save did to a session file.

@@ -42,6 +42,17 @@ pub(crate) fn state_offset(bytes: &[u8]) -> Option<usize> {
     })
 }
 
+/// The expiration a session pickle ends with, read from its last bytes alone (as
+/// [`state_offset`] finds it): for a session whose data cannot be read (objects outside the
+/// session data model, such as a `set`, which CherryPy stores), so that its expiry is
+/// still known. Bytes that were not read as a session may end in what only looks like an
+/// expiration; the clean-up, which uses this, removes no more than such a file's name
+/// claims.
+pub(crate) fn read(bytes: &[u8]) -> Option<NaiveDateTime> {
+    let at = state_offset(bytes)?;
+    super::decode::datetime_from_state(&bytes[at..at + 10]).ok()
+}
+
 /// The 10 bytes [`state_offset`] points at, for a new expiration.
 pub(crate) fn state(expires: NaiveDateTime) -> Result<[u8; 10], super::PickleError> {
     super::encode::datetime_state(expires)
