@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use servers::http::session_get;
-use servers::probe::{cherrypy, increments_over, ours, probe_binary, root, write_config};
+use servers::probe::{Process, cherrypy, increments_over, ours, probe_binary, root, write_config};
 use servers::{Server, redis_cli, temp_dir};
 
 #[test]
@@ -48,9 +48,9 @@ fn two_processes_on_one_memcached_keep_every_update() {
     increments_over(&[a, b]);
 }
 
-#[test]
-fn cherrypy_and_this_crate_share_memcached_sessions_both_ways() {
-    let dir = temp_dir("cherrypy-memcached");
+/// A memcached server, and CherryPy and our probe server on it (their ports after each).
+fn cherrypy_and_ours_on_memcached(name: &str) -> (Server, Process, u16, Process, u16) {
+    let dir = temp_dir(name);
     let memcached = Server::memcached();
     let conf = write_config(
         &dir,
@@ -59,8 +59,14 @@ fn cherrypy_and_this_crate_share_memcached_sessions_both_ways() {
             memcached.address()
         ),
     );
-    let (_cp, cp) = cherrypy(&conf);
-    let (_us, us) = ours(&probe_binary(), &conf);
+    let (cp_process, cp) = cherrypy(&conf);
+    let (us_process, us) = ours(&probe_binary(), &conf);
+    (memcached, cp_process, cp, us_process, us)
+}
+
+#[test]
+fn cherrypy_and_this_crate_share_memcached_sessions_both_ways() {
+    let (_memcached, _cp, cp, _us, us) = cherrypy_and_ours_on_memcached("cherrypy-memcached");
 
     // Set in CherryPy, read here: the id is kept (it exists), the value is CherryPy's.
     let (status, id, _) = session_get(cp, "/set?key=who&value=caf%C3%A9+cherrypy", None);
@@ -95,17 +101,8 @@ fn cherrypy_and_this_crate_share_memcached_sessions_both_ways() {
 /// its stale copy). Whatever CherryPy answered 200 for stays stored.
 #[test]
 fn a_cherrypy_change_made_while_we_hold_a_memcached_session_is_not_overwritten() {
-    let dir = temp_dir("cherrypy-beside-memcached");
-    let memcached = Server::memcached();
-    let conf = write_config(
-        &dir,
-        &format!(
-            "tools.sessions.storage_type = \"memcached\"\ntools.sessions.servers = [{:?}]\n",
-            memcached.address()
-        ),
-    );
-    let (_cp, cp) = cherrypy(&conf);
-    let (_us, us) = ours(&probe_binary(), &conf);
+    let (_memcached, _cp, cp, _us, us) =
+        cherrypy_and_ours_on_memcached("cherrypy-beside-memcached");
     let (_, id, _) = session_get(us, "/set?key=n&value=0", None);
     assert_eq!(id.len(), 40);
     for (ours_path, ours_status, theirs) in [

@@ -7,12 +7,11 @@ mod servers;
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use servers::http::{session_get, try_session_get};
-use servers::probe::{cherrypy, increments_over, ours, probe_binary, root, write_config};
+use servers::probe::{cherrypy, increments_over, ours, probe_binary, python, write_config};
 use servers::temp_dir;
 
 fn file_config(dir: &Path) -> std::path::PathBuf {
@@ -178,15 +177,9 @@ for name in sorted(os.listdir(d)):
 store.clean_up()
 print('ok')
 "#;
-    let out = Command::new(root().join("compat/.venv/bin/python"))
-        .args(["-c", check, &sessions.display().to_string()])
-        .arg(ids.len().to_string())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    python(
+        check,
+        &[&sessions.display().to_string(), &ids.len().to_string()],
     );
 
     // A restarted server reads every session (the id is kept, the value is whole), and its
@@ -267,15 +260,7 @@ for name, data, days in [
     if days > 0:
         print(s.id)
 "#;
-    let out = Command::new(root().join("compat/.venv/bin/python"))
-        .args(["-c", write, &sessions.display().to_string()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let live = python(write, &[&sessions.display().to_string()]);
     let store = actix_cherrypy::store::FileStore::new(&sessions).unwrap();
     let removed = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -291,11 +276,7 @@ for name, data, days in [
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|name| !name.ends_with(".lock"))
         .collect();
-    let expected: BTreeSet<String> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|id| format!("session-{id}"))
-        .collect();
+    let expected: BTreeSet<String> = live.lines().map(|id| format!("session-{id}")).collect();
     assert_eq!(expected.len(), 2);
     assert_eq!((removed, left), (3, expected));
     let _ = std::fs::remove_dir_all(&dir);

@@ -82,6 +82,24 @@ pub(crate) fn cherrypy(config: &Path) -> (Process, u16) {
     (Process(child), port)
 }
 
+/// Runs `script` with the CherryPy venv's Python and `args`; its standard output, once it
+/// succeeded (a failure fails the test with its standard error).
+#[allow(dead_code, reason = "not every test binary runs Python scripts")]
+pub(crate) fn python(script: &str, args: &[&str]) -> String {
+    let out = Command::new(root().join("compat/.venv/bin/python"))
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("the venv's Python runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
 pub(crate) fn write_config(dir: &Path, storage: &str) -> PathBuf {
     let conf = dir.join("site.conf");
     std::fs::write(
