@@ -17,6 +17,8 @@ pub(crate) struct Server {
     child: Option<Child>,
     program: &'static str,
     args: Vec<String>,
+    /// Environment variables the process gets besides the test's own.
+    env: Vec<(&'static str, String)>,
     pub(crate) port: u16,
 }
 
@@ -26,16 +28,33 @@ impl Server {
         Self::memcached_with("")
     }
 
+    /// [`Server::memcached`] with `env` (a moved clock: [`probe::FakeClock::env`]).
+    pub(crate) fn memcached_in(env: Vec<(&'static str, String)>) -> Self {
+        let mut server = Self::memcached_unstarted("");
+        server.env = env;
+        server.restart();
+        server
+    }
+
     /// [`Server::memcached`] with more command-line arguments (`"-I 64m -m 256"`).
     pub(crate) fn memcached_with(extra: &str) -> Self {
+        let mut server = Self::memcached_unstarted(extra);
+        server.restart();
+        server
+    }
+
+    /// memcached's command line with `extra` arguments, not started yet.
+    fn memcached_unstarted(extra: &str) -> Self {
         let port = free_port();
         let user = if running_as_root() { "-u root" } else { "" };
         let args = format!("-l 127.0.0.1 -p {port} -U 0 -m 64 {user} {extra}");
-        Self::start(
-            "memcached",
-            args.split_whitespace().map(str::to_owned).collect(),
+        Self {
+            child: None,
+            program: "memcached",
+            args: args.split_whitespace().map(str::to_owned).collect(),
+            env: Vec::new(),
             port,
-        )
+        }
     }
 
     /// `redis-server` on 127.0.0.1, persisting to `dir` (so a restart keeps the data).
@@ -204,6 +223,7 @@ impl Server {
             child: None,
             program,
             args,
+            env: Vec::new(),
             port,
         };
         server.restart();
@@ -214,6 +234,7 @@ impl Server {
     pub(crate) fn restart(&mut self) {
         let child = Command::new(self.program)
             .args(&self.args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

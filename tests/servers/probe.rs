@@ -132,12 +132,18 @@ impl FakeClock {
 
     /// `command` on this clock, in this time zone.
     pub(crate) fn on(&self, mut command: Command) -> Command {
+        command.envs(self.env());
         command
-            .env("TZ", self.tz)
-            .env("LD_PRELOAD", &self.library)
-            .env("FAKETIME", format!("{:+}", self.offset))
-            .env("FAKETIME_DONT_RESET", "1");
-        command
+    }
+
+    /// The environment that puts a process on this clock, in this time zone.
+    pub(crate) fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("TZ", self.tz.to_owned()),
+            ("LD_PRELOAD", self.library.display().to_string()),
+            ("FAKETIME", format!("{:+}", self.offset)),
+            ("FAKETIME_DONT_RESET", "1".to_owned()),
+        ]
     }
 }
 
