@@ -11,7 +11,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use servers::http::session_get;
-use servers::probe::{Process, cherrypy, increments_over, ours, probe_binary, root, write_config};
+use servers::probe::{
+    FakeClock, Process, cherrypy, cherrypy_command, increments_over, ours, ours_command,
+    probe_binary, root, spawn, write_config,
+};
 use servers::{Server, redis_cli, temp_dir};
 
 #[test]
@@ -320,4 +323,67 @@ fn answers_503_quickly(port: u16, id: &str) {
             started.elapsed()
         );
     }
+}
+
+/// The night New York's clock falls back, a session saved at the first 01:10 with the
+/// default 60 minutes expires at 02:10 for CherryPy, and python-memcached gives memcached
+/// `mktime(02:10)`, two hours on, as the item's expiry. Ours must give the same: an item
+/// gone an hour earlier is a session lost while CherryPy's clock still finds it live.
+#[test]
+fn memcached_expiries_in_the_repeated_hour_are_cherrypys() {
+    // 2026-11-01 05:10:00 UTC, the first 01:10 (EDT).
+    let Some(clock) = FakeClock::reading(1_793_509_800, "America/New_York") else {
+        return;
+    };
+    let memcached = Server::memcached_in(clock.env());
+    let dir = temp_dir("dst-memcached");
+    let conf = write_config(
+        &dir,
+        &format!(
+            "tools.sessions.storage_type = \"memcached\"\ntools.sessions.servers = [{:?}]\n",
+            memcached.address()
+        ),
+    );
+    let (_cp, cp) = spawn(clock.on(cherrypy_command(&conf)));
+    let (_us, us) = spawn(clock.on(ours_command(&probe_binary(), &conf)));
+
+    let mut ttls = Vec::new();
+    for (writer, reader) in [(cp, us), (us, cp)] {
+        let (status, id, _) = session_get(writer, "/set?key=user&value=alice", None);
+        assert_eq!((status, id.len()), (200, 40));
+        ttls.push(remaining_seconds(memcached.port, &id));
+        std::thread::sleep(Duration::from_secs(1));
+        let (status, kept, body) = session_get(reader, "/get?key=user", Some(&id));
+        assert_eq!(
+            (status, kept.as_str(), body.as_str()),
+            (200, id.as_str(), "alice"),
+            "set by port {writer}, read by port {reader} (CherryPy's is {cp})"
+        );
+    }
+    let [theirs, mine] = ttls[..] else {
+        unreachable!()
+    };
+    assert!(
+        theirs > 7000 && theirs.abs_diff(mine) <= 5,
+        "memcached keeps CherryPy's item {theirs} s, ours {mine} s"
+    );
+}
+
+/// The seconds memcached still keeps `key` (`mg <key> t`).
+fn remaining_seconds(port: u16, key: &str) -> u64 {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(s, "mg {key} t\r\n").unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 256];
+    while !out.ends_with(b"\r\n") {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "memcached answered {out:?}");
+        out.extend_from_slice(&buf[..n]);
+    }
+    let answer = String::from_utf8_lossy(&out);
+    answer
+        .split_whitespace()
+        .find_map(|flag| flag.strip_prefix('t'))
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("memcached answered {answer:?}"))
 }

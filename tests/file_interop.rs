@@ -11,19 +11,30 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use servers::http::{session_get, try_session_get};
-use servers::probe::{cherrypy, increments_over, ours, probe_binary, python, write_config};
+use servers::probe::{
+    FakeClock, cherrypy, cherrypy_command, increments_over, ours, ours_command, probe_binary,
+    python, spawn, write_config,
+};
 use servers::temp_dir;
 
 fn file_config(dir: &Path) -> std::path::PathBuf {
+    file_config_named(dir, "site.conf", "")
+}
+
+/// A config in `dir` for the sessions directory `dir/sessions`, with `extra` lines.
+fn file_config_named(dir: &Path, name: &str, extra: &str) -> std::path::PathBuf {
     let sessions = dir.join("sessions");
     std::fs::create_dir_all(&sessions).unwrap();
-    write_config(
+    let conf = write_config(
         dir,
         &format!(
-            "tools.sessions.storage_type = \"file\"\ntools.sessions.storage_path = {:?}\n",
+            "tools.sessions.storage_type = \"file\"\ntools.sessions.storage_path = {:?}\n{extra}",
             sessions.display().to_string()
         ),
-    )
+    );
+    let named = dir.join(name);
+    std::fs::rename(&conf, &named).unwrap();
+    named
 }
 
 #[test]
@@ -280,4 +291,65 @@ for name, data, days in [
     assert_eq!(expected.len(), 2);
     assert_eq!((removed, left), (3, expected));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The night New York's clock jumps from 02:00 to 03:00, a session CherryPy saves at 01:30
+/// with the default 60 minutes stores 02:30 as its expiration, a time the clock skips. For
+/// CherryPy, which compares local clock times, it is live until the jump; so it is for us:
+/// our clean-up leaves it, and our read keeps it.
+#[test]
+fn an_expiration_the_clock_skips_is_live_for_both() {
+    // 2027-03-14 06:30:00 UTC, 01:30 EST.
+    let Some(clock) = FakeClock::reading(1_805_005_800, "America/New_York") else {
+        return;
+    };
+    let dir = temp_dir("dst-gap");
+    let conf = file_config_named(&dir, "cherrypy.conf", "tools.sessions.clean_freq = 0\n");
+    let cleaning = file_config_named(&dir, "cleaner.conf", "tools.sessions.clean_freq = 0.01\n");
+    let (_cp, cp) = spawn(clock.on(cherrypy_command(&conf)));
+    let (_us, us) = spawn(clock.on(ours_command(&probe_binary(), &conf)));
+    let (_cleaner, _) = spawn(clock.on(ours_command(&probe_binary(), &cleaning)));
+
+    let (status, id, _) = session_get(cp, "/set?key=user&value=alice", None);
+    assert_eq!((status, id.len()), (200, 40));
+    // Our clean-up runs every 0.6 s.
+    std::thread::sleep(Duration::from_secs(2));
+    let file = dir.join("sessions").join(format!("session-{id}"));
+    assert!(file.exists(), "our clean-up removed a live session");
+    let (status, kept, body) = session_get(us, "/get?key=user", Some(&id));
+    assert_eq!(
+        (status, kept.as_str(), body.as_str()),
+        (200, id.as_str(), "alice"),
+        "our read of a live session"
+    );
+    assert_eq!(session_get(cp, "/get?key=user", Some(&id)).2, "alice");
+}
+
+/// The night New York's clock falls back from 02:00 EDT to 01:00 EST, a session saved at
+/// the first 01:10 with the default 60 minutes expires at 02:10 for CherryPy, the clock
+/// then plus an hour. Ours must store that too: the wall-clock time an hour later (the
+/// second 01:10) is a time CherryPy's clock has already read, so it would find the session
+/// expired at once.
+#[test]
+fn an_expiration_saved_in_the_repeated_hour_is_live_for_cherrypy() {
+    // 2026-11-01 05:10:00 UTC, the first 01:10 (EDT).
+    let Some(clock) = FakeClock::reading(1_793_509_800, "America/New_York") else {
+        return;
+    };
+    let dir = temp_dir("dst-fallback");
+    let conf = file_config(&dir);
+    let (_cp, cp) = spawn(clock.on(cherrypy_command(&conf)));
+    let (_us, us) = spawn(clock.on(ours_command(&probe_binary(), &conf)));
+
+    for (writer, reader) in [(us, cp), (cp, us), (us, us)] {
+        let (status, id, _) = session_get(writer, "/set?key=user&value=alice", None);
+        assert_eq!((status, id.len()), (200, 40));
+        std::thread::sleep(Duration::from_secs(1));
+        let (status, kept, body) = session_get(reader, "/get?key=user", Some(&id));
+        assert_eq!(
+            (status, kept.as_str(), body.as_str()),
+            (200, id.as_str(), "alice"),
+            "set by port {writer}, read by port {reader} (CherryPy's is {cp})"
+        );
+    }
 }

@@ -714,7 +714,10 @@ fn peak_resident_bytes() -> usize {
 /// In the process of its own: what `check` does with a file (read it, read its values,
 /// merge it, check its session settings) and what the middleware does at startup; prints
 /// how much the peak resident memory grew.
-#[allow(clippy::print_stdout, reason = "the figure goes to the parent test on stdout")]
+#[allow(
+    clippy::print_stdout,
+    reason = "the figure goes to the parent test on stdout"
+)]
 fn measure_reading(path: &str) {
     use actix_cherrypy::config::{Config, read_source};
     let before = peak_resident_bytes();
@@ -746,7 +749,10 @@ fn measure_reading(path: &str) {
 /// Each file is read in a process of its own (this test binary, started again), whose peak
 /// resident memory is measured (Linux only).
 #[test]
-#[allow(clippy::print_stderr, reason = "the skip and the figures, with --nocapture")]
+#[allow(
+    clippy::print_stderr,
+    reason = "the skip and the figures, with --nocapture"
+)]
 fn a_config_at_the_size_limit_takes_a_bounded_multiple_of_its_size() {
     if let Ok(path) = std::env::var(MEASURE_FILE) {
         measure_reading(&path);

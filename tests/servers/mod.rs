@@ -17,6 +17,8 @@ pub(crate) struct Server {
     child: Option<Child>,
     program: &'static str,
     args: Vec<String>,
+    /// Environment variables the process gets besides the test's own.
+    env: Vec<(&'static str, String)>,
     pub(crate) port: u16,
 }
 
@@ -24,6 +26,14 @@ impl Server {
     /// `memcached` on 127.0.0.1 (TCP only).
     pub(crate) fn memcached() -> Self {
         Self::memcached_with("")
+    }
+
+    /// [`Server::memcached`] with `env` (a moved clock: [`probe::FakeClock::env`]).
+    pub(crate) fn memcached_in(env: Vec<(&'static str, String)>) -> Self {
+        let mut server = Self::memcached_unstarted(free_port(), "");
+        server.env = env;
+        server.restart();
+        server
     }
 
     /// [`Server::memcached`] with more command-line arguments (`"-I 64m -m 256"`).
@@ -34,13 +44,22 @@ impl Server {
     /// [`Server::memcached_with`] on `port`: a server that was not there when a process
     /// configured for it started.
     pub(crate) fn memcached_on(port: u16, extra: &str) -> Self {
+        let mut server = Self::memcached_unstarted(port, extra);
+        server.restart();
+        server
+    }
+
+    /// memcached's command line on `port` with `extra` arguments, not started yet.
+    fn memcached_unstarted(port: u16, extra: &str) -> Self {
         let user = if running_as_root() { "-u root" } else { "" };
         let args = format!("-l 127.0.0.1 -p {port} -U 0 -m 64 {user} {extra}");
-        Self::start(
-            "memcached",
-            args.split_whitespace().map(str::to_owned).collect(),
+        Self {
+            child: None,
+            program: "memcached",
+            args: args.split_whitespace().map(str::to_owned).collect(),
+            env: Vec::new(),
             port,
-        )
+        }
     }
 
     /// `redis-server` on 127.0.0.1, persisting to `dir` (so a restart keeps the data).
@@ -209,6 +228,7 @@ impl Server {
             child: None,
             program,
             args,
+            env: Vec::new(),
             port,
         };
         server.restart();
@@ -219,6 +239,7 @@ impl Server {
     pub(crate) fn restart(&mut self) {
         let child = Command::new(self.program)
             .args(&self.args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

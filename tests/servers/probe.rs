@@ -53,33 +53,102 @@ impl Drop for Process {
 }
 
 pub(crate) fn ours(binary: &Path, config: &Path) -> (Process, u16) {
-    let port = free_port();
-    let child = Command::new(binary)
-        .arg(config)
-        .arg(port.to_string())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("probe_server starts");
-    wait_for_port(port);
-    (Process(child), port)
+    spawn(ours_command(binary, config))
+}
+
+/// Our probe server on `config`, to be given its port by [`spawn`].
+pub(crate) fn ours_command(binary: &Path, config: &Path) -> Command {
+    let mut command = Command::new(binary);
+    command.arg(config);
+    command
 }
 
 pub(crate) fn cherrypy(config: &Path) -> (Process, u16) {
+    spawn(cherrypy_command(config))
+}
+
+/// CherryPy's probe app on `config`, to be given its port by [`spawn`].
+pub(crate) fn cherrypy_command(config: &Path) -> Command {
     let python = root().join("compat/.venv/bin/python");
     assert!(
         python.exists(),
         "run compat/setup.sh first (the CherryPy venv)"
     );
-    let port = free_port();
-    let child = Command::new(python)
+    let mut command = Command::new(python);
+    command
         .arg(root().join("compat/http/probe_app.py"))
-        .arg(config)
-        .arg(port.to_string())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("CherryPy starts");
-    wait_for_port(port);
-    (Process(child), port)
+        .arg(config);
+    command
+}
+
+/// `command` given a free port as its last argument, started, and its port once it listens.
+pub(crate) fn spawn(command: Command) -> (Process, u16) {
+    spawn_trusting(command, None)
+}
+
+/// One clock for server processes, through libfaketime (Debian's `faketime` package):
+/// each process started on it runs in the time zone `tz`, its clock moved by one offset
+/// from the real one, so processes started one after another agree on the time.
+pub(crate) struct FakeClock {
+    library: PathBuf,
+    offset: i64,
+    tz: &'static str,
+}
+
+impl FakeClock {
+    /// A clock that reads `utc` (seconds since the epoch) now, and runs on from there;
+    /// `None`, saying why on stderr, where libfaketime is not installed (a failure instead
+    /// with `ACTIX_CHERRYPY_REQUIRE_FAKETIME=1`, which `.ci/run` sets).
+    pub(crate) fn reading(utc: i64, tz: &'static str) -> Option<Self> {
+        let library = ["x86_64-linux-gnu", "aarch64-linux-gnu", "."]
+            .iter()
+            .map(|arch| {
+                Path::new("/usr/lib")
+                    .join(arch)
+                    .join("faketime/libfaketime.so.1")
+            })
+            .find(|path| path.exists());
+        let Some(library) = library else {
+            let required =
+                std::env::var_os("ACTIX_CHERRYPY_REQUIRE_FAKETIME").is_some_and(|v| v == "1");
+            assert!(
+                !required,
+                "libfaketime is missing and ACTIX_CHERRYPY_REQUIRE_FAKETIME=1 makes it required"
+            );
+            // Straight to stderr: the harness would swallow `eprintln!` of a passing test.
+            let _ = std::io::Write::write_all(
+                &mut std::io::stderr(),
+                b"SKIPPED: libfaketime is not installed (apt-get install faketime)\n",
+            );
+            return None;
+        };
+        let real = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let offset = utc - i64::try_from(real).unwrap();
+        Some(Self {
+            library,
+            offset,
+            tz,
+        })
+    }
+
+    /// `command` on this clock, in this time zone.
+    pub(crate) fn on(&self, mut command: Command) -> Command {
+        command.envs(self.env());
+        command
+    }
+
+    /// The environment that puts a process on this clock, in this time zone.
+    pub(crate) fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("TZ", self.tz.to_owned()),
+            ("LD_PRELOAD", self.library.display().to_string()),
+            ("FAKETIME", format!("{:+}", self.offset)),
+            ("FAKETIME_DONT_RESET", "1".to_owned()),
+        ]
+    }
 }
 
 /// Runs `script` with the CherryPy venv's Python and `args`; its standard output, once it

@@ -465,7 +465,6 @@ fn item_size_max(dsn: &str, timeout: Duration) -> std::io::Result<Option<usize>>
     ask(stream)
 }
 
-/// Whole seconds since the epoch, as CherryPy's `int(time.mktime(...))`.
 /// `record` if its protocol 0 pickle is no longer than `stored` bytes.
 fn fits_where_stored(record: Record, stored: usize) -> Result<Record, super::pickle::PickleError> {
     let expires = codec::to_local(record.expires);
@@ -483,6 +482,7 @@ fn tcp_address(entry: &str) -> Option<(String, u16)> {
     Some((host.to_owned(), port.parse().ok()?))
 }
 
+/// Whole seconds since the epoch, as memcached's clock counts them.
 fn unix_seconds(t: SystemTime) -> i64 {
     t.duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
@@ -550,7 +550,7 @@ impl SessionStore for MemcachedStore {
     }
 
     async fn save(&self, id: &SessionId, record: Record) -> Result<(), StoreError> {
-        let expires = unix_seconds(record.expires);
+        let expires = codec::memcached_expiry(&record);
         if expires <= unix_seconds(SystemTime::now()) {
             return self.delete(id).await;
         }
@@ -569,7 +569,7 @@ impl SessionStore for MemcachedStore {
     /// request never brings back a session deleted meanwhile, nor writes its copy over
     /// another writer's change.
     async fn touch(&self, id: &SessionId, record: Record) -> Result<(), StoreError> {
-        let expires = unix_seconds(record.expires);
+        let expires = codec::memcached_expiry(&record);
         if expires <= unix_seconds(SystemTime::now()) {
             return self.delete(id).await;
         }
