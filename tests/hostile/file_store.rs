@@ -214,9 +214,10 @@ fn clean_up_removes_orphan_lock_files_but_not_held_ones() {
     );
 }
 
-/// One file the clean-up cannot read (a pickle of objects outside our data model, a
-/// directory, a FIFO) must not keep every expired session for ever: it is skipped and
-/// logged, and the clean-up goes on.
+/// One file the clean-up cannot read (a pickle of objects outside our data model whose
+/// expiration is not where protocols 3 and later put it, a directory, a FIFO) must not
+/// keep every expired session for ever: it is skipped and logged, and the clean-up goes
+/// on.
 #[test]
 fn clean_up_skips_what_it_cannot_read_and_goes_on() {
     let (sessions, _) = dirs("unreadable");
@@ -225,7 +226,7 @@ fn clean_up_skips_what_it_cannot_read_and_goes_on() {
     let out = Command::new("python3")
         .args([
             "-c",
-            "import pickle,sys,datetime; open(sys.argv[1],'wb').write(pickle.dumps(({'s': {1, 2}}, datetime.datetime(2000, 1, 1)), protocol=5))",
+            "import pickle,sys,datetime; open(sys.argv[1],'wb').write(pickle.dumps(({'s': {1, 2}}, datetime.datetime(2000, 1, 1)), protocol=2))",
         ])
         .arg(&foreign)
         .output()
