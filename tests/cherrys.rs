@@ -20,7 +20,9 @@ use actix_cherrypy::session_id::SessionId;
 use actix_cherrypy::store::{Record, RedisStore, SessionStore, StoreError};
 use redis::Commands;
 use servers::http::session_get;
-use servers::probe::{Process, cherrypy, ours, probe_binary, root, spawn_trusting};
+use servers::probe::{
+    Process, cherrypy, ours, probe_binary, python as python_script, root, spawn_trusting,
+};
 use servers::{Server, certificates, temp_dir};
 
 /// The site's config as a cherrys site writes it: nothing in it is ours.
@@ -86,22 +88,6 @@ fn db2(redis: &Server) -> (String, redis::Connection) {
 
 fn python() -> PathBuf {
     root().join("compat/.venv/bin/python")
-}
-
-/// Runs a Python snippet with `sys.argv[1:] = args`; its stdout.
-fn run_python(script: &str, args: &[&str]) -> String {
-    let out = Command::new(python())
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .output()
-        .expect("python runs");
-    assert!(
-        out.status.success(),
-        "python failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 #[test]
@@ -194,7 +180,7 @@ fn expiry_is_seen_from_the_other_side() {
     for (writer, reader) in [(f.cp, f.us), (f.us, f.cp)] {
         // Past its expiration time: the id is kept (it exists) and its data reads empty.
         let (_, id, _) = session_get(writer, "/set?key=k&value=v", None);
-        run_python(AGE_SESSION, &[&port, &format!("session:{id}")]);
+        python_script(AGE_SESSION, &[&port, &format!("session:{id}")]);
         let (_, kept, body) = session_get(reader, "/get?key=k", Some(&id));
         assert_eq!((kept.as_str(), body.as_str()), (id.as_str(), ""));
 
@@ -250,7 +236,7 @@ data['ones'] = [chr(97 + i % 3) for i in range(30)] + ['', '', b'', b'x', b'x']
 assert r.setex(sys.argv[2], 60 * 60, pickle.dumps((data, exp), pickle.HIGHEST_PROTOCOL))
 "#;
     let port = redis.port.to_string();
-    run_python(write, &[&port, &format!("session:{theirs}")]);
+    python_script(write, &[&port, &format!("session:{theirs}")]);
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
@@ -284,7 +270,7 @@ again = pickle.dumps(pickle.loads(raw), pickle.HIGHEST_PROTOCOL)
 print('same' if again == raw else 'differs')
 "#;
     assert_eq!(
-        run_python(repickle, &[&port, &format!("session:{mine}")]).trim(),
+        python_script(repickle, &[&port, &format!("session:{mine}")]).trim(),
         "same"
     );
 }
@@ -342,7 +328,7 @@ import sys, redis
 r = redis.Redis(port=int(sys.argv[1]), db=2)
 print(r.lock(sys.argv[2], timeout=None).acquire(blocking_timeout=0.3))
 "#;
-        assert_eq!(run_python(try_take, &[&port, &key]).trim(), "False");
+        assert_eq!(python_script(try_take, &[&port, &key]).trim(), "False");
         drop(lock);
         // ...and can once we released it (the release runs on a task of its own).
         let mut freed = false;
@@ -354,7 +340,7 @@ print(r.lock(sys.argv[2], timeout=None).acquire(blocking_timeout=0.3))
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         assert!(freed, "our lock was not released");
-        assert_eq!(run_python(try_take, &[&port, &key]).trim(), "True");
+        assert_eq!(python_script(try_take, &[&port, &key]).trim(), "True");
     });
 }
 

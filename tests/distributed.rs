@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use servers::http::session_get;
 use servers::probe::{
     FakeClock, Process, cherrypy, cherrypy_command, increments_over, ours, ours_command,
-    probe_binary, root, spawn, write_config,
+    probe_binary, root, set_then_read_a_second_later, spawn, write_config,
 };
 use servers::{Server, redis_cli, temp_dir};
 
@@ -349,16 +349,8 @@ fn memcached_expiries_in_the_repeated_hour_are_cherrypys() {
 
     let mut ttls = Vec::new();
     for (writer, reader) in [(cp, us), (us, cp)] {
-        let (status, id, _) = session_get(writer, "/set?key=user&value=alice", None);
-        assert_eq!((status, id.len()), (200, 40));
+        let id = set_then_read_a_second_later(writer, reader, cp);
         ttls.push(remaining_seconds(memcached.port, &id));
-        std::thread::sleep(Duration::from_secs(1));
-        let (status, kept, body) = session_get(reader, "/get?key=user", Some(&id));
-        assert_eq!(
-            (status, kept.as_str(), body.as_str()),
-            (200, id.as_str(), "alice"),
-            "set by port {writer}, read by port {reader} (CherryPy's is {cp})"
-        );
     }
     let [theirs, mine] = ttls[..] else {
         unreachable!()

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use servers::http::{session_get, try_session_get};
 use servers::probe::{
     FakeClock, cherrypy, cherrypy_command, increments_over, ours, ours_command, probe_binary,
-    python, spawn, write_config,
+    python, set_then_read_a_second_later, spawn, write_config,
 };
 use servers::temp_dir;
 
@@ -342,14 +342,6 @@ fn an_expiration_saved_in_the_repeated_hour_is_live_for_cherrypy() {
     let (_us, us) = spawn(clock.on(ours_command(&probe_binary(), &conf)));
 
     for (writer, reader) in [(us, cp), (cp, us), (us, us)] {
-        let (status, id, _) = session_get(writer, "/set?key=user&value=alice", None);
-        assert_eq!((status, id.len()), (200, 40));
-        std::thread::sleep(Duration::from_secs(1));
-        let (status, kept, body) = session_get(reader, "/get?key=user", Some(&id));
-        assert_eq!(
-            (status, kept.as_str(), body.as_str()),
-            (200, id.as_str(), "alice"),
-            "set by port {writer}, read by port {reader} (CherryPy's is {cp})"
-        );
+        set_then_read_a_second_later(writer, reader, cp);
     }
 }

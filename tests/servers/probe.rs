@@ -169,6 +169,22 @@ pub(crate) fn python(script: &str, args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("UTF-8 output")
 }
 
+/// A session set on `writer` and read on `reader` a second later: the reader keeps its id
+/// and reads the value (`cp`, CherryPy's port, names the sides in a failure). Its id.
+#[allow(dead_code, reason = "only the tests on a moved clock use it")]
+pub(crate) fn set_then_read_a_second_later(writer: u16, reader: u16, cp: u16) -> String {
+    let (status, id, _) = session_get(writer, "/set?key=user&value=alice", None);
+    assert_eq!((status, id.len()), (200, 40));
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let (status, kept, body) = session_get(reader, "/get?key=user", Some(&id));
+    assert_eq!(
+        (status, kept.as_str(), body.as_str()),
+        (200, id.as_str(), "alice"),
+        "set by port {writer}, read by port {reader} (CherryPy's is {cp})"
+    );
+    id
+}
+
 pub(crate) fn write_config(dir: &Path, storage: &str) -> PathBuf {
     let conf = dir.join("site.conf");
     std::fs::write(
