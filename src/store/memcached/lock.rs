@@ -82,32 +82,20 @@ impl MemcachedStore {
         cas: u64,
     ) -> Result<bool, StoreError> {
         let (ttl, compare) = (format!("T{ttl}"), format!("C{cas}"));
-        self.cas_op(key, value, &[&ttl, &compare]).await
+        let stored = self
+            .set_returning_cas(key, value, &[&ttl, &compare, "c"])
+            .await?;
+        Ok(stored.is_some())
     }
 
     /// Appends `value` to `key`, keeping its expiry, only while its CAS value is `cas`;
     /// whether it did.
     async fn append_if_cas(&self, key: &str, value: &[u8], cas: u64) -> Result<bool, StoreError> {
         let compare = format!("C{cas}");
-        self.cas_op(key, value, &["MA", &compare]).await
-    }
-
-    pub(super) async fn cas_op(
-        &self,
-        key: &str,
-        value: &[u8],
-        flags: &[&str],
-    ) -> Result<bool, StoreError> {
-        self.with(key, async |c| {
-            match c.meta_set(key, value, false, None, Some(flags)).await {
-                Ok(_) => Ok(true),
-                Err(e) if is_status(&e, &[Status::Exists, Status::NotFound, Status::NotStored]) => {
-                    Ok(false)
-                }
-                Err(e) => Err(e),
-            }
-        })
-        .await
+        let stored = self
+            .set_returning_cas(key, value, &["MA", &compare, "c"])
+            .await?;
+        Ok(stored.is_some())
     }
 
     /// Deletes `key` only while its CAS value is `cas`; whether it did.

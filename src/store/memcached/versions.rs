@@ -23,10 +23,7 @@ impl MemcachedStore {
     /// `load`, under the session's lock: its CAS is kept for the writes that follow.
     pub(super) async fn load_locked(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
         let (record, cas) = self.fetch(id).await?;
-        match cas {
-            Some(cas) if cas != 0 => self.versions().insert(*id, cas),
-            _ => self.versions().remove(id),
-        };
+        self.keep_version(id, cas);
         Ok(record)
     }
 
@@ -46,12 +43,18 @@ impl MemcachedStore {
         all.push("c");
         let stored = self.set_returning_cas(id.as_str(), value, &all).await?;
         if kept.is_some() {
-            match stored {
-                Some(cas) if cas != 0 => self.versions().insert(*id, cas),
-                _ => self.versions().remove(id),
-            };
+            self.keep_version(id, stored);
         }
         Ok(stored.is_some())
+    }
+
+    /// Keeps `cas` as the session's, or forgets the session's if there is none to keep (no
+    /// value, or memcached gave no CAS: 0).
+    fn keep_version(&self, id: &SessionId, cas: Option<u64>) {
+        match cas {
+            Some(cas) if cas != 0 => self.versions().insert(*id, cas),
+            _ => self.versions().remove(id),
+        };
     }
 
     /// The session's lock (its key `lock_key`) leaves this process, or the session is
