@@ -13,23 +13,20 @@ pub(crate) fn encode(record: &Record) -> Result<Vec<u8>, StoreError> {
     pickle::encode(&record.data, to_local(record.expires)).map_err(backend)
 }
 
-/// The record as python-memcached writes it for CherryPy's MemcachedSession, protocol 0.
+/// The session as python-memcached writes it for CherryPy's MemcachedSession, protocol 0,
+/// with the naive expiry `expires` ([`to_local`]).
 #[cfg(feature = "memcached")]
-pub(crate) fn encode_protocol0(record: &Record) -> Result<Vec<u8>, StoreError> {
-    pickle::encode_protocol0(&record.data, to_local(record.expires)).map_err(backend)
+pub(crate) fn encode_protocol0(
+    data: &crate::session_value::SessionData,
+    expires: NaiveDateTime,
+) -> Result<Vec<u8>, StoreError> {
+    pickle::encode_protocol0(data, expires).map_err(backend)
 }
 
 /// The record as `cherrys` writes it to Redis (`pickle.HIGHEST_PROTOCOL`, CPython's bytes).
 #[cfg(feature = "redis")]
 pub(crate) fn encode_highest(record: &Record) -> Result<Vec<u8>, StoreError> {
     pickle::encode_highest(&record.data, to_local(record.expires)).map_err(backend)
-}
-
-/// The expiry python-memcached gives memcached for the record, in seconds since the epoch:
-/// CherryPy's `mktime` of the naive expiry it stores (see [`mktime`]).
-#[cfg(feature = "memcached")]
-pub(crate) fn memcached_expiry(record: &Record) -> i64 {
-    mktime(to_local(record.expires), &Local)
 }
 
 /// Reads a stored pickle, any protocol.

@@ -482,6 +482,28 @@ fn tcp_address(entry: &str) -> Option<(String, u16)> {
     Some((host.to_owned(), port.parse().ok()?))
 }
 
+/// The record as python-memcached stores it: the meta set flags of the item's expiry
+/// (CherryPy's `mktime` of the naive expiry it pickles, see [`codec::mktime`]) and of the
+/// pickle, and the protocol 0 pickle; `None` when that expiry has passed (memcached would
+/// drop the item at once: the session is deleted instead).
+fn item(record: &Record) -> Result<Option<Item>, StoreError> {
+    let naive = codec::to_local(record.expires);
+    let expires = codec::mktime(naive, &chrono::Local);
+    if expires <= unix_seconds(SystemTime::now()) {
+        return Ok(None);
+    }
+    let bytes = codec::encode_protocol0(&record.data, naive)?;
+    let flags = [format!("T{expires}"), format!("F{FLAG_PICKLE}")];
+    Ok(Some(Item { flags, bytes }))
+}
+
+/// A session as [`item`] makes it ready to store.
+struct Item {
+    /// The meta set flags of the expiry (`T`) and of the pickle (`F`).
+    flags: [String; 2],
+    bytes: Vec<u8>,
+}
+
 /// Whole seconds since the epoch, as memcached's clock counts them.
 fn unix_seconds(t: SystemTime) -> i64 {
     t.duration_since(SystemTime::UNIX_EPOCH)
@@ -550,12 +572,13 @@ impl SessionStore for MemcachedStore {
     }
 
     async fn save(&self, id: &SessionId, record: Record) -> Result<(), StoreError> {
-        let expires = codec::memcached_expiry(&record);
-        if expires <= unix_seconds(SystemTime::now()) {
+        let Some(Item {
+            flags: [ttl, flags],
+            bytes,
+        }) = item(&record)?
+        else {
             return self.delete(id).await;
-        }
-        let bytes = codec::encode_protocol0(&record)?;
-        let (ttl, flags) = (format!("T{expires}"), format!("F{FLAG_PICKLE}"));
+        };
         if self.write_session(id, &bytes, &[&ttl, &flags]).await? {
             return Ok(());
         }
@@ -569,12 +592,13 @@ impl SessionStore for MemcachedStore {
     /// request never brings back a session deleted meanwhile, nor writes its copy over
     /// another writer's change.
     async fn touch(&self, id: &SessionId, record: Record) -> Result<(), StoreError> {
-        let expires = codec::memcached_expiry(&record);
-        if expires <= unix_seconds(SystemTime::now()) {
+        let Some(Item {
+            flags: [ttl, flags],
+            bytes,
+        }) = item(&record)?
+        else {
             return self.delete(id).await;
-        }
-        let bytes = codec::encode_protocol0(&record)?;
-        let (ttl, flags) = (format!("T{expires}"), format!("F{FLAG_PICKLE}"));
+        };
         // Not stored: the session is gone, or another writer changed it since this process
         // read it; either way this request's copy must not come back.
         self.write_session(id, &bytes, &["MR", &ttl, &flags])
