@@ -1,7 +1,7 @@
 //! The last step of reading a pickle: owned session values from the measured arena.
 
 use super::grow_stack;
-use super::keys::Dict;
+use super::objects::Dict;
 use super::objects::{Node, Obj};
 use crate::session_value::{SessionData, SessionValue};
 

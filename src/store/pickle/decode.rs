@@ -18,8 +18,9 @@ pub(super) use calls::datetime_from_state;
 use scalars::{int_from_le, py2_str};
 
 use super::build::Build;
-use super::keys::{Dict, Keys};
+use super::keys::Keys;
 use super::measure::SessionSize;
+use super::objects::Dict;
 use super::objects::{Global, Node, Obj, kind};
 use super::reader::Reader;
 use super::text::{escape_decode, raw_unicode_escape};

@@ -14,8 +14,8 @@ use std::rc::Rc;
 use foldhash::fast::RandomState;
 
 use super::PickleError;
-use super::keys::Dict;
 use super::measure::{self, SessionSize};
+use super::objects::Dict;
 use super::objects::{Node, Obj, kind, outside};
 use crate::limits::MAX_SESSION_DEPTH;
 

@@ -1,13 +1,15 @@
 //! What the unpickler works with: the values on its stack, and the containers they share
 //! through an arena.
 
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use chrono::NaiveDateTime;
+use foldhash::fast::RandomState;
 use num_bigint::BigInt;
 
 use super::PickleError;
-use super::keys::{Dict, HKey};
+use super::keys::HKey;
 
 /// A value on the unpickler's stack. Containers live in the arena and are shared by index,
 /// as Python shares them by reference (memo `GET` of a list that is filled later must see
@@ -105,4 +107,76 @@ pub(super) fn kind(obj: &Obj) -> &'static str {
 
 pub(super) fn outside(obj: &Obj) -> PickleError {
     PickleError::OutsideModel(kind(obj).to_owned())
+}
+
+/// A dict's items and their keys.
+#[derive(Default)]
+pub(super) struct Dict {
+    pub(super) items: Vec<(Obj, Obj)>,
+    /// Python's key equality, so a repeated key replaces the value and keeps the first
+    /// key's place, as `dict.__setitem__` does.
+    keys: DictKeys,
+}
+
+/// The keys of a dict, by the place of their item.
+enum DictKeys {
+    /// A small dict's, searched in order: a session's dicts are mostly small, and a hash
+    /// table each would cost more than the rest of the decoding.
+    Small(Vec<HKey>),
+    /// A larger one's, where a search in order would be quadratic. Boxed, so that every
+    /// dict (and every node of the decoder's arena) is the size of a small one.
+    #[allow(clippy::box_collection)] // the map is 40 bytes inline; the box keeps this at 24
+    Index(Box<HashMap<HKey, usize, RandomState>>),
+}
+
+impl Default for DictKeys {
+    fn default() -> Self {
+        DictKeys::Small(Vec::new())
+    }
+}
+
+/// Keys a dict holds in [`DictKeys::Small`] before they move to [`DictKeys::Index`].
+const SMALL_DICT: usize = 16;
+
+impl Dict {
+    /// What the keys hold on the heap, in bytes, where a key is `key` bytes: a vector's
+    /// capacity, or a map's with a byte of control and its place per entry.
+    pub(super) fn keys_held(&self, key: usize) -> usize {
+        match &self.keys {
+            DictKeys::Small(keys) => keys.capacity() * key,
+            DictKeys::Index(index) => {
+                std::mem::size_of::<HashMap<HKey, usize, RandomState>>()
+                    + index.capacity() * (key + std::mem::size_of::<usize>() + 1)
+            }
+        }
+    }
+
+    /// Where `key` is in `items`.
+    fn position(&self, key: &HKey) -> Option<usize> {
+        match &self.keys {
+            DictKeys::Small(keys) => keys.iter().position(|k| k == key),
+            DictKeys::Index(index) => index.get(key).copied(),
+        }
+    }
+
+    /// Sets `key` (the `HKey` of `k`) to `v`.
+    pub(super) fn set(&mut self, key: HKey, k: Obj, v: Obj) {
+        if let Some(i) = self.position(&key) {
+            self.items[i].1 = v;
+            return;
+        }
+        match &mut self.keys {
+            DictKeys::Small(keys) if keys.len() < SMALL_DICT => keys.push(key),
+            DictKeys::Small(keys) => {
+                let mut index: HashMap<HKey, usize, RandomState> =
+                    keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
+                index.insert(key, self.items.len());
+                self.keys = DictKeys::Index(Box::new(index));
+            }
+            DictKeys::Index(index) => {
+                index.insert(key, self.items.len());
+            }
+        }
+        self.items.push((k, v));
+    }
 }

@@ -21,7 +21,7 @@ const ENTRY: usize = size_of::<Obj>();
 const ALLOCATION: usize = 16;
 
 /// The heap a container holds beyond its node: its items, by their vector's capacity, and a
-/// dict's keys (see [`Dict::held`](crate::store::pickle::keys::Dict::held)).
+/// dict's keys (see [`Dict::held`](crate::store::pickle::objects::Dict::held)).
 pub(super) fn contents(node: &Node) -> usize {
     let items = |capacity: usize, item: usize| match capacity {
         0 => 0,

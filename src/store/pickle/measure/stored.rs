@@ -125,7 +125,7 @@ impl Weight {
 /// writes: 24 characters).
 fn created_stamp(encoding: Encoding) -> Weight {
     entry_weight(
-        crate::session::CREATED_KEY,
+        crate::session_value::CREATED_KEY,
         &SessionValue::Float(-f64::MIN_POSITIVE),
         encoding,
     )
