@@ -33,6 +33,10 @@ pub enum SessionValue {
 /// A session's data: CherryPy's dict, with string keys, in insertion order.
 pub type SessionData = IndexMap<String, SessionValue>;
 
+/// The key of a session's creation time in its stored data (`tools.sessions.max_lifetime`):
+/// the session layer adds and removes it, the stores count it in a session's stored size.
+pub(crate) const CREATED_KEY: &str = "_session_created";
+
 /// Whether two copies of a session hold the same data, as stored, leaving out the key
 /// `except` on both sides: floats compare by their bits, so a NaN is the same as itself
 /// (`==` says it differs from everything, which would make a session holding one look

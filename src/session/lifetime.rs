@@ -20,10 +20,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::session_config::SessionConfig;
-use crate::session_value::{SessionData, SessionValue, same_data_except};
-
-/// The key of a session's creation time in its stored data.
-pub(crate) const CREATED_KEY: &str = "_session_created";
+use crate::session_value::{CREATED_KEY, SessionData, SessionValue, same_data_except};
 
 /// Whether stored `data` belongs to a session older than `max_lifetime` at `now` (never
 /// where `max_lifetime` is not set, is 0, or the data has no creation time).

@@ -30,7 +30,7 @@ mod state;
 
 pub use convert::ValueError;
 pub(crate) use end::{Ending, SavePlan};
-pub(crate) use lifetime::{CREATED_KEY, outlived, same_but_created};
+pub(crate) use lifetime::{outlived, same_but_created};
 use state::State;
 
 /// What happened to the session in this request.
