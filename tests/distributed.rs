@@ -58,7 +58,8 @@ fn cherrypy_and_ours_on_memcached(name: &str) -> (Server, Process, u16, Process,
     let conf = write_config(
         &dir,
         &format!(
-            "tools.sessions.storage_type = \"memcached\"\ntools.sessions.servers = [{:?}]\n",
+            "tools.sessions.storage_type = \"memcached\"\ntools.sessions.servers = [{:?}]\n\
+             [/lock_explicit]\ntools.sessions.locking = \"explicit\"\n",
             memcached.address()
         ),
     );
@@ -111,6 +112,8 @@ fn a_cherrypy_change_made_while_we_hold_a_memcached_session_is_not_overwritten()
     for (ours_path, ours_status, theirs) in [
         ("/slow_incr?key=m&ms=800", 500, "c1"),
         ("/get?key=n&ms=800", 200, "c2"),
+        // Explicit locking: the lock taken by `acquire_lock()`, then the session read.
+        ("/lock_explicit?key=m&ms=800&release=0", 500, "c3"),
     ] {
         let mine = {
             let id = id.clone();

@@ -62,8 +62,8 @@ impl Session {
             let timeout = lock_timeout(&state.config);
             (state.store.clone(), state.id, timeout, regenerated)
         };
-        let lock = store.lock(&id, timeout).await?;
         if regenerated {
+            let lock = store.lock(&id, timeout).await?;
             // The id `regenerate()` gave is this request's alone (its cookie has not gone
             // out yet): the data the request holds is the session's, and what it stored
             // under that id at a `release_lock()` nobody else changed. What a change before
@@ -76,10 +76,16 @@ impl Session {
             state.lock = Some(lock);
             return Ok(());
         }
-        let record = match store.load(&id).await {
-            Ok(record) => record,
-            // Then as if deleted: the request goes on under a new id (below).
-            Err(err) => unknown_if_undecodable(&id, err)?,
+        // One call, so a store that writes back only what it read under the lock (memcached,
+        // beside CherryPy processes whose locks it cannot see) knows what this request read.
+        let (lock, record) = match store.lock_and_load(&id, timeout).await {
+            Ok(locked) => locked,
+            // Then as if deleted: the request goes on under a new id (below), holding the
+            // lock of the id it asked for, as it would have had the value been readable.
+            Err(err) => {
+                let record = unknown_if_undecodable(&id, err)?;
+                (store.lock(&id, timeout).await?, record)
+            }
         };
         let mut state = self.0.borrow_mut();
         state.lock = Some(lock);
