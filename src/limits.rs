@@ -84,6 +84,19 @@ pub const MAX_REQUEST_PATH_BYTES: usize = 16 << 10;
 /// section and the ones after it are not read. A real config holds a few hundred.
 pub const MAX_CONFIG_SETTINGS: usize = 1 << 18;
 
+/// The most sections one config file may have, counting `[DEFAULT]` and each header that
+/// repeats a name.
+///
+/// Each section costs more than its text: the settings map the config layer makes for it,
+/// and for a path section the session settings resolved for that path (a few kilobytes
+/// each, however few keys it has). A file at [`MAX_CONFIG_BYTES`] of short path sections,
+/// each turning sessions on, took over 1 GB to check; at this many sections, each with
+/// every session setting, it takes about 120 MiB. Counted as the file is read, before a
+/// section is made; past it, a located error (`config-too-many-sections`) at the header of
+/// the first section over it, and the rest of the file is not read. A real config has a
+/// few dozen (the largest of the sixty real ones the tests read has 11).
+pub const MAX_CONFIG_SECTIONS: usize = 4096;
+
 /// The largest config file, in bytes, that is read. A larger file is a located error
 /// (`config-too-large`) before its text is decoded.
 ///
@@ -94,9 +107,8 @@ pub const MAX_CONFIG_SETTINGS: usize = 1 << 18;
 /// [`MAX_DIAGNOSTICS_PER_CODE`] of its kind, not built. A file at this size of keys,
 /// errors, comments, blank lines or headers takes less than 32 bytes of memory per byte to
 /// check (under 128 MiB: the worst, a million different keys, about 110 MiB; a million
-/// errors, comments or blank lines, under 50 MiB). Many different sections cost more,
-/// in the maps the config and session layers make for each section: half a million
-/// empty sections about 190 MB, a section for every key about 390 MB.
+/// errors, comments or blank lines, under 50 MiB). Sections cost more, in the maps the
+/// config and session layers make for each: [`MAX_CONFIG_SECTIONS`] bounds them.
 pub const MAX_CONFIG_BYTES: usize = 4 << 20;
 
 /// The longest value, in bytes, that `%(name)s` interpolation may produce, and the most

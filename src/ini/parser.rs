@@ -12,6 +12,7 @@ use super::document::{
 };
 use super::{DEFAULT_SECTION, Parsed};
 use crate::diagnostic::{CappedDiagnostics, Diagnostic};
+use crate::limits::MAX_CONFIG_SECTIONS;
 use crate::source::{SourceFile, Span};
 
 pub(super) const INVALID_LINE: &str = "invalid-line";
@@ -43,6 +44,8 @@ struct Reader<'a> {
     indent_level: usize,
     /// Only the first line outside any section is reported; the rest follow from it.
     reported_missing_header: bool,
+    /// Past [`MAX_CONFIG_SECTIONS`] the rest of the file is not read.
+    over_budget: bool,
 }
 
 pub(super) fn parse(source: &Arc<SourceFile>) -> Parsed {
@@ -59,6 +62,7 @@ pub(super) fn parse(source: &Arc<SourceFile>) -> Parsed {
         cursor: None,
         indent_level: 0,
         reported_missing_header: false,
+        over_budget: false,
     };
     let starts = source.line_starts();
     for (i, &start) in starts.iter().enumerate() {
@@ -84,6 +88,9 @@ pub(super) fn parse(source: &Arc<SourceFile>) -> Parsed {
 
 impl<'a> Reader<'a> {
     fn read_line(&mut self, span: Span) -> Tag {
+        if self.over_budget {
+            return Tag::Invalid;
+        }
         let line = &self.text[span.range()];
         let (stripped, stripped_span) = stripped(self.text, span);
         if stripped.is_empty() {
@@ -139,6 +146,25 @@ impl<'a> Reader<'a> {
     fn header(&mut self, name_span: Span) -> Tag {
         let text = self.text;
         let name = &text[name_span.range()];
+        if self.sections.len() == MAX_CONFIG_SECTIONS {
+            // Each section costs the layers above a settings map, and a path section its
+            // resolved session settings: refused before any of it is made.
+            self.over_budget = true;
+            self.cursor = None;
+            self.errors.push_with("config-too-many-sections", || {
+                Diagnostic::error(
+                    "config-too-many-sections",
+                    format!(
+                        "this file has more than {MAX_CONFIG_SECTIONS} sections; this section \
+                         and the ones after it are not read"
+                    ),
+                )
+                .at(self.source, name_span)
+                .in_entry(name, None)
+                .with_help("a config holds settings, not data: merge the sections")
+            });
+            return Tag::Invalid;
+        }
         // configparser forgets the option being read at every header.
         if name != DEFAULT_SECTION && !self.seen_sections.insert(name) {
             // configparser stops here; reading on (into a second block of the same name)

@@ -491,10 +491,11 @@ fn a_default_session_value_is_not_copied_into_every_section_without_bound() {
     assert_eq!(err.diagnostic().code, "session-settings-too-large");
 }
 
-/// configparser copies every `[DEFAULT]` key into every section: 1 000 keys and 10 000
-/// empty sections are an 88 KB file but ten million settings (5 GB and a minute and a half
-/// before they were counted). The settings are counted section by section, before they
-/// are made, and the section where they run out is a located error.
+/// configparser copies every `[DEFAULT]` key into every section: 1 000 keys and 4 000
+/// empty sections are a 40 KB file but four million settings (10 000 sections, ten
+/// million: 5 GB and a minute and a half before they were counted). The settings are
+/// counted section by section, before they are made, and the section where they run out
+/// is a located error.
 #[test]
 fn defaults_inherited_by_many_sections_are_bounded() {
     let keys = 1000;
@@ -502,7 +503,7 @@ fn defaults_inherited_by_many_sections_are_bounded() {
     for i in 0..keys {
         text.push_str(&format!("k{i} = {i}\n"));
     }
-    for i in 0..10_000 {
+    for i in 0..4000 {
         text.push_str(&format!("[s{i}]\n"));
     }
     let refused = located(&text);
@@ -554,6 +555,34 @@ fn located(text: &str) -> Vec<(&'static str, usize, String, String)> {
             )
         })
         .collect()
+}
+
+/// Each section costs a settings map, and a path section its resolved session settings,
+/// whatever its size: a 4 MiB file of short path sections turning sessions on took over
+/// 1 GB to check. Past [`limits::MAX_CONFIG_SECTIONS`] the section's header is a located
+/// error and nothing after it is read; a file of that many sections reads.
+#[test]
+fn sections_are_bounded() {
+    let section = |i: usize| format!("[/p{i}]\ntools.sessions.on = True\n");
+    let mut text: String = (0..limits::MAX_CONFIG_SECTIONS).map(section).collect();
+    assert_eq!(located(&text), []);
+    let path = config_file("many-sections.conf", &text);
+    let configs = SessionConfigs::load(&[&path]).expect("as many sections as the budget");
+    assert!(configs.value.session_for_path("/p9").on.value);
+
+    text.push_str(&section(limits::MAX_CONFIG_SECTIONS));
+    text.push_str("tools.sessions.timeout = (\n[/after]\n");
+    let header_line = 2 * limits::MAX_CONFIG_SECTIONS + 1;
+    let over = format!("/p{}", limits::MAX_CONFIG_SECTIONS);
+    assert_eq!(
+        located(&text),
+        [("config-too-many-sections", header_line, over, String::new())],
+        "the section over the budget, and nothing after it"
+    );
+    std::fs::write(&path, &text).unwrap();
+    let err = SessionConfigs::load(&[&path]).expect_err("refused at startup");
+    assert_eq!(err.diagnostic().code, "config-too-many-sections");
+    let _ = std::fs::remove_file(path);
 }
 
 /// The bomb is a located error once the file's interpolation budget is spent: the first
@@ -641,14 +670,14 @@ fn interpolation_inherited_by_many_sections_is_bounded() {
 }
 
 /// Many legitimate references stay far from the budget and read as configparser reads
-/// them: 20 000 sections whose values name `[DEFAULT]` keys, which name each other.
+/// them: 4 000 sections whose values name `[DEFAULT]` keys, which name each other.
 #[test]
 fn many_legitimate_references_read_as_configparser_reads_them() {
     let mut text = String::from(
         "[DEFAULT]\nroot = '/srv/site'\nsessions = %(root)s + '/sessions'\n\
          path = %(sessions)s + '/' + %(name)s\n",
     );
-    let n = 20_000;
+    let n = 4000;
     for i in 0..n {
         text.push_str(&format!(
             "[/app{i}]\nname = 's{i}'\ntools.sessions.storage_path = %(path)s\n\
@@ -693,6 +722,27 @@ fn file_of_lines(name: &str, head: &str, line: impl Fn(usize) -> String) -> Path
     }
     config_file(name, &text)
 }
+
+/// One line for each session setting, with a value that is not its default.
+const EVERY_SESSION_SETTING: &str = "tools.sessions.on = True
+tools.sessions.timeout = 30
+tools.sessions.name = 'sid'
+tools.sessions.path = '/'
+tools.sessions.path_header = 'X-Path'
+tools.sessions.secure = True
+tools.sessions.httponly = True
+tools.sessions.locking = 'early'
+tools.sessions.clean_freq = 5
+tools.sessions.domain = 'example.com'
+tools.sessions.persistent = False
+tools.sessions.storage_type = 'memcached'
+tools.sessions.servers = ['a:1', 'b:2', 'c:3']
+tools.sessions.storage_path = '/srv/sessions'
+tools.sessions.lock_timeout = 20
+tools.sessions.samesite = 'Lax'
+tools.sessions.debug = True
+tools.sessions.max_lifetime = 600
+";
 
 /// The process's peak resident memory (`VmHWM`), in bytes.
 fn peak_resident_bytes() -> usize {
@@ -740,7 +790,10 @@ fn measure_reading(path: &str) {
 /// limit costs less than 32 bytes of memory per byte of input (128 MiB) when it is a
 /// million short lines that each are a duplicate key, an invalid line, a header,
 /// a comment or a blank, or each a different key, with a good or a bad value (the worst,
-/// about 110 MiB: each key is checked against the others, mapped and given its value).
+/// about 110 MiB: each key is checked against the others, mapped and given its value), or
+/// each a different section, or when it has as many path sections as a file may have,
+/// each with every session setting (about 120 MiB: each is resolved into its own session
+/// settings).
 /// It was 90 to 370 bytes per byte: each line kept its spans in 88 bytes, each key and
 /// value its own copy, every error on every line was built (and cloned) before all but
 /// twenty were dropped, and `check` read the file twice (1.5 GB for a file of invalid
@@ -770,6 +823,15 @@ fn a_config_at_the_size_limit_takes_a_bounded_multiple_of_its_size() {
         file_of_lines("blank.conf", "[global]\n", |_| "\n".into()),
         file_of_lines("keys.conf", "[global]\n", |i| format!("k{i:x}=1\n")),
         file_of_lines("bad-values.conf", "[global]\n", |i| format!("k{i:x}=(\n")),
+        file_of_lines("sections.conf", "", |i| format!("[s{i:x}]\n")),
+        // As many path sections as a file may have, each with every session setting, then
+        // comments: each section is resolved into a whole set of session settings.
+        file_of_lines("path-sections.conf", "", |i| {
+            match i < limits::MAX_CONFIG_SECTIONS {
+                true => format!("[/p{i:x}]\n{EVERY_SESSION_SETTING}"),
+                false => "#\n".into(),
+            }
+        }),
     ];
     let budget = 32 * limits::MAX_CONFIG_BYTES;
     for path in &shapes {
