@@ -105,12 +105,7 @@ pub(super) fn unresolved_name(name: &str, span: Range<usize>, text: &str) -> Val
             format!("if this is meant as text, quote it: `\"{shown}\"`")
         }
     };
-    ValueWarning {
-        code: codes::UNRESOLVED_NAME,
-        message,
-        help: Some(help),
-        span,
-    }
+    ValueWarning::new(codes::UNRESOLVED_NAME, message, Some(help), span)
 }
 
 /// Whether the first part of a (dotted) name can be resolved by CherryPy without the

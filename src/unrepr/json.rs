@@ -2,7 +2,6 @@
 
 use serde_json::{Map, Number, Value as Json};
 
-use super::repr::{bytes_repr, complex_repr, float_repr};
 use super::value::{Expr, Value};
 
 /// A JSON number with exactly this text (the `json` feature enables serde_json's
@@ -35,22 +34,20 @@ impl Value {
     /// The value as `compat/FORMAT.md` writes it, e.g. `{"type":"int","value":8080}`.
     #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     pub fn to_json(&self) -> Json {
-        let t = self.type_name();
+        let (t, repr) = (self.type_name(), || Json::String(self.python_repr()));
         match self {
             Value::None | Value::Ellipsis => object(t, []),
             Value::Bool(b) => object(t, [("value", Json::Bool(*b))]),
             Value::Int(i) => object(t, [("value", number(&i.to_string()))]),
             Value::Float(f) if f.is_finite() => {
-                let repr = float_repr(*f);
+                let repr = self.python_repr();
                 object(t, [("value", number(&repr)), ("repr", Json::String(repr))])
             }
-            Value::Float(f) => object(t, [("repr", text(&float_repr(*f)))]),
-            Value::Complex { re, im } => object(t, [("repr", text(&complex_repr(*re, *im)))]),
+            Value::Float(_) | Value::Complex { .. } => object(t, [("repr", repr())]),
             Value::Str(s) => object(t, [("value", text(s))]),
             Value::Bytes(b) => {
                 let latin1 = b.iter().map(|&c| char::from(c)).collect();
-                let repr = text(&bytes_repr(b));
-                object(t, [("value", Json::String(latin1)), ("repr", repr)])
+                object(t, [("value", Json::String(latin1)), ("repr", repr())])
             }
             Value::List(v) | Value::Tuple(v) => object(t, [("items", items(v))]),
             Value::Dict(pairs) => {

@@ -139,17 +139,17 @@ impl Lexer<'_> {
                 }
                 self.indentation();
             } else if c == b'\\' {
-                match self.newline_at(start + 1) {
+                let newline = self.newline_at(start + 1);
+                match newline {
+                    Some(len) if start + 1 + len < self.src.len() => self.pos = start + 1 + len,
                     // At the end, or before the newline CPython appends to the source: reported
                     // just after the backslash.
-                    Some(len) if start + 1 + len < self.src.len() => self.pos = start + 1 + len,
-                    None if start + 1 != self.src.len() => {
-                        let message = "unexpected character after line continuation character";
-                        self.push(Kind::Stop(message), start + 1, start + 1);
-                        return Ok(());
-                    }
                     _ => {
-                        let message = "unexpected EOF while parsing";
+                        let message = if newline.is_none() && start + 1 != self.src.len() {
+                            "unexpected character after line continuation character"
+                        } else {
+                            "unexpected EOF while parsing"
+                        };
                         self.push(Kind::Stop(message), start + 1, start + 1);
                         return Ok(());
                     }
@@ -355,58 +355,44 @@ fn scan_number(src: &[u8], start: usize) -> Result<usize, SyntaxError> {
         (b'0', b'b') => Some((2, "binary")),
         _ => None,
     };
-    if let Some((radix, kind)) = radix {
+    // Digits of `radix` with single underscores between them, from a digit. A decimal digit
+    // that is not one of the radix's is reported at itself.
+    let digits = |mut pos: usize, radix: u32, kind: &str| loop {
         let is_digit = |i: usize| (at(src, i) as char).is_digit(radix);
-        // A decimal digit that is not one of the radix's is reported at itself.
         let bad = |i: usize| {
-            err(
-                format!("invalid {kind} literal"),
-                i + usize::from(at(src, i).is_ascii_digit()),
-            )
+            let i = i + usize::from(at(src, i).is_ascii_digit());
+            Err(err(format!("invalid {kind} literal"), i))
         };
-        let mut pos = start + 2;
-        loop {
-            pos += usize::from(at(src, pos) == b'_');
-            if !is_digit(pos) {
-                return Err(bad(pos));
-            }
-            while is_digit(pos) {
-                pos += 1;
-            }
-            if at(src, pos) != b'_' {
-                break;
-            }
+        while is_digit(pos) {
+            pos += 1;
         }
-        if at(src, pos).is_ascii_digit() {
-            return Err(bad(pos));
+        match at(src, pos) {
+            b'_' if is_digit(pos + 1) => pos += 1,
+            b'_' => return bad(pos + 1),
+            d if d.is_ascii_digit() => return bad(pos),
+            _ => return Ok(pos),
+        }
+    };
+    if let Some((radix, kind)) = radix {
+        // An underscore may follow the prefix (as if between digits), but a digit must come.
+        let pos = digits(start + 2, radix, kind)?;
+        if pos == start + 2 {
+            return Err(err(format!("invalid {kind} literal"), pos));
         }
         return verify_end(src, pos, kind).map(|()| pos);
     }
-    // Digits with single underscores between them, from a digit.
-    let digits = |mut pos: usize| loop {
-        while at(src, pos).is_ascii_digit() {
-            pos += 1;
-        }
-        if at(src, pos) != b'_' {
-            return Ok(pos);
-        }
-        if !at(src, pos + 1).is_ascii_digit() {
-            return Err(err("invalid decimal literal", pos + 1));
-        }
-        pos += 1;
-    };
-    let int_end = digits(start)?;
+    let int_end = digits(start, 10, "decimal")?;
     let (mut pos, mut kind) = (int_end, "decimal");
     if at(src, pos) == b'.' {
         pos += 1;
         if at(src, pos).is_ascii_digit() {
-            pos = digits(pos)?;
+            pos = digits(pos, 10, "decimal")?;
         }
     }
     if matches!(at(src, pos), b'e' | b'E') {
         let sign = usize::from(matches!(at(src, pos + 1), b'+' | b'-'));
         if at(src, pos + 1 + sign).is_ascii_digit() {
-            pos = digits(pos + 1 + sign)?;
+            pos = digits(pos + 1 + sign, 10, "decimal")?;
         } else if sign == 1 {
             return Err(err("invalid decimal literal", pos + 2));
         } else {

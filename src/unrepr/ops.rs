@@ -134,9 +134,7 @@ pub(super) fn add(a: Value, b: Value) -> OpResult {
     let (ta, tb) = (py_type(&a), py_type(&b));
     let message = match (a, b) {
         (Value::Str(x), Value::Str(y)) => return Ok(Value::Str(x + &y)),
-        (Value::Bytes(x), Value::Bytes(y)) => {
-            return Ok(Value::Bytes(x.into_iter().chain(y).collect()));
-        }
+        (Value::Bytes(x), Value::Bytes(y)) => return Ok(Value::Bytes([x, y].concat())),
         (Value::List(x), Value::List(y)) => {
             return Ok(Value::List(x.into_iter().chain(y).collect()));
         }

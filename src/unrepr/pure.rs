@@ -70,11 +70,8 @@ fn path_call(name: &str, args: &[&str]) -> Option<String> {
         ("os.path.normpath", [p]) => normpath(p),
         ("os.path.dirname", [p]) => {
             let head = &p[..p.rfind('/').map_or(0, |i| i + 1)];
-            if head.bytes().all(|b| b == b'/') {
-                head.to_owned()
-            } else {
-                head.trim_end_matches('/').to_owned()
-            }
+            let trimmed = head.trim_end_matches('/');
+            if trimmed.is_empty() { head } else { trimmed }.to_owned()
         }
         ("os.path.basename", [p]) => p[p.rfind('/').map_or(0, |i| i + 1)..].to_owned(),
         ("os.path.expanduser", [p]) => expanduser(p)?,

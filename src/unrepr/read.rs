@@ -13,30 +13,22 @@ pub struct Parsed {
     pub warnings: Vec<ValueWarning>,
 }
 
-/// Something that reads but probably does not mean what was intended.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ValueWarning {
-    /// A stable code, e.g. `unresolved-name` (see [`codes`]).
+/// Something that reads but probably does not mean what was intended: it has an error's
+/// fields, with a warning code (`unresolved-name`).
+pub type ValueWarning = ValueError;
+
+/// Why a value cannot be read the way CherryPy would read it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct ValueError {
+    /// A stable code (see [`codes`]): `value-syntax`, `unsupported-expression`, ...,
+    /// `unresolved-name` for a warning.
     pub code: &'static str,
     /// What is wrong, in one sentence.
     pub message: String,
     /// A suggested fix, if there is an obvious one.
     pub help: Option<String>,
     /// The byte range, in the text given to [`parse`], of the construct concerned.
-    pub span: Range<usize>,
-}
-
-/// Why a value cannot be read the way CherryPy would read it.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{message}")]
-pub struct ValueError {
-    /// A stable code (see [`codes`]): `value-syntax`, `unsupported-expression`, ...
-    pub code: &'static str,
-    /// What is wrong, in one sentence.
-    pub message: String,
-    /// A suggested fix, if there is an obvious one.
-    pub help: Option<String>,
-    /// The byte range, in the text given to [`parse`], of the offending construct.
     pub span: Range<usize>,
 }
 

@@ -69,16 +69,6 @@ fn format_float(f: f64, add_dot_0: bool) -> String {
     }
 }
 
-/// Python's `repr(complex)`: `1j`, `(1+2j)`, `(-0-1j)`, `(nan+infj)`.
-pub(super) fn complex_repr(re: f64, im: f64) -> String {
-    let im_text = format_float(im, false);
-    if re == 0.0 && re.is_sign_positive() {
-        return format!("{im_text}j");
-    }
-    let sign = if im_text.starts_with('-') { "" } else { "+" };
-    format!("({}{sign}{im_text}j)", format_float(re, false))
-}
-
 /// Python's `repr(str)` (`bytes`: of the `bytes` whose bytes are these code points): quote
 /// choice and escapes as CPython 3.11.
 fn quoted(codes: impl Iterator<Item = u32> + Clone, bytes: bool) -> String {
@@ -100,14 +90,6 @@ fn quoted(codes: impl Iterator<Item = u32> + Clone, bytes: bool) -> String {
     }
     out.push(quote);
     out
-}
-
-pub(super) fn str_repr(s: &str) -> String {
-    quoted(s.chars().map(u32::from), false)
-}
-
-pub(super) fn bytes_repr(b: &[u8]) -> String {
-    quoted(b.iter().map(|&c| u32::from(c)), true)
 }
 
 /// Binding strength of rendered text, to know where parentheses are needed.
@@ -186,9 +168,17 @@ impl Value {
             Value::Bool(b) => if *b { "True" } else { "False" }.into(),
             Value::Int(i) => i.to_string(),
             Value::Float(f) => float_repr(*f),
-            Value::Complex { re, im } => complex_repr(*re, *im),
-            Value::Str(s) => str_repr(s),
-            Value::Bytes(b) => bytes_repr(b),
+            // `1j`, `(1+2j)`, `(-0-1j)`, `(nan+infj)`.
+            Value::Complex { re, im } if *re == 0.0 && re.is_sign_positive() => {
+                format!("{}j", format_float(*im, false))
+            }
+            Value::Complex { re, im } => {
+                let (re, im) = (format_float(*re, false), format_float(*im, false));
+                let sign = if im.starts_with('-') { "" } else { "+" };
+                format!("({re}{sign}{im}j)")
+            }
+            Value::Str(s) => quoted(s.chars().map(u32::from), false),
+            Value::Bytes(b) => quoted(b.iter().map(|&c| u32::from(c)), true),
             Value::List(items) => format!("[{}]", join(items)),
             Value::Tuple(items) if items.len() == 1 => format!("({},)", items[0].python_repr()),
             Value::Tuple(items) => format!("({})", join(items)),
