@@ -7,7 +7,6 @@
 use std::ops::Range;
 
 use super::ValueError as SyntaxError;
-use super::parser::syntax_error as error;
 
 /// What a token is. Operators are kept as text and compared by the parser.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -235,7 +234,7 @@ impl Lexer<'_> {
             .find(|ic| !ic.1.is_ascii() && !valid(ic));
         if let Some((i, ch)) = bad {
             let msg = format!("invalid character {ch:?} (U+{:04X})", u32::from(ch));
-            return Err(error(msg, start + i..start + i + ch.len_utf8()));
+            return Err(syntax_error(msg, start + i..start + i + ch.len_utf8()));
         }
         self.push(Kind::Name, start, self.pos);
         Ok(())
@@ -265,7 +264,7 @@ impl Lexer<'_> {
                     ("unterminated string literal", line_of(self.text, start))
                 };
                 let message = format!("{what} (detected at line {line})");
-                return Err(error(message, start..start + 1));
+                return Err(syntax_error(message, start..start + 1));
             };
             at += 1;
             if c == quote {
@@ -294,13 +293,16 @@ impl Lexer<'_> {
         match c {
             // Python's `MAXLEVEL`: the 201st open bracket is an error.
             b'(' | b'[' | b'{' if self.parens.len() >= 200 => {
-                return Err(error("too many nested parentheses", start..start + 1));
+                return Err(syntax_error(
+                    "too many nested parentheses",
+                    start..start + 1,
+                ));
             }
             b'(' | b'[' | b'{' => self.parens.push((c, start)),
             b')' | b']' | b'}' => {
                 let Some((open, open_at)) = self.parens.pop() else {
                     let message = format!("unmatched '{}'", c as char);
-                    return Err(error(message, start..start + 1));
+                    return Err(syntax_error(message, start..start + 1));
                 };
                 if c != closing(open) {
                     let (open_line, line) =
@@ -310,7 +312,7 @@ impl Lexer<'_> {
                     let msg = format!(
                         "closing parenthesis '{c}' does not match opening parenthesis '{open}'{on_line}"
                     );
-                    return Err(error(msg, start..start + 1));
+                    return Err(syntax_error(msg, start..start + 1));
                 }
             }
             _ => {}
@@ -342,7 +344,7 @@ fn at(src: &[u8], i: usize) -> u8 {
 /// An error found with the scan at `pos`; CPython reports the last character it consumed.
 fn err(msg: impl Into<String>, pos: usize) -> SyntaxError {
     let at = pos.saturating_sub(1);
-    error(msg, at..at + 1)
+    syntax_error(msg, at..at + 1)
 }
 
 /// Scans the numeric literal starting at `start` (a digit, or `.` before a digit) and returns
@@ -407,7 +409,7 @@ fn scan_number(src: &[u8], start: usize) -> Result<usize, SyntaxError> {
         && let Some(end) = (start..pos).find(|&i| !matches!(at(src, i), b'0' | b'_'))
     {
         let message = "leading zeros in decimal integer literals are not permitted; use an 0o prefix for octal integers";
-        return Err(error(message, start..end));
+        return Err(syntax_error(message, start..end));
     }
     verify_end(src, pos, kind).map(|()| pos)
 }
@@ -423,4 +425,9 @@ fn verify_end(src: &[u8], pos: usize, kind: &str) -> Result<(), SyntaxError> {
         return Err(err(format!("invalid {kind} literal"), pos));
     }
     Ok(())
+}
+
+/// A Python `SyntaxError` (or `IndentationError`) found while reading a value.
+pub(super) fn syntax_error(message: impl Into<String>, span: Range<usize>) -> SyntaxError {
+    SyntaxError::new(super::codes::SYNTAX, message, None, span)
 }

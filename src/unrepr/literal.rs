@@ -11,7 +11,7 @@ use super::lexer::{self, Kind};
 use super::parser::{Fail, PResult, Parser, ensure};
 use super::value::Value;
 
-use super::parser::syntax_error as error;
+use super::lexer::syntax_error as error;
 
 /// The value of a `NUMBER` token, or Python's `SyntaxError` message for a literal that scans
 /// but cannot be converted.

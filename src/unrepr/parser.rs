@@ -9,9 +9,9 @@
 
 use std::ops::Range;
 
-use super::lexer::{Kind, Lexed, Token, line_of};
+use super::lexer::{Kind, Lexed, Token, line_of, syntax_error};
 use super::value::Value;
-use super::{ValueError, codes};
+use super::ValueError;
 
 pub(super) type Span = Range<usize>;
 
@@ -32,17 +32,15 @@ pub(super) fn grow_stack<R>(f: impl FnOnce() -> R) -> R {
 }
 
 /// Python's keywords (3.11); soft keywords (`match`, `case`, `_`) are names.
-const KEYWORDS: &str = "False None True and as assert async await break class continue def del \
-    elif else except finally for from global if import in is lambda nonlocal not or pass raise \
-    return try while with yield";
+const KEYWORDS: [&str; 35] = [
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield",
+];
 
 pub(super) fn is_keyword(word: &str) -> bool {
-    KEYWORDS.split_ascii_whitespace().any(|k| k == word)
-}
-
-/// A Python `SyntaxError` (or `IndentationError`) found while reading a value.
-pub(super) fn syntax_error(message: impl Into<String>, span: Range<usize>) -> ValueError {
-    ValueError::new(codes::SYNTAX, message, None, span)
+    KEYWORDS.contains(&word)
 }
 
 pub(super) fn syntax(message: impl Into<String>, span: Range<usize>) -> Fail {
