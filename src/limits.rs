@@ -110,8 +110,8 @@ pub const MAX_CONFIG_SECTIONS: usize = 4096;
 /// errors, comments or blank lines, under 50 MiB). Sections cost more, in the maps the
 /// config and session layers make for each: [`MAX_CONFIG_SECTIONS`] bounds them. So does
 /// one value of a million lines or items, in the value language's tokens and syntax tree:
-/// about 160 MB for a million statements after the value (continuation lines), 240 MB for
-/// a list of a million items.
+/// about 80 MB for a million statements after the value (continuation lines), 180 MB for
+/// a list of a million items (in the syntax tree, then in the list it builds).
 pub const MAX_CONFIG_BYTES: usize = 4 << 20;
 
 /// The longest value, in bytes, that `%(name)s` interpolation may produce, and the most

@@ -89,7 +89,7 @@ impl<'a> Parser<'a> {
         let star = self.advance();
         let inner = inner(self)?;
         let end = inner.span.end;
-        self.node(NodeKind::Starred(Box::new(inner)), star.start..end)
+        self.node(NodeKind::Starred(Box::new(inner)), star.start()..end)
     }
 
     /// `star_expression` (`*bitwise_or` or `expression`), or with `named`
@@ -109,7 +109,7 @@ impl<'a> Parser<'a> {
             let name = self.advance();
             let walrus = self.advance().span();
             let value = self.expression()?;
-            let span = name.start..value.span.end;
+            let span = name.start()..value.span.end;
             return self.reject_at("NamedExpr", span, walrus, value.depth + 1);
         }
         self.expression()
@@ -125,7 +125,7 @@ impl<'a> Parser<'a> {
         } else {
             return self.reject("Yield", kw.span(), 0);
         };
-        let span = kw.start..value.span.end;
+        let span = kw.start()..value.span.end;
         self.reject(class, span, value.depth)
     }
 
@@ -139,7 +139,7 @@ impl<'a> Parser<'a> {
                     let kw = p.advance();
                     p.parameters(false)?;
                     p.expect(":")?;
-                    pending.push(Pending::Lambda(kw.start));
+                    pending.push(Pending::Lambda(kw.start()));
                     continue;
                 }
                 let body = p.bool_chain("or")?;
@@ -231,7 +231,7 @@ impl<'a> Parser<'a> {
                 _ => break,
             };
             self.pos += n; // the tokens were peeked at just now
-            op.get_or_insert(t.start..self.prev_end());
+            op.get_or_insert(t.start()..self.prev_end());
             depth = depth.max(self.binary(1)?.depth);
         }
         match op {
@@ -280,7 +280,7 @@ impl<'a> Parser<'a> {
             let base = if self.at("await") {
                 let kw = self.advance();
                 let inner = self.primary()?;
-                let span = kw.start..inner.span.end;
+                let span = kw.start()..inner.span.end;
                 self.reject("Await", span, inner.depth)?
             } else {
                 self.primary()?
@@ -379,8 +379,8 @@ impl<'a> Parser<'a> {
         while self.is_kind(Kind::String) {
             toks.push(self.advance());
         }
-        let span = toks[0].start..toks[toks.len() - 1].end;
-        let is_bytes = |t: &Token| literal::parts(self.text(*t), t.start).0.contains('b');
+        let span = toks[0].start()..toks[toks.len() - 1].end();
+        let is_bytes = |t: &Token| literal::parts(self.text(*t), t.start()).0.contains('b');
         let non_ascii = toks
             .iter()
             .find(|t| is_bytes(t) && !self.text(**t).is_ascii());
@@ -395,12 +395,12 @@ impl<'a> Parser<'a> {
         }
         // CPython raises f-string errors from a parser action, at the token it has just
         // looked ahead to (the one after the strings).
-        let after = self.peek().start;
+        let after = self.peek().start();
         let (mut joined, mut text, mut bytes, mut surrogate) =
             (false, String::new(), Vec::new(), None);
         for t in &toks {
             // A bad escape is reported at the escape itself (CPython: after the strings).
-            match literal::decode(self.text(*t), t.start).map_err(Fail::Syntax)? {
+            match literal::decode(self.text(*t), t.start()).map_err(Fail::Syntax)? {
                 Literal::Str(s, at) => {
                     text.push_str(&s);
                     surrogate = surrogate.or(at);
@@ -461,7 +461,7 @@ impl<'a> Parser<'a> {
     /// (dict, set, or their comprehensions).
     fn display(&mut self) -> PResult<Node> {
         let open = self.advance();
-        let (start, bracket) = (open.start, self.text(open));
+        let (start, bracket) = (open.start(), self.text(open));
         let (close, comprehension) = match bracket {
             "(" => (")", "GeneratorExp"),
             "[" => ("]", "ListComp"),
@@ -488,13 +488,13 @@ impl<'a> Parser<'a> {
                     return self.dict_rest(start, vec![(Some(first), value)]);
                 }
                 let depth = self.for_if_clauses()?.max(first.depth).max(value.depth);
-                let end = self.expect("}")?.end;
+                let end = self.expect("}")?.end();
                 return self.reject("DictComp", start..end, depth);
             }
             if self.at_for() {
                 ensure(!is_starred(&first))?;
                 let depth = self.for_if_clauses()?.max(first.depth);
-                let end = self.expect(close)?.end;
+                let end = self.expect(close)?.end();
                 return self.reject(comprehension, start..end, depth);
             }
             if bracket == "(" && self.eat(")") {
@@ -509,7 +509,7 @@ impl<'a> Parser<'a> {
         while self.eat(",") && !self.at(close) {
             items.push(self.star_expression(true)?);
         }
-        let end = self.expect(close)?.end;
+        let end = self.expect(close)?.end();
         let mut node = match bracket {
             "(" => self.node(NodeKind::Tuple(items), start..end)?,
             "[" => self.node(NodeKind::List(items), start..end)?,
@@ -533,7 +533,7 @@ impl<'a> Parser<'a> {
                 items.push((Some(key), self.expression()?));
             }
         }
-        let end = self.expect("}")?.end;
+        let end = self.expect("}")?.end();
         self.node(NodeKind::Dict(items), start..end)
     }
 
@@ -595,7 +595,7 @@ impl<'a> Parser<'a> {
         if self.at("*") {
             return self.starred(Self::expression, Self::expression);
         }
-        let start = self.peek().start;
+        let start = self.peek().start();
         let mut depth = 0;
         if !self.at(":") {
             let lower = self.named_expression()?;

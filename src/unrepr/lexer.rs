@@ -22,22 +22,33 @@ pub(super) enum Kind {
     EndMarker,
     /// Where the tokenizer stopped without raising (CPython only sets `tok->done`), with the
     /// message if the parser asks for this token (an unclosed bracket is named by the parser).
-    Stop(&'static str),
+    /// Always the last token; its message is [`Lexed::stop`].
+    Stop,
     /// Where the tokenizer raised a `SyntaxError` (`Lexed::hard_error`).
     Hard,
 }
 
-/// One token: its kind and its byte range in the value text.
+/// One token: its kind and its byte range in the value text, in 12 bytes (a value of a
+/// million short lines is millions of tokens; `read::parse` refuses a text whose offsets
+/// would not fit).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Token {
     pub(super) kind: Kind,
-    pub(super) start: usize,
-    pub(super) end: usize,
+    start: u32,
+    end: u32,
 }
 
 impl Token {
+    pub(super) fn start(&self) -> usize {
+        self.start as usize
+    }
+
+    pub(super) fn end(&self) -> usize {
+        self.end as usize
+    }
+
     pub(super) fn span(&self) -> Range<usize> {
-        self.start..self.end
+        self.start()..self.end()
     }
 }
 
@@ -52,6 +63,8 @@ pub(super) struct Lexed {
     pub(super) hard_error: Option<SyntaxError>,
     /// Offset of the innermost bracket still open where the input ended.
     pub(super) unclosed: Option<usize>,
+    /// Why tokenizing stopped short of the end, when the last token is [`Kind::Stop`].
+    pub(super) stop: &'static str,
 }
 
 /// Tokenizes `src` completely (up to the first error).
@@ -63,6 +76,7 @@ pub(super) fn tokenize(src: &str) -> Lexed {
         tokens: Vec::with_capacity(src.len() / 2 + 4),
         parens: Vec::new(),
         line_has_token: true,
+        stop: "",
     };
     let hard_error = lx.run().err();
     if hard_error.is_some() {
@@ -74,6 +88,7 @@ pub(super) fn tokenize(src: &str) -> Lexed {
         tokens: lx.tokens,
         hard_error,
         unclosed,
+        stop: lx.stop,
     }
 }
 
@@ -87,6 +102,7 @@ struct Lexer<'a> {
     /// Whether the current logical line has produced a token (so that the implicit final
     /// newline CPython appends to string input yields a NEWLINE).
     line_has_token: bool,
+    stop: &'static str,
 }
 
 /// CPython's `is_potential_identifier_char`: every non-ASCII byte counts (checked later).
@@ -109,6 +125,8 @@ impl Lexer<'_> {
     }
 
     fn push(&mut self, kind: Kind, start: usize, end: usize) {
+        // Within `u32`: `read::parse` refuses longer texts.
+        let (start, end) = (start as u32, end as u32);
         self.tokens.push(Token { kind, start, end });
         self.line_has_token |= !matches!(kind, Kind::Newline | Kind::Indent);
     }
@@ -149,7 +167,8 @@ impl Lexer<'_> {
                         } else {
                             "unexpected EOF while parsing"
                         };
-                        self.push(Kind::Stop(message), start + 1, start + 1);
+                        self.stop = message;
+                        self.push(Kind::Stop, start + 1, start + 1);
                         return Ok(());
                     }
                 }
@@ -198,7 +217,8 @@ impl Lexer<'_> {
     fn end_of_input(&mut self, newline_at: usize) {
         let end = self.src.len();
         if !self.parens.is_empty() {
-            return self.push(Kind::Stop("unclosed bracket"), end, end);
+            self.stop = "unclosed bracket";
+            return self.push(Kind::Stop, end, end);
         }
         if self.line_has_token {
             self.push(Kind::Newline, newline_at, end);

@@ -201,7 +201,7 @@ struct FString<'s> {
 impl Parser<'_> {
     /// Checks the f-string token `t`; an error is reported at `at`.
     pub(super) fn check_fstring(&mut self, t: lexer::Token, at: usize) -> PResult<()> {
-        let (prefix, text, _) = parts(self.text(t), t.start);
+        let (prefix, text, _) = parts(self.text(t), t.start());
         let (raw, depth) = (prefix.contains('r'), self.depth);
         let scan = FString { text, raw, depth };
         let invalid = |_| Fail::Syntax(error("invalid f-string", at..at + 1));

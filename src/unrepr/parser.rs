@@ -9,9 +9,9 @@
 
 use std::ops::Range;
 
+use super::ValueError;
 use super::lexer::{Kind, Lexed, Token, line_of, syntax_error};
 use super::value::Value;
-use super::ValueError;
 
 pub(super) type Span = Range<usize>;
 
@@ -195,7 +195,7 @@ impl<'a> Parser<'a> {
     }
 
     pub(super) fn text(&self, t: Token) -> &'a str {
-        &self.src[t.start..t.end]
+        &self.src[t.start()..t.end()]
     }
 
     /// Whether the token `ahead` is this operator or keyword.
@@ -236,7 +236,7 @@ impl<'a> Parser<'a> {
 
     /// End offset of the previous token.
     pub(super) fn prev_end(&self) -> usize {
-        self.pos.checked_sub(1).map_or(0, |i| self.tokens[i].end)
+        self.pos.checked_sub(1).map_or(0, |i| self.tokens[i].end())
     }
 
     /// Builds a node, enforcing the tree-depth bound.
@@ -316,16 +316,16 @@ impl<'a> Parser<'a> {
         }
         let at = match &fail {
             Fail::Syntax(e) => e.span.start,
-            _ => far.start,
+            _ => far.start(),
         };
         let unclosed = |at: usize| {
             let bracket = self.src[at..].chars().next().unwrap_or('(');
             error(&format!("'{bracket}' was never closed"), at..at + 1)
         };
-        if let Kind::Stop(message) = far.kind {
+        if far.kind == Kind::Stop {
             return match lexed.unclosed {
                 Some(open) => unclosed(open),
-                None => error(message, far.span()),
+                None => error(lexed.stop, far.span()),
             };
         }
         // A bracket left open on an earlier line than the error is reported instead.
@@ -336,7 +336,10 @@ impl<'a> Parser<'a> {
         match fail {
             Fail::Syntax(e) => Some(e),
             Fail::TooDeep => None,
-            Fail::Generic => error("invalid syntax", far.start..far.end.max(far.start + 1)),
+            Fail::Generic => error(
+                "invalid syntax",
+                far.start()..far.end().max(far.start() + 1),
+            ),
         }
     }
 }

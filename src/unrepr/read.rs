@@ -65,6 +65,16 @@ pub fn parse(text: &str) -> Result<Parsed, ValueError> {
         let message = "source code string cannot contain null bytes".into();
         return Err(syntax_error(message, at..at + 1, text));
     }
+    if u32::try_from(text.len()).is_err() {
+        // Tokens keep their offsets in `u32`. A config is far smaller (`MAX_CONFIG_BYTES`).
+        let message = "the value is longer than 4 GiB";
+        return Err(ValueError::new(
+            codes::TOO_LARGE,
+            message,
+            None,
+            value_start(text),
+        ));
+    }
     if let Some(value) = plain_literal(text) {
         return Ok(Parsed {
             value,
