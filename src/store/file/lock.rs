@@ -429,3 +429,80 @@ fn locked_len(file: &File, path: &Path) -> Option<u64> {
     path.exists()
         .then(|| file.metadata().map_or(0, |m| m.len()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::session_lock::Release;
+
+    fn at_ms(ms: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_millis(ms)
+    }
+
+    #[test]
+    fn records_have_one_length_and_read_back() {
+        for record in [
+            Record::Busy {
+                since: at_ms(1_780_000_000_123),
+                freed: at_ms(1_780_000_001_456),
+            },
+            Record::Gap {
+                until: at_ms(1_780_000_002_789),
+            },
+        ] {
+            let text = record.encode();
+            assert_eq!(text.len() as u64, RECORD_LEN, "{text:?}");
+            assert_eq!(Record::decode(text.as_bytes()), Some(record));
+        }
+        // zc.lockfile's content is not a record.
+        assert_eq!(Record::decode(b" 12345\n"), None);
+    }
+
+    /// A lock taken at once and let go without anyone waiting writes nothing; one handed to
+    /// another request of the process leaves its run, which the next holder carries on; a
+    /// run as long as `BUSY_RUN` leaves a gap, which the next holder waits out.
+    #[tokio::test]
+    async fn a_busy_run_is_carried_in_the_lock_file_and_ends_in_a_gap() {
+        let dir = tempfile::tempdir().unwrap();
+        let (lock, session) = (dir.path().join("s.lock"), dir.path().join("s"));
+        fs::write(&session, b"data").unwrap();
+        let waits = Arc::new(Waits::default());
+        let take = || async {
+            let taken = waits.flock(lock.clone(), None).await.unwrap();
+            FileLock::new(taken, lock.clone(), session.clone())
+        };
+        drop(take().await);
+        assert_eq!(fs::metadata(&lock).unwrap().len(), 0);
+
+        let mut held = take().await;
+        held.handed_over();
+        assert!(!held.gap_due());
+        drop(held);
+        let text = fs::read_to_string(&lock).unwrap();
+        assert!(text.starts_with("actix-cherrypy busy "), "{text:?}");
+        let held = take().await;
+        assert!(
+            held.taken.busy_since.is_some(),
+            "the run was not carried on"
+        );
+        drop(held);
+
+        let mut held = take().await;
+        held.taken.busy_since = Some(SystemTime::now() - BUSY_RUN);
+        assert!(held.gap_due());
+        drop(held);
+        let text = fs::read_to_string(&lock).unwrap();
+        assert!(text.starts_with("actix-cherrypy gap "), "{text:?}");
+        let asked = std::time::Instant::now();
+        let held = take().await;
+        let waited = asked.elapsed();
+        assert!(
+            waited >= GAP - Duration::from_millis(20) && waited < GAP * 3,
+            "{waited:?}"
+        );
+        // Free during the gap: the run starts afresh, and the stale record is cleared.
+        assert_eq!(held.taken.busy_since, None);
+        drop(held);
+        assert_eq!(fs::metadata(&lock).unwrap().len(), 0);
+    }
+}
