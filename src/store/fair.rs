@@ -29,9 +29,11 @@ pub(crate) const GAP: Duration = Duration::from_millis(150);
 
 /// How long a lock may stay busy without a break before the holder letting go leaves it
 /// free for a [`GAP`]. A CherryPy request then waits about this long at most beside our
-/// traffic, and our own throughput on one continuously busy session drops by at most
-/// `GAP / (BUSY_RUN + GAP)`, 13 %: a second is as long as a page is commonly allowed to
-/// take, and short enough that CherryPy's request still meets its client.
+/// traffic (two at worst: on Redis a holder learns of a run begun in another process only
+/// as it lets go), and our own throughput on one continuously busy session drops by
+/// `GAP / (BUSY_RUN + GAP)`, 13 % (14 % measured): a second is short enough that
+/// CherryPy's request still meets its client, and long enough that the gaps cost a busy
+/// session little.
 pub(crate) const BUSY_RUN: Duration = Duration::from_secs(1);
 
 /// What a holder letting go of a server's lock tells the server of the lock's busy run,
