@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 
 use servers::http::session_get;
 use servers::probe::{
-    FakeClock, Process, cherrypy, cherrypy_command, increments_over, ours, ours_command,
-    probe_binary, root, set_then_read_a_second_later, spawn, write_config,
+    FakeClock, Process, cherrypy, cherrypy_command, cherrypy_gets_a_busy_session_in_turn,
+    increments_over, ours, ours_command, probe_binary, root, set_then_read_a_second_later, spawn,
+    write_config,
 };
 use servers::{Server, redis_cli, temp_dir};
 
@@ -32,6 +33,28 @@ fn two_processes_on_one_redis_keep_every_update() {
     let (_a, a) = ours(&binary, &conf);
     let (_b, b) = ours(&binary, &conf);
     increments_over(&[a, b]);
+}
+
+/// Two of our processes keep one session busy without a pause; a CherryPy request (cherrys,
+/// which polls for the lock every 100 ms) on that session still gets it within a second or
+/// two: ours leave the lock free for a gap after each second of continuous use.
+#[test]
+fn a_session_our_processes_keep_busy_reaches_cherrys_in_turn() {
+    let dir = temp_dir("busy-redis-cherrys");
+    let redis = Server::redis(&dir);
+    let conf = write_config(
+        &dir,
+        &format!(
+            "tools.sessions.storage_class = cherrys.RedisSession\n\
+             tools.sessions.host = \"127.0.0.1\"\ntools.sessions.port = {}\n",
+            redis.port
+        ),
+    );
+    let binary = probe_binary();
+    let (_a, a) = ours(&binary, &conf);
+    let (_b, b) = ours(&binary, &conf);
+    let (_cp, cp) = cherrypy(&conf);
+    cherrypy_gets_a_busy_session_in_turn(&[a, b], cp);
 }
 
 #[test]

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use servers::http::{session_get, try_session_get};
 use servers::probe::{
-    FakeClock, cherrypy, cherrypy_command, increments_over, ours, ours_command, probe_binary,
-    python, set_then_read_a_second_later, spawn, write_config,
+    FakeClock, cherrypy, cherrypy_command, cherrypy_gets_a_busy_session_in_turn, increments_over,
+    ours, ours_command, probe_binary, python, set_then_read_a_second_later, spawn, write_config,
 };
 use servers::temp_dir;
 
@@ -103,6 +103,21 @@ fn two_processes_on_one_directory_keep_every_update() {
     let (_a, a) = ours(&binary, &conf);
     let (_b, b) = ours(&binary, &conf);
     increments_over(&[a, b]);
+}
+
+/// Two of our processes keep one session busy without a pause; a CherryPy request
+/// (`FileSession`, which polls the lock file every 100 ms) on that session still gets it
+/// within a second or two: ours leave the lock file free for a gap after each second of
+/// continuous use.
+#[test]
+fn a_session_our_processes_keep_busy_reaches_cherrypy_in_turn() {
+    let dir = temp_dir("busy-files-cherrypy");
+    let conf = file_config(&dir);
+    let binary = probe_binary();
+    let (_a, a) = ours(&binary, &conf);
+    let (_b, b) = ours(&binary, &conf);
+    let (_cp, cp) = cherrypy(&conf);
+    cherrypy_gets_a_busy_session_in_turn(&[a, b], cp);
 }
 
 /// `kill -9` in the middle of a burst of writes, then a restart: every session file is

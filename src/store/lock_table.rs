@@ -11,7 +11,9 @@
 //! [`MAX_HAND_OVERS`] in a row it is released anyway, so other processes get their turn:
 //! a server's lock then goes to the waiter of another process queued for it, if any (see
 //! `shared_lock`), so that waiter waits for at most `MAX_HAND_OVERS + 1` requests of the
-//! holding process.
+//! holding process. It is released too once the outer lock has been busy for long enough
+//! that a gap is due (see `fair`): this process's waiters then wait for the gap's end, as
+//! every other process of ours does, and CherryPy, which polls, gets its turn.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -21,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
+use super::fair::ServerRelease;
 use super::hand_over::{Baton, Extension};
 use super::session_lock::Release;
 use super::{SessionLock, StoreError};
@@ -204,6 +207,9 @@ impl LocalLock {
     fn hands_over(&self, slot: &mut Slot) -> bool {
         if self.would_hand_over_slot(slot) {
             slot.hand_overs += 1;
+            if let Some(outer) = slot.outer.as_mut() {
+                outer.handed_over();
+            }
             true
         } else {
             slot.hand_overs = 0;
@@ -218,7 +224,10 @@ impl LocalLock {
             .mutex
             .as_ref()
             .is_some_and(|m| Arc::strong_count(m) > 3);
-        self.hand_over && awaited && slot.hand_overs < MAX_HAND_OVERS
+        // A lock busy for long enough is let go of for a gap (see `fair`): this process's
+        // waiters then wait for the gap's end too.
+        let gap_due = slot.outer.as_ref().is_some_and(SessionLock::gap_due);
+        self.hand_over && awaited && slot.hand_overs < MAX_HAND_OVERS && !gap_due
     }
 }
 
@@ -226,7 +235,7 @@ impl Release for LocalLock {
     /// Takes the outer lock's key unless it is about to be handed over; this process's lock
     /// stays held until the guard is dropped, after the caller's round trip.
     /// The caller's write covers every expiry extension left to make.
-    fn take_server_release(&mut self) -> Option<(String, String)> {
+    fn take_server_release(&mut self) -> Option<ServerRelease> {
         let slot = self.guard.as_ref()?;
         if self.would_hand_over_slot(slot) {
             return None;

@@ -6,6 +6,7 @@
 mod any;
 mod codec;
 mod custom;
+mod fair;
 mod file;
 pub(crate) mod hand_over;
 mod lock_table;

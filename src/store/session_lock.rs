@@ -6,6 +6,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use super::fair::ServerRelease;
 use super::hand_over::Baton;
 use super::{Record, StoreError};
 use crate::session_id::SessionId;
@@ -30,8 +31,18 @@ pub(crate) trait Release: Send + Sync + 'static {
         not(feature = "redis"),
         allow(dead_code, reason = "only Redis pipelines it")
     )]
-    fn take_server_release(&mut self) -> Option<(String, String)> {
+    fn take_server_release(&mut self) -> Option<ServerRelease> {
         None
+    }
+
+    /// Told that the lock is being handed to another request of this process: the lock is
+    /// busy, and stays so (see `fair`).
+    fn handed_over(&mut self) {}
+
+    /// Whether the lock's busy run is long enough that it must now be let go of, leaving a
+    /// gap, rather than handed to another request of this process (see `fair`).
+    fn gap_due(&self) -> bool {
+        false
     }
 
     /// For a server lock whose lease may have run out (it was not renewed in time: a
@@ -94,8 +105,20 @@ impl SessionLock {
         not(feature = "redis"),
         allow(dead_code, reason = "only Redis pipelines it")
     )]
-    pub(crate) fn take_server_release(&mut self) -> Option<(String, String)> {
+    pub(crate) fn take_server_release(&mut self) -> Option<ServerRelease> {
         self.guard.as_mut()?.take_server_release()
+    }
+
+    /// See [`Release::handed_over`].
+    pub(crate) fn handed_over(&mut self) {
+        if let Some(guard) = self.guard.as_mut() {
+            guard.handed_over();
+        }
+    }
+
+    /// See [`Release::gap_due`].
+    pub(crate) fn gap_due(&self) -> bool {
+        self.guard.as_ref().is_some_and(|g| g.gap_due())
     }
 
     /// What the holder passes on with the lock (see `hand_over`), if it is `id`'s lock

@@ -27,6 +27,11 @@
 //! the queue; one that crashed holds its place for at most Redis' `QUEUE_HOLD` (on
 //! memcached, until the lock is released or expires), and a lock handed to it for at most
 //! [`HANDED_OVER_LEASE`].
+//!
+//! That queue is ours alone: cherrys waits by polling every 100 ms, and would find the lock
+//! held at every try while our processes keep it busy. So a Redis lock's busy run is
+//! carried from holder to holder, and a long one is ended by a gap (see `fair`): each
+//! holder tells the release how long it has seen the lock busy ([`Run`]).
 
 use crate::store::{ErrorChain, redact};
 use std::future::Future;
@@ -37,6 +42,8 @@ use std::time::{Duration, Instant};
 
 use rustc_hash::FxHashMap;
 
+pub(crate) use super::fair::Run;
+use super::fair::{self, ServerRelease};
 use super::{LockTable, SessionLock, StoreError};
 use crate::session_id::SessionId;
 
@@ -66,6 +73,11 @@ pub(crate) trait LockServer: Clone + Send + Sync + 'static {
     /// The locks this store holds, shared by its clones.
     fn renewals(&self) -> &Arc<Renewals>;
 
+    /// Whether the server leaves a gap in a lock's long busy run (see `fair`): CherryPy
+    /// waits for this server's locks by polling. A holder of this process then stops
+    /// handing the lock to the next request of this process once the run is long.
+    const GAPS: bool = false;
+
     /// Takes the lock `key` for `token` with `lease`; whether it did. It does if the key
     /// is absent and no other waiter is queued, or if the key already holds `token`
     /// (handed over by the previous holder). Otherwise it queues `token` when nobody is
@@ -91,11 +103,14 @@ pub(crate) trait LockServer: Clone + Send + Sync + 'static {
 
     /// If `key` still holds `token`: hands it to the queued waiter (the key then holds the
     /// waiter's token, for [`HANDED_OVER_LEASE`]) or, if none is queued, deletes it. Also
-    /// leaves the queue if `token` is the one queued (a waiter that gives up).
+    /// leaves the queue if `token` is the one queued (a waiter that gives up). `run` is
+    /// the lock's busy run as the holder saw it: with [`Self::GAPS`], a long one is ended
+    /// by a gap (the key deleted, even past a queued waiter, who takes it after the gap).
     fn release(
         &self,
         key: &str,
         token: &str,
+        run: Run,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
@@ -163,6 +178,8 @@ where
             token: token.clone(),
         };
         let mut pause = Duration::from_millis(1);
+        // Since when this wait found the lock held: busy since then, at least (`fair`).
+        let mut busy_since = None;
         let asked = loop {
             let asked = Instant::now();
             if let Some(fetched) = attempt(key.clone(), token.clone()).await? {
@@ -170,10 +187,11 @@ where
                 waiting.server = None;
                 break asked;
             }
+            busy_since.get_or_insert(asked);
             let now = Instant::now();
             if deadline.is_some_and(|d| now >= d) {
                 // Leave the queue, and pass on a lock handed to us meanwhile.
-                release_or_warn(server, key, &token).await;
+                release_or_warn(server, key, &token, Run::default()).await;
                 waiting.server = None;
                 return Err(StoreError::LockTimeout(*id));
             }
@@ -188,6 +206,8 @@ where
             token,
             entry,
             released: false,
+            taken: asked,
+            busy_since,
         }))
     };
     let lock = local
@@ -218,7 +238,10 @@ impl<S: LockServer> Drop for Waiting<S> {
             std::mem::take(&mut self.key),
             std::mem::take(&mut self.token),
         );
-        drop(runtime.spawn(async move { release_or_warn(&server, &key, &token).await }));
+        drop(
+            runtime
+                .spawn(async move { release_or_warn(&server, &key, &token, Run::default()).await }),
+        );
     }
 }
 
@@ -404,8 +427,8 @@ async fn renew_held<S: LockServer>(weak: S::Weak) {
 
 /// Deletes the lock's key if it still holds `token`; a failure only costs the session a
 /// wait of up to one lease, so it is logged, not returned.
-pub(crate) async fn release_or_warn<S: LockServer>(server: &S, key: &str, token: &str) {
-    if let Err(err) = server.release(key, token).await {
+pub(crate) async fn release_or_warn<S: LockServer>(server: &S, key: &str, token: &str, run: Run) {
+    if let Err(err) = server.release(key, token, run).await {
         tracing::warn!(
             lock = %redact(key),
             error = %ErrorChain(&err),
@@ -421,31 +444,59 @@ struct Held<S: LockServer> {
     token: String,
     entry: u64,
     released: bool,
+    /// When the attempt that took it was sent.
+    taken: Instant,
+    /// Since when this process has seen the lock busy without a break, if it has (the
+    /// holder waited for it, or it was handed to another request of this process).
+    busy_since: Option<Instant>,
+}
+
+impl<S: LockServer> Held<S> {
+    /// The busy run as this holder saw it, now.
+    fn run(&self) -> Run {
+        Run {
+            held: self.taken.elapsed(),
+            busy: self.busy_since.map(|since| since.elapsed()),
+        }
+    }
 }
 
 impl<S: LockServer> super::session_lock::Release for Held<S> {
+    fn handed_over(&mut self) {
+        self.busy_since.get_or_insert(self.taken);
+    }
+
+    fn gap_due(&self) -> bool {
+        S::GAPS
+            && self
+                .busy_since
+                .is_some_and(|since| since.elapsed() >= fair::BUSY_RUN)
+    }
+
     fn lease_in_doubt(&self, margin: Duration) -> Option<(&str, &str)> {
         let leased = self.released || self.server.renewals().leased_for(self.entry, margin);
         (!leased).then_some((&self.key, &self.token))
     }
 
-    fn take_server_release(&mut self) -> Option<(String, String)> {
+    fn take_server_release(&mut self) -> Option<ServerRelease> {
         if self.released {
             return None;
         }
         self.released = true;
         self.server.renewals().release(self.entry);
-        Some((
-            std::mem::take(&mut self.key),
-            std::mem::take(&mut self.token),
-        ))
+        Some(ServerRelease {
+            run: self.run(),
+            key: std::mem::take(&mut self.key),
+            token: std::mem::take(&mut self.token),
+        })
     }
 
     fn release(mut self: Box<Self>) -> Pin<Box<dyn Future<Output = ()> + Send>> {
         Box::pin(async move {
             self.released = true;
             self.server.renewals().release(self.entry);
-            release_or_warn(&self.server, &self.key, &self.token).await;
+            let run = self.run();
+            release_or_warn(&self.server, &self.key, &self.token, run).await;
         })
     }
 }
@@ -465,11 +516,12 @@ impl<S: LockServer> Drop for Held<S> {
             );
             return;
         };
-        let (server, key, token) = (
+        let (server, key, token, run) = (
             self.server.clone(),
             std::mem::take(&mut self.key),
             std::mem::take(&mut self.token),
+            self.run(),
         );
-        drop(runtime.spawn(async move { release_or_warn(&server, &key, &token).await }));
+        drop(runtime.spawn(async move { release_or_warn(&server, &key, &token, run).await }));
     }
 }

@@ -234,6 +234,72 @@ pub(crate) fn increments_over(ports: &[u16]) {
     assert_eq!(session_get(ports[1], "/get?key=c", Some(&id)).2, "200");
 }
 
+/// How long a CherryPy request may wait for a session our processes keep busy: they leave
+/// its lock free for a gap every second of continuous use, and CherryPy, which tries again
+/// every 100 ms, gets it in the first or second gap.
+#[allow(dead_code, reason = "only the tests beside CherryPy use it")]
+pub(crate) const CHERRYPY_WAIT_BOUND: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Keeps one session busy on `ours` (two or more of our processes) for about 5 s, 8 clients
+/// sending back-to-back 20 ms read-sleep-write increments; after the first second, one
+/// increment is sent to CherryPy (`cp`) on the same session: it must be answered within
+/// [`CHERRYPY_WAIT_BOUND`], and every increment, ours and CherryPy's, must be counted (each
+/// request saw exactly the previous one's write).
+#[allow(dead_code, reason = "only the tests beside CherryPy use it")]
+pub(crate) fn cherrypy_gets_a_busy_session_in_turn(ours: &[u16], cp: u16) {
+    use std::time::{Duration, Instant};
+    let (_, id, _) = session_get(ours[0], "/set?key=other&value=x", None);
+    assert_eq!(id.len(), 40);
+    let busy_until = Instant::now() + Duration::from_secs(5);
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let clients: Vec<_> = (0..8)
+        .map(|i| {
+            let (seen, id, port) = (seen.clone(), id.clone(), ours[i % ours.len()]);
+            std::thread::spawn(move || {
+                while Instant::now() < busy_until {
+                    let (status, _, body) = session_get(port, "/slow_incr?key=c&ms=20", Some(&id));
+                    assert_eq!(status, 200, "{body}");
+                    seen.lock().unwrap().push(body);
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(1));
+    let asked = Instant::now();
+    let (status, _, body) = session_get(cp, "/slow_incr?key=c&ms=0", Some(&id));
+    let waited = asked.elapsed();
+    assert_eq!(status, 200, "{body}");
+    let busy_left = busy_until.saturating_duration_since(Instant::now());
+    seen.lock().unwrap().push(body);
+    for client in clients {
+        client.join().unwrap();
+    }
+    assert!(
+        waited < CHERRYPY_WAIT_BOUND,
+        "CherryPy's request waited {waited:?} for a session our processes kept busy ({busy_left:?} of that traffic was still to come when it was answered)"
+    );
+    // Each request saw exactly the previous one's write: 0->1, 1->2, ... n-1->n.
+    let seen = seen.lock().unwrap();
+    let n = seen.len();
+    let distinct: BTreeSet<&String> = seen.iter().collect();
+    let expected: Vec<String> = (0..n).map(|k| format!("{k}->{}", k + 1)).collect();
+    let lost: Vec<_> = expected
+        .iter()
+        .filter(|e| !distinct.contains(e))
+        .take(5)
+        .collect();
+    assert!(
+        lost.is_empty() && distinct.len() == n,
+        "updates lost: {} distinct results of {n}, missing {lost:?}...",
+        distinct.len()
+    );
+    assert_eq!(
+        session_get(ours[0], "/get?key=c", Some(&id)).2,
+        n.to_string()
+    );
+    assert_eq!(session_get(cp, "/get?key=c", Some(&id)).2, n.to_string());
+}
+
 /// A server process started with `SSL_CERT_FILE` (the trusted roots, for rustls' native
 /// roots and for OpenSSL under redis-py alike).
 pub(crate) fn spawn_trusting(mut command: Command, ca: Option<&Path>) -> (Process, u16) {

@@ -6,15 +6,24 @@
 //! locker of ours checks, once it holds the `flock`, that the name still leads to the file
 //! it locked, and starts again on the current one if not; and a lock file is only ever
 //! removed by whoever holds its `flock`.
+//!
+//! A lock file also carries the lock's busy run (see `store::fair`): a holder of ours that
+//! saw the lock busy writes a fixed-length record into it as it lets go (when the run
+//! began and when it let go, or, once the run is long, until when the lock is left free).
+//! A holder reads it only when the file has that length, which the `fstat` done after
+//! every `flock` tells, so a lock file without a record costs nothing more. CherryPy's
+//! zc.lockfile writes ` <pid>\n` over it when it takes the lock, which rightly ends the
+//! run: CherryPy had its turn. No other file is made for it.
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::open::{self, OpenError, Unusable};
+use crate::store::fair::{BUSY_RUN, GAP};
 
 /// Why a lock file's `flock` was not taken.
 #[derive(Debug)]
@@ -45,7 +54,7 @@ impl From<OpenError> for LockError {
 }
 
 /// Where a request waiting for a lock file's `flock` gets it delivered.
-type Delivery = tokio::sync::oneshot::Sender<Result<File, LockError>>;
+type Delivery = tokio::sync::oneshot::Sender<Result<Taken, LockError>>;
 
 /// The threads blocked in `flock`, at most one per lock file. A thread cannot be woken
 /// from `flock`, so one whose request gave up (a timeout, a dropped connection) stays
@@ -67,7 +76,7 @@ impl Waits {
         self: &Arc<Self>,
         path: PathBuf,
         timeout: Option<Duration>,
-    ) -> Result<File, LockError> {
+    ) -> Result<Taken, LockError> {
         if let Some(file) = try_lock_file(&path)? {
             return Ok(file);
         }
@@ -115,35 +124,181 @@ impl Waits {
     }
 }
 
-/// The lock file, created if need be (never through a symbolic link).
+/// The lock file, created if need be (never through a symbolic link); readable, for the
+/// busy run's record.
 fn open_lock_file(path: &Path) -> Result<File, LockError> {
     let (file, _) = open::open(
         path,
-        OpenOptions::new().create(true).truncate(false).write(true),
+        OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true),
     )?;
     Ok(file)
 }
 
-/// The lock file, locked, if no one holds it now.
-fn try_lock_file(path: &Path) -> Result<Option<File>, LockError> {
+/// The lock file, locked, if no one holds it now and no gap is running.
+fn try_lock_file(path: &Path) -> Result<Option<Taken>, LockError> {
     let file = open_lock_file(path)?;
     match file.try_lock() {
-        Ok(()) if same_file(&file, path) => Ok(Some(file)),
-        // Removed by a clean-up meanwhile, or held: the blocking path sorts it out.
-        Ok(()) | Err(fs::TryLockError::WouldBlock) => Ok(None),
+        Ok(()) => Ok(locked_len(&file, path).and_then(|len| Taken::inspect(file, len, None).ok())),
+        // Held, or removed by a clean-up meanwhile, or in a gap: the blocking path sorts it
+        // out.
+        Err(fs::TryLockError::WouldBlock) => Ok(None),
         Err(fs::TryLockError::Error(e)) => Err(e.into()),
     }
 }
 
 /// Opens and locks the lock file. A lock file removed (by a clean-up) while we waited for
 /// it is no longer the one others lock, so the lock is taken again on the current file.
-fn lock_file(path: &Path) -> Result<File, LockError> {
+/// During a gap the lock is let go of at once and taken again after it.
+fn lock_file(path: &Path) -> Result<Taken, LockError> {
+    let mut busy_since = None;
     loop {
         let file = open_lock_file(path)?;
-        file.lock()?;
-        if same_file(&file, path) {
-            return Ok(file);
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                busy_since.get_or_insert_with(SystemTime::now);
+                file.lock()?;
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(e.into()),
         }
+        let Some(len) = locked_len(&file, path) else {
+            continue;
+        };
+        match Taken::inspect(file, len, busy_since) {
+            Ok(taken) => return Ok(taken),
+            Err(until) => {
+                // Never longer than a gap, whatever another host's clock wrote.
+                let left = until.duration_since(SystemTime::now()).unwrap_or_default();
+                std::thread::sleep(left.min(GAP));
+                // Free during the gap: a run that follows starts afresh.
+                busy_since = None;
+            }
+        }
+    }
+}
+
+/// A lock file's length while it holds a busy run's record: only a file of this length is
+/// read. (zc.lockfile's ` <pid>\n` is never as long.)
+const RECORD_LEN: u64 = 62;
+
+/// What a holder of ours leaves in the lock file of a busy lock (see `store::fair`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Record {
+    /// The lock has been busy without a break since `since`; its last holder let go at
+    /// `freed`.
+    Busy {
+        since: SystemTime,
+        freed: SystemTime,
+    },
+    /// The lock is left free until `until`.
+    Gap { until: SystemTime },
+}
+
+impl Record {
+    /// `actix-cherrypy busy <since> <freed>\n` or `actix-cherrypy gap  <until> 0…0\n`,
+    /// in ms since the epoch, 20 digits each: [`RECORD_LEN`] bytes.
+    fn encode(self) -> String {
+        let ms = |t: SystemTime| t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+        let (kind, a, b) = match self {
+            Record::Busy { since, freed } => ("busy", ms(since), ms(freed)),
+            Record::Gap { until } => ("gap", ms(until), 0),
+        };
+        format!("actix-cherrypy {kind:<4} {a:020} {b:020}\n")
+    }
+
+    fn decode(bytes: &[u8]) -> Option<Self> {
+        let text = std::str::from_utf8(bytes).ok()?;
+        let mut words = text.split_whitespace();
+        if words.next()? != "actix-cherrypy" {
+            return None;
+        }
+        let kind = words.next()?;
+        let mut time = || {
+            let ms: u64 = words.next()?.parse().ok()?;
+            Some(UNIX_EPOCH + Duration::from_millis(ms))
+        };
+        match kind {
+            "busy" => Some(Record::Busy {
+                since: time()?,
+                freed: time()?,
+            }),
+            "gap" => Some(Record::Gap { until: time()? }),
+            _ => None,
+        }
+    }
+
+    /// The record in `file` (which is [`RECORD_LEN`] long), if it reads as one.
+    fn read(file: &File) -> Option<Self> {
+        let mut bytes = [0; RECORD_LEN as usize];
+        read_at(file, &mut bytes).ok()?;
+        Self::decode(&bytes)
+    }
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, bytes: &mut [u8]) -> io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, bytes, 0)
+}
+
+#[cfg(unix)]
+fn write_at(file: &File, bytes: &[u8]) -> io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, bytes, 0)
+}
+
+#[cfg(not(unix))]
+fn read_at(mut file: &File, bytes: &mut [u8]) -> io::Result<()> {
+    use std::io::{Read, Seek};
+    file.seek(io::SeekFrom::Start(0))?;
+    file.read_exact(bytes)
+}
+
+#[cfg(not(unix))]
+fn write_at(mut file: &File, bytes: &[u8]) -> io::Result<()> {
+    use std::io::{Seek, Write};
+    file.seek(io::SeekFrom::Start(0))?;
+    file.write_all(bytes)
+}
+
+/// A lock file's `flock`, just taken, with the busy run it carries on.
+#[derive(Debug)]
+pub(super) struct Taken {
+    file: File,
+    /// The file's length when it was taken.
+    len: u64,
+    /// When it was taken.
+    at: SystemTime,
+    /// Since when the lock has been busy without a break, if it has as far as we know:
+    /// the run its record carries on, or since this holder started waiting.
+    busy_since: Option<SystemTime>,
+}
+
+impl Taken {
+    /// `file`, locked, of length `len`, whose record (if any) shows no gap running; else
+    /// the gap's end (and `file` is let go of).
+    fn inspect(file: File, len: u64, waited_since: Option<SystemTime>) -> Result<Self, SystemTime> {
+        let at = SystemTime::now();
+        let mut busy_since = waited_since;
+        match (len == RECORD_LEN).then(|| Record::read(&file)).flatten() {
+            Some(Record::Gap { until }) if until > at => return Err(until),
+            // Let go of less than a gap ago: the run goes on. (A `freed` ahead of this
+            // host's clock counts as just now.)
+            Some(Record::Busy { since, freed })
+                if at.duration_since(freed).map_or(true, |d| d < GAP) =>
+            {
+                busy_since = Some(busy_since.map_or(since, |b| b.min(since)));
+            }
+            _ => {}
+        }
+        Ok(Self {
+            file,
+            len,
+            at,
+            busy_since,
+        })
     }
 }
 
@@ -173,26 +328,69 @@ pub(super) fn remove_orphan(lock: &Path, session: &Path) -> Result<bool, LockErr
 /// the lock file if the session is gone by then (the holder deleted or regenerated it), so
 /// that no lock file outlives its session.
 pub(super) struct FileLock {
-    file: File,
+    taken: Taken,
     lock: PathBuf,
     session: PathBuf,
 }
 
 impl FileLock {
-    /// `file`, locked, was opened from `lock`, the lock file of the session file `session`.
-    pub(super) fn new(file: File, lock: PathBuf, session: PathBuf) -> Self {
+    /// `taken` was opened from `lock`, the lock file of the session file `session`.
+    pub(super) fn new(taken: Taken, lock: PathBuf, session: PathBuf) -> Self {
         Self {
-            file,
+            taken,
             lock,
             session,
         }
+    }
+
+    /// Leaves the busy run in the lock file for the next holder: when it began and now, or
+    /// a gap once it is long. A lock never seen busy writes nothing (it only clears a
+    /// record left from an earlier run, so that the next holder need not read it).
+    fn leave_run(&self) {
+        let now = SystemTime::now();
+        let record = match self.taken.busy_since {
+            Some(since) if now.duration_since(since).is_ok_and(|d| d >= BUSY_RUN) => {
+                Record::Gap { until: now + GAP }
+            }
+            Some(since) => Record::Busy { since, freed: now },
+            None => {
+                if self.taken.len == RECORD_LEN {
+                    let _ = self.taken.file.set_len(0);
+                }
+                return;
+            }
+        };
+        // A failure only costs fairness, never exclusion: the next holder finds no record.
+        let written = write_at(&self.taken.file, record.encode().as_bytes());
+        if written.is_ok() && self.taken.len > RECORD_LEN {
+            let _ = self.taken.file.set_len(RECORD_LEN);
+        }
+    }
+}
+
+impl crate::store::session_lock::Release for FileLock {
+    fn release(self: Box<Self>) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+        drop(self);
+        Box::pin(std::future::ready(()))
+    }
+
+    fn handed_over(&mut self) {
+        self.taken.busy_since.get_or_insert(self.taken.at);
+    }
+
+    fn gap_due(&self) -> bool {
+        self.taken
+            .busy_since
+            .is_some_and(|since| since.elapsed().is_ok_and(|d| d >= BUSY_RUN))
     }
 }
 
 impl Drop for FileLock {
     fn drop(&mut self) {
-        if !open::is_regular(&self.session) {
-            remove_held(&self.file, &self.lock);
+        if open::is_regular(&self.session) {
+            self.leave_run();
+        } else {
+            remove_held(&self.taken.file, &self.lock);
         }
         // Closing the file (next) releases the `flock`.
     }
@@ -208,14 +406,103 @@ pub(super) fn remove_held(file: &File, lock: &Path) {
 
 #[cfg(unix)]
 fn same_file(file: &File, path: &Path) -> bool {
+    locked_len(file, path).is_some()
+}
+
+/// `file`'s length, if `path` still leads to it.
+#[cfg(unix)]
+fn locked_len(file: &File, path: &Path) -> Option<u64> {
     use std::os::unix::fs::MetadataExt;
     match (file.metadata(), fs::symlink_metadata(path)) {
-        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-        _ => false,
+        (Ok(a), Ok(b)) if a.dev() == b.dev() && a.ino() == b.ino() => Some(a.len()),
+        _ => None,
     }
 }
 
 #[cfg(not(unix))]
 fn same_file(_: &File, path: &Path) -> bool {
     path.exists()
+}
+
+#[cfg(not(unix))]
+fn locked_len(file: &File, path: &Path) -> Option<u64> {
+    path.exists()
+        .then(|| file.metadata().map_or(0, |m| m.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::session_lock::Release;
+
+    fn at_ms(ms: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_millis(ms)
+    }
+
+    #[test]
+    fn records_have_one_length_and_read_back() {
+        for record in [
+            Record::Busy {
+                since: at_ms(1_780_000_000_123),
+                freed: at_ms(1_780_000_001_456),
+            },
+            Record::Gap {
+                until: at_ms(1_780_000_002_789),
+            },
+        ] {
+            let text = record.encode();
+            assert_eq!(text.len() as u64, RECORD_LEN, "{text:?}");
+            assert_eq!(Record::decode(text.as_bytes()), Some(record));
+        }
+        // zc.lockfile's content is not a record.
+        assert_eq!(Record::decode(b" 12345\n"), None);
+    }
+
+    /// A lock taken at once and let go without anyone waiting writes nothing; one handed to
+    /// another request of the process leaves its run, which the next holder carries on; a
+    /// run as long as `BUSY_RUN` leaves a gap, which the next holder waits out.
+    #[tokio::test]
+    async fn a_busy_run_is_carried_in_the_lock_file_and_ends_in_a_gap() {
+        let dir = tempfile::tempdir().unwrap();
+        let (lock, session) = (dir.path().join("s.lock"), dir.path().join("s"));
+        fs::write(&session, b"data").unwrap();
+        let waits = Arc::new(Waits::default());
+        let take = || async {
+            let taken = waits.flock(lock.clone(), None).await.unwrap();
+            FileLock::new(taken, lock.clone(), session.clone())
+        };
+        drop(take().await);
+        assert_eq!(fs::metadata(&lock).unwrap().len(), 0);
+
+        let mut held = take().await;
+        held.handed_over();
+        assert!(!held.gap_due());
+        drop(held);
+        let text = fs::read_to_string(&lock).unwrap();
+        assert!(text.starts_with("actix-cherrypy busy "), "{text:?}");
+        let held = take().await;
+        assert!(
+            held.taken.busy_since.is_some(),
+            "the run was not carried on"
+        );
+        drop(held);
+
+        let mut held = take().await;
+        held.taken.busy_since = Some(SystemTime::now() - BUSY_RUN);
+        assert!(held.gap_due());
+        drop(held);
+        let text = fs::read_to_string(&lock).unwrap();
+        assert!(text.starts_with("actix-cherrypy gap "), "{text:?}");
+        let asked = std::time::Instant::now();
+        let held = take().await;
+        let waited = asked.elapsed();
+        assert!(
+            waited >= GAP - Duration::from_millis(20) && waited < GAP * 3,
+            "{waited:?}"
+        );
+        // Free during the gap: the run starts afresh, and the stale record is cleared.
+        assert_eq!(held.taken.busy_since, None);
+        drop(held);
+        assert_eq!(fs::metadata(&lock).unwrap().len(), 0);
+    }
 }

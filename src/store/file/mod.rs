@@ -193,19 +193,22 @@ impl FileStore {
                 *held_ref = Held::InProcess;
                 return Ok(SessionLock::new(()));
             }
-            let file = waits
+            let taken = waits
                 .flock(lock.clone(), left)
                 .await
                 .map_err(|e| lock_error(id, e))?;
-            // Removed (expired, deleted) while we waited: its lock file goes too, and this
-            // process's lock is enough, as for any session that does not exist.
-            if !open::is_regular(&data) {
-                lock::remove_held(&file, &lock);
+            let gone = !open::is_regular(&data);
+            let file_lock = lock::FileLock::new(taken, lock, data);
+            // Removed (expired, deleted) while we waited: its lock file goes too (as
+            // `file_lock` lets go), and this process's lock is enough, as for any session
+            // that does not exist.
+            if gone {
+                drop(file_lock);
                 *held_ref = Held::InProcess;
                 return Ok(SessionLock::new(()));
             }
             *held_ref = Held::File;
-            Ok(SessionLock::new(lock::FileLock::new(file, lock, data)))
+            Ok(SessionLock::releasing(file_lock))
         };
         let mut local = self
             .inner

@@ -248,8 +248,14 @@ impl LockServer for MemcachedStore {
     }
 
     /// One compare-and-delete when the key is as this holder took it (nobody queued since,
-    /// no renewal); else the key is read to see who is queued.
-    async fn release(&self, key: &str, token: &str) -> Result<(), StoreError> {
+    /// no renewal); else the key is read to see who is queued. No gaps: CherryPy's
+    /// memcached locks are its own processes', and never wait for ours.
+    async fn release(
+        &self,
+        key: &str,
+        token: &str,
+        _run: shared_lock::Run,
+    ) -> Result<(), StoreError> {
         // Before the lock is freed: the next holder, of this process too, reads afresh.
         self.forget_version_of_lock(key);
         let alone = self

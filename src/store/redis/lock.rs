@@ -1,6 +1,7 @@
 //! The session lock on Redis: redis-py's `Lock` as cherrys takes it (`SET NX PX` of a
-//! token, compare-and-delete), with our queue for fairness between processes, and the
-//! session's value read in the same round trip that takes the lock.
+//! token, compare-and-delete), with our queue for fairness between processes, gaps for
+//! cherrys' polling waiters (see `fair`; [`fair_key`]), and the session's value read in the
+//! same round trip that takes the lock.
 
 use super::*;
 
@@ -8,6 +9,18 @@ use super::*;
 pub(super) fn queue_key(key: &str) -> String {
     format!("{key}:next")
 }
+
+/// The key beside the lock `key` that holds its busy run (`fair`): `"<since>:<freed>"`
+/// (Redis' clock, in ms: since when the lock has been busy without a break, and when its
+/// last holder of ours let go), for [`fair::BUSY_RUN`] + [`fair::GAP`] after that; or
+/// `"gap"` while a gap runs, for [`fair::GAP`]. cherrys never reads it: during a gap it
+/// only finds the lock free.
+pub(super) fn fair_key(key: &str) -> String {
+    format!("{key}:fair")
+}
+
+/// The fair key's value during a gap.
+const GAP_MARK: &str = "gap";
 
 /// How long a queued waiter's place lasts unless it renews it by trying again (it does at
 /// least every few milliseconds): a waiter that went away blocks the queue no longer.
@@ -108,8 +121,9 @@ pub(super) static RENEW: LazyLock<redis::Script> = LazyLock::new(|| {
         r"if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end",
     )
 });
-/// [`LockServer::try_acquire`]: KEYS = lock, queue[, data]; ARGV = token, lease ms, queue
-/// hold ms[, most bytes to read]. Returns 1 when the lock is ours (with the data key: `{1,
+/// [`LockServer::try_acquire`]: KEYS = lock, queue, fair[, data]; ARGV = token, lease ms,
+/// queue hold ms[, most bytes to read]. A free lock is not taken during a gap
+/// ([`fair_key`]); the waiter queues, and takes it after the gap. Returns 1 when the lock is ours (with the data key: `{1,
 /// exists, its first bytes}`, the reads of [`read_value`]); else the holder's token when
 /// its key never expires (cherrys' lock without `lock_timeout`), else 0. The lock itself
 /// is redis-py's: the key holds the holder's token, with a `PX` lease; cherrys' `SET NX`
@@ -118,11 +132,12 @@ pub(super) static RENEW: LazyLock<redis::Script> = LazyLock::new(|| {
 pub(super) const ACQUIRE_SOURCE: &str = r"
 local holder = redis.call('get', KEYS[1])
 local queued = redis.call('get', KEYS[2])
-if holder == ARGV[1] or (not holder and (not queued or queued == ARGV[1])) then
+if holder == ARGV[1] or (not holder and (not queued or queued == ARGV[1])
+    and redis.call('get', KEYS[3]) ~= 'gap') then
   redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
   if queued == ARGV[1] then redis.call('del', KEYS[2]) end
-  if KEYS[3] then
-    return {1, redis.call('exists', KEYS[3]), redis.call('getrange', KEYS[3], 0, ARGV[4])}
+  if KEYS[4] then
+    return {1, redis.call('exists', KEYS[4]), redis.call('getrange', KEYS[4], 0, ARGV[4])}
   end
   return 1
 end
@@ -137,21 +152,33 @@ return 0
 pub(super) static ACQUIRE: LazyLock<redis::Script> =
     LazyLock::new(|| redis::Script::new(ACQUIRE_SOURCE));
 
-/// [`LockServer::release`]: KEYS = lock, queue[, data]; ARGV = token, handed-over lease
-/// ms[, value, TTL ms, "XX" or ""]. With the data key, the value is written first (`SET …
-/// PX`, and `XX` when asked: a touch), and only while the lock is still the caller's: a
-/// holder stalled past its lease (its renewals are made by its worker, which a handler
-/// that blocks can hold up) may find the lock taken by another process, whose session it
-/// must not overwrite. Such a write fails with a `LOCKLOST` error and changes nothing.
+/// [`LockServer::release`]: KEYS = lock, queue, fair[, data]; ARGV = token, handed-over
+/// lease ms, held ms, busy ms (-1: not seen busy), gap ms, busy run ms[, value, TTL ms,
+/// "XX" or ""]. With the data key, the value is written first (`SET … PX`, and `XX` when
+/// asked: a touch), and only while the lock is still the caller's: a holder stalled past
+/// its lease (its renewals are made by its worker, which a handler that blocks can hold
+/// up) may find the lock taken by another process, whose session it must not overwrite.
+/// Such a write fails with a `LOCKLOST` error and changes nothing.
+///
+/// Then the busy run ([`fair_key`]): it goes on from the one the fair key holds if this
+/// holder took the lock less than a gap after that one's last holder let go, else it
+/// starts when this process first saw the lock busy (nothing to carry on when neither:
+/// a lock taken at once and used by one request writes nothing). A run as long as the
+/// busy run ms ends: the fair key marks a gap and the lock is deleted, even past a queued
+/// waiter (who keeps its place by trying again, and takes the lock after the gap).
+/// Otherwise the run is written for the next holder, and the lock handed to the queued
+/// waiter or deleted. A lock let go of during a gap (taken by a transaction that could not
+/// check for it) is deleted, never handed over.
 pub(super) const RELEASE_SOURCE: &str = r"
-if KEYS[3] then
+if redis.replicate_commands then redis.replicate_commands() end
+if KEYS[4] then
   if redis.call('get', KEYS[1]) ~= ARGV[1] then
     return redis.error_reply('LOCKLOST the session lock was no longer ours (its lease ran out and another holder may have taken it): the session was not written')
   end
-  if ARGV[5] == 'XX' then
-    redis.call('set', KEYS[3], ARGV[3], 'PX', ARGV[4], 'XX')
+  if ARGV[9] == 'XX' then
+    redis.call('set', KEYS[4], ARGV[7], 'PX', ARGV[8], 'XX')
   else
-    redis.call('set', KEYS[3], ARGV[3], 'PX', ARGV[4])
+    redis.call('set', KEYS[4], ARGV[7], 'PX', ARGV[8])
   end
 end
 local queued = redis.call('get', KEYS[2])
@@ -160,6 +187,27 @@ if queued == ARGV[1] then
   queued = false
 end
 if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+local fair = redis.call('get', KEYS[3])
+if fair == 'gap' then return redis.call('del', KEYS[1]) end
+local busy = tonumber(ARGV[4])
+if fair or busy >= 0 then
+  local t = redis.call('time')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local gap, run = tonumber(ARGV[5]), tonumber(ARGV[6])
+  local since = nil
+  if busy >= 0 then since = now - busy end
+  local before, freed = string.match(fair or '', '^(%d+):(%d+)$')
+  if before and now - tonumber(ARGV[3]) - tonumber(freed) < gap then
+    since = math.min(since or now, tonumber(before))
+  end
+  if since and now - since >= run then
+    redis.call('set', KEYS[3], 'gap', 'PX', gap)
+    return redis.call('del', KEYS[1])
+  end
+  if since then
+    redis.call('set', KEYS[3], string.format('%d:%d', since, now), 'PX', run + gap)
+  end
+end
 if queued then
   redis.call('set', KEYS[1], queued, 'PX', ARGV[2])
   redis.call('del', KEYS[2])
@@ -186,6 +234,8 @@ impl RedisStore {
     ) -> Result<Option<Option<Vec<u8>>>, StoreError> {
         let mut pipe = redis::pipe();
         pipe.atomic()
+            .cmd("GET")
+            .arg(fair_key(lock_key))
             .cmd("SET")
             .arg(lock_key)
             .arg(token)
@@ -193,14 +243,42 @@ impl RedisStore {
             .arg("PX")
             .arg(millis(self.lease));
         read_value(&mut pipe, data_key);
-        let (taken, exists, bytes): (Option<String>, bool, Vec<u8>) =
+        let (fair, taken, exists, bytes): (Option<String>, Option<String>, bool, Vec<u8>) =
             pipe.query_async(redis).await.map_err(backend)?;
         if taken.is_none() {
+            return Ok(None);
+        }
+        if fair.as_deref() == Some(GAP_MARK) {
+            // Taken during a gap, which a transaction cannot check before it sets: let go
+            // at once (the gap is for CherryPy), and wait with the queueing script, which
+            // does not take a lock during a gap.
+            self.let_go_in_gap(redis, lock_key, token).await?;
             return Ok(None);
         }
         // Lost in a failover, the lock would let a second holder in.
         self.replicated(redis).await?;
         Ok(Some(exists.then_some(bytes)))
+    }
+
+    /// Deletes the lock `key` if it holds `token`: a lock taken during a gap by
+    /// [`Self::take_free_lock`] (the queued waiter, if any, is not handed it).
+    async fn let_go_in_gap(
+        &self,
+        redis: &mut Conn,
+        key: &str,
+        token: &str,
+    ) -> Result<(), StoreError> {
+        RELEASE
+            .key(key)
+            .key(queue_key(key))
+            .key(fair_key(key))
+            .arg(token)
+            .arg(millis(shared_lock::HANDED_OVER_LEASE))
+            .arg(run_args(Run::default()))
+            .invoke_async::<i64>(redis)
+            .await
+            .map(drop)
+            .map_err(backend)
     }
 
     /// One run of [`ACQUIRE_SOURCE`].
@@ -214,6 +292,7 @@ impl RedisStore {
         let reply: redis::Value = ACQUIRE
             .key(key)
             .key(queue_key(key))
+            .key(fair_key(key))
             .arg(token)
             .arg(millis(lease))
             .arg(millis(QUEUE_HOLD))
@@ -229,12 +308,26 @@ impl RedisStore {
     }
 }
 
+/// [`RELEASE_SOURCE`]'s ARGV 3 to 6: the holder's busy run, and the gap's constants.
+pub(super) fn run_args(run: Run) -> (i64, i64, i64, i64) {
+    let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+    (
+        ms(run.held),
+        run.busy.map_or(-1, ms),
+        ms(fair::GAP),
+        ms(fair::BUSY_RUN),
+    )
+}
+
 pub(super) fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
 }
 
 impl LockServer for RedisStore {
     shared_lock::store_handles!();
+
+    /// cherrys polls for the lock.
+    const GAPS: bool = true;
 
     async fn try_acquire(
         &self,
@@ -260,13 +353,15 @@ impl LockServer for RedisStore {
         Ok(renewed == 1)
     }
 
-    async fn release(&self, key: &str, token: &str) -> Result<(), StoreError> {
+    async fn release(&self, key: &str, token: &str, run: Run) -> Result<(), StoreError> {
         let mut redis = self.connection().await?;
         RELEASE
             .key(key)
             .key(queue_key(key))
+            .key(fair_key(key))
             .arg(token)
             .arg(millis(shared_lock::HANDED_OVER_LEASE))
+            .arg(run_args(run))
             .invoke_async::<i64>(&mut redis)
             .await
             .map(drop)

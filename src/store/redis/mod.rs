@@ -54,8 +54,9 @@ use redis::sentinel::{SentinelClient, SentinelClientBuilder, SentinelServerType}
 use redis::{AsyncCommands, IntoConnectionInfo};
 
 use super::codec::{self, is_garbage, unavailable};
+use super::fair::{self, ServerRelease};
 use super::pickle::{Budget, Encoding, PickleError};
-use super::shared_lock::{self, LockRequest, LockServer};
+use super::shared_lock::{self, LockRequest, LockServer, Run};
 use super::{LockTable, Record, SessionLock, SessionStore, StoreError};
 use crate::limits::MAX_SESSION_BYTES;
 use crate::session_id::SessionId;
@@ -210,6 +211,7 @@ impl SessionStore for RedisStore {
                 let reply: redis::Value = ACQUIRE
                     .key(&lock_key)
                     .key(queue_key(&lock_key))
+                    .key(fair_key(&lock_key))
                     .key(data_key)
                     .arg(&token)
                     .arg(lease_ms)
@@ -356,12 +358,12 @@ impl RedisStore {
             self.write_and_release(id, &record, ttl, write, release.as_ref())
                 .await
         };
-        if let Some((key, token)) = release
+        if let Some(release) = release
             && (result.is_err() || ttl.is_zero())
         {
             // The pipeline did not run (or had no release in it): release on its own, so
             // the session is not blocked for a lease.
-            shared_lock::release_or_warn(self, &key, &token).await;
+            shared_lock::release_or_warn(self, &release.key, &release.token, release.run).await;
         }
         drop(lock);
         result

@@ -57,7 +57,7 @@ impl RedisStore {
         record: &Record,
         ttl: Duration,
         write: Write,
-        release: Option<&(String, String)>,
+        release: Option<&ServerRelease>,
     ) -> Result<(), StoreError> {
         // Byte for byte what cherrys writes for the same session (see `pickle::encode_highest`).
         let bytes = codec::encode_highest(record)?;
@@ -65,16 +65,18 @@ impl RedisStore {
         let ttl_ms = millis(ttl);
         let only_if_stored = write == Write::OnlyIfStored;
         let mut redis = self.connection().await?;
-        if let Some((key, token)) = release {
+        if let Some(ServerRelease { key, token, run }) = release {
             let mut release = redis::cmd("EVALSHA");
             release
                 .arg(RELEASE.get_hash())
-                .arg(3)
+                .arg(4)
                 .arg(key)
                 .arg(queue_key(key))
+                .arg(fair_key(key))
                 .arg(self.key(id))
                 .arg(token)
                 .arg(millis(shared_lock::HANDED_OVER_LEASE))
+                .arg(run_args(*run))
                 .arg(bytes)
                 .arg(ttl_ms)
                 .arg(if only_if_stored { "XX" } else { "" });
