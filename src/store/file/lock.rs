@@ -283,7 +283,16 @@ impl Taken {
         let at = SystemTime::now();
         let mut busy_since = waited_since;
         match (len == RECORD_LEN).then(|| Record::read(&file)).flatten() {
-            Some(Record::Gap { until }) if until > at => return Err(until),
+            // A gap ends at most one gap from now: a later end (another host's clock
+            // ahead of ours, or a record anyone with access to the directory wrote) would
+            // hold every waiter of ours until then, so it is not waited for.
+            Some(Record::Gap { until })
+                if until
+                    .duration_since(at)
+                    .is_ok_and(|left| !left.is_zero() && left <= GAP) =>
+            {
+                return Err(until);
+            }
             // Let go of less than a gap ago: the run goes on. (A `freed` ahead of this
             // host's clock counts as just now.)
             Some(Record::Busy { since, freed })
@@ -504,5 +513,25 @@ mod tests {
         assert_eq!(held.taken.busy_since, None);
         drop(held);
         assert_eq!(fs::metadata(&lock).unwrap().len(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_gap_that_would_end_later_than_one_gap_from_now_is_not_waited_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let (lock, session) = (dir.path().join("s.lock"), dir.path().join("s"));
+        fs::write(&session, b"data").unwrap();
+        let far = Record::Gap {
+            until: SystemTime::now() + Duration::from_secs(3600),
+        };
+        fs::write(&lock, far.encode()).unwrap();
+        let waits = Arc::new(Waits::default());
+        let asked = std::time::Instant::now();
+        let taken = waits.flock(lock.clone(), None);
+        let taken = tokio::time::timeout(Duration::from_secs(2), taken)
+            .await
+            .expect("the far gap held the lock")
+            .unwrap();
+        assert!(asked.elapsed() < GAP, "{:?}", asked.elapsed());
+        assert_eq!(taken.busy_since, None);
     }
 }
