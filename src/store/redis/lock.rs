@@ -252,33 +252,12 @@ impl RedisStore {
             // Taken during a gap, which a transaction cannot check before it sets: let go
             // at once (the gap is for CherryPy), and wait with the queueing script, which
             // does not take a lock during a gap.
-            self.let_go_in_gap(redis, lock_key, token).await?;
+            release_on(redis, lock_key, token, Run::default()).await?;
             return Ok(None);
         }
         // Lost in a failover, the lock would let a second holder in.
         self.replicated(redis).await?;
         Ok(Some(exists.then_some(bytes)))
-    }
-
-    /// Deletes the lock `key` if it holds `token`: a lock taken during a gap by
-    /// [`Self::take_free_lock`] (the queued waiter, if any, is not handed it).
-    async fn let_go_in_gap(
-        &self,
-        redis: &mut Conn,
-        key: &str,
-        token: &str,
-    ) -> Result<(), StoreError> {
-        RELEASE
-            .key(key)
-            .key(queue_key(key))
-            .key(fair_key(key))
-            .arg(token)
-            .arg(millis(shared_lock::HANDED_OVER_LEASE))
-            .arg(run_args(Run::default()))
-            .invoke_async::<i64>(redis)
-            .await
-            .map(drop)
-            .map_err(backend)
     }
 
     /// One run of [`ACQUIRE_SOURCE`].
@@ -355,16 +334,23 @@ impl LockServer for RedisStore {
 
     async fn release(&self, key: &str, token: &str, run: Run) -> Result<(), StoreError> {
         let mut redis = self.connection().await?;
-        RELEASE
-            .key(key)
-            .key(queue_key(key))
-            .key(fair_key(key))
-            .arg(token)
-            .arg(millis(shared_lock::HANDED_OVER_LEASE))
-            .arg(run_args(run))
-            .invoke_async::<i64>(&mut redis)
-            .await
-            .map(drop)
-            .map_err(backend)
+        release_on(&mut redis, key, token, run).await
     }
+}
+
+/// One run of [`RELEASE_SOURCE`] without a write: lets go of `key` if `token` holds it.
+/// With the default `run`, a lock taken during a gap is deleted, not handed to the queued
+/// waiter.
+async fn release_on(redis: &mut Conn, key: &str, token: &str, run: Run) -> Result<(), StoreError> {
+    RELEASE
+        .key(key)
+        .key(queue_key(key))
+        .key(fair_key(key))
+        .arg(token)
+        .arg(millis(shared_lock::HANDED_OVER_LEASE))
+        .arg(run_args(run))
+        .invoke_async::<i64>(redis)
+        .await
+        .map(drop)
+        .map_err(backend)
 }
