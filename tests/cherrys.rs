@@ -23,6 +23,7 @@ use servers::http::session_get;
 use servers::probe::{
     Process, cherrypy, ours, probe_binary, python as python_script, root, spawn_trusting,
 };
+use servers::venv::venv_python;
 use servers::{Server, certificates, temp_dir};
 
 /// The site's config as a cherrys site writes it: nothing in it is ours.
@@ -87,7 +88,7 @@ fn db2(redis: &Server) -> (String, redis::Connection) {
 }
 
 fn python() -> PathBuf {
-    root().join("compat/.venv/bin/python")
+    venv_python()
 }
 
 #[test]

@@ -14,6 +14,7 @@ use actix_cherrypy::middleware::CherryPySessions;
 use actix_web::web;
 use servers::http;
 use servers::probe::root;
+use servers::venv::venv_python;
 
 #[allow(dead_code)]
 #[path = "../examples/probe_server.rs"]
@@ -128,12 +129,7 @@ fn stored(python: &Path, dir: &SessionsDir) -> String {
 
 fn conformance_with(config: &str, script: &str) {
     let name = config;
-    let python = root().join("compat/.venv/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: run compat/setup.sh",
-        python.display()
-    );
+    let python = venv_python();
     let script = root().join(format!("compat/http/scripts/{script}.json"));
     let (their_config, their_dir) = config_for_one_server(config, "cherrypy");
     let cherrypy = {

@@ -13,9 +13,10 @@ use std::time::{Duration, Instant};
 use servers::http::session_get;
 use servers::probe::{
     FakeClock, Process, cherrypy, cherrypy_command, cherrypy_gets_a_busy_session_in_turn,
-    increments_over, ours, ours_command, probe_binary, root, set_then_read_a_second_later, spawn,
+    increments_over, ours, ours_command, probe_binary, set_then_read_a_second_later, spawn,
     write_config,
 };
+use servers::venv::venv_python;
 use servers::{Server, redis_cli, temp_dir};
 
 #[test]
@@ -171,7 +172,7 @@ fn a_cherrypy_change_made_while_we_hold_a_memcached_session_is_not_overwritten()
 #[test]
 fn memcached_values_are_cherrypys_bytes() {
     let memcached = Server::memcached();
-    let python = root().join("compat/.venv/bin/python");
+    let python = venv_python();
     // Each value a distinct object, as in a session filled from requests (Python memoizes
     // shared objects, which a session built here never has).
     let script = r#"

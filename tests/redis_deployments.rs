@@ -16,6 +16,7 @@ use servers::http::session_get;
 use servers::probe::{
     Process, increments_over, ours, probe_binary, root, spawn_trusting, write_config,
 };
+use servers::venv::venv_python;
 use servers::{
     Server, Setup, Tls, certificates, redis_cli, redis_cli_with, redis_cluster, temp_dir,
 };
@@ -418,7 +419,7 @@ fn cherrypy_and_this_crate_share_sessions_through_a_sentinel_over_tls() {
         spawn_trusting(command, ca)
     };
     let (_us, us) = start_ours(&conf, Some(&tls.ca));
-    let mut cherrypy = std::process::Command::new(root().join("compat/.venv/bin/python"));
+    let mut cherrypy = std::process::Command::new(venv_python());
     cherrypy
         .arg(root().join("compat/http/probe_app.py"))
         .arg(&conf);

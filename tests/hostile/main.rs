@@ -12,4 +12,6 @@ mod file_store;
 mod hand_over;
 mod locking;
 mod pickle;
+// Budgets of the memcached and Redis stores' own encodings.
+#[cfg(all(feature = "memcached", feature = "redis"))]
 mod session_budget;

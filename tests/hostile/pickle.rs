@@ -26,7 +26,7 @@ use super::bombs::{P4_TAIL, get4, key_bomb, p0_bomb, value_bomb};
 use actix_web::{HttpResponse, web};
 use chrono::NaiveDateTime;
 
-use crate::servers::probe::{cherrypy, root, write_config};
+use crate::servers::probe::{cherrypy, write_config};
 use crate::servers::{self, http};
 
 fn expires() -> NaiveDateTime {
@@ -713,11 +713,7 @@ fn a_memcached_session_that_could_not_be_written_back_is_unknown_and_left_alone(
 /// and refers to it through its memo after that, so the pickle is short and the session
 /// it stands for is `n` times the tuple.
 fn shared_tuple_session(n: usize, protocol: u8) -> (Vec<u8>, String) {
-    let python = root().join("compat/.venv/bin/python");
-    assert!(
-        python.exists(),
-        "run compat/setup.sh first (the CherryPy venv)"
-    );
+    let python = crate::servers::venv::venv_python();
     let script = "import datetime, pickle, sys\n\
         n, protocol = int(sys.argv[1]), int(sys.argv[2])\n\
         shared = ('v' * 1000, b'b' * 500)\n\

@@ -261,7 +261,6 @@ fn memcached_lowers_its_limit_to_that_of_a_server_that_was_down_at_startup() {
 /// (a smaller one it learned, or memcached's default when a server did not say at
 /// startup), still loads: the server holds it, so it takes it back as long as it is no
 /// longer than what is stored.
-#[cfg(feature = "memcached")]
 #[test]
 fn memcached_loads_what_its_server_holds_beyond_the_limit_this_process_knows() {
     use std::io::{Read, Write};

@@ -10,6 +10,9 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use serde_json::Value as Json;
 
+#[path = "../support/venv.rs"]
+mod venv;
+
 pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -70,10 +73,7 @@ pub(crate) fn conf_files(dir: &Path) -> Vec<PathBuf> {
 
 /// Real CherryPy's reading of each file, one JSON value a file, in order.
 pub(crate) fn run(files: &[PathBuf]) -> Result<Vec<Json>> {
-    let python = root().join("compat/.venv/bin/python");
-    if !python.exists() {
-        bail!("{} is missing: run compat/setup.sh first", python.display());
-    }
+    let python = venv::venv_python();
     let output = Command::new(&python)
         .arg(root().join("compat/oracle.py"))
         .args(files)

@@ -6,6 +6,8 @@
 
 pub(crate) mod http;
 pub(crate) mod probe;
+#[path = "../support/venv.rs"]
+pub(crate) mod venv;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

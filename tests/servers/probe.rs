@@ -69,12 +69,7 @@ pub(crate) fn cherrypy(config: &Path) -> (Process, u16) {
 
 /// CherryPy's probe app on `config`, to be given its port by [`spawn`].
 pub(crate) fn cherrypy_command(config: &Path) -> Command {
-    let python = root().join("compat/.venv/bin/python");
-    assert!(
-        python.exists(),
-        "run compat/setup.sh first (the CherryPy venv)"
-    );
-    let mut command = Command::new(python);
+    let mut command = Command::new(super::venv::venv_python());
     command
         .arg(root().join("compat/http/probe_app.py"))
         .arg(config);
@@ -155,7 +150,7 @@ impl FakeClock {
 /// succeeded (a failure fails the test with its standard error).
 #[allow(dead_code, reason = "not every test binary runs Python scripts")]
 pub(crate) fn python(script: &str, args: &[&str]) -> String {
-    let out = Command::new(root().join("compat/.venv/bin/python"))
+    let out = Command::new(super::venv::venv_python())
         .arg("-c")
         .arg(script)
         .args(args)
