@@ -433,3 +433,39 @@ fn real_cherrypy_reads_every_migrated_file_with_the_same_settings() -> Result<()
     println!("{} migrated files read by real CherryPy", written.len());
     Ok(())
 }
+
+// --- CherryPy 2.0 files read with Python 2's ConfigParser ------------------------------
+//
+// CherryPy 2.0 read its file with Python 2's `ConfigParser` (`cherrypy/_cpconfig.py` @
+// cherrypy-2.0.0, `parseConfigFile`), whose `_read` (Lib/ConfigParser.py, Python 2.3 to
+// 2.7) is not Python 3's. These files are written inline: each one is what Python 2 read
+// differently.
+
+fn migrate_text(text: &str) -> Result<Migration, actix_cherrypy::config::ConfigError> {
+    migrate(&SourceFile::new("py2.conf", text))
+}
+
+/// Python 2's `_read` skips a comment only when `#` or `;` is the line's first character;
+/// any other line whose first character is white space, after an option line, is a
+/// continuation (`line[0].isspace() and cursect is not None and optname`): its stripped
+/// text is appended to the value. So an indented `# was 8080` is part of `socketPort`'s
+/// value, `int("9090\n# was 8080")` raised, and 2.0 kept its default port 8080.
+#[test]
+fn an_indented_comment_continues_a_2_0_value() {
+    let m = migrate_text("[server]\nsocketPort = 9090\n    # was 8080\n").unwrap();
+    assert!(
+        m.text.starts_with("[global]\nserver.socket_port = 8080\n"),
+        "{}",
+        m.text
+    );
+    assert!(
+        m.warnings
+            .iter()
+            .any(|d| d.message.contains("int()") && d.message.contains("# was 8080")),
+        "{:?}",
+        m.warnings
+    );
+    // A comment in the first column is skipped, as in Python 3.
+    let m = migrate_text("[server]\nsocketPort = 9090\n# was 8080\n").unwrap();
+    assert!(m.text.contains("server.socket_port = 9090\n"), "{}", m.text);
+}

@@ -7,7 +7,9 @@
 //!   of the line counts (`a;b ; c` keeps all of it). `#` after a value is part of it;
 //! - a value of exactly `""` is empty;
 //! - a continuation line is appended as it is (no comment is cut from it); blank lines
-//!   between them are dropped;
+//!   between them are dropped. Only a line whose *first character* is `#` or `;` is a
+//!   comment: an indented `# note` below a value is a continuation line, part of the value
+//!   (Python 3 skips it);
 //! - white space is ASCII white space (Python 2 strings are bytes).
 //!
 //! Key names are lower-cased too (`optionxform` is `str.lower`); the 2.0 readers compare
@@ -45,11 +47,18 @@ pub(crate) fn value_2_0(document: &Document, entry: &Entry) -> Value2_0 {
     };
     let (span, first) = first_line_2_0(text, start);
     let mut value = first.to_owned();
-    for line in entry.first_line + 1..=entry.last_line {
-        if let LineKind::Continuation { value: piece } = document.line(line).kind {
-            value.push('\n');
-            value.push_str(text[piece.range()].trim_matches(is_py2_space));
-        }
+    for line in entry.first_line + 1..document.line_count() {
+        let line = document.line(line);
+        let piece = match line.kind {
+            LineKind::Continuation { value } => value,
+            // Python 2 skipped a comment only when `#` or `;` is the line's first character:
+            // an indented one continues the value.
+            LineKind::Comment if text[line.span.range()].starts_with(is_py2_space) => line.span,
+            LineKind::Comment | LineKind::Blank => continue,
+            _ => break,
+        };
+        value.push('\n');
+        value.push_str(text[piece.range()].trim_matches(is_py2_space));
     }
     Value2_0 { text: value, span }
 }
@@ -217,6 +226,21 @@ mod tests {
         let entry = &parsed.document.sections()[0].entries[0];
         let value = value_2_0(&parsed.document, entry);
         assert_eq!(value.text, "/a\n/b ; two\n/c");
+    }
+
+    #[test]
+    fn an_indented_comment_is_a_continuation_line() {
+        let source = crate::source::SourceFile::new(
+            "t.conf",
+            "[server]\nport = 80\n  # old\n# skipped\n\n\t; older\nhost = h\n  # h\n",
+        );
+        let parsed = super::super::parse(&source);
+        let entries = &parsed.document.sections()[0].entries;
+        assert_eq!(
+            value_2_0(&parsed.document, &entries[0]).text,
+            "80\n# old\n; older"
+        );
+        assert_eq!(value_2_0(&parsed.document, &entries[1]).text, "h\n# h");
     }
 
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
