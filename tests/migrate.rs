@@ -469,3 +469,27 @@ fn an_indented_comment_continues_a_2_0_value() {
     let m = migrate_text("[server]\nsocketPort = 9090\n# was 8080\n").unwrap();
     assert!(m.text.contains("server.socket_port = 9090\n"), "{}", m.text);
 }
+
+/// Python 2's `_read` takes a line whose first character is white space as a continuation
+/// only when an option has been read since the section header (`cursect is not None and
+/// optname`; every header sets `optname = None`). Otherwise the line must match `SECTCRE`
+/// or `OPTCRE` from its first character, and `OPTCRE`'s option cannot start with white
+/// space, so an indented entry right below `[session]` was a `ParsingError`, raised at the
+/// end of `read()`: `parseConfigFile` did not catch it, and 2.0 did not start. Python 3
+/// reads the same line as an ordinary entry.
+#[test]
+fn an_indented_entry_below_a_2_0_header_is_an_error() {
+    let text = "[server]\nsocketPort = 9090\n[session]\n    storageType = ram\n";
+    let err = migrate_text(text).unwrap_err();
+    assert_eq!(err.diagnostic().code, "legacy-refused-line");
+    assert_eq!(err.diagnostic().line_column(), Some((4, 5)));
+    let err = explain(&SourceFile::new("py2.conf", text), "/").unwrap_err();
+    assert_eq!(err.diagnostic().code, "legacy-refused-line");
+    // Below a value, the same line continues it (and `storageType` is then no option).
+    let text = "[session]\nstorageType = ram\n    timeout = 5\n";
+    let err = migrate_text(text).unwrap_err();
+    assert_eq!(err.diagnostic().code, "legacy-storage-value");
+    // An indented comment below a header was refused too.
+    let err = migrate_text("[session]\n  # sessions\nstorageType = ram\n").unwrap_err();
+    assert_eq!(err.diagnostic().line_column(), Some((2, 3)));
+}

@@ -86,6 +86,32 @@ pub(crate) fn first_line_2_0(text: &str, start: usize) -> (Span, &str) {
     (span, if kept == "\"\"" { "" } else { kept })
 }
 
+/// The lines Python 2's `ConfigParser` refused, by index: a line that starts with white
+/// space where no option has been read since the last section header (or the file's start).
+/// Python 2 took an indented line as a continuation only after an option; any other line had
+/// to be a `[header]` or a `key = value` in the first column, so an indented entry, comment
+/// or header right below a header was a `ParsingError` (raised once the whole file was
+/// read; before any header, `MissingSectionHeaderError`). Python 3 reads the same lines as
+/// ordinary ones. Blank lines and comments in the first column are skipped and change
+/// nothing.
+pub(crate) fn refused_lines_2_0(document: &Document) -> Vec<usize> {
+    let text = document.source().text();
+    let mut refused = Vec::new();
+    let mut after_option = false;
+    for (i, line) in document.lines().enumerate() {
+        let indented = text[line.span.range()].starts_with(is_py2_space);
+        match line.kind {
+            LineKind::Blank | LineKind::Invalid => continue,
+            LineKind::Comment | LineKind::Continuation { .. } if !indented => continue,
+            _ if indented && !after_option => refused.push(i),
+            LineKind::Header { .. } => after_option = false,
+            LineKind::Entry { .. } if !indented => after_option = true,
+            _ => {}
+        }
+    }
+    refused
+}
+
 /// The options Python 2's `ConfigParser.get` interpolated from in one section: `[DEFAULT]`'s
 /// and the section's own (which win), names lower-cased, values as [`value_2_0`] reads
 /// them, and `__name__`, the section's name.
