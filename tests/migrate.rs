@@ -493,3 +493,36 @@ fn an_indented_entry_below_a_2_0_header_is_an_error() {
     let err = migrate_text("[session]\n  # sessions\nstorageType = ram\n").unwrap_err();
     assert_eq!(err.diagnostic().line_column(), Some((2, 3)));
 }
+
+/// `parseConfigFile` (cherrypy-2.0.0) listed each `[staticContent]` key with its value, and
+/// `_cphttptools` served a request path `url/rest` (leading `/` cut) from the file
+/// `dir + "/rest"`. With an empty value (`static =`, or `""`, which Python 2 read as empty)
+/// that is `/rest`: 2.0 served the whole file system under `/static`. CherryPy 3's
+/// `staticdir` refuses an empty `dir` (not absolute, no `root`: ValueError on every
+/// request), so `migrate` does not write one: the URL keeps its sessions off, and the
+/// static lines are a comment, with a warning.
+#[test]
+fn an_empty_2_0_static_directory_is_not_carried_over() {
+    let m =
+        migrate_text("[session]\nstorageType = ram\n[staticContent]\nstatic =\nimages = \"\"\n")
+            .unwrap();
+    assert!(!m.text.contains("tools.staticdir.dir = \"\""), "{}", m.text);
+    assert!(
+        !m.text.lines().any(|l| l.starts_with("tools.staticdir")),
+        "{}",
+        m.text
+    );
+    assert!(
+        m.text
+            .contains("[/static]\n# tools.staticdir.on = True  (not carried over:"),
+        "{}",
+        m.text
+    );
+    let warned: Vec<_> = m
+        .warnings
+        .iter()
+        .filter(|d| d.code == "migrate-not-carried-over")
+        .filter_map(|d| d.line_column().map(|l| l.0))
+        .collect();
+    assert_eq!(warned, [4, 5], "{:?}", m.warnings);
+}

@@ -141,7 +141,7 @@ pub fn migrate(source: &Arc<SourceFile>) -> Result<Migration, ConfigError> {
             defaults::insert(&document, &items, &lines, era.defaults, &mut edits);
         }
     }
-    layout.apply(&document, &mut edits, has_session_key);
+    layout.apply(&document, &mut edits, has_session_key, &mut warnings);
     for section in static_off {
         static_sessions_off(&document, &items, section, &mut edits, has_session_key);
     }
