@@ -526,3 +526,34 @@ fn an_empty_2_0_static_directory_is_not_carried_over() {
         .collect();
     assert_eq!(warned, [4, 5], "{:?}", m.warnings);
 }
+
+/// `ConfigParser.options(section)` (Python 2) returns the section's keys and `[DEFAULT]`'s
+/// (`opts.update(self._defaults)`, `__name__` removed), and `parseConfigFile`
+/// (cherrypy-2.0.0) took every name `options('staticContent')` listed as a static URL, read
+/// with `get`, which falls back to `[DEFAULT]` too. So in a file with `[staticContent]`,
+/// `[DEFAULT] base = /srv/shop` also served `/base` from `/srv/shop` (here the session files
+/// with it); a `[staticContent]` key of the same name wins. `migrate` does not carry that URL
+/// over, and says so at the `[DEFAULT]` line.
+#[test]
+fn a_2_0_default_key_was_also_a_static_url() {
+    let text = "[DEFAULT]\nbase = /srv/shop\nStatic = x\n[session]\nstorageType = file\nstorageFileDir = %(base)s/sessions\n[staticContent]\nstatic = %(base)s/static\n";
+    let m = migrate_text(text).unwrap();
+    let at = |line: usize| {
+        m.warnings
+            .iter()
+            .filter(|d| d.line_column().map(|l| l.0) == Some(line))
+            .map(|d| d.message.clone())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(at(2).contains("static URL /base"), "{:?}", m.warnings);
+    // `static` is `[staticContent]`'s own key: the `[DEFAULT]` one never was a URL.
+    assert!(!at(3).contains("static URL"), "{:?}", m.warnings);
+    // Without `[staticContent]`, `options('staticContent')` raised and 2.0 served nothing.
+    let m = migrate_text("[DEFAULT]\nbase = /srv\n[session]\nstorageType = ram\n").unwrap();
+    assert!(
+        m.warnings.iter().all(|d| !d.message.contains("static URL")),
+        "{:?}",
+        m.warnings
+    );
+}
