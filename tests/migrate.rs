@@ -433,3 +433,127 @@ fn real_cherrypy_reads_every_migrated_file_with_the_same_settings() -> Result<()
     println!("{} migrated files read by real CherryPy", written.len());
     Ok(())
 }
+
+// --- CherryPy 2.0 files read with Python 2's ConfigParser ------------------------------
+//
+// CherryPy 2.0 read its file with Python 2's `ConfigParser` (`cherrypy/_cpconfig.py` @
+// cherrypy-2.0.0, `parseConfigFile`), whose `_read` (Lib/ConfigParser.py, Python 2.3 to
+// 2.7) is not Python 3's. These files are written inline: each one is what Python 2 read
+// differently.
+
+fn migrate_text(text: &str) -> Result<Migration, actix_cherrypy::config::ConfigError> {
+    migrate(&SourceFile::new("py2.conf", text))
+}
+
+/// Python 2's `_read` skips a comment only when `#` or `;` is the line's first character;
+/// any other line whose first character is white space, after an option line, is a
+/// continuation (`line[0].isspace() and cursect is not None and optname`): its stripped
+/// text is appended to the value. So an indented `# was 8080` is part of `socketPort`'s
+/// value, `int("9090\n# was 8080")` raised, and 2.0 kept its default port 8080.
+#[test]
+fn an_indented_comment_continues_a_2_0_value() {
+    let m = migrate_text("[server]\nsocketPort = 9090\n    # was 8080\n").unwrap();
+    assert!(
+        m.text.starts_with("[global]\nserver.socket_port = 8080\n"),
+        "{}",
+        m.text
+    );
+    assert!(
+        m.warnings
+            .iter()
+            .any(|d| d.message.contains("int()") && d.message.contains("# was 8080")),
+        "{:?}",
+        m.warnings
+    );
+    // A comment in the first column is skipped, as in Python 3.
+    let m = migrate_text("[server]\nsocketPort = 9090\n# was 8080\n").unwrap();
+    assert!(m.text.contains("server.socket_port = 9090\n"), "{}", m.text);
+}
+
+/// Python 2's `_read` takes a line whose first character is white space as a continuation
+/// only when an option has been read since the section header (`cursect is not None and
+/// optname`; every header sets `optname = None`). Otherwise the line must match `SECTCRE`
+/// or `OPTCRE` from its first character, and `OPTCRE`'s option cannot start with white
+/// space, so an indented entry right below `[session]` was a `ParsingError`, raised at the
+/// end of `read()`: `parseConfigFile` did not catch it, and 2.0 did not start. Python 3
+/// reads the same line as an ordinary entry.
+#[test]
+fn an_indented_entry_below_a_2_0_header_is_an_error() {
+    let text = "[server]\nsocketPort = 9090\n[session]\n    storageType = ram\n";
+    let err = migrate_text(text).unwrap_err();
+    assert_eq!(err.diagnostic().code, "legacy-refused-line");
+    assert_eq!(err.diagnostic().line_column(), Some((4, 5)));
+    let err = explain(&SourceFile::new("py2.conf", text), "/").unwrap_err();
+    assert_eq!(err.diagnostic().code, "legacy-refused-line");
+    // Below a value, the same line continues it (and `storageType` is then no option).
+    let text = "[session]\nstorageType = ram\n    timeout = 5\n";
+    let err = migrate_text(text).unwrap_err();
+    assert_eq!(err.diagnostic().code, "legacy-storage-value");
+    // An indented comment below a header was refused too.
+    let err = migrate_text("[session]\n  # sessions\nstorageType = ram\n").unwrap_err();
+    assert_eq!(err.diagnostic().line_column(), Some((2, 3)));
+}
+
+/// `parseConfigFile` (cherrypy-2.0.0) listed each `[staticContent]` key with its value, and
+/// `_cphttptools` served a request path `url/rest` (leading `/` cut) from the file
+/// `dir + "/rest"`. With an empty value (`static =`, or `""`, which Python 2 read as empty)
+/// that is `/rest`: 2.0 served the whole file system under `/static`. CherryPy 3's
+/// `staticdir` refuses an empty `dir` (not absolute, no `root`: ValueError on every
+/// request), so `migrate` does not write one: the URL keeps its sessions off, and the
+/// static lines are a comment, with a warning.
+#[test]
+fn an_empty_2_0_static_directory_is_not_carried_over() {
+    let m =
+        migrate_text("[session]\nstorageType = ram\n[staticContent]\nstatic =\nimages = \"\"\n")
+            .unwrap();
+    assert!(!m.text.contains("tools.staticdir.dir = \"\""), "{}", m.text);
+    assert!(
+        !m.text.lines().any(|l| l.starts_with("tools.staticdir")),
+        "{}",
+        m.text
+    );
+    assert!(
+        m.text
+            .contains("[/static]\n# tools.staticdir.on = True  (not carried over:"),
+        "{}",
+        m.text
+    );
+    let warned: Vec<_> = m
+        .warnings
+        .iter()
+        .filter(|d| d.code == "migrate-not-carried-over")
+        .filter_map(|d| d.line_column().map(|l| l.0))
+        .collect();
+    assert_eq!(warned, [4, 5], "{:?}", m.warnings);
+}
+
+/// `ConfigParser.options(section)` (Python 2) returns the section's keys and `[DEFAULT]`'s
+/// (`opts.update(self._defaults)`, `__name__` removed), and `parseConfigFile`
+/// (cherrypy-2.0.0) took every name `options('staticContent')` listed as a static URL, read
+/// with `get`, which falls back to `[DEFAULT]` too. So in a file with `[staticContent]`,
+/// `[DEFAULT] base = /srv/shop` also served `/base` from `/srv/shop` (here the session files
+/// with it); a `[staticContent]` key of the same name wins. `migrate` does not carry that URL
+/// over, and says so at the `[DEFAULT]` line.
+#[test]
+fn a_2_0_default_key_was_also_a_static_url() {
+    let text = "[DEFAULT]\nbase = /srv/shop\nStatic = x\n[session]\nstorageType = file\nstorageFileDir = %(base)s/sessions\n[staticContent]\nstatic = %(base)s/static\n";
+    let m = migrate_text(text).unwrap();
+    let at = |line: usize| {
+        m.warnings
+            .iter()
+            .filter(|d| d.line_column().map(|l| l.0) == Some(line))
+            .map(|d| d.message.clone())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(at(2).contains("static URL /base"), "{:?}", m.warnings);
+    // `static` is `[staticContent]`'s own key: the `[DEFAULT]` one never was a URL.
+    assert!(!at(3).contains("static URL"), "{:?}", m.warnings);
+    // Without `[staticContent]`, `options('staticContent')` raised and 2.0 served nothing.
+    let m = migrate_text("[DEFAULT]\nbase = /srv\n[session]\nstorageType = ram\n").unwrap();
+    assert!(
+        m.warnings.iter().all(|d| !d.message.contains("static URL")),
+        "{:?}",
+        m.warnings
+    );
+}

@@ -63,6 +63,7 @@ mixed/05-2.2-sessions-3.x-engine | mixed | / | true | ram | null | 20 | implicit
 const ERRORS: &[(&str, usize, &str)] = &[
     ("2.0/07-problem-storage-case", 8, "legacy-storage-value"),
     ("2.0/08-problem-quoted-values", 9, "legacy-storage-value"),
+    ("2.0/09-problem-indented-session", 7, "legacy-refused-line"),
     ("2.1/06-problem-postgresql", 8, "postgresql-storage"),
     ("2.1/07-problem-RAM", 8, "legacy-storage-case"),
     ("2.1/08-problem-storage-class", 8, "legacy-storage-class"),

@@ -19,7 +19,7 @@ pub use document::{Document, Entry, Line, LineKind, Section, ValueText};
 pub use interpolate::{
     InterpolationBudget, InterpolationError, MAX_INTERPOLATION_DEPTH, interpolate,
 };
-pub(crate) use py2::{first_line_2_0, interpolate_2_0, value_2_0, vars_2_0};
+pub(crate) use py2::{first_line_2_0, interpolate_2_0, refused_lines_2_0, value_2_0, vars_2_0};
 
 use crate::diagnostic::Diagnostic;
 use crate::source::SourceFile;

@@ -7,7 +7,9 @@
 //!   of the line counts (`a;b ; c` keeps all of it). `#` after a value is part of it;
 //! - a value of exactly `""` is empty;
 //! - a continuation line is appended as it is (no comment is cut from it); blank lines
-//!   between them are dropped;
+//!   between them are dropped. Only a line whose *first character* is `#` or `;` is a
+//!   comment: an indented `# note` below a value is a continuation line, part of the value
+//!   (Python 3 skips it);
 //! - white space is ASCII white space (Python 2 strings are bytes).
 //!
 //! Key names are lower-cased too (`optionxform` is `str.lower`); the 2.0 readers compare
@@ -45,11 +47,18 @@ pub(crate) fn value_2_0(document: &Document, entry: &Entry) -> Value2_0 {
     };
     let (span, first) = first_line_2_0(text, start);
     let mut value = first.to_owned();
-    for line in entry.first_line + 1..=entry.last_line {
-        if let LineKind::Continuation { value: piece } = document.line(line).kind {
-            value.push('\n');
-            value.push_str(text[piece.range()].trim_matches(is_py2_space));
-        }
+    for line in entry.first_line + 1..document.line_count() {
+        let line = document.line(line);
+        let piece = match line.kind {
+            LineKind::Continuation { value } => value,
+            // Python 2 skipped a comment only when `#` or `;` is the line's first character:
+            // an indented one continues the value.
+            LineKind::Comment if text[line.span.range()].starts_with(is_py2_space) => line.span,
+            LineKind::Comment | LineKind::Blank => continue,
+            _ => break,
+        };
+        value.push('\n');
+        value.push_str(text[piece.range()].trim_matches(is_py2_space));
     }
     Value2_0 { text: value, span }
 }
@@ -75,6 +84,32 @@ pub(crate) fn first_line_2_0(text: &str, start: usize) -> (Span, &str) {
     let kept = kept.trim_end_matches(is_py2_space);
     let span = Span::new(start + lead, start + lead + kept.len());
     (span, if kept == "\"\"" { "" } else { kept })
+}
+
+/// The lines Python 2's `ConfigParser` refused, by index: a line that starts with white
+/// space where no option has been read since the last section header (or the file's start).
+/// Python 2 took an indented line as a continuation only after an option; any other line had
+/// to be a `[header]` or a `key = value` in the first column, so an indented entry, comment
+/// or header right below a header was a `ParsingError` (raised once the whole file was
+/// read; before any header, `MissingSectionHeaderError`). Python 3 reads the same lines as
+/// ordinary ones. Blank lines and comments in the first column are skipped and change
+/// nothing.
+pub(crate) fn refused_lines_2_0(document: &Document) -> Vec<usize> {
+    let text = document.source().text();
+    let mut refused = Vec::new();
+    let mut after_option = false;
+    for (i, line) in document.lines().enumerate() {
+        let indented = text[line.span.range()].starts_with(is_py2_space);
+        match line.kind {
+            LineKind::Blank | LineKind::Invalid => continue,
+            LineKind::Comment | LineKind::Continuation { .. } if !indented => continue,
+            _ if indented && !after_option => refused.push(i),
+            LineKind::Header { .. } => after_option = false,
+            LineKind::Entry { .. } if !indented => after_option = true,
+            _ => {}
+        }
+    }
+    refused
 }
 
 /// The options Python 2's `ConfigParser.get` interpolated from in one section: `[DEFAULT]`'s
@@ -217,6 +252,21 @@ mod tests {
         let entry = &parsed.document.sections()[0].entries[0];
         let value = value_2_0(&parsed.document, entry);
         assert_eq!(value.text, "/a\n/b ; two\n/c");
+    }
+
+    #[test]
+    fn an_indented_comment_is_a_continuation_line() {
+        let source = crate::source::SourceFile::new(
+            "t.conf",
+            "[server]\nport = 80\n  # old\n# skipped\n\n\t; older\nhost = h\n  # h\n",
+        );
+        let parsed = super::super::parse(&source);
+        let entries = &parsed.document.sections()[0].entries;
+        assert_eq!(
+            value_2_0(&parsed.document, &entries[0]).text,
+            "80\n# old\n; older"
+        );
+        assert_eq!(value_2_0(&parsed.document, &entries[1]).text, "h\n# h");
     }
 
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {

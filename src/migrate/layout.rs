@@ -130,7 +130,14 @@ impl Layout {
 
     /// Edits the 2.0 headers, and writes the `[/url]` sections of `[staticContent]` (with
     /// `tools.sessions.on = False` when `sessions_off`: 2.0 had no sessions there).
-    pub(crate) fn apply(&self, doc: &Document, edits: &mut Edits<'_>, sessions_off: bool) {
+    /// An empty directory is not carried over ([`EMPTY_DIR`]); its warning goes to `warnings`.
+    pub(crate) fn apply(
+        &self,
+        doc: &Document,
+        edits: &mut Edits<'_>,
+        sessions_off: bool,
+        warnings: &mut Vec<Diagnostic>,
+    ) {
         for (i, section) in doc.sections().iter().enumerate() {
             let header = section.header_line;
             match self.roles[i] {
@@ -148,12 +155,19 @@ impl Layout {
                         edits.dedent(entry.first_line);
                     }
                 }
-                Role::Static => self.static_sections(doc, i, edits, sessions_off),
+                Role::Static => self.static_sections(doc, i, edits, sessions_off, warnings),
             }
         }
     }
 
-    fn static_sections(&self, doc: &Document, i: usize, edits: &mut Edits<'_>, off: bool) {
+    fn static_sections(
+        &self,
+        doc: &Document,
+        i: usize,
+        edits: &mut Edits<'_>,
+        off: bool,
+        warnings: &mut Vec<Diagnostic>,
+    ) {
         let section = &doc.sections()[i];
         let mut reader = super::Reader2_0::new(doc);
         reader.enter(section);
@@ -170,10 +184,18 @@ impl Layout {
             let first = entry.first_line;
             // The session layer stopped at a value 2.0 could not interpolate.
             let dir = reader.value(entry).unwrap_or_default();
-            let mut lines = vec![
-                edits.entry_like(first, "tools.staticdir.on", "True"),
-                edits.entry_like(first, "tools.staticdir.dir", &literal::py_str(&dir)),
-            ];
+            let mut lines = if dir.is_empty() {
+                warnings.push(empty_static_dir(doc, section, entry));
+                vec![format!(
+                    "# {}  (not carried over: {EMPTY_DIR})",
+                    edits.entry_like(first, "tools.staticdir.on", "True")
+                )]
+            } else {
+                vec![
+                    edits.entry_like(first, "tools.staticdir.on", "True"),
+                    edits.entry_like(first, "tools.staticdir.dir", &literal::py_str(&dir)),
+                ]
+            };
             if off {
                 lines.push(edits.entry_like(first, "tools.sessions.on", "False"));
             }
@@ -198,4 +220,20 @@ impl Layout {
         }
         edits.append(&appended);
     }
+}
+
+/// Why an empty 2.0 static directory is not carried over. 2.0 served a request for
+/// `url/rest` from the file `dir + "/rest"`, so an empty `dir` served the whole file system;
+/// CherryPy 3's `staticdir` refuses an empty `dir` (it is not absolute and there is no
+/// `root`) with an error on every request under the URL.
+const EMPTY_DIR: &str = "the directory is empty, so CherryPy 2.0 served the whole file system under this URL, and CherryPy 3 refuses an empty tools.staticdir.dir";
+
+fn empty_static_dir(doc: &Document, section: &ini::Section, entry: &ini::Entry) -> Diagnostic {
+    Diagnostic::warning(
+        codes::NOT_CARRIED_OVER,
+        format!("static URL not carried over: {EMPTY_DIR}"),
+    )
+    .at(doc.source(), entry.key_span)
+    .in_entry(section.name(doc.source()), Some(entry.key(doc.source())))
+    .with_help("write the directory to serve (an absolute path), or remove the line")
 }

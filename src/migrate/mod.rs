@@ -141,7 +141,7 @@ pub fn migrate(source: &Arc<SourceFile>) -> Result<Migration, ConfigError> {
             defaults::insert(&document, &items, &lines, era.defaults, &mut edits);
         }
     }
-    layout.apply(&document, &mut edits, has_session_key);
+    layout.apply(&document, &mut edits, has_session_key, &mut warnings);
     for section in static_off {
         static_sessions_off(&document, &items, section, &mut edits, has_session_key);
     }
@@ -176,7 +176,8 @@ fn plan_items(doc: &Document, layout: &Layout, era_defaults: Era) -> (Vec<Item>,
                     Ok(raw) => plan::entry_2_0_session(&mut item, entry.key(doc.source()), &raw),
                 },
                 (Role::Plain, ini::DEFAULT_SECTION) if layout.only_2_0() => {
-                    plan::default_2_0(&mut item);
+                    let url = default_static_url(doc, entry.key(doc.source()));
+                    plan::default_2_0(&mut item, url.as_deref());
                 }
                 (Role::Plain, _) => {
                     if plan::entry_2x(&mut item, doc, section, entry, era_defaults).is_some()
@@ -190,6 +191,24 @@ fn plan_items(doc: &Document, layout: &Layout, era_defaults: Era) -> (Vec<Item>,
         }
     }
     (items, static_off)
+}
+
+/// The static URL CherryPy 2.0 also served a `[DEFAULT]` key as: Python 2's
+/// `ConfigParser.options('staticContent')` listed `[DEFAULT]`'s keys with the section's own
+/// (names lower-cased, the section's own winning). `None` without `[staticContent]` (then
+/// `options` raised and 2.0 served nothing) or when `[staticContent]` has the same key.
+fn default_static_url(doc: &Document, key: &str) -> Option<String> {
+    let source = doc.source();
+    let mut statics = doc
+        .sections()
+        .iter()
+        .filter(|s| s.name(source) == "staticContent")
+        .peekable();
+    statics.peek()?;
+    let shadowed = statics
+        .flat_map(|s| &s.entries)
+        .any(|e| e.key(source).eq_ignore_ascii_case(key));
+    (!shadowed).then(|| crate::session_config::paths::static_url(key))
 }
 
 /// Reads the values of a 2.0 file's sections as CherryPy 2.0 did: Python 2's rules, then

@@ -258,11 +258,19 @@ pub(crate) fn uninterpolated_2_0(item: &mut Item, error: &crate::ini::Interpolat
 /// A `[DEFAULT]` entry of a file with nothing but 2.0 sections. In 2.0 it was there for
 /// `%(name)s`, whose values are written out; CherryPy 18 would read it as a Python
 /// literal of every section, which a raw 2.0 value is not.
-pub(crate) fn default_2_0(item: &mut Item) {
-    item.comment_out(
-        codes::NOT_CARRIED_OVER,
-        "not carried over: a CherryPy 2.0 [DEFAULT] value; the values that named it with %(name)s are written out",
-    );
+///
+/// `static_url` is the URL 2.0 also served it as: Python 2's `ConfigParser.options` lists
+/// `[DEFAULT]`'s keys among every section's, and 2.0 took each key `options('staticContent')`
+/// listed as a static URL. That URL is not carried over either (nobody meant to serve a
+/// `%(name)s` variable's directory).
+pub(crate) fn default_2_0(item: &mut Item, static_url: Option<&str>) {
+    let mut reason = "not carried over: a CherryPy 2.0 [DEFAULT] value; the values that named it with %(name)s are written out".to_owned();
+    if let Some(url) = static_url {
+        reason.push_str(&format!(
+            "; CherryPy 2.0 also served it as the static URL {url} (Python 2's ConfigParser lists [DEFAULT]'s keys among [staticContent]'s), which is not carried over"
+        ));
+    }
+    item.comment_out(codes::NOT_CARRIED_OVER, reason);
 }
 
 /// An entry of a 2.0 `[server]` section; `raw` is its value as 2.0 read it.

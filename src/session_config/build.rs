@@ -187,6 +187,9 @@ impl SessionConfigs {
     fn collect(config: &Config, raw: &Raw) -> (Self, Vec<Diagnostic>) {
         let era = EraReport::detect(raw.keys.iter().map(|(s, k)| (s.as_str(), k.as_str())));
         let mut sink = Sink::default();
+        for d in &raw.refused_2_0 {
+            sink.push(d.clone());
+        }
         for (place, error) in &raw.interpolation_errors {
             sink.push(legacy::interpolation_2_0(place, error));
         }

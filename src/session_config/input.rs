@@ -28,6 +28,8 @@ pub(super) struct Raw {
     pub(super) keys: Vec<(String, String)>,
     /// 2.0 values whose `%(name)s` Python 2's `ConfigParser.get` could not interpolate.
     pub(super) interpolation_errors: Vec<(FilePlace, ini::InterpolationError)>,
+    /// Lines of 2.0 files that Python 2's `ConfigParser` refused (2.0 did not start).
+    pub(super) refused_2_0: Vec<Diagnostic>,
 }
 
 impl Raw {
@@ -42,6 +44,17 @@ impl Raw {
 
     fn add_document(&mut self, document: &ini::Document) {
         let source = document.source();
+        let is_2_0 = document
+            .sections()
+            .iter()
+            .any(|s| SECTIONS_2_0.contains(&s.name(source)));
+        if is_2_0 {
+            self.refused_2_0.extend(
+                ini::refused_lines_2_0(document)
+                    .into_iter()
+                    .map(|line| super::legacy::refused_line_2_0(document, line)),
+            );
+        }
         let mut budget = ini::InterpolationBudget::default();
         for section in document.sections() {
             let name = section.name(source);

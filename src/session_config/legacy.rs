@@ -241,6 +241,25 @@ pub(super) fn interpolation_2_0(
     )
 }
 
+/// The error for a line of a 2.0 file that Python 2's `ConfigParser` refused
+/// ([`crate::ini::refused_lines_2_0`]): it raised `ParsingError` at the end of the file,
+/// and CherryPy 2.0 did not start.
+pub(super) fn refused_line_2_0(document: &crate::ini::Document, line: usize) -> Diagnostic {
+    let line = document.line(line);
+    let text = document.source().text();
+    let lead = text[line.span.range()].len()
+        - text[line.span.range()]
+            .trim_start_matches(char::is_whitespace)
+            .len();
+    let span = crate::source::Span::new(line.span.start + lead, line.span.end);
+    Diagnostic::error(
+        codes::LEGACY_REFUSED_LINE,
+        "CherryPy 2.0 could not start with this file: Python 2's ConfigParser reads an indented line only as the continuation of a value, and no value comes before this one in its section (ParsingError)",
+    )
+    .at(document.source(), span)
+    .with_help("start the line in the first column")
+}
+
 fn storage_value_2_0(raw: &str, quoted: bool, place: &FilePlace) -> Diagnostic {
     let inner = if quoted { &raw[1..raw.len() - 1] } else { raw };
     let lower = inner.to_ascii_lowercase();

@@ -95,6 +95,9 @@ pub mod codes {
     pub const LEGACY_EMPTY_NUMBER: &str = "legacy-empty-number";
     /// Error: a 2.0 value whose `%(name)s` Python 2's ConfigParser could not interpolate.
     pub const LEGACY_INTERPOLATION: &str = "legacy-interpolation";
+    /// Error: a line of a 2.0 file that Python 2's ConfigParser refused (an indented line
+    /// with no value above it in its section), so CherryPy 2.0 did not start.
+    pub const LEGACY_REFUSED_LINE: &str = "legacy-refused-line";
     /// Error: a cookie name Python's `http.cookies` refuses, or a cookie attribute with a
     /// control character (it would split the `Set-Cookie` header).
     pub const COOKIE_TEXT: &str = "cookie-text";
