@@ -7,7 +7,7 @@
 //! Each budget below is checked *before* the memory or time it guards is spent, and what
 //! happens when one is exceeded is stated next to it. None of them ends in a panic or a 500.
 //!
-//! The same figures are listed, with the threat model, in the README's "Security" section.
+//! The same figures are listed, with the threat model, in SECURITY.md.
 
 /// The largest session, in bytes of its pickle, read or written.
 ///

@@ -527,6 +527,97 @@ fn an_empty_2_0_static_directory_is_not_carried_over() {
     assert_eq!(warned, [4, 5], "{:?}", m.warnings);
 }
 
+/// cherrypy-2.0.0 opened `dir + rest` for a request under a static URL, so a relative
+/// directory was read from the process's working directory. CherryPy 3's `staticdir`
+/// refuses a relative `dir` without a `root` (ValueError on every request), so `migrate`
+/// adds `root = os.getcwd()`, which CherryPy's config evaluates at startup; an absolute
+/// directory (POSIX or Windows) gets no root.
+#[test]
+fn a_relative_2_0_static_directory_is_read_from_the_working_directory() {
+    let text = "[session]\nstorageType = ram\n[staticContent]\nstatic = static\nimages = /srv/img\nwin = C:\\www\n";
+    let m = migrate_text(text).unwrap();
+    let section = |url: &str| {
+        let start = m.text.find(&format!("[{url}]\n")).expect(url);
+        let rest = &m.text[start + url.len() + 3..];
+        rest[..rest.find("\n[").unwrap_or(rest.len())].to_owned()
+    };
+    assert!(
+        section("/static")
+            .contains("tools.staticdir.dir = \"static\"\ntools.staticdir.root = os.getcwd()\n"),
+        "{}",
+        m.text
+    );
+    assert!(!section("/images").contains("root"), "{}", m.text);
+    assert!(!section("/win").contains("root"), "{}", m.text);
+    // Read as CherryPy reads it (`os.getcwd()` is one of the calls computed, as CherryPy's
+    // config evaluates it): the root is an absolute path.
+    let report = actix_cherrypy::config::read_source(&SourceFile::new("m.conf", m.text.as_str()));
+    let file = report.file.expect("the migrated file reads");
+    let root = &file.sections()["/static"]
+        .get("tools.staticdir.root")
+        .unwrap()
+        .value;
+    assert!(
+        matches!(&**root, actix_cherrypy::unrepr::Value::Str(s) if s.starts_with('/')),
+        "{root:?}"
+    );
+}
+
+/// cherrypy-2.0.0 compared each `[staticContent]` key with the request path stripped of its
+/// leading and trailing `/` (`path == urlDir or path[:len(urlDir)+1] == urlDir + '/'`), so
+/// a key that starts or ends with `/` matched no request: 2.0 never served it, and kept
+/// sessions on there. `migrate` comments it out, and it and `explain` say why in the same
+/// words; a key without the outer slashes is served, lower-cased.
+#[test]
+fn a_2_0_static_key_with_outer_slashes_was_never_served() {
+    let text = "[session]\nstorageType = ram\n[staticContent]\n/images = /srv/img\ncss/ = /srv/css\nStatic = /srv/s\n";
+    let m = migrate_text(text).unwrap();
+    assert!(
+        m.text.contains("# /images = /srv/img  (not carried over"),
+        "{}",
+        m.text
+    );
+    assert!(
+        m.text.contains("# css/ = /srv/css  (not carried over"),
+        "{}",
+        m.text
+    );
+    assert!(
+        !m.text.contains("[/images]") && !m.text.contains("[/css]"),
+        "{}",
+        m.text
+    );
+    assert!(
+        m.text.contains("[/static]\ntools.staticdir.on = True"),
+        "{}",
+        m.text
+    );
+    let never = |warnings: &[actix_cherrypy::Diagnostic]| -> Vec<(usize, String)> {
+        warnings
+            .iter()
+            .filter(|d| d.code == "legacy-static-never-served")
+            .map(|d| (d.line_column().unwrap().0, d.message.clone()))
+            .collect()
+    };
+    let migrated = never(&m.warnings);
+    assert_eq!(
+        migrated.iter().map(|w| w.0).collect::<Vec<_>>(),
+        [4, 5],
+        "{:?}",
+        m.warnings
+    );
+    let source = SourceFile::new("t.conf", text);
+    let explained =
+        actix_cherrypy::session_config::SessionConfigs::from_sources(&[source]).unwrap();
+    assert_eq!(never(&explained.warnings), migrated, "the same words");
+    let configs = &explained.value;
+    assert!(
+        configs.session_for_path("/images/a.png").on.value,
+        "2.0 kept sessions on there"
+    );
+    assert!(!configs.session_for_path("/static/a.css").on.value);
+}
+
 /// `ConfigParser.options(section)` (Python 2) returns the section's keys and `[DEFAULT]`'s
 /// (`opts.update(self._defaults)`, `__name__` removed), and `parseConfigFile`
 /// (cherrypy-2.0.0) took every name `options('staticContent')` listed as a static URL, read

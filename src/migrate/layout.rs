@@ -4,8 +4,9 @@
 use crate::Diagnostic;
 use crate::config::ConfigError;
 use crate::ini::{self, Document, LineKind};
+use crate::session_config::codes::LEGACY_STATIC_NEVER_SERVED;
 use crate::session_config::era::Era;
-use crate::session_config::paths::static_url;
+use crate::session_config::paths::{STATIC_NEVER_SERVED, STATIC_NEVER_SERVED_HELP, static_url};
 
 use super::codes;
 use super::edit::Edits;
@@ -180,8 +181,16 @@ impl Layout {
         edits.comment_out(header, header, reason);
         let mut appended = Vec::new();
         for entry in &section.entries {
-            let url = static_url(entry.key(doc.source()));
             let first = entry.first_line;
+            let Some(url) = static_url(entry.key(doc.source())) else {
+                warnings.push(never_served(doc, section, entry));
+                edits.comment_out(
+                    first,
+                    entry.last_line,
+                    "not carried over: 2.0 never served it",
+                );
+                continue;
+            };
             // The session layer stopped at a value 2.0 could not interpolate.
             let dir = reader.value(entry).unwrap_or_default();
             let mut lines = if dir.is_empty() {
@@ -191,10 +200,17 @@ impl Layout {
                     edits.entry_like(first, "tools.staticdir.on", "True")
                 )]
             } else {
-                vec![
+                let mut lines = vec![
                     edits.entry_like(first, "tools.staticdir.on", "True"),
                     edits.entry_like(first, "tools.staticdir.dir", &literal::py_str(&dir)),
-                ]
+                ];
+                // 2.0 read a relative directory from the process's working directory
+                // (it opened `dir + rest`); CherryPy 3 refuses a relative `dir` without a
+                // `root`, and reads `os.getcwd()` (a call its config evaluates) at startup.
+                if is_relative(&dir) {
+                    lines.push(edits.entry_like(first, "tools.staticdir.root", "os.getcwd()"));
+                }
+                lines
             };
             if off {
                 lines.push(edits.entry_like(first, "tools.sessions.on", "False"));
@@ -220,6 +236,24 @@ impl Layout {
         }
         edits.append(&appended);
     }
+}
+
+/// Whether a 2.0 static directory is relative to the working directory, on either of the
+/// systems 2.0 ran on (`/srv/www`, `C:\\www` and `\\\\host\\share` are absolute).
+fn is_relative(dir: &str) -> bool {
+    let bytes = dir.as_bytes();
+    let drive = bytes.len() >= 3
+        && bytes[0].is_ascii_alphabetic()
+        && bytes[1] == b':'
+        && matches!(bytes[2], b'\\' | b'/');
+    !(dir.starts_with(['/', '\\']) || drive)
+}
+
+fn never_served(doc: &Document, section: &ini::Section, entry: &ini::Entry) -> Diagnostic {
+    Diagnostic::warning(LEGACY_STATIC_NEVER_SERVED, STATIC_NEVER_SERVED)
+        .at(doc.source(), entry.key_span)
+        .in_entry(section.name(doc.source()), Some(entry.key(doc.source())))
+        .with_help(STATIC_NEVER_SERVED_HELP)
 }
 
 /// Why an empty 2.0 static directory is not carried over. 2.0 served a request for

@@ -208,7 +208,9 @@ fn default_static_url(doc: &Document, key: &str) -> Option<String> {
     let shadowed = statics
         .flat_map(|s| &s.entries)
         .any(|e| e.key(source).eq_ignore_ascii_case(key));
-    (!shadowed).then(|| crate::session_config::paths::static_url(key))
+    (!shadowed)
+        .then(|| crate::session_config::paths::static_url(key))
+        .flatten()
 }
 
 /// Reads the values of a 2.0 file's sections as CherryPy 2.0 did: Python 2's rules, then

@@ -270,11 +270,12 @@ impl SessionConfigs {
         let static_2_0 = raw
             .static_content
             .iter()
-            .map(|entry| {
-                (
-                    static_url(&entry.raw_key()),
-                    Arc::new(static_off(&root, entry)),
-                )
+            .filter_map(|entry| {
+                let Some(url) = static_url(&entry.raw_key()) else {
+                    sink.push(legacy::static_never_served(&entry.place));
+                    return None;
+                };
+                Some((url, Arc::new(static_off(&root, entry))))
             })
             .collect();
         let value = SessionConfigs {

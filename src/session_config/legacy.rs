@@ -126,6 +126,18 @@ pub(super) fn unknown_key(classified: &Classified, place: &FilePlace, sink: &mut
     sink.push(at_key(place, d));
 }
 
+/// The warning for a 2.0 `[staticContent]` key that 2.0 never served.
+pub(super) fn static_never_served(place: &FilePlace) -> Diagnostic {
+    at_key(
+        place,
+        Diagnostic::warning(
+            codes::LEGACY_STATIC_NEVER_SERVED,
+            super::paths::STATIC_NEVER_SERVED,
+        )
+        .with_help(super::paths::STATIC_NEVER_SERVED_HELP),
+    )
+}
+
 /// Reads a raw 2.0 `[session]` value. `storageType` sets both `on` and the storage.
 pub(super) fn raw_2_0(
     target: Target,

@@ -98,6 +98,8 @@ pub mod codes {
     /// Error: a line of a 2.0 file that Python 2's ConfigParser refused (an indented line
     /// with no value above it in its section), so CherryPy 2.0 did not start.
     pub const LEGACY_REFUSED_LINE: &str = "legacy-refused-line";
+    /// Warning: a 2.0 `[staticContent]` key 2.0 never served (it starts or ends with `/`).
+    pub const LEGACY_STATIC_NEVER_SERVED: &str = "legacy-static-never-served";
     /// Error: a cookie name Python's `http.cookies` refuses, or a cookie attribute with a
     /// control character (it would split the `Set-Cookie` header).
     pub const COOKIE_TEXT: &str = "cookie-text";
