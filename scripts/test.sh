@@ -9,6 +9,10 @@ cargo clippy --all-targets --all-features -- -D warnings
 # Without the store features the crate and its tests build and lint too (a test that
 # names a store type must say which feature it needs).
 cargo clippy --all-targets --no-default-features -- -D warnings
+# Each store feature alone: code shared by the server stores must not go unused without
+# the other (the fuzz targets build with memcached alone).
+cargo clippy --lib --no-default-features --features memcached -- -D warnings
+cargo clippy --lib --no-default-features --features redis -- -D warnings
 # Without the store features: a config asking for memcached/redis is a located error.
 cargo test --no-default-features --lib --quiet missing_features
 cargo check --no-default-features --features actix-session
