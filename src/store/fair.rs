@@ -41,7 +41,10 @@ pub(crate) const BUSY_RUN: Duration = Duration::from_secs(1);
 #[derive(Clone, Copy, Debug, Default)]
 #[cfg_attr(
     not(feature = "redis"),
-    allow(dead_code, reason = "only Redis' release reads it: memcached leaves no gaps")
+    allow(
+        dead_code,
+        reason = "only Redis' release reads it: memcached leaves no gaps"
+    )
 )]
 pub(crate) struct Run {
     /// How long ago the holder took the server's lock.

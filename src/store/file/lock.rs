@@ -142,7 +142,7 @@ fn open_lock_file(path: &Path) -> Result<File, LockError> {
 fn try_lock_file(path: &Path) -> Result<Option<Taken>, LockError> {
     let file = open_lock_file(path)?;
     match file.try_lock() {
-        Ok(()) => Ok(locked_len(&file, path).and_then(|len| Taken::inspect(file, len, None).ok())),
+        Ok(()) => Ok(locked_state(&file, path).and_then(|st| Taken::inspect(file, st, None).ok())),
         // Held, or removed by a clean-up meanwhile, or in a gap: the blocking path sorts it
         // out.
         Err(fs::TryLockError::WouldBlock) => Ok(None),
@@ -165,10 +165,10 @@ fn lock_file(path: &Path) -> Result<Taken, LockError> {
             }
             Err(fs::TryLockError::Error(e)) => return Err(e.into()),
         }
-        let Some(len) = locked_len(&file, path) else {
+        let Some(state) = locked_state(&file, path) else {
             continue;
         };
-        match Taken::inspect(file, len, busy_since) {
+        match Taken::inspect(file, state, busy_since) {
             Ok(taken) => return Ok(taken),
             Err(until) => {
                 // Never longer than a gap, whatever another host's clock wrote.
@@ -269,6 +269,8 @@ pub(super) struct Taken {
     file: File,
     /// The file's length when it was taken.
     len: u64,
+    /// Whether the busy run may be written into it (see [`LockFileState::writable`]).
+    writable: bool,
     /// When it was taken.
     at: SystemTime,
     /// Since when the lock has been busy without a break, if it has as far as we know:
@@ -277,9 +279,14 @@ pub(super) struct Taken {
 }
 
 impl Taken {
-    /// `file`, locked, of length `len`, whose record (if any) shows no gap running; else
-    /// the gap's end (and `file` is let go of).
-    fn inspect(file: File, len: u64, waited_since: Option<SystemTime>) -> Result<Self, SystemTime> {
+    /// `file`, locked, in `state`, whose record (if any) shows no gap running; else the
+    /// gap's end (and `file` is let go of).
+    fn inspect(
+        file: File,
+        state: LockFileState,
+        waited_since: Option<SystemTime>,
+    ) -> Result<Self, SystemTime> {
+        let LockFileState { len, writable } = state;
         let at = SystemTime::now();
         let mut busy_since = waited_since;
         match (len == RECORD_LEN).then(|| Record::read(&file)).flatten() {
@@ -305,6 +312,7 @@ impl Taken {
         Ok(Self {
             file,
             len,
+            writable,
             at,
             busy_since,
         })
@@ -363,16 +371,16 @@ impl FileLock {
             }
             Some(since) => Record::Busy { since, freed: now },
             None => {
-                if self.taken.len == RECORD_LEN {
+                if self.taken.writable && self.taken.len == RECORD_LEN {
                     let _ = self.taken.file.set_len(0);
                 }
                 return;
             }
         };
-        // A failure only costs fairness, never exclusion: the next holder finds no record.
-        let written = write_at(&self.taken.file, record.encode().as_bytes());
-        if written.is_ok() && self.taken.len > RECORD_LEN {
-            let _ = self.taken.file.set_len(RECORD_LEN);
+        if self.taken.writable {
+            // A failure only costs fairness, never exclusion: the next holder finds no
+            // record.
+            let _ = write_at(&self.taken.file, record.encode().as_bytes());
         }
     }
 }
@@ -415,15 +423,30 @@ pub(super) fn remove_held(file: &File, lock: &Path) {
 
 #[cfg(unix)]
 fn same_file(file: &File, path: &Path) -> bool {
-    locked_len(file, path).is_some()
+    locked_state(file, path).is_some()
 }
 
-/// `file`'s length, if `path` still leads to it.
+/// What a lock file holds that matters to its busy-run record.
+#[derive(Clone, Copy, Debug)]
+struct LockFileState {
+    len: u64,
+    /// Whether a record may be written into it: it has one name (a hard link could make it
+    /// another file of the server's user, which anyone who can write to the directory
+    /// could name `session-<id>.lock`), and no more than a record's bytes (ours, CherryPy's
+    /// pid, or nothing: longer content is not a lock file's, and is left as it is). A lock
+    /// file that cannot take a record only loses the gaps, never exclusion.
+    writable: bool,
+}
+
+/// `file`'s state, if `path` still leads to it.
 #[cfg(unix)]
-fn locked_len(file: &File, path: &Path) -> Option<u64> {
+fn locked_state(file: &File, path: &Path) -> Option<LockFileState> {
     use std::os::unix::fs::MetadataExt;
     match (file.metadata(), fs::symlink_metadata(path)) {
-        (Ok(a), Ok(b)) if a.dev() == b.dev() && a.ino() == b.ino() => Some(a.len()),
+        (Ok(a), Ok(b)) if a.dev() == b.dev() && a.ino() == b.ino() => Some(LockFileState {
+            len: a.len(),
+            writable: a.nlink() == 1 && a.len() <= RECORD_LEN,
+        }),
         _ => None,
     }
 }
@@ -434,9 +457,12 @@ fn same_file(_: &File, path: &Path) -> bool {
 }
 
 #[cfg(not(unix))]
-fn locked_len(file: &File, path: &Path) -> Option<u64> {
-    path.exists()
-        .then(|| file.metadata().map_or(0, |m| m.len()))
+fn locked_state(file: &File, path: &Path) -> Option<LockFileState> {
+    let len = file.metadata().map_or(0, |m| m.len());
+    path.exists().then_some(LockFileState {
+        len,
+        writable: len <= RECORD_LEN,
+    })
 }
 
 #[cfg(test)]
@@ -513,6 +539,33 @@ mod tests {
         assert_eq!(held.taken.busy_since, None);
         drop(held);
         assert_eq!(fs::metadata(&lock).unwrap().len(), 0);
+    }
+
+    /// Anyone who can write to the storage directory can name a lock file: one with another
+    /// name (a hard link to some file of the server's user) or longer than a record is
+    /// locked as usual but never written, so no file but a lock file is changed.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_busy_run_is_not_written_into_a_file_that_is_not_only_a_lock_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let session = dir.path().join("s");
+        fs::write(&session, b"data").unwrap();
+        let precious = dir.path().join("precious");
+        let linked = dir.path().join("linked.lock");
+        fs::write(&precious, b"x").unwrap();
+        fs::hard_link(&precious, &linked).unwrap();
+        let long = dir.path().join("long.lock");
+        let content = "y".repeat(RECORD_LEN as usize + 1);
+        fs::write(&long, &content).unwrap();
+        let waits = Arc::new(Waits::default());
+        for lock in [&linked, &long] {
+            let taken = waits.flock(lock.clone(), None).await.unwrap();
+            let mut held = FileLock::new(taken, lock.clone(), session.clone());
+            held.handed_over();
+            drop(held);
+        }
+        assert_eq!(fs::read(&precious).unwrap(), b"x");
+        assert_eq!(fs::read_to_string(&long).unwrap(), content);
     }
 
     #[tokio::test]
