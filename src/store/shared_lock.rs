@@ -138,15 +138,46 @@ pub(crate) async fn acquire<S: LockServer>(
 ) -> Result<SessionLock, StoreError> {
     let lease = request.lease;
     let attempt = |key: String, token: String| async move {
-        Ok(server.try_acquire(&key, &token, lease).await?.then_some(()))
+        Ok(match server.try_acquire(&key, &token, lease).await? {
+            true => Tried::Taken(()),
+            false => Tried::Held,
+        })
     };
     let (lock, _) = acquire_with(server, local, request, attempt).await?;
     Ok(lock)
 }
 
+/// What one attempt on a server's lock found.
+pub(crate) enum Tried<T> {
+    /// Taken, with what the attempt fetched in the same round trip.
+    Taken(T),
+    /// Held, or another waiter is queued for it.
+    Held,
+    /// Free but in a gap (`fair`): the wait up to here was no busy time of the lock.
+    #[cfg_attr(
+        not(feature = "redis"),
+        allow(dead_code, reason = "only Redis leaves gaps")
+    )]
+    InGap,
+}
+
+impl<T> Tried<T> {
+    /// What was fetched, made into something else.
+    #[cfg_attr(
+        not(feature = "redis"),
+        allow(dead_code, reason = "Redis fetches with the lock")
+    )]
+    pub(crate) fn map<U>(self, f: impl FnOnce(T) -> U) -> Tried<U> {
+        match self {
+            Tried::Taken(t) => Tried::Taken(f(t)),
+            Tried::Held => Tried::Held,
+            Tried::InGap => Tried::InGap,
+        }
+    }
+}
+
 /// [`acquire`] with the server's side done by `attempt(key, token)`, which takes the key if
-/// it is free and may fetch something in the same round trip: `Some(payload)` when it took
-/// the key. The payload is returned when this call took the server's lock, `None` when the
+/// it is free and may fetch something in the same round trip ([`Tried::Taken`]). The payload is returned when this call took the server's lock, `None` when the
 /// lock was handed over by a previous holder in this process.
 pub(crate) async fn acquire_with<S, T, A, F>(
     server: &S,
@@ -157,7 +188,7 @@ pub(crate) async fn acquire_with<S, T, A, F>(
 where
     S: LockServer,
     A: FnMut(String, String) -> F,
-    F: Future<Output = Result<Option<T>, StoreError>>,
+    F: Future<Output = Result<Tried<T>, StoreError>>,
 {
     let LockRequest {
         id,
@@ -182,12 +213,18 @@ where
         let mut busy_since = None;
         let asked = loop {
             let asked = Instant::now();
-            if let Some(fetched) = attempt(key.clone(), token.clone()).await? {
-                *fetched_into = Some(fetched);
-                waiting.server = None;
-                break asked;
+            match attempt(key.clone(), token.clone()).await? {
+                Tried::Taken(fetched) => {
+                    *fetched_into = Some(fetched);
+                    waiting.server = None;
+                    break asked;
+                }
+                Tried::Held => {
+                    busy_since.get_or_insert(asked);
+                }
+                // The lock was left free: a run of ours starts afresh after the gap.
+                Tried::InGap => busy_since = None,
             }
-            busy_since.get_or_insert(asked);
             let now = Instant::now();
             if deadline.is_some_and(|d| now >= d) {
                 // Leave the queue, and pass on a lock handed to us meanwhile.

@@ -39,6 +39,8 @@ pub(super) enum Attempt {
     /// Held by the token given, in a key that never expires (cherrys without
     /// `lock_timeout`).
     HeldForEver(Vec<u8>),
+    /// Free, but in a gap (`fair`).
+    Gap,
 }
 
 impl Attempt {
@@ -59,6 +61,7 @@ impl Attempt {
                 Ok(other) => Err(unexpected(&other)),
                 Err(other) => Err(unexpected(&other)),
             },
+            redis::Value::Int(-1) => Ok(Attempt::Gap),
             redis::Value::Int(_) => Ok(Attempt::Busy),
             redis::Value::BulkString(holder) => Ok(Attempt::HeldForEver(holder)),
             other => Err(unexpected(&other)),
@@ -81,19 +84,20 @@ impl StaleWatch {
         }
     }
 
-    /// `Some` (with what the attempt read) when the lock was taken; an error once a
+    /// What the attempt found (with what it read when it took the lock); an error once a
     /// never-expiring lock is stale.
     pub(super) fn taken(
         &mut self,
         attempt: Attempt,
         id: &SessionId,
         key: &str,
-    ) -> Result<Option<Read>, StoreError> {
+    ) -> Result<Tried<Read>, StoreError> {
         let holder = match attempt {
-            Attempt::Taken(read) => return Ok(Some(read)),
-            Attempt::Busy => {
+            Attempt::Taken(read) => return Ok(Tried::Taken(read)),
+            Attempt::Busy | Attempt::Gap => {
                 self.holder = None;
-                return Ok(None);
+                let gap = matches!(attempt, Attempt::Gap);
+                return Ok(if gap { Tried::InGap } else { Tried::Held });
             }
             Attempt::HeldForEver(holder) => holder,
         };
@@ -111,7 +115,7 @@ impl StaleWatch {
             }
             _ => self.holder = Some((holder, now)),
         }
-        Ok(None)
+        Ok(Tried::Held)
     }
 }
 
@@ -121,23 +125,44 @@ pub(super) static RENEW: LazyLock<redis::Script> = LazyLock::new(|| {
         r"if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end",
     )
 });
+/// A Lua function both lock scripts start with: whether the fair key `key` marks a gap. A
+/// mark counts only with the expiry our release gives it (at most `gap_ms`): one without
+/// (a restore that dropped expiries, a stray write) would hold every waiter of ours for
+/// ever, so it is deleted instead.
+macro_rules! in_gap_lua {
+    () => {
+        r"
+local function in_gap(key, gap_ms)
+  if redis.call('get', key) ~= 'gap' then return false end
+  local left = redis.call('pttl', key)
+  if left > 0 and left <= gap_ms then return true end
+  redis.call('del', key)
+  return false
+end
+"
+    };
+}
+
 /// [`LockServer::try_acquire`]: KEYS = lock, queue, fair[, data]; ARGV = token, lease ms,
-/// queue hold ms[, most bytes to read]. A free lock is not taken during a gap
-/// ([`fair_key`]); the waiter queues, and takes it after the gap. Returns 1 when the lock is ours (with the data key: `{1,
+/// queue hold ms, gap ms[, most bytes to read]. A free lock is not taken during a gap
+/// ([`fair_key`]): the waiter queues, the reply is -1, and it takes the lock after the gap. Returns 1 when the lock is ours (with the data key: `{1,
 /// exists, its first bytes}`, the reads of [`read_value`]); else the holder's token when
 /// its key never expires (cherrys' lock without `lock_timeout`), else 0. The lock itself
 /// is redis-py's: the key holds the holder's token, with a `PX` lease; cherrys' `SET NX`
 /// sees it as taken. The queue key is ours alone (cherrys ignores it, so it may overtake a queued waiter of
 /// ours, as two cherrys processes overtake each other).
-pub(super) const ACQUIRE_SOURCE: &str = r"
+pub(super) const ACQUIRE_SOURCE: &str = concat!(
+    in_gap_lua!(),
+    r"
 local holder = redis.call('get', KEYS[1])
 local queued = redis.call('get', KEYS[2])
-if holder == ARGV[1] or (not holder and (not queued or queued == ARGV[1])
-    and redis.call('get', KEYS[3]) ~= 'gap') then
+local free = not holder and (not queued or queued == ARGV[1])
+local gap = free and in_gap(KEYS[3], tonumber(ARGV[4]))
+if holder == ARGV[1] or (free and not gap) then
   redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
   if queued == ARGV[1] then redis.call('del', KEYS[2]) end
   if KEYS[4] then
-    return {1, redis.call('exists', KEYS[4]), redis.call('getrange', KEYS[4], 0, ARGV[4])}
+    return {1, redis.call('exists', KEYS[4]), redis.call('getrange', KEYS[4], 0, ARGV[5])}
   end
   return 1
 end
@@ -146,9 +171,11 @@ if not queued then
 elseif queued == ARGV[1] then
   redis.call('pexpire', KEYS[2], ARGV[3])
 end
+if gap then return -1 end
 if holder and redis.call('pttl', KEYS[1]) == -1 then return holder end
 return 0
-";
+"
+);
 pub(super) static ACQUIRE: LazyLock<redis::Script> =
     LazyLock::new(|| redis::Script::new(ACQUIRE_SOURCE));
 
@@ -169,7 +196,9 @@ pub(super) static ACQUIRE: LazyLock<redis::Script> =
 /// Otherwise the run is written for the next holder, and the lock handed to the queued
 /// waiter or deleted. A lock let go of during a gap (taken by a transaction that could not
 /// check for it) is deleted, never handed over.
-pub(super) const RELEASE_SOURCE: &str = r"
+pub(super) const RELEASE_SOURCE: &str = concat!(
+    in_gap_lua!(),
+    r"
 if redis.replicate_commands then redis.replicate_commands() end
 if KEYS[4] then
   if redis.call('get', KEYS[1]) ~= ARGV[1] then
@@ -188,7 +217,10 @@ if queued == ARGV[1] then
 end
 if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
 local fair = redis.call('get', KEYS[3])
-if fair == 'gap' then return redis.call('del', KEYS[1]) end
+if fair == 'gap' then
+  if in_gap(KEYS[3], tonumber(ARGV[5])) then return redis.call('del', KEYS[1]) end
+  fair = false
+end
 local busy = tonumber(ARGV[4])
 if fair or busy >= 0 then
   local t = redis.call('time')
@@ -214,7 +246,8 @@ if queued then
   return 2
 end
 return redis.call('del', KEYS[1])
-";
+"
+);
 pub(super) static RELEASE: LazyLock<redis::Script> =
     LazyLock::new(|| redis::Script::new(RELEASE_SOURCE));
 
@@ -236,6 +269,8 @@ impl RedisStore {
         pipe.atomic()
             .cmd("GET")
             .arg(fair_key(lock_key))
+            .cmd("PTTL")
+            .arg(fair_key(lock_key))
             .cmd("SET")
             .arg(lock_key)
             .arg(token)
@@ -243,12 +278,19 @@ impl RedisStore {
             .arg("PX")
             .arg(millis(self.lease));
         read_value(&mut pipe, data_key);
-        let (fair, taken, exists, bytes): (Option<String>, Option<String>, bool, Vec<u8>) =
-            pipe.query_async(redis).await.map_err(backend)?;
+        let (fair, left, taken, exists, bytes): (
+            Option<String>,
+            i64,
+            Option<String>,
+            bool,
+            Vec<u8>,
+        ) = pipe.query_async(redis).await.map_err(backend)?;
         if taken.is_none() {
             return Ok(None);
         }
-        if fair.as_deref() == Some(GAP_MARK) {
+        // A mark without our release's expiry is not a gap (the scripts delete it).
+        let gap_ms = i64::try_from(fair::GAP.as_millis()).unwrap_or(i64::MAX);
+        if fair.as_deref() == Some(GAP_MARK) && (1..=gap_ms).contains(&left) {
             // Taken during a gap, which a transaction cannot check before it sets: let go
             // at once (the gap is for CherryPy), and wait with the queueing script, which
             // does not take a lock during a gap.
@@ -275,6 +317,7 @@ impl RedisStore {
             .arg(token)
             .arg(millis(lease))
             .arg(millis(QUEUE_HOLD))
+            .arg(millis(fair::GAP))
             .invoke_async(&mut redis)
             .await
             .map_err(backend)?;

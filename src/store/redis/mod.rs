@@ -56,7 +56,7 @@ use redis::{AsyncCommands, IntoConnectionInfo};
 use super::codec::{self, is_garbage, unavailable};
 use super::fair::{self, ServerRelease};
 use super::pickle::{Budget, Encoding, PickleError};
-use super::shared_lock::{self, LockRequest, LockServer, Run};
+use super::shared_lock::{self, LockRequest, LockServer, Run, Tried};
 use super::{LockTable, Record, SessionLock, SessionStore, StoreError};
 use crate::limits::MAX_SESSION_BYTES;
 use crate::session_id::SessionId;
@@ -206,7 +206,7 @@ impl SessionStore for RedisStore {
                         .take_free_lock(&mut redis, &lock_key, &token, data_key)
                         .await?
                 {
-                    return Ok(Some(read));
+                    return Ok(Tried::Taken(read));
                 }
                 let reply: redis::Value = ACQUIRE
                     .key(&lock_key)
@@ -216,6 +216,7 @@ impl SessionStore for RedisStore {
                     .arg(&token)
                     .arg(lease_ms)
                     .arg(millis(QUEUE_HOLD))
+                    .arg(millis(crate::store::fair::GAP))
                     .arg(MAX_SESSION_BYTES)
                     .invoke_async(&mut redis)
                     .await
@@ -225,7 +226,7 @@ impl SessionStore for RedisStore {
                     id,
                     &lock_key,
                 )?;
-                if taken.is_some() {
+                if matches!(taken, Tried::Taken(_)) {
                     // Lost in a failover, the lock would let a second holder in.
                     self.replicated(&mut redis).await?;
                 }
