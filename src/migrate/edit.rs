@@ -22,19 +22,6 @@ impl<'d> Edits<'d> {
         }
     }
 
-    /// Removes the indentation before an entry's key: an indented line below another
-    /// entry is read as that entry's continuation, which is what the line would become
-    /// once the section header above it is a comment.
-    pub(crate) fn dedent(&mut self, line: usize) {
-        let l = self.doc.line(line);
-        if let LineKind::Entry { key, .. } = l.kind
-            && key.start > l.span.start
-        {
-            self.replacements
-                .push((Span::new(l.span.start, key.start), String::new()));
-        }
-    }
-
     /// Replaces the key of an entry line, keeping its separator and spacing.
     pub(crate) fn rename_key(&mut self, line: usize, key: &str) {
         if let LineKind::Entry { key: span, .. } = self.doc.line(line).kind {

@@ -145,16 +145,14 @@ impl Layout {
                 Role::Plain => {}
                 Role::Opener => edits.rename_section(header, "global"),
                 Role::Merged => {
+                    // Its entries start in the first column: Python 2 refused an indented
+                    // one (`legacy-refused-line` stops `migrate` before this), so none can
+                    // become the continuation of a `[global]` entry above it.
                     edits.comment_out(
                         header,
                         header,
                         "merged into [global] by cherrypy-config migrate",
                     );
-                    // Below the `[global]` entries now, an indented entry would continue
-                    // the last of them.
-                    for entry in &section.entries {
-                        edits.dedent(entry.first_line);
-                    }
                 }
                 Role::Static => self.static_sections(doc, i, edits, sessions_off, warnings),
             }
