@@ -248,10 +248,9 @@ fn is_relative(dir: &str) -> bool {
 }
 
 fn never_served(doc: &Document, section: &ini::Section, entry: &ini::Entry) -> Diagnostic {
-    Diagnostic::warning(LEGACY_STATIC_NEVER_SERVED, STATIC_NEVER_SERVED)
-        .at(doc.source(), entry.key_span)
-        .in_entry(section.name(doc.source()), Some(entry.key(doc.source())))
-        .with_help(STATIC_NEVER_SERVED_HELP)
+    let d = Diagnostic::warning(LEGACY_STATIC_NEVER_SERVED, STATIC_NEVER_SERVED)
+        .with_help(STATIC_NEVER_SERVED_HELP);
+    super::at_entry(d, doc, section, entry)
 }
 
 /// Why an empty 2.0 static directory is not carried over. 2.0 served a request for
@@ -261,11 +260,10 @@ fn never_served(doc: &Document, section: &ini::Section, entry: &ini::Entry) -> D
 const EMPTY_DIR: &str = "the directory is empty, so CherryPy 2.0 served the whole file system under this URL, and CherryPy 3 refuses an empty tools.staticdir.dir";
 
 fn empty_static_dir(doc: &Document, section: &ini::Section, entry: &ini::Entry) -> Diagnostic {
-    Diagnostic::warning(
+    let d = Diagnostic::warning(
         codes::NOT_CARRIED_OVER,
         format!("static URL not carried over: {EMPTY_DIR}"),
     )
-    .at(doc.source(), entry.key_span)
-    .in_entry(section.name(doc.source()), Some(entry.key(doc.source())))
-    .with_help("write the directory to serve (an absolute path), or remove the line")
+    .with_help("write the directory to serve (an absolute path), or remove the line");
+    super::at_entry(d, doc, section, entry)
 }

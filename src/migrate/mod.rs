@@ -291,6 +291,17 @@ fn resolve_duplicates(doc: &Document, items: &mut [Item]) {
     }
 }
 
+/// `d`, placed at `entry`'s key in `section`.
+fn at_entry(
+    d: Diagnostic,
+    doc: &Document,
+    section: &ini::Section,
+    entry: &ini::Entry,
+) -> Diagnostic {
+    d.at(doc.source(), entry.key_span)
+        .in_entry(section.name(doc.source()), Some(entry.key(doc.source())))
+}
+
 fn entry_of<'d>(doc: &'d Document, item: &Item) -> &'d ini::Entry {
     &doc.sections()[item.section].entries[item.entry]
 }
@@ -299,9 +310,7 @@ fn apply_item(doc: &Document, item: &Item, edits: &mut Edits<'_>, warnings: &mut
     let section = &doc.sections()[item.section];
     let entry = &section.entries[item.entry];
     let warn = |code: &'static str, message: &str| {
-        Diagnostic::warning(code, message)
-            .at(doc.source(), entry.key_span)
-            .in_entry(section.name(doc.source()), Some(entry.key(doc.source())))
+        at_entry(Diagnostic::warning(code, message), doc, section, entry)
     };
     for (code, message) in &item.notes {
         warnings.push(warn(code, message));

@@ -92,6 +92,15 @@ enum Evidence {
 /// 2.0 section names (CherryPy 2.0's `_cpconfig.py`).
 pub(crate) const SECTIONS_2_0: &[&str] = &["server", "session", "staticContent"];
 
+/// Whether `document` has a 2.0 section, and so is read with Python 2's rules there.
+pub(crate) fn has_2_0_sections(document: &crate::ini::Document) -> bool {
+    let source = document.source();
+    document
+        .sections()
+        .iter()
+        .any(|s| SECTIONS_2_0.contains(&s.name(source)))
+}
+
 /// 3.x namespaces that did not exist in 2.x.
 const NAMESPACES_3: &[&str] = &[
     "tools", "engine", "log", "request", "response", "checker", "tree", "hooks", "wsgi",

@@ -8,7 +8,7 @@ use crate::config::{Config, ConfigError, ConfigFile, FilePlace, read_source};
 use crate::source::{SourceFile, Span};
 use crate::{Diagnostic, ini};
 
-use super::era::SECTIONS_2_0;
+use super::era::{SECTIONS_2_0, has_2_0_sections};
 
 /// A 2.0 `key = value`, value as written.
 #[derive(Debug, Clone)]
@@ -44,11 +44,7 @@ impl Raw {
 
     fn add_document(&mut self, document: &ini::Document) {
         let source = document.source();
-        let is_2_0 = document
-            .sections()
-            .iter()
-            .any(|s| SECTIONS_2_0.contains(&s.name(source)));
-        if is_2_0 {
+        if has_2_0_sections(document) {
             self.refused_2_0.extend(
                 ini::refused_lines_2_0(document)
                     .into_iter()
@@ -144,11 +140,7 @@ pub(super) fn read_tolerant(
                 .unwrap_or_else(|| Diagnostic::error("ini-syntax", "the file cannot be read"))
                 .into());
         };
-        let is_2_0 = file
-            .document()
-            .sections()
-            .iter()
-            .any(|s| SECTIONS_2_0.contains(&s.name(file.source())));
+        let is_2_0 = has_2_0_sections(file.document());
         let kept = report.diagnostics.into_iter().filter(|d| {
             let in_2_0 = d
                 .location

@@ -259,10 +259,8 @@ pub(super) fn interpolation_2_0(
 pub(super) fn refused_line_2_0(document: &crate::ini::Document, line: usize) -> Diagnostic {
     let line = document.line(line);
     let text = document.source().text();
-    let lead = text[line.span.range()].len()
-        - text[line.span.range()]
-            .trim_start_matches(char::is_whitespace)
-            .len();
+    let written = &text[line.span.range()];
+    let lead = written.len() - written.trim_start().len();
     let span = crate::source::Span::new(line.span.start + lead, line.span.end);
     Diagnostic::error(
         codes::LEGACY_REFUSED_LINE,
