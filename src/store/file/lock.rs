@@ -421,7 +421,7 @@ pub(super) fn remove_held(file: &File, lock: &Path) {
     }
 }
 
-#[cfg(unix)]
+/// Whether `path` still leads to `file`.
 fn same_file(file: &File, path: &Path) -> bool {
     locked_state(file, path).is_some()
 }
@@ -449,11 +449,6 @@ fn locked_state(file: &File, path: &Path) -> Option<LockFileState> {
         }),
         _ => None,
     }
-}
-
-#[cfg(not(unix))]
-fn same_file(_: &File, path: &Path) -> bool {
-    path.exists()
 }
 
 #[cfg(not(unix))]
