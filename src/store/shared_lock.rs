@@ -177,7 +177,8 @@ impl<T> Tried<T> {
 }
 
 /// [`acquire`] with the server's side done by `attempt(key, token)`, which takes the key if
-/// it is free and may fetch something in the same round trip ([`Tried::Taken`]). The payload is returned when this call took the server's lock, `None` when the
+/// it is free and may fetch something in the same round trip ([`Tried::Taken`]). The
+/// payload is returned when this call took the server's lock, `None` when the
 /// lock was handed over by a previous holder in this process.
 pub(crate) async fn acquire_with<S, T, A, F>(
     server: &S,

@@ -94,10 +94,13 @@ impl StaleWatch {
     ) -> Result<Tried<Read>, StoreError> {
         let holder = match attempt {
             Attempt::Taken(read) => return Ok(Tried::Taken(read)),
-            Attempt::Busy | Attempt::Gap => {
+            Attempt::Busy => {
                 self.holder = None;
-                let gap = matches!(attempt, Attempt::Gap);
-                return Ok(if gap { Tried::InGap } else { Tried::Held });
+                return Ok(Tried::Held);
+            }
+            Attempt::Gap => {
+                self.holder = None;
+                return Ok(Tried::InGap);
             }
             Attempt::HeldForEver(holder) => holder,
         };
@@ -269,8 +272,6 @@ impl RedisStore {
         pipe.atomic()
             .cmd("GET")
             .arg(fair_key(lock_key))
-            .cmd("PTTL")
-            .arg(fair_key(lock_key))
             .cmd("SET")
             .arg(lock_key)
             .arg(token)
@@ -278,22 +279,16 @@ impl RedisStore {
             .arg("PX")
             .arg(millis(self.lease));
         read_value(&mut pipe, data_key);
-        let (fair, left, taken, exists, bytes): (
-            Option<String>,
-            i64,
-            Option<String>,
-            bool,
-            Vec<u8>,
-        ) = pipe.query_async(redis).await.map_err(backend)?;
+        let (fair, taken, exists, bytes): (Option<String>, Option<String>, bool, Vec<u8>) =
+            pipe.query_async(redis).await.map_err(backend)?;
         if taken.is_none() {
             return Ok(None);
         }
-        // A mark without our release's expiry is not a gap (the scripts delete it).
-        let gap_ms = i64::try_from(fair::GAP.as_millis()).unwrap_or(i64::MAX);
-        if fair.as_deref() == Some(GAP_MARK) && (1..=gap_ms).contains(&left) {
+        if fair.as_deref() == Some(GAP_MARK) {
             // Taken during a gap, which a transaction cannot check before it sets: let go
             // at once (the gap is for CherryPy), and wait with the queueing script, which
-            // does not take a lock during a gap.
+            // does not take a lock during a gap (and deletes a mark without a gap's expiry,
+            // after which it takes the lock).
             release_on(redis, lock_key, token, Run::default()).await?;
             return Ok(None);
         }
