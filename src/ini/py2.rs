@@ -242,31 +242,26 @@ mod tests {
         assert_eq!((&text[span.range()], value), ("ram", "ram"));
     }
 
+    /// The 2.0 values of the first section of `text`.
+    fn values(text: &str) -> Vec<String> {
+        let parsed = super::super::parse(&crate::source::SourceFile::new("t.conf", text));
+        let entries = &parsed.document.sections()[0].entries;
+        entries
+            .iter()
+            .map(|e| value_2_0(&parsed.document, e).text)
+            .collect()
+    }
+
     #[test]
     fn continuation_lines_are_joined_without_their_comments_cut() {
-        let source = crate::source::SourceFile::new(
-            "t.conf",
-            "[staticContent]\nstatic = /a ; one\n  /b ; two\n\n  /c\n",
-        );
-        let parsed = super::super::parse(&source);
-        let entry = &parsed.document.sections()[0].entries[0];
-        let value = value_2_0(&parsed.document, entry);
-        assert_eq!(value.text, "/a\n/b ; two\n/c");
+        let text = "[staticContent]\nstatic = /a ; one\n  /b ; two\n\n  /c\n";
+        assert_eq!(values(text), ["/a\n/b ; two\n/c"]);
     }
 
     #[test]
     fn an_indented_comment_is_a_continuation_line() {
-        let source = crate::source::SourceFile::new(
-            "t.conf",
-            "[server]\nport = 80\n  # old\n# skipped\n\n\t; older\nhost = h\n  # h\n",
-        );
-        let parsed = super::super::parse(&source);
-        let entries = &parsed.document.sections()[0].entries;
-        assert_eq!(
-            value_2_0(&parsed.document, &entries[0]).text,
-            "80\n# old\n; older"
-        );
-        assert_eq!(value_2_0(&parsed.document, &entries[1]).text, "h\n# h");
+        let text = "[server]\nport = 80\n  # old\n# skipped\n\n\t; older\nhost = h\n  # h\n";
+        assert_eq!(values(text), ["80\n# old\n; older", "h\n# h"]);
     }
 
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
