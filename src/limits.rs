@@ -108,11 +108,23 @@ pub const MAX_CONFIG_SECTIONS: usize = 4096;
 /// errors, comments, blank lines or headers takes less than 32 bytes of memory per byte to
 /// check (under 128 MiB: the worst, a million different keys, about 110 MiB; a million
 /// errors, comments or blank lines, under 50 MiB). Sections cost more, in the maps the
-/// config and session layers make for each: [`MAX_CONFIG_SECTIONS`] bounds them. So does
-/// one value of a million lines or items, in the value language's tokens and syntax tree:
-/// about 80 MB for a million statements after the value (continuation lines), 180 MB for
-/// a list of a million items (in the syntax tree, then in the list it builds).
+/// config and session layers make for each: [`MAX_CONFIG_SECTIONS`] bounds them. So do
+/// values, in the value language's tokens and syntax tree while one is read
+/// ([`MAX_VALUE_TOKENS`]) and in what they build ([`MAX_CONFIG_VALUE_BYTES`]): a file of
+/// values each as large as a value may be takes at most about 100 MiB (lists of unknown
+/// names, each warned of).
 pub const MAX_CONFIG_BYTES: usize = 4 << 20;
+
+/// The most tokens (names, numbers, strings, operators, line breaks) one config value may
+/// have: 262,144.
+///
+/// A value is read as Python, and each of its tokens becomes a syntax node and often an
+/// item of what it builds, about 200 bytes in all for a name in a list. A file at
+/// [`MAX_CONFIG_BYTES`] can be one value of two million tokens (`[x,x,x,...]`), which took
+/// 450 MB to check. Counted as the value is tokenized; past it, the value is a located
+/// error (`value-too-large`) where it ran out, before any of it is parsed. A real value
+/// has a few dozen tokens; a list of ten thousand host names has twenty thousand.
+pub const MAX_VALUE_TOKENS: usize = 1 << 18;
 
 /// The longest value, in bytes, that `%(name)s` interpolation may produce, and the most
 /// references it may follow for one value. configparser bounds the depth of references (10)
@@ -200,9 +212,10 @@ pub const MAX_INT_DIGITS: usize = 4300;
 /// refuse it; a value set in code that is outside it is clamped to it.
 pub const MAX_DURATION_MINUTES: f64 = 1e9;
 
-/// The most bytes the values of one config file may stand for once built, summed over the
-/// file: strings and containers as `unrepr` builds them (a `'a' * 16000000` of 20 bytes
-/// builds 16 MB; each value alone is bounded at 16 MiB), and the session settings it gives,
-/// summed over every path section (a long `[DEFAULT]` session value is copied into each).
-/// A value past it is a located error (`config-values-too-large`), and nothing more is built.
-pub const MAX_CONFIG_VALUE_BYTES: usize = 256 << 20;
+/// The most bytes the values of one config file may take once built, summed over the
+/// file: values weighed as they take in memory (a `'a' * 16000000` of 20 bytes builds
+/// 16 MB, a name in a list takes 160 bytes; each value alone is bounded at 16 MiB), and
+/// the session settings it gives, summed over every path section (a long `[DEFAULT]`
+/// session value is copied into each). A value past it is a located error
+/// (`config-values-too-large`), and nothing more is built.
+pub const MAX_CONFIG_VALUE_BYTES: usize = 64 << 20;

@@ -10,6 +10,7 @@ use std::ops::Range;
 use super::parser::{Node, NodeKind, grow_stack};
 use super::value::{BinOp, Expr, Value};
 use super::{Parsed, ValueError, ValueWarning, codes, hints, ops, pure};
+use crate::limits::MAX_DIAGNOSTICS_PER_CODE;
 
 /// Python frames the builder may have in use (the 1000th frame raises).
 const FRAME_LIMIT: u32 = 999;
@@ -70,6 +71,19 @@ impl Builder<'_> {
             .ok_or_else(|| error((codes::TOO_LARGE, message.into()), at))
     }
 
+    /// Whether the unknown name at `span` gets a warning: where it first appears, and for the
+    /// first [`MAX_DIAGNOSTICS_PER_CODE`] different names only. A value of a hundred
+    /// thousand names would otherwise build as many warnings, which a config's report then
+    /// leaves out all but twenty of.
+    fn warns_of(&self, span: &Range<usize>) -> bool {
+        let name = &self.text[span.clone()];
+        self.warnings.len() < MAX_DIAGNOSTICS_PER_CODE
+            && !self
+                .warnings
+                .iter()
+                .any(|w| self.text[w.span.clone()] == *name)
+    }
+
     fn unsupported(&self, class: &'static str, span: Range<usize>) -> ValueError {
         let (message, help) = hints::unsupported(class, self.text);
         ValueError::new(codes::UNSUPPORTED, message, help, span)
@@ -88,8 +102,10 @@ impl Builder<'_> {
         // them again); anything else (a literal, an operation's result, an item taken out
         // of a container) is weighed itself.
         let weight = match (&node.kind, &value) {
-            (_, Value::Expr(e)) if !matches!(**e, Expr::Name { .. }) => 64 + self.parts,
-            (NodeKind::List(_) | NodeKind::Tuple(_) | NodeKind::Dict(_), _) => 16 + self.parts,
+            (_, Value::Expr(e)) if !matches!(**e, Expr::Name { .. }) => ops::EXPR + self.parts,
+            (NodeKind::List(_) | NodeKind::Tuple(_) | NodeKind::Dict(_), _) => {
+                ops::SLOT + self.parts
+            }
             _ => ops::weight(&value),
         };
         self.parts = siblings.saturating_add(weight);
@@ -114,7 +130,7 @@ impl Builder<'_> {
             )),
             NodeKind::Name(name) => {
                 let resolved = hints::is_known_name(name);
-                if !resolved {
+                if !resolved && self.warns_of(&span) {
                     self.warnings.push(hints::unresolved_name(name, span, self.text));
                 }
                 Ok(Value::expr(Expr::Name { dotted: name.clone(), resolved }))

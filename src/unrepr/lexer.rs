@@ -7,6 +7,7 @@
 use std::ops::Range;
 
 use super::ValueError as SyntaxError;
+use crate::limits::MAX_VALUE_TOKENS;
 
 /// What a token is. Operators are kept as text and compared by the parser.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,6 +66,8 @@ pub(super) struct Lexed {
     pub(super) unclosed: Option<usize>,
     /// Why tokenizing stopped short of the end, when the last token is [`Kind::Stop`].
     pub(super) stop: &'static str,
+    /// Where tokenizing stopped because the value has more than [`MAX_VALUE_TOKENS`].
+    pub(super) over_budget: Option<usize>,
 }
 
 /// Tokenizes `src` completely (up to the first error).
@@ -73,10 +76,11 @@ pub(super) fn tokenize(src: &str) -> Lexed {
         src: src.as_bytes(),
         text: src,
         pos: 0,
-        tokens: Vec::with_capacity(src.len() / 2 + 4),
+        tokens: Vec::with_capacity((src.len() / 2 + 4).min(MAX_VALUE_TOKENS)),
         parens: Vec::new(),
         line_has_token: true,
         stop: "",
+        over_budget: None,
     };
     let hard_error = lx.run().err();
     if hard_error.is_some() {
@@ -89,6 +93,7 @@ pub(super) fn tokenize(src: &str) -> Lexed {
         hard_error,
         unclosed,
         stop: lx.stop,
+        over_budget: lx.over_budget,
     }
 }
 
@@ -103,6 +108,7 @@ struct Lexer<'a> {
     /// newline CPython appends to string input yields a NEWLINE).
     line_has_token: bool,
     stop: &'static str,
+    over_budget: Option<usize>,
 }
 
 /// CPython's `is_potential_identifier_char`: every non-ASCII byte counts (checked later).
@@ -133,6 +139,11 @@ impl Lexer<'_> {
 
     fn run(&mut self) -> Result<(), SyntaxError> {
         loop {
+            // Each token costs its syntax node and built item too, so the rest is not read.
+            if self.tokens.len() >= MAX_VALUE_TOKENS {
+                self.over_budget = Some(self.pos);
+                return Ok(());
+            }
             while matches!(self.peek(0), Some(b' ' | b'\t' | b'\x0c')) {
                 self.pos += 1;
             }

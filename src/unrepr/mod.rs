@@ -24,10 +24,13 @@
 //!
 //! # Limits and divergences from CPython
 //!
-//! - Values heavier than 16 MiB (16 bytes per item, see `ops::MAX_WEIGHT`) and integers above
-//!   2²³ bits are `value-too-large`, where Python would build them or fail with `MemoryError`.
-//!   The weight is checked as the value is built: an operation's result before it is made,
-//!   a list, dict or call as each item is added.
+//! - Values heavier than 16 MiB (weighed as they take in memory: a list of 250,000 small
+//!   ints, a string of 16 million bytes; see `ops::MAX_WEIGHT`), values of more than
+//!   `MAX_VALUE_TOKENS` (262,144) tokens and integers above 2²³ bits are `value-too-large`,
+//!   where Python would build them or fail with `MemoryError`. The weight is checked as the
+//!   value is built: an operation's result before it is made, a list, dict or call as each
+//!   item is added.
+//! - An unknown name warns once per value, and a value warns of twenty of them at most.
 //! - Nesting fails as in CPython, at approximately its thresholds: trees deeper than 2975
 //!   levels; parser recursion past CPython's 6000-level parser stack, estimated per construct
 //!   (200 nested brackets always fit); and builder recursion past Python's 1000 frames, counted

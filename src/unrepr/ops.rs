@@ -12,8 +12,8 @@ use num_traits::{FromPrimitive, ToPrimitive};
 use super::codes::{INDEX, TOO_LARGE, TYPE};
 use super::value::{Expr, Value};
 
-/// Largest result we build: 16 MiB, counting string and bytes contents by their length and
-/// every item of a list, tuple or dict as 16 bytes (so a million items). CherryPy would go on
+/// Largest result we build: 16 MiB, weighed as it takes in memory (see [`weight`]): a
+/// list of 250,000 small ints, or a string of 16 million bytes. CherryPy would go on
 /// until `MemoryError`; a config never needs this much.
 pub(super) const MAX_WEIGHT: usize = 16 << 20;
 /// Largest integer result, in bits (about 2.5 million decimal digits).
@@ -34,29 +34,49 @@ pub(super) fn py_type(v: &Value) -> &'static str {
     }
 }
 
-/// How much memory a value stands for (see [`MAX_WEIGHT`]).
+/// What any value takes in its place (an item of a list, a key or value of a dict).
+pub(super) const SLOT: usize = size_of::<Value>();
+
+/// What an expression takes before its parts: its place and its box.
+pub(super) const EXPR: usize = SLOT + heap(size_of::<Expr>());
+
+/// What an allocation of `n` bytes takes from the allocator: with its header, in 16-byte
+/// steps of at least 32 bytes (glibc's `malloc`).
+const fn heap(n: usize) -> usize {
+    match n {
+        0 => 0,
+        n if n <= 24 => 32,
+        n => (n + 8).next_multiple_of(16),
+    }
+}
+
+/// About how much memory a value takes: [`SLOT`] for itself, and what it owns on the heap
+/// (a string's text counted by its length). A name in a list takes 160 bytes, a small int
+/// 64.
 pub(crate) fn weight(v: &Value) -> usize {
     fn sum<'v>(base: usize, parts: impl Iterator<Item = &'v Value>) -> usize {
         parts.map(weight).fold(base, usize::saturating_add)
     }
     match v {
-        Value::Str(s) => 16 + s.len(),
-        Value::Bytes(b) => 16 + b.len(),
-        Value::List(items) | Value::Tuple(items) => sum(16, items.iter()),
-        Value::Dict(items) => sum(16, items.iter().flat_map(|(k, v)| [k, v])),
+        // Linear in the length, so that a repetition's weight is known before it is made.
+        Value::Str(s) => SLOT + s.len(),
+        Value::Bytes(b) => SLOT + b.len(),
+        Value::Int(i) => SLOT + heap(i.bits().div_ceil(64) as usize * 8),
+        Value::List(items) | Value::Tuple(items) => sum(SLOT, items.iter()),
+        Value::Dict(items) => sum(SLOT, items.iter().flat_map(|(k, v)| [k, v])),
         Value::Expr(e) => match &**e {
-            Expr::Name { .. } => 64,
+            Expr::Name { dotted, .. } => EXPR + heap(dotted.len()),
             Expr::Attribute { object: v, .. } | Expr::Starred(v) | Expr::Neg(v) => {
-                sum(64, std::iter::once(v))
+                sum(EXPR, std::iter::once(v))
             }
             Expr::Call { func, args, kwargs } => {
                 let kwargs = kwargs.iter().map(|(_, v)| v);
-                sum(64, std::iter::once(func).chain(args).chain(kwargs))
+                sum(EXPR, std::iter::once(func).chain(args).chain(kwargs))
             }
-            Expr::BinOp { left, right, .. } => sum(64, [left, right].into_iter()),
-            Expr::Subscript { value, index } => sum(64, [value, index].into_iter()),
+            Expr::BinOp { left, right, .. } => sum(EXPR, [left, right].into_iter()),
+            Expr::Subscript { value, index } => sum(EXPR, [value, index].into_iter()),
         },
-        _ => 16,
+        _ => SLOT,
     }
 }
 
@@ -176,13 +196,13 @@ pub(super) fn mul(a: Value, b: Value) -> OpResult {
         let message = "cannot fit 'int' into an index-sized integer".into();
         return Err((TOO_LARGE, message));
     };
-    // An empty sequence weighs 16, and stays empty.
-    let n = if weight(&seq) == 16 {
+    // An empty sequence weighs a slot, and stays empty.
+    let n = if weight(&seq) == SLOT {
         0
     } else {
         usize::try_from(n).unwrap_or(0)
     };
-    if weight(&seq).saturating_sub(16).saturating_mul(n) > MAX_WEIGHT {
+    if weight(&seq).saturating_sub(SLOT).saturating_mul(n) > MAX_WEIGHT {
         return Err(too_large());
     }
     let repeat = |items: Vec<Value>| (0..n).flat_map(|_| items.iter().cloned()).collect();

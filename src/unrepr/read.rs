@@ -3,6 +3,7 @@
 use std::ops::Range;
 
 use super::{Value, codes, eval, hints, lexer, parser};
+use crate::limits::MAX_VALUE_TOKENS;
 
 /// A successfully read value, with the warnings found on the way.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,6 +83,19 @@ pub fn parse(text: &str) -> Result<Parsed, ValueError> {
         });
     }
     let lexed = lexer::tokenize(text);
+    if let Some(at) = lexed.over_budget {
+        let message = format!(
+            "the value has more than {MAX_VALUE_TOKENS} tokens (names, numbers, strings, \
+             operators), more than a config value may have"
+        );
+        let len = text[at..].chars().next().map_or(0, char::len_utf8);
+        return Err(ValueError::new(
+            codes::TOO_LARGE,
+            message,
+            None,
+            at..at + len,
+        ));
+    }
     let mut p = parser::Parser::new(text, &lexed.tokens, 0);
     let mut node = p.module().map_err(|fail| match p.resolve(fail, &lexed) {
         Some(e) => syntax_error(e.message, e.span, text),

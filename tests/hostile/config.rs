@@ -557,6 +557,51 @@ fn located(text: &str) -> Vec<(&'static str, usize, String, String)> {
         .collect()
 }
 
+/// Each token of a value becomes a syntax node and often an item of what it builds: one
+/// value of two million names (`[x,x,...]`, a 4 MiB file) took 450 MB to check. Past
+/// [`limits::MAX_VALUE_TOKENS`] the value is a located error where its tokens ran out, and
+/// none of it is parsed; the other values of the file are read.
+#[test]
+fn a_value_of_too_many_tokens_is_refused_where_they_run_out() {
+    // With `[`, `]` and the two tokens that end a value: two under the limit.
+    let fits = "1,".repeat(limits::MAX_VALUE_TOKENS / 2 - 3);
+    let over = "1,".repeat(limits::MAX_VALUE_TOKENS / 2 + 1);
+    let text = format!("[global]\napp.a = [{fits}]\napp.b = [{over}]\napp.c = (\n");
+    let source = SourceFile::new("t.conf", &text);
+    let report = actix_cherrypy::config::read_source(&source);
+    let found: Vec<_> = report
+        .diagnostics
+        .iter()
+        .map(|d| (d.code, d.line_column(), d.message.as_str()))
+        .collect();
+    assert_eq!(found.len(), 2, "{found:?}");
+    let (code, place, message) = found[0];
+    assert_eq!(code, "value-too-large");
+    // Tokens of one byte each: the first one over the limit is at that byte of the value.
+    assert_eq!(place, Some((3, 9 + limits::MAX_VALUE_TOKENS)));
+    assert!(message.contains("262144 tokens"), "{message}");
+    assert_eq!(
+        (found[1].0, found[1].1.map(|(line, _)| line)),
+        ("value-syntax", Some(4))
+    );
+}
+
+/// A value names each unknown name once, and at most twenty of them: a value of a hundred
+/// thousand unknown names built a warning for each (80 MB for a file of them), which the
+/// report then left out all but twenty of.
+#[test]
+fn a_value_warns_of_each_unknown_name_once_and_of_twenty_at_most() {
+    let codes = |value: &str| {
+        all_codes(&format!("[global]\napp.k = {value}\n"))
+            .into_iter()
+            .filter(|&(code, _)| code == "unresolved-name")
+            .count()
+    };
+    assert_eq!(codes("[x, x, y, x.z, f(x)]"), 3);
+    let many: Vec<String> = (0..1000).map(|i| format!("n{i}")).collect();
+    assert_eq!(codes(&format!("[{}]", many.join(", "))), 20);
+}
+
 /// Each section costs a settings map, and a path section its resolved session settings,
 /// whatever its size: a 4 MiB file of short path sections turning sessions on took over
 /// 1 GB to check. Past [`limits::MAX_CONFIG_SECTIONS`] the section's header is a located
@@ -793,7 +838,8 @@ fn measure_reading(path: &str) {
 /// about 110 MiB: each key is checked against the others, mapped and given its value), or
 /// each a different section, or when it has as many path sections as a file may have,
 /// each with every session setting (about 120 MiB: each is resolved into its own session
-/// settings).
+/// settings), or values each as large as a value may be (about 100 MiB at most: lists of
+/// unknown names).
 /// It was 90 to 370 bytes per byte: each line kept its spans in 88 bytes, each key and
 /// value its own copy, every error on every line was built (and cloned) before all but
 /// twenty were dropped, and `check` read the file twice (1.5 GB for a file of invalid
@@ -833,8 +879,33 @@ fn a_config_at_the_size_limit_takes_a_bounded_multiple_of_its_size() {
             }
         }),
     ];
+    // Values as large as a value may be (in tokens, or for names in what they build),
+    // repeated to fill the file: each shape makes the most tokens, syntax nodes, built
+    // items or warnings (an unknown name warns) its bytes can.
+    let most = |tokens_per_item: usize| (limits::MAX_VALUE_TOKENS - 8) / tokens_per_item;
+    let values = [
+        ("names", "[", "x,", "x]", 100_000),
+        ("ints", "[", "1,", "1]", most(2)),
+        ("lists", "[", "[],", "[]]", most(3)),
+        ("strs", "[", "'',", "'']", most(2)),
+        ("parens", "[", "(1),", "(1)]", most(4)),
+        ("dict", "{", "1:1,", "1:1}", most(4)),
+        ("call", "f(", "x,", "x)", 100_000),
+        ("attrs", "[", "x.y,", "x.y]", most(4)),
+        ("sum", "", "1+", "1", most(2)),
+        ("statements", "1\n ", "x;", "x", most(2)),
+        ("lines", "1", "\n x", "", most(3)),
+    ];
+    let shapes = shapes
+        .into_iter()
+        .chain(values.map(|(name, open, item, close, n)| {
+            let value = format!("{open}{}{close}\n", item.repeat(n));
+            file_of_lines(&format!("values-{name}.conf"), "[global]\n", |i| {
+                format!("k{i} = {value}")
+            })
+        }));
     let budget = 32 * limits::MAX_CONFIG_BYTES;
-    for path in &shapes {
+    for path in shapes {
         let out = std::process::Command::new(std::env::current_exe().unwrap())
             .args([
                 "config::a_config_at_the_size_limit_takes_a_bounded_multiple_of_its_size",
@@ -842,7 +913,7 @@ fn a_config_at_the_size_limit_takes_a_bounded_multiple_of_its_size() {
                 "--nocapture",
                 "--test-threads=1",
             ])
-            .env(MEASURE_FILE, path)
+            .env(MEASURE_FILE, &path)
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
@@ -862,6 +933,6 @@ fn a_config_at_the_size_limit_takes_a_bounded_multiple_of_its_size() {
             grew >> 20,
             budget >> 20
         );
-        let _ = std::fs::remove_file(path);
+        let _ = std::fs::remove_file(&path);
     }
 }
