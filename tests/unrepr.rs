@@ -164,6 +164,34 @@ fn errors_match_cherrypy() {
     }
 }
 
+/// CherryPy refuses every f-string; we check only an f-string's braces (see the module docs):
+/// one whose braces balance is `JoinedStr`, even where CPython finds a syntax error inside.
+#[test]
+fn fstrings_are_checked_by_their_braces() {
+    // `f'{x = }'` is valid Python 3.11; `f'{x!z}'` and `f'{#}'` are CPython syntax errors.
+    let balanced = [
+        "f'{x = }'",
+        "f'{x!z}'",
+        "f'{#}'",
+        "f'{x:{y}}' + 1",
+        "f'{\"}\"}'",
+    ];
+    for text in balanced {
+        assert_eq!(error(text).code, "unsupported-expression", "{text:?}");
+    }
+    for text in ["f'{x:{y}'", "f'{\"}\"'", "f'{x}}'", "1; y = f'{'"] {
+        assert_eq!(error(text).code, "value-syntax", "{text:?}");
+    }
+    // After the value, Python's syntax is only checked: balanced braces pass.
+    assert_eq!(
+        parse("1; y = f'{x!z}'").unwrap().value,
+        Value::Int(1.into())
+    );
+    // However deep the format specs nest, the check neither recurses nor fails.
+    let deep = format!("f'{}{}'", "{x:".repeat(100_000), "}".repeat(100_000));
+    assert_eq!(error(&deep).code, "unsupported-expression");
+}
+
 #[test]
 fn empty_text_is_empty_string() {
     assert_eq!(parse("").unwrap().value, Value::Str(String::new()));

@@ -406,9 +406,9 @@ impl<'a> Parser<'a> {
                     surrogate = surrogate.or(at);
                 }
                 Literal::Bytes(b) => bytes.extend(b),
-                Literal::FString => {
-                    self.check_fstring(*t, after)?;
-                    joined = true;
+                Literal::FString(true) => joined = true,
+                Literal::FString(false) => {
+                    return Err(syntax("invalid f-string", after..after + 1));
                 }
             }
         }

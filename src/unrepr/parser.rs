@@ -162,12 +162,12 @@ pub(super) struct Parser<'a> {
     pub(super) pos: usize,
     /// The furthest token looked at, where CPython reports a generic "invalid syntax".
     furthest: usize,
-    pub(super) depth: u32,
+    depth: u32,
 }
 
 impl<'a> Parser<'a> {
-    pub(super) fn new(src: &'a str, tokens: &'a [Token], depth: u32) -> Self {
-        let (pos, furthest) = (0, 0);
+    pub(super) fn new(src: &'a str, tokens: &'a [Token]) -> Self {
+        let (pos, furthest, depth) = (0, 0, 0);
         Parser {
             src,
             tokens,

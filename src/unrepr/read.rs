@@ -96,7 +96,7 @@ pub fn parse(text: &str) -> Result<Parsed, ValueError> {
             at..at + len,
         ));
     }
-    let mut p = parser::Parser::new(text, &lexed.tokens, 0);
+    let mut p = parser::Parser::new(text, &lexed.tokens);
     let mut node = p.module().map_err(|fail| match p.resolve(fail, &lexed) {
         Some(e) => syntax_error(e.message, e.span, text),
         None => ValueError::new(
