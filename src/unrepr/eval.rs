@@ -65,10 +65,9 @@ impl Builder<'_> {
     fn frames_left(&self, used: u32, more: u32) -> Result<(), ValueError> {
         let message =
             "the value is nested too deeply: CherryPy's builder would fail with RecursionError";
-        let at = super::value_start(self.text);
         (used + more <= FRAME_LIMIT)
             .then_some(())
-            .ok_or_else(|| error((codes::TOO_LARGE, message.into()), at))
+            .ok_or_else(|| super::too_large(message, self.text))
     }
 
     /// Whether the unknown name at `span` gets a warning: where it first appears, and for the

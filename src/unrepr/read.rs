@@ -68,13 +68,7 @@ pub fn parse(text: &str) -> Result<Parsed, ValueError> {
     }
     if u32::try_from(text.len()).is_err() {
         // Tokens keep their offsets in `u32`. A config is far smaller (`MAX_CONFIG_BYTES`).
-        let message = "the value is longer than 4 GiB";
-        return Err(ValueError::new(
-            codes::TOO_LARGE,
-            message,
-            None,
-            value_start(text),
-        ));
+        return Err(too_large("the value is longer than 4 GiB", text));
     }
     if let Some(value) = plain_literal(text) {
         return Ok(Parsed {
@@ -99,11 +93,9 @@ pub fn parse(text: &str) -> Result<Parsed, ValueError> {
     let mut p = parser::Parser::new(text, &lexed.tokens);
     let mut node = p.module().map_err(|fail| match p.resolve(fail, &lexed) {
         Some(e) => syntax_error(e.message, e.span, text),
-        None => ValueError::new(
-            codes::TOO_LARGE,
+        None => too_large(
             "the value is nested too deeply: Python's parser would fail (MemoryError/RecursionError)",
-            None,
-            value_start(text),
+            text,
         ),
     })?;
     eval::build(text, &mut node)
@@ -114,10 +106,11 @@ fn syntax_error(message: String, span: Range<usize>, text: &str) -> ValueError {
     ValueError::new(codes::SYNTAX, message, help, clamp(span, text))
 }
 
-/// The first character of the value, where errors about the value as a whole (too deep
-/// nesting) are reported.
-pub(super) fn value_start(text: &str) -> Range<usize> {
-    0..text.chars().next().map_or(0, char::len_utf8)
+/// `value-too-large` for the value as a whole (too long, nested too deeply): reported at its
+/// first character.
+pub(super) fn too_large(message: &str, text: &str) -> ValueError {
+    let at = 0..text.chars().next().map_or(0, char::len_utf8);
+    ValueError::new(codes::TOO_LARGE, message, None, at)
 }
 
 /// Keeps a span inside the text (errors at the implicit final newline point past its end).
