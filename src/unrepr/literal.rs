@@ -189,31 +189,50 @@ fn unescape(
 /// Whether the replacement fields of an f-string body are delimited: outside them `{{` and
 /// `}}` stand for braces, and each `{` has its `}`, which in the expression does not count
 /// inside quotes or brackets (a format spec after `:` may hold fields of its own). CherryPy
-/// refuses every f-string, so only this is checked (see the module docs).
+/// refuses every f-string, so only this is checked (see the module docs), with the rules
+/// Python 3.11 gives a field of its own: an expression that is not blank and has no `#` or
+/// backslash, a conversion that is `!s`, `!r` or `!a`, and fields nested two deep at most.
 pub(super) fn fields_close(body: &str) -> bool {
     let b = body.as_bytes();
-    // Open fields, whether in one's expression, its open brackets, and the quote it is in.
-    let (mut open, mut expr, mut brackets, mut quote) =
-        (0_usize, false, 0_usize, None::<(u8, bool)>);
+    // Open fields, whether in one's expression (and where it starts), its open brackets,
+    // and the quote it is in.
+    let (mut open, mut expr, mut start, mut brackets, mut quote) =
+        (0_usize, false, 0, 0_usize, None::<(u8, bool)>);
+    let blank = |from: usize, to: usize| {
+        body[from..to]
+            .trim_matches([' ', '\t', '\n', '\r', '\x0c'])
+            .is_empty()
+    };
     let mut i = 0;
     while let Some(&c) = b.get(i) {
         i += 1;
         let triple = |q| b.get(i) == Some(&q) && b.get(i + 1) == Some(&q);
         match (c, quote) {
+            (b'\\', _) if expr => return false,
             (q, Some((quoted, long))) if q == quoted && (!long || triple(q)) => {
                 i += if long { 2 } else { 0 };
                 quote = None;
             }
             (_, Some(_)) => {}
+            (b'#', _) if expr => return false,
             (b'\'' | b'"', _) if expr => {
                 quote = Some((c, triple(c)));
                 i += if triple(c) { 2 } else { 0 };
             }
             (b'(' | b'[' | b'{', _) if expr => brackets += 1,
             (b')' | b']' | b'}', _) if expr && brackets > 0 => brackets -= 1,
+            (b'!' | b':' | b'}', _) if expr && blank(start, i - 1) => return false,
+            (b'!', _) if expr && brackets == 0 && b.get(i) != Some(&b'=') => {
+                let conversion = matches!(b.get(i), Some(b's' | b'r' | b'a'));
+                if !conversion || !matches!(b.get(i + 1), Some(b':' | b'}')) {
+                    return false;
+                }
+                (i, expr) = (i + 1, false);
+            }
             (b':', _) if expr && brackets == 0 => expr = false,
             (b'{', _) if open == 0 && b.get(i) == Some(&b'{') => i += 1,
-            (b'{', _) => (open, expr) = (open + 1, true),
+            (b'{', _) if open == 2 => return false,
+            (b'{', _) => (open, expr, start) = (open + 1, true, i),
             (b'}', _) if open > 0 => (open, expr) = (open - 1, false),
             (b'}', _) if b.get(i) == Some(&b'}') => i += 1,
             (b'}', _) => return false,
