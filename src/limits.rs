@@ -214,8 +214,17 @@ pub const MAX_DURATION_MINUTES: f64 = 1e9;
 
 /// The most bytes the values of one config file may take once built, summed over the
 /// file: values weighed as they take in memory (a `'a' * 16000000` of 20 bytes builds
-/// 16 MB, a name in a list takes 160 bytes; each value alone is bounded at 16 MiB), and
-/// the session settings it gives, summed over every path section (a long `[DEFAULT]`
-/// session value is copied into each). A value past it is a located error
-/// (`config-values-too-large`), and nothing more is built.
+/// 16 MB, a name in a list takes 160 bytes; each value alone is bounded at 16 MiB). The
+/// value that passes it is a located error (`config-values-too-large`), and nothing more
+/// is built.
 pub const MAX_CONFIG_VALUE_BYTES: usize = 64 << 20;
+
+/// The most bytes the session settings of one config's sections may hold in all: 8 MiB.
+///
+/// Each section holds its own copy of every session setting that applies to it, the
+/// `[DEFAULT]` and `[global]` ones included, and each path section the ones it inherits. A
+/// long value (a list of 250,000 memcached servers is 16 MiB) copied into a few thousand
+/// path sections took gigabytes. Each copy is weighed as it takes in memory and counted
+/// before it is made; past it, a located error (`session-settings-too-large`) at the value
+/// being copied, and nothing more is copied. Real configs hold a few kilobytes of them.
+pub const MAX_SESSION_SETTINGS_BYTES: usize = 8 << 20;

@@ -248,14 +248,17 @@ impl SessionConfigs {
                     chain
                 }
             };
-            // The section's settings copy the text of every setting on its chain: counted
-            // before anything is copied.
+            // The section's settings copy every setting on its chain: counted before
+            // anything is copied.
             let mut winners: BTreeMap<Opt, &Slot> = BTreeMap::new();
             for node in &chain {
                 winners.extend(node.iter().map(|(opt, slot)| (*opt, slot)));
             }
-            if let Some(largest) = winners.values().max_by_key(|s| s.typed.text_bytes()) {
-                let bytes = winners.values().map(|s| s.typed.text_bytes()).sum();
+            if let Some(largest) = winners.values().max_by_key(|s| s.typed.heap_bytes()) {
+                let bytes = winners
+                    .values()
+                    .map(|s| s.typed.heap_bytes())
+                    .fold(0, usize::saturating_add);
                 if !sink.charge(bytes, &largest.place) {
                     continue;
                 }

@@ -142,8 +142,8 @@ pub mod codes {
     pub const LOCK_TIMEOUT_INVALID: &str = "lock-timeout-invalid";
     /// Error: a number outside the range the setting can use (the range is in the message).
     pub const VALUE_OUT_OF_RANGE: &str = "value-out-of-range";
-    /// Error: the session settings of every section together hold more text than
-    /// [`crate::limits::MAX_CONFIG_VALUE_BYTES`] (a long value copied into many sections).
+    /// Error: the session settings of every section together hold more than
+    /// [`crate::limits::MAX_SESSION_SETTINGS_BYTES`] (a long value copied into many sections).
     pub const SESSION_SETTINGS_TOO_LARGE: &str = "session-settings-too-large";
     /// Warning: a negative number where CherryPy expects minutes or seconds.
     pub const NEGATIVE_DURATION: &str = "negative-duration";

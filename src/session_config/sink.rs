@@ -33,11 +33,11 @@ impl Sink {
     }
 
     /// Counts `bytes` more of settings copied from the value at `place`; past
-    /// [`MAX_CONFIG_VALUE_BYTES`](crate::limits::MAX_CONFIG_VALUE_BYTES) pushes a located
+    /// [`MAX_SESSION_SETTINGS_BYTES`](crate::limits::MAX_SESSION_SETTINGS_BYTES) pushes a located
     /// error and answers `false`: the caller builds nothing more from it.
     pub(super) fn charge(&mut self, bytes: usize, place: &FilePlace) -> bool {
         self.copied = self.copied.saturating_add(bytes);
-        if self.copied <= crate::limits::MAX_CONFIG_VALUE_BYTES {
+        if self.copied <= crate::limits::MAX_SESSION_SETTINGS_BYTES {
             return true;
         }
         self.push(at_value(
@@ -45,8 +45,8 @@ impl Sink {
             Diagnostic::error(
                 codes::SESSION_SETTINGS_TOO_LARGE,
                 format!(
-                    "this value is copied into the session settings of every path section, which pass {} MiB",
-                    crate::limits::MAX_CONFIG_VALUE_BYTES >> 20
+                    "this value takes the session settings of this config past {} MiB (each section holds its own copy of the settings it inherits)",
+                    crate::limits::MAX_SESSION_SETTINGS_BYTES >> 20
                 ),
             )
             .with_help("shorten the value, or set it in fewer sections"),

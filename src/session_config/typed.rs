@@ -2,6 +2,7 @@
 //! [`SessionConfig`](super::SessionConfig); [`FromTyped`] takes a field's value out of it.
 
 use super::types::{LockingMode, Minutes, SameSite, StorageKind};
+use crate::unrepr::heap;
 
 /// A value read for one setting.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,11 +27,15 @@ pub(super) enum Typed {
 }
 
 impl Typed {
-    /// The bytes of text the setting holds.
-    pub(super) fn text_bytes(&self) -> usize {
+    /// About the memory a copy of the setting holds on the heap: its text, or its list of
+    /// servers (each a `String` and its text).
+    pub(super) fn heap_bytes(&self) -> usize {
         match self {
-            Typed::Text(s) | Typed::OptText(Some(s)) | Typed::Class(s) => s.len(),
-            Typed::Servers(list) => list.iter().map(String::len).sum(),
+            Typed::Text(s) | Typed::OptText(Some(s)) | Typed::Class(s) => heap(s.len()),
+            Typed::Servers(list) => list
+                .iter()
+                .map(|s| size_of::<String>() + heap(s.len()))
+                .fold(0, usize::saturating_add),
             _ => 0,
         }
     }

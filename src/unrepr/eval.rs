@@ -101,7 +101,9 @@ impl Builder<'_> {
         // them again); anything else (a literal, an operation's result, an item taken out
         // of a container) is weighed itself.
         let weight = match (&node.kind, &value) {
-            (_, Value::Expr(e)) if !matches!(**e, Expr::Name { .. }) => ops::EXPR + self.parts,
+            (_, Value::Expr(e)) if !matches!(**e, Expr::Name { .. }) => {
+                ops::expr_weight(e).saturating_add(self.parts)
+            }
             (NodeKind::List(_) | NodeKind::Tuple(_) | NodeKind::Dict(_), _) => {
                 ops::SLOT + self.parts
             }

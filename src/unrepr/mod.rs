@@ -79,7 +79,7 @@ pub use value::{BinOp, Expr, Value};
 use read::too_large;
 pub(crate) use read::{Parsed, ValueError, ValueWarning, parse};
 
-pub(crate) use ops::weight;
+pub(crate) use ops::{heap, weight};
 pub(crate) use pure::join as posix_join;
 pub(crate) use repr::float_repr;
 

@@ -37,47 +37,65 @@ pub(super) fn py_type(v: &Value) -> &'static str {
 /// What any value takes in its place (an item of a list, a key or value of a dict).
 pub(super) const SLOT: usize = size_of::<Value>();
 
-/// What an expression takes before its parts: its place and its box.
-pub(super) const EXPR: usize = SLOT + heap(size_of::<Expr>());
+/// What an expression takes before its parts and names: its place and its box.
+const EXPR: usize = SLOT + heap(size_of::<Expr>());
 
 /// What an allocation of `n` bytes takes from the allocator: with its header, in 16-byte
 /// steps of at least 32 bytes (glibc's `malloc`).
-const fn heap(n: usize) -> usize {
+pub(crate) const fn heap(n: usize) -> usize {
     match n {
         0 => 0,
         n if n <= 24 => 32,
-        n => (n + 8).next_multiple_of(16),
+        n => n.saturating_add(8 + 15) & !15,
     }
 }
 
-/// About how much memory a value takes: [`SLOT`] for itself, and what it owns on the heap
-/// (a string's text counted by its length). A name in a list takes 160 bytes, a small int
-/// 64.
+/// About how much memory a value takes: [`SLOT`] for itself, and what it owns on the heap.
+/// A name in a list takes 160 bytes, a small int or a one-byte string 64.
 pub(crate) fn weight(v: &Value) -> usize {
     fn sum<'v>(base: usize, parts: impl Iterator<Item = &'v Value>) -> usize {
         parts.map(weight).fold(base, usize::saturating_add)
     }
     match v {
-        // Linear in the length, so that a repetition's weight is known before it is made.
-        Value::Str(s) => SLOT + s.len(),
-        Value::Bytes(b) => SLOT + b.len(),
+        Value::Str(s) => SLOT + heap(s.len()),
+        Value::Bytes(b) => SLOT + heap(b.len()),
         Value::Int(i) => SLOT + heap(i.bits().div_ceil(64) as usize * 8),
         Value::List(items) | Value::Tuple(items) => sum(SLOT, items.iter()),
         Value::Dict(items) => sum(SLOT, items.iter().flat_map(|(k, v)| [k, v])),
         Value::Expr(e) => match &**e {
-            Expr::Name { dotted, .. } => EXPR + heap(dotted.len()),
             Expr::Attribute { object: v, .. } | Expr::Starred(v) | Expr::Neg(v) => {
-                sum(EXPR, std::iter::once(v))
+                sum(expr_weight(e), std::iter::once(v))
             }
             Expr::Call { func, args, kwargs } => {
                 let kwargs = kwargs.iter().map(|(_, v)| v);
-                sum(EXPR, std::iter::once(func).chain(args).chain(kwargs))
+                sum(
+                    expr_weight(e),
+                    std::iter::once(func).chain(args).chain(kwargs),
+                )
             }
-            Expr::BinOp { left, right, .. } => sum(EXPR, [left, right].into_iter()),
-            Expr::Subscript { value, index } => sum(EXPR, [value, index].into_iter()),
+            Expr::BinOp { left, right, .. } => sum(expr_weight(e), [left, right].into_iter()),
+            Expr::Subscript { value, index } => sum(expr_weight(e), [value, index].into_iter()),
+            Expr::Name { .. } => expr_weight(e),
         },
         _ => SLOT,
     }
+}
+
+/// What an expression takes without the values it holds: its place, its box and the
+/// names it owns (a dotted name, an attribute's name, a call's keyword names).
+pub(super) fn expr_weight(e: &Expr) -> usize {
+    let names = match e {
+        Expr::Name { dotted, .. } => heap(dotted.len()),
+        Expr::Attribute { attr, .. } => heap(attr.len()),
+        Expr::Call { kwargs, .. } => kwargs
+            .iter()
+            .map(|(name, _)| {
+                size_of::<Option<String>>() + name.as_ref().map_or(0, |n| heap(n.len()))
+            })
+            .fold(0, usize::saturating_add),
+        _ => 0,
+    };
+    EXPR.saturating_add(names)
 }
 
 pub(super) fn too_large() -> OpError {
@@ -202,7 +220,13 @@ pub(super) fn mul(a: Value, b: Value) -> OpResult {
     } else {
         usize::try_from(n).unwrap_or(0)
     };
-    if weight(&seq).saturating_sub(SLOT).saturating_mul(n) > MAX_WEIGHT {
+    // Text is one allocation; a list or tuple holds copies of its items.
+    let made = match &seq {
+        Value::Str(s) => heap(s.len().saturating_mul(n)),
+        Value::Bytes(b) => heap(b.len().saturating_mul(n)),
+        _ => weight(&seq).saturating_sub(SLOT).saturating_mul(n),
+    };
+    if made > MAX_WEIGHT {
         return Err(too_large());
     }
     let repeat = |items: Vec<Value>| (0..n).flat_map(|_| items.iter().cloned()).collect();

@@ -586,6 +586,51 @@ fn a_value_of_too_many_tokens_is_refused_where_they_run_out() {
     );
 }
 
+/// Every part of a value is weighed, names and text included: an attribute's or a keyword
+/// argument's name, and a one-byte string, each took more than its weight said, so a
+/// repeated list of them (a 20 KB file) took 2 GB, 800 MB, or past the budget of the file's
+/// values before the value over it was refused. Each is now too large as a value.
+#[test]
+fn every_part_of_a_value_is_weighed() {
+    let long = "a".repeat(20_000);
+    for value in [
+        format!("[''.{long}] * 100000"),
+        format!("[f({long}=1)] * 40000"),
+        "['a'] * 508000".to_owned(),
+        "[b'a'] * 508000".to_owned(),
+    ] {
+        let codes = all_codes(&format!("[global]\napp.k = {value}\n"));
+        assert_eq!(codes, [("value-too-large", 2)], "{value}");
+    }
+}
+
+/// Each section holds its own copy of the session settings it inherits: a list of half a
+/// million servers in `[global]` took 4 GB to check with fifty path sections, its copies
+/// counted by their text alone. They are weighed as they take in memory and held to
+/// [`limits::MAX_SESSION_SETTINGS_BYTES`] in all.
+#[test]
+fn session_settings_copied_into_path_sections_are_bounded() {
+    let mut text = String::from(
+        "[global]\ntools.sessions.on = True\ntools.sessions.storage_type = 'memcached'\n\
+         tools.sessions.servers = ['localhost:11211'] * 10000\n",
+    );
+    for i in 0..50 {
+        text.push_str(&format!("[/p{i}]\ntools.sessions.on = True\n"));
+    }
+    let codes = session_codes(&text);
+    assert!(
+        codes.contains(&("session-settings-too-large", 4)),
+        "{codes:?}"
+    );
+    // One copy for each of a few sections fits.
+    let few = text.split("[/p3]").next().unwrap();
+    assert!(
+        !session_codes(few)
+            .iter()
+            .any(|(code, _)| *code == "session-settings-too-large")
+    );
+}
+
 /// A value names each unknown name once, and at most twenty of them: a value of a hundred
 /// thousand unknown names built a warning for each (80 MB for a file of them), which the
 /// report then left out all but twenty of.
@@ -904,6 +949,16 @@ fn a_config_at_the_size_limit_takes_a_bounded_multiple_of_its_size() {
                 format!("k{i} = {value}")
             })
         }));
+    // A session setting as long as a value may be, inherited by as many path sections as
+    // a file may have: each section would hold its own copy.
+    let mut copied = String::from(
+        "[global]\ntools.sessions.on = True\ntools.sessions.storage_type = 'memcached'\n\
+         tools.sessions.servers = ['localhost:11211'] * 60000\n",
+    );
+    for i in 1..limits::MAX_CONFIG_SECTIONS {
+        copied.push_str(&format!("[/p{i}]\ntools.sessions.on = True\n"));
+    }
+    let shapes = shapes.chain([config_file("copied-servers.conf", &copied)]);
     let budget = 32 * limits::MAX_CONFIG_BYTES;
     for path in shapes {
         let out = std::process::Command::new(std::env::current_exe().unwrap())
