@@ -176,6 +176,9 @@ fn fstrings_are_checked_by_their_braces() {
         "f'{x!r:>{w}}'",
         "f'{x!=y}'",
         "f'{d[1:2]}'",
+        "f'{f(a=1)=!r:{w}}'",
+        "f'\\N{EM DASH}{x:{y:\\N{DIGIT ONE}}}'",
+        "rf'\\x4{x}'",
     ];
     for text in valid {
         assert_eq!(error(text).code, "unsupported-expression", "{text:?}");
@@ -192,6 +195,12 @@ fn fstrings_are_checked_by_their_braces() {
         "f'{#}'",
         "f'{\"\\n\"}'",
         "f'{x:{y:{z}}}'",
+        "f'{(]}'",
+        "f'{)}'",
+        "f'{=}'",
+        "f'{a=b}'",
+        "f'\\x4{x}'",
+        "f'\\N{foo}'",
     ];
     for text in invalid {
         assert_eq!(error(text).code, "value-syntax", "{text:?}");

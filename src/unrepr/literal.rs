@@ -72,7 +72,14 @@ pub(super) fn decode(token: &str, start: usize) -> Result<Literal, SyntaxError> 
     let newlines = |s: &str| s.replace("\r\n", "\n").replace('\r', "\n");
     let to_char = |c: u32| char::from_u32(c).unwrap_or(char::REPLACEMENT_CHARACTER);
     Ok(match (has('f'), has('b'), has('r')) {
-        (true, ..) => Literal::FString(fields_close(body)),
+        (true, _, raw) => {
+            // The text between fields is decoded as a string's is (a backslash can only be
+            // there: `fields_close` refuses one in an expression).
+            if !raw {
+                unescape(body, body_start, false)?;
+            }
+            Literal::FString(fields_close(body, raw))
+        }
         (_, true, true) => Literal::Bytes(newlines(body).into_bytes()),
         (_, true, false) => {
             let (codes, _) = unescape(&newlines(body), body_start, true)?;
@@ -187,17 +194,19 @@ fn unescape(
 }
 
 /// Whether the replacement fields of an f-string body are delimited: outside them `{{` and
-/// `}}` stand for braces, and each `{` has its `}`, which in the expression does not count
-/// inside quotes or brackets (a format spec after `:` may hold fields of its own). CherryPy
-/// refuses every f-string, so only this is checked (see the module docs), with the rules
-/// Python 3.11 gives a field of its own: an expression that is not blank and has no `#` or
-/// backslash, a conversion that is `!s`, `!r` or `!a`, and fields nested two deep at most.
-pub(super) fn fields_close(body: &str) -> bool {
+/// `}}` stand for braces (and, unless `raw`, so does `\N{...}`, a character's name), and
+/// each `{` has its `}`, which in the expression does not count inside quotes or brackets
+/// (a format spec after `:` may hold fields of its own). CherryPy refuses every f-string,
+/// so only this is checked (see the module docs), with the rules Python 3.11 gives a field
+/// of its own: an expression that is not blank, has no `#` or backslash and closes each
+/// bracket it opens, at most one `=` after it, a conversion that is `!s`, `!r` or `!a`,
+/// and fields nested two deep at most.
+pub(super) fn fields_close(body: &str, raw: bool) -> bool {
     let b = body.as_bytes();
-    // Open fields, whether in one's expression (and where it starts), its open brackets,
-    // and the quote it is in.
-    let (mut open, mut expr, mut start, mut brackets, mut quote) =
-        (0_usize, false, 0, 0_usize, None::<(u8, bool)>);
+    // Open fields, whether in one's expression (and where it starts), and the quote it is in.
+    let (mut open, mut expr, mut start, mut quote) = (0_usize, false, 0, None::<(u8, bool)>);
+    // What the expression's open brackets wait for.
+    let mut brackets = Vec::new();
     let blank = |from: usize, to: usize| {
         body[from..to]
             .trim_matches([' ', '\t', '\n', '\r', '\x0c'])
@@ -209,6 +218,9 @@ pub(super) fn fields_close(body: &str) -> bool {
         let triple = |q| b.get(i) == Some(&q) && b.get(i + 1) == Some(&q);
         match (c, quote) {
             (b'\\', _) if expr => return false,
+            (b'\\', _) if !raw && b.get(i) == Some(&b'N') && b.get(i + 1) == Some(&b'{') => {
+                i = body[i..].find('}').map_or(b.len(), |k| i + k + 1);
+            }
             (q, Some((quoted, long))) if q == quoted && (!long || triple(q)) => {
                 i += if long { 2 } else { 0 };
                 quote = None;
@@ -219,17 +231,40 @@ pub(super) fn fields_close(body: &str) -> bool {
                 quote = Some((c, triple(c)));
                 i += if triple(c) { 2 } else { 0 };
             }
-            (b'(' | b'[' | b'{', _) if expr => brackets += 1,
-            (b')' | b']' | b'}', _) if expr && brackets > 0 => brackets -= 1,
-            (b'!' | b':' | b'}', _) if expr && blank(start, i - 1) => return false,
-            (b'!', _) if expr && brackets == 0 && b.get(i) != Some(&b'=') => {
+            (b'(' | b'[' | b'{', _) if expr && brackets.len() < 200 => {
+                brackets.push(super::lexer::closing(c));
+            }
+            (b'(' | b'[' | b'{', _) if expr => return false,
+            (b')' | b']' | b'}', _) if expr && brackets.last() == Some(&c) => {
+                brackets.pop();
+            }
+            (b')' | b']', _) if expr => return false,
+            (b'}', _) if expr && !brackets.is_empty() => return false,
+            (b'!' | b':' | b'}' | b'=', _) if expr && blank(start, i - 1) => return false,
+            (b'!', _) if expr && brackets.is_empty() && b.get(i) != Some(&b'=') => {
                 let conversion = matches!(b.get(i), Some(b's' | b'r' | b'a'));
                 if !conversion || !matches!(b.get(i + 1), Some(b':' | b'}')) {
                     return false;
                 }
                 (i, expr) = (i + 1, false);
             }
-            (b':', _) if expr && brackets == 0 => expr = false,
+            // `{x=}` shows the expression's text: only white space, then a conversion, a
+            // format spec or the end of the field, may follow.
+            (b'=', _)
+                if expr
+                    && brackets.is_empty()
+                    && b.get(i) != Some(&b'=')
+                    && !matches!(b[i - 2], b'=' | b'!' | b'<' | b'>') =>
+            {
+                i += body[i..].len()
+                    - body[i..]
+                        .trim_start_matches([' ', '\t', '\n', '\r', '\x0c'])
+                        .len();
+                if !matches!(b.get(i), Some(b'!' | b':' | b'}')) {
+                    return false;
+                }
+            }
+            (b':', _) if expr && brackets.is_empty() => expr = false,
             (b'{', _) if open == 0 && b.get(i) == Some(&b'{') => i += 1,
             (b'{', _) if open == 2 => return false,
             (b'{', _) => (open, expr, start) = (open + 1, true, i),

@@ -44,12 +44,12 @@
 //!   only. The wording is ours: we name what a config author can act on (brackets, strings,
 //!   numbers, escapes, Python 2's `print x`) and say "invalid syntax" or "invalid f-string"
 //!   for the rest, where CPython often has a more specific message.
-//! - Of an f-string only the fields are checked (their braces, and that each has an
-//!   expression without `#` or backslash and a valid conversion), not what their
-//!   expressions say: one that passes is `unsupported-expression` (CherryPy: `JoinedStr`)
-//!   even where CPython finds a syntax error inside an expression (`f'{1 +}'`); both refuse
-//!   the value. In a statement after the value, which is only checked, such an f-string is
-//!   accepted.
+//! - Of an f-string, its text's escapes and its fields' structure are checked (braces,
+//!   brackets, `=`, conversions, an expression that is not blank and has no `#` or
+//!   backslash), not what their expressions say: one that passes is
+//!   `unsupported-expression` (CherryPy: `JoinedStr`) even where CPython finds a syntax
+//!   error inside an expression (`f'{1 +}'`); both refuse the value. In a statement after
+//!   the value, which is only checked, such an f-string is accepted.
 //! - Dict keys that are expressions are never merged with other keys except an identical
 //!   dotted name (`{os: 1, os: 2}` → `{os: 2}`); a subscript of a dict with expression keys
 //!   stays an expression when no literal key matches.
