@@ -884,7 +884,8 @@ fn measure_reading(path: &str) {
 /// each a different section, or when it has as many path sections as a file may have,
 /// each with every session setting (about 120 MiB: each is resolved into its own session
 /// settings), or values each as large as a value may be (about 100 MiB at most: lists of
-/// unknown names).
+/// unknown names), or a long session setting inherited by as many path sections as a file
+/// may have.
 /// It was 90 to 370 bytes per byte: each line kept its spans in 88 bytes, each key and
 /// value its own copy, every error on every line was built (and cloned) before all but
 /// twenty were dropped, and `check` read the file twice (1.5 GB for a file of invalid
