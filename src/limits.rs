@@ -91,7 +91,8 @@ pub const MAX_CONFIG_SETTINGS: usize = 1 << 18;
 /// and for a path section the session settings resolved for that path (a few kilobytes
 /// each, however few keys it has). A file at [`MAX_CONFIG_BYTES`] of short path sections,
 /// each turning sessions on, took over 1 GB to check; at this many sections, each with
-/// every session setting, it takes about 120 MiB. Counted as the file is read, before a
+/// the eighteen usual session settings, it takes about 120 MiB (with all 31, Redis ones
+/// included, about 160 MiB). Counted as the file is read, before a
 /// section is made; past it, a located error (`config-too-many-sections`) at the header of
 /// the first section over it, and the rest of the file is not read. A real config has a
 /// few dozen (the largest of the sixty real ones the tests read has 11).

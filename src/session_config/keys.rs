@@ -224,6 +224,10 @@ pub(super) fn did_you_mean<'a>(
     candidates: impl Iterator<Item = &'a str>,
 ) -> Option<String> {
     candidates
+        // Lengths further apart than two characters (of up to four bytes) cannot be within
+        // the distance sought; the test also keeps a long unknown key inherited by
+        // thousands of sections cheap.
+        .filter(|c| c.len().abs_diff(written.len()) <= 2 * 4)
         .filter_map(|c| {
             let d = if c.eq_ignore_ascii_case(written) {
                 0

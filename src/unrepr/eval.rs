@@ -38,6 +38,9 @@ struct Builder<'a> {
     /// The weight (`ops::weight`) of the parts built so far of the node being built: a
     /// display or a call is bounded as its items are built, not once it holds them all.
     parts: usize,
+    /// The parts the nodes around the one being built hold meanwhile (their `parts`): a
+    /// display nested in displays is bounded with what each level already holds.
+    held: usize,
 }
 
 /// The value of the first statement, with the warnings met building it; the tree's literals
@@ -47,6 +50,7 @@ pub(super) fn build(text: &str, node: &mut Node) -> Result<Parsed, ValueError> {
         text,
         warnings: Vec::new(),
         parts: 0,
+        held: 0,
     };
     let value = builder.build(node, BASE_FRAMES)?;
     let warnings = builder.warnings;
@@ -92,11 +96,14 @@ impl Builder<'_> {
     /// value is too large, before anything more is built.
     fn build(&mut self, node: &mut Node, used: u32) -> BResult {
         let siblings = std::mem::take(&mut self.parts);
+        self.held = self.held.saturating_add(siblings);
         let value = if used < BASE_FRAMES + 40 {
             self.build_node(node, used)
         } else {
             grow_stack(|| self.build_node(node, used))
-        }?;
+        };
+        self.held -= siblings;
+        let value = value?;
         // What is made of its parts weighs them (as `ops::weight` counts it, without walking
         // them again); anything else (a literal, an operation's result, an item taken out
         // of a container) is weighed itself.
@@ -110,7 +117,7 @@ impl Builder<'_> {
             _ => ops::weight(&value),
         };
         self.parts = siblings.saturating_add(weight);
-        if self.parts > ops::MAX_WEIGHT {
+        if self.parts.saturating_add(self.held) > ops::MAX_WEIGHT {
             return Err(error(ops::too_large(), node.span.clone()));
         }
         Ok(value)

@@ -87,6 +87,11 @@ pub(super) fn unsupported(class: &str, text: &str) -> (String, Option<String>) {
 
 /// The warning for a name CherryPy could only resolve with the application's help.
 pub(super) fn unresolved_name(name: &str, span: Range<usize>, text: &str) -> ValueWarning {
+    // A name of megabytes is shown by its start (the span still covers all of it).
+    let name = match name.char_indices().nth(80) {
+        Some((end, _)) => &format!("{}…", &name[..end]),
+        None => name,
+    };
     let message = format!(
         "`{name}` is not a Python builtin or standard-library module: CherryPy would try to import a module \
          named `{name}`, and fail unless the application provides one"
@@ -97,7 +102,8 @@ pub(super) fn unresolved_name(name: &str, span: Range<usize>, text: &str) -> Val
         "none" | "null" => "write `None` (Python's spelling)".to_string(),
         _ => {
             let whole = text.trim();
-            let shown = if looks_like_bare_text(whole) {
+            // A long value is not repeated in each of its warnings.
+            let shown = if whole.len() <= 200 && looks_like_bare_text(whole) {
                 whole
             } else {
                 name

@@ -604,6 +604,26 @@ fn every_part_of_a_value_is_weighed() {
     }
 }
 
+/// A warning quotes what it is about, but not megabytes of it: each of the twenty
+/// `unresolved-name` warnings a value may give quoted the whole name, and its help the
+/// whole value (a 4 MB name took 209 MB to print).
+#[test]
+fn a_long_unknown_name_is_quoted_by_its_start() {
+    let name = "z".repeat(100_000);
+    let text = format!("[global]\napp.k = {name} + a1 + a2\n");
+    let report = actix_cherrypy::config::read_source(&SourceFile::new("t.conf", &text));
+    let warnings: Vec<_> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "unresolved-name")
+        .collect();
+    assert_eq!(warnings.len(), 3);
+    for w in warnings {
+        let help = w.help.as_deref().unwrap_or("");
+        assert!(w.message.len() + help.len() < 1000, "{}", w.message.len());
+    }
+}
+
 /// Each section holds its own copy of the session settings it inherits: a list of half a
 /// million servers in `[global]` took 4 GB to check with fifty path sections, its copies
 /// counted by their text alone. They are weighed as they take in memory and held to
@@ -813,7 +833,8 @@ fn file_of_lines(name: &str, head: &str, line: impl Fn(usize) -> String) -> Path
     config_file(name, &text)
 }
 
-/// One line for each session setting, with a value that is not its default.
+/// One line for each of the eighteen usual session settings (the Redis ones left out),
+/// with a value that is not its default.
 const EVERY_SESSION_SETTING: &str = "tools.sessions.on = True
 tools.sessions.timeout = 30
 tools.sessions.name = 'sid'
@@ -882,8 +903,8 @@ fn measure_reading(path: &str) {
 /// a comment or a blank, or each a different key, with a good or a bad value (the worst,
 /// about 110 MiB: each key is checked against the others, mapped and given its value), or
 /// each a different section, or when it has as many path sections as a file may have,
-/// each with every session setting (about 120 MiB: each is resolved into its own session
-/// settings), or values each as large as a value may be (about 100 MiB at most: lists of
+/// each with the eighteen usual session settings (about 120 MiB: each is resolved into its
+/// own session settings), or values each as large as a value may be (about 100 MiB at most: lists of
 /// unknown names), or a long session setting inherited by as many path sections as a file
 /// may have.
 /// It was 90 to 370 bytes per byte: each line kept its spans in 88 bytes, each key and
@@ -959,7 +980,18 @@ fn a_config_at_the_size_limit_takes_a_bounded_multiple_of_its_size() {
     for i in 1..limits::MAX_CONFIG_SECTIONS {
         copied.push_str(&format!("[/p{i}]\ntools.sessions.on = True\n"));
     }
-    let shapes = shapes.chain([config_file("copied-servers.conf", &copied)]);
+    // Displays nested in displays, each level holding a string as long as a value may
+    // be: 3 KB that took 3 GB, each level bounded alone.
+    let big = "'a' * 16000000";
+    let nested = format!(
+        "[global]\nk = {}0{}\n",
+        format!("[{big}, ").repeat(199),
+        "]".repeat(199)
+    );
+    let shapes = shapes.chain([
+        config_file("copied-servers.conf", &copied),
+        config_file("nested-displays.conf", &nested),
+    ]);
     let budget = 32 * limits::MAX_CONFIG_BYTES;
     for path in shapes {
         let out = std::process::Command::new(std::env::current_exe().unwrap())
