@@ -215,9 +215,11 @@ pub const MAX_DURATION_MINUTES: f64 = 1e9;
 
 /// The most bytes the values of one config file may take once built, summed over the
 /// file: values weighed as they take in memory (a `'a' * 16000000` of 20 bytes builds
-/// 16 MB, a name in a list takes 160 bytes; each value alone is bounded at 16 MiB). The
-/// value that passes it is a located error (`config-values-too-large`), and nothing more
-/// is built.
+/// 16 MB, a name in a list takes 160 bytes; each value alone is bounded at 16 MiB). What
+/// values build along the way and do not keep counts too, whether they read or fail, and
+/// one value alone is held to it: building and discarding is work as well as memory. The
+/// value that passes it is a located error (`config-values-too-large`, or
+/// `value-too-large` for one value), and nothing more is built.
 pub const MAX_CONFIG_VALUE_BYTES: usize = 64 << 20;
 
 /// The most bytes the session settings of one config's sections may hold in all: 8 MiB.

@@ -205,10 +205,10 @@ fn evaluate(
             let parsed = if from_default && !interpolated {
                 default_cache
                     .entry(key)
-                    .or_insert_with(|| within_budget(unrepr::parse(raw), &mut built))
+                    .or_insert_with(|| within_budget(raw, &mut built))
                     .clone()
             } else {
-                within_budget(unrepr::parse(&text), &mut built)
+                within_budget(&text, &mut built)
             };
             // Spans inside an interpolated value do not map back to the file: use the key.
             let locate = |range: std::ops::Range<usize>| {
@@ -264,15 +264,17 @@ fn evaluate(
     sections
 }
 
-/// The parsed value, unless the values of the file built so far and this one stand for
-/// more than [`MAX_CONFIG_VALUE_BYTES`]: each value is bounded, but a few bytes can name a
-/// large one (`'a' * 16000000`), and a file can have many.
-fn within_budget(
-    parsed: Result<unrepr::Parsed, unrepr::ValueError>,
-    built: &mut usize,
-) -> Result<Shared, unrepr::ValueError> {
+/// The value `text` reads as, unless the values of the file built so far and this one
+/// stand for more than [`MAX_CONFIG_VALUE_BYTES`]: each value is bounded, but a few bytes
+/// can name a large one (`'a' * 16000000`), and a file can have many. What a value builds
+/// and does not keep counts too, whether it reads or fails: so a file of values that each
+/// build much and keep little, or fail, asks for a bounded amount of work.
+fn within_budget(text: &str, built: &mut usize) -> Result<Shared, unrepr::ValueError> {
+    let mut spent = 0;
+    let parsed = unrepr::parse_counted(text, &mut spent);
+    let kept = parsed.as_ref().map_or(0, |p| unrepr::weight(&p.value));
+    *built = built.saturating_add(spent.max(kept));
     let parsed = parsed?;
-    *built = built.saturating_add(unrepr::weight(&parsed.value));
     if *built > MAX_CONFIG_VALUE_BYTES {
         return Err(unrepr::ValueError {
             code: "config-values-too-large",

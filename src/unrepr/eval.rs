@@ -10,7 +10,7 @@ use std::ops::Range;
 use super::parser::{Node, NodeKind, grow_stack};
 use super::value::{BinOp, Expr, Value};
 use super::{Parsed, ValueError, ValueWarning, codes, hints, ops, pure};
-use crate::limits::MAX_DIAGNOSTICS_PER_CODE;
+use crate::limits::{MAX_CONFIG_VALUE_BYTES, MAX_DIAGNOSTICS_PER_CODE};
 
 /// Python frames the builder may have in use (the 1000th frame raises).
 const FRAME_LIMIT: u32 = 999;
@@ -41,20 +41,28 @@ struct Builder<'a> {
     /// The parts the nodes around the one being built hold meanwhile (their `parts`): a
     /// display nested in displays is bounded with what each level already holds.
     held: usize,
+    /// What was built so far, kept or not (see `read::parse_counted`): a value that makes large
+    /// results and keeps a piece of each (`[([0] * 500000)[0], ...]`) is bounded in the
+    /// work it asks for, not only in what it keeps.
+    built: usize,
 }
 
 /// The value of the first statement, with the warnings met building it; the tree's literals
 /// are taken out of it.
-pub(super) fn build(text: &str, node: &mut Node) -> Result<Parsed, ValueError> {
+pub(super) fn build(text: &str, node: &mut Node, built: &mut usize) -> Result<Parsed, ValueError> {
     let mut builder = Builder {
         text,
         warnings: Vec::new(),
         parts: 0,
         held: 0,
+        built: 0,
     };
-    let value = builder.build(node, BASE_FRAMES)?;
-    let warnings = builder.warnings;
-    Ok(Parsed { value, warnings })
+    let value = builder.build(node, BASE_FRAMES);
+    *built = built.saturating_add(builder.built);
+    Ok(Parsed {
+        value: value?,
+        warnings: builder.warnings,
+    })
 }
 
 type BResult = Result<Value, ValueError>;
@@ -114,7 +122,19 @@ impl Builder<'_> {
             (NodeKind::List(_) | NodeKind::Tuple(_) | NodeKind::Dict(_), _) => {
                 ops::SLOT + self.parts
             }
-            _ => ops::weight(&value),
+            _ => {
+                // A container's items were counted as they were built.
+                let weight = ops::weight(&value);
+                self.built = self.built.saturating_add(weight);
+                if self.built > MAX_CONFIG_VALUE_BYTES {
+                    let message = format!(
+                        "the value builds more than {} MiB along the way",
+                        MAX_CONFIG_VALUE_BYTES >> 20
+                    );
+                    return Err(error((codes::TOO_LARGE, message), node.span.clone()));
+                }
+                weight
+            }
         };
         self.parts = siblings.saturating_add(weight);
         if self.parts.saturating_add(self.held) > ops::MAX_WEIGHT {

@@ -77,7 +77,7 @@ pub use value::{BinOp, Expr, Value};
 // Reading a value is machinery: the crate reads values as part of a config, and its own
 // fuzz targets, benchmarks and tests reach `parse` through `crate::__private`.
 use read::too_large;
-pub(crate) use read::{Parsed, ValueError, ValueWarning, parse};
+pub(crate) use read::{Parsed, ValueError, ValueWarning, parse, parse_counted};
 
 pub(crate) use ops::{heap, weight};
 pub(crate) use pure::join as posix_join;

@@ -61,6 +61,13 @@ impl ValueError {
 /// assert_eq!(parse("utf-8").unwrap_err().code, "unsupported-expression");
 /// ```
 pub fn parse(text: &str) -> Result<Parsed, ValueError> {
+    parse_counted(text, &mut 0)
+}
+
+/// [`parse`], adding to `built` what reading the value built along the way, kept or not
+/// and whether it succeeded or not (weighed as `weight` weighs values: every literal and
+/// every operation's result), so that a config can bound the work all its values ask for.
+pub(crate) fn parse_counted(text: &str, built: &mut usize) -> Result<Parsed, ValueError> {
     if let Some(at) = text.find('\0') {
         // CPython 3.11 refuses the whole source before tokenizing.
         let message = "source code string cannot contain null bytes".into();
@@ -98,7 +105,7 @@ pub fn parse(text: &str) -> Result<Parsed, ValueError> {
             text,
         ),
     })?;
-    eval::build(text, &mut node)
+    eval::build(text, &mut node, built)
 }
 
 fn syntax_error(message: String, span: Range<usize>, text: &str) -> ValueError {

@@ -604,6 +604,28 @@ fn every_part_of_a_value_is_weighed() {
     }
 }
 
+/// What a value builds and does not keep is bounded too: each item of
+/// `[([1] * 200000)[0], ...]` built a list of 13 MB to keep an int, 12 ms an item, so a
+/// 16 KB value took 12 s and a 4 MiB file would take most of an hour. Both one value and
+/// the file's values together are held to [`limits::MAX_CONFIG_VALUE_BYTES`] of what they
+/// build, kept or not.
+#[test]
+fn what_values_build_and_discard_is_bounded() {
+    let item = "([1] * 200000)[0]";
+    let one = format!("[global]\napp.k = [{}]\n", vec![item; 20].join(", "));
+    assert_eq!(all_codes(&one), [("value-too-large", 2)]);
+    let mut many = String::from("[global]\n");
+    for i in 0..100 {
+        many.push_str(&format!("app.k{i} = {item}\n"));
+    }
+    let codes = all_codes(&many);
+    let first = codes.first().copied();
+    assert!(
+        matches!(first, Some(("config-values-too-large", 3..=12))),
+        "{codes:?}"
+    );
+}
+
 /// A warning quotes what it is about, but not megabytes of it: each of the twenty
 /// `unresolved-name` warnings a value may give quoted the whole name, and its help the
 /// whole value (a 4 MB name took 209 MB to print).
