@@ -111,6 +111,10 @@ struct Lexer<'a> {
     over_budget: Option<usize>,
 }
 
+/// Python's `MAXLEVEL`: the most brackets open at once, in a value and in an f-string's
+/// expression alike (the next one is an error).
+pub(super) const MAX_BRACKETS: usize = 200;
+
 /// CPython's `is_potential_identifier_char`: every non-ASCII byte counts (checked later).
 fn is_ident_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
@@ -322,8 +326,7 @@ impl Lexer<'_> {
             .find(|o| rest.starts_with(o))
             .map_or(1, str::len);
         match c {
-            // Python's `MAXLEVEL`: the 201st open bracket is an error.
-            b'(' | b'[' | b'{' if self.parens.len() >= 200 => {
+            b'(' | b'[' | b'{' if self.parens.len() >= MAX_BRACKETS => {
                 return Err(syntax_error(
                     "too many nested parentheses",
                     start..start + 1,

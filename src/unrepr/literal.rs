@@ -9,7 +9,7 @@ use num_traits::Num;
 use super::ValueError as SyntaxError;
 use super::value::Value;
 
-use super::lexer::syntax_error as error;
+use super::lexer::{MAX_BRACKETS, closing, syntax_error as error};
 
 /// The value of a `NUMBER` token, or Python's `SyntaxError` message for a literal that scans
 /// but cannot be converted.
@@ -207,11 +207,8 @@ pub(super) fn fields_close(body: &str, raw: bool) -> bool {
     let (mut open, mut expr, mut start, mut quote) = (0_usize, false, 0, None::<(u8, bool)>);
     // What the expression's open brackets wait for.
     let mut brackets = Vec::new();
-    let blank = |from: usize, to: usize| {
-        body[from..to]
-            .trim_matches([' ', '\t', '\n', '\r', '\x0c'])
-            .is_empty()
-    };
+    const SPACE: [char; 5] = [' ', '\t', '\n', '\r', '\x0c'];
+    let blank = |from: usize, to: usize| body[from..to].trim_matches(SPACE).is_empty();
     let mut i = 0;
     while let Some(&c) = b.get(i) {
         i += 1;
@@ -231,8 +228,8 @@ pub(super) fn fields_close(body: &str, raw: bool) -> bool {
                 quote = Some((c, triple(c)));
                 i += if triple(c) { 2 } else { 0 };
             }
-            (b'(' | b'[' | b'{', _) if expr && brackets.len() < 200 => {
-                brackets.push(super::lexer::closing(c));
+            (b'(' | b'[' | b'{', _) if expr && brackets.len() < MAX_BRACKETS => {
+                brackets.push(closing(c));
             }
             (b'(' | b'[' | b'{', _) if expr => return false,
             (b')' | b']' | b'}', _) if expr && brackets.last() == Some(&c) => {
@@ -256,10 +253,7 @@ pub(super) fn fields_close(body: &str, raw: bool) -> bool {
                     && b.get(i) != Some(&b'=')
                     && !matches!(b[i - 2], b'=' | b'!' | b'<' | b'>') =>
             {
-                i += body[i..].len()
-                    - body[i..]
-                        .trim_start_matches([' ', '\t', '\n', '\r', '\x0c'])
-                        .len();
+                i += body[i..].len() - body[i..].trim_start_matches(SPACE).len();
                 if !matches!(b.get(i), Some(b'!' | b':' | b'}')) {
                     return false;
                 }

@@ -89,12 +89,11 @@ pub(crate) fn parse_counted(text: &str, built: &mut usize) -> Result<Parsed, Val
             "the value has more than {MAX_VALUE_TOKENS} tokens (names, numbers, strings, \
              operators), more than a config value may have"
         );
-        let len = text[at..].chars().next().map_or(0, char::len_utf8);
         return Err(ValueError::new(
             codes::TOO_LARGE,
             message,
             None,
-            at..at + len,
+            char_at(text, at),
         ));
     }
     let mut p = parser::Parser::new(text, &lexed.tokens);
@@ -116,8 +115,12 @@ fn syntax_error(message: String, span: Range<usize>, text: &str) -> ValueError {
 /// `value-too-large` for the value as a whole (too long, nested too deeply): reported at its
 /// first character.
 pub(super) fn too_large(message: &str, text: &str) -> ValueError {
-    let at = 0..text.chars().next().map_or(0, char::len_utf8);
-    ValueError::new(codes::TOO_LARGE, message, None, at)
+    ValueError::new(codes::TOO_LARGE, message, None, char_at(text, 0))
+}
+
+/// The span of the character at byte `at` of `text` (empty at its end).
+fn char_at(text: &str, at: usize) -> Range<usize> {
+    at..at + text[at..].chars().next().map_or(0, char::len_utf8)
 }
 
 /// Keeps a span inside the text (errors at the implicit final newline point past its end).
