@@ -91,8 +91,8 @@ pub const MAX_CONFIG_SETTINGS: usize = 1 << 18;
 /// and for a path section the session settings resolved for that path (a few kilobytes
 /// each, however few keys it has). A file at [`MAX_CONFIG_BYTES`] of short path sections,
 /// each turning sessions on, took over 1 GB to check; at this many sections, each with
-/// the eighteen usual session settings, it takes about 120 MiB (with all 31, Redis ones
-/// included, about 160 MiB). Counted as the file is read, before a
+/// every session setting, it takes under 100 MiB (the session settings they copy are held
+/// to [`MAX_SESSION_SETTINGS_BYTES`]). Counted as the file is read, before a
 /// section is made; past it, a located error (`config-too-many-sections`) at the header of
 /// the first section over it, and the rest of the file is not read. A real config has a
 /// few dozen (the largest of the sixty real ones the tests read has 11).
@@ -220,14 +220,20 @@ pub const MAX_DURATION_MINUTES: f64 = 1e9;
 /// one value alone is held to it: building and discarding is work as well as memory. The
 /// value that passes it is a located error (`config-values-too-large`, or
 /// `value-too-large` for one value), and nothing more is built.
-pub const MAX_CONFIG_VALUE_BYTES: usize = 64 << 20;
+///
+/// 32 MiB leaves room beside what a file at [`MAX_CONFIG_BYTES`] costs otherwise: values
+/// and sections together stay under 128 MiB.
+pub const MAX_CONFIG_VALUE_BYTES: usize = 32 << 20;
 
-/// The most bytes the session settings of one config's sections may hold in all: 8 MiB.
+/// The most bytes the session settings of one config's sections may hold in all: 16 MiB.
 ///
 /// Each section holds its own copy of every session setting that applies to it, the
 /// `[DEFAULT]` and `[global]` ones included, and each path section the ones it inherits. A
 /// long value (a list of 250,000 memcached servers is 16 MiB) copied into a few thousand
-/// path sections took gigabytes. Each copy is weighed as it takes in memory and counted
-/// before it is made; past it, a located error (`session-settings-too-large`) at the value
-/// being copied, and nothing more is copied. Real configs hold a few kilobytes of them.
-pub const MAX_SESSION_SETTINGS_BYTES: usize = 8 << 20;
+/// path sections took gigabytes. Each copy is weighed as it takes in memory, with the place
+/// it was written (a setting of a section about 130 bytes before its value, the resolved
+/// settings of a path about 3 KB), and counted before it is made; past it, one located
+/// error (`session-settings-too-large`) at the value that went over, and nothing more is
+/// copied. Real configs hold a few kilobytes of them; 4,096 path sections each turning
+/// sessions on hold 13 MiB.
+pub const MAX_SESSION_SETTINGS_BYTES: usize = 16 << 20;

@@ -51,8 +51,10 @@ impl PartialEq<Value> for Arc<Value> {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Settings {
     /// Keys are shared for the same reason as values: a `[DEFAULT]` key is in every section.
+    /// The map itself is shared until it is changed: merging files copies every section
+    /// that only one file writes, and each request path starts from the global settings.
     // Seeded: the keys come from the file.
-    entries: IndexMap<Arc<str>, ConfigValue, foldhash::fast::RandomState>,
+    entries: Arc<IndexMap<Arc<str>, ConfigValue, foldhash::fast::RandomState>>,
 }
 
 impl Settings {
@@ -63,13 +65,18 @@ impl Settings {
 
     /// Sets a key; an existing key keeps its position, as a Python dict update does.
     pub fn insert(&mut self, key: impl Into<Arc<str>>, value: ConfigValue) {
-        self.entries.insert(key.into(), value);
+        Arc::make_mut(&mut self.entries).insert(key.into(), value);
     }
 
     /// Adds every key of `other`, later wins (Python's `dict.update`).
     pub fn update(&mut self, other: &Settings) {
-        for (k, v) in &other.entries {
-            self.entries.insert(k.clone(), v.clone());
+        if self.entries.is_empty() {
+            self.entries = Arc::clone(&other.entries);
+            return;
+        }
+        let entries = Arc::make_mut(&mut self.entries);
+        for (k, v) in other.entries.iter() {
+            entries.insert(k.clone(), v.clone());
         }
     }
 

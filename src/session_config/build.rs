@@ -185,7 +185,7 @@ impl SessionConfigs {
     }
 
     fn collect(config: &Config, raw: &Raw) -> (Self, Vec<Diagnostic>) {
-        let era = EraReport::detect(raw.keys.iter().map(|(s, k)| (s.as_str(), k.as_str())));
+        let era = raw.era.report();
         let mut sink = Sink::default();
         for d in &raw.refused_2_0 {
             sink.push(d.clone());
@@ -194,7 +194,7 @@ impl SessionConfigs {
             sink.push(legacy::interpolation_2_0(place, error));
         }
         let mut global = node_from_settings(config.global(), &era, &mut sink);
-        for (opt, slot) in node_from_raw(&raw.session, &era, &mut sink) {
+        for (opt, slot) in node_from_raw(&raw.session, &era, &mut sink).into_slots() {
             insert(&mut global, opt, slot, &mut sink);
         }
         let mut nodes: Vec<(String, Node)> = Vec::new();
@@ -252,13 +252,13 @@ impl SessionConfigs {
             // anything is copied.
             let mut winners: BTreeMap<Opt, &Slot> = BTreeMap::new();
             for node in &chain {
-                winners.extend(node.iter().map(|(opt, slot)| (*opt, slot)));
+                winners.extend(node.iter());
             }
             if let Some(largest) = winners.values().max_by_key(|s| s.typed.heap_bytes()) {
                 let bytes = winners
                     .values()
                     .map(|s| s.typed.heap_bytes())
-                    .fold(0, usize::saturating_add);
+                    .fold(size_of::<SessionConfig>(), usize::saturating_add);
                 if !sink.charge(bytes, &largest.place) {
                     continue;
                 }

@@ -54,25 +54,36 @@ impl EraReport {
             self.defaults.label()
         }
     }
+}
 
-    /// Judges the era from every `(section, key)` of the file(s).
-    pub(super) fn detect<'a>(keys: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        let mut strong = BTreeSet::new();
-        let mut weak_2_2 = false;
-        for (section, key) in keys {
-            match key_era(section, key) {
-                Evidence::Strong(era) => {
-                    strong.insert(era);
-                }
-                Evidence::Weak2_2 => weak_2_2 = true,
-                Evidence::None => {}
+/// What the keys seen so far say of the era, gathered key by key (a file's keys are not
+/// kept for it).
+#[derive(Debug, Default)]
+pub(super) struct EraEvidence {
+    strong: BTreeSet<Era>,
+    weak_2_2: bool,
+}
+
+impl EraEvidence {
+    /// Takes one `(section, key)` into account.
+    pub(super) fn see(&mut self, section: &str, key: &str) {
+        match key_era(section, key) {
+            Evidence::Strong(era) => {
+                self.strong.insert(era);
             }
+            Evidence::Weak2_2 => self.weak_2_2 = true,
+            Evidence::None => {}
         }
+    }
+
+    /// The era of every key seen.
+    pub(super) fn report(&self) -> EraReport {
+        let mut strong = self.strong.clone();
         // `server.socket_port`/`thread_pool` are 2.2 names that 3.x kept: they say "2.2"
         // only in a file that is legacy already (a deviation from the README's proposal,
         // which would call a file with nothing but `server.socket_port` a 2.2 file).
         let legacy = strong.iter().any(|e| *e < Era::V3);
-        if weak_2_2 && legacy && !strong.contains(&Era::V3) {
+        if self.weak_2_2 && legacy && !strong.contains(&Era::V3) {
             strong.insert(Era::V2_2);
         }
         let defaults = strong.iter().next_back().copied().unwrap_or(Era::V3);

@@ -8,7 +8,7 @@ use crate::config::{Config, ConfigError, ConfigFile, FilePlace, read_source};
 use crate::source::{SourceFile, Span};
 use crate::{Diagnostic, ini};
 
-use super::era::{SECTIONS_2_0, has_2_0_sections};
+use super::era::{EraEvidence, SECTIONS_2_0, has_2_0_sections};
 
 /// A 2.0 `key = value`, value as written.
 #[derive(Debug, Clone)]
@@ -24,8 +24,8 @@ pub(super) struct Raw {
     pub(super) session: Vec<RawEntry>,
     /// `[staticContent]` entries (`url = directory`).
     pub(super) static_content: Vec<RawEntry>,
-    /// `(section, key)` of every entry, for era detection.
-    pub(super) keys: Vec<(String, String)>,
+    /// What the name of every entry says of the era.
+    pub(super) era: EraEvidence,
     /// 2.0 values whose `%(name)s` Python 2's `ConfigParser.get` could not interpolate.
     pub(super) interpolation_errors: Vec<(FilePlace, ini::InterpolationError)>,
     /// Lines of 2.0 files that Python 2's `ConfigParser` refused (2.0 did not start).
@@ -58,8 +58,7 @@ impl Raw {
             // The section's `%(name)s` values, made when a value first names one.
             let mut vars = None;
             for entry in &section.entries {
-                self.keys
-                    .push((name.to_owned(), entry.key(source).to_owned()));
+                self.era.see(name, entry.key(source));
                 let target = match name {
                     "session" => &mut self.session,
                     "staticContent" => &mut self.static_content,
@@ -104,7 +103,7 @@ impl Raw {
         let mut raw = Raw::default();
         for (name, settings) in config.sections() {
             for (key, setting) in settings.iter() {
-                raw.keys.push((name.to_owned(), key.to_owned()));
+                raw.era.see(name, key);
                 let target = match name {
                     "session" => &mut raw.session,
                     "staticContent" => &mut raw.static_content,

@@ -13,7 +13,7 @@ use super::sink::{Sink, at_key, at_value};
 use super::spec::Read;
 use super::typed::Typed;
 use super::types::StorageKind;
-use super::{origin::SettingOrigin, types::Minutes};
+use super::{origin::How, types::Minutes};
 
 /// The warning (or error) a legacy spelling gets where it is written.
 pub(super) fn key_diagnostic(
@@ -144,22 +144,20 @@ pub(super) fn raw_2_0(
     raw: &str,
     place: &FilePlace,
     sink: &mut Sink,
-) -> Vec<(Opt, Typed, SettingOrigin)> {
-    let alias = SettingOrigin::LegacyAlias {
-        era: Era::V2_0,
-        place: place.clone(),
-    };
+) -> Vec<(Opt, Typed, How)> {
+    let alias = How::Alias(Era::V2_0);
     let quoted = is_quoted(raw);
     match target {
         Target::StorageType2_0 => {
-            let behaviour = |on: bool| SettingOrigin::LegacyBehaviour {
-                era: Era::V2_0,
-                place: place.clone(),
-                rule: if on {
-                    "sessions are on when storageType is not empty"
-                } else {
-                    "sessions are off when storageType is empty"
-                },
+            let behaviour = |on: bool| {
+                How::Behaviour(
+                    Era::V2_0,
+                    if on {
+                        "sessions are on when storageType is not empty"
+                    } else {
+                        "sessions are off when storageType is empty"
+                    },
+                )
             };
             let kind = match raw {
                 "" => return vec![(Opt::On, Typed::Bool(false), behaviour(false))],

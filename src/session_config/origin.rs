@@ -2,8 +2,9 @@
 //! found after loading ("storage_path does not exist" still points at the file's line).
 
 use std::fmt;
+use std::sync::Arc;
 
-use crate::config::{FilePlace, Origin};
+use crate::config::FilePlace;
 
 use super::era::Era;
 
@@ -93,14 +94,37 @@ impl SettingOrigin {
                 | SettingOrigin::CherrysDefault
         )
     }
+}
 
-    /// The origin of a raw config setting.
-    pub(super) fn from_config(origin: &Origin) -> Self {
-        match origin {
-            Origin::File(place) => SettingOrigin::File(place.clone()),
-            Origin::Environment { preset, set_at } => SettingOrigin::Environment {
-                preset: preset.clone(),
-                set_at: set_at.clone(),
+/// How a slot's value was set, beside its place: with its place, a
+/// [`SettingOrigin`]. Kept apart so that a slot of a section holds its place once (every section of a
+/// config can hold a slot for every setting).
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum How {
+    /// A `tools.sessions.*` key.
+    Written,
+    /// Added by the `environment` preset of this name.
+    Preset(Arc<str>),
+    /// A legacy spelling of the era.
+    Alias(Era),
+    /// A legacy behaviour of the era, derived from the key at the place.
+    Behaviour(Era, &'static str),
+}
+
+impl How {
+    /// The origin of a value set this way at `place`.
+    pub(super) fn origin(&self, place: FilePlace) -> SettingOrigin {
+        match self {
+            How::Written => SettingOrigin::File(place),
+            How::Preset(preset) => SettingOrigin::Environment {
+                preset: preset.to_string(),
+                set_at: place,
+            },
+            How::Alias(era) => SettingOrigin::LegacyAlias { era: *era, place },
+            How::Behaviour(era, rule) => SettingOrigin::LegacyBehaviour {
+                era: *era,
+                place,
+                rule,
             },
         }
     }

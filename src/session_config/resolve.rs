@@ -22,7 +22,7 @@ pub(super) fn resolve(merged: &Node, era: &EraReport, sink: &mut Sink) -> Sessio
     };
     let mut config = SessionConfig::picked(&picker);
     // 2.1 skipped sessions wherever staticFilter.on was true.
-    if let Some(slot) = merged.get(&Opt::StaticOn)
+    if let Some(slot) = merged.get(Opt::StaticOn)
         && config.on.value
         && slot.typed == Typed::Bool(true)
     {
@@ -64,10 +64,10 @@ impl Picker for Merged<'_> {
         default: impl FnOnce(Era) -> T,
         origin: DefaultOrigin,
     ) -> Setting<T> {
-        if let Some(slot) = self.node.get(&opt)
+        if let Some(slot) = self.node.get(opt)
             && let Some(value) = T::from_typed(&slot.typed)
         {
-            return Setting::new(value, slot.origin.clone());
+            return Setting::new(value, slot.origin());
         }
         Setting::new(default(self.era), origin.origin(self.era))
     }
@@ -77,7 +77,7 @@ impl Picker for Merged<'_> {
 /// `storage_type` first).
 fn storage(merged: &Node, era: Era, sink: &mut Sink) -> Setting<StorageKind> {
     let written = |opt| -> Option<(StorageKind, &Slot)> {
-        let slot = merged.get(&opt)?;
+        let slot = merged.get(opt)?;
         match slot.typed {
             Typed::Storage(Some(kind)) => Some((kind, slot)),
             Typed::Class(_) => Some((StorageKind::Custom, slot)),
@@ -100,9 +100,9 @@ fn storage(merged: &Node, era: Era, sink: &mut Sink) -> Setting<StorageKind> {
                     .with_help("remove one of the two"),
                 ));
             }
-            Setting::new(kind, slot.origin.clone())
+            Setting::new(kind, slot.origin())
         }
-        (None, Some((kind, slot))) => Setting::new(kind, slot.origin.clone()),
+        (None, Some((kind, slot))) => Setting::new(kind, slot.origin()),
         (None, None) => {
             // 2.0's default storage is "none" (sessions off); report RAM as built in.
             let origin = match era {
@@ -116,10 +116,10 @@ fn storage(merged: &Node, era: Era, sink: &mut Sink) -> Setting<StorageKind> {
 
 /// The application's class `storage_class` names (used where it is the storage in effect).
 fn custom_class(merged: &Node) -> Setting<String> {
-    if let Some(slot) = merged.get(&Opt::StorageClass)
+    if let Some(slot) = merged.get(Opt::StorageClass)
         && let Typed::Class(name) = &slot.typed
     {
-        return Setting::new(name.clone(), slot.origin.clone());
+        return Setting::new(name.clone(), slot.origin());
     }
     Setting::new(String::new(), SettingOrigin::BuiltinDefault)
 }

@@ -34,11 +34,17 @@ impl Sink {
 
     /// Counts `bytes` more of settings copied from the value at `place`; past
     /// [`MAX_SESSION_SETTINGS_BYTES`](crate::limits::MAX_SESSION_SETTINGS_BYTES) pushes a located
-    /// error and answers `false`: the caller builds nothing more from it.
+    /// error (the first time) and answers `false`: the caller builds nothing more from it.
     pub(super) fn charge(&mut self, bytes: usize, place: &FilePlace) -> bool {
+        let over = self.copied > crate::limits::MAX_SESSION_SETTINGS_BYTES;
         self.copied = self.copied.saturating_add(bytes);
         if self.copied <= crate::limits::MAX_SESSION_SETTINGS_BYTES {
             return true;
+        }
+        // Said once: every setting after the first one over is refused too, and an error
+        // for each would hold as much as the settings.
+        if over {
+            return false;
         }
         self.push(at_value(
             place,

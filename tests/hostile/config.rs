@@ -649,7 +649,7 @@ fn a_long_unknown_name_is_quoted_by_its_start() {
 /// Each section holds its own copy of the session settings it inherits: a list of half a
 /// million servers in `[global]` took 4 GB to check with fifty path sections, its copies
 /// counted by their text alone. They are weighed as they take in memory and held to
-/// [`limits::MAX_SESSION_SETTINGS_BYTES`] in all.
+/// [`limits::MAX_SESSION_SETTINGS_BYTES`] in all, and the error is said once.
 #[test]
 fn session_settings_copied_into_path_sections_are_bounded() {
     let mut text = String::from(
@@ -671,6 +671,18 @@ fn session_settings_copied_into_path_sections_are_bounded() {
             .iter()
             .any(|(code, _)| *code == "session-settings-too-large")
     );
+    // A setting is weighed with what holding it takes (its place, its slot, the resolved
+    // settings of its path), not by its value alone: thousands of sections, each with every
+    // session setting, took 160 MiB to check, within the budget. Past it, one error.
+    let every: String = (0..3000)
+        .map(|i| format!("[/p{i}]\n{EVERY_SESSION_SETTING}"))
+        .collect();
+    let codes = session_codes(&every);
+    let over = codes
+        .iter()
+        .filter(|(code, _)| *code == "session-settings-too-large")
+        .count();
+    assert_eq!(over, 1, "{codes:?}");
 }
 
 /// A value names each unknown name once, and at most twenty of them: a value of a hundred
@@ -855,8 +867,9 @@ fn file_of_lines(name: &str, head: &str, line: impl Fn(usize) -> String) -> Path
     config_file(name, &text)
 }
 
-/// One line for each of the eighteen usual session settings (the Redis ones left out),
-/// with a value that is not its default.
+/// One line for each session setting, the Redis ones included, with a value that is not
+/// its default (`storage_class` and `priority` have no value that takes effect beside
+/// these).
 const EVERY_SESSION_SETTING: &str = "tools.sessions.on = True
 tools.sessions.timeout = 30
 tools.sessions.name = 'sid'
@@ -868,13 +881,29 @@ tools.sessions.locking = 'early'
 tools.sessions.clean_freq = 5
 tools.sessions.domain = 'example.com'
 tools.sessions.persistent = False
-tools.sessions.storage_type = 'memcached'
+tools.sessions.storage_type = 'redis'
 tools.sessions.servers = ['a:1', 'b:2', 'c:3']
 tools.sessions.storage_path = '/srv/sessions'
 tools.sessions.lock_timeout = 20
 tools.sessions.samesite = 'Lax'
 tools.sessions.debug = True
 tools.sessions.max_lifetime = 600
+tools.sessions.url = 'redis://h:1/0'
+tools.sessions.host = 'h'
+tools.sessions.port = 6380
+tools.sessions.db = 1
+tools.sessions.user = 'u'
+tools.sessions.password = 'p'
+tools.sessions.prefix = 'site::'
+tools.sessions.lock_prefix = 'lk'
+tools.sessions.ssl = True
+tools.sessions.tls_skip_verify = True
+tools.sessions.is_sentinel = True
+tools.sessions.sentinel_pass = 'sp'
+tools.sessions.sentinel_service = 'ss'
+tools.sessions.cluster = True
+tools.sessions.storage_class = None
+tools.sessions.priority = 50
 ";
 
 /// The process's peak resident memory (`VmHWM`), in bytes.
@@ -950,6 +979,18 @@ fn a_config_at_the_size_limit_takes_a_bounded_multiple_of_its_size() {
         eprintln!("skipped: peak memory is read from /proc");
         return;
     }
+    // Strings that take all but a mebibyte of what the values of a file may build.
+    let string = |n: usize| format!("'a' * {n}\n");
+    let mut most_built = String::from("[global]\n");
+    let mut left = limits::MAX_CONFIG_VALUE_BYTES - (1 << 20);
+    for i in 0.. {
+        let n = left.min(limits::MAX_CONFIG_VALUE_BYTES / 4);
+        if n == 0 {
+            break;
+        }
+        most_built.push_str(&format!("v{i} = {}", string(n - 64)));
+        left -= n;
+    }
     let shapes = [
         file_of_lines("dup-keys.conf", "[global]\n", |_| "a=1\n".into()),
         file_of_lines("invalid.conf", "[global]\n", |_| "x\n".into()),
@@ -962,6 +1003,14 @@ fn a_config_at_the_size_limit_takes_a_bounded_multiple_of_its_size() {
         // As many path sections as a file may have, each with every session setting, then
         // comments: each section is resolved into a whole set of session settings.
         file_of_lines("path-sections.conf", "", |i| {
+            match i < limits::MAX_CONFIG_SECTIONS {
+                true => format!("[/p{i:x}]\n{EVERY_SESSION_SETTING}"),
+                false => "#\n".into(),
+            }
+        }),
+        // The same after values that build as much as the values of a file may: the two
+        // budgets filled together.
+        file_of_lines("path-sections-and-values.conf", &most_built, |i| {
             match i < limits::MAX_CONFIG_SECTIONS {
                 true => format!("[/p{i:x}]\n{EVERY_SESSION_SETTING}"),
                 false => "#\n".into(),
