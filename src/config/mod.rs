@@ -16,7 +16,7 @@ use indexmap::IndexMap;
 
 #[cfg(feature = "json")]
 #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
-pub use json::{error_json, report_json};
+pub use json::{error_json, report_json, write_report_json};
 #[cfg(test)]
 pub(crate) use model::path_prefixes;
 pub use model::{Config, GLOBAL_SECTION};

@@ -261,7 +261,13 @@ fn dump(path: &PathBuf, format: Format, color: bool) -> Outcome {
         }
     };
     match format {
-        Format::Json => println!("{}", config::report_json(&name, &report)),
+        Format::Json => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            // A closed pipe (`| head`) only ends the output.
+            let _ = config::write_report_json(&name, &report, &mut out)
+                .and_then(|()| writeln!(out))
+                .and_then(|()| out.flush());
+        }
         Format::Text => match (&report.file, report.first_error()) {
             (Some(file), None) => {
                 println!("# {name}");
