@@ -171,7 +171,7 @@ impl Diagnostic {
     }
 }
 
-/// `site.conf:12:5: error: [/admin] tools.sessions.timeout: message (help: …)`
+/// `site.conf:12:5: error: [/admin] tools.sessions.timeout: message (help: …) [code]`
 ///
 /// A section name or key longer than [`MAX_SNIPPET_CHARS`] is cut with an ellipsis, and so
 /// is a message longer than four times that (messages quote the input), so that one line
@@ -192,6 +192,9 @@ impl fmt::Display for Diagnostic {
             }
         }
         f.write_str(&cut(&self.message, 4 * MAX_SNIPPET_CHARS))?;
+        if let Some(help) = &self.help {
+            write!(f, " (help: {})", cut(help, 4 * MAX_SNIPPET_CHARS))?;
+        }
         write!(f, " [{}]", self.code)
     }
 }

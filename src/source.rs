@@ -44,11 +44,23 @@ impl From<Range<usize>> for Span {
 }
 
 /// One config file: its name as given by the user, its text, and where each line starts.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct SourceFile {
     name: String,
     text: String,
     line_starts: Vec<usize>,
+}
+
+/// The name and size, not the text: every diagnostic holds its file, and an error printed
+/// with `{:?}` (as `main` returning `Result` prints it) would print the whole config,
+/// passwords included.
+impl std::fmt::Debug for SourceFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceFile")
+            .field("name", &self.name)
+            .field("bytes", &self.text.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why a config file could not be turned into text.

@@ -167,6 +167,28 @@ async fn config_warnings_are_logged_once_at_startup() {
     assert!(!captured.take().contains("timout"));
 }
 
+/// An error that stops startup is logged too, in the words `check` prints (its help
+/// included), whatever the application then does with it: inside `HttpServer::new` it is
+/// a panic on a worker thread, which a log collector never sees. Printed with `{:?}` (as
+/// `main` returning a `Result` prints it), it is the same line, not the config's text.
+#[actix_web::test]
+async fn config_errors_are_logged_and_debug_printed_as_check_prints_them() {
+    let (captured, _guard) = capture();
+    let conf = config(
+        "[/]\ntools.sessions.on = True\ntools.sessions.password = 'hunter2'\n\
+         tools.sessions.timeout = '30'\n",
+    );
+    let err = CherryPySessions::from_file(&conf).unwrap_err();
+    let log = captured.take();
+    let diagnostic = actix_cherrypy::session_config::SessionConfigs::load(&[&conf]).unwrap_err();
+    let line = diagnostic.to_string();
+    assert!(line.contains("(help: "), "{line}");
+    assert_eq!(log.matches(&line).count(), 1, "{line}\n{log}");
+    assert!(log.contains(" ERROR "), "{log}");
+    assert_eq!(format!("{err:?}"), line);
+    assert!(!format!("{:?}", err.diagnostic()).contains("hunter2"));
+}
+
 /// A memcached or Redis server that cannot be reached is found at startup: a located error
 /// by default, or a warning in the log when the app chooses to start all the same.
 #[cfg(all(feature = "redis", feature = "memcached"))]

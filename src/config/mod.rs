@@ -102,9 +102,17 @@ impl Settings {
 }
 
 /// A config that cannot be used: the first error CherryPy would raise, located.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Clone, thiserror::Error)]
 #[error("{0}")]
 pub struct ConfigError(Box<Diagnostic>);
+
+/// The located line, as `Display` writes it: `fn main() -> Result<(), Box<dyn Error>>`
+/// prints an error with `{:?}`, and should print what the log and `check` say.
+impl std::fmt::Debug for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.0, f)
+    }
+}
 
 impl ConfigError {
     /// The located diagnostic.

@@ -96,6 +96,14 @@ impl CherryPySessionsBuilder {
 
     /// Reads every layer and opens the stores; the first error is returned, located.
     pub fn build(self) -> Result<CherryPySessions, ConfigError> {
+        // Logged as the warnings are, in the same words as `check`: an application whose
+        // logs go to a collector records why it did not start, whatever it does with the
+        // error (inside `HttpServer::new`, a panic on a worker thread).
+        self.read_and_open()
+            .inspect_err(|err| tracing::error!("{err}"))
+    }
+
+    fn read_and_open(self) -> Result<CherryPySessions, ConfigError> {
         let mut sources = self
             .files
             .iter()

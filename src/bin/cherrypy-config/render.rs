@@ -1,6 +1,6 @@
 //! Renders a diagnostic with a source snippet, for people reading a terminal: the
-//! diagnostic's own line (the words the app logs), then the snippet, notes and help drawn by
-//! `annotate-snippets`, rustc's renderer.
+//! diagnostic's own line (the words the app logs, its help included), then the snippet and
+//! notes drawn by `annotate-snippets`, rustc's renderer.
 
 use std::io::IsTerminal;
 
@@ -37,16 +37,15 @@ impl ColorChoice {
 }
 
 /// ```text
-/// site.conf:12:5: error: [/admin] tools.sessions.timeout: ... [code]
+/// site.conf:12:5: error: [/admin] tools.sessions.timeout: ... (help: ...) [code]
 ///    |
 /// 12 | tools.sessions.timeout = 60 - 1
 ///    |                             ^
-///    |
-///    = help: ...
 /// ```
 ///
 /// The first line is the diagnostic's `Display`, word for word what the middleware logs and
-/// what `check --format json` carries, so a log line can be found in `check`'s output. A
+/// what `check --format json` carries, so a log line can be found in `check`'s output; the
+/// help is in it, so it is not drawn again below. A
 /// line longer than [`MAX_SNIPPET_CHARS`] is shown cut around the column, with `...` on each
 /// cut side. A closing "… and N more like this" line is shown alone.
 pub(crate) fn render(d: &Diagnostic, color: bool) -> String {
@@ -88,10 +87,7 @@ pub(crate) fn render(d: &Diagnostic, color: bool) -> String {
     for note in &d.notes {
         group = group.element(Level::NOTE.message(note.as_str()));
     }
-    if let Some(help) = &d.help {
-        group = group.element(Level::HELP.message(help.as_str()));
-    }
-    if d.location.is_none() && d.notes.is_empty() && d.help.is_none() {
+    if d.location.is_none() && d.notes.is_empty() {
         return out;
     }
     let renderer = if color {
