@@ -198,6 +198,12 @@ fn per_path_sections() {
     conformance("per_path");
 }
 
+/// A bad session setting where sessions are off stops neither server.
+#[test]
+fn bad_session_settings_where_sessions_are_off() {
+    conformance_with("per_path_bad_where_off", "per_path");
+}
+
 #[test]
 fn file_storage_implicit_locking() {
     conformance_with("file_implicit", "defaults");

@@ -2,16 +2,17 @@
 //! nodes on each section's path merged by the era's lookup rule, and the result
 //! precomputed per section, so that a request's lookup is one step per path segment.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
 use crate::config::path_index::{self, PathIndex};
-use crate::config::{Config, ConfigError, ConfigFile};
+use crate::config::{Config, ConfigError, ConfigFile, GLOBAL_SECTION};
 use crate::diagnostic::cap_repeated;
 use crate::source::SourceFile;
-use crate::{Diagnostic, Loaded};
+use crate::{Diagnostic, Loaded, Severity};
 
+use super::codes;
 use super::era::{Era, EraReport, SECTIONS_2_0};
 use super::input::{Raw, RawEntry, read_tolerant};
 use super::keys::{Opt, classify};
@@ -193,6 +194,8 @@ impl SessionConfigs {
         for (place, error) in &raw.interpolation_errors {
             sink.push(legacy::interpolation_2_0(place, error));
         }
+        // What reading each node says: its errors stand only where sessions are on.
+        let read_nodes = sink.diagnostics.len();
         let mut global = node_from_settings(config.global(), &era, &mut sink);
         for (opt, slot) in node_from_raw(&raw.session, &era, &mut sink).into_slots() {
             insert(&mut global, opt, slot, &mut sink);
@@ -206,6 +209,7 @@ impl SessionConfigs {
                 ));
             }
         }
+        let read_nodes = read_nodes..sink.diagnostics.len();
         let lookup = if era.defaults == Era::V3 {
             Lookup::Modern
         } else {
@@ -219,39 +223,38 @@ impl SessionConfigs {
             Lookup::Modern => path_index::is_canonical(name),
             Lookup::Walk => name != "/",
         };
-        let mut by_path: PathIndex<&Node> = PathIndex::default();
+        let mut by_path: PathIndex<(&str, &Node)> = PathIndex::default();
         for (name, node) in nodes.iter().filter(|(n, _)| named(n)) {
             match lookup {
-                Lookup::Modern => by_path.insert(path_index::segments(name), node),
-                Lookup::Walk => by_path.insert(walk_pieces(name), node),
+                Lookup::Modern => by_path.insert(path_index::segments(name), (name, node)),
+                Lookup::Walk => by_path.insert(walk_pieces(name), (name, node)),
             }
         }
-        let mut root_chain = vec![&global];
-        root_chain.extend(root_node);
-        let root = Arc::new(resolve(&merge(&root_chain), &era, &mut sink));
+        let mut root_chain = vec![(GLOBAL_SECTION, &global)];
+        root_chain.extend(root_node.map(|node| ("/", node)));
+        let root = Arc::new(resolve(&merge_chain(&root_chain), &era, &mut sink));
+        // The sections whose settings a path reads where sessions are not turned off.
+        let mut read_by_sessions: HashSet<&str> = HashSet::new();
+        if may_be_on(&root) {
+            read_by_sessions.extend(root_chain.iter().map(|(name, _)| *name));
+        }
         let mut sections = HashMap::new();
         let mut index = PathIndex::default();
         for (name, _) in nodes.iter().filter(|(n, _)| named(n)) {
             // Each section's settings: the nodes on the way to it, found by walking the
             // index (one step per segment of its name) rather than by listing its prefixes.
-            let chain: Vec<&Node> = match lookup {
+            let mut chain = root_chain.clone();
+            match lookup {
                 Lookup::Modern => {
-                    let mut chain = root_chain.clone();
-                    chain.extend(by_path.along(path_index::segments(name)).map(|(_, n)| *n));
-                    chain
+                    chain.extend(by_path.along(path_index::segments(name)).map(|(_, n)| *n))
                 }
-                Lookup::Walk => {
-                    // 2.x walked up to `/` and then to the global settings.
-                    let mut chain = vec![&global];
-                    chain.extend(root_node);
-                    chain.extend(by_path.along(walk_pieces(name)).map(|(_, n)| *n));
-                    chain
-                }
-            };
+                // 2.x walked up to `/` and then to the global settings.
+                Lookup::Walk => chain.extend(by_path.along(walk_pieces(name)).map(|(_, n)| *n)),
+            }
             // The section's settings copy every setting on its chain: counted before
             // anything is copied.
             let mut winners: BTreeMap<Opt, &Slot> = BTreeMap::new();
-            for node in &chain {
+            for (_, node) in &chain {
                 winners.extend(node.iter());
             }
             if let Some(largest) = winners.values().max_by_key(|s| s.typed.heap_bytes()) {
@@ -263,7 +266,10 @@ impl SessionConfigs {
                     continue;
                 }
             }
-            let resolved = Arc::new(resolve(&merge(&chain), &era, &mut sink));
+            let resolved = Arc::new(resolve(&merge_chain(&chain), &era, &mut sink));
+            if may_be_on(&resolved) {
+                read_by_sessions.extend(chain.iter().map(|(name, _)| *name));
+            }
             match lookup {
                 Lookup::Modern => index.insert(path_index::segments(name), Arc::clone(&resolved)),
                 Lookup::Walk => index.insert(walk_pieces(name), Arc::clone(&resolved)),
@@ -281,6 +287,18 @@ impl SessionConfigs {
                 Some((url, Arc::new(static_off(&root, entry))))
             })
             .collect();
+        let read_somewhere = may_be_on(&root) || sections.values().any(|c| may_be_on(c));
+        for d in &mut sink.diagnostics[read_nodes] {
+            let read = match d.location.as_ref().and_then(|l| l.section.as_deref()) {
+                Some(path) if path.starts_with('/') => read_by_sessions.contains(path),
+                // `[global]`, `[DEFAULT]`, 2.0's `[session]`: read by every path.
+                Some(_) => read_somewhere,
+                None => true,
+            };
+            if !read {
+                never_read(d);
+            }
+        }
         let value = SessionConfigs {
             era,
             lookup,
@@ -291,6 +309,32 @@ impl SessionConfigs {
         };
         (value, sink.diagnostics)
     }
+}
+
+/// The nodes of a chain merged, later ones winning.
+fn merge_chain(chain: &[(&str, &Node)]) -> Node {
+    merge(&chain.iter().map(|(_, node)| *node).collect::<Vec<_>>())
+}
+
+/// Whether a path's session tool may run: it is on, or not turned off in the file (the
+/// application can turn it on in code).
+fn may_be_on(config: &SessionConfig) -> bool {
+    config.on.value || config.on.origin.is_default()
+}
+
+/// An error in a setting that only paths whose sessions the file turns off read is a
+/// warning: CherryPy reads the session tool's settings only where the tool is on (a site
+/// whose `[/static]` turns sessions off and has a bad `timeout` there runs). A setting's
+/// budget is not one.
+fn never_read(d: &mut Diagnostic) {
+    if !d.is_error() || d.code == codes::SESSION_SETTINGS_TOO_LARGE {
+        return;
+    }
+    d.severity = Severity::Warning;
+    d.message = format!(
+        "the file turns sessions off wherever this applies, so CherryPy never reads it; where they are on: {}",
+        d.message
+    );
 }
 
 impl RawEntry {

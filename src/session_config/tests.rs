@@ -125,6 +125,39 @@ fn values_that_cannot_work_are_located_errors() {
     assert_eq!(d.code, codes::SAMESITE_VALUE);
 }
 
+/// CherryPy reads the session tool's settings only where the tool runs: a value it could
+/// not use, where the file turns sessions off, is a warning (the site runs under CherryPy;
+/// `tests/conformance.rs` serves one). Where sessions may be on, including where the file
+/// leaves them to the application's code, it stays an error.
+#[test]
+fn a_bad_setting_only_paths_with_sessions_off_read_is_a_warning() {
+    let bad = "tools.sessions.timeout = 'abc'\n";
+    let off = "tools.sessions.on = False\n";
+    let on = "tools.sessions.on = True\n";
+    let warned = |text: &str| {
+        let loaded = ok(text);
+        let d = &loaded.warnings[0];
+        assert_eq!(d.code, codes::VALUE_TYPE, "{text}");
+        assert!(d.message.contains("turns sessions off"), "{}", d.message);
+    };
+    warned(&format!("[/]\n{on}[/static]\n{off}{bad}"));
+    warned(&format!("[/]\n{off}{bad}"));
+    warned(&format!("[DEFAULT]\n{bad}[/]\n{off}"));
+    warned(&format!("[global]\n{bad}[/]\n{off}[/a]\n{off}"));
+    // Read where sessions are on below the section that turns them off.
+    assert_eq!(
+        err(&format!("[/a]\n{off}{bad}[/a/b]\n{on}")).code,
+        codes::VALUE_TYPE
+    );
+    // Read by a path that turns them on.
+    assert_eq!(
+        err(&format!("[DEFAULT]\n{bad}[/]\n{off}[/a]\n{on}")).code,
+        codes::VALUE_TYPE
+    );
+    // Not turned off in the file: the application may turn them on.
+    assert_eq!(err(&format!("[global]\n{bad}")).code, codes::VALUE_TYPE);
+}
+
 #[test]
 fn file_storage_without_a_path_is_fine_where_sessions_are_off() {
     let loaded = ok(
