@@ -219,3 +219,41 @@ fn check_agrees_with_the_middleware_on_the_storage_directory() {
     let app = actix_cherrypy::middleware::CherryPySessions::from_file(&conf).unwrap_err();
     assert_eq!(d["message"], app.diagnostic().message.as_str());
 }
+
+/// What startup warns of on this machine is in `check --startup` too, located and in the
+/// same words as the log: here a session directory every user may write, with the sticky
+/// bit (it was only a line in the log, without the config's line or a code).
+#[cfg(unix)]
+#[test]
+fn check_warns_as_the_middleware_does_of_a_shared_storage_directory() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = servers::temp_dir("cli-shared");
+    let sessions = dir.join("sessions");
+    std::fs::create_dir(&sessions).unwrap();
+    std::fs::set_permissions(&sessions, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let conf = dir.join("shared-dir.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[/]\ntools.sessions.on = True\ntools.sessions.storage_type = 'file'\n\
+             tools.sessions.storage_path = {:?}\n",
+            sessions.display().to_string()
+        ),
+    )
+    .unwrap();
+    let app = actix_cherrypy::middleware::CherryPySessions::from_file(&conf).unwrap();
+    let warning = app
+        .warnings()
+        .iter()
+        .find(|d| d.code == "storage-path-shared")
+        .expect("warned");
+    assert_eq!(warning.line_column().map(|(line, _)| line), Some(4));
+    let conf_arg = conf.to_str().unwrap();
+    let out = run(&["check", "--startup", conf_arg]);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains(&warning.to_string()), "{stderr}");
+    let quiet = String::from_utf8(run(&["check", conf_arg]).stderr).unwrap();
+    assert!(!quiet.contains("storage-path-shared"), "{quiet}");
+    std::fs::set_permissions(&sessions, std::fs::Permissions::from_mode(0o755)).unwrap();
+}

@@ -106,6 +106,8 @@ pub(crate) struct Shared {
     by_config: rustc_hash::FxHashMap<usize, usize>,
     /// The clean-up task starts with the first worker (it needs a running runtime).
     sweeper: std::sync::Once,
+    /// What startup found wrong but not fatal, as it was logged.
+    warnings: Vec<Diagnostic>,
 }
 
 impl Shared {
@@ -231,7 +233,7 @@ impl CherryPySessions {
         CherryPySessionsBuilder::default()
     }
 
-    /// Config files already read, later ones winning; their warnings are logged once.
+    /// Config files already read, later ones winning.
     fn from_sources(
         sources: &[Arc<crate::source::SourceFile>],
         startup: &Startup,
@@ -245,10 +247,8 @@ impl CherryPySessions {
                 .iter()
                 .any(|(class, _)| crate::session_config::is_about_custom_class(d, class))
         };
-        for warning in loaded.warnings.iter().filter(|d| !mapped(d)) {
-            tracing::warn!("{warning}");
-        }
-        Self::with_settings(Settings::Files(loaded.value), startup)
+        let warnings = loaded.warnings.into_iter().filter(|d| !mapped(d)).collect();
+        Self::with_settings(Settings::Files(loaded.value), startup, warnings)
     }
 
     /// Every path uses `config` (for code-only setups).
@@ -267,10 +267,24 @@ impl CherryPySessions {
     /// # Ok::<(), actix_cherrypy::ConfigError>(())
     /// ```
     pub fn from_session_config(config: SessionConfig) -> Result<Self, ConfigError> {
-        Self::with_settings(Settings::Single(Arc::new(config)), &Startup::default())
+        Self::with_settings(
+            Settings::Single(Arc::new(config)),
+            &Startup::default(),
+            Vec::new(),
+        )
     }
 
-    fn with_settings(configs: Settings, startup: &Startup) -> Result<Self, ConfigError> {
+    /// Opens the stores `configs` need; `warnings` (the config's) and what opening them
+    /// finds are logged, each once, and kept.
+    fn with_settings(
+        configs: Settings,
+        startup: &Startup,
+        mut warnings: Vec<Diagnostic>,
+    ) -> Result<Self, ConfigError> {
+        // Logged before the stores are opened: they are said even if opening one fails.
+        for warning in &warnings {
+            tracing::warn!("{warning}");
+        }
         let all: Vec<Arc<SessionConfig>> = match &configs {
             Settings::Files(files) => files.all_shared().cloned().collect(),
             Settings::Single(config) => vec![Arc::clone(config)],
@@ -282,9 +296,10 @@ impl CherryPySessions {
             let at = match stores.iter().position(|(k, _)| *k == key) {
                 Some(at) => at,
                 None if config.on.value => {
-                    let store = open_store(config, &startup.classes)?;
-                    let unreached = check_reachable(&store, config, startup.unreachable)?;
-                    learn_limits(&store, &unreached);
+                    let store = open_store(config, &startup.classes, &mut warnings)?;
+                    let unreached =
+                        check_reachable(&store, config, startup.unreachable, &mut warnings)?;
+                    learn_limits(&store, &unreached, &mut warnings);
                     stores.push((key, store));
                     stores.len() - 1
                 }
@@ -305,8 +320,17 @@ impl CherryPySessions {
                 stores,
                 by_config,
                 sweeper: std::sync::Once::new(),
+                warnings,
             }),
         })
+    }
+
+    /// What startup found wrong but could run with, in the words it logged them (each
+    /// once, at `warn`) and `cherrypy-config check` prints: the config's warnings, and what
+    /// opening the stores found (a shared session directory, a server started all the same
+    /// though it could not be reached).
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.shared.warnings
     }
 
     /// The RAM store behind these sessions, if they use one (for tests and tooling).

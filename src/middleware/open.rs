@@ -31,13 +31,23 @@ fn located(code: &'static str, message: String, origin: &SettingOrigin) -> Confi
 }
 
 /// `d`, pointed at the value of the setting `origin` says was written (if it was).
-fn at_setting(mut d: Diagnostic, origin: &SettingOrigin) -> ConfigError {
+fn at_setting(d: Diagnostic, origin: &SettingOrigin) -> ConfigError {
+    ConfigError::from(pointed(d, origin))
+}
+
+fn pointed(mut d: Diagnostic, origin: &SettingOrigin) -> Diagnostic {
     if let Some(place) = origin.place() {
         d = d
             .at(&place.file, place.value_span)
             .in_entry(&place.section, Some(place.key()));
     }
-    ConfigError::from(d)
+    d
+}
+
+/// A warning found opening the stores: logged now, and kept with the others.
+fn warn(warnings: &mut Vec<Diagnostic>, d: Diagnostic) {
+    tracing::warn!("{d}");
+    warnings.push(d);
 }
 
 /// What to do at startup when a memcached or Redis server cannot be reached (set with
@@ -64,6 +74,7 @@ pub(super) fn check_reachable(
     store: &AnyStore,
     config: &SessionConfig,
     unreachable: Unreachable,
+    warnings: &mut Vec<Diagnostic>,
 ) -> Result<Vec<(String, u16)>, ConfigError> {
     use std::net::{TcpStream, ToSocketAddrs};
     let mut unreached = Vec::new();
@@ -89,8 +100,17 @@ pub(super) fn check_reachable(
                         &config.storage.origin,
                     ));
                 }
-                Unreachable::Warn => tracing::warn!(
-                    "{message}; starting all the same: its requests fail until it is back"
+                Unreachable::Warn => warn(
+                    warnings,
+                    pointed(
+                        Diagnostic::warning(
+                            "store-unreachable",
+                            format!(
+                                "{message}; starting all the same: its requests fail until it is back"
+                            ),
+                        ),
+                        &config.storage.origin,
+                    ),
                 ),
             }
             unreached.push((host, port));
@@ -104,9 +124,16 @@ pub(super) fn check_reachable(
 /// value is inserted, not by the server at the save. A server that does not say is logged,
 /// and the store keeps the server's default; one found `unreached` is not asked again (its
 /// warning is already in the log).
-pub(super) fn learn_limits(store: &AnyStore, unreached: &[(String, u16)]) {
+pub(super) fn learn_limits(
+    store: &AnyStore,
+    unreached: &[(String, u16)],
+    warnings: &mut Vec<Diagnostic>,
+) {
     for failure in store.learn_limits(REACH_TIMEOUT, unreached) {
-        tracing::warn!("{failure}");
+        warn(
+            warnings,
+            Diagnostic::warning("store-limits", failure.to_string()),
+        );
     }
 }
 
@@ -115,6 +142,7 @@ pub(super) fn learn_limits(store: &AnyStore, unreached: &[(String, u16)]) {
 pub(super) fn open_store(
     config: &SessionConfig,
     classes: &[(String, AnyStore)],
+    warnings: &mut Vec<Diagnostic>,
 ) -> Result<AnyStore, ConfigError> {
     match &config.storage.value {
         StorageConfig::Custom { class, .. } => {
@@ -134,7 +162,14 @@ pub(super) fn open_store(
                     &config.storage.origin,
                 ));
             };
-            FileStore::new(dir).map(AnyStore::File).map_err(|e| {
+            let opened = FileStore::open(dir).map(|(store, shared)| {
+                if let Some(shared) = shared {
+                    let d = Diagnostic::warning("storage-path-shared", shared);
+                    warn(warnings, pointed(d, &path.origin));
+                }
+                AnyStore::File(store)
+            });
+            opened.map_err(|e| {
                 let hint = if e.kind() == std::io::ErrorKind::NotFound {
                     " (CherryPy never creates it)"
                 } else {

@@ -178,15 +178,24 @@ fn check(path: &PathBuf, format: Format, startup: bool, color: bool) -> Outcome 
         }
     }
     // What the middleware refuses at startup on this machine (a storage directory that is
-    // missing, unwritable, or writable by everyone): the app's own check, in its words.
-    // Only those: a store the app's build has and this command's lacks is not the file's
-    // fault. Opt-in, since a config is often checked on another machine than its server's.
-    if startup
-        && !diagnostics.iter().any(Diagnostic::is_error)
-        && let Err(err) = CherryPySessions::from_file(path)
-        && err.diagnostic().code == "storage-path"
-    {
-        diagnostics.push(err.into_diagnostic());
+    // missing, unwritable, or writable by everyone), and what it warns of there (a shared
+    // directory): the app's own check, in its words. Only those errors: a store the app's
+    // build has and this command's lacks is not the file's fault. Opt-in, since a config
+    // is often checked on another machine than its server's.
+    if startup && !diagnostics.iter().any(Diagnostic::is_error) {
+        match CherryPySessions::from_file(path) {
+            Ok(sessions) => {
+                for d in sessions.warnings() {
+                    if !diagnostics.contains(d) {
+                        diagnostics.push(d.clone());
+                    }
+                }
+            }
+            Err(err) if err.diagnostic().code == "storage-path" => {
+                diagnostics.push(err.into_diagnostic());
+            }
+            Err(_) => {}
+        }
     }
     let diagnostics = cap_repeated(diagnostics);
     let mut stderr = std::io::stderr().lock();

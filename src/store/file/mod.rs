@@ -100,6 +100,16 @@ impl FileStore {
     /// write is refused unless it has the sticky bit (then a warning is logged): there
     /// any local user could replace the server's files with links.
     pub fn new(dir: impl AsRef<Path>) -> std::io::Result<Self> {
+        let (store, shared) = Self::open(dir)?;
+        if let Some(shared) = shared {
+            tracing::warn!("{shared}");
+        }
+        Ok(store)
+    }
+
+    /// [`FileStore::new`], the warning about a directory every user may write returned
+    /// rather than logged (the middleware locates it at the config line).
+    pub(crate) fn open(dir: impl AsRef<Path>) -> std::io::Result<(Self, Option<String>)> {
         let dir = std::path::absolute(dir.as_ref())?;
         if !dir.is_dir() {
             return Err(std::io::Error::new(
@@ -107,7 +117,7 @@ impl FileStore {
                 format!("{} is not a directory", dir.display()),
             ));
         }
-        open::check_directory(&dir)?;
+        let shared = open::check_directory(&dir)?;
         // A directory the process cannot write is found now, at startup, rather than as a
         // 500 on every request that saves: write a temporary file and let it go.
         tempfile::Builder::new()
@@ -119,13 +129,14 @@ impl FileStore {
                     format!("{} is not writable: {}", dir.display(), without_path(e)),
                 )
             })?;
-        Ok(Self {
+        let store = Self {
             inner: Arc::new(Inner {
                 dir,
                 locks: LockTable::default(),
                 waits: Arc::default(),
             }),
-        })
+        };
+        Ok((store, shared))
     }
 
     /// Starts CherryPy's clean-up: every `every`, expired sessions (and their lock files) are

@@ -177,20 +177,19 @@ fn kind(metadata: &Metadata) -> &'static str {
 /// Refuses a storage directory that every user may write unless it has the sticky bit:
 /// there any local user could remove or rename the server's files and put links in their
 /// place. With the sticky bit (like `/tmp`) other users can still create names the store
-/// will meet, which it does not follow, so it is only a warning.
+/// will meet, which it does not follow, so it is only a warning, returned.
 #[cfg(unix)]
-pub(super) fn check_directory(dir: &Path) -> io::Result<()> {
+pub(super) fn check_directory(dir: &Path) -> io::Result<Option<String>> {
     use std::os::unix::fs::PermissionsExt;
     let mode = fs::metadata(dir)?.permissions().mode();
     if mode & 0o002 == 0 {
-        return Ok(());
+        return Ok(None);
     }
     let shown = dir.display();
     if mode & 0o1000 != 0 {
-        tracing::warn!(
+        return Ok(Some(format!(
             "the session directory {shown} is writable by every user (sticky bit set): other users can see session ids and plant files there; a directory of its own (chmod o-rwx) is safer"
-        );
-        return Ok(());
+        )));
     }
     Err(io::Error::new(
         io::ErrorKind::PermissionDenied,
@@ -201,6 +200,6 @@ pub(super) fn check_directory(dir: &Path) -> io::Result<()> {
 }
 
 #[cfg(not(unix))]
-pub(super) fn check_directory(_: &Path) -> io::Result<()> {
-    Ok(())
+pub(super) fn check_directory(_: &Path) -> io::Result<Option<String>> {
+    Ok(None)
 }
