@@ -257,3 +257,36 @@ fn check_warns_as_the_middleware_does_of_a_shared_storage_directory() {
     assert!(!quiet.contains("storage-path-shared"), "{quiet}");
     std::fs::set_permissions(&sessions, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
+
+/// For a config of session settings, `check` says what the middleware logs at startup,
+/// line for line, and nothing beside it: a 2.1 name is read as 2.1 read it (not also
+/// "unknown to CherryPy; ignored"), and a setting's own warning stands for the value's.
+#[test]
+fn check_warns_of_what_startup_logs_and_of_nothing_else() {
+    for path in [
+        "fixtures/legacy/2.1/01-on-only.conf",
+        "fixtures/legacy/2.1/03-ram-per-path.conf",
+        "fixtures/legacy/2.1/04-capital-Timeout.conf",
+        "fixtures/legacy/2.1/05-callbacks.conf",
+        "fixtures/legacy/2.1/09-static-off-with-comment.conf",
+        "fixtures/legacy/2.2/01-on-only.conf",
+        "fixtures/legacy/2.2/03-cookie-options.conf",
+        "fixtures/legacy/2.2/05-callbacks.conf",
+        "fixtures/legacy/2.2/06-problem-generate-session-id.conf",
+        "fixtures/legacy/2.2/10-problem-interpolation-of-renamed-key.conf",
+        "fixtures/legacy/mixed/02-both-spellings-one-node.conf",
+        "fixtures/legacy/mixed/03-tools-sessions-and-legacy.conf",
+        "fixtures/legacy/mixed/05-2.2-sessions-3.x-engine.conf",
+        "fixtures/legacy/mixed/06-problem-default-outranked.conf",
+    ] {
+        let app = actix_cherrypy::middleware::CherryPySessions::from_file(path).unwrap();
+        let stderr = String::from_utf8(run(&["check", path]).stderr).unwrap();
+        let printed: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with(path) && l.contains(": warning: "))
+            .collect();
+        let logged: Vec<String> = app.warnings().iter().map(|d| d.to_string()).collect();
+        assert_eq!(printed, logged, "{path}");
+        assert!(!logged.is_empty(), "{path}");
+    }
+}

@@ -167,10 +167,28 @@ impl SessionConfigs {
     /// [`Self::check_sources`] for files already read (by `config::read_source`, without
     /// errors): they are not read again.
     pub fn check_files(files: &[ConfigFile]) -> Vec<Diagnostic> {
-        match Config::from_files(files) {
-            Ok(config) => cap_repeated(Self::collect(&config.value, &Raw::from_files(files)).1),
-            Err(e) => vec![e.into_diagnostic()],
-        }
+        Self::check_files_with(files, Vec::new())
+    }
+
+    /// [`Self::check_files`], after `below`, what reading the files said: every diagnostic
+    /// the middleware would log for them, in its order. Of the warnings of the layers
+    /// below (reading the values, merging the sections), those about a session key, which
+    /// the session settings say more about, are left out.
+    pub fn check_files_with(files: &[ConfigFile], below: Vec<Diagnostic>) -> Vec<Diagnostic> {
+        let config = match Config::from_files(files) {
+            Ok(config) => config,
+            Err(e) => {
+                return cap_repeated(below.into_iter().chain([e.into_diagnostic()]).collect());
+            }
+        };
+        let (value, mut diagnostics) = Self::collect(&config.value, &Raw::from_files(files));
+        let mut all: Vec<Diagnostic> = below
+            .into_iter()
+            .chain(config.warnings)
+            .filter(|d| d.is_error() || keep_config_warning(d, &value.era))
+            .collect();
+        all.append(&mut diagnostics);
+        cap_repeated(all)
     }
 
     fn build(config: &Config, raw: &Raw) -> Result<Loaded<Self>, ConfigError> {

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use actix_cherrypy::Diagnostic;
-use actix_cherrypy::config::{self, Config, FileReport};
+use actix_cherrypy::config::{self, FileReport};
 use actix_cherrypy::config::{SourceError, SourceFile};
 use actix_cherrypy::diagnostic::cap_repeated;
 use actix_cherrypy::middleware::CherryPySessions;
@@ -161,21 +161,10 @@ fn check(path: &PathBuf, format: Format, startup: bool, color: bool) -> Outcome 
         .file
         .filter(|_| !diagnostics.iter().any(Diagnostic::is_error))
     {
-        // Only the warnings are kept: the merged config is not held while the session
-        // settings are checked.
-        match Config::from_files(std::slice::from_ref(&file)).map(|loaded| loaded.warnings) {
-            Ok(warnings) => {
-                diagnostics.extend(warnings);
-                // What the session settings make of the values (bad timeouts, legacy
-                // names), from the file as it was read (not read a second time).
-                for d in SessionConfigs::check_files(std::slice::from_ref(&file)) {
-                    if !diagnostics.contains(&d) {
-                        diagnostics.push(d);
-                    }
-                }
-            }
-            Err(error) => diagnostics.push(error.into_diagnostic()),
-        }
+        // What the session settings make of the values (bad timeouts, legacy names), from
+        // the file as it was read (not read a second time), beside the warnings of the
+        // layers below that the middleware keeps: the same list it logs.
+        diagnostics = SessionConfigs::check_files_with(std::slice::from_ref(&file), diagnostics);
     }
     // What the middleware refuses at startup on this machine (a storage directory that is
     // missing, unwritable, or writable by everyone), and what it warns of there (a shared
