@@ -251,7 +251,9 @@ impl CherryPySessions {
         Self::with_settings(Settings::Files(loaded.value), startup)
     }
 
-    /// Every path uses `config` (for code-only setups).
+    /// Every path uses `config` (for code-only setups). It is checked first as a config
+    /// file's values are ([`SessionConfig::check`]): a value a file may not give is an
+    /// error here too, with the same code and message.
     ///
     /// ```
     /// use actix_cherrypy::session_config::{LockingMode, SessionConfig};
@@ -267,6 +269,10 @@ impl CherryPySessions {
     /// # Ok::<(), actix_cherrypy::ConfigError>(())
     /// ```
     pub fn from_session_config(config: SessionConfig) -> Result<Self, ConfigError> {
+        // What a config file may not give is refused here too, with the file's words.
+        for warning in config.check()? {
+            tracing::warn!("{warning}");
+        }
         Self::with_settings(Settings::Single(Arc::new(config)), &Startup::default())
     }
 
