@@ -13,17 +13,25 @@ use actix_session::config::{BrowserSession, PersistentSession};
 use actix_session::storage::SessionStore;
 use actix_web::cookie::{Key, SameSite as CookieSameSite};
 
+use crate::config::ConfigError;
 use crate::session_config::{SameSite, SessionConfig};
 
 /// An actix-session middleware with the cookie settings of `config`: name, path (`/` when
 /// unset), domain, `secure`, `httponly`, `samesite`, and a persistent cookie whose lifetime
 /// is `timeout` minutes when `persistent` (a browser-session cookie otherwise).
-#[must_use]
+///
+/// `config` is checked as a config file's values are ([`SessionConfig::check`]): a value
+/// a file may not give (a cookie name with a space, a NaN timeout) is an error here too,
+/// logged, and its warnings are logged.
 pub fn actix_session_middleware<S: SessionStore>(
     config: &SessionConfig,
     store: S,
     key: Key,
-) -> SessionMiddleware<S> {
+) -> Result<SessionMiddleware<S>, ConfigError> {
+    let warnings = config.check().inspect_err(|err| tracing::error!("{err}"))?;
+    for warning in warnings {
+        tracing::warn!("{warning}");
+    }
     let mut builder = SessionMiddleware::builder(store, key)
         .cookie_name(config.name.value.clone())
         .cookie_path(config.path.value.clone().unwrap_or_else(|| "/".to_owned()))
@@ -46,5 +54,5 @@ pub fn actix_session_middleware<S: SessionStore>(
     } else {
         builder.session_lifecycle(BrowserSession::default())
     };
-    builder.build()
+    Ok(builder.build())
 }

@@ -183,12 +183,21 @@ impl fmt::Display for Diagnostic {
             write!(f, "{}:{line}:{column}: ", loc.file.name())?;
         }
         write!(f, "{}: ", self.severity)?;
-        if let Some(loc) = &self.location {
-            if let Some(section) = &loc.section {
-                write!(f, "[{}] ", cut(section, MAX_SNIPPET_CHARS))?;
+        match &self.location {
+            Some(loc) => {
+                if let Some(section) = &loc.section {
+                    write!(f, "[{}] ", cut(section, MAX_SNIPPET_CHARS))?;
+                }
+                if let Some(key) = &loc.key {
+                    write!(f, "{}: ", cut(key, MAX_SNIPPET_CHARS))?;
+                }
             }
-            if let Some(key) = &loc.key {
-                write!(f, "{}: ", cut(key, MAX_SNIPPET_CHARS))?;
+            // Without a place in a file, the notes say where (`tools.sessions.name, as set
+            // in code`), where the place would be.
+            None => {
+                for note in &self.notes {
+                    write!(f, "{}: ", cut(note, MAX_SNIPPET_CHARS))?;
+                }
             }
         }
         f.write_str(&cut(&self.message, 4 * MAX_SNIPPET_CHARS))?;

@@ -210,7 +210,8 @@ pub const MAX_INT_DIGITS: usize = 4300;
 /// fails on every request past about 4·10^9 minutes) and inside `SystemTime`/`Instant`
 /// arithmetic. A value outside it, NaN or infinite, is a located error
 /// (`value-out-of-range`) when the config is read, so `check` and the middleware's startup
-/// refuse it; a value set in code that is outside it is clamped to it.
+/// refuse it; `SessionConfig::check` refuses one set in code by the same rule (run by
+/// `CherryPySessions::from_session_config`), so the cookie's `Max-Age` is at most 6·10^10.
 pub const MAX_DURATION_MINUTES: f64 = 1e9;
 
 /// The most bytes the values of one config file may take once built, summed over the

@@ -19,11 +19,10 @@ async fn the_admin_sections_cookie_settings_carry_over() {
     let admin = configs.session_for_path("/admin");
     let app = test::init_service(
         App::new()
-            .wrap(actix_session_middleware(
-                admin,
-                CookieSessionStore::default(),
-                Key::generate(),
-            ))
+            .wrap(
+                actix_session_middleware(admin, CookieSessionStore::default(), Key::generate())
+                    .unwrap(),
+            )
             .route("/", web::get().to(touch)),
     )
     .await;
@@ -40,4 +39,18 @@ async fn the_admin_sections_cookie_settings_carry_over() {
     assert!(cookie.contains("Path=/"), "{cookie}");
     // site.conf's [global] sets httponly = True, which [/admin] inherits.
     assert!(cookie.contains("HttpOnly"), "{cookie}");
+}
+
+/// A cookie name set in code that a config file may not give is refused, as it is by the
+/// CherryPy middleware, rather than written into every `Set-Cookie`.
+#[actix_web::test]
+async fn a_config_made_in_code_is_checked() {
+    let bad = actix_cherrypy::session_config::SessionConfig::default()
+        .on(true)
+        .name("a b;c");
+    let err = actix_session_middleware(&bad, CookieSessionStore::default(), Key::generate())
+        .err()
+        .expect("refused");
+    let file = actix_cherrypy::CherryPySessions::from_session_config(bad).unwrap_err();
+    assert_eq!(err.diagnostic().code, file.diagnostic().code);
 }

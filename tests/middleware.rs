@@ -636,7 +636,7 @@ async fn a_code_only_file_store_with_its_directory() {
         path.value = None;
     }
     let err = CherryPySessions::from_session_config(config).expect_err("no directory");
-    assert_eq!(err.diagnostic().code, "missing-storage-path");
+    assert_eq!(err.diagnostic().code, "file-storage-without-path");
 }
 
 /// Where the middleware opened no session, the extractor still gives one (as
@@ -910,5 +910,181 @@ fn a_save_is_made_whole_when_the_client_goes_away() {
         store.inner.len(),
         1,
         "the save was cut off with the request"
+    );
+}
+
+/// What a config file may not give, set in code: `from_session_config` refuses it with the
+/// file's own code and words, instead of starting and writing a malformed `Set-Cookie`
+/// (`Max-Age=nan`, a nameless cookie, `a b;c=…`) on every response. Each case is compared
+/// with the same value written in a config file.
+#[test]
+fn a_code_only_config_is_refused_where_a_file_would_be() {
+    use actix_cherrypy::session_config::{Minutes, RedisConfig, SessionConfig, StorageConfig};
+    let on = || SessionConfig::default().on(true);
+    let redis = |set: fn(&mut RedisConfig)| {
+        let mut redis = RedisConfig::default();
+        set(&mut redis);
+        on().storage(StorageConfig::Redis(redis))
+    };
+    let mut no_directory = on().storage(StorageConfig::file("/unused"));
+    if let StorageConfig::File { path, .. } = &mut no_directory.storage.value {
+        path.value = None;
+    }
+    let nan = "1e999 * 0";
+    let cases = [
+        (
+            on().timeout_minutes_float(f64::NAN),
+            "tools.sessions.timeout",
+            format!("tools.sessions.timeout = {nan}"),
+        ),
+        (
+            on().timeout_minutes_float(f64::INFINITY),
+            "tools.sessions.timeout",
+            "tools.sessions.timeout = 1e999".to_owned(),
+        ),
+        (
+            on().timeout_minutes_float(-1e20),
+            "tools.sessions.timeout",
+            "tools.sessions.timeout = -1e20".to_owned(),
+        ),
+        (
+            on().timeout_minutes(i64::MAX),
+            "tools.sessions.timeout",
+            format!("tools.sessions.timeout = {}", i64::MAX),
+        ),
+        (
+            on().max_lifetime(Minutes::float(f64::NAN)),
+            "tools.sessions.max_lifetime",
+            format!("tools.sessions.max_lifetime = {nan}"),
+        ),
+        (
+            on().max_lifetime(Minutes::int(-1)),
+            "tools.sessions.max_lifetime",
+            "tools.sessions.max_lifetime = -1".to_owned(),
+        ),
+        (
+            on().clean_freq_minutes(-1),
+            "tools.sessions.clean_freq",
+            "tools.sessions.clean_freq = -1".to_owned(),
+        ),
+        (
+            on().clean_freq_minutes(i64::MAX),
+            "tools.sessions.clean_freq",
+            format!("tools.sessions.clean_freq = {}", i64::MAX),
+        ),
+        (
+            on().lock_timeout_seconds(f64::NAN),
+            "tools.sessions.lock_timeout",
+            format!("tools.sessions.lock_timeout = {nan}"),
+        ),
+        (
+            on().lock_timeout_seconds(f64::NEG_INFINITY),
+            "tools.sessions.lock_timeout",
+            "tools.sessions.lock_timeout = -1e999".to_owned(),
+        ),
+        (
+            on().name(""),
+            "tools.sessions.name",
+            "tools.sessions.name = ''".to_owned(),
+        ),
+        (
+            on().name("a b;c"),
+            "tools.sessions.name",
+            "tools.sessions.name = 'a b;c'".to_owned(),
+        ),
+        (
+            on().domain("example.com\r\nX-Injected: 1"),
+            "tools.sessions.domain",
+            "tools.sessions.domain = 'example.com\\r\\nX-Injected: 1'".to_owned(),
+        ),
+        (
+            on().path("/\n"),
+            "tools.sessions.path",
+            "tools.sessions.path = '/\\n'".to_owned(),
+        ),
+        (
+            no_directory,
+            "tools.sessions.storage_path",
+            "tools.sessions.storage_type = 'file'".to_owned(),
+        ),
+        (
+            on().storage(StorageConfig::memcached(["mc:notaport"])),
+            "tools.sessions.servers",
+            "tools.sessions.storage_type = 'memcached'\ntools.sessions.servers = ['mc:notaport']"
+                .to_owned(),
+        ),
+        (
+            redis(|r| r.port.value = 70000),
+            "tools.sessions.port",
+            "tools.sessions.storage_type = 'redis'\ntools.sessions.port = 70000".to_owned(),
+        ),
+        (
+            redis(|r| r.db.value = -1),
+            "tools.sessions.db",
+            "tools.sessions.storage_type = 'redis'\ntools.sessions.db = -1".to_owned(),
+        ),
+        (
+            redis(|r| r.prefix.value = "lock_".to_owned()),
+            "tools.sessions.prefix",
+            "tools.sessions.storage_type = 'redis'\ntools.sessions.prefix = 'lock_'".to_owned(),
+        ),
+    ];
+    for (i, (code_config, setting, line)) in cases.into_iter().enumerate() {
+        let file = config(
+            &format!("refused-{i}.conf"),
+            &format!("[/]\ntools.sessions.on = True\n{line}\n"),
+        );
+        let from_file = CherryPySessions::from_file(&file).expect_err(&line);
+        let from_code = CherryPySessions::from_session_config(code_config).expect_err(&line);
+        let (want, got) = (from_file.diagnostic(), from_code.diagnostic());
+        assert_eq!(
+            (got.code, &got.message),
+            (want.code, &want.message),
+            "{line}"
+        );
+        // Made in code, it has no place in a file, so it names the setting instead.
+        assert!(got.location.is_none(), "{line}: {got:?}");
+        assert!(
+            got.notes.iter().any(|note| note.contains(setting)),
+            "{line}: {got:?}"
+        );
+        // And its line, as logged, says which.
+        assert!(got.to_string().contains(setting), "{got}");
+    }
+}
+
+/// A code-only config at the edge of what a file may give still serves: the longest timeout
+/// a file may give makes a well-formed cookie, its `Max-Age` that many minutes in seconds.
+#[actix_web::test]
+async fn a_code_only_config_at_the_limits_serves_a_well_formed_cookie() {
+    use actix_cherrypy::session_config::SessionConfig;
+    let longest = actix_cherrypy::limits::MAX_DURATION_MINUTES as i64;
+    let config = SessionConfig::default()
+        .on(true)
+        .name("sid!#$%&'*+-.^_`|~:")
+        .domain("example.com")
+        .path("/app")
+        .timeout_minutes(longest)
+        .clean_freq_minutes(longest)
+        .lock_timeout_seconds(60.0 * longest as f64);
+    let sessions = CherryPySessions::from_session_config(config).unwrap();
+    let app = actix_web::test::init_service(App::new().wrap(sessions).configure(routes)).await;
+    let req = actix_web::test::TestRequest::get().uri("/id").to_request();
+    let res = actix_web::test::call_service(&app, req).await;
+    assert!(res.status().is_success());
+    let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap();
+    let (id, attributes) = cookie
+        .strip_prefix("sid!#$%&'*+-.^_`|~:=")
+        .and_then(|rest| rest.split_once("; "))
+        .unwrap_or_else(|| panic!("{cookie}"));
+    assert!(is_id(id), "{cookie}");
+    let attributes: Vec<&str> = attributes.split("; ").collect();
+    assert_eq!(attributes[0], "Domain=example.com", "{cookie}");
+    let expires = attributes[1].strip_prefix("expires=").unwrap();
+    assert!(expires.ends_with(" GMT"), "{cookie}");
+    assert_eq!(
+        attributes[2..],
+        [format!("Max-Age={}", longest * 60).as_str(), "Path=/app"],
+        "{cookie}"
     );
 }

@@ -251,7 +251,9 @@ impl CherryPySessions {
         Self::with_settings(Settings::Files(loaded.value), startup, warnings)
     }
 
-    /// Every path uses `config` (for code-only setups).
+    /// Every path uses `config` (for code-only setups). It is checked first as a config
+    /// file's values are ([`SessionConfig::check`]): a value a file may not give is an
+    /// error here too, with the same code and message.
     ///
     /// ```
     /// use actix_cherrypy::session_config::{LockingMode, SessionConfig};
@@ -267,11 +269,13 @@ impl CherryPySessions {
     /// # Ok::<(), actix_cherrypy::ConfigError>(())
     /// ```
     pub fn from_session_config(config: SessionConfig) -> Result<Self, ConfigError> {
-        Self::with_settings(
-            Settings::Single(Arc::new(config)),
-            &Startup::default(),
-            Vec::new(),
-        )
+        // What a config file may not give is refused here too, with the file's words, and
+        // logged as the builder logs a file's error.
+        let opened = config.check().and_then(|warnings| {
+            let single = Settings::Single(Arc::new(config));
+            Self::with_settings(single, &Startup::default(), warnings)
+        });
+        opened.inspect_err(|err| tracing::error!("{err}"))
     }
 
     /// Opens the stores `configs` need; `warnings` (the config's) and what opening them

@@ -219,13 +219,8 @@ pub(super) fn raw_2_0(
                 ));
             }
             let typed = match opt.spec().read {
-                Read::Text => Typed::Text(raw.to_owned()),
-                Read::CookieName => {
-                    match super::values::cookie_text(raw.to_owned(), true, place, sink) {
-                        Some(name) => Typed::Text(name),
-                        None => return Vec::new(),
-                    }
-                }
+                // A cookie name's characters are checked with every read value's.
+                Read::Text | Read::CookieName => Typed::Text(raw.to_owned()),
                 _ => Typed::OptText((!raw.is_empty()).then(|| raw.to_owned())),
             };
             vec![(opt, typed, alias)]

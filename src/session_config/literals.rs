@@ -139,7 +139,9 @@ pub(super) fn text(value: &Value, place: &FilePlace, sink: &mut Sink) -> Option<
     }
 }
 
-/// An int (not a bool) within `range`.
+/// An int (not a bool) that a machine integer holds. One too long for it is outside
+/// `range` (every range a setting has is within an `i64`); whether one that fits is in
+/// `range` is `values::check`'s to say.
 pub(super) fn int_in(
     value: &Value,
     range: std::ops::RangeInclusive<i64>,
@@ -150,23 +152,26 @@ pub(super) fn int_in(
         type_error(place, "an integer", value, sink);
         return None;
     };
-    match num_traits::ToPrimitive::to_i64(i).filter(|i| range.contains(i)) {
-        Some(i) => Some(i),
-        None => {
-            sink.push(at_value(
-                place,
-                Diagnostic::error(
-                    codes::VALUE_OUT_OF_RANGE,
-                    format!(
-                        "{i} is out of range: takes {} to {}",
-                        range.start(),
-                        range.end()
-                    ),
-                ),
-            ));
-            None
-        }
+    let fits = num_traits::ToPrimitive::to_i64(i);
+    if fits.is_none() {
+        sink.push(at_value(place, int_out_of_range(i, &range)));
     }
+    fits
+}
+
+/// The error for an int outside `range`.
+pub(super) fn int_out_of_range(
+    i: &impl std::fmt::Display,
+    range: &std::ops::RangeInclusive<i64>,
+) -> Diagnostic {
+    Diagnostic::error(
+        codes::VALUE_OUT_OF_RANGE,
+        format!(
+            "{i} is out of range: takes {} to {}",
+            range.start(),
+            range.end()
+        ),
+    )
 }
 
 /// A string, or `None`.

@@ -160,6 +160,25 @@ macro_rules! settings {
                 }
             }
 
+            /// Every setting's value with its setting, as reading it from a file would give
+            /// it: every field, then the options of the store in effect (those of another
+            /// store are not held). `check` applies the table's rules for read values to
+            /// them, so that settings made in code meet the same ones.
+            pub(super) fn typed_values(&self) -> Vec<(Opt, Typed)> {
+                let mut values = Vec::with_capacity(Opt::ALL.len());
+                $(
+                    $(
+                        values.push((Opt::$opt, ToTyped::to_typed(&self.$field.value)));
+                    )?
+                    $(
+                        if let Some(option) = store_option!(&self.storage.value, $store.$option) {
+                            values.push((Opt::$opt, ToTyped::to_typed(&option.value)));
+                        }
+                    )?
+                )*
+                values
+            }
+
             /// Every field's `explain` row, in the table's order; a store option's from the
             /// store in effect if it is its store, else as written.
             pub(crate) fn explain_rows(&self) -> Vec<ExplainRow<'_>> {

@@ -16,7 +16,7 @@ use super::origin::{How, SettingOrigin};
 use super::sink::{Sink, at_key};
 use super::table::Opt;
 use super::typed::Typed;
-use super::values::{in_range, interpret};
+use super::values::{checked, interpret};
 
 /// What a slot takes in a node, before what its value holds on the heap: what the
 /// session settings' budget counts for each setting a section holds.
@@ -98,7 +98,7 @@ pub(super) fn node_from_settings(settings: &Settings, era: &EraReport, sink: &mu
         let Some(typed) = interpret(opt, spelling.era, &setting.value, place, sink) else {
             continue;
         };
-        if !in_range(opt, &typed, place, sink) {
+        if !checked(opt, &typed, place, sink) {
             continue;
         }
         let how = match (&setting.origin, spelling.era) {
@@ -129,7 +129,7 @@ pub(super) fn node_from_raw(entries: &[RawEntry], era: &EraReport, sink: &mut Si
         };
         legacy::key_diagnostic(&spelling, &entry.place, era, sink);
         for (opt, typed, how) in legacy::raw_2_0(spelling.target, &entry.raw, &entry.place, sink) {
-            if !in_range(opt, &typed, &entry.place, sink) {
+            if !checked(opt, &typed, &entry.place, sink) {
                 continue;
             }
             let slot = Slot {

@@ -8,7 +8,7 @@ use super::codes;
 use super::era::{Era, EraReport};
 use super::node::{Node, Slot};
 use super::origin::{Setting, SettingOrigin};
-use super::sink::{Sink, at_value};
+use super::sink::{Sink, at_setting, at_value};
 use super::spec::DefaultOrigin;
 use super::table::{Opt, Picker, RedisConfig, SessionConfig, StorageConfig};
 use super::typed::{FromTyped, Typed};
@@ -46,7 +46,7 @@ pub(super) fn resolve(merged: &Node, era: &EraReport, sink: &mut Sink) -> Sessio
         },
     };
     config.storage = Setting::new(storage, kind.origin);
-    check(&config, era, sink);
+    check(&config, era.defaults, sink);
     config
 }
 
@@ -124,8 +124,10 @@ fn custom_class(merged: &Node) -> Setting<String> {
     Setting::new(String::new(), SettingOrigin::BuiltinDefault)
 }
 
-/// Checks that need several settings; only where sessions are on.
-fn check(config: &SessionConfig, era: &EraReport, sink: &mut Sink) {
+/// Checks that need several settings; only where sessions are on. Each finding points at
+/// where the settings were written; settings made in code, which have no place in a file,
+/// are named instead (`era` is [`Era::V3`] for them).
+pub(super) fn check(config: &SessionConfig, era: Era, sink: &mut Sink) {
     if !config.on.value {
         return;
     }
@@ -135,17 +137,16 @@ fn check(config: &SessionConfig, era: &EraReport, sink: &mut Sink) {
     let StorageConfig::File { path } = &config.storage.value else {
         return;
     };
-    let Some(place) = config.storage.origin.place() else {
-        return;
-    };
+    let place = config.storage.origin.place();
     if path.value.is_none() {
-        let help = if era.defaults == Era::V2_0 {
+        let help = if era == Era::V2_0 {
             "set storageFileDir (CherryPy 2.0 wrote session files to the working directory)"
         } else {
             "set tools.sessions.storage_path to an existing directory"
         };
-        sink.push(at_value(
+        sink.push(at_setting(
             place,
+            Opt::StoragePath,
             Diagnostic::error(
                 codes::FILE_STORAGE_WITHOUT_PATH,
                 "file storage needs a storage_path (CherryPy fails with KeyError on every request)",
@@ -154,8 +155,9 @@ fn check(config: &SessionConfig, era: &EraReport, sink: &mut Sink) {
         ));
     }
     if config.locking.value == LockingMode::Explicit {
-        sink.push(at_value(
+        sink.push(at_setting(
             place,
+            Opt::Locking,
             Diagnostic::warning(
                 codes::FILE_STORAGE_EXPLICIT_LOCKING,
                 "file storage with explicit locking: CherryPy 3.3+ FileSession fails (AssertionError, an error page) on any session access without cherrypy.session.acquire_lock(); CherryPy 2.x did not need it",
@@ -177,11 +179,11 @@ fn check_redis(redis: &RedisConfig, storage: &SettingOrigin, sink: &mut Sink) {
             .or_else(|| storage.place())
             .cloned()
     };
-    if redis.prefix.value == redis.lock_prefix.value
-        && let Some(place) = place_of(&[&redis.prefix.origin, &redis.lock_prefix.origin])
-    {
-        sink.push(at_value(
-            &place,
+    if redis.prefix.value == redis.lock_prefix.value {
+        let place = place_of(&[&redis.prefix.origin, &redis.lock_prefix.origin]);
+        sink.push(at_setting(
+            place.as_ref(),
+            Opt::RedisPrefix,
             Diagnostic::error(
                 codes::REDIS_PREFIX_IS_LOCK_PREFIX,
                 format!(
@@ -192,12 +194,10 @@ fn check_redis(redis: &RedisConfig, storage: &SettingOrigin, sink: &mut Sink) {
             .with_help("give tools.sessions.prefix or tools.sessions.lock_prefix another value"),
         ));
     }
-    if redis.tls_skip_verify.value
-        && !redis.is_sentinel.value
-        && let Some(place) = redis.tls_skip_verify.origin.place()
-    {
-        sink.push(at_value(
-            place,
+    if redis.tls_skip_verify.value && !redis.is_sentinel.value {
+        sink.push(at_setting(
+            redis.tls_skip_verify.origin.place(),
+            Opt::RedisTlsSkipVerify,
             Diagnostic::warning(
                 codes::REDIS_OPTION_IGNORED,
                 "cherrys reads tls_skip_verify only with is_sentinel = True: its connection still verifies the server's certificate, and so does ours",

@@ -9,6 +9,7 @@ use crate::config::FilePlace;
 use crate::unrepr::Value;
 
 use super::codes;
+use super::table::Opt;
 
 /// Collects diagnostics, each once (a `[DEFAULT]` key is seen in every section, and a
 /// setting in `[global]` is checked for every path).
@@ -76,6 +77,21 @@ pub(super) fn at_value(place: &FilePlace, d: Diagnostic) -> Diagnostic {
     };
     d.at(&place.file, span)
         .in_entry(&place.section, Some(place.key()))
+}
+
+/// A diagnostic about a setting: at its value where it was written, else (a setting made
+/// in code) naming it.
+pub(super) fn at_setting(place: Option<&FilePlace>, opt: Opt, d: Diagnostic) -> Diagnostic {
+    match place {
+        Some(place) => at_value(place, d),
+        None => in_code(opt, d),
+    }
+}
+
+/// A diagnostic about a setting made in code. It has no place in a file to point at, so a
+/// note names the setting; the code and message are those a config file's value gets.
+pub(super) fn in_code(opt: Opt, d: Diagnostic) -> Diagnostic {
+    d.with_note(format!("{}, as set in code", opt.modern()))
 }
 
 /// A value of the wrong type.

@@ -44,7 +44,7 @@ use super::era::Era;
 use super::macros::{settings, some, spelling, store_option, store_variants};
 use super::origin::{Setting, SettingOrigin};
 use super::spec::{DefaultOrigin, ExplainRow, MAX, Range, Read, Show, Spec};
-use super::typed::FromTyped;
+use super::typed::{FromTyped, ToTyped, Typed};
 use super::types::{LockingMode, Minutes, SameSite, ToJson};
 
 /// Picks one field's value for `SessionConfig::picked`: the written value, else the

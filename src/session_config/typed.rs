@@ -1,6 +1,8 @@
 //! [`Typed`]: one written value once read, before it becomes a field of a
-//! [`SessionConfig`](super::SessionConfig); [`FromTyped`] takes a field's value out of it.
+//! [`SessionConfig`](super::SessionConfig); [`FromTyped`] takes a field's value out of it,
+//! [`ToTyped`] puts one made in code back in.
 
+use super::table::StorageConfig;
 use super::types::{LockingMode, Minutes, SameSite, StorageKind};
 use crate::unrepr::heap;
 
@@ -56,30 +58,51 @@ pub(super) trait FromTyped: Sized {
     fn from_typed(typed: &Typed) -> Option<Self>;
 }
 
-macro_rules! from_typed {
-    ($($ty:ty: $pattern:pat => $value:expr;)*) => {
+/// A field's value as a read value of its kind would hold it, so that a setting made in
+/// code is checked by the rules a read one is (`SessionConfig::check`).
+pub(super) trait ToTyped {
+    fn to_typed(&self) -> Typed;
+}
+
+/// Each field type and the [`Typed`] variant that holds it, both ways.
+macro_rules! typed_fields {
+    ($($ty:ty: $variant:ident;)*) => {
         $(
             impl FromTyped for $ty {
                 fn from_typed(typed: &Typed) -> Option<Self> {
                     match typed {
-                        $pattern => Some($value),
+                        Typed::$variant(value) => Some(Clone::clone(value)),
                         _ => None,
                     }
+                }
+            }
+
+            impl ToTyped for $ty {
+                fn to_typed(&self) -> Typed {
+                    Typed::$variant(Clone::clone(self))
                 }
             }
         )*
     };
 }
 
-from_typed! {
-    bool: Typed::Bool(b) => *b;
-    String: Typed::Text(s) => s.clone();
-    Option<String>: Typed::OptText(s) => s.clone();
-    Minutes: Typed::Minutes(m) => *m;
-    Option<Minutes>: Typed::OptMinutes(m) => *m;
-    LockingMode: Typed::Locking(l) => *l;
-    Option<f64>: Typed::Seconds(s) => *s;
-    Vec<String>: Typed::Servers(s) => s.clone();
-    Option<SameSite>: Typed::SameSite(s) => *s;
-    i64: Typed::Int(i) => *i;
+typed_fields! {
+    bool: Bool;
+    String: Text;
+    Option<String>: OptText;
+    Minutes: Minutes;
+    Option<Minutes>: OptMinutes;
+    LockingMode: Locking;
+    Option<f64>: Seconds;
+    Vec<String>: Servers;
+    Option<SameSite>: SameSite;
+    i64: Int;
+}
+
+/// The store in effect, as `storage_type` naming it would be read (its options are
+/// settings of their own).
+impl ToTyped for StorageConfig {
+    fn to_typed(&self) -> Typed {
+        Typed::Storage(Some(self.kind()))
+    }
 }

@@ -11,7 +11,7 @@ use crate::unrepr::Value;
 use super::codes;
 use super::era::Era;
 use super::keys::did_you_mean;
-use super::literals::{int_in, literal, minutes, optional_text, text, truthy};
+use super::literals::{int_in, int_out_of_range, literal, minutes, optional_text, text, truthy};
 use super::pathexpr;
 use super::sink::{Sink, at_value, type_error};
 use super::spec::Read;
@@ -69,13 +69,10 @@ pub(super) fn interpret(
         Read::LockTimeout => Typed::Seconds(Some(minutes(value, false, place, sink)?.as_f64())),
         Read::Locking if legacy => Typed::Locking(locking_2x(value, place, sink)),
         Read::Locking => Typed::Locking(locking(value, place, sink)),
-        Read::Text => Typed::Text(text(value, place, sink)?),
-        Read::CookieName => Typed::Text(cookie_text(text(value, place, sink)?, true, place, sink)?),
-        Read::CookieAttribute => Typed::OptText(match optional_text(value, place, sink)? {
-            Some(s) => Some(cookie_text(s, false, place, sink)?),
-            None => None,
-        }),
-        Read::OptText | Read::Path => Typed::OptText(optional_text(value, place, sink)?),
+        Read::Text | Read::CookieName => Typed::Text(text(value, place, sink)?),
+        Read::OptText | Read::Path | Read::CookieAttribute => {
+            Typed::OptText(optional_text(value, place, sink)?)
+        }
         Read::Servers => Typed::Servers(servers(value, place, sink)?),
         Read::SameSite => Typed::SameSite(samesite(value, place, sink)?),
         Read::Int(low, high) => Typed::Int(int_in(value, low..=high, place, sink)?),
@@ -83,32 +80,62 @@ pub(super) fn interpret(
     })
 }
 
-/// Whether a number read for `opt` is in the range the setting can use (the table's
-/// `range`), checked when the config is read so that no arithmetic on it at run time can
-/// overflow; pushes a located error and answers `false` when it is not. NaN and infinities
-/// are outside every range.
-pub(super) fn in_range(opt: Opt, typed: &Typed, place: &FilePlace, sink: &mut Sink) -> bool {
+/// Whether a value read for `opt` meets what the settings table asks of it ([`problem`]);
+/// pushes the error at the value as written and answers `false` when it does not.
+pub(super) fn checked(opt: Opt, typed: &Typed, place: &FilePlace, sink: &mut Sink) -> bool {
+    match problem(opt, typed) {
+        None => true,
+        Some(d) => {
+            sink.push(at_value(place, d));
+            false
+        }
+    }
+}
+
+/// The error, if any, of a value of `opt` once it is typed, however it was given, by what
+/// the settings table asks of it: a number in the setting's range, a cookie's name or
+/// attribute that can go into the `Set-Cookie` header, memcached servers python-memcached
+/// can parse. One rule for both ways a setting is made: a value read from a file is checked
+/// here and the error pointed at it ([`checked`]); one set in code is checked here by
+/// `SessionConfig::check`, and the error names the setting.
+pub(super) fn problem(opt: Opt, typed: &Typed) -> Option<Diagnostic> {
+    if let Some(d) = out_of_range(opt, typed) {
+        return Some(d);
+    }
+    match (opt.spec().read, typed) {
+        (Read::CookieName, Typed::Text(name)) => cookie_text(name, true),
+        (Read::CookieAttribute, Typed::OptText(Some(attribute))) => cookie_text(attribute, false),
+        (Read::Int(low, high), Typed::Int(i)) if !(low..=high).contains(i) => {
+            Some(int_out_of_range(i, &(low..=high)))
+        }
+        (Read::Servers, Typed::Servers(servers)) => {
+            servers.iter().find_map(|s| memcached_server(s))
+        }
+        _ => None,
+    }
+}
+
+/// The error for a number of `opt` outside the range the setting can use (the table's
+/// `range`), which keeps any arithmetic on it at run time from overflowing. NaN and
+/// infinities are outside every range.
+fn out_of_range(opt: Opt, typed: &Typed) -> Option<Diagnostic> {
     let (Some(range), Some(value)) = (opt.spec().range, typed.number()) else {
-        return true;
+        return None;
     };
     if (range.low..=range.high).contains(&value) {
-        return true;
+        return None;
     }
-    sink.push(at_value(
-        place,
-        Diagnostic::error(
-            codes::VALUE_OUT_OF_RANGE,
-            format!(
-                "{} is out of range: {} takes {} to {} {} (about 1900 years)",
-                crate::unrepr::float_repr(value),
-                opt.modern(),
-                number(range.low),
-                number(range.high),
-                range.unit,
-            ),
+    Some(Diagnostic::error(
+        codes::VALUE_OUT_OF_RANGE,
+        format!(
+            "{} is out of range: {} takes {} to {} {} (about 1900 years)",
+            crate::unrepr::float_repr(value),
+            opt.modern(),
+            number(range.low),
+            number(range.high),
+            range.unit,
         ),
-    ));
-    false
+    ))
 }
 
 /// A whole number as Python prints it (`-1000000000`).
@@ -116,17 +143,12 @@ fn number(n: f64) -> String {
     format!("{}", n as i64)
 }
 
-/// `s` if it can be a cookie's name (`name`) or attribute, else a located error. A name
-/// holds only what Python's `http.cookies` takes in one (CherryPy fails every request with
-/// another, a `CookieError`). An attribute holds no control character: CherryPy writes it
-/// into the `Set-Cookie` header as it is, so a line break in a `Domain` splits the header
-/// and writes one of the config's own; the header could not be sent at all.
-pub(super) fn cookie_text(
-    s: String,
-    name: bool,
-    place: &FilePlace,
-    sink: &mut Sink,
-) -> Option<String> {
+/// The error, if `s` cannot be a cookie's name (`name`) or attribute. A name holds only what
+/// Python's `http.cookies` takes in one (CherryPy fails every request with another, a
+/// `CookieError`). An attribute holds no control character: CherryPy writes it into the
+/// `Set-Cookie` header as it is, so a line break in a `Domain` splits the header and
+/// writes one of the config's own; the header could not be sent at all.
+fn cookie_text(s: &str, name: bool) -> Option<Diagnostic> {
     const NAME_PUNCTUATION: &str = "!#$%&'*+-.^_`|~:";
     let bad = if name {
         s.chars()
@@ -135,7 +157,7 @@ pub(super) fn cookie_text(
         s.chars().find(|c| c.is_control())
     };
     let message = match bad {
-        None if !(name && s.is_empty()) => return Some(s),
+        None if !(name && s.is_empty()) => return None,
         None => "a cookie name cannot be empty: Python's http.cookies refuses it, and CherryPy fails every request (CookieError)".to_owned(),
         Some(c) if name => format!(
             "a cookie name cannot hold {c:?}: Python's http.cookies takes only letters, digits and {NAME_PUNCTUATION} in one, and CherryPy fails every request (CookieError)"
@@ -144,11 +166,21 @@ pub(super) fn cookie_text(
             "a cookie attribute cannot hold the control character {c:?}: CherryPy writes it into the Set-Cookie header as it is, where a line break splits the header"
         ),
     };
-    sink.push(at_value(
-        place,
-        Diagnostic::error(codes::COOKIE_TEXT, message),
-    ));
-    None
+    Some(Diagnostic::error(codes::COOKIE_TEXT, message))
+}
+
+/// The error, if python-memcached cannot parse the `servers` entry `s` either.
+fn memcached_server(s: &str) -> Option<Diagnostic> {
+    if super::servers::memcached_dsn(s).is_some() {
+        return None;
+    }
+    Some(Diagnostic::error(
+        codes::MEMCACHED_SERVER,
+        format!(
+            "{s:?} is not a memcached server (python-memcached fails on it at the first request)"
+        ),
+    )
+    .with_help("write \"host:port\", \"host\", \"inet:host:port\" or \"unix:/path\""))
 }
 
 /// 2.2 set the Secure flag only for the value `True` itself (it compared with `is True`).
@@ -256,17 +288,6 @@ fn servers(value: &Value, place: &FilePlace, sink: &mut Sink) -> Option<Vec<Stri
     let mut out = Vec::with_capacity(items.len());
     for item in items {
         match item {
-            Value::Str(s) if super::servers::memcached_dsn(s).is_none() => {
-                sink.push(at_value(
-                    place,
-                    Diagnostic::error(
-                        codes::MEMCACHED_SERVER,
-                        format!("{s:?} is not a memcached server (python-memcached fails on it at the first request)"),
-                    )
-                    .with_help("write \"host:port\", \"host\", \"inet:host:port\" or \"unix:/path\""),
-                ));
-                return None;
-            }
             Value::Str(s) => out.push(s.clone()),
             other => {
                 type_error(place, "a list of \"host:port\" strings", other, sink);

@@ -197,20 +197,34 @@ fn numbers_cherrypy_accepts_stay_accepted() {
     );
 }
 
-/// Values set in code are not checked like a config's, so the request path converts them
-/// without panicking: an infinite timeout and lock timeout serve requests.
+/// Values set in code are checked like a config's: an infinite timeout and a NaN lock
+/// timeout are refused at startup (they used to start and write `Max-Age=inf`), and the
+/// largest values a config may give serve requests without any arithmetic panicking.
 #[test]
 fn no_arithmetic_on_a_setting_panics() {
     use actix_cherrypy::session::Session;
-    use actix_cherrypy::session_config::SessionConfig;
+    use actix_cherrypy::session_config::{SessionConfig, codes};
+    let refused = [
+        SessionConfig::default()
+            .on(true)
+            .timeout_minutes_float(f64::INFINITY),
+        SessionConfig::default()
+            .on(true)
+            .lock_timeout_seconds(f64::NAN),
+    ];
+    for config in refused {
+        let err = CherryPySessions::from_session_config(config).unwrap_err();
+        assert_eq!(err.diagnostic().code, codes::VALUE_OUT_OF_RANGE);
+    }
+    let longest = limits::MAX_DURATION_MINUTES;
     let port = http::serve(
         1,
-        || {
+        move || {
             CherryPySessions::from_session_config(
                 SessionConfig::default()
                     .on(true)
-                    .timeout_minutes_float(f64::INFINITY)
-                    .lock_timeout_seconds(f64::NAN),
+                    .timeout_minutes_float(longest)
+                    .lock_timeout_seconds(longest * 60.0),
             )
             .unwrap()
         },
