@@ -428,3 +428,11 @@ mod tests {
         }
     }
 }
+
+/// The store in effect, as `storage_type` naming it would be read (its options are
+/// settings of their own).
+impl ToTyped for StorageConfig {
+    fn to_typed(&self) -> Typed {
+        Typed::Storage(Some(self.kind()))
+    }
+}

@@ -2,7 +2,6 @@
 //! [`SessionConfig`](super::SessionConfig); [`FromTyped`] takes a field's value out of it,
 //! [`ToTyped`] puts one made in code back in.
 
-use super::table::StorageConfig;
 use super::types::{LockingMode, Minutes, SameSite, StorageKind};
 use crate::unrepr::heap;
 
@@ -97,12 +96,4 @@ typed_fields! {
     Vec<String>: Servers;
     Option<SameSite>: SameSite;
     i64: Int;
-}
-
-/// The store in effect, as `storage_type` naming it would be read (its options are
-/// settings of their own).
-impl ToTyped for StorageConfig {
-    fn to_typed(&self) -> Typed {
-        Typed::Storage(Some(self.kind()))
-    }
 }
