@@ -416,6 +416,14 @@ impl Opt {
     }
 }
 
+/// The store in effect, as `storage_type` naming it would be read (its options are
+/// settings of their own).
+impl ToTyped for StorageConfig {
+    fn to_typed(&self) -> Typed {
+        Typed::Storage(Some(self.kind()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -426,13 +434,5 @@ mod tests {
             assert_eq!(*opt as usize, i);
             assert!(std::ptr::eq(opt.spec(), &SPECS[i]));
         }
-    }
-}
-
-/// The store in effect, as `storage_type` naming it would be read (its options are
-/// settings of their own).
-impl ToTyped for StorageConfig {
-    fn to_typed(&self) -> Typed {
-        Typed::Storage(Some(self.kind()))
     }
 }
