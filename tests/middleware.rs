@@ -1088,3 +1088,33 @@ async fn a_code_only_config_at_the_limits_serves_a_well_formed_cookie() {
         "{cookie}"
     );
 }
+
+/// A Redis URL that cannot be read is refused naming why, and never quoting the password
+/// it holds (the line is logged).
+#[cfg(feature = "redis")]
+#[test]
+fn a_bad_redis_url_says_why_without_its_password() {
+    for (i, url) in [
+        "redis://u:hunter2@cache:notaport/0",
+        "redis://u:hunter2@cache:6380/x",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let file = config(
+            &format!("bad-url-{i}.conf"),
+            &format!(
+                "[/]\ntools.sessions.on = True\ntools.sessions.storage_type = 'redis'\n\
+                 tools.sessions.url = '{url}'\n"
+            ),
+        );
+        let err = CherryPySessions::from_file(&file).unwrap_err();
+        let line = err.to_string();
+        assert_eq!(err.diagnostic().code, "redis-url");
+        assert!(line.contains("the session store failed: "), "{line}");
+        assert!(
+            !line.contains("hunter2") && !format!("{err:?}").contains("hunter2"),
+            "{line}"
+        );
+    }
+}

@@ -307,14 +307,16 @@ impl SessionConfigs {
             .collect();
         let read_somewhere = may_be_on(&root) || sections.values().any(|c| may_be_on(c));
         for d in &mut sink.diagnostics[read_nodes] {
-            let read = match d.location.as_ref().and_then(|l| l.section.as_deref()) {
+            let section = d.location.as_ref().and_then(|l| l.section.as_deref());
+            let read = match section {
                 Some(path) if path.starts_with('/') => read_by_sessions.contains(path),
                 // `[global]`, `[DEFAULT]`, 2.0's `[session]`: read by every path.
                 Some(_) => read_somewhere,
                 None => true,
             };
             if !read {
-                never_read(d);
+                let applies = section.is_none_or(|s| s == "/" || !s.starts_with('/') || named(s));
+                never_read(d, applies);
             }
         }
         let value = SessionConfigs {
@@ -340,19 +342,30 @@ fn may_be_on(config: &SessionConfig) -> bool {
     config.on.value || config.on.origin.is_default()
 }
 
-/// An error in a setting that only paths whose sessions the file turns off read is a
-/// warning: CherryPy reads the session tool's settings only where the tool is on (a site
-/// whose `[/static]` turns sessions off and has a bad `timeout` there runs). A setting's
-/// budget is not one.
-fn never_read(d: &mut Diagnostic) {
-    if !d.is_error() || d.code == codes::SESSION_SETTINGS_TOO_LARGE {
+/// An error in a setting that no path whose sessions may be on reads is a warning: CherryPy
+/// reads the session tool's settings only where the tool is on (a site whose `[/static]`
+/// turns sessions off and has a bad `timeout` there runs), and never those of a section
+/// no request path names (`[/admin/]`). Not the errors CherryPy meets reading the file,
+/// whatever is on: a name it cannot import, a call it runs, a class it imports. Nor a
+/// budget.
+fn never_read(d: &mut Diagnostic, section_applies: bool) {
+    let at_load = [
+        codes::UNRESOLVED_NAME,
+        codes::NOT_LITERAL,
+        codes::CUSTOM_STORAGE_CLASS,
+        codes::LOCK_TIMEOUT_INVALID,
+        codes::SESSION_SETTINGS_TOO_LARGE,
+    ];
+    if !d.is_error() || at_load.contains(&d.code) {
         return;
     }
+    let why = if section_applies {
+        "this file turns sessions off wherever this applies, so CherryPy never reads it (unless a later file or the application turns them on)"
+    } else {
+        "no request path reaches this section (CherryPy's dispatcher never walks an empty segment), so CherryPy never reads it"
+    };
     d.severity = Severity::Warning;
-    d.message = format!(
-        "the file turns sessions off wherever this applies, so CherryPy never reads it; where they are on: {}",
-        d.message
-    );
+    d.message = format!("{why}; where it is read: {}", d.message);
 }
 
 impl RawEntry {

@@ -101,16 +101,30 @@ impl Explanation {
                 Show::Text => text,
                 Show::WhenSet => !row.origin.is_default(),
                 Show::Custom => storage == StorageKind::Custom,
-                Show::Redis | Show::RedisSecret => storage == StorageKind::Redis,
+                Show::Redis | Show::RedisSecret | Show::RedisUrl => storage == StorageKind::Redis,
             })
             .map(|row| {
                 // A password is shown as set or not, never printed.
-                let value = match row.show {
-                    Show::RedisSecret if !row.value.is_null() => json!("********"),
+                let value = match (row.show, row.value.as_str()) {
+                    (Show::RedisSecret, _) if !row.value.is_null() => json!("********"),
+                    (Show::RedisUrl, Some(url)) => json!(without_credentials(url)),
                     _ => row.value,
                 };
                 (row.name, value, row.origin.to_string())
             })
             .collect()
+    }
+}
+
+/// A URL with what it says before `@` (a user and a password) masked:
+/// `redis://:hunter2@host/0` is shown `redis://********@host/0`.
+fn without_credentials(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    match authority.rfind('@') {
+        Some(at) => format!("{scheme}://********{}", &rest[at..]),
+        None => url.to_owned(),
     }
 }

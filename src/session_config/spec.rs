@@ -119,6 +119,8 @@ pub(crate) enum Show {
     Redis,
     /// Where the storage is Redis, as set or not, never printed (a password).
     RedisSecret,
+    /// Where the storage is Redis, with the password a URL may hold never printed.
+    RedisUrl,
 }
 
 impl Show {

@@ -296,7 +296,7 @@ settings! {
         read: Read::OptText, range: None,
         doc: "Redis (cherrys): the server as a `redis://` or `rediss://` URL; overrides host, port, db, user and password.",
         store: Redis.url: Option<String> = |_| None, Cherrys,
-        explain: "url" Redis,
+        explain: "url" RedisUrl,
     }
     RedisHost {
         key: "tools.sessions.host", v2_2: -, v2_1: -, v2_0: -,

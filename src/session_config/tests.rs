@@ -156,6 +156,19 @@ fn a_bad_setting_only_paths_with_sessions_off_read_is_a_warning() {
     );
     // Not turned off in the file: the application may turn them on.
     assert_eq!(err(&format!("[global]\n{bad}")).code, codes::VALUE_TYPE);
+    // What CherryPy meets reading the file, whatever is on: a name it cannot import, a
+    // call it runs (CherryPy 18.10 refuses to load both).
+    for value in ["xyzzy", "int('x')", "datetime.timedelta(days=1e12)"] {
+        let text = format!("[/]\n{on}[/static]\n{off}tools.sessions.timeout = {value}\n");
+        assert!(load(&text).is_err(), "{text}");
+    }
+    // A section no request path reaches is never read either, for another reason.
+    let loaded = ok(&format!("[/]\n{on}[/admin/]\n{bad}"));
+    assert!(
+        loaded.warnings[0]
+            .message
+            .contains("no request path reaches")
+    );
 }
 
 #[test]
@@ -775,6 +788,22 @@ fn explain_masks_the_redis_password() {
     ));
     let text = super::explain(&ram, "/").expect("valid").to_text();
     assert!(!text.contains("prefix"), "{text}");
+
+    // Nor the password a URL holds: the host and database still show.
+    let url = std::sync::Arc::new(SourceFile::new(
+        "url.conf",
+        "[/]\ntools.sessions.on = True\ntools.sessions.storage_type = 'redis'\n\
+         tools.sessions.url = 'redis://user:hunter2@cache:6380/2'\n",
+    ));
+    let explained = super::explain(&url, "/").expect("valid");
+    let shown = [explained.to_text(), explained.to_json().to_string()];
+    for text in shown {
+        assert!(
+            !text.contains("hunter2") && !text.contains("user:"),
+            "{text}"
+        );
+        assert!(text.contains("redis://********@cache:6380/2"), "{text}");
+    }
 }
 
 /// `tools.sessions.max_lifetime`: minutes (int or float), `None` for no limit (the
