@@ -290,3 +290,29 @@ fn check_warns_of_what_startup_logs_and_of_nothing_else() {
         assert!(!logged.is_empty(), "{path}");
     }
 }
+
+/// `dump` prints each section's values, the `[DEFAULT]` ones it inherits included: a file
+/// of a few hundred bytes (one long `[DEFAULT]` string, many sections) would print
+/// gigabytes. Past its budget it stops with an error.
+#[test]
+fn a_dump_of_inherited_long_values_stops_at_its_budget() {
+    let conf = servers::temp_dir("cli-dump").join("inherited.conf");
+    let sections: String = (0..40).map(|i| format!("[s{i}]\n")).collect();
+    std::fs::write(
+        &conf,
+        format!("[DEFAULT]\nbig = 'a' * 16000000\n{sections}"),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_cherrypy-config"))
+        .args(["dump", "--format", "json"])
+        .arg(&conf)
+        .stdout(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("the dump is longer than 256 MiB"),
+        "{stderr}"
+    );
+}

@@ -258,32 +258,73 @@ fn dump(path: &PathBuf, format: Format, color: bool) -> Outcome {
             return report_unreadable(err, color);
         }
     };
-    match format {
-        Format::Json => {
-            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            // A closed pipe (`| head`) only ends the output.
-            let _ = config::write_report_json(&name, &report, &mut out)
-                .and_then(|()| writeln!(out))
-                .and_then(|()| out.flush());
+    let mut out = Budgeted {
+        out: std::io::BufWriter::new(std::io::stdout().lock()),
+        left: MAX_DUMP_BYTES,
+    };
+    let written = match (format, &report.file, report.first_error()) {
+        (Format::Json, ..) => {
+            config::write_report_json(&name, &report, &mut out).and_then(|()| writeln!(out))
         }
-        Format::Text => match (&report.file, report.first_error()) {
-            (Some(file), None) => {
-                println!("# {name}");
-                for (section, settings) in file.sections() {
-                    println!("[{section}]");
-                    for (key, setting) in settings.iter() {
-                        println!("{key} = {}", setting.value.python_repr());
-                    }
+        (Format::Text, Some(file), None) => (|| {
+            writeln!(out, "# {name}")?;
+            for (section, settings) in file.sections() {
+                writeln!(out, "[{section}]")?;
+                for (key, setting) in settings.iter() {
+                    writeln!(out, "{key} = {}", setting.value.python_repr())?;
                 }
             }
-            (_, Some(error)) => eprint!("{}", render::render(error, color)),
-            (None, None) => unreachable!("a report without a file has an error"),
-        },
+            Ok(())
+        })(),
+        (Format::Text, _, Some(error)) => {
+            eprint!("{}", render::render(error, color));
+            Ok(())
+        }
+        (Format::Text, None, None) => unreachable!("a report without a file has an error"),
+    };
+    // A closed pipe (`| head`) only ends the output; a dump over its budget is an error.
+    if let Err(e) = written.and_then(|()| out.out.flush())
+        && e.kind() == std::io::ErrorKind::FileTooLarge
+    {
+        eprintln!("{name}: {e}");
+        return Outcome::Errors;
     }
     if report.first_error().is_some() {
         Outcome::Errors
     } else {
         Outcome::Clean
+    }
+}
+
+/// The most `dump` writes: every section prints the `[DEFAULT]` values it inherits, so a
+/// file of a few kilobytes (long strings in `[DEFAULT]`, thousands of sections) would
+/// print hundreds of gigabytes. 256 MiB is tens of thousands of times a real config.
+const MAX_DUMP_BYTES: usize = 256 << 20;
+
+/// Output that ends with an error past its budget.
+struct Budgeted<W> {
+    out: W,
+    left: usize,
+}
+
+impl<W: Write> Write for Budgeted<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if buf.len() > self.left {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::FileTooLarge,
+                format!(
+                    "the dump is longer than {} MiB (each section prints the [DEFAULT] values it inherits); stopped",
+                    MAX_DUMP_BYTES >> 20
+                ),
+            ));
+        }
+        let n = self.out.write(buf)?;
+        self.left -= n;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
     }
 }
 
