@@ -8,12 +8,12 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use actix_cherrypy::Diagnostic;
 use actix_cherrypy::config::{self, FileReport};
 use actix_cherrypy::config::{SourceError, SourceFile};
 use actix_cherrypy::diagnostic::cap_repeated;
 use actix_cherrypy::middleware::CherryPySessions;
 use actix_cherrypy::session_config::{self, SessionConfigs};
+use actix_cherrypy::{Diagnostic, Severity};
 use clap::{Parser, Subcommand, ValueEnum};
 use render::ColorChoice;
 
@@ -182,6 +182,20 @@ fn check(path: &PathBuf, format: Format, startup: bool, color: bool) -> Outcome 
             }
             Err(err) if err.diagnostic().code == "storage-path" => {
                 diagnostics.push(err.into_diagnostic());
+            }
+            // Said, not counted as the file's error: the app's build may have the store.
+            Err(err) if err.diagnostic().code == "storage-feature-missing" => {
+                let mut d = err.into_diagnostic();
+                let feature = d.message.split(' ').next().unwrap_or_default().to_owned();
+                d.severity = Severity::Warning;
+                d.code = "startup-not-checked";
+                d.message = format!(
+                    "the {feature} store is not checked on this machine: this cherrypy-config was built without the `{feature}` feature"
+                );
+                d.help = Some(format!(
+                    "cargo install actix-cherrypy --features cli,{feature}"
+                ));
+                diagnostics.push(d);
             }
             Err(_) => {}
         }
