@@ -44,19 +44,6 @@ fn pointed(mut d: Diagnostic, origin: &SettingOrigin) -> Diagnostic {
     d
 }
 
-/// An error and what caused it (`the session store failed: Redis URL did not parse`): the
-/// store's own words alone say nothing of what to fix.
-#[cfg(feature = "redis")]
-fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(next) = cause {
-        text = format!("{text}: {next}");
-        cause = next.source();
-    }
-    text
-}
-
 /// A warning found opening the stores: logged now, and kept with the others.
 fn warn(warnings: &mut Vec<Diagnostic>, d: Diagnostic) {
     tracing::warn!("{d}");
@@ -229,7 +216,12 @@ fn open_redis(
     let store = match &config.url.value {
         _ if config.is_sentinel.value => open_sentinel(config, prefix)?,
         Some(url) => crate::store::RedisStore::new(url, prefix)
-            .map_err(|e| located("redis-url", with_causes(&e), &config.url.origin))?,
+            // The store's own words alone ("the session store failed") say nothing of
+            // what to fix: its causes do.
+            .map_err(|e| {
+                let message = crate::store::ErrorChain(&e).to_string();
+                located("redis-url", message, &config.url.origin)
+            })?,
         None => {
             let port = redis_port(config)?;
             let store = crate::store::RedisStore::from_parts(

@@ -181,14 +181,14 @@ impl SessionConfigs {
                 return cap_repeated(below.into_iter().chain([e.into_diagnostic()]).collect());
             }
         };
-        let (value, mut diagnostics) = Self::collect(&config.value, &Raw::from_files(files));
-        let mut all: Vec<Diagnostic> = below
-            .into_iter()
-            .chain(config.warnings)
-            .filter(|d| d.is_error() || keep_config_warning(d, &value.era))
-            .collect();
-        all.append(&mut diagnostics);
-        cap_repeated(all)
+        // All of them, errors too: `check` does not stop at the first.
+        let (value, diagnostics) = Self::collect(&config.value, &Raw::from_files(files));
+        let earlier = below.into_iter().chain(config.warnings).collect();
+        let loaded = Loaded {
+            value,
+            warnings: diagnostics,
+        };
+        with_earlier_warnings(loaded, earlier).warnings
     }
 
     fn build(config: &Config, raw: &Raw) -> Result<Loaded<Self>, ConfigError> {
@@ -250,7 +250,11 @@ impl SessionConfigs {
         }
         let mut root_chain = vec![(GLOBAL_SECTION, &global)];
         root_chain.extend(root_node.map(|node| ("/", node)));
-        let root = Arc::new(resolve(&merge_chain(&root_chain), &era, &mut sink));
+        let root = Arc::new(resolve(
+            &merge(root_chain.iter().map(|(_, node)| *node)),
+            &era,
+            &mut sink,
+        ));
         // The sections whose settings a path reads where sessions are not turned off.
         let mut read_by_sessions: HashSet<&str> = HashSet::new();
         if may_be_on(&root) {
@@ -284,7 +288,11 @@ impl SessionConfigs {
                     continue;
                 }
             }
-            let resolved = Arc::new(resolve(&merge_chain(&chain), &era, &mut sink));
+            let resolved = Arc::new(resolve(
+                &merge(chain.iter().map(|(_, node)| *node)),
+                &era,
+                &mut sink,
+            ));
             if may_be_on(&resolved) {
                 read_by_sessions.extend(chain.iter().map(|(name, _)| *name));
             }
@@ -329,11 +337,6 @@ impl SessionConfigs {
         };
         (value, sink.diagnostics)
     }
-}
-
-/// The nodes of a chain merged, later ones winning.
-fn merge_chain(chain: &[(&str, &Node)]) -> Node {
-    merge(&chain.iter().map(|(_, node)| *node).collect::<Vec<_>>())
 }
 
 /// Whether a path's session tool may run: it is on, or not turned off in the file (the
@@ -408,8 +411,9 @@ fn static_off(root: &SessionConfig, entry: &RawEntry) -> SessionConfig {
     config
 }
 
-/// Puts the warnings of an earlier layer first (in reading order), keeping those that
-/// matter for the file's era.
+/// Puts the diagnostics of an earlier layer first (in reading order), keeping its errors
+/// and the warnings that matter for the file's era: the one filter for what the middleware
+/// logs and what `check` prints.
 fn with_earlier_warnings(
     mut loaded: Loaded<SessionConfigs>,
     earlier: Vec<Diagnostic>,
@@ -417,7 +421,7 @@ fn with_earlier_warnings(
     let era = loaded.value.era.clone();
     let mut warnings: Vec<Diagnostic> = earlier
         .into_iter()
-        .filter(|d| keep_config_warning(d, &era))
+        .filter(|d| d.is_error() || keep_config_warning(d, &era))
         .collect();
     warnings.append(&mut loaded.warnings);
     loaded.warnings = cap_repeated(warnings);

@@ -178,7 +178,7 @@ pub(super) fn insert(node: &mut Node, opt: Opt, slot: Slot, sink: &mut Sink) {
 }
 
 /// Later nodes win, per setting.
-pub(super) fn merge(chain: &[&Node]) -> Node {
+pub(super) fn merge<'a>(chain: impl IntoIterator<Item = &'a Node>) -> Node {
     let mut merged = Node::default();
     for node in chain {
         for (opt, slot) in node.iter() {
